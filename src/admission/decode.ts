@@ -1,0 +1,29 @@
+import { formatIssues } from '../zod-errors.ts';
+import type { AdmissionInput } from '../engine/types.ts';
+import { admissionReviewSchema, type AdmissionRequest } from './schema.ts';
+
+export type DecodeResult =
+  | { ok: true; input: AdmissionInput; subResource: string | undefined }
+  | { ok: false; problems: string[] };
+
+export function toAdmissionInput(request: AdmissionRequest): AdmissionInput {
+  return {
+    uid: request.uid,
+    kind: request.kind.kind,
+    operation: request.operation,
+    namespace: request.namespace ?? '',
+    name: request.name ?? '',
+    object: request.object ?? undefined,
+    oldObject: request.oldObject ?? undefined,
+    user: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
+    dryRun: request.dryRun ?? false,
+  };
+}
+
+/** Validates a parsed JSON body as an AdmissionReview v1; problems name the field. */
+export function decodeReview(body: unknown): DecodeResult {
+  const parsed = admissionReviewSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
+  const request = parsed.data.request;
+  return { ok: true, input: toAdmissionInput(request), subResource: request.subResource || undefined };
+}

@@ -1,0 +1,29 @@
+import type { Operation as PatchOperation } from 'fast-json-patch';
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason: string; message: string };
+  warnings?: string[];
+  patchType?: 'JSONPatch';
+  patch?: string;
+}
+
+export interface Reply {
+  readonly allowed: boolean;
+  readonly message?: string | undefined;
+  readonly warnings?: readonly string[];
+  readonly patch?: readonly PatchOperation[];
+}
+
+/** Builds the AdmissionReview reply; a deny is 403 Forbidden in `status`, never an HTTP error. */
+export function encodeReview(uid: string, reply: Reply) {
+  const response: AdmissionResponse = { uid, allowed: reply.allowed };
+  if (!reply.allowed) response.status = { code: 403, reason: 'Forbidden', message: reply.message ?? 'denied by netguard' };
+  if (reply.warnings !== undefined && reply.warnings.length > 0) response.warnings = [...reply.warnings];
+  if (reply.patch !== undefined && reply.patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(reply.patch)).toString('base64');
+  }
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { formatIssues } from '../zod-errors.ts';
+
+/** A problem with the command line: printed as is, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const port = z.coerce.number().int().min(0).max(65535);
+
+const flagName = (field: string): string => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Validates commander's raw option values; problems name the flag. */
+export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const [first] = issue.path;
+    return typeof first === 'string' ? `${flagName(first)}: ${issue.message}` : (formatIssues(parsed.error)[0] ?? issue.message);
+  });
+  throw new UsageError(lines.join('\n'));
+}

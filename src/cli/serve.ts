@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadPolicyFile, parsePolicy } from '../config/load.ts';
+import { EMPTY_CLUSTER, NO_WAIVERS } from '../engine/cluster-view.ts';
+import { watchParsedFile } from '../file-source.ts';
+import { createLogger } from '../log.ts';
+import { buildApp } from '../server/app.ts';
+import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
+import { parseOptions, port } from './options.ts';
+
+const serveOptions = z.strictObject({
+  config: z.string().min(1),
+  exceptions: z.string().min(1),
+  port,
+  metricsPort: port,
+  host: z.string().min(1),
+  certs: z.string().min(1),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+export type ServeOptions = z.infer<typeof serveOptions>;
+
+export interface RunningServer {
+  readonly url: string;
+  /** Stops accepting, answers the reviews in flight, then resolves. */
+  close(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const logger = createLogger(options.logLevel);
+  const policy = watchParsedFile(loadPolicyFile(options.config), {
+    path: options.config,
+    what: 'policy',
+    parse: parsePolicy,
+    logger,
+  });
+  const tls = loadOrCreateServingPair(options.certs, logger);
+  const app = buildApp({
+    logger,
+    tls,
+    context: () => ({ policy: policy.current(), cluster: EMPTY_CLUSTER, waivers: NO_WAIVERS, now: new Date() }),
+    notReady: () => [],
+  });
+  const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
+  const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
+  logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
+  return {
+    url,
+    async close() {
+      certWatcher.close();
+      policy.close();
+      await app.close();
+    },
+  };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the admission webhook (HTTPS): POST /validate, POST /mutate, GET /healthz, GET /readyz')
+    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
+    .option('--exceptions <path>', 'GuardrailException file', 'policies/exceptions.yaml')
+    .option('--port <port>', 'HTTPS port for the webhook', '8443')
+    .option('--metrics-port <port>', 'plain-HTTP port for /metrics', '9090')
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--certs <dir>', 'folder holding tls.crt and tls.key (generated with a local CA when missing)', 'certs')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .action(async (raw: Record<string, unknown>) => {
+      const running = await serve(parseOptions(serveOptions, raw));
+      const stop = (): void => {
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}

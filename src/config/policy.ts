@@ -1,0 +1,150 @@
+import type { LabelSelector } from '../labels.ts';
+import type { Level, Mode, Rule } from '../engine/types.ts';
+import { parseDuration } from './duration.ts';
+import type { GuardrailPolicyDocument } from './schema.ts';
+
+export interface RequiredLabel {
+  readonly key: string;
+  readonly aliases?: readonly string[] | undefined;
+  readonly allowedValues?: readonly string[] | undefined;
+}
+
+export interface Environment {
+  readonly name: string;
+  readonly mode: Mode;
+  readonly patterns: readonly RegExp[];
+  readonly selector: LabelSelector | undefined;
+  /** As written (`14d`), for messages; and in milliseconds, for EX001. */
+  readonly exceptionMaxDuration: string;
+  readonly exceptionMaxDurationMs: number;
+}
+
+export interface NetworkPolicySettings {
+  readonly approvedEgressCIDRs: readonly string[];
+  readonly clusterCIDRs: readonly string[];
+  readonly dns: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  readonly ephemeralLabels: readonly string[];
+}
+
+/** The policy compiled once at load: patterns are regexes, durations are milliseconds, levels are a lookup. */
+export interface Policy {
+  readonly name: string;
+  readonly excludedNamespaces: ReadonlySet<string>;
+  readonly environments: readonly Environment[];
+  readonly defaultEnvironment: Environment;
+  readonly requiredLabels: readonly RequiredLabel[];
+  readonly networkPolicies: NetworkPolicySettings;
+  readonly exceptions: { readonly warnBeforeMs: number; readonly approverGroups: readonly string[] };
+  readonly controllerServiceAccount: string;
+  levelOf(rule: Rule, environment: Environment): Level;
+}
+
+export const DEFAULTS = {
+  excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'netguard-system'],
+  exceptionMaxDuration: '30d',
+  warnBefore: '7d',
+  requiredLabels: [
+    { key: 'app', aliases: ['app.kubernetes.io/name'] },
+    { key: 'tier', allowedValues: ['frontend', 'backend', 'data', 'sandbox'] },
+  ],
+  dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+  ephemeralLabels: [
+    'pod-template-hash',
+    'controller-revision-hash',
+    'statefulset.kubernetes.io/pod-name',
+    'batch.kubernetes.io/controller-uid',
+    'controller-uid',
+    'apps.kubernetes.io/pod-index',
+  ],
+  approverGroups: ['netguard:approvers'],
+  controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard',
+} as const;
+
+export function patternToRegExp(pattern: string): RegExp {
+  const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
+  return new RegExp(`^${body}$`);
+}
+
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: ${text}`); // the schema already refused it
+  return ms;
+}
+
+/**
+ * Turns a validated document into the Policy the engine reads. Cross-field problems
+ * (duplicate environments, unknown rule IDs) come back as `path: problem` lines.
+ */
+export function compilePolicy(
+  doc: GuardrailPolicyDocument,
+  rules: ReadonlyMap<string, Rule>,
+): { policy: Policy } | { problems: string[] } {
+  const spec = doc.spec;
+  const problems: string[] = [];
+  const environments: Environment[] = [];
+  const seen = new Set<string>();
+  spec.environments.forEach((env, index) => {
+    if (seen.has(env.name)) problems.push(`spec.environments[${index}].name: duplicate environment "${env.name}"`);
+    seen.add(env.name);
+    const maxDuration = env.exceptionMaxDuration ?? DEFAULTS.exceptionMaxDuration;
+    environments.push({
+      name: env.name,
+      mode: env.mode,
+      patterns: (env.namespaces ?? []).map(patternToRegExp),
+      selector: env.selector,
+      exceptionMaxDuration: maxDuration,
+      exceptionMaxDurationMs: durationMs(maxDuration),
+    });
+  });
+  const byName = new Map(environments.map((env) => [env.name, env]));
+  const defaultName = spec.defaultEnvironment ?? spec.environments[0]?.name ?? '';
+  const defaultEnvironment = byName.get(defaultName);
+  if (defaultEnvironment === undefined) {
+    problems.push(`spec.defaultEnvironment: "${defaultName}" is not one of the environments (${[...byName.keys()].join(', ')})`);
+  }
+  const overrides = new Map<string, Map<string, Level>>();
+  for (const [id, override] of Object.entries(spec.rules ?? {})) {
+    if (!rules.has(id)) {
+      problems.push(`spec.rules.${id}: unknown rule ID (known: ${[...rules.keys()].join(', ')})`);
+      continue;
+    }
+    const perEnvironment = new Map<string, Level>();
+    for (const env of environments) {
+      const level = override.levels?.[env.name] ?? override.level;
+      if (level !== undefined) perEnvironment.set(env.name, level);
+    }
+    for (const name of Object.keys(override.levels ?? {})) {
+      if (!byName.has(name)) problems.push(`spec.rules.${id}.levels.${name}: unknown environment`);
+    }
+    overrides.set(id, perEnvironment);
+  }
+  if (problems.length > 0 || defaultEnvironment === undefined) return { problems };
+
+  const np = spec.networkPolicies ?? {};
+  return {
+    policy: {
+      name: doc.metadata?.name ?? 'default',
+      excludedNamespaces: new Set(spec.excludedNamespaces ?? DEFAULTS.excludedNamespaces),
+      environments,
+      defaultEnvironment,
+      requiredLabels: spec.pods?.requiredLabels ?? DEFAULTS.requiredLabels,
+      networkPolicies: {
+        approvedEgressCIDRs: np.approvedEgressCIDRs ?? [],
+        clusterCIDRs: np.clusterCIDRs ?? [],
+        dns: np.dns ?? DEFAULTS.dns,
+        ephemeralLabels: np.ephemeralLabels ?? DEFAULTS.ephemeralLabels,
+      },
+      exceptions: {
+        warnBeforeMs: durationMs(spec.exceptions?.warnBefore ?? DEFAULTS.warnBefore),
+        approverGroups: spec.exceptions?.approverGroups ?? DEFAULTS.approverGroups,
+      },
+      controllerServiceAccount: spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
+      levelOf(rule, env) {
+        const level = overrides.get(rule.id)?.get(env.name) ?? rule.levels[env.mode];
+        // observe never denies a guardrail; rules that deny even in observe (NP011, EX*) protect netguard itself.
+        if (env.mode === 'observe' && level === 'deny' && rule.levels.observe !== 'deny') return 'warn';
+        return level;
+      },
+    },
+  };
+}

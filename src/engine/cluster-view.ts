@@ -1,0 +1,32 @@
+import { stringMap } from '../labels.ts';
+import { field, stringField } from './object-access.ts';
+import type { ClusterView, Finding, KubeObject, NamespaceInfo, WaiverView } from './types.ts';
+
+/** A cluster view over objects already in memory: the other documents in `check`, or test data. */
+export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
+  const namespaces = new Map<string, NamespaceInfo>();
+  const policies = new Map<string, KubeObject[]>();
+  for (const object of objects) {
+    const kind = stringField(object, 'kind');
+    const name = stringField(object, 'metadata', 'name');
+    if (kind === 'Namespace') {
+      namespaces.set(name, {
+        name,
+        labels: { 'kubernetes.io/metadata.name': name, ...stringMap(field(object, 'metadata', 'labels')) },
+        annotations: stringMap(field(object, 'metadata', 'annotations')),
+      });
+    } else if (kind === 'NetworkPolicy') {
+      const namespace = stringField(object, 'metadata', 'namespace');
+      policies.set(namespace, [...(policies.get(namespace) ?? []), object]);
+    }
+  }
+  return {
+    namespace: (name) => namespaces.get(name),
+    networkPolicies: (namespace) => policies.get(namespace) ?? [],
+  };
+}
+
+export const EMPTY_CLUSTER: ClusterView = staticClusterView([]);
+
+/** For callers with no exception registry: nothing is waived. */
+export const NO_WAIVERS: WaiverView = { apply: (_findings: Finding[]) => undefined };

@@ -1,0 +1,120 @@
+import { resolveEnvironment } from '../config/environment.ts';
+import { stringMap } from '../labels.ts';
+import { rulesFor } from '../rules/registry.ts';
+import { denialMessage, warningLines } from './message.ts';
+import { arrayField, asRecord, field, stringField } from './object-access.ts';
+import type {
+  AdmissionInput,
+  Decision,
+  EvaluationContext,
+  Finding,
+  KubeObject,
+  NamespaceInfo,
+  Rule,
+  RuleTarget,
+} from './types.ts';
+
+/** Controllers whose pods are judged at the workload; on the Pod a deny only warns, so scaling never breaks. */
+const POD_CONTROLLERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
+
+export function objectName(input: AdmissionInput): string {
+  const object = input.object ?? input.oldObject;
+  return input.name || stringField(object, 'metadata', 'name') || stringField(object, 'metadata', 'generateName');
+}
+
+/** Namespaces describe themselves; anything else reads its namespace from the cluster view. */
+export function namespaceOf(input: AdmissionInput, ctx: EvaluationContext): NamespaceInfo {
+  if (input.kind === 'Namespace') {
+    const object = input.object ?? input.oldObject;
+    return {
+      name: objectName(input),
+      labels: stringMap(field(object, 'metadata', 'labels')),
+      annotations: stringMap(field(object, 'metadata', 'annotations')),
+    };
+  }
+  return (
+    ctx.cluster.namespace(input.namespace) ?? {
+      name: input.namespace,
+      labels: { 'kubernetes.io/metadata.name': input.namespace },
+      annotations: {},
+    }
+  );
+}
+
+function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    const level = ctx.policy.levelOf(rule, target.environment);
+    if (level === 'off') continue;
+    for (const raw of rule.check(target, ctx)) {
+      findings.push({ ...raw, rule: rule.id, name: rule.name, level, notes: [] });
+    }
+  }
+  return findings;
+}
+
+const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}\u0000${finding.message}`;
+
+/** UPDATE: a finding the old object already had is not the change's fault, so it only warns. */
+function downgradePreExisting(findings: Finding[], rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): void {
+  const old = target.input.oldObject;
+  if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
+  const objectRules = rules.filter((rule) => rule.judges === 'object');
+  const before = new Set(runRules(objectRules, { ...target, object: old }, ctx).map(identity));
+  for (const finding of findings) {
+    if (finding.level === 'deny' && before.has(identity(finding))) {
+      finding.level = 'warn';
+      finding.notes.push('pre-existing: the object already had this before the update');
+    }
+  }
+}
+
+function controllerOf(object: KubeObject): { kind: string; name: string } | undefined {
+  for (const ref of arrayField(object, 'metadata', 'ownerReferences')) {
+    const owner = asRecord(ref);
+    if (field(owner, 'controller') !== true) continue;
+    const kind = stringField(owner, 'kind');
+    if (POD_CONTROLLERS.has(kind)) return { kind, name: stringField(owner, 'name') };
+  }
+  return undefined;
+}
+
+function downgradeControlledPod(findings: Finding[], target: RuleTarget): void {
+  if (target.kind !== 'Pod') return;
+  const owner = controllerOf(target.object);
+  if (owner === undefined) return;
+  for (const finding of findings) {
+    if (finding.level !== 'deny') continue;
+    finding.level = 'warn';
+    finding.notes.push(`judged at its ${owner.kind} ${owner.name}`);
+  }
+}
+
+/** The one engine loop: rules → pre-existing → controlled pods → waivers → verdict. Pure and synchronous. */
+export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decision {
+  const name = objectName(input);
+  const scope = input.kind === 'Namespace' ? name : input.namespace;
+  const base = { kind: input.kind, namespace: input.namespace, name };
+  if (scope !== '' && ctx.policy.excludedNamespaces.has(scope)) {
+    return { ...base, allowed: true, environment: undefined, mode: undefined, skipped: 'excluded-namespace', findings: [], message: undefined, warnings: [] };
+  }
+  const namespace = namespaceOf(input, ctx);
+  const environment = resolveEnvironment(ctx.policy, namespace);
+  const object = input.operation === 'DELETE' ? input.oldObject : input.object;
+  const rules = rulesFor(input.kind, input.operation);
+  const findings: Finding[] = [];
+  if (object !== undefined && rules.length > 0) {
+    const target: RuleTarget = { input, kind: input.kind, name, object, namespace, environment };
+    findings.push(...runRules(rules, target, ctx));
+    if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
+    downgradeControlledPod(findings, target);
+    if (findings.length > 0) ctx.waivers.apply(findings, target, ctx.now);
+  }
+  const allowed = !findings.some((finding) => finding.level === 'deny');
+  const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
+  return {
+    ...decision,
+    message: allowed ? undefined : denialMessage(decision, environment),
+    warnings: warningLines(findings),
+  };
+}

@@ -1,0 +1,120 @@
+import type { Labels } from '../labels.ts';
+import type { Environment, Policy } from '../config/policy.ts';
+
+export type Mode = 'observe' | 'constrain' | 'enforce';
+export const MODES: readonly Mode[] = ['observe', 'constrain', 'enforce'];
+export type Level = 'deny' | 'warn' | 'off';
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** A Kubernetes object as it arrives: only its outer shape is trusted. */
+export type KubeObject = Record<string, unknown>;
+
+export interface UserInfo {
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+/** What the engine judges, whether it came from an AdmissionReview, a manifest file or a cluster list. */
+export interface AdmissionInput {
+  readonly uid: string;
+  readonly kind: string;
+  readonly operation: Operation;
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: KubeObject | undefined;
+  readonly oldObject: KubeObject | undefined;
+  readonly user: UserInfo;
+  readonly dryRun: boolean;
+}
+
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+/** Cluster state the engine may read, always from memory (informer caches, or the other documents in `check`). */
+export interface ClusterView {
+  namespace(name: string): NamespaceInfo | undefined;
+  networkPolicies(namespace: string): readonly KubeObject[];
+}
+
+export interface WaiverRef {
+  readonly name: string;
+  readonly namespace: string;
+  readonly expires: string;
+}
+
+/** Waivers as the engine sees them; the exception registry implements it. */
+export interface WaiverView {
+  /** Decides, for each finding at deny, whether a waiver turns it into a warning. */
+  apply(findings: Finding[], target: RuleTarget, now: Date): void;
+}
+
+export interface EvaluationContext {
+  readonly policy: Policy;
+  readonly cluster: ClusterView;
+  readonly waivers: WaiverView;
+  readonly now: Date;
+}
+
+/** What one rule sees: the object under judgement and where it lives. */
+export interface RuleTarget {
+  readonly input: AdmissionInput;
+  readonly kind: string;
+  readonly name: string;
+  readonly object: KubeObject;
+  readonly namespace: NamespaceInfo;
+  readonly environment: Environment;
+}
+
+/** A rule's own report: where, what is wrong and why it matters, and how to fix it. */
+export interface RawFinding {
+  readonly path: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+export interface Finding extends RawFinding {
+  readonly rule: string;
+  readonly name: string;
+  level: 'deny' | 'warn';
+  /** Why a deny became a warning, or what the reader should know: "pre-existing", a waiver, an expiry. */
+  readonly notes: string[];
+  waivedBy?: WaiverRef;
+}
+
+export interface RuleDoc {
+  readonly checks: string;
+  readonly prevents: string;
+  readonly fix: string;
+  /** A manifest (YAML) that fires, and one that passes. */
+  readonly fires: string;
+  readonly passes: string;
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly name: string;
+  readonly kinds: readonly string[];
+  readonly operations: readonly Operation[];
+  readonly levels: Readonly<Record<Mode, Level>>;
+  /** `change` rules judge the transition itself, so an UPDATE's old object never downgrades them. */
+  readonly judges: 'object' | 'change';
+  readonly doc: RuleDoc;
+  check(target: RuleTarget, ctx: EvaluationContext): RawFinding[];
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly environment: string | undefined;
+  readonly mode: Mode | undefined;
+  /** Set when the object was not judged at all (excluded namespace, kind with no rules). */
+  readonly skipped: 'excluded-namespace' | undefined;
+  readonly findings: readonly Finding[];
+  readonly message: string | undefined;
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,132 @@
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { SecureContextOptions } from 'node:tls';
+import { decodeReview } from '../admission/decode.ts';
+import { encodeReview } from '../admission/encode.ts';
+import { evaluate, objectName } from '../engine/evaluate.ts';
+import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
+import { mutate } from '../mutation/mutate.ts';
+
+/**
+ * Reviews carry `object` and `oldObject`; etcd stores objects up to 1.5 MiB each, so a
+ * review can exceed 3 MiB. 8 MiB leaves headroom for JSON overhead and managedFields.
+ */
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
+/** TLS 1.2+ with forward-secret AEAD suites only; TLS 1.3 suites are Node's defaults. */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** One admission decision, as the audit log and the metrics see it. */
+export interface DecisionRecord {
+  readonly webhook: 'validate' | 'mutate';
+  readonly input: AdmissionInput;
+  readonly allowed: boolean;
+  readonly environment: string | undefined;
+  readonly mode: string | undefined;
+  readonly findings: readonly { readonly rule: string; readonly level: string }[];
+  readonly seconds: number;
+}
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly tls: SecureContextOptions;
+  /** A fresh context per review: current policy, caches and clock. */
+  context(): EvaluationContext;
+  /** Unmet readiness conditions; empty when ready. */
+  notReady(): string[];
+  /** Called once per decision, after the audit line (metrics). */
+  onDecision?(record: DecisionRecord): void;
+  readonly bodyLimit?: number;
+}
+
+function auditLine(logger: Logger, record: DecisionRecord): void {
+  const { input } = record;
+  logger.info(
+    {
+      audit: true,
+      webhook: record.webhook,
+      uid: input.uid,
+      user: input.user.username,
+      kind: input.kind,
+      namespace: input.namespace,
+      name: objectName(input),
+      operation: input.operation,
+      dryRun: input.dryRun,
+      environment: record.environment,
+      mode: record.mode,
+      verdict: record.allowed ? 'allowed' : 'denied',
+      rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
+      us: Math.round(record.seconds * 1e6),
+    },
+    'admission decision',
+  );
+}
+
+/** Builds the webhook app; it never listens (the CLI or a test does). */
+export function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    https: { ...deps.tls, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS },
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
+    keepAliveTimeout: 72_000,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    return503OnClosing: false,
+  });
+
+  const record = (webhook: DecisionRecord['webhook'], started: bigint, rest: Omit<DecisionRecord, 'webhook' | 'seconds'>): void => {
+    const full = { ...rest, webhook, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    auditLine(deps.logger, full);
+    deps.onDecision?.(full);
+  };
+
+  app.post('/validate', async (request, reply) => {
+    const started = process.hrtime.bigint();
+    const decoded = decodeReview(request.body);
+    if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
+    const { input } = decoded;
+    if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
+    const decision = evaluate(input, deps.context());
+    record('validate', started, { input, ...decision });
+    return encodeReview(input.uid, decision);
+  });
+
+  app.post('/mutate', async (request, reply) => {
+    const started = process.hrtime.bigint();
+    const decoded = decodeReview(request.body);
+    if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
+    const { input } = decoded;
+    if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
+    const mutation = mutate(input, deps.context());
+    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [] });
+    return encodeReview(input.uid, { allowed: true, ...mutation });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const waiting = deps.notReady();
+    if (waiting.length > 0) return reply.code(503).send({ status: 'not ready', waiting });
+    return { status: 'ready' };
+  });
+
+  // One place turns every failure into a JSON reply; the process never crashes on input.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'internal error while answering a review');
+    else request.log.debug({ err: error }, 'rejected request');
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
+  return app;
+}

@@ -1,0 +1,19 @@
+import type { z } from 'zod';
+
+/** `spec.environments[1].mode` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/** One line per issue, `path: problem`, so a user sees which field to fix. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { parsePolicy } from '../../src/config/load.ts';
+import type { Policy } from '../../src/config/policy.ts';
+import { NO_WAIVERS, staticClusterView } from '../../src/engine/cluster-view.ts';
+import type { EvaluationContext, KubeObject, WaiverView } from '../../src/engine/types.ts';
+
+export const SHIPPED_POLICY = 'policies/guardrails.yaml';
+
+export function shippedPolicy(): Policy {
+  return parsePolicy(readFileSync(SHIPPED_POLICY, 'utf8'), SHIPPED_POLICY);
+}
+
+/** An engine context over in-memory objects, as `check` and the caches give it. */
+export function contextFor(options: {
+  policy?: Policy;
+  objects?: readonly KubeObject[];
+  waivers?: WaiverView;
+  now?: Date;
+} = {}): EvaluationContext {
+  return {
+    policy: options.policy ?? shippedPolicy(),
+    cluster: staticClusterView(options.objects ?? []),
+    waivers: options.waivers ?? NO_WAIVERS,
+    now: options.now ?? new Date('2026-11-22T12:00:00Z'),
+  };
+}

@@ -1,0 +1,58 @@
+import { CoreV1Api, type V1Namespace } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import t from 'tap';
+import { startCache } from '../../src/kube/informer.ts';
+import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
+
+const NAMESPACES = '/api/v1/namespaces';
+const ns = (name: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('the cache lists, follows watch events, relists after 410 Gone and retries after a 500', async (t) => {
+  const api = await startFakeKubeApi(t);
+  api.seed(NAMESPACES, ns('prod-shop', { env: 'prod' }));
+  api.failNext('GET', /^\/api\/v1\/namespaces$/, 500, 'InternalError');
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  const delays: number[] = [];
+  const cache = startCache<V1Namespace>({
+    kubeConfig: api.kubeConfig(),
+    path: NAMESPACES,
+    list: () => core.listNamespace(),
+    what: 'namespaces',
+    logger: pino({ level: 'silent' }),
+    delay: async (ms) => {
+      delays.push(ms);
+    },
+  });
+  await until(() => cache.ready(), 'first sync');
+  t.same(delays, [1000], 'the 500 was retried after the initial backoff');
+  t.equal(cache.get('prod-shop')?.metadata?.labels?.['env'], 'prod');
+
+  await api.watching(NAMESPACES);
+  api.emit(NAMESPACES, 'ADDED', ns('dev-shop'));
+  await until(() => cache.get('dev-shop') !== undefined, 'ADDED');
+  api.emit(NAMESPACES, 'MODIFIED', ns('dev-shop', { team: 'a' }));
+  await until(() => cache.get('dev-shop')?.metadata?.labels?.['team'] === 'a', 'MODIFIED');
+  api.emit(NAMESPACES, 'DELETED', ns('prod-shop'));
+  await until(() => cache.get('prod-shop') === undefined, 'DELETED');
+
+  const listsBefore = api.requests.filter((r) => r.path === NAMESPACES && r.query.get('watch') === null).length;
+  api.seed(NAMESPACES, ns('staging-shop'));
+  api.expireWatches(NAMESPACES);
+  await until(() => cache.get('staging-shop') !== undefined, 'relist after 410');
+  const listsAfter = api.requests.filter((r) => r.path === NAMESPACES && r.query.get('watch') === null).length;
+  t.equal(listsAfter, listsBefore + 1, '410 Gone forced exactly one relist');
+  t.ok(cache.ready(), 'still ready after the relist');
+  await cache.stop();
+});

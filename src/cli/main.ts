@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { UsageError } from './options.ts';
+import { registerCheck } from './check.ts';
 import { registerServe } from './serve.ts';
 
 /** Exit codes: 0 fine (check: all admitted), 1 failure (check: something denied), 2 usage or input error. */
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerServe(program);
+  registerCheck(program);
   return program;
 }
 

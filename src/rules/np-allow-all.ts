@@ -1,6 +1,37 @@
-import type { Rule } from '../engine/types.ts';
+import type { RawFinding, Rule } from '../engine/types.ts';
+import { describePorts, networkPolicyOf, rulesInEffect, type PolicyPort, type PolicyRule } from './network-policy.ts';
 
-// TODO(issue 3): metadata only; the check and the docs are still to be written.
+const DNS_NAMES: readonly (number | string)[] = [53, '53', 'dns', 'dns-tcp'];
+
+/** Exactly port 53 (or a DNS port name) on UDP or TCP: no range, no other port. */
+function isDnsPort(entry: PolicyPort): boolean {
+  if (entry.protocol === 'SCTP' || entry.port === undefined || !DNS_NAMES.includes(entry.port)) return false;
+  return entry.endPort === undefined || entry.endPort === 53;
+}
+
+/** The DNS allow rule is written without `to` on purpose (the DNS pods' addresses vary); it opens nothing else. */
+function opensOnlyDns(rule: PolicyRule): boolean {
+  return rule.direction === 'egress' && rule.ports.length > 0 && rule.ports.every(isDnsPort);
+}
+
+function describeRule(rule: PolicyRule): RawFinding {
+  const field = `${rule.path}.${rule.peersField}`;
+  const written = rule.peersWritten === 'absent' ? `has no ${rule.peersField}` : `has an empty ${rule.peersField}`;
+  const ports = rule.ports.length === 0 ? 'on every port' : `on ${describePorts(rule.ports)}`;
+  if (rule.direction === 'ingress') {
+    return {
+      path: field,
+      message: `this ingress rule ${written}, so any source (every pod in every namespace and any address outside the cluster) can connect to these pods ${ports}.`,
+      fix: 'List the allowed sources under from: a podSelector, a namespaceSelector by kubernetes.io/metadata.name, or an ipBlock.',
+    };
+  }
+  return {
+    path: field,
+    message: `this egress rule ${written}, so these pods can connect to any destination, in the cluster or on the internet, ${ports}.`,
+    fix: 'List the allowed destinations under to: a podSelector, a namespaceSelector by kubernetes.io/metadata.name, or an approved ipBlock.',
+  };
+}
+
 export const npAllowAll: Rule = {
   id: 'NP002',
   name: 'allow-all',
@@ -8,6 +39,37 @@ export const npAllowAll: Rule = {
   operations: ['CREATE', 'UPDATE'],
   levels: { observe: 'warn', constrain: 'deny', enforce: 'deny' },
   judges: 'object',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks:
+      'Every ingress rule lists its sources in `from` and every egress rule its destinations in `to`. A missing or empty `from`/`to` means any peer at all. Egress rules that open only port 53 (UDP or TCP, or the named ports `dns`/`dns-tcp`) are exempt: that is the usual DNS allow rule. Every offending rule is reported.',
+    prevents:
+      'A policy that looks like isolation but admits the whole cluster and the internet: `- ports: [{port: 8080}]` without `from` lets every pod in every namespace, and any external address, reach the port.',
+    fix: 'Name the peers: a `podSelector` for pods in the same namespace, a `namespaceSelector` on `kubernetes.io/metadata.name` (with a `podSelector` in the same item for specific pods), or an `ipBlock` for addresses outside the cluster.',
+    fires: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-ingress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+    - ports: [{protocol: TCP, port: 8080}]
+`,
+    passes: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-ingress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{protocol: TCP, port: 8080}]
+`,
+  },
+  check(target) {
+    const policy = networkPolicyOf(target.object);
+    if (policy === undefined) return [];
+    return rulesInEffect(policy)
+      .filter((rule) => rule.peersWritten !== 'listed' && !opensOnlyDns(rule))
+      .map(describeRule);
+  },
 };

@@ -1,6 +1,23 @@
-import type { Rule } from '../engine/types.ts';
+import type { RawFinding, Rule } from '../engine/types.ts';
+import { networkPolicyOf, rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
 
-// TODO(issue 3): metadata only; the check and the docs are still to be written.
+const namespaceOnly = (peer: Peer): boolean => peer.namespaceSelector !== undefined && peer.podSelector === undefined && peer.ipBlock === undefined;
+const podOnly = (peer: Peer): boolean => peer.podSelector !== undefined && peer.namespaceSelector === undefined && peer.ipBlock === undefined;
+
+function judge(rule: PolicyRule): RawFinding | undefined {
+  const namespaces = rule.peers.filter(namespaceOnly).map((peer) => peer.index);
+  const pods = rule.peers.filter(podOnly).map((peer) => peer.index);
+  if (namespaces.length === 0 || pods.length === 0) return undefined;
+  const field = `${rule.path}.${rule.peersField}`;
+  const list = (indexes: number[]): string => indexes.map((index) => `[${index}]`).join(', ');
+  const direction = rule.direction === 'ingress' ? 'sources' : 'destinations';
+  return {
+    path: field,
+    message: `${field}${list(namespaces)} (namespaceSelector only) and ${field}${list(pods)} (podSelector only) are separate list items, so the ${direction} are every pod in the selected namespaces OR the selected pods in this namespace, not the selected pods in the selected namespaces.`,
+    fix: 'If you meant pods that match both, put namespaceSelector and podSelector in one item (drop the "-" before podSelector); if OR is intended, request an exception or split the rule.',
+  };
+}
+
 export const npAndOrConfusion: Rule = {
   id: 'NP007',
   name: 'and-or-confusion',
@@ -8,6 +25,40 @@ export const npAndOrConfusion: Rule = {
   operations: ['CREATE', 'UPDATE'],
   levels: { observe: 'warn', constrain: 'warn', enforce: 'warn' },
   judges: 'object',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks:
+      'No rule lists a namespaceSelector-only peer and a podSelector-only peer as separate items of the same `from`/`to`. Separate items are ORed; a namespaceSelector and a podSelector in one item are ANDed. Only a warning, since OR is sometimes meant.',
+    prevents:
+      'The best-known NetworkPolicy YAML trap: one extra `-` turns "the prometheus pods in the monitoring namespace" into "every pod in the monitoring namespace, and any pod labelled prometheus in this namespace".',
+    fix: 'Write both selectors in one list item when you mean pods matching both; keep them separate only when you mean either.',
+    fires: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: metrics-ingress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+        - podSelector: {matchLabels: {app: prometheus}}
+      ports: [{protocol: TCP, port: 9090}]
+`,
+    passes: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: metrics-ingress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+          podSelector: {matchLabels: {app: prometheus}}
+      ports: [{protocol: TCP, port: 9090}]
+`,
+  },
+  check(target) {
+    const policy = networkPolicyOf(target.object);
+    if (policy === undefined) return [];
+    return rulesInEffect(policy).flatMap((rule) => judge(rule) ?? []);
+  },
 };

@@ -1,6 +1,22 @@
-import type { Rule } from '../engine/types.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { field, keyPath, stringField } from '../engine/object-access.ts';
+import type { Rule, RuleTarget } from '../engine/types.ts';
+import { ALLOW_DNS, DEFAULT_DENY } from '../mutation/baseline-annotations.ts';
 
-// TODO(issue 3): metadata only; the check and the docs are still to be written.
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_NETGUARD = 'netguard';
+
+const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY) === MANAGED_BY_NETGUARD;
+
+/** Fields whose change alters what the baseline enforces or who manages it; bookkeeping (managedFields, resourceVersion) is not tampering. */
+const GUARDED_FIELDS: readonly (readonly string[])[] = [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
+
+function changedField(target: RuleTarget): string | undefined {
+  const before = target.input.oldObject;
+  const changed = GUARDED_FIELDS.find((path) => !isDeepStrictEqual(field(before, ...path), field(target.object, ...path)));
+  return changed?.join('.');
+}
+
 export const npBaselineTamper: Rule = {
   id: 'NP011',
   name: 'baseline-tamper',
@@ -8,6 +24,41 @@ export const npBaselineTamper: Rule = {
   operations: ['UPDATE', 'DELETE'],
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
+    prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
+    fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY}\`, \`${ALLOW_DNS}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
+    fires: `# DELETE by a user (not the controller's service account)
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: netguard-default-deny
+  namespace: prod-shop
+  labels: {${MANAGED_BY}: ${MANAGED_BY_NETGUARD}}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+`,
+    passes: `# The same change through the namespace: the controller updates the policy
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: prod-shop
+  annotations: {${DEFAULT_DENY}: "Ingress,Egress", ${ALLOW_DNS}: "true"}
+`,
+  },
+  check(target, ctx) {
+    const { input } = target;
+    if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
+    if (input.user.username === ctx.policy.controllerServiceAccount) return [];
+    const namespace = /^[a-z0-9-]+$/.test(target.namespace.name) ? target.namespace.name : '<namespace>';
+    const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY}=Ingress,Egress --overwrite, or ${ALLOW_DNS}); the controller then updates this policy.`;
+    const owner = `only netguard's controller (${ctx.policy.controllerServiceAccount}) may`;
+    if (input.operation === 'DELETE') {
+      return [{ path: keyPath('metadata.labels', MANAGED_BY), message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} delete it; deleting it lifts the namespace's isolation.`, fix }];
+    }
+    const changed = changedField(target);
+    if (changed === undefined) return [];
+    return [{ path: changed, message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} change its ${changed}; the controller would revert the edit as drift.`, fix }];
+  },
 };

@@ -1,6 +1,118 @@
-import type { Rule } from '../engine/types.ts';
+import { overlapsOutside, parseCidr, type CidrRange } from '../cidr.ts';
+import { selectorMatches, type Labels } from '../labels.ts';
+import { ALLOW_DNS } from '../mutation/baseline-annotations.ts';
+import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import {
+  asLabelSelector,
+  isEmptySelector,
+  networkPolicyOf,
+  ruleAllowsPort,
+  rulesInEffect,
+  type NetworkPolicy,
+  type Peer,
+  type PolicyRule,
+  type Protocol,
+} from './network-policy.ts';
 
-// TODO(issue 3): metadata only; the check and the docs are still to be written.
+const DNS_PORT = 53;
+// CoreDNS and kube-dns name their ports `dns` (UDP 53) and `dns-tcp` (TCP 53); a named port only means the port of that protocol.
+const DNS_PORT_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = { UDP: ['dns'], TCP: ['dns-tcp'] };
+const DNS_PROTOCOLS = ['UDP', 'TCP'] as const;
+
+interface DnsScope {
+  readonly policyNamespace: string;
+  readonly dnsNamespace: string;
+  readonly dnsNamespaceLabels: Labels;
+  readonly dnsPodLabels: Labels;
+  readonly clusterCIDRs: readonly CidrRange[];
+}
+
+function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
+  const dns = ctx.policy.networkPolicies.dns;
+  const known = ctx.cluster.namespace(dns.namespace);
+  return {
+    policyNamespace: target.namespace.name,
+    dnsNamespace: dns.namespace,
+    dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
+    dnsPodLabels: dns.podLabels,
+    clusterCIDRs: ctx.policy.networkPolicies.clusterCIDRs.map(parseCidr).filter((range) => range !== undefined),
+  };
+}
+
+/** Whether a peer can be the DNS pods: the right namespace and pod labels, or an ipBlock over pod addresses. */
+function peerReachesDns(peer: Peer, scope: DnsScope): boolean {
+  if (peer.ipBlock !== undefined) {
+    const range = parseCidr(peer.ipBlock.cidr);
+    if (range === undefined) return false;
+    if (scope.clusterCIDRs.length === 0) return true; // pod addresses unknown: do not claim DNS is unreachable
+    const except = peer.ipBlock.except.map(parseCidr).filter((block) => block !== undefined);
+    return scope.clusterCIDRs.some((cluster) => overlapsOutside(range, cluster, except));
+  }
+  const podsMatch = peer.podSelector === undefined || selectorMatches(asLabelSelector(peer.podSelector), scope.dnsPodLabels);
+  if (peer.namespaceSelector === undefined) {
+    return peer.podSelector === undefined || (scope.policyNamespace === scope.dnsNamespace && podsMatch);
+  }
+  return selectorMatches(asLabelSelector(peer.namespaceSelector), scope.dnsNamespaceLabels) && podsMatch;
+}
+
+function ruleReachesDns(rule: PolicyRule, scope: DnsScope): boolean {
+  return rule.peersWritten !== 'listed' || rule.peers.some((peer) => peerReachesDns(peer, scope));
+}
+
+function opensDnsPort(rule: PolicyRule, protocol: 'UDP' | 'TCP'): boolean {
+  return ruleAllowsPort(rule, protocol, DNS_PORT, DNS_PORT_NAMES[protocol]);
+}
+
+/** The DNS protocols a policy's egress rules allow to the DNS pods. */
+function dnsAllowedByPolicy(policy: NetworkPolicy, scope: DnsScope): Set<Protocol> {
+  const allowed = new Set<Protocol>();
+  for (const rule of rulesInEffect(policy, 'egress')) {
+    if (!ruleReachesDns(rule, scope)) continue;
+    for (const protocol of DNS_PROTOCOLS) if (opensDnsPort(rule, protocol)) allowed.add(protocol);
+  }
+  return allowed;
+}
+
+/** DNS allowed for every pod of the namespace by another policy with an empty podSelector. */
+function dnsAllowedByNamespacePolicies(target: RuleTarget, ctx: EvaluationContext, scope: DnsScope): Set<Protocol> {
+  const allowed = new Set<Protocol>();
+  for (const object of ctx.cluster.networkPolicies(target.namespace.name)) {
+    const other = networkPolicyOf(object);
+    if (other === undefined || other.name === target.name || !isEmptySelector(other.podSelector)) continue;
+    for (const protocol of dnsAllowedByPolicy(other, scope)) allowed.add(protocol);
+  }
+  return allowed;
+}
+
+const FIX_DNS_RULE = 'Add an egress rule for port 53 to kube-dns.';
+
+function finding(policy: NetworkPolicy, allowed: ReadonlySet<Protocol>, portOpenElsewhere: boolean, scope: DnsScope): RawFinding {
+  const path = policy.declaredPolicyTypes !== undefined ? 'spec.policyTypes' : 'spec.egress';
+  if (allowed.has('UDP')) {
+    return {
+      path,
+      message: 'egress allows DNS over UDP 53 but not TCP 53, so lookups whose answers do not fit in a UDP packet will fail.',
+      fix: 'Add {protocol: TCP, port: 53} to the DNS egress rule.',
+    };
+  }
+  if (allowed.has('TCP')) {
+    return {
+      path,
+      message: 'egress allows DNS over TCP 53 but not UDP 53, so almost every lookup will fail.',
+      fix: 'Add {protocol: UDP, port: 53} to the DNS egress rule.',
+    };
+  }
+  if (portOpenElsewhere) {
+    const pods = Object.entries(scope.dnsPodLabels).map(([key, value]) => `${key}=${value}`).join(', ');
+    return {
+      path,
+      message: `egress opens port 53 only to destinations that are not the DNS pods (${pods} in namespace ${scope.dnsNamespace}), so every lookup will fail.`,
+      fix: `Add a peer to the DNS rule: namespaceSelector kubernetes.io/metadata.name=${scope.dnsNamespace} with podSelector ${pods}.`,
+    };
+  }
+  return { path, message: 'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.', fix: FIX_DNS_RULE };
+}
+
 export const npDnsEgress: Rule = {
   id: 'NP001',
   name: 'dns-egress',
@@ -8,6 +120,46 @@ export const npDnsEgress: Rule = {
   operations: ['CREATE', 'UPDATE'],
   levels: { observe: 'warn', constrain: 'warn', enforce: 'deny' },
   judges: 'object',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks:
+      'A NetworkPolicy that restricts Egress (listed in `policyTypes`, or implied by egress rules) allows DNS to the cluster DNS pods on both UDP 53 and TCP 53. A rule without `ports` allows every port; the named ports `dns` (UDP) and `dns-tcp` (TCP) and `endPort` ranges containing 53 count. DNS also counts as allowed when the namespace carries `netguard.dev/allow-dns: "true"` (the baseline controller then keeps a DNS policy) or another NetworkPolicy in the namespace with an empty podSelector allows it.',
+    prevents:
+      'The most common NetworkPolicy outage: egress is locked down, name resolution silently stops, and every client fails with timeouts that look like the remote service is down. Allowing only UDP breaks large answers, which retry over TCP.',
+    fix: 'Add an egress rule to kube-dns for UDP and TCP 53, or annotate the namespace with `netguard.dev/allow-dns: "true"` so the baseline controller keeps a DNS policy.',
+    fires: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-egress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{ipBlock: {cidr: 160.79.104.0/23}}]
+      ports: [{protocol: TCP, port: 443}]
+`,
+    passes: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-egress, namespace: prod-shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{ipBlock: {cidr: 160.79.104.0/23}}]
+      ports: [{protocol: TCP, port: 443}]
+    - to:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+          podSelector: {matchLabels: {k8s-app: kube-dns}}
+      ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+`,
+  },
+  check(target, ctx) {
+    const policy = networkPolicyOf(target.object);
+    if (policy === undefined || !policy.policyTypes.has('egress')) return [];
+    if (target.namespace.annotations[ALLOW_DNS] === 'true') return [];
+    const scope = scopeOf(target, ctx);
+    const allowed = dnsAllowedByPolicy(policy, scope);
+    for (const protocol of dnsAllowedByNamespacePolicies(target, ctx, scope)) allowed.add(protocol);
+    if (allowed.has('UDP') && allowed.has('TCP')) return [];
+    const portOpenElsewhere = rulesInEffect(policy, 'egress').some((rule) => DNS_PROTOCOLS.some((protocol) => opensDnsPort(rule, protocol)));
+    return [finding(policy, allowed, portOpenElsewhere, scope)];
+  },
 };

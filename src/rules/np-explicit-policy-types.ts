@@ -1,6 +1,6 @@
 import type { Rule } from '../engine/types.ts';
+import { networkPolicyOf } from './network-policy.ts';
 
-// TODO(issue 3): metadata only; the check and the docs are still to be written.
 export const npExplicitPolicyTypes: Rule = {
   id: 'NP009',
   name: 'explicit-policy-types',
@@ -8,6 +8,34 @@ export const npExplicitPolicyTypes: Rule = {
   operations: ['CREATE', 'UPDATE'],
   levels: { observe: 'warn', constrain: 'warn', enforce: 'warn' },
   judges: 'object',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks:
+      'The manifest sets `spec.policyTypes`. Without it Kubernetes infers Ingress always and Egress only when egress rules exist. The API server fills the field in before admission, so this rule mostly speaks in `netguard check` (CI and pre-commit), where the manifest is seen as written.',
+    prevents:
+      'Isolation that depends on an accident of the YAML: a policy meant as "deny all egress" written as `egress: []` restricts nothing, and deleting the last egress rule of a policy silently lifts its egress isolation.',
+    fix: 'Write `policyTypes` explicitly: `[Ingress]`, `[Egress]` or `[Ingress, Egress]`.',
+    fires: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-egress, namespace: prod-shop}
+spec:
+  podSelector: {}
+  egress: []
+`,
+    passes: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-egress, namespace: prod-shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+`,
+  },
+  check(target) {
+    const policy = networkPolicyOf(target.object);
+    if (policy === undefined || policy.declaredPolicyTypes !== undefined) return [];
+    const inferred = policy.policyTypes.has('egress') ? '[Ingress, Egress]' : '[Ingress]';
+    const message = policy.policyTypes.has('egress')
+      ? 'policyTypes is omitted, so Kubernetes infers [Ingress, Egress] from the egress rules, and removing the last egress rule would silently lift egress isolation.'
+      : 'policyTypes is omitted, so Kubernetes infers [Ingress] and this policy restricts no egress at all.';
+    return [{ path: 'spec.policyTypes', message, fix: `Set policyTypes explicitly (today's inferred value is ${inferred}; add Egress to restrict outgoing traffic).` }];
+  },
 };

@@ -1,0 +1,100 @@
+import type { Policy } from '../config/policy.ts';
+import { exceptionRequestLine } from '../engine/message.ts';
+import type { Decision, Finding } from '../engine/types.ts';
+import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
+
+export interface CheckResult {
+  readonly manifest: Manifest;
+  readonly decision: Decision;
+}
+
+export interface CheckReport {
+  readonly results: readonly CheckResult[];
+  readonly errors: readonly ManifestError[];
+}
+
+/** A finding as one sentence pair for people and for JSON: what is wrong, why, and what to do. */
+function findingText(finding: Finding): string {
+  const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
+  return `${finding.message} ${finding.fix}${notes}`;
+}
+
+const hasWarnings = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
+
+function summaryOf(results: readonly CheckResult[]): { objects: number; denied: number; warned: number } {
+  return {
+    objects: results.length,
+    denied: results.filter((result) => !result.decision.allowed).length,
+    // Admitted with at least one warning; a denied object counts once, as denied.
+    warned: results.filter((result) => result.decision.allowed && hasWarnings(result.decision)).length,
+  };
+}
+
+/** The fixed JSON shape of DESIGN.md: `{results: [...], summary: {objects, denied, warned}}`. */
+export function renderJson(report: CheckReport): string {
+  const results = report.results.map(({ decision }) => ({
+    kind: decision.kind,
+    namespace: decision.namespace,
+    name: decision.name,
+    environment: decision.environment ?? null,
+    mode: decision.mode ?? null,
+    verdict: decision.allowed ? 'allowed' : 'denied',
+    findings: decision.findings.map((finding) => ({
+      rule: finding.rule,
+      level: finding.level,
+      path: finding.path,
+      message: findingText(finding),
+      ...(finding.waivedBy === undefined ? {} : { waivedBy: finding.waivedBy }),
+    })),
+  }));
+  return `${JSON.stringify({ results, summary: summaryOf(report.results) }, null, 2)}\n`;
+}
+
+// Manifests are anyone's files: names and messages are printed without terminal control characters.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+const clean = (text: string): string => text.replace(CONTROL, ' ');
+
+interface Paint {
+  readonly red: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly green: (text: string) => string;
+  readonly dim: (text: string) => string;
+  readonly bold: (text: string) => string;
+}
+
+const ansi = (open: number, close: number) => (text: string): string => `\u001b[${open}m${text}\u001b[${close}m`;
+const COLOR: Paint = { red: ansi(31, 39), yellow: ansi(33, 39), green: ansi(32, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+const identity = (text: string): string => text;
+const PLAIN: Paint = { red: identity, yellow: identity, green: identity, dim: identity, bold: identity };
+
+function verdictLabel(decision: Decision, paint: Paint): string {
+  if (decision.skipped !== undefined) return paint.dim('SKIPPED');
+  if (!decision.allowed) return paint.red('DENIED ');
+  return hasWarnings(decision) ? paint.yellow('WARNED ') : paint.green('OK     ');
+}
+
+function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy: Policy): string[] {
+  const where = decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
+  const context = decision.skipped !== undefined ? 'excluded namespace' : `${decision.environment ?? ''}, ${decision.mode ?? ''}`;
+  const lines = [`${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(describeLocation(manifest)))}`];
+  for (const finding of decision.findings) {
+    const level = finding.level === 'deny' ? paint.red('deny') : paint.yellow('warn');
+    lines.push(`  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)}`, `       ${clean(findingText(finding))}`);
+  }
+  const environment = policy.environments.find((env) => env.name === decision.environment);
+  if (!decision.allowed && environment !== undefined) {
+    lines.push(`  Need more time? ${clean(exceptionRequestLine(decision, environment))}`);
+  }
+  return lines;
+}
+
+/** Grouped per object, one verdict line each with its findings under it, then a summary. */
+export function renderText(report: CheckReport, options: { color: boolean; policy: Policy }): string {
+  const paint = options.color ? COLOR : PLAIN;
+  const lines = report.results.flatMap((result) => renderResult(result, paint, options.policy));
+  const summary = summaryOf(report.results);
+  const admitted = summary.objects - summary.denied - summary.warned;
+  const errors = report.errors.length > 0 ? `; ${report.errors.length} input ${report.errors.length === 1 ? 'error' : 'errors'} (see stderr)` : '';
+  lines.push(`${summary.objects} ${summary.objects === 1 ? 'object' : 'objects'}: ${summary.denied} denied, ${summary.warned} admitted with warnings, ${admitted} admitted${errors}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import type { KubeObject } from '../engine/types.ts';
+import type { LabelSelector } from '../labels.ts';
+import { formatIssues } from '../zod-errors.ts';
+
+// The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules read it. Unknown fields
+// pass through; YAML's `from:` with nothing after it is null, which Kubernetes reads as absent.
+const selectorSchema = z.looseObject({
+  matchLabels: z.record(z.string(), z.string()).nullish(),
+  matchExpressions: z
+    .array(
+      z.looseObject({
+        key: z.string(),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string()).nullish(),
+      }),
+    )
+    .nullish(),
+});
+
+const peerSchema = z.looseObject({
+  podSelector: selectorSchema.nullish(),
+  namespaceSelector: selectorSchema.nullish(),
+  ipBlock: z.looseObject({ cidr: z.string(), except: z.array(z.string()).nullish() }).nullish(),
+});
+
+const portSchema = z.looseObject({
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).nullish(),
+  port: z.union([z.number().int(), z.string()]).nullish(),
+  endPort: z.number().int().nullish(),
+});
+
+const peersSchema = z.array(peerSchema).nullish();
+const portsSchema = z.array(portSchema).nullish();
+const ingressRuleSchema = z.looseObject({ from: peersSchema, ports: portsSchema });
+const egressRuleSchema = z.looseObject({ to: peersSchema, ports: portsSchema });
+
+const networkPolicySchema = z.looseObject({
+  metadata: z.looseObject({ name: z.string().nullish(), namespace: z.string().nullish() }).nullish(),
+  spec: z.looseObject({
+    podSelector: selectorSchema.nullish(),
+    policyTypes: z.array(z.enum(['Ingress', 'Egress'])).nullish(),
+    ingress: z.array(ingressRuleSchema).nullish(),
+    egress: z.array(egressRuleSchema).nullish(),
+  }),
+});
+
+export type Direction = 'ingress' | 'egress';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface Selector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: NonNullable<LabelSelector['matchExpressions']>;
+}
+
+export interface IpBlock {
+  readonly cidr: string;
+  readonly except: readonly string[];
+}
+
+export interface Peer {
+  /** `spec.egress[1].to[0]` */
+  readonly path: string;
+  readonly index: number;
+  readonly podSelector: Selector | undefined;
+  readonly namespaceSelector: Selector | undefined;
+  readonly ipBlock: IpBlock | undefined;
+}
+
+export interface PolicyPort {
+  readonly protocol: Protocol;
+  readonly port: number | string | undefined;
+  readonly endPort: number | undefined;
+}
+
+export interface PolicyRule {
+  readonly direction: Direction;
+  /** `spec.egress[1]` */
+  readonly path: string;
+  readonly index: number;
+  /** `from` or `to`. */
+  readonly peersField: 'from' | 'to';
+  /** Absent and empty both mean any peer; kept apart only for the words of a message. */
+  readonly peersWritten: 'absent' | 'empty' | 'listed';
+  readonly peers: readonly Peer[];
+  /** Empty means every port and protocol. */
+  readonly ports: readonly PolicyPort[];
+}
+
+export interface NetworkPolicy {
+  readonly name: string;
+  readonly namespace: string;
+  readonly podSelector: Selector;
+  /** As written: undefined when `policyTypes` is absent or empty (the API server then infers it). */
+  readonly declaredPolicyTypes: readonly Direction[] | undefined;
+  /** What Kubernetes enforces: the declared types, else Ingress plus Egress when egress rules exist. */
+  readonly policyTypes: ReadonlySet<Direction>;
+  /** Every rule, in effect or not; `rulesInEffect` filters by policyTypes. */
+  readonly ingress: readonly PolicyRule[];
+  readonly egress: readonly PolicyRule[];
+}
+
+type SelectorInput = z.infer<typeof selectorSchema> | null | undefined;
+type PeerInput = z.infer<typeof peerSchema>;
+type PortInput = z.infer<typeof portSchema>;
+
+function toSelector(input: SelectorInput): Selector | undefined {
+  if (input === null || input === undefined) return undefined;
+  return {
+    matchLabels: input.matchLabels ?? {},
+    matchExpressions: (input.matchExpressions ?? []).map((term) => ({
+      key: term.key,
+      operator: term.operator,
+      values: term.values ?? [],
+    })),
+  };
+}
+
+export function isEmptySelector(selector: Selector): boolean {
+  return Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.length === 0;
+}
+
+/** Label keys a selector reads, in matchLabels and matchExpressions. */
+export function selectorKeys(selector: Selector): string[] {
+  return [...Object.keys(selector.matchLabels), ...selector.matchExpressions.map((term) => term.key)];
+}
+
+function toPeer(input: PeerInput, path: string, index: number): Peer {
+  const ipBlock = input.ipBlock === null || input.ipBlock === undefined ? undefined : { cidr: input.ipBlock.cidr, except: input.ipBlock.except ?? [] };
+  return {
+    path,
+    index,
+    podSelector: toSelector(input.podSelector),
+    namespaceSelector: toSelector(input.namespaceSelector),
+    ipBlock,
+  };
+}
+
+function toPort(input: PortInput): PolicyPort {
+  return { protocol: input.protocol ?? 'TCP', port: input.port ?? undefined, endPort: input.endPort ?? undefined };
+}
+
+interface RuleInput {
+  readonly peers: readonly PeerInput[] | null | undefined;
+  readonly ports: readonly PortInput[] | null | undefined;
+}
+
+function toRules(direction: Direction, rules: readonly RuleInput[]): PolicyRule[] {
+  const peersField = direction === 'ingress' ? 'from' : 'to';
+  return rules.map((rule, index) => {
+    const path = `spec.${direction}[${index}]`;
+    const peers = rule.peers ?? [];
+    return {
+      direction,
+      path,
+      index,
+      peersField,
+      peersWritten: rule.peers === null || rule.peers === undefined ? 'absent' : peers.length === 0 ? 'empty' : 'listed',
+      peers: peers.map((peer, peerIndex) => toPeer(peer, `${path}.${peersField}[${peerIndex}]`, peerIndex)),
+      ports: (rule.ports ?? []).map(toPort),
+    };
+  });
+}
+
+export type ParseResult = { ok: true; policy: NetworkPolicy } | { ok: false; problems: string[] };
+
+/** Validates a NetworkPolicy's shape; problems are `spec.egress[0].ports[0].port: ...` lines. */
+export function parseNetworkPolicy(object: unknown): ParseResult {
+  const parsed = networkPolicySchema.safeParse(object);
+  if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
+  const { spec, metadata } = parsed.data;
+  const ingress = toRules('ingress', (spec.ingress ?? []).map((rule) => ({ peers: rule.from, ports: rule.ports })));
+  const egress = toRules('egress', (spec.egress ?? []).map((rule) => ({ peers: rule.to, ports: rule.ports })));
+  const declared = spec.policyTypes !== null && spec.policyTypes !== undefined && spec.policyTypes.length > 0 ? [...new Set(spec.policyTypes)] : undefined;
+  const inferred: Direction[] = egress.length > 0 ? ['ingress', 'egress'] : ['ingress'];
+  const policyTypes = new Set<Direction>(declared?.map((type) => (type === 'Ingress' ? 'ingress' : 'egress')) ?? inferred);
+  return {
+    ok: true,
+    policy: {
+      name: metadata?.name ?? '',
+      namespace: metadata?.namespace ?? '',
+      podSelector: toSelector(spec.podSelector) ?? { matchLabels: {}, matchExpressions: [] },
+      declaredPolicyTypes: declared?.map((type) => (type === 'Ingress' ? 'ingress' : 'egress')),
+      policyTypes,
+      ingress,
+      egress,
+    },
+  };
+}
+
+// Eleven rules read the same object per review: parse it once.
+const parsedObjects = new WeakMap<object, NetworkPolicy | undefined>();
+
+/**
+ * The object as a NetworkPolicy, or undefined when its shape is invalid. The API server
+ * validates NetworkPolicies before validating webhooks run, and `check` reports an invalid one
+ * as an input error, so rules may simply skip what does not parse.
+ */
+export function networkPolicyOf(object: KubeObject): NetworkPolicy | undefined {
+  if (parsedObjects.has(object)) return parsedObjects.get(object);
+  const result = parseNetworkPolicy(object);
+  const policy = result.ok ? result.policy : undefined;
+  parsedObjects.set(object, policy);
+  return policy;
+}
+
+/** Rules of the directions the policy actually restricts; rules of other directions have no effect. */
+export function rulesInEffect(policy: NetworkPolicy, direction?: Direction): PolicyRule[] {
+  const directions: Direction[] = direction === undefined ? ['ingress', 'egress'] : [direction];
+  return directions.filter((d) => policy.policyTypes.has(d)).flatMap((d) => (d === 'ingress' ? policy.ingress : policy.egress));
+}
+
+/** Every selector in the policy with its path: spec.podSelector and each peer's selectors. */
+export function selectorsOf(policy: NetworkPolicy): { path: string; selector: Selector }[] {
+  const found: { path: string; selector: Selector }[] = [{ path: 'spec.podSelector', selector: policy.podSelector }];
+  for (const rule of [...policy.ingress, ...policy.egress]) {
+    for (const peer of rule.peers) {
+      if (peer.podSelector !== undefined) found.push({ path: `${peer.path}.podSelector`, selector: peer.podSelector });
+      if (peer.namespaceSelector !== undefined) found.push({ path: `${peer.path}.namespaceSelector`, selector: peer.namespaceSelector });
+    }
+  }
+  return found;
+}
+
+/** The label selector in the form `selectorMatches` reads. */
+export function asLabelSelector(selector: Selector): LabelSelector {
+  return { matchLabels: { ...selector.matchLabels }, matchExpressions: selector.matchExpressions.map((term) => ({ ...term, values: [...(term.values ?? [])] })) };
+}
+
+/** Whether a port entry admits `port`/`protocol`; `names` are the named ports that mean it (`dns`). */
+export function portAllows(entry: PolicyPort, protocol: Protocol, port: number, names: readonly string[] = []): boolean {
+  if (entry.protocol !== protocol) return false;
+  if (entry.port === undefined) return true;
+  if (typeof entry.port === 'string') return names.includes(entry.port) || entry.port === String(port);
+  if (entry.endPort !== undefined) return entry.port <= port && port <= entry.endPort;
+  return entry.port === port;
+}
+
+export function ruleAllowsPort(rule: PolicyRule, protocol: Protocol, port: number, names: readonly string[] = []): boolean {
+  return rule.ports.length === 0 || rule.ports.some((entry) => portAllows(entry, protocol, port, names));
+}
+
+/** `80/TCP, 443/TCP` for messages; named ports are validated by the API server as short DNS labels. */
+export function describePorts(ports: readonly PolicyPort[]): string {
+  return ports
+    .map((entry) => {
+      const port = entry.port === undefined ? 'any port' : entry.endPort !== undefined ? `${entry.port}-${entry.endPort}` : JSON.stringify(entry.port).replaceAll('"', '');
+      return `${port}/${entry.protocol}`;
+    })
+    .join(', ');
+}
+
+/** For messages: a label selector written like `app=web, tier in (a,b)`; keys and values quoted when unusual. */
+export function describeSelector(selector: Selector): string {
+  const plain = (text: string): string => (/^[\w./-]*$/.test(text) ? text : JSON.stringify(text));
+  const parts = Object.entries(selector.matchLabels).map(([key, value]) => `${plain(key)}=${plain(value)}`);
+  for (const term of selector.matchExpressions) {
+    const values = (term.values ?? []).map(plain).join(',');
+    parts.push(term.operator === 'Exists' || term.operator === 'DoesNotExist' ? `${term.operator === 'DoesNotExist' ? '!' : ''}${plain(term.key)}` : `${plain(term.key)} ${term.operator.toLowerCase()} (${values})`);
+  }
+  return parts.length === 0 ? 'all' : parts.join(', ');
+}

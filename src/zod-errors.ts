@@ -12,8 +12,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** One line per issue, `path: problem`, so a user sees which field to fix. */
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    // One line per unknown key, at the key itself: `spec.excludeNamespaces: unknown field`.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`);
+    }
     const path = formatPath(issue.path);
-    return path === '' ? issue.message : `${path}: ${issue.message}`;
+    return [path === '' ? issue.message : `${path}: ${issue.message}`];
   });
 }

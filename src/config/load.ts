@@ -18,6 +18,9 @@ export function parsePolicy(text: string, source: string): Policy {
   } catch (err) {
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
   }
+  if (document === null || document === undefined) {
+    throw new ConfigError(`${source}: the file is empty; a policy needs apiVersion, kind and spec.environments (an empty file is never an empty policy)`);
+  }
   const parsed = guardrailPolicySchema.safeParse(document);
   if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error).join(`\n${source}: `)}`);
   const compiled = compilePolicy(parsed.data, RULES_BY_ID);

@@ -1,0 +1,90 @@
+import t from 'tap';
+import { resolveEnvironment } from '../../src/config/environment.ts';
+import { parsePolicy } from '../../src/config/load.ts';
+import { evaluate } from '../../src/engine/evaluate.ts';
+import { warningLines } from '../../src/engine/message.ts';
+import type { AdmissionInput, Finding, KubeObject } from '../../src/engine/types.ts';
+import { contextFor, shippedPolicy } from '../helpers/context.ts';
+
+const policy = shippedPolicy();
+const ns = (name: string, labels: Record<string, string> = {}) => ({ name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, annotations: {} });
+
+t.test('environment resolution: label, then selector, then name pattern, then default', async (t) => {
+  t.equal(resolveEnvironment(policy, ns('dev-shop', { 'netguard.dev/environment': 'production' })).name, 'production', 'label wins over the name');
+  t.equal(resolveEnvironment(policy, ns('dev-shop', { env: 'prod' })).name, 'production', 'selector wins over the name');
+  t.equal(resolveEnvironment(policy, ns('staging-api')).name, 'staging');
+  t.equal(resolveEnvironment(policy, ns('sandbox-42')).name, 'development');
+  t.equal(resolveEnvironment(policy, ns('payments')).name, 'development', 'default');
+  t.equal(resolveEnvironment(policy, ns('prod-x', { 'netguard.dev/environment': 'nonexistent' })).name, 'production', 'an unknown label value falls through');
+});
+
+const pod = (namespace: string, labels: Record<string, string>, extra: KubeObject = {}): AdmissionInput => ({
+  uid: 'u',
+  kind: 'Pod',
+  operation: 'CREATE',
+  namespace,
+  name: 'p',
+  object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace, labels }, spec: { containers: [], ...extra } },
+  oldObject: undefined,
+  user: { username: 'alice', groups: [] },
+  dryRun: false,
+});
+
+const levels = (decision: ReturnType<typeof evaluate>) => decision.findings.map((f) => `${f.rule}:${f.level}`);
+
+t.test('default levels per mode (observe / constrain / enforce)', async (t) => {
+  const ctx = contextFor();
+  const bad = { app: 'x', tier: 'web' };
+  const hostNetwork = { hostNetwork: true };
+  t.same(levels(evaluate(pod('dev-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:warn']);
+  t.same(levels(evaluate(pod('staging-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:deny']);
+  t.same(levels(evaluate(pod('prod-a', bad, hostNetwork), ctx)), ['POD002:deny', 'POD003:deny']);
+  t.same(levels(evaluate(pod('dev-a', {}), ctx)), ['POD001:warn', 'POD001:warn']);
+  t.same(levels(evaluate(pod('staging-a', {}), ctx)), ['POD001:deny', 'POD001:deny']);
+});
+
+t.test('config overrides: per environment, everywhere, off; observe never denies', async (t) => {
+  const custom = parsePolicy(
+    `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments:
+    - {name: dev, mode: observe, namespaces: ["dev-*"]}
+    - {name: stage, mode: constrain, namespaces: ["stage-*"]}
+    - {name: prod, mode: enforce, namespaces: ["prod-*"]}
+  rules:
+    POD002: {levels: {stage: deny, prod: warn}}
+    POD003: {level: off}
+    POD001: {level: deny}
+`,
+    'inline',
+  );
+  const ctx = contextFor({ policy: custom });
+  const labels = { app: 'x', tier: 'web' };
+  t.same(levels(evaluate(pod('stage-a', labels, { hostNetwork: true }), ctx)), ['POD002:deny'], 'POD003 off, POD002 raised');
+  t.same(levels(evaluate(pod('prod-a', labels), ctx)), ['POD002:warn'], 'POD002 lowered');
+  const dev = evaluate(pod('dev-a', {}), ctx);
+  t.same(levels(dev), ['POD001:warn', 'POD001:warn'], 'observe clamps an override to warn');
+  t.equal(dev.allowed, true);
+});
+
+t.test('warnings are one line, at most 256 characters, and the list stays under 4 KiB', async (t) => {
+  const finding = (message: string): Finding => ({ rule: 'POD002', name: 'label-values', level: 'warn', path: 'metadata.labels.tier', message, fix: 'Fix it.', notes: [] });
+  const [line] = warningLines([finding('tier "a\nb\tc\u0007" is wrong.')]);
+  t.equal(line, 'netguard POD002: metadata.labels.tier: tier "a b c " is wrong');
+  const [long] = warningLines([finding(`${'x'.repeat(400)}.`)]);
+  t.equal(long?.length, 256);
+  t.ok(long?.endsWith('…'));
+  const many = warningLines(Array.from({ length: 40 }, () => finding(`${'y'.repeat(200)}.`)));
+  t.ok(many.join('').length <= 4096, `total ${many.join('').length}`);
+  t.match(many.at(-1), /^netguard: \d+ more findings; run netguard check for the full list$/);
+});
+
+t.test('hostile shapes never throw: prototype keys, wrong types, missing metadata', async (t) => {
+  const ctx = contextFor();
+  const hostile: KubeObject = JSON.parse('{"metadata":{"labels":{"__proto__":{"tier":"x"},"constructor":"y","app":5}},"spec":{"hostNetwork":"true"}}');
+  const decision = evaluate({ ...pod('prod-a', {}), object: hostile }, ctx);
+  t.same(levels(decision), ['POD001:deny', 'POD001:deny'], 'non-string label values count as missing');
+  t.equal(({} as Record<string, unknown>)['tier'], undefined, 'Object.prototype untouched');
+  t.same(levels(evaluate({ ...pod('prod-a', {}), object: {} }, ctx)), ['POD001:deny', 'POD001:deny']);
+});

@@ -21,12 +21,15 @@ spec:
   podSelector: {}
   egress: []
 `,
-    passes: `apiVersion: networking.k8s.io/v1
+    passes: `# Deny all egress except DNS, and say so.
+apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: default-deny-egress, namespace: prod-shop}
 spec:
   podSelector: {}
   policyTypes: [Egress]
+  egress:
+    - ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 `,
   },
   check(target) {

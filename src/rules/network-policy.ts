@@ -210,10 +210,10 @@ export function rulesInEffect(policy: NetworkPolicy, direction?: Direction): Pol
   return directions.filter((d) => policy.policyTypes.has(d)).flatMap((d) => (d === 'ingress' ? policy.ingress : policy.egress));
 }
 
-/** Every selector in the policy with its path: spec.podSelector and each peer's selectors. */
+/** Every selector in effect with its path: spec.podSelector and the peers' selectors of the rules in effect. */
 export function selectorsOf(policy: NetworkPolicy): { path: string; selector: Selector }[] {
   const found: { path: string; selector: Selector }[] = [{ path: 'spec.podSelector', selector: policy.podSelector }];
-  for (const rule of [...policy.ingress, ...policy.egress]) {
+  for (const rule of rulesInEffect(policy)) {
     for (const peer of rule.peers) {
       if (peer.podSelector !== undefined) found.push({ path: `${peer.path}.podSelector`, selector: peer.podSelector });
       if (peer.namespaceSelector !== undefined) found.push({ path: `${peer.path}.namespaceSelector`, selector: peer.namespaceSelector });

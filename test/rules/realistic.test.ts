@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import type { Decision } from '../../src/engine/types.ts';
 import { loadFixture } from '../helpers/reviews.ts';
@@ -27,7 +27,6 @@ t.test('every realistic policy gets the verdict the docs table states, in each m
 });
 
 t.test('the realistic set covers every fixture file', async (t) => {
-  const { readdirSync } = await import('node:fs');
   t.same([...new Set(REALISTIC.map((c) => c.file))].sort(), readdirSync(REALISTIC_DIR).sort());
 });
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { UsageError } from './options.ts';
 import { registerCheck } from './check.ts';
+import { registerController } from './controller.ts';
 import { registerServe } from './serve.ts';
 
 /** Exit codes: 0 fine (check: all admitted), 1 failure (check: something denied), 2 usage or input error. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerCheck(program);
+  registerController(program);
   return program;
 }
 

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { loadPolicyFile, parsePolicy } from '../config/load.ts';
 import { EMPTY_CLUSTER, NO_WAIVERS } from '../engine/cluster-view.ts';
 import { watchParsedFile } from '../file-source.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
@@ -17,6 +19,7 @@ const serveOptions = z.strictObject({
   certs: z.string().min(1),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
+  controller: z.boolean().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type ServeOptions = z.infer<typeof serveOptions>;
@@ -48,9 +51,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
   logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
+  // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
+  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: policy.current, logger, identity: process.env['POD_NAME'] }) : undefined;
   return {
     url,
     async close() {
+      await controller?.stop();
       certWatcher.close();
       policy.close();
       await app.close();
@@ -70,6 +76,7 @@ export function registerServe(program: Command): void {
     .option('--certs <dir>', 'folder holding tls.crt and tls.key (generated with a local CA when missing)', 'certs')
     .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
+    .option('--controller', 'also run the baseline controller (see `netguard controller`)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));

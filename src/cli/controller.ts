@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadPolicyFile, parsePolicy } from '../config/load.ts';
+import { watchParsedFile } from '../file-source.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { startController } from '../kube/controller.ts';
+import { createLogger } from '../log.ts';
+import { parseOptions } from './options.ts';
+
+const controllerOptions = z.strictObject({
+  config: z.string().min(1),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+export type ControllerCommandOptions = z.infer<typeof controllerOptions>;
+
+/** The replica's name in the Lease: the pod name in a cluster (POD_NAME from the downward API, else the hostname). */
+function identity(): string | undefined {
+  return process.env['POD_NAME'];
+}
+
+/** `netguard controller`: runs until stopped; the returned function stops it and hands the lease back. */
+export function runController(options: ControllerCommandOptions): () => Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const policy = watchParsedFile(loadPolicyFile(options.config), { path: options.config, what: 'policy', parse: parsePolicy, logger });
+  const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
+  const controller = startController({ kubeConfig, policy: policy.current, logger, identity: identity() });
+  logger.info({ config: options.config }, 'netguard baseline controller started; waiting for the lease');
+  return async () => {
+    policy.close();
+    await controller.stop();
+  };
+}
+
+export function registerController(program: Command): void {
+  program
+    .command('controller')
+    .description('keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)')
+    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .action((raw: Record<string, unknown>) => {
+      const stop = runController(parseOptions(controllerOptions, raw));
+      const exit = (): void => {
+        stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', exit);
+      process.once('SIGINT', exit);
+    });
+}

@@ -1,0 +1,78 @@
+import type { Finding, RuleTarget, WaiverView } from '../engine/types.ts';
+import { waiverCoversTarget, waiverScope } from './matching.ts';
+import { daysLeft, daysLeftText, expiryDate, waiverState, type WaiverState } from './state.ts';
+import { waiverLabel, waiverRef, type Waiver } from './waiver.ts';
+
+/** Waivers for one namespace, from memory. */
+export type WaiverLookup = (namespace: string) => readonly Waiver[];
+
+interface Candidate {
+  readonly waiver: Waiver;
+  readonly state: WaiverState;
+}
+
+const usable = (candidate: Candidate): boolean => candidate.state === 'active' || candidate.state === 'expiring';
+
+function laterFirst(a: Candidate, b: Candidate): number {
+  return b.waiver.expiresAt - a.waiver.expiresAt || waiverLabel(a.waiver).localeCompare(waiverLabel(b.waiver));
+}
+
+/** The extra warning a waiver near its end adds, once per decision. */
+function expiryWarning(waiver: Waiver, rules: readonly string[], now: Date): Finding {
+  return {
+    rule: 'EX001',
+    name: 'exception-expiry',
+    level: 'warn',
+    path: `waiver ${waiverLabel(waiver)}`,
+    message: `expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); after that ${rules.join(', ')} is enforced again.`,
+    fix: 'Fix what it waives, or have a new waiver approved before then.',
+    notes: [],
+  };
+}
+
+/** Explains, on a denial, why the waivers that match did not waive it. */
+function unusableNotes(candidates: readonly Candidate[]): string[] {
+  return candidates.map(({ waiver, state }) =>
+    state === 'expired' ? `waiver ${waiverLabel(waiver)} expired on ${expiryDate(waiver)}` : `waiver ${waiverLabel(waiver)} awaits approval`,
+  );
+}
+
+/**
+ * The registry's side of the engine contract. For every finding a matching waiver lists:
+ * an active or expiring approved waiver turns a deny into a warning (a warning stays one) and records
+ * itself in `waivedBy`; an expiring one adds an EX001 warning; expired and pending waivers leave a
+ * deny as it is and say why they did not count. EX findings are never waived: they guard the waivers.
+ */
+export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverView {
+  return {
+    apply(findings: Finding[], target: RuleTarget, now: Date): void {
+      const scoped = lookup(waiverScope(target));
+      if (scoped.length === 0) return;
+      const candidates = scoped
+        .filter((waiver) => waiverCoversTarget(waiver, target))
+        .map((waiver) => ({ waiver, state: waiverState(waiver, now, warnBeforeMs) }))
+        .sort(laterFirst);
+      if (candidates.length === 0) return;
+      const expiring = new Map<Waiver, string[]>();
+      for (const finding of [...findings]) {
+        if (finding.rule.startsWith('EX')) continue;
+        const matching = candidates.filter((candidate) => candidate.waiver.rules.has(finding.rule));
+        const chosen = matching.find(usable);
+        if (chosen === undefined) {
+          if (finding.level === 'deny') finding.notes.push(...unusableNotes(matching));
+          continue;
+        }
+        const { waiver } = chosen;
+        finding.level = 'warn';
+        finding.waivedBy = waiverRef(waiver);
+        finding.notes.push(`waived by ${waiverLabel(waiver)} until ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))})`);
+        if (chosen.state === 'expiring') {
+          const rules = expiring.get(waiver) ?? [];
+          if (!rules.includes(finding.rule)) rules.push(finding.rule);
+          expiring.set(waiver, rules);
+        }
+      }
+      for (const [waiver, rules] of expiring) findings.push(expiryWarning(waiver, rules, now));
+    },
+  };
+}

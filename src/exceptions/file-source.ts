@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { RULES_BY_ID } from '../rules/registry.ts';
+import { formatIssues } from '../zod-errors.ts';
+import { waiverSet, type WaiverSet } from './registry.ts';
+import { guardrailExceptionSchema } from './schema.ts';
+import { toWaiver, type Waiver } from './waiver.ts';
+
+/** An exceptions file that cannot be used; the message names the file, the document and the field. */
+export class ExceptionFileError extends Error {
+  override name = 'ExceptionFileError';
+}
+
+const listSchema = z.looseObject({ kind: z.string().regex(/List$/), items: z.array(z.unknown()) });
+
+/** Documents, or the items of a List document. */
+function entriesOf(value: unknown): unknown[] {
+  if (value === null || value === undefined) return [];
+  const list = listSchema.safeParse(value);
+  return list.success ? list.data.items : [value];
+}
+
+function parseEntry(value: unknown, where: string): Waiver {
+  const parsed = guardrailExceptionSchema.safeParse(value);
+  if (!parsed.success) throw new ExceptionFileError(formatIssues(parsed.error).map((line) => `${where}: ${line}`).join('\n'));
+  const unknown = parsed.data.spec.rules.filter((id) => !RULES_BY_ID.has(id));
+  if (unknown.length > 0) throw new ExceptionFileError(`${where}: spec.rules: unknown rule ID ${unknown.join(', ')}`);
+  return toWaiver(parsed.data, 'file');
+}
+
+/**
+ * Parses a GuardrailException file (multi-document YAML, Lists allowed; empty is fine). Any broken
+ * entry rejects the whole file: the watcher then keeps the last good set rather than a partial one.
+ */
+export function parseExceptionFile(text: string, source: string): WaiverSet {
+  const waivers: Waiver[] = [];
+  const seen = new Set<string>();
+  parseAllDocuments(text, { prettyErrors: true }).forEach((doc, index) => {
+    const where = `${source}: document ${index + 1}`;
+    const [error] = doc.errors;
+    if (error !== undefined) throw new ExceptionFileError(`${where}: not valid YAML: ${error.message.split('\n')[0] ?? ''}`);
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const isList = listSchema.safeParse(value).success;
+    entriesOf(value).forEach((entry, item) => {
+      const waiver = parseEntry(entry, isList ? `${where}, items[${item}]` : where);
+      const key = `${waiver.namespace}/${waiver.name}`;
+      if (seen.has(key)) throw new ExceptionFileError(`${where}: duplicate GuardrailException ${key}`);
+      seen.add(key);
+      waivers.push(waiver);
+    });
+  });
+  return waiverSet(waivers);
+}
+
+/** At start-up: a missing file means no file waivers (the default path is optional); a broken one is an error. */
+export function loadExceptionFile(path: string): WaiverSet {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+    if (code === 'ENOENT') return waiverSet([]);
+    throw new ExceptionFileError(`${path}: cannot read: ${code}`);
+  }
+  return parseExceptionFile(text, path);
+}

@@ -1,0 +1,76 @@
+import { selectorMatches, type LabelSelector } from '../labels.ts';
+import { NETGUARD_NAMESPACE } from '../engine/message.ts';
+import { arrayField, asRecord, field, stringField } from '../engine/object-access.ts';
+import type { KubeObject, RuleTarget } from '../engine/types.ts';
+import { podTemplateOf } from '../rules/pod-template.ts';
+import type { Waiver } from './waiver.ts';
+
+/** What each workload kind creates, so a selector waiver on a Deployment also covers its ReplicaSets and Pods. */
+const DESCENDANTS: Readonly<Record<string, readonly string[]>> = {
+  deployment: ['replicaset', 'pod'],
+  cronjob: ['job', 'pod'],
+  statefulset: ['pod'],
+  daemonset: ['pod'],
+  replicaset: ['pod'],
+  replicationcontroller: ['pod'],
+  job: ['pod'],
+};
+
+/** Where a waiver for this object must live: its own namespace, or netguard's for a Namespace. */
+export function waiverScope(target: RuleTarget): string {
+  return target.kind === 'Namespace' ? NETGUARD_NAMESPACE : target.namespace.name;
+}
+
+interface Owner {
+  readonly kind: string;
+  readonly name: string;
+}
+
+/**
+ * The workloads that own this object: its controller, and for a ReplicaSet pod the Deployment,
+ * whose name is the ReplicaSet's minus the `-<pod-template-hash>` suffix the Deployment controller adds.
+ */
+export function ownersOf(object: KubeObject): Owner[] {
+  const owners: Owner[] = [];
+  for (const ref of arrayField(object, 'metadata', 'ownerReferences')) {
+    const owner = asRecord(ref);
+    if (field(owner, 'controller') !== true) continue;
+    owners.push({ kind: stringField(owner, 'kind'), name: stringField(owner, 'name') });
+  }
+  const hash = stringField(object, 'metadata', 'labels', 'pod-template-hash');
+  const replicaSet = owners.find((owner) => owner.kind === 'ReplicaSet');
+  if (replicaSet !== undefined && hash !== '' && replicaSet.name.endsWith(`-${hash}`)) {
+    owners.push({ kind: 'Deployment', name: replicaSet.name.slice(0, -hash.length - 1) });
+  }
+  return owners;
+}
+
+export function isEmptySelector(selector: LabelSelector): boolean {
+  return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+}
+
+function selectorCovers(waiver: Waiver, target: RuleTarget): boolean {
+  const selector = waiver.target.selector;
+  if (selector === undefined) return false;
+  const kind = waiver.target.kind.toLowerCase();
+  const targetKind = target.kind.toLowerCase();
+  if (kind !== targetKind && !(DESCENDANTS[kind] ?? []).includes(targetKind)) return false;
+  const template = podTemplateOf(target.kind, target.object);
+  // Only workloads and Pods carry pod labels; an empty selector never counts (EX003 refuses it: it would cover everything).
+  if (template === undefined || isEmptySelector(selector)) return false;
+  return selectorMatches(selector, template.labels);
+}
+
+function nameCovers(waiver: Waiver, target: RuleTarget): boolean {
+  const { kind, name } = waiver.target;
+  if (name === undefined) return false;
+  const wanted = kind.toLowerCase();
+  if (wanted === target.kind.toLowerCase()) return name === target.name;
+  return ownersOf(target.object).some((owner) => owner.kind.toLowerCase() === wanted && owner.name === name);
+}
+
+/** Same scope, and the target named or selected; the rule is checked per finding. */
+export function waiverCoversTarget(waiver: Waiver, target: RuleTarget): boolean {
+  if (waiver.namespace !== waiverScope(target)) return false;
+  return nameCovers(waiver, target) || selectorCovers(waiver, target);
+}

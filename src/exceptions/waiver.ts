@@ -1,0 +1,65 @@
+import type { LabelSelector } from '../labels.ts';
+import type { WaiverRef } from '../engine/types.ts';
+import type { GuardrailException } from './schema.ts';
+
+export type WaiverSourceName = 'file' | 'cluster';
+
+/** One GuardrailException, parsed once, as matching and listing read it. */
+export interface Waiver {
+  readonly name: string;
+  readonly namespace: string;
+  readonly rules: ReadonlySet<string>;
+  readonly target: { readonly kind: string; readonly name?: string | undefined; readonly selector?: LabelSelector | undefined };
+  readonly reason: string;
+  readonly owner: string;
+  readonly ticket: string | undefined;
+  /** As written, and as an instant. */
+  readonly expires: string;
+  readonly expiresAt: number;
+  readonly requestedBy: string | undefined;
+  readonly approvedBy: string | undefined;
+  /** Whether it may waive anything: file entries are reviewed in Git; cluster ones need an approver other than the requester. */
+  readonly approved: boolean;
+  readonly source: WaiverSourceName;
+}
+
+export function toWaiver(exception: GuardrailException, source: WaiverSourceName): Waiver {
+  const { spec, metadata } = exception;
+  const approvedBy = spec.approvedBy?.trim() || undefined;
+  const requestedBy = spec.requestedBy?.trim() || undefined;
+  return {
+    name: metadata.name,
+    namespace: metadata.namespace,
+    rules: new Set(spec.rules),
+    target: spec.target,
+    reason: spec.reason,
+    owner: spec.owner,
+    ticket: spec.ticket,
+    expires: spec.expires,
+    expiresAt: Date.parse(spec.expires),
+    requestedBy,
+    approvedBy,
+    // Defence in depth: EX004 refuses self-approval at admission, but an object written while the webhook was down is not trusted either.
+    approved: source === 'file' || (approvedBy !== undefined && approvedBy !== requestedBy),
+    source,
+  };
+}
+
+export function waiverRef(waiver: Waiver): WaiverRef {
+  return { name: waiver.name, namespace: waiver.namespace, expires: waiver.expires };
+}
+
+/** `prod-crawl/crawler-egress`: how every message names a waiver. */
+export function waiverLabel(waiver: Pick<Waiver, 'name' | 'namespace'>): string {
+  return `${waiver.namespace}/${waiver.name}`;
+}
+
+/** `kind/name` or `kind selector app=crawler`, for tables and messages. */
+export function targetLabel(target: Waiver['target']): string {
+  if (target.name !== undefined) return `${target.kind.toLowerCase()}/${target.name}`;
+  const terms = [
+    ...Object.entries(target.selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`),
+    ...(target.selector?.matchExpressions ?? []).map((term) => `${term.key} ${term.operator}${term.values === undefined ? '' : ` (${term.values.join(',')})`}`),
+  ];
+  return `${target.kind.toLowerCase()} ${terms.join(',')}`;
+}

@@ -4,6 +4,7 @@ import { namespaceOf, objectName } from '../engine/evaluate.ts';
 import { warningLines } from '../engine/message.ts';
 import type { AdmissionInput, EvaluationContext, Finding, RuleTarget } from '../engine/types.ts';
 import { nsBaseline } from '../rules/ns-baseline.ts';
+import { mutateGuardrailException } from './exception-requester.ts';
 import { namespaceBaselinePatch } from './namespace-baseline.ts';
 
 export interface Mutation {
@@ -32,13 +33,16 @@ function mutateNamespace(input: AdmissionInput, ctx: EvaluationContext): Mutatio
     notes: [],
   };
   const target: RuleTarget = { input, kind: 'Namespace', name, object: input.object, namespace, environment };
-  ctx.waivers.apply([optOut], target, ctx.now);
-  if (optOut.waivedBy !== undefined) return { patch: [], warnings: warningLines([optOut]) };
+  const findings = [optOut];
+  ctx.waivers.apply(findings, target, ctx.now);
+  // `findings` may gain the waiver's expiry warning.
+  if (optOut.waivedBy !== undefined) return { patch: [], warnings: warningLines(findings) };
   return { patch: namespaceBaselinePatch(input.object, environment.mode), warnings: [] };
 }
 
 const MUTATORS: Readonly<Record<string, (input: AdmissionInput, ctx: EvaluationContext) => Mutation>> = {
   Namespace: mutateNamespace,
+  GuardrailException: mutateGuardrailException,
 };
 
 /** The mutating webhook's one entry: a JSON Patch and warnings, never a denial. */

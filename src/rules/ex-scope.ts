@@ -1,6 +1,75 @@
-import type { Rule } from '../engine/types.ts';
+import { labelSelectorSchema } from '../labels.ts';
+import { NETGUARD_NAMESPACE } from '../engine/message.ts';
+import { asRecord, field, stringField } from '../engine/object-access.ts';
+import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import { isEmptySelector } from '../exceptions/matching.ts';
+// A cycle (registry lists this rule): RULES_BY_ID is only read inside check(), after every module has loaded.
+import { RULES_BY_ID } from './registry.ts';
+import { POD_KINDS } from './pod-template.ts';
 
-// TODO(issue 4): metadata only; the check and the docs are still to be written.
+const knownIds = (): string => [...RULES_BY_ID.keys()].filter((id) => !id.startsWith('EX')).join(', ');
+
+function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
+  const fix = `List the rule IDs to waive (${knownIds()}).`;
+  if (!Array.isArray(rules) || rules.length === 0) {
+    return { findings: [{ path: 'spec.rules', message: 'names no rule, and a waiver must say which guardrails it waives (no all-rules waivers).', fix }], ids: [] };
+  }
+  const findings: RawFinding[] = [];
+  const ids: string[] = [];
+  rules.forEach((rule, index) => {
+    const path = `spec.rules[${index}]`;
+    if (typeof rule !== 'string' || !RULES_BY_ID.has(rule)) {
+      findings.push({ path, message: `${JSON.stringify(rule)} is not a netguard rule ID, so the waiver cannot say what it waives.`, fix });
+    } else if (rule.startsWith('EX')) {
+      findings.push({ path, message: `${rule} protects the waivers themselves and cannot be waived.`, fix: 'Remove it from spec.rules.' });
+    } else {
+      ids.push(rule);
+    }
+  });
+  return { findings, ids };
+}
+
+function judgeKind(kind: string, ids: readonly string[], target: RuleTarget): RawFinding[] {
+  const path = 'spec.target.kind';
+  if (kind === '') return [{ path, message: 'is missing, so the waiver would not say what it covers.', fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.' }];
+  const findings: RawFinding[] = [];
+  for (const id of ids) {
+    const rule = RULES_BY_ID.get(id);
+    if (rule !== undefined && !rule.kinds.some((judged) => judged.toLowerCase() === kind.toLowerCase())) {
+      findings.push({ path, message: `${id} never judges a ${kind}, so this waiver would waive nothing.`, fix: `Target one of: ${rule.kinds.join(', ')}.` });
+    }
+  }
+  const isNamespace = kind.toLowerCase() === 'namespace';
+  const home = target.namespace.name === NETGUARD_NAMESPACE;
+  if (isNamespace && !home) {
+    findings.push({ path, message: `a Namespace waiver must live in ${NETGUARD_NAMESPACE}, since it must exist before the namespace it covers.`, fix: `Create it with -n ${NETGUARD_NAMESPACE}.` });
+  } else if (!isNamespace && home) {
+    findings.push({ path, message: `only Namespace waivers live in ${NETGUARD_NAMESPACE}; a waiver covers objects in its own namespace.`, fix: 'Create it in the namespace of the object it covers.' });
+  }
+  return findings;
+}
+
+function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: string): RawFinding[] {
+  const name = field(spec, 'target', 'name');
+  const selector = field(spec, 'target', 'selector');
+  const fix = 'Give spec.target.name, or for workloads and Pods a spec.target.selector with matchLabels.';
+  if (name !== undefined && selector !== undefined) {
+    return [{ path: 'spec.target', message: 'has both a name and a selector, so it is unclear what the waiver covers.', fix: 'Keep one of them.' }];
+  }
+  if (selector === undefined) {
+    return typeof name === 'string' && name !== '' ? [] : [{ path: 'spec.target.name', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix }];
+  }
+  if (!POD_KINDS.some((podKind) => podKind.toLowerCase() === kind.toLowerCase())) {
+    return [{ path: 'spec.target.selector', message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`, fix: 'Name the object in spec.target.name.' }];
+  }
+  const parsed = labelSelectorSchema.safeParse(selector);
+  if (!parsed.success) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
+  if (isEmptySelector(parsed.data)) {
+    return [{ path: 'spec.target.selector', message: `is empty and would cover every ${kind} in the namespace.`, fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.' }];
+  }
+  return [];
+}
+
 export const exScope: Rule = {
   id: 'EX003',
   name: 'exception-scope',
@@ -8,6 +77,39 @@ export const exScope: Rule = {
   operations: ['CREATE', 'UPDATE'],
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'object',
-  doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
-  check: () => [],
+  doc: {
+    checks:
+      '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind that those rules judge, and either a name or, for workloads and Pods, a non-empty label selector. Namespace waivers live in netguard-system; all others in the namespace of what they cover.',
+    prevents: 'Waivers that cover more than was reviewed: every rule, every object in a namespace, or a kind the rule never judges (a waiver that silently does nothing).',
+    fix: 'Name the rules and the object: `--rule NP004 --target networkpolicy/crawler-egress`, or `--target deployment --selector app=crawler`.',
+    fires: `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: everything, namespace: prod-crawl}
+spec:
+  rules: ["*"]
+  target: {kind: Deployment, selector: {}}
+  reason: Migration
+  owner: team-crawl@example.com
+  expires: "2026-12-06T00:00:00Z"
+`,
+    passes: `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: crawler-labels, namespace: prod-crawl}
+spec:
+  rules: [POD002]
+  target: {kind: Deployment, selector: {matchLabels: {app: crawler}}}
+  reason: The tier taxonomy gains "batch" in the Q1 policy release
+  owner: team-crawl@example.com
+  expires: "2026-12-06T00:00:00Z"
+`,
+  },
+  check(target) {
+    const spec = asRecord(field(target.object, 'spec'));
+    const { findings, ids } = judgeRules(field(spec, 'rules'));
+    if (asRecord(field(spec, 'target')) === undefined) {
+      return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
+    }
+    const kind = stringField(spec, 'target', 'kind');
+    return [...findings, ...judgeKind(kind, ids, target), ...judgeNameOrSelector(spec, kind)];
+  },
 };

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { UsageError } from './options.ts';
+import { registerAudit } from './audit.ts';
 import { registerCheck } from './check.ts';
 import { registerController } from './controller.ts';
 import { registerServe } from './serve.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerCheck(program);
   registerController(program);
+  registerAudit(program);
   return program;
 }
 

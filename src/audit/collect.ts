@@ -1,0 +1,75 @@
+import type { KubeObject } from '../engine/types.ts';
+import { KubeApiError, listAll, type KubeRest } from '../kube/rest.ts';
+
+/** What audit reads from a cluster: everything it judges, plus the DaemonSets that reveal the CNI. */
+export interface ClusterSnapshot {
+  readonly namespaces: readonly KubeObject[];
+  /** Pods, workloads and NetworkPolicies, each with `kind` and `apiVersion` set. */
+  readonly objects: readonly KubeObject[];
+  readonly exceptions: readonly KubeObject[];
+  /** All namespaces, even with --namespace: the CNI runs in kube-system. */
+  readonly daemonSets: readonly KubeObject[];
+  /** Kinds that could not be listed (e.g. the GuardrailException CRD is not installed). */
+  readonly unavailable: readonly string[];
+}
+
+interface Collection {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly resource: string;
+}
+
+const api = (apiVersion: string): string => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+
+export const JUDGED: readonly Collection[] = [
+  { kind: 'Pod', apiVersion: 'v1', resource: 'pods' },
+  { kind: 'Deployment', apiVersion: 'apps/v1', resource: 'deployments' },
+  { kind: 'StatefulSet', apiVersion: 'apps/v1', resource: 'statefulsets' },
+  { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' },
+  { kind: 'ReplicaSet', apiVersion: 'apps/v1', resource: 'replicasets' },
+  { kind: 'Job', apiVersion: 'batch/v1', resource: 'jobs' },
+  { kind: 'CronJob', apiVersion: 'batch/v1', resource: 'cronjobs' },
+  { kind: 'ReplicationController', apiVersion: 'v1', resource: 'replicationcontrollers' },
+  { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies' },
+];
+const EXCEPTIONS: Collection = { kind: 'GuardrailException', apiVersion: 'netguard.dev/v1alpha1', resource: 'guardrailexceptions' };
+
+export interface CollectOptions {
+  /** Only this namespace's objects (the Namespace list and DaemonSets stay cluster-wide). */
+  readonly namespace?: string | undefined;
+  readonly pageSize?: number;
+  readonly onProgress?: (what: string, count: number) => void;
+}
+
+/** List items come without kind and apiVersion; the engine needs both. */
+const typed = (collection: Collection, items: readonly KubeObject[]): KubeObject[] =>
+  items.map((item) => ({ ...item, kind: collection.kind, apiVersion: collection.apiVersion }));
+
+async function listCollection(rest: KubeRest, collection: Collection, namespace: string | undefined, options: CollectOptions): Promise<KubeObject[]> {
+  const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
+  const items = await listAll(rest, `${api(collection.apiVersion)}${scope}/${collection.resource}`, {
+    limit: options.pageSize ?? 500,
+    onPage: (count) => options.onProgress?.(collection.resource, count),
+  });
+  return typed(collection, items);
+}
+
+/** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
+export async function collectCluster(rest: KubeRest, options: CollectOptions = {}): Promise<ClusterSnapshot> {
+  const namespaces = await listCollection(rest, { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' }, undefined, options);
+  const objects: KubeObject[] = [];
+  for (const collection of JUDGED) objects.push(...(await listCollection(rest, collection, options.namespace, options)));
+  const daemonSets =
+    options.namespace === undefined
+      ? objects.filter((object) => object['kind'] === 'DaemonSet')
+      : await listCollection(rest, { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' }, undefined, options);
+  const unavailable: string[] = [];
+  let exceptions: KubeObject[] = [];
+  try {
+    exceptions = await listCollection(rest, EXCEPTIONS, options.namespace, options);
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+    unavailable.push(EXCEPTIONS.kind);
+  }
+  return { namespaces, objects, exceptions, daemonSets, unavailable };
+}

@@ -1,0 +1,74 @@
+import type { AuditFinding, AuditReport, EnvironmentReadiness, NamespaceReport, RuleGroup } from './scan.ts';
+
+/** `netguard audit --output json`: the report as it is, one document. */
+export function renderAuditJson(report: AuditReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+// Object names come from the cluster: printed without terminal control characters.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+const clean = (text: string): string => text.replace(CONTROL, ' ');
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+function cniLines(report: AuditReport): string[] {
+  const { cni } = report;
+  if (cni.warning !== undefined) {
+    const bar = '!'.repeat(78);
+    return [bar, `!! WARNING: ${cni.warning}`, ...cni.found.map((entry) => `!!   ${entry.name} (${entry.daemonSet})${entry.note === undefined ? '' : `: ${entry.note}`}`), bar];
+  }
+  const enforcing = cni.found.filter((entry) => entry.enforces);
+  return [`CNI: ${enforcing.map((entry) => `${entry.name} (${entry.daemonSet})`).join(', ')} enforces NetworkPolicy.`];
+}
+
+function findingLine(finding: AuditFinding): string[] {
+  const waived = finding.waivedBy === undefined ? '' : ` [waived by ${finding.waivedBy.namespace}/${finding.waivedBy.name} until ${finding.waivedBy.expires}]`;
+  const lines = [`      ${finding.level} ${clean(`${finding.kind} ${finding.name}`)} at ${clean(finding.path)}${waived}`, `           ${clean(finding.message)}`];
+  if (finding.hint !== undefined) lines.push(`           hint: ${finding.hint}`);
+  return lines;
+}
+
+function ruleLines(group: RuleGroup): string[] {
+  const counts = [group.deny > 0 ? `${group.deny} deny` : '', group.warn > 0 ? `${group.warn} warn` : ''].filter((part) => part !== '').join(', ');
+  return [`    ${group.rule} ${group.name} (${counts})`, ...group.findings.flatMap(findingLine)];
+}
+
+function namespaceLines(ns: NamespaceReport): string[] {
+  const verdict = ns.objects === 0 ? 'no workloads or policies' : `${plural(ns.objects, 'object')}: ${ns.denied} would be denied, ${ns.warned} warned`;
+  const baseline = ns.baselineMissing.length === 0 ? '' : `; baseline missing: ${ns.baselineMissing.join(', ')}`;
+  return [`  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}`, ...ns.rules.flatMap(ruleLines)];
+}
+
+function readinessLines(env: EnvironmentReadiness): string[] {
+  const head = `  ${env.environment} (${env.mode}${env.nextMode === null ? '' : ` → ${env.nextMode}`}): ${plural(env.namespaces.length, 'namespace')}, ${plural(env.objects, 'object')}`;
+  const lines = [head];
+  if (env.nextMode === null) lines.push(`    already enforcing: ${env.deniedNow} would be denied today.`);
+  else {
+    const rules = Object.entries(env.nextModeDenialsByRule).sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => `${rule}×${count}`);
+    lines.push(`    in ${env.nextMode}: ${plural(env.deniedInNextMode ?? 0, 'object')} would be denied${rules.length > 0 ? ` (${rules.join(', ')})` : ''}; today: ${env.deniedNow}.`);
+  }
+  const target = env.nextMode ?? env.mode;
+  if (env.withoutBaseline.length === 0) lines.push(`    every namespace has the ${target} baseline.`);
+  else {
+    lines.push(`    without the ${target} baseline (annotate them; NS001 only sets it on new namespaces):`);
+    for (const entry of env.withoutBaseline) lines.push(`      ${clean(entry.namespace)}: needs ${entry.missing.join(', ')}`);
+  }
+  return lines;
+}
+
+/** For people: the CNI verdict first (it decides whether any of this matters), then namespaces, readiness, summary. */
+export function renderAuditText(report: AuditReport): string {
+  const s = report.summary;
+  const lines = [
+    ...cniLines(report),
+    '',
+    'Findings by namespace and rule (what each object would get if applied today):',
+    ...report.namespaces.flatMap(namespaceLines),
+    '',
+    'Promotion readiness:',
+    ...report.environments.flatMap(readinessLines),
+    ...report.notes.map((note) => `note: ${note}`),
+    '',
+    `${plural(s.objects, 'object')} in ${plural(s.namespaces, 'namespace')}: ${s.denied} would be denied, ${s.warned} admitted with warnings; ${s.reportedAtOwner} reported at their workload; ${plural(s.excludedNamespaces, 'excluded namespace')} skipped.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

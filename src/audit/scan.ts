@@ -1,0 +1,260 @@
+import { resolveEnvironment } from '../config/environment.ts';
+import type { Environment, Policy } from '../config/policy.ts';
+import { staticClusterView } from '../engine/cluster-view.ts';
+import { evaluate } from '../engine/evaluate.ts';
+import { arrayField, asRecord, field, stringField } from '../engine/object-access.ts';
+import type { AdmissionInput, Decision, EvaluationContext, Finding, KubeObject, Mode, WaiverRef, WaiverView } from '../engine/types.ts';
+import { stringMap } from '../labels.ts';
+import { ALLOW_DNS, BASELINE, baselineAnnotations, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { deniedTypes } from '../kube/baseline-policies.ts';
+import type { CniVerdict } from './cni.ts';
+
+export interface AuditFinding {
+  readonly kind: string;
+  readonly name: string;
+  readonly level: 'deny' | 'warn';
+  readonly path: string;
+  readonly message: string;
+  readonly waivedBy?: WaiverRef;
+  readonly hint?: string;
+}
+
+export interface RuleGroup {
+  readonly rule: string;
+  readonly name: string;
+  readonly deny: number;
+  readonly warn: number;
+  readonly findings: readonly AuditFinding[];
+}
+
+export interface NamespaceReport {
+  readonly name: string;
+  readonly environment: string;
+  readonly mode: Mode;
+  /** What the namespace lacks of its mode's baseline annotations; empty when it has them. */
+  readonly baselineMissing: readonly string[];
+  readonly objects: number;
+  readonly denied: number;
+  readonly warned: number;
+  readonly rules: readonly RuleGroup[];
+}
+
+export interface EnvironmentReadiness {
+  readonly environment: string;
+  readonly mode: Mode;
+  readonly nextMode: Mode | null;
+  readonly namespaces: readonly string[];
+  readonly objects: number;
+  readonly deniedNow: number;
+  /** Objects denied if the environment moved to `nextMode` (null in enforce). */
+  readonly deniedInNextMode: number | null;
+  /** Deny findings in the next mode, per rule. */
+  readonly nextModeDenialsByRule: Readonly<Record<string, number>>;
+  /** Namespaces lacking the baseline the next mode (or enforce) gives new namespaces, and what they lack. */
+  readonly withoutBaseline: readonly { readonly namespace: string; readonly missing: readonly string[] }[];
+}
+
+export interface AuditReport {
+  readonly cni: CniVerdict;
+  readonly summary: {
+    readonly namespaces: number;
+    readonly objects: number;
+    readonly denied: number;
+    readonly warned: number;
+    readonly excludedNamespaces: number;
+    /** Pods and ReplicaSets/Jobs reported at the workload that owns them. */
+    readonly reportedAtOwner: number;
+  };
+  readonly namespaces: readonly NamespaceReport[];
+  readonly environments: readonly EnvironmentReadiness[];
+  /** Kinds that could not be listed, and exceptions that did not parse. */
+  readonly notes: readonly string[];
+}
+
+export interface AuditInput {
+  readonly namespaces: readonly KubeObject[];
+  readonly objects: readonly KubeObject[];
+  readonly policy: Policy;
+  readonly waivers: WaiverView;
+  readonly now: Date;
+  readonly cni: CniVerdict;
+  readonly notes?: readonly string[];
+  /** Only this namespace (the listing was already narrowed; this narrows the Namespace list too). */
+  readonly namespace?: string | undefined;
+}
+
+const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = { observe: 'constrain', constrain: 'enforce', enforce: null };
+
+function controllerKind(object: KubeObject): string | undefined {
+  const owner = arrayField(object, 'metadata', 'ownerReferences').map(asRecord).find((ref) => field(ref, 'controller') === true);
+  return owner === undefined ? undefined : stringField(owner, 'kind');
+}
+
+/** Reported once, at the workload: Pods with a controller, ReplicaSets of Deployments, Jobs of CronJobs. */
+export function reportedAtOwner(object: KubeObject): boolean {
+  const owner = controllerKind(object);
+  if (owner === undefined) return false;
+  const kind = stringField(object, 'kind');
+  return kind === 'Pod' || (kind === 'ReplicaSet' && owner === 'Deployment') || (kind === 'Job' && owner === 'CronJob');
+}
+
+function inputFor(object: KubeObject, index: number): AdmissionInput {
+  return {
+    uid: `audit-${index + 1}`,
+    kind: stringField(object, 'kind'),
+    // What each object would get if it were applied today, by someone with no special standing.
+    operation: 'CREATE',
+    namespace: stringField(object, 'metadata', 'namespace'),
+    name: stringField(object, 'metadata', 'name'),
+    object,
+    oldObject: undefined,
+    user: { username: '', groups: [] },
+    dryRun: true,
+  };
+}
+
+/** The policy as it would be with one environment moved to another mode. */
+export function withMode(policy: Policy, environment: string, mode: Mode): Policy {
+  const move = (env: Environment): Environment => (env.name === environment ? { ...env, mode } : env);
+  return { ...policy, environments: policy.environments.map(move), defaultEnvironment: move(policy.defaultEnvironment) };
+}
+
+/** What a namespace lacks of the annotations NS001 gives new namespaces in `mode`. */
+export function baselineGaps(annotations: Readonly<Record<string, string>>, mode: Mode): string[] {
+  if (mode === 'observe') {
+    return annotations[BASELINE] !== undefined || annotations[DEFAULT_DENY] !== undefined ? [] : [`${BASELINE}: observe`];
+  }
+  const wanted = baselineAnnotations(mode);
+  const have = deniedTypes(annotations[DEFAULT_DENY]);
+  const missingTypes = [...policyTypesOf(wanted[DEFAULT_DENY])].filter((type) => !have.some((word) => word === type));
+  const gaps: string[] = [];
+  if (missingTypes.length > 0) gaps.push(`${DEFAULT_DENY}: ${wanted[DEFAULT_DENY] ?? ''}${have.length > 0 ? ` (has ${have.join(',')})` : ''}`);
+  if (annotations[ALLOW_DNS] !== 'true') gaps.push(`${ALLOW_DNS}: "true"`);
+  return gaps;
+}
+
+const FQDN_HINT = 'Cilium is installed: a CiliumNetworkPolicy with toFQDNs can allow these destinations by DNS name instead of IP blocks.';
+
+function auditFinding(decision: Decision, finding: Finding, cni: CniVerdict): AuditFinding {
+  const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
+  return {
+    kind: decision.kind,
+    name: decision.name,
+    level: finding.level,
+    path: finding.path,
+    message: `${finding.message} ${finding.fix}${notes}`,
+    ...(finding.waivedBy === undefined ? {} : { waivedBy: finding.waivedBy }),
+    ...(finding.rule === 'NP004' && cni.fqdnEgress ? { hint: FQDN_HINT } : {}),
+  };
+}
+
+function groupByRule(decisions: readonly Decision[], cni: CniVerdict): RuleGroup[] {
+  const groups = new Map<string, { name: string; findings: AuditFinding[] }>();
+  for (const decision of decisions) {
+    for (const finding of decision.findings) {
+      const group = groups.get(finding.rule) ?? { name: finding.name, findings: [] };
+      group.findings.push(auditFinding(decision, finding, cni));
+      groups.set(finding.rule, group);
+    }
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([rule, group]) => ({
+      rule,
+      name: group.name,
+      deny: group.findings.filter((finding) => finding.level === 'deny').length,
+      warn: group.findings.filter((finding) => finding.level === 'warn').length,
+      findings: group.findings,
+    }));
+}
+
+const hasWarning = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
+
+interface Judged {
+  readonly object: KubeObject;
+  readonly input: AdmissionInput;
+  readonly decision: Decision;
+}
+
+function readiness(env: Environment, namespaces: readonly NamespaceReport[], judged: readonly Judged[], input: AuditInput, ctx: EvaluationContext): EnvironmentReadiness {
+  const nextMode = NEXT_MODE[env.mode];
+  const mine = namespaces.filter((ns) => ns.environment === env.name);
+  const names = new Set(mine.map((ns) => ns.name));
+  const objects = judged.filter((entry) => names.has(entry.decision.namespace));
+  const byRule: Record<string, number> = {};
+  let deniedInNextMode: number | null = null;
+  if (nextMode !== null) {
+    const next = { ...ctx, policy: withMode(input.policy, env.name, nextMode) };
+    const decisions = objects.map((entry) => evaluate(entry.input, next));
+    deniedInNextMode = decisions.filter((decision) => !decision.allowed).length;
+    for (const finding of decisions.flatMap((decision) => decision.findings)) {
+      if (finding.level === 'deny') byRule[finding.rule] = (byRule[finding.rule] ?? 0) + 1;
+    }
+  }
+  const target = nextMode ?? env.mode;
+  const annotationsOf = new Map(input.namespaces.map((ns) => [stringField(ns, 'metadata', 'name'), stringMap(field(ns, 'metadata', 'annotations'))]));
+  const withoutBaseline = mine
+    .map((ns) => ({ namespace: ns.name, missing: baselineGaps(annotationsOf.get(ns.name) ?? {}, target) }))
+    .filter((entry) => entry.missing.length > 0);
+  return {
+    environment: env.name,
+    mode: env.mode,
+    nextMode,
+    namespaces: mine.map((ns) => ns.name),
+    objects: objects.length,
+    deniedNow: objects.filter((entry) => !entry.decision.allowed).length,
+    deniedInNextMode,
+    nextModeDenialsByRule: byRule,
+    withoutBaseline,
+  };
+}
+
+/** Judges every listed object with the webhook's engine, groups what it finds, and measures each environment's next step. Pure. */
+export function auditCluster(input: AuditInput): AuditReport {
+  const namespaceObjects = input.namespaces.filter((ns) => input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace);
+  const ctx: EvaluationContext = {
+    policy: input.policy,
+    cluster: staticClusterView([...input.namespaces, ...input.objects.filter((object) => object['kind'] === 'NetworkPolicy')]),
+    waivers: input.waivers,
+    now: input.now,
+  };
+  const candidates = input.objects.filter((object) => !reportedAtOwner(object));
+  const judged: Judged[] = candidates
+    .map((object, index) => ({ object, input: inputFor(object, index) }))
+    .map((entry) => ({ ...entry, decision: evaluate(entry.input, ctx) }))
+    .filter((entry) => entry.decision.skipped === undefined);
+  const excluded = namespaceObjects.filter((ns) => input.policy.excludedNamespaces.has(stringField(ns, 'metadata', 'name')));
+  const namespaces = namespaceObjects
+    .filter((ns) => !excluded.includes(ns))
+    .map((ns): NamespaceReport => {
+      const name = stringField(ns, 'metadata', 'name');
+      const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
+      const env = resolveEnvironment(input.policy, info);
+      const decisions = judged.filter((entry) => entry.decision.namespace === name).map((entry) => entry.decision);
+      return {
+        name,
+        environment: env.name,
+        mode: env.mode,
+        baselineMissing: baselineGaps(info.annotations, env.mode),
+        objects: decisions.length,
+        denied: decisions.filter((decision) => !decision.allowed).length,
+        warned: decisions.filter((decision) => decision.allowed && hasWarning(decision)).length,
+        rules: groupByRule(decisions, input.cni),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    cni: input.cni,
+    summary: {
+      namespaces: namespaces.length,
+      objects: judged.length,
+      denied: judged.filter((entry) => !entry.decision.allowed).length,
+      warned: judged.filter((entry) => entry.decision.allowed && hasWarning(entry.decision)).length,
+      excludedNamespaces: excluded.length,
+      reportedAtOwner: input.objects.filter((object) => reportedAtOwner(object) && !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace'))).length,
+    },
+    namespaces,
+    environments: input.policy.environments.map((env) => readiness(env, namespaces, judged, input, ctx)),
+    notes: input.notes ?? [],
+  };
+}

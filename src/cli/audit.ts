@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { collectCluster } from '../audit/collect.ts';
+import { detectCni } from '../audit/cni.ts';
+import { renderAuditJson, renderAuditText } from '../audit/render.ts';
+import { auditCluster, type AuditReport } from '../audit/scan.ts';
+import { loadPolicyFile } from '../config/load.ts';
+import { waiversFromObjects } from '../exceptions/cluster-source.ts';
+import { loadExceptionFile } from '../exceptions/file-source.ts';
+import { createRegistry, waiverSet } from '../exceptions/registry.ts';
+import { loadKubeConfig } from '../kube/client.ts';
+import { kubeRest } from '../kube/rest.ts';
+import { parseOptions } from './options.ts';
+
+const auditOptions = z.strictObject({
+  config: z.string().min(1),
+  exceptions: z.string().min(1),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }).optional(),
+  output: z.enum(['text', 'json']),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  pageSize: z.coerce.number().int().min(1).max(5000),
+});
+export type AuditOptions = z.infer<typeof auditOptions>;
+
+export interface AuditIo {
+  readonly stdout: (text: string) => void;
+  /** Progress lines, on a terminal only. */
+  readonly progress: ((text: string) => void) | undefined;
+  readonly now: Date;
+}
+
+/** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
+export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
+  const policy = loadPolicyFile(options.config);
+  const rest = kubeRest(loadKubeConfig(options));
+  const snapshot = await collectCluster(rest, {
+    namespace: options.namespace,
+    pageSize: options.pageSize,
+    onProgress: (what, count) => io.progress?.(`\rlisting ${what}: ${count}\u001b[K`),
+  });
+  io.progress?.('\r\u001b[K');
+  const notes = snapshot.unavailable.map((kind) => `${kind} is not served by this cluster (CRD not installed?): only ${options.exceptions} waivers were applied`);
+  const clusterWaivers = waiversFromObjects(snapshot.exceptions, (object, problems) =>
+    notes.push(`GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`),
+  );
+  const fileWaivers = loadExceptionFile(options.exceptions);
+  const registry = createRegistry([() => fileWaivers, () => waiverSet(clusterWaivers)]);
+  const report = auditCluster({
+    namespaces: snapshot.namespaces,
+    objects: snapshot.objects,
+    policy,
+    waivers: registry.view(policy.exceptions.warnBeforeMs),
+    now: io.now,
+    cni: detectCni(snapshot.daemonSets),
+    notes,
+    namespace: options.namespace,
+  });
+  io.stdout(options.output === 'json' ? renderAuditJson(report) : renderAuditText(report));
+  return report;
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('scan a live cluster\'s existing objects and report what the webhook would deny, per namespace, rule and environment')
+    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
+    .option('--exceptions <path>', 'GuardrailException file (cluster GuardrailExceptions are read too)', 'policies/exceptions.yaml')
+    .option('-n, --namespace <name>', 'audit only this namespace')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--page-size <n>', 'items per list request (limit/continue)', '500')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .action(async (raw: Record<string, unknown>) => {
+      await runAudit(parseOptions(auditOptions, raw), {
+        stdout: (text) => process.stdout.write(text),
+        progress: process.stderr.isTTY === true ? (text) => process.stderr.write(text) : undefined,
+        now: new Date(),
+      });
+    });
+}

@@ -18,6 +18,8 @@ export function formatIssues(error: z.ZodError): string[] {
       return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`);
     }
     const path = formatPath(issue.path);
-    return [path === '' ? issue.message : `${path}: ${issue.message}`];
+    // zod words a missing field as a type mismatch; users understand "required".
+    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `required (${issue.expected})` : issue.message;
+    return [path === '' ? message : `${path}: ${message}`];
   });
 }

@@ -90,6 +90,21 @@ function downgradeControlledPod(findings: Finding[], target: RuleTarget): void {
   }
 }
 
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/**
+ * The baseline policies netguard's controller writes are netguard's own output (an ingress
+ * allow without ports, a default-deny), not user input: when the controller writes them,
+ * no guardrail judges them. Anyone else touching them meets NP011.
+ */
+function writtenByController(input: AdmissionInput, object: KubeObject, ctx: EvaluationContext): boolean {
+  return (
+    input.kind === 'NetworkPolicy' &&
+    input.user.username === ctx.policy.controllerServiceAccount &&
+    stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === 'netguard'
+  );
+}
+
 /** The one engine loop: rules → pre-existing → controlled pods → waivers → verdict. Pure and synchronous. */
 export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decision {
   const name = objectName(input);
@@ -101,7 +116,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const namespace = namespaceOf(input, ctx);
   const environment = resolveEnvironment(ctx.policy, namespace);
   const object = input.operation === 'DELETE' ? input.oldObject : input.object;
-  const rules = rulesFor(input.kind, input.operation);
+  const rules = object !== undefined && writtenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
     const target: RuleTarget = { input, kind: input.kind, name, object, namespace, environment };

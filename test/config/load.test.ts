@@ -36,7 +36,7 @@ const broken: [string, string][] = [
   ['bad-duration.yaml', `${dir}/bad-duration.yaml: spec.environments[0].exceptionMaxDuration: expected a duration such as 90d, 12h or 2w (units s, m, h, d, w)`],
   ['duplicate-environment.yaml', `${dir}/duplicate-environment.yaml: spec.environments[1].name: duplicate environment "production"`],
   ['unknown-rule.yaml', `${dir}/unknown-rule.yaml: spec.rules.NP999: unknown rule ID`],
-  ['missing-environments.yaml', `${dir}/missing-environments.yaml: spec.environments: Invalid input: expected array, received undefined`],
+  ['missing-environments.yaml', `${dir}/missing-environments.yaml: spec.environments: required (array)`],
   ['empty.yaml', `${dir}/empty.yaml: the file is empty; a policy needs apiVersion, kind and spec.environments`],
   ['not-yaml.yaml', `${dir}/not-yaml.yaml: not valid YAML:`],
   ['does-not-exist.yaml', `${dir}/does-not-exist.yaml: cannot read: ENOENT`],

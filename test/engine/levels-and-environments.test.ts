@@ -88,3 +88,22 @@ t.test('hostile shapes never throw: prototype keys, wrong types, missing metadat
   t.equal(({} as Record<string, unknown>)['tier'], undefined, 'Object.prototype untouched');
   t.same(levels(evaluate({ ...pod('prod-a', {}), object: {} }, ctx)), ['POD001:deny', 'POD001:deny']);
 });
+
+t.test("the controller's own baseline policies are not judged when the controller writes them", async (t) => {
+  const ctx = contextFor();
+  const allowSameNamespace: KubeObject = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'netguard-allow-same-namespace', namespace: 'staging-a', labels: { 'app.kubernetes.io/managed-by': 'netguard' } },
+    spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] },
+  };
+  const input = (username: string): AdmissionInput => ({
+    uid: 'u', kind: 'NetworkPolicy', operation: 'CREATE', namespace: 'staging-a', name: 'netguard-allow-same-namespace',
+    object: allowSameNamespace, oldObject: undefined, user: { username, groups: [] }, dryRun: false,
+  });
+  const byController = evaluate(input(ctx.policy.controllerServiceAccount), ctx);
+  t.equal(byController.allowed, true);
+  t.same(byController.findings, []);
+  const byUser = evaluate(input('alice'), ctx);
+  t.same(levels(byUser), ['NP008:deny'], 'anyone else writing the same object is judged (NP008 is deny in staging)');
+});

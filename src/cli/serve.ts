@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadPolicyFile, parsePolicy } from '../config/load.ts';
-import { EMPTY_CLUSTER, NO_WAIVERS } from '../engine/cluster-view.ts';
+import { EMPTY_CLUSTER } from '../engine/cluster-view.ts';
+import { startLiveRegistry } from '../exceptions/live-registry.ts';
 import { watchParsedFile } from '../file-source.ts';
-import { loadKubeConfig } from '../kube/client.ts';
+import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
@@ -38,12 +39,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     parse: parsePolicy,
     logger,
   });
+  // Waivers: the watched --exceptions file and, in a cluster, the GuardrailException CRD.
+  const exceptions = startLiveRegistry({ file: options.exceptions, logger, kubeConfig: clusterRequested(options) ? loadKubeConfig(options) : undefined });
   const tls = loadOrCreateServingPair(options.certs, logger);
   const app = buildApp({
     logger,
     tls,
-    context: () => ({ policy: policy.current(), cluster: EMPTY_CLUSTER, waivers: NO_WAIVERS, now: new Date() }),
-    notReady: () => [],
+    context: () => ({ policy: policy.current(), cluster: EMPTY_CLUSTER, waivers: exceptions.registry.view(policy.current().exceptions.warnBeforeMs), now: new Date() }),
+    notReady: () => [...exceptions.notReady()],
   });
   const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
   await app.listen({ port: options.port, host: options.host });
@@ -60,6 +63,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       certWatcher.close();
       policy.close();
       await app.close();
+      await exceptions.close();
     },
   };
 }

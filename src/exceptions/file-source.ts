@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from '../config/load.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverSet, type WaiverSet } from './registry.ts';
 import { guardrailExceptionSchema } from './schema.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
-/** An exceptions file that cannot be used; the message names the file, the document and the field. */
-export class ExceptionFileError extends Error {
+/** An exceptions file that cannot be used; the message names the file, the document and the field. A ConfigError, so the CLI exits 2 with it. */
+export class ExceptionFileError extends ConfigError {
   override name = 'ExceptionFileError';
 }
 

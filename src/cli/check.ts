@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ENVIRONMENT_LABEL } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import type { Environment, Policy } from '../config/policy.ts';
-import { NO_WAIVERS, staticClusterView } from '../engine/cluster-view.ts';
+import { staticClusterView } from '../engine/cluster-view.ts';
+import { loadFileRegistry } from '../exceptions/file-source.ts';
 import { evaluate } from '../engine/evaluate.ts';
 import type { AdmissionInput, ClusterView, Decision, EvaluationContext, KubeObject, WaiverView } from '../engine/types.ts';
 import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
@@ -33,8 +34,8 @@ const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding'
  * EXCEPTIONS WIRING POINT — the one line to change once src/exceptions/ exports a WaiverView built
  * from a GuardrailException file: return that view for `path` here. Until then nothing is waived.
  */
-function loadWaivers(_path: string, _policy: Policy): WaiverView {
-  return NO_WAIVERS;
+function loadWaivers(path: string, policy: Policy): WaiverView {
+  return loadFileRegistry(path).view(policy.exceptions.warnBeforeMs);
 }
 
 function metadataOf(object: KubeObject): Record<string, unknown> {

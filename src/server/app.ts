@@ -47,6 +47,8 @@ export interface AppDeps {
   /** Called once per decision, after the audit line (metrics). */
   onDecision?(record: DecisionRecord): void;
   readonly bodyLimit?: number;
+  /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
+  readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
 }
 
 function auditLine(logger: Logger, record: DecisionRecord): void {
@@ -80,8 +82,9 @@ export function buildApp(deps: AppDeps) {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
     keepAliveTimeout: 72_000,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
+    connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
+    requestTimeout: deps.timeouts?.requestMs ?? 30_000,
     return503OnClosing: false,
   });
 

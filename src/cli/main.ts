@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.ts';
 import { UsageError } from './options.ts';
 import { registerAudit } from './audit.ts';
 import { registerCheck } from './check.ts';
+import { registerException } from './exception.ts';
 import { registerController } from './controller.ts';
 import { registerServe } from './serve.ts';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerCheck(program);
+  registerException(program);
   registerController(program);
   registerAudit(program);
   return program;

@@ -8,7 +8,7 @@ export function renderAuditJson(report: AuditReport): string {
 // Object names come from the cluster: printed without terminal control characters.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
 const clean = (text: string): string => text.replace(CONTROL, ' ');
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+const plural = (count: number, word: string, many = `${word}s`): string => `${count} ${count === 1 ? word : many}`;
 
 function cniLines(report: AuditReport): string[] {
   const { cni } = report;
@@ -21,7 +21,8 @@ function cniLines(report: AuditReport): string[] {
 }
 
 function findingLine(finding: AuditFinding): string[] {
-  const waived = finding.waivedBy === undefined ? '' : ` [waived by ${finding.waivedBy.namespace}/${finding.waivedBy.name} until ${finding.waivedBy.expires}]`;
+  // The message's own note names the waiver and its expiry; the tag makes waived lines easy to scan for.
+  const waived = finding.waivedBy === undefined ? '' : ' [waived]';
   const lines = [`      ${finding.level} ${clean(`${finding.kind} ${finding.name}`)} at ${clean(finding.path)}${waived}`, `           ${clean(finding.message)}`];
   if (finding.hint !== undefined) lines.push(`           hint: ${finding.hint}`);
   return lines;
@@ -68,7 +69,7 @@ export function renderAuditText(report: AuditReport): string {
     ...report.environments.flatMap(readinessLines),
     ...report.notes.map((note) => `note: ${note}`),
     '',
-    `${plural(s.objects, 'object')} in ${plural(s.namespaces, 'namespace')}: ${s.denied} would be denied, ${s.warned} admitted with warnings; ${s.reportedAtOwner} reported at their workload; ${plural(s.excludedNamespaces, 'excluded namespace')} skipped.`,
+    `${plural(s.objects, 'object')} in ${plural(s.namespaces, 'namespace')}: ${s.denied} would be denied, ${s.warned} admitted with warnings; ${s.reportedAtOwner} reported at their workload; ${plural(s.baselinePolicies, 'netguard baseline policy', 'netguard baseline policies')} and ${plural(s.excludedNamespaces, 'excluded namespace')} skipped.`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@ import { arrayField, asRecord, field, stringField } from '../engine/object-acces
 import type { AdmissionInput, Decision, EvaluationContext, Finding, KubeObject, Mode, WaiverRef, WaiverView } from '../engine/types.ts';
 import { stringMap } from '../labels.ts';
 import { ALLOW_DNS, BASELINE, baselineAnnotations, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { deniedTypes } from '../kube/baseline-policies.ts';
+import { deniedTypes, isManagedPolicy } from '../kube/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
 
 export interface AuditFinding {
@@ -64,6 +64,8 @@ export interface AuditReport {
     readonly excludedNamespaces: number;
     /** Pods and ReplicaSets/Jobs reported at the workload that owns them. */
     readonly reportedAtOwner: number;
+    /** netguard's own baseline NetworkPolicies: the controller's, not judged here. */
+    readonly baselinePolicies: number;
   };
   readonly namespaces: readonly NamespaceReport[];
   readonly environments: readonly EnvironmentReadiness[];
@@ -97,6 +99,10 @@ export function reportedAtOwner(object: KubeObject): boolean {
   const kind = stringField(object, 'kind');
   return kind === 'Pod' || (kind === 'ReplicaSet' && owner === 'Deployment') || (kind === 'Job' && owner === 'CronJob');
 }
+
+/** The controller's own policies: nobody can act on a finding there but netguard. */
+const isBaselinePolicy = (object: KubeObject): boolean =>
+  stringField(object, 'kind') === 'NetworkPolicy' && isManagedPolicy(stringMap(field(object, 'metadata', 'labels')));
 
 function inputFor(object: KubeObject, index: number): AdmissionInput {
   return {
@@ -204,7 +210,7 @@ function readiness(env: Environment, namespaces: readonly NamespaceReport[], jud
     objects: objects.length,
     deniedNow: objects.filter((entry) => !entry.decision.allowed).length,
     deniedInNextMode,
-    nextModeDenialsByRule: byRule,
+    nextModeDenialsByRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
     withoutBaseline,
   };
 }
@@ -218,7 +224,7 @@ export function auditCluster(input: AuditInput): AuditReport {
     waivers: input.waivers,
     now: input.now,
   };
-  const candidates = input.objects.filter((object) => !reportedAtOwner(object));
+  const candidates = input.objects.filter((object) => !reportedAtOwner(object) && !isBaselinePolicy(object));
   const judged: Judged[] = candidates
     .map((object, index) => ({ object, input: inputFor(object, index) }))
     .map((entry) => ({ ...entry, decision: evaluate(entry.input, ctx) }))
@@ -251,6 +257,7 @@ export function auditCluster(input: AuditInput): AuditReport {
       denied: judged.filter((entry) => !entry.decision.allowed).length,
       warned: judged.filter((entry) => entry.decision.allowed && hasWarning(entry.decision)).length,
       excludedNamespaces: excluded.length,
+      baselinePolicies: input.objects.filter(isBaselinePolicy).length,
       reportedAtOwner: input.objects.filter((object) => reportedAtOwner(object) && !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace'))).length,
     },
     namespaces,

@@ -172,11 +172,17 @@ export async function startFakeKubeApi(t: Test): Promise<FakeKubeApi> {
         return;
       }
       const kind = LIST_KINDS[r.resource] ?? 'List';
+      // Paged lists as the API server pages them: `limit` items, then an opaque `continue` token.
+      const all = listOf(collection, namespace);
+      const limit = Number(url.searchParams.get('limit') ?? '0');
+      const offset = Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString() || '0');
+      const items = limit > 0 ? all.slice(offset, offset + limit) : all;
+      const more = limit > 0 && offset + limit < all.length;
       return send(res, 200, {
         kind,
         apiVersion: r.prefix.replace(/^\/apis?\//, ''),
-        metadata: { resourceVersion: String(resourceVersion) },
-        items: listOf(collection, namespace),
+        metadata: { resourceVersion: String(resourceVersion), ...(more ? { continue: Buffer.from(String(offset + limit)).toString('base64url'), remainingItemCount: all.length - offset - limit } : {}) },
+        items,
       });
     }
     if (method === 'GET') {

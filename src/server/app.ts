@@ -1,6 +1,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { SecureContextOptions } from 'node:tls';
+import secureJson from 'secure-json-parse';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
 import { evaluate, objectName } from '../engine/evaluate.ts';
@@ -77,7 +78,12 @@ function auditLine(logger: Logger, record: DecisionRecord): void {
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
   const app = Fastify({
-    https: { ...deps.tls, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS },
+    https: {
+      ...deps.tls,
+      minVersion: 'TLSv1.2',
+      ciphers: TLS_CIPHERS,
+      handshakeTimeout: deps.timeouts?.connectionMs ?? 30_000,
+    },
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
@@ -86,6 +92,17 @@ export function buildApp(deps: AppDeps) {
     connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
     requestTimeout: deps.timeouts?.requestMs ?? 30_000,
     return503OnClosing: false,
+  });
+
+  // Fastify's own parser answers "not valid JSON" to a `__proto__` key; say what is really wrong.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const message = /forbidden (prototype|constructor)/.test(reason) ? `body rejected: ${reason}` : `body is not valid JSON: ${reason}`;
+      done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
+    }
   });
 
   const record = (webhook: DecisionRecord['webhook'], started: bigint, rest: Omit<DecisionRecord, 'webhook' | 'seconds'>): void => {

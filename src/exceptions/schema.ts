@@ -8,7 +8,10 @@ export const EXCEPTION_KIND = 'GuardrailException';
 export const EXCEPTION_PLURAL = 'guardrailexceptions';
 
 /** RFC 3339 with a zone, as Kubernetes writes timestamps: `2026-12-06T00:00:00Z`. */
-export const timestampSchema = z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp such as "2026-12-06T00:00:00Z"' });
+export const timestampSchema = z.iso.datetime({
+  offset: true,
+  error: (issue) => (issue.input === undefined ? 'required: every waiver expires' : 'expected an RFC 3339 timestamp such as "2026-12-06T00:00:00Z"'),
+});
 
 export const exceptionTargetSchema = z
   .strictObject({

@@ -73,8 +73,8 @@ const metadataString = (object: unknown, key: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
-/** A policy that may not be ours even though its name is: retried later rather than overwritten. */
-class RetryNow extends Error {}
+/** Leadership lapsed mid-pass: the namespace waits, unwritten, for the next time this replica leads. */
+class LostLeadership extends Error {}
 
 interface Step {
   readonly describe: string;
@@ -186,7 +186,7 @@ export function startController(options: ControllerOptions): RunningController {
     );
     for (const step of planFor(rest, namespace, desired, existing, logger)) {
       // Leadership is checked before every write: a replica that lost its lease never writes.
-      if (!elector.isLeader()) throw new RetryNow('lost leadership');
+      if (!elector.isLeader()) throw new LostLeadership('lost leadership');
       await step.run();
       logger.info({ namespace }, step.describe);
     }
@@ -200,7 +200,7 @@ export function startController(options: ControllerOptions): RunningController {
         count += 1;
         return;
       } catch (err) {
-        if (err instanceof RetryNow) return void pending.add(namespace);
+        if (err instanceof LostLeadership) return void pending.add(namespace);
         const conflict = err instanceof KubeApiError && (err.code === 409 || (err.code === 404 && err.message.startsWith('PUT')));
         if (conflict && tries < 4) continue;
         const failed = (failures.get(namespace) ?? 0) + 1;

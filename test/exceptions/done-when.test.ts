@@ -12,7 +12,16 @@ import { reviewFor } from '../helpers/reviews.ts';
 import { startWebhook } from '../helpers/webhook.ts';
 
 const run = promisify(execFile);
-const netguard = (...args: string[]) => run(process.execPath, ['src/cli/main.ts', ...args], { encoding: 'utf8' }).catch((err: { code: number; stdout: string; stderr: string }) => err);
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+const netguard = (...args: string[]): Promise<CliResult> =>
+  run(process.execPath, ['src/cli/main.ts', ...args], { encoding: 'utf8' }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: CliResult) => err,
+  );
 
 const policy = shippedPolicy();
 /** The NetworkPolicy the NP004 row of docs/rules.md shows as firing: world egress from prod-crawl. */

@@ -26,7 +26,7 @@ export interface ExceptionIo {
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd']);
 
-const requestOptions = z.strictObject({
+export const requestOptionsSchema = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }),
   rule: z.string().min(1, { message: 'name at least one rule ID, e.g. --rule NP004' }),
   target: z.string().min(1).optional(),
@@ -40,7 +40,7 @@ const requestOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
-type RequestOptions = z.infer<typeof requestOptions>;
+type RequestOptions = z.infer<typeof requestOptionsSchema>;
 
 function parseRules(text: string): string[] {
   const rules = text.split(',').map((rule) => rule.trim().toUpperCase()).filter((rule) => rule !== '');
@@ -225,7 +225,7 @@ export function registerException(program: Command): void {
     .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
     .action(async (raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionRequest(parseOptions(requestOptions, raw), cliIo());
+      process.exitCode = await runExceptionRequest(parseOptions(requestOptionsSchema, raw), cliIo());
     });
   exception
     .command('list')

@@ -6,6 +6,8 @@ import type { KubeObject } from '../../src/engine/types.ts';
 import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
 import { loadFileRegistry } from '../../src/exceptions/file-source.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';
+import { requestOptionsSchema, runExceptionList, runExceptionRequest, type ExceptionIo } from '../../src/cli/exception.ts';
+import { parseOptions, UsageError } from '../../src/cli/options.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { reviewFor } from '../helpers/reviews.ts';
@@ -18,12 +20,14 @@ interface CliResult {
   readonly stderr: string;
 }
 const netguard = (...args: string[]): Promise<CliResult> =>
-  run(process.execPath, ['src/cli/main.ts', ...args], { encoding: 'utf8' }).then(
+  // Without tap's coverage hooks (NODE_OPTIONS), which would multiply each start-up time.
+  run(process.execPath, ['src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: CliResult) => err,
   );
 
 const policy = shippedPolicy();
+const parseOptionsFor = (raw: Record<string, unknown>) => parseOptions(requestOptionsSchema, raw);
 /** The NetworkPolicy the NP004 row of docs/rules.md shows as firing: world egress from prod-crawl. */
 const crawlerPolicy = (): KubeObject => parse(RULES_BY_ID.get('NP004')?.doc.fires ?? '') as KubeObject;
 
@@ -58,14 +62,35 @@ t.test('Done when: netguard exception list shows the shipped waiver active, then
   t.equal(before.stdout, `${header}\ncrawler-egress   prod-crawl   NP004   networkpolicy/crawler-egress   team-crawl@example.com   2026-12-06T00:00:00Z   14          active\n`);
   const after = await netguard('exception', 'list', '--at', '2026-12-06T00:00:01Z');
   t.equal(after.stdout, `${header}\ncrawler-egress   prod-crawl   NP004   networkpolicy/crawler-egress   team-crawl@example.com   2026-12-06T00:00:00Z   0           expired\n`);
-  const json = JSON.parse((await netguard('exception', 'list', '--at', '2026-12-01T00:00:00Z', '--output', 'json')).stdout);
+});
+
+/** The same commands in-process (fast), clock injected. */
+async function inProcess(run: (io: ExceptionIo) => Promise<number>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: ExceptionIo = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), now: new Date('2026-11-22T00:00:00Z') };
+  try {
+    return { code: await run(io), stdout, stderr };
+  } catch (err) {
+    if (err instanceof UsageError) return { code: 2, stdout, stderr: `netguard: ${err.message}\n` };
+    throw err;
+  }
+}
+
+const LIST_DEFAULTS = { exceptions: 'policies/exceptions.yaml', config: 'policies/guardrails.yaml', output: 'table' } as const;
+const REQUEST = { namespace: 'prod-crawl', rule: 'NP004', target: 'networkpolicy/x', reason: 'r', owner: 'o', expires: '14d' };
+
+t.test('exception list: json, --state, and the file\'s states at an injected clock', async (t) => {
+  const json = JSON.parse((await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, output: 'json', at: '2026-12-01T00:00:00Z' }, io))).stdout);
   t.same(json.summary, { active: 0, expiring: 1, expired: 0, pending: 0 });
   t.equal(json.exceptions[0].daysLeft, 5);
-  t.equal((await netguard('exception', 'list', '--at', '2026-12-01T00:00:00Z', '--state', 'active')).stdout, 'No exceptions found.\n');
+  t.equal(json.exceptions[0].state, 'expiring');
+  t.equal((await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, state: 'active', at: '2026-12-01T00:00:00Z' }, io))).stdout, 'No exceptions found.\n');
+  t.equal((await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, namespace: 'prod-other' }, io))).stdout, 'No exceptions found.\n');
 });
 
 t.test('exception request prints YAML that EX rules accept; usage errors exit 2', async (t) => {
-  const printed = await netguard('exception', 'request', '-n', 'prod-crawl', '--rule', 'np004', '--target', 'netpol/crawler-egress', '--reason', 'Vendor API has no fixed addresses', '--owner', 'team-crawl@example.com', '--expires', '2026-12-06', '--ticket', 'CRAWL-1234');
+  const printed = await inProcess((io) => runExceptionRequest(parseOptionsFor({ namespace: 'prod-crawl', rule: 'np004', target: 'netpol/crawler-egress', reason: 'Vendor API has no fixed addresses', owner: 'team-crawl@example.com', expires: '2026-12-06', ticket: 'CRAWL-1234' }), io));
   t.equal(
     printed.stdout,
     [
@@ -87,33 +112,36 @@ t.test('exception request prints YAML that EX rules accept; usage errors exit 2'
       '',
     ].join('\n'),
   );
-  const selector = await netguard('exception', 'request', '-n', 'prod-crawl', '--rule', 'POD002', '--selector', 'app=crawler', '--reason', 'r', '--owner', 'o', '--expires', '2099-01-01');
-  t.match(parse(selector.stdout), { spec: { target: { kind: 'Deployment', selector: { matchLabels: { app: 'crawler' } } } } });
+  const selector = await inProcess((io) => runExceptionRequest({ ...REQUEST, rule: 'POD002', target: undefined, selector: 'app=crawler' }, io));
+  t.match(parse(selector.stdout), { spec: { target: { kind: 'Deployment', selector: { matchLabels: { app: 'crawler' } } }, expires: '2026-12-06T00:00:00Z' } }, '14d from the injected clock');
 
-  const placeholder = await netguard('exception', 'request', '-n', 'prod-crawl', '--rule', 'NP004', '--target', 'networkpolicy/x', '--reason', '...', '--owner', 'o', '--expires', '14d');
+  const placeholder = await inProcess((io) => runExceptionRequest(parseOptionsFor({ ...REQUEST, reason: '...' }), io));
   t.equal(placeholder.code, 2);
   t.equal(placeholder.stderr, 'netguard: --reason: replace the placeholder with the real reason\n');
-  const unknown = await netguard('exception', 'request', '-n', 'prod-crawl', '--rule', 'NP999', '--target', 'networkpolicy/x', '--reason', 'r', '--owner', 'o', '--expires', '14d');
+  const unknown = await inProcess((io) => runExceptionRequest({ ...REQUEST, rule: 'NP999' }, io));
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /^netguard: --rule: unknown or unwaivable rule ID NP999 \(known: POD001, /);
-  const past = await netguard('exception', 'request', '-n', 'prod-crawl', '--rule', 'NP004', '--target', 'networkpolicy/x', '--reason', 'r', '--owner', 'o', '--expires', '2020-01-01');
+  const past = await inProcess((io) => runExceptionRequest({ ...REQUEST, expires: '2020-01-01' }, io));
   t.equal(past.stderr, 'netguard: --expires: 2020-01-01T00:00:00Z is not in the future\n');
+  const both = await inProcess((io) => runExceptionRequest({ ...REQUEST, selector: 'app=x' }, io));
+  t.equal(both.stderr, 'netguard: --target/--selector: give --target KIND/NAME, or --target KIND with --selector key=value, not both\n');
 });
 
-t.test('exception request --apply creates it with client-node; exception list reads the cluster', async (t) => {
+t.test('exception request --apply creates it with client-node (against the fake API server); exception list reads the cluster', async (t) => {
   const api = await startFakeKubeApi(t);
-  const applied = await netguard('exception', 'request', '--kubeconfig', api.kubeconfigPath, '--apply', '-n', 'prod-crawl', '--rule', 'NP004', '--target', 'networkpolicy/crawler-egress', '--reason', 'Vendor API', '--owner', 'team-crawl@example.com', '--expires', '2099-01-01');
+  const apply = { kubeconfig: api.kubeconfigPath, apply: true, namespace: 'prod-crawl', rule: 'NP004', target: 'networkpolicy/crawler-egress', reason: 'Vendor API', owner: 'team-crawl@example.com', expires: '2099-01-01' };
+  const applied = await inProcess((io) => runExceptionRequest(apply, io));
   t.equal(applied.stdout, 'guardrailexception.netguard.dev/np004-crawler-egress created in namespace prod-crawl; it waives nothing until a member of the approver groups sets spec.approvedBy (kubectl -n prod-crawl edit gex np004-crawler-egress)\n');
   const [write] = api.writes();
   t.equal(write?.method, 'POST');
   t.equal(write?.path, '/apis/netguard.dev/v1alpha1/namespaces/prod-crawl/guardrailexceptions');
   t.match(api.get(EXCEPTIONS_PATH, 'prod-crawl', 'np004-crawler-egress'), { spec: { rules: ['NP004'], expires: '2099-01-01T00:00:00Z' } });
 
-  const again = await netguard('exception', 'request', '--kubeconfig', api.kubeconfigPath, '--apply', '-n', 'prod-crawl', '--rule', 'NP004', '--target', 'networkpolicy/crawler-egress', '--reason', 'Vendor API', '--owner', 'team-crawl@example.com', '--expires', '2099-01-01');
+  const again = await inProcess((io) => runExceptionRequest(apply, io));
   t.equal(again.code, 1);
   t.match(again.stderr, /^netguard: cannot create GuardrailException prod-crawl\/np004-crawler-egress: HTTP 409: .*already exists/);
 
-  const listed = await netguard('exception', 'list', '--kubeconfig', api.kubeconfigPath, '-A', '--at', '2098-01-01T00:00:00Z', '-o', 'json');
+  const listed = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath, allNamespaces: true, output: 'json' }, io));
   t.same(
     JSON.parse(listed.stdout).exceptions.map((row: { name: string; state: string; source: string }) => [row.name, row.state, row.source]),
     [['np004-crawler-egress', 'pending', 'cluster']],

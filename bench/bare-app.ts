@@ -42,5 +42,6 @@ export function buildBareApp(pair: { cert: string; key: string }, settings: Bare
   });
   app.post('/validate', canned);
   app.post('/mutate', canned);
+  app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

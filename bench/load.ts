@@ -32,6 +32,8 @@ export interface LoadResult {
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_PROBLEMS = 5;
+/** Open loop: past this many requests in flight the server has fallen behind; further ones count as errors, unsent. */
+const MAX_BACKLOG = 4_096;
 
 /** HTTP/1.1 keep-alive connections to one origin, no pipelining, trusting only the bench CA. */
 export function connectionPool(origin: string, ca: string, connections: number): Pool {
@@ -134,6 +136,10 @@ export async function fixedRate(pool: Pool, next: NextExchange, options: { rate:
     const due = Math.min(total, Math.floor(elapsed / intervalMs) + 1);
     for (; sent < due; sent++) {
       lag.record(Math.max(1, Math.round((elapsed - sent * intervalMs) * 1e6)));
+      if (pending.size >= MAX_BACKLOG) {
+        tally.add(1n, { kind: 'error', detail: `server fell behind: ${MAX_BACKLOG} requests in flight, request not sent` });
+        continue;
+      }
       const request = exchangeOnce(pool, next(), tally);
       pending.add(request);
       void request.finally(() => pending.delete(request));

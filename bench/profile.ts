@@ -11,7 +11,7 @@ import { closedLoop, connectionPool } from './load.ts';
 import { QUICK } from './plan.ts';
 import { inclusiveOf, summariseProfile } from './profile-summary.ts';
 import { buildScenarios } from './scenarios.ts';
-import { startServer } from './server-process.ts';
+import { netguardEntryPoint, startServer } from './server-process.ts';
 import { exchangesFor, type Bench } from './suite.ts';
 
 const { values: flags } = parseArgs({ options: { scenario: { type: 'string', default: 'mix' }, seconds: { type: 'string', default: '15' }, out: { type: 'string', default: 'bench/profiles' }, server: { type: 'string', default: 'netguard' } } });
@@ -27,10 +27,11 @@ const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
 const exceptions = writeExceptionsFile(dir, new Date());
 let requests = 0;
 const before = new Set(readdirSync(flags.out));
-const netguard = await startServer(which, { certs: dir, exceptions, execArgv: ['--cpu-prof', `--cpu-prof-dir=${flags.out}`] });
+const netguardMain = which === 'netguard' ? netguardEntryPoint(console.log) : '';
+const netguard = await startServer(which, { certs: dir, ca, exceptions, netguardMain, execArgv: ['--cpu-prof', `--cpu-prof-dir=${flags.out}`] });
 try {
   const expectations = await probeExpectations(`https://127.0.0.1:${netguard.port}`, ca, [scenario]);
-  const bench: Bench = { plan: QUICK, ca, servers: { netguard, bare: netguard }, expectations, log: console.log };
+  const bench: Bench = { plan: QUICK, ca, servers: { netguard, bare: netguard }, expectations, log: console.log, retryUntil: 0 };
   const pool = connectionPool(`https://127.0.0.1:${netguard.port}`, ca, 32);
   const load = await closedLoop(pool, exchangesFor(bench, scenario, which), { connections: 32, durationMs: seconds * 1000, maxRequests: 5_000_000 });
   await pool.close();

@@ -36,17 +36,15 @@ function cells(row: ScenarioRow): string[] {
 const HEADERS = ['scenario', 'conns', 'body', 'netguard req/s', 'bare req/s', 'ratio', 'p50 ms (ng / bare)', 'p99 ms (ng / bare)', 'max ms (ng / bare)', 'server CPU µs/req (ng / bare)', 'peak RSS MB (ng / bare)', 'errors / wrong'];
 
 function fixedRateLines(results: Results): string[] {
-  const fixed = results.fixedRate;
-  if (!fixed) return [];
+  if (results.fixedRate.length === 0) return [];
   const line = (name: string, side: SideSummary): string =>
     `| ${name} | ${f0(side.rps)} | ${f2(side.p50Ms)} | ${f2(side.p99Ms)} | ${side.maxMs.toFixed(1)} | ${f0(side.cpuMicrosPerRequest)} | ${f0(side.maxRssMB)} | ${side.errors} / ${side.wrong} | ${f2(side.sendLagP99Ms ?? 0)} |`;
   return [
-    `Fixed rate, mix, ${f0(fixed.rate)} req/s (half the bare endpoint's mix throughput), open loop, up to 32 connections:`,
+    'Fixed rate, mix, open loop (requests leave on schedule), up to 32 connections: first half the bare endpoint\'s mix throughput, then 1,000 req/s:',
     '',
-    '| server | req/s | p50 ms | p99 ms | max ms | CPU µs/req | peak RSS MB | errors / wrong | client send lag p99 ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    line('netguard', fixed.netguard),
-    line('bare', fixed.bare),
+    '| rate | server | req/s | p50 ms | p99 ms | max ms | CPU µs/req | peak RSS MB | errors / wrong | client send lag p99 ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.fixedRate.flatMap((fixed) => [`| ${f0(fixed.rate)} ${line('netguard', fixed.netguard)}`, `| ${f0(fixed.rate)} ${line('bare', fixed.bare)}`]),
   ];
 }
 
@@ -64,12 +62,15 @@ export function markdownSection(results: Results): string {
   const notes = results.rows.flatMap((row) => row.notes.map((note) => `- ${row.title}: ${note}`));
   return [
     `Run ${results.at} (${results.plan} plan) on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, Node ${m.node}. Load generator on the same machine.`,
+    `netguard: \`${results.servers.netguard}\`; bare: \`${results.servers.bare}\`.`,
     '',
     `| ${HEADERS.join(' | ')} |`,
     `| ${HEADERS.map(() => '---').join(' | ')} |`,
     ...results.rows.map((row) => `| ${cells(row).join(' | ')} |`),
     '',
     ...(notes.length > 0 ? ['Verdict notes:', ...notes, ''] : []),
+    `Other processes on the machine used up to ${Math.round(Math.max(0, ...results.rows.flatMap((row) => [row.netguard.foreignCpuPct, row.bare.foreignCpuPct])))}% of a core during the measured runs (runs above ${20}% were repeated, at most twice).`,
+    '',
     ...fixedRateLines(results),
     '',
     ...soakLines(results),

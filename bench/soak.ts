@@ -23,19 +23,15 @@ export async function soak(bench: Bench, scenario: Scenario, rate: number, secon
   const samples: { second: number; rssMB: number }[] = [];
   const started = Date.now();
   const sampler = setInterval(() => {
-    server.usage().then(
-      (usage) => {
-        const second = Math.round((Date.now() - started) / 1000);
-        samples.push({ second, rssMB: usage.rss / MB });
-        if (second % 30 < SOAK_SAMPLE_MS / 1000) bench.log(`  soak ${second}s: RSS ${(usage.rss / MB).toFixed(1)} MB`);
-      },
-      () => undefined,
-    );
+    const usage = server.usage();
+    const second = Math.round((Date.now() - started) / 1000);
+    samples.push({ second, rssMB: usage.rss / MB });
+    if (second % 30 < SOAK_SAMPLE_MS / 1000) bench.log(`  soak ${second}s: RSS ${(usage.rss / MB).toFixed(1)} MB`);
   }, SOAK_SAMPLE_MS);
   try {
-    const before = await server.usage();
+    const before = server.usage();
     const load = await fixedRate(pool, exchangesFor(bench, scenario, 'netguard'), { rate, durationMs: seconds * 1000, maxRequests: Math.ceil(rate * seconds) + 1 });
-    const sample = sampleOf(load, before, await server.usage());
+    const sample = sampleOf(load, before, server.usage());
     const { warm, end } = drift(samples, seconds);
     return {
       at: new Date().toISOString(),

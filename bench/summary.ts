@@ -1,5 +1,5 @@
 import type { LoadResult } from './load.ts';
-import type { Usage } from './server-protocol.ts';
+import type { Usage } from './proc-usage.ts';
 
 /** One measured run of one server: the client's view plus the server's CPU and memory over it. */
 export interface RunSample {
@@ -7,6 +7,8 @@ export interface RunSample {
   readonly cpuMicrosPerRequest: number;
   readonly rssMB: number;
   readonly maxRssMB: number;
+  /** CPU used on this machine by anything but the benchmark and its two servers, in % of one core. */
+  readonly foreignCpuPct: number;
 }
 
 /** The median of the runs (max over runs for `maxMs`, RSS and the error counts summed). */
@@ -21,6 +23,8 @@ export interface SideSummary {
   readonly rssMB: number;
   readonly maxRssMB: number;
   readonly clientCpuPct: number;
+  /** The highest foreign CPU seen during a measured run (other jobs on the machine), in % of one core. */
+  readonly foreignCpuPct: number;
   readonly errors: number;
   readonly wrong: number;
   readonly problems: readonly string[];
@@ -29,8 +33,9 @@ export interface SideSummary {
 
 const MB = 1024 * 1024;
 
-export function sampleOf(load: LoadResult, before: Usage, after: Usage): RunSample {
+export function sampleOf(load: LoadResult, before: Usage, after: Usage, foreignCpuPct = 0): RunSample {
   return {
+    foreignCpuPct,
     load,
     cpuMicrosPerRequest: load.requests === 0 ? 0 : (after.cpuMicros - before.cpuMicros) / load.requests,
     rssMB: after.rss / MB,
@@ -59,6 +64,7 @@ export function summarise(samples: readonly RunSample[]): SideSummary {
     rssMB: samples.at(-1)?.rssMB ?? 0,
     maxRssMB: Math.max(0, ...samples.map((s) => s.maxRssMB)),
     clientCpuPct: of((s) => s.load.clientCpuPct),
+    foreignCpuPct: Math.max(0, ...samples.map((s) => s.foreignCpuPct)),
     errors: samples.reduce((sum, s) => sum + s.load.errors, 0),
     wrong: samples.reduce((sum, s) => sum + s.load.wrong, 0),
     problems: [...new Set(samples.flatMap((s) => s.load.problems))].slice(0, 5),

@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeLocalCertificates } from '../src/server/tls.ts';
+import { writeExceptionsFile } from './exceptions-file.ts';
+import { probeExpectations } from './expectations.ts';
+import { closedLoop, connectionPool } from './load.ts';
+import { buildScenarios } from './scenarios.ts';
+import { exchangesFor, type Bench } from './suite.ts';
+import { QUICK } from './plan.ts';
+import { usageOf } from './proc-usage.ts';
+const dir = mkdtempSync(join(tmpdir(), 'x-'));
+writeLocalCertificates(dir);
+const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+const exceptions = writeExceptionsFile(dir, new Date());
+const id = process.argv[2] ?? 'networkpolicy-denied';
+const out = openSync('/tmp/gc.log', 'w');
+const child = spawn(process.execPath, [...process.argv.slice(3), 'dist/cli/main.js', 'serve', '--port', '47123', '--host', '127.0.0.1', '--metrics-port', '0', '--certs', dir, '--exceptions', exceptions, '--log-level', 'silent'], { stdio: ['ignore', out, 'inherit'] });
+await sleep(1500);
+const s = { port: 47123, pid: child.pid!, name: 'netguard' as const, command: '', usage: () => usageOf(child.pid!), stop: async () => { child.kill('SIGTERM'); } };
+const scenario = buildScenarios().find((x) => x.id === id)!;
+const expectations = await probeExpectations(`https://127.0.0.1:${s.port}`, ca, [scenario]);
+const bench: Bench = { plan: QUICK, ca, servers: { netguard: s, bare: s }, expectations, log: console.log };
+const pool = connectionPool(`https://127.0.0.1:${s.port}`, ca, 32);
+for (let i = 0; i < 3; i++) {
+  const r = await closedLoop(pool, exchangesFor(bench, scenario, 'netguard'), { connections: 32, durationMs: 3000, maxRequests: 1e6 });
+  console.log(i, r.requests, Math.round(r.rps), (s.usage().rss / 1048576).toFixed(1));
+}
+await pool.close();
+child.kill('SIGTERM');

@@ -110,7 +110,8 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const name = objectName(input);
   const scope = input.kind === 'Namespace' ? name : input.namespace;
   const base = { kind: input.kind, namespace: input.namespace, name };
-  if (scope !== '' && ctx.policy.excludedNamespaces.has(scope)) {
+  // Waivers are always judged: Namespace waivers live in netguard's own (excluded) namespace.
+  if (scope !== '' && input.kind !== 'GuardrailException' && ctx.policy.excludedNamespaces.has(scope)) {
     return { ...base, allowed: true, environment: undefined, mode: undefined, skipped: 'excluded-namespace', findings: [], message: undefined, warnings: [] };
   }
   const namespace = namespaceOf(input, ctx);

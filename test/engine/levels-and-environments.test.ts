@@ -107,3 +107,20 @@ t.test("the controller's own baseline policies are not judged when the controlle
   const byUser = evaluate(input('alice'), ctx);
   t.same(levels(byUser), ['NP008:deny'], 'anyone else writing the same object is judged (NP008 is deny in staging)');
 });
+
+t.test('GuardrailExceptions in the excluded netguard-system namespace are still judged (EX rules)', async (t) => {
+  const ctx = contextFor();
+  const waiver: KubeObject = {
+    apiVersion: 'netguard.dev/v1alpha1',
+    kind: 'GuardrailException',
+    metadata: { name: 'legacy-batch-baseline', namespace: 'netguard-system' },
+    spec: { rules: ['NS001'], target: { kind: 'Namespace', name: 'prod-legacy' }, reason: '', owner: 'team@example.com', expires: '2027-06-01T00:00:00Z', requestedBy: 'alice', approvedBy: 'alice' },
+  };
+  const decision = evaluate({
+    uid: 'u', kind: 'GuardrailException', operation: 'CREATE', namespace: 'netguard-system', name: 'legacy-batch-baseline',
+    object: waiver, oldObject: undefined, user: { username: 'alice', groups: ['netguard:approvers'] }, dryRun: false,
+  }, ctx);
+  t.equal(decision.allowed, false);
+  t.equal(decision.skipped, undefined);
+  t.same([...new Set(decision.findings.map((f) => f.rule))].sort(), ['EX001', 'EX002', 'EX004'], 'expiry past production 14d, empty reason, self-approval');
+});

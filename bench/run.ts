@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   log(`servers: ${netguard.command} (pid ${netguard.pid}); ${bare.command} (pid ${bare.pid})`);
 
   const scenarios = buildScenarios().filter((scenario) => only === undefined || only.includes(scenario.id));
-  const mix = buildScenarios().find((scenario) => scenario.id === 'mix');
+  const mix = scenarios.find((scenario) => scenario.id === 'mix') ?? buildScenarios().find((scenario) => scenario.id === 'mix');
   if (mix === undefined) throw new Error('no mix scenario');
   const expectations = await probeExpectations(`https://127.0.0.1:${netguard.port}`, ca, [...scenarios, mix]);
   for (const [id, { note }] of expectations) if (note !== undefined) log(`note: ${id}: ${note}`);

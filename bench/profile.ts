@@ -14,7 +14,7 @@ import { buildScenarios } from './scenarios.ts';
 import { netguardEntryPoint, startServer } from './server-process.ts';
 import { exchangesFor, type Bench } from './suite.ts';
 
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string', default: 'mix' }, seconds: { type: 'string', default: '15' }, out: { type: 'string', default: 'bench/profiles' }, server: { type: 'string', default: 'netguard' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string', default: 'mix' }, seconds: { type: 'string', default: '15' }, out: { type: 'string', default: join(tmpdir(), 'netguard-profiles') }, server: { type: 'string', default: 'netguard' } } });
 const which = flags.server === 'bare' ? 'bare' : 'netguard';
 const seconds = Math.min(120, Math.max(2, Number(flags.seconds) || 15));
 const scenario = buildScenarios().find((s) => s.id === flags.scenario);

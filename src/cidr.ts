@@ -22,9 +22,12 @@ function toBigInt(bytes: readonly number[]): bigint {
  * decimal parts. Host bits are masked off (`10.1.2.3/8` is 10.0.0.0/8).
  */
 export function parseCidr(text: string): CidrRange | undefined {
-  const valid = ipaddr.IPv4.isValidCIDRFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValidCIDR(text));
-  if (!valid) return undefined;
-  const [address, prefix] = ipaddr.parseCIDR(text);
+  // Parse with the family's own parser: ipaddr.parseCIDR tries IPv6 first and throws for every IPv4 block (~10x slower).
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) parsed = ipaddr.IPv4.parseCIDR(text);
+  else if (text.includes(':') && ipaddr.IPv6.isValidCIDR(text)) parsed = ipaddr.IPv6.parseCIDR(text);
+  else return undefined;
+  const [address, prefix] = parsed;
   const family = address.kind();
   const hostBits = BigInt(BITS[family] - prefix);
   const first = (toBigInt(address.toByteArray()) >> hostBits) << hostBits;
@@ -66,4 +69,12 @@ export function coveredBy(range: CidrRange, cover: readonly CidrRange[]): boolea
 export function overlapsOutside(range: CidrRange, other: CidrRange, except: readonly CidrRange[]): boolean {
   const common = intersection(range, other);
   return common !== undefined && !coveredBy(common, except);
+}
+
+/** Parses a list of blocks that is known to be valid (checked when the policy was loaded). */
+export function parseCidrList(texts: readonly string[]): { text: string; range: CidrRange }[] {
+  return texts.flatMap((text) => {
+    const range = parseCidr(text);
+    return range === undefined ? [] : [{ text, range }];
+  });
 }

@@ -1,3 +1,4 @@
+import { parseCidr, parseCidrList, type CidrRange } from '../cidr.ts';
 import type { LabelSelector } from '../labels.ts';
 import type { Level, Mode, Rule } from '../engine/types.ts';
 import { parseDuration } from './duration.ts';
@@ -22,6 +23,9 @@ export interface Environment {
 export interface NetworkPolicySettings {
   readonly approvedEgressCIDRs: readonly string[];
   readonly clusterCIDRs: readonly string[];
+  /** The same blocks parsed once at load, so no review parses them again. */
+  readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  readonly clusterRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   readonly dns: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
   readonly ephemeralLabels: readonly string[];
 }
@@ -118,9 +122,16 @@ export function compilePolicy(
     }
     overrides.set(id, perEnvironment);
   }
+  const np = spec.networkPolicies ?? {};
+  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs'] as const) {
+    (np[field] ?? []).forEach((text, index) => {
+      if (parseCidr(text) === undefined) {
+        problems.push(`spec.networkPolicies.${field}[${index}]: "${text}" is not a CIDR block such as 10.244.0.0/16 or fd00::/8`);
+      }
+    });
+  }
   if (problems.length > 0 || defaultEnvironment === undefined) return { problems };
 
-  const np = spec.networkPolicies ?? {};
   return {
     policy: {
       name: doc.metadata?.name ?? 'default',
@@ -131,6 +142,8 @@ export function compilePolicy(
       networkPolicies: {
         approvedEgressCIDRs: np.approvedEgressCIDRs ?? [],
         clusterCIDRs: np.clusterCIDRs ?? [],
+        approvedEgressRanges: parseCidrList(np.approvedEgressCIDRs ?? []),
+        clusterRanges: parseCidrList(np.clusterCIDRs ?? []),
         dns: np.dns ?? DEFAULTS.dns,
         ephemeralLabels: np.ephemeralLabels ?? DEFAULTS.ephemeralLabels,
       },

@@ -35,7 +35,7 @@ function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
     dnsNamespace: dns.namespace,
     dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
     dnsPodLabels: dns.podLabels,
-    clusterCIDRs: ctx.policy.networkPolicies.clusterCIDRs.map(parseCidr).filter((range) => range !== undefined),
+    clusterCIDRs: ctx.policy.networkPolicies.clusterRanges.map((entry) => entry.range),
   };
 }
 

@@ -39,10 +39,7 @@ spec:
   check(target, ctx) {
     const policy = networkPolicyOf(target.object);
     if (policy === undefined) return [];
-    const cluster = ctx.policy.networkPolicies.clusterCIDRs.flatMap((text) => {
-      const range = parseCidr(text);
-      return range === undefined ? [] : [{ text, range }];
-    });
+    const cluster = ctx.policy.networkPolicies.clusterRanges;
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy)) {
       for (const peer of rule.peers) {

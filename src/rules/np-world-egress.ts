@@ -1,8 +1,8 @@
-import { contains, isWorld, parseCidr } from '../cidr.ts';
+import { contains, isWorld, parseCidr, type CidrRange } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { networkPolicyOf, rulesInEffect, type IpBlock } from './network-policy.ts';
 
-function judge(ipBlock: IpBlock, path: string, approvedText: readonly string[]): RawFinding | undefined {
+function judge(ipBlock: IpBlock, path: string, approvedText: readonly string[], approved: readonly CidrRange[]): RawFinding | undefined {
   const approvedList = approvedText.length > 0 ? approvedText.join(', ') : 'none configured';
   const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
   const range = parseCidr(ipBlock.cidr);
@@ -11,7 +11,6 @@ function judge(ipBlock: IpBlock, path: string, approvedText: readonly string[]):
   }
   // `except` only carves holes: what remains still reaches addresses nobody approved.
   if (isWorld(range)) return { path, message: `${ipBlock.cidr} lets these pods reach any address on the internet.`, fix };
-  const approved = approvedText.map(parseCidr).filter((block) => block !== undefined);
   if (approved.some((block) => contains(block, range))) return undefined;
   return {
     path,
@@ -59,12 +58,13 @@ spec:
   check(target, ctx) {
     const policy = networkPolicyOf(target.object);
     if (policy === undefined) return [];
-    const approved = ctx.policy.networkPolicies.approvedEgressCIDRs;
+    const { approvedEgressCIDRs, approvedEgressRanges } = ctx.policy.networkPolicies;
+    const approved = approvedEgressRanges.map((entry) => entry.range);
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy, 'egress')) {
       for (const peer of rule.peers) {
         if (peer.ipBlock === undefined) continue;
-        const found = judge(peer.ipBlock, `${peer.path}.ipBlock.cidr`, approved);
+        const found = judge(peer.ipBlock, `${peer.path}.ipBlock.cidr`, approvedEgressCIDRs, approved);
         if (found !== undefined) findings.push(found);
       }
     }

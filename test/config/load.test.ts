@@ -49,3 +49,25 @@ for (const [file, expected] of broken) {
     t.ok(String((error as Error).message).startsWith(expected), `message: ${(error as Error).message}`);
   });
 }
+
+t.test('CIDR lists are checked at load, and parsed once for the rules', async (t) => {
+  const { parsePolicy } = await import('../../src/config/load.ts');
+  const error = t.throws(() =>
+    parsePolicy(
+      `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments: [{name: prod, mode: enforce}]
+  networkPolicies: {approvedEgressCIDRs: [160.79.104.0/23, 10/8], clusterCIDRs: ["fd00::/8", 300.1.1.1/32]}
+`,
+      'inline.yaml',
+    ),
+  ) as Error;
+  t.equal(
+    error.message,
+    'inline.yaml: spec.networkPolicies.approvedEgressCIDRs[1]: "10/8" is not a CIDR block such as 10.244.0.0/16 or fd00::/8\n' +
+      'inline.yaml: spec.networkPolicies.clusterCIDRs[1]: "300.1.1.1/32" is not a CIDR block such as 10.244.0.0/16 or fd00::/8',
+  );
+  const shipped = loadPolicyFile('policies/guardrails.yaml');
+  t.same(shipped.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]), [['10.244.0.0/16', 16], ['10.96.0.0/12', 12]]);
+});

@@ -11,6 +11,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   exception: async () => (await import('./exception.ts')).registerException,
   controller: async () => (await import('./controller.ts')).registerController,
   audit: async () => (await import('./audit.ts')).registerAudit,
+  certs: async () => (await import('./certs.ts')).registerCerts,
 };
 
 /** Exit codes: 0 fine (check: all admitted), 1 failure (check: something denied), 2 usage or input error. */

@@ -5,8 +5,10 @@ import { EMPTY_CLUSTER } from '../engine/cluster-view.ts';
 import { startLiveRegistry } from '../exceptions/live-registry.ts';
 import { watchParsedFile } from '../file-source.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
+import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
+import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
 import { parseOptions, port } from './options.ts';
@@ -27,26 +29,35 @@ export type ServeOptions = z.infer<typeof serveOptions>;
 
 export interface RunningServer {
   readonly url: string;
+  /** Plain-HTTP Prometheus endpoint. */
+  readonly metricsUrl: string;
   /** Stops accepting, answers the reviews in flight, then resolves. */
   close(): Promise<void>;
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const logger = createLogger(options.logLevel);
+  // Waiver counts are read at scrape time, when `policy` and `exceptions` exist.
+  const metrics = createMetrics({ waiverCounts: () => exceptions.registry.countsByState(new Date(), policy.current().exceptions.warnBeforeMs) });
   const policy = watchParsedFile(loadPolicyFile(options.config), {
     path: options.config,
     what: 'policy',
     parse: parsePolicy,
     logger,
+    onReload: (result) => metrics.recordReload('policy', result),
   });
+  const kubeConfig = clusterRequested(options) ? loadKubeConfig(options) : undefined;
   // Waivers: the watched --exceptions file and, in a cluster, the GuardrailException CRD.
-  const exceptions = startLiveRegistry({ file: options.exceptions, logger, kubeConfig: clusterRequested(options) ? loadKubeConfig(options) : undefined });
+  const exceptions = startLiveRegistry({ file: options.exceptions, logger, kubeConfig, onFileReload: (result) => metrics.recordReload('exceptions', result) });
+  // In a cluster, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
+  const cluster = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger });
   const tls = loadOrCreateServingPair(options.certs, logger);
   const app = buildApp({
     logger,
     tls,
-    context: () => ({ policy: policy.current(), cluster: EMPTY_CLUSTER, waivers: exceptions.registry.view(policy.current().exceptions.warnBeforeMs), now: new Date() }),
-    notReady: () => [...exceptions.notReady()],
+    context: () => ({ policy: policy.current(), cluster: cluster?.view ?? EMPTY_CLUSTER, waivers: exceptions.registry.view(policy.current().exceptions.warnBeforeMs), now: new Date() }),
+    notReady: () => [...(cluster?.notReady() ?? []), ...exceptions.notReady()],
+    onDecision: metrics.recordDecision,
   });
   const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
   await app.listen({ port: options.port, host: options.host });
@@ -54,16 +65,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
   logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
+  const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
+  logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
   const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: policy.current, logger, identity: process.env['POD_NAME'] }) : undefined;
   return {
     url,
+    metricsUrl: metricsServer.url,
     async close() {
       await controller?.stop();
       certWatcher.close();
       policy.close();
       await app.close();
+      await metricsServer.close();
       await exceptions.close();
+      await cluster?.stop();
     },
   };
 }

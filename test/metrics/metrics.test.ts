@@ -1,0 +1,63 @@
+import { request } from 'node:http';
+import t from 'tap';
+import { createMetrics, startMetricsServer } from '../../src/metrics.ts';
+import { contextFor } from '../helpers/context.ts';
+import { loadOne, reviewFor } from '../helpers/reviews.ts';
+import { startWebhook } from '../helpers/webhook.ts';
+
+function get(url: string, method = 'GET'): Promise<{ status: number; body: string; type: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), type: res.headers['content-type'] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+t.test('reviews answered over TLS show up on the plain-HTTP metrics port', async (t) => {
+  let counts = { active: 2, expiring: 1, expired: 0, pending: 3 };
+  const metrics = createMetrics({ waiverCounts: () => counts });
+  const webhook = await startWebhook(t, { deps: { onDecision: metrics.recordDecision } });
+  const server = await startMetricsServer(metrics.registry, 0, '127.0.0.1');
+  t.teardown(() => server.close());
+
+  const deployment = loadOne('test/fixtures/workloads/deployment-missing-tier.yaml');
+  const prod = { ...deployment, metadata: { ...(deployment['metadata'] as object), namespace: 'prod-shop' } };
+  t.equal((await webhook.post('/validate', reviewFor(prod))).json().response.allowed, false);
+  t.equal((await webhook.post('/validate', reviewFor({ ...prod, metadata: { ...(prod.metadata as object), namespace: 'dev-shop' } }))).json().response.allowed, true);
+  await webhook.post('/mutate', reviewFor({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod-new', labels: { 'kubernetes.io/metadata.name': 'prod-new' } } }));
+  metrics.recordReload('policy', 'success');
+  metrics.recordReload('policy', 'failure');
+
+  const scrape = await get(server.url);
+  t.equal(scrape.status, 200);
+  t.match(scrape.type, /^text\/plain/);
+  const body = scrape.body;
+  t.match(body, 'netguard_admission_reviews_total{webhook="validate",kind="Deployment",operation="CREATE",verdict="denied",mode="enforce"} 1');
+  t.match(body, 'netguard_admission_reviews_total{webhook="validate",kind="Deployment",operation="CREATE",verdict="allowed",mode="observe"} 1');
+  t.match(body, 'netguard_admission_reviews_total{webhook="mutate",kind="Namespace",operation="CREATE",verdict="allowed",mode="none"} 1');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny"} 1');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="warn"} 1');
+  t.match(body, 'netguard_admission_review_duration_seconds_bucket{le="0.0001",webhook="validate"}', 'sub-millisecond buckets');
+  t.match(body, 'netguard_admission_review_duration_seconds_count{webhook="validate"} 2');
+  t.match(body, 'netguard_config_reloads_total{file="policy",result="failure"} 1');
+  t.match(body, 'netguard_waivers{state="pending"} 3');
+  t.match(body, 'process_resident_memory_bytes');
+  t.match(body, 'nodejs_eventloop_lag_seconds');
+
+  counts = { active: 0, expiring: 0, expired: 5, pending: 0 };
+  t.match((await get(server.url)).body, 'netguard_waivers{state="expired"} 5', 'waiver counts are read at scrape time');
+  t.equal((await get(server.url.replace('/metrics', '/validate'))).status, 404, 'only /metrics is served');
+});
+
+t.test('each call builds its own registry: nothing is shared between instances', async (t) => {
+  const a = createMetrics({ processMetrics: false });
+  const b = createMetrics({ processMetrics: false });
+  a.recordReload('exceptions', 'success');
+  t.match(await a.registry.metrics(), 'netguard_config_reloads_total{file="exceptions",result="success"} 1');
+  t.notMatch(await b.registry.metrics(), 'result="success"');
+  t.notMatch(await b.registry.metrics(), 'process_cpu');
+});

@@ -133,6 +133,16 @@ export function buildApp(deps: AppDeps) {
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
+  // Draining: a keep-alive connection whose review finishes after close() began would otherwise
+  // idle until keepAliveTimeout (72 s), past the pod's grace period; `Connection: close` ends it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const waiting = deps.notReady();

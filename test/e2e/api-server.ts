@@ -159,6 +159,8 @@ export interface ApiServer {
   replace(file: string, text: string, options?: RequestOptions): Promise<KubectlResult>;
   /** `kubectl delete -f FILE`. */
   delete(file: string, text: string, options?: RequestOptions): Promise<KubectlResult>;
+  /** Stores objects without admission: what the cluster held before netguard's webhooks were registered. */
+  seed(text: string): void;
   /** The stored object, as `kubectl get -o yaml` would show it. */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Every stored object (what netguard's informer caches would hold). */
@@ -175,6 +177,14 @@ export function webhookConfigurations(rendered: readonly unknown[]): z.infer<typ
   return rendered
     .filter((object) => /^(Mutating|Validating)WebhookConfiguration$/.test(String(z.object({ kind: z.string() }).safeParse(object).data?.kind)))
     .map((object) => configurationSchema.parse(object));
+}
+
+/** A copy of `rendered` with every webhook changed by `change` (for failure and timeout scenarios). */
+export function mapWebhooks(rendered: readonly unknown[], change: (webhook: Record<string, unknown>) => Record<string, unknown>): unknown[] {
+  return rendered.map((object) => {
+    if (!isRecord(object) || !Array.isArray(object['webhooks'])) return object;
+    return { ...object, webhooks: object['webhooks'].map((webhook: unknown) => (isRecord(webhook) ? change(structuredClone(webhook)) : webhook)) };
+  });
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -304,7 +314,7 @@ function postReview(target: { host: string; port: number }, servername: string, 
 }
 
 /** Go's wording for what Node reports, so failures read like the API server's. */
-function goError(err: unknown, target: { host: string; port: number }): string {
+function goError(err: unknown, target: { host: string; port: number }, servername: string): string {
   const code = isRecord(err) && typeof err['code'] === 'string' ? err['code'] : '';
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return 'context deadline exceeded';
@@ -312,7 +322,11 @@ function goError(err: unknown, target: { host: string; port: number }): string {
   if (['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'].includes(code)) {
     return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: failed to verify certificate: x509: ${message}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const cert = isRecord(err) && isRecord(err['cert']) ? err['cert'] : {};
+    const dnsNames = String(cert['subjectaltname'] ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+    return `tls: failed to verify certificate: x509: certificate is valid for ${dnsNames.join(', ')}, not ${servername}`;
+  }
   return message;
 }
 
@@ -426,7 +440,7 @@ export function apiServer(options: ApiServerOptions): ApiServer {
       const ca = Buffer.from(caBundle, 'base64').toString('utf8');
       const payload = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: review.request });
       const reply = await postReview(target, dns, path, ca, payload, webhook.timeoutSeconds).catch((err: unknown) => {
-        throw new CallingWebhookError(`failed to call webhook: Post "${url}": ${goError(err, target)}`);
+        throw new CallingWebhookError(`failed to call webhook: Post "${url}": ${goError(err, target, dns)}`);
       });
       return verifyReply(reply, review.uid, mutating);
     } catch (err) {
@@ -523,6 +537,18 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     create: (file, text, o) => run('create', file, text, o),
     replace: (file, text, o) => run('replace', file, text, o),
     delete: (file, text, o) => run('delete', file, text, o),
+    seed(text) {
+      for (const doc of parseAllDocuments(text)) {
+        const object: unknown = doc.toJS();
+        if (!isRecord(object)) continue;
+        const kind = String(object['kind']);
+        const metadata = metadataOf(object);
+        const name = String(metadata['name']);
+        const labels = kind === 'Namespace' ? { ...labelsOf(object), 'kubernetes.io/metadata.name': name } : metadata['labels'];
+        const namespace = RESOURCES[kind]?.namespaced === true ? String(metadata['namespace'] ?? 'default') : undefined;
+        store.set(key(kind, namespace, name), { ...object, metadata: { ...metadata, ...(labels === undefined ? {} : { labels }) } });
+      }
+    },
     get: (kind, namespace, name) => store.get(key(kind, namespace, name)),
     objects: () => [...store.values()],
     calls,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { apiServer, mapWebhooks, type ApiServer } from './api-server.ts';
+import { apiServer, mapWebhooks, webhookConfigurations, type ApiServer } from './api-server.ts';
 import { fixture, renderDeploy, serveNetguard, serviceCertificates, type ServiceCertificates } from './netguard.ts';
 
 const rendered = renderDeploy();
@@ -70,6 +70,7 @@ t.test('netguard serve answers for the Service name; when it goes down, failureP
 
   const noEndpoints = await cluster(withEvery({ failurePolicy: 'Fail' }), undefined).apply('shop-web.yaml', FIXED);
   t.same(noEndpoints.lines, [failedCalling('failed to call webhook: URL: no endpoints available for service "netguard"')], 'Fail: no ready pods behind the Service');
+  t.ok(readFileSync('docs/install.md', 'utf8').includes(`$ kubectl apply -f shop-web.yaml\n${noEndpoints.lines.join('\n')}\n`), 'docs/install.md shows this refusal');
 
   const failOpen = cluster(withEvery({ failurePolicy: 'Ignore' }), port);
   t.same(await failOpen.apply('shop-web.yaml', fixture('shop-web.yaml')), { lines: ['service/shop-web created', 'deployment.apps/shop-web created'], ok: true }, 'Ignore: even the Deployment netguard would deny is admitted');
@@ -113,4 +114,11 @@ t.test('TLS: only the caBundle is trusted, and the certificate must name the Ser
   t.same((await cluster(rendered, port, localhostOnly.caBundle).apply('shop-web.yaml', FIXED)).lines, [
     failedCalling('failed to call webhook: URL: tls: failed to verify certificate: x509: certificate is valid for localhost, not netguard.netguard-system.svc'),
   ], 'a serving certificate without the Service DNS names');
+});
+
+t.test('docs/install.md states every shipped webhook\'s failurePolicy, and only those', async (t) => {
+  const shipped = webhookConfigurations(rendered).flatMap((c) => c.webhooks.map((w) => `${w.name} ${w.failurePolicy}`)).sort();
+  const documented = [...readFileSync('docs/install.md', 'utf8').matchAll(/^\| `([a-z.]+\.netguard\.dev)` \| `(Fail|Ignore)` \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+  t.ok(shipped.length > 0);
+  t.same(documented, shipped);
 });

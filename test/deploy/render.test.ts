@@ -113,7 +113,8 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
 t.test('webhook configurations follow DESIGN.md', async (t) => {
   const validating = find('ValidatingWebhookConfiguration').webhooks;
   const mutating = find('MutatingWebhookConfiguration').webhooks;
-  t.same(validating.map((w: Obj) => w.name), ['validate.netguard.dev']);
+  t.same(validating.map((w: Obj) => w.name), ['validate.netguard.dev', 'pods.validate.netguard.dev']);
+  t.same(validating.map((w: Obj) => w.failurePolicy), ['Fail', 'Ignore'], 'pods fail open: netguard never blocks self-healing');
   t.same(mutating.map((w: Obj) => w.name), ['mutate.netguard.dev']);
   for (const webhook of [...validating, ...mutating]) {
     t.same(webhook.admissionReviewVersions, ['v1']);

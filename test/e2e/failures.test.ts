@@ -72,6 +72,12 @@ t.test('netguard serve answers for the Service name; when it goes down, failureP
   t.same(noEndpoints.lines, [failedCalling('failed to call webhook: URL: no endpoints available for service "netguard"')], 'Fail: no ready pods behind the Service');
   t.ok(readFileSync('docs/install.md', 'utf8').includes(`$ kubectl apply -f shop-web.yaml\n${noEndpoints.lines.join('\n')}\n`), 'docs/install.md shows this refusal');
 
+  // As shipped, while netguard is down: a workload is refused, but a Pod (a ReplicaSet replacing a lost one) is admitted.
+  const shipped = cluster(rendered, port);
+  t.match((await shipped.apply('shop-web.yaml', FIXED)).lines[0], /failed calling webhook "validate\.netguard\.dev"/, 'shipped: workloads fail closed');
+  const replacement = 'apiVersion: v1\nkind: Pod\nmetadata: {name: shop-web-7d9c5-x2k4p, namespace: prod-shop, labels: {app: shop-web}}\nspec: {containers: [{name: web, image: nginx:1.27}]}\n';
+  t.same(await shipped.apply('pod.yaml', replacement), { lines: ['pod/shop-web-7d9c5-x2k4p created'], ok: true }, 'shipped: pods fail open, self-healing never waits for netguard');
+
   const failOpen = cluster(withEvery({ failurePolicy: 'Ignore' }), port);
   t.same(await failOpen.apply('shop-web.yaml', fixture('shop-web.yaml')), { lines: ['service/shop-web created', 'deployment.apps/shop-web created'], ok: true }, 'Ignore: even the Deployment netguard would deny is admitted');
   t.same(await failOpen.apply('namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: prod-late}\n'), { lines: ['namespace/prod-late created'], ok: true });

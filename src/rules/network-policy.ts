@@ -189,7 +189,11 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
 }
 
 // Eleven rules read the same object per review: parse it once.
-const parsedObjects = new WeakMap<object, NetworkPolicy | undefined>();
+// The rules of one review run one after another on the same object, so remembering the last
+// object parsed is enough. (A WeakMap entry per review burdened the GC: its tables pinned
+// short-lived review objects into the old generation.)
+let lastObject: KubeObject | undefined;
+let lastPolicy: NetworkPolicy | undefined;
 
 /**
  * The object as a NetworkPolicy, or undefined when its shape is invalid. The API server
@@ -197,11 +201,11 @@ const parsedObjects = new WeakMap<object, NetworkPolicy | undefined>();
  * as an input error, so rules may simply skip what does not parse.
  */
 export function networkPolicyOf(object: KubeObject): NetworkPolicy | undefined {
-  if (parsedObjects.has(object)) return parsedObjects.get(object);
+  if (object === lastObject) return lastPolicy;
   const result = parseNetworkPolicy(object);
-  const policy = result.ok ? result.policy : undefined;
-  parsedObjects.set(object, policy);
-  return policy;
+  lastObject = object;
+  lastPolicy = result.ok ? result.policy : undefined;
+  return lastPolicy;
 }
 
 /** Rules of the directions the policy actually restricts; rules of other directions have no effect. */

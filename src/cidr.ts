@@ -22,6 +22,18 @@ function toBigInt(bytes: readonly number[]): bigint {
  * decimal parts. Host bits are masked off (`10.1.2.3/8` is 10.0.0.0/8).
  */
 export function parseCidr(text: string): CidrRange | undefined {
+  // The same few blocks recur in every review (and NP001, NP004, NP005 each read them): parse once.
+  if (parsedBlocks.has(text)) return parsedBlocks.get(text);
+  const range = parseCidrText(text);
+  if (parsedBlocks.size >= PARSED_BLOCKS_MAX) parsedBlocks.clear();
+  parsedBlocks.set(text, range);
+  return range;
+}
+
+const PARSED_BLOCKS_MAX = 4096;
+const parsedBlocks = new Map<string, CidrRange | undefined>();
+
+function parseCidrText(text: string): CidrRange | undefined {
   // Parse with the family's own parser: ipaddr.parseCIDR tries IPv6 first and throws for every IPv4 block (~10x slower).
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) parsed = ipaddr.IPv4.parseCIDR(text);

@@ -41,7 +41,10 @@ function refused(port: number, ca: string): Promise<boolean> {
   });
 }
 
-t.test('SIGTERM with reviews in flight: every one is answered, then exit 0', async (t) => {
+// 200 reviews in flight, as the issue asks: production ones are denied, development ones admitted.
+const NAMESPACES = Array.from({ length: 200 }, (_, i) => (i % 3 === 2 ? `dev-${i}` : `prod-${i}`));
+
+t.test('SIGTERM with 200 reviews in flight: every one is answered, then exit 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-shutdown-'));
   const certs = await runCerts({ ...SERVICE, out: join(dir, 'tls') });
   writeFileSync(join(dir, 'exceptions.yaml'), '');
@@ -65,7 +68,7 @@ t.test('SIGTERM with reviews in flight: every one is answered, then exit 0', asy
 
   const deployment = loadOne('test/fixtures/workloads/deployment-missing-tier.yaml');
   const inFlight = await Promise.all(
-    ['prod-a', 'prod-b', 'dev-c'].map((namespace) =>
+    NAMESPACES.map((namespace) =>
       startReview(port, certs.certificates.ca.cert, JSON.stringify(reviewFor({ ...deployment, metadata: { ...(deployment['metadata'] as object), namespace } }))),
     ),
   );
@@ -75,11 +78,9 @@ t.test('SIGTERM with reviews in flight: every one is answered, then exit 0', asy
   t.ok(await refused(port, certs.certificates.ca.cert), 'no new connections after SIGTERM');
 
   const replies = await Promise.all(inFlight.map((review) => review.finish()));
-  const verdicts = replies.map((reply) => {
-    t.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
-    t.match(reply, /\r\nconnection: close\r\n/i, 'the drained connection is closed, not left idle until keepAliveTimeout');
-    return JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).response.allowed;
-  });
-  t.same(verdicts, [false, false, true], 'each review in flight got its real verdict');
+  t.ok(replies.every((reply) => reply.startsWith('HTTP/1.1 200 OK\r\n')), 'every review in flight answered 200');
+  t.ok(replies.every((reply) => /\r\nconnection: close\r\n/i.test(reply)), 'each drained connection is closed, not left idle until keepAliveTimeout');
+  const verdicts = replies.map((reply) => JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).response.allowed);
+  t.same(verdicts, NAMESPACES.map((namespace) => namespace.startsWith('dev-')), 'each review in flight got its real verdict');
   t.equal(await exited, 0, 'exit code 0');
 });

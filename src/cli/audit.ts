@@ -10,7 +10,7 @@ import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { createRegistry, waiverSet } from '../exceptions/registry.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
 
 const auditOptions = z.strictObject({
   config: z.string().min(1),
@@ -69,8 +69,8 @@ export function registerAudit(program: Command): void {
     .option('-n, --namespace <name>', 'audit only this namespace')
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
       await runAudit(parseOptions(auditOptions, raw), {
         stdout: (text) => process.stdout.write(text),

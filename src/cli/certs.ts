@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { CA_LIFETIME_DAYS, createCA, createServingCert, serviceDnsNames, SERVING_LIFETIME_DAYS, type CertificatePair } from '../certs/generate.ts';
 import { loadKubeConfig } from '../kube/client.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
 
 /** The webhook configurations deploy/ installs; --patch writes the caBundle into both. */
 export const WEBHOOK_CONFIGURATION_NAME = 'netguard';
@@ -129,8 +129,8 @@ export function registerCerts(program: Command): void {
     .option('--secret-name <name>', 'name of the Secret', DEFAULT_SECRET_NAME)
     .option('--patch', 'write the caBundle into both webhook configurations in the cluster')
     .option('--webhook-configuration <name>', 'name of the validating and mutating configurations', WEBHOOK_CONFIGURATION_NAME)
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
       const result = await runCerts(parseOptions(certsOptions, raw));
       for (const note of result.notes) process.stderr.write(`netguard: ${note}\n`);

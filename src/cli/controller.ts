@@ -5,7 +5,7 @@ import { watchParsedFile } from '../file-source.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
 
 const controllerOptions = z.strictObject({
   config: z.string().min(1),
@@ -38,8 +38,8 @@ export function registerController(program: Command): void {
     .command('controller')
     .description('keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)')
     .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action((raw: Record<string, unknown>) => {
       const stop = runController(parseOptions(controllerOptions, raw));

@@ -15,7 +15,7 @@ import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
 import type { Waiver } from '../exceptions/waiver.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
-import { parseOptions, UsageError } from './options.ts';
+import { parseOptions, UsageError, contextOption, kubeconfigOption } from './options.ts';
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -222,8 +222,8 @@ export function registerException(program: Command): void {
     .option('--ticket <id>', 'tracking ticket')
     .option('--name <name>', 'name of the GuardrailException (default: rules and target)')
     .option('--apply', 'create it in the cluster instead of printing it')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
       process.exitCode = await runExceptionRequest(parseOptions(requestOptionsSchema, raw), cliIo());
     });
@@ -238,7 +238,7 @@ export function registerException(program: Command): void {
     .option('-o, --output <format>', 'table or json', 'table')
     .option('--at <timestamp>', 'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z')
     .option('--cluster', 'read the cluster (current kubeconfig) instead of the file')
-    .option('--kubeconfig <path>', 'read the cluster through this kubeconfig')
+    .addOption(kubeconfigOption('read the cluster through this kubeconfig'))
     .option('--context <name>', 'kubeconfig context (implies --cluster)')
     .action(async (raw: Record<string, unknown>) => {
       process.exitCode = await runExceptionList(parseOptions(listOptions, raw), cliIo());

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { z } from 'zod';
 import { formatIssues } from '../zod-errors.ts';
 
@@ -19,4 +20,13 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.in
     return typeof first === 'string' ? `${flagName(first)}: ${issue.message}` : (formatIssues(parsed.error)[0] ?? issue.message);
   });
   throw new UsageError(lines.join('\n'));
+}
+
+/** The flags of every command that talks to a cluster, resolved as kubectl resolves them (src/kube/client.ts). */
+export function kubeconfigOption(description = 'kubeconfig file (default: in-cluster config, then ~/.kube/config)'): Option {
+  return new Option('--kubeconfig <path>', description);
+}
+
+export function contextOption(): Option {
+  return new Option('--context <name>', 'kubeconfig context');
 }

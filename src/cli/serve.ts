@@ -11,7 +11,7 @@ import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
-import { parseOptions, port } from './options.ts';
+import { parseOptions, port, contextOption, kubeconfigOption } from './options.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -94,8 +94,8 @@ export function registerServe(program: Command): void {
     .option('--metrics-port <port>', 'plain-HTTP port for /metrics', '9090')
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--certs <dir>', 'folder holding tls.crt and tls.key (generated with a local CA when missing)', 'certs')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster config, then ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (raw: Record<string, unknown>) => {

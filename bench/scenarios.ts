@@ -1,5 +1,5 @@
 import { loadOne, reviewFor, type ReviewOptions } from '../test/helpers/reviews.ts';
-import type { KubeObject } from '../src/engine/types.ts';
+import type { KubeObject } from '../src/vocabulary.ts';
 import { bodyTemplate, type BodyTemplate } from './review-bodies.ts';
 
 export type Verdict = 'allowed' | 'denied';

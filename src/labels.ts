@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-export type Labels = Readonly<Record<string, string>>;
+import { METADATA_NAME_LABEL, type KubeObject, type Labels, type NamespaceInfo } from './vocabulary.ts';
 
 export const labelSelectorSchema = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
@@ -51,4 +50,16 @@ export function stringMap(value: unknown): Record<string, string> {
     if (typeof entry === 'string') out[key] = entry;
   }
   return out;
+}
+
+/** A Namespace object as netguard reads it; the name label is always there, as the API server defaults it. */
+export function namespaceInfoOf(object: KubeObject): NamespaceInfo {
+  const metadata = object['metadata'];
+  const fields = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
+  const name = typeof fields['name'] === 'string' ? fields['name'] : '';
+  return {
+    name,
+    labels: { [METADATA_NAME_LABEL]: name, ...stringMap(fields['labels']) },
+    annotations: stringMap(fields['annotations']),
+  };
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import type { KubeObject } from './engine/types.ts';
+import type { KubeObject } from './vocabulary.ts';
 import { parseNetworkPolicy } from './rules/network-policy.ts';
 import { formatIssues } from './zod-errors.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KubeObject } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 
 const isObject = (value: unknown): value is KubeObject =>
   value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,5 +1,5 @@
-import { arrayField, stringField } from '../engine/object-access.ts';
-import type { KubeObject } from '../engine/types.ts';
+import { arrayField, stringField } from '../object-access.ts';
+import type { KubeObject } from '../vocabulary.ts';
 
 export interface CniFound {
   readonly name: string;

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { KubeApiError, listAll, type KubeRest } from '../kube/rest.ts';
 
 /** What audit reads from a cluster: everything it judges, plus the DaemonSets that reveal the CNI. */

@@ -1,11 +1,13 @@
 import { resolveEnvironment } from '../config/environment.ts';
+import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION } from '../vocabulary.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { evaluate } from '../engine/evaluate.ts';
-import { arrayField, asRecord, field, stringField } from '../engine/object-access.ts';
-import type { AdmissionInput, Decision, EvaluationContext, Finding, KubeObject, Mode, WaiverRef, WaiverView } from '../engine/types.ts';
+import { arrayField, asRecord, field, stringField } from '../object-access.ts';
+import type { AdmissionInput, Decision, EvaluationContext, Finding, WaiverRef, WaiverView } from '../engine/types.ts';
+import { unknownNamespace, type KubeObject, type Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
-import { ALLOW_DNS, BASELINE, baselineAnnotations, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
 import { deniedTypes, isManagedPolicy } from '../kube/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
 
@@ -128,14 +130,14 @@ export function withMode(policy: Policy, environment: string, mode: Mode): Polic
 /** What a namespace lacks of the annotations NS001 gives new namespaces in `mode`. */
 export function baselineGaps(annotations: Readonly<Record<string, string>>, mode: Mode): string[] {
   if (mode === 'observe') {
-    return annotations[BASELINE] !== undefined || annotations[DEFAULT_DENY] !== undefined ? [] : [`${BASELINE}: observe`];
+    return annotations[BASELINE_ANNOTATION] !== undefined || annotations[DEFAULT_DENY_ANNOTATION] !== undefined ? [] : [`${BASELINE_ANNOTATION}: observe`];
   }
   const wanted = baselineAnnotations(mode);
-  const have = deniedTypes(annotations[DEFAULT_DENY]);
-  const missingTypes = [...policyTypesOf(wanted[DEFAULT_DENY])].filter((type) => !have.some((word) => word === type));
+  const have = deniedTypes(annotations[DEFAULT_DENY_ANNOTATION]);
+  const missingTypes = [...policyTypesOf(wanted[DEFAULT_DENY_ANNOTATION])].filter((type) => !have.some((word) => word === type));
   const gaps: string[] = [];
-  if (missingTypes.length > 0) gaps.push(`${DEFAULT_DENY}: ${wanted[DEFAULT_DENY] ?? ''}${have.length > 0 ? ` (has ${have.join(',')})` : ''}`);
-  if (annotations[ALLOW_DNS] !== 'true') gaps.push(`${ALLOW_DNS}: "true"`);
+  if (missingTypes.length > 0) gaps.push(`${DEFAULT_DENY_ANNOTATION}: ${wanted[DEFAULT_DENY_ANNOTATION] ?? ''}${have.length > 0 ? ` (has ${have.join(',')})` : ''}`);
+  if (annotations[ALLOW_DNS_ANNOTATION] !== 'true') gaps.push(`${ALLOW_DNS_ANNOTATION}: "true"`);
   return gaps;
 }
 
@@ -234,7 +236,7 @@ export function auditCluster(input: AuditInput): AuditReport {
     .filter((ns) => !excluded.includes(ns))
     .map((ns): NamespaceReport => {
       const name = stringField(ns, 'metadata', 'name');
-      const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
+      const info = ctx.cluster.namespace(name) ?? unknownNamespace(name);
       const env = resolveEnvironment(input.policy, info);
       const decisions = judged.filter((entry) => entry.decision.namespace === name).map((entry) => entry.decision);
       return {

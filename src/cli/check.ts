@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
+import { ENVIRONMENT_LABEL } from '../vocabulary.ts';
 import { z } from 'zod';
-import { ENVIRONMENT_LABEL } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { loadFileRegistry } from '../exceptions/file-source.ts';
 import { evaluate } from '../engine/evaluate.ts';
-import type { AdmissionInput, ClusterView, Decision, EvaluationContext, KubeObject, WaiverView } from '../engine/types.ts';
+import type { AdmissionInput, ClusterView, Decision, EvaluationContext, WaiverView } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
 import { renderJson, renderText, type CheckReport, type CheckResult } from './check-output.ts';
 import { parseOptions, UsageError } from './options.ts';

@@ -1,8 +1,6 @@
 import { selectorMatches } from '../labels.ts';
-import type { NamespaceInfo } from '../engine/types.ts';
+import { ENVIRONMENT_LABEL, type NamespaceInfo } from '../vocabulary.ts';
 import type { Environment, Policy } from './policy.ts';
-
-export const ENVIRONMENT_LABEL = 'netguard.dev/environment';
 
 /** The label wins, then an environment's selector, then its name patterns, then the default. */
 export function resolveEnvironment(policy: Policy, namespace: NamespaceInfo): Environment {

@@ -1,8 +1,14 @@
 import { parseCidr, parseCidrList, type CidrRange } from '../cidr.ts';
 import type { LabelSelector } from '../labels.ts';
-import type { Level, Mode, Rule } from '../engine/types.ts';
+import type { Level, Mode } from '../vocabulary.ts';
 import { parseDuration } from './duration.ts';
 import type { GuardrailPolicyDocument } from './schema.ts';
+
+/** What the policy needs to know of a rule: its ID and default level per mode (the engine's Rule has both). */
+export interface RuleDefaults {
+  readonly id: string;
+  readonly levels: Readonly<Record<Mode, Level>>;
+}
 
 export interface RequiredLabel {
   readonly key: string;
@@ -40,7 +46,7 @@ export interface Policy {
   readonly networkPolicies: NetworkPolicySettings;
   readonly exceptions: { readonly warnBeforeMs: number; readonly approverGroups: readonly string[] };
   readonly controllerServiceAccount: string;
-  levelOf(rule: Rule, environment: Environment): Level;
+  levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
 
 export const DEFAULTS = {
@@ -81,7 +87,7 @@ function durationMs(text: string): number {
  */
 export function compilePolicy(
   doc: GuardrailPolicyDocument,
-  rules: ReadonlyMap<string, Rule>,
+  rules: ReadonlyMap<string, RuleDefaults>,
 ): { policy: Policy } | { problems: string[] } {
   const spec = doc.spec;
   const problems: string[] = [];

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { labelSelectorSchema } from '../labels.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
+import { MODES } from '../vocabulary.ts';
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT });
 const level = z.enum(['deny', 'warn', 'off']);
-const mode = z.enum(['observe', 'constrain', 'enforce']);
+const mode = z.enum(MODES);
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // A namespace name in which `*` stands for any run of characters.
 const namespacePattern = z.string().regex(/^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$/, {

@@ -1,6 +1,7 @@
-import { stringMap } from '../labels.ts';
-import { field, stringField } from './object-access.ts';
-import type { ClusterView, Finding, KubeObject, NamespaceInfo, WaiverView } from './types.ts';
+import { namespaceInfoOf } from '../labels.ts';
+import { stringField } from '../object-access.ts';
+import type { ClusterView, Finding, WaiverView } from './types.ts';
+import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
 
 /** A cluster view over objects already in memory: the other documents in `check`, or test data. */
 export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
@@ -10,11 +11,7 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
     const kind = stringField(object, 'kind');
     const name = stringField(object, 'metadata', 'name');
     if (kind === 'Namespace') {
-      namespaces.set(name, {
-        name,
-        labels: { 'kubernetes.io/metadata.name': name, ...stringMap(field(object, 'metadata', 'labels')) },
-        annotations: stringMap(field(object, 'metadata', 'annotations')),
-      });
+      namespaces.set(name, namespaceInfoOf(object));
     } else if (kind === 'NetworkPolicy') {
       const namespace = stringField(object, 'metadata', 'namespace');
       policies.set(namespace, [...(policies.get(namespace) ?? []), object]);

@@ -2,17 +2,9 @@ import { resolveEnvironment } from '../config/environment.ts';
 import { stringMap } from '../labels.ts';
 import { rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
-import { arrayField, asRecord, field, stringField } from './object-access.ts';
-import type {
-  AdmissionInput,
-  Decision,
-  EvaluationContext,
-  Finding,
-  KubeObject,
-  NamespaceInfo,
-  Rule,
-  RuleTarget,
-} from './types.ts';
+import { arrayField, asRecord, field, stringField } from '../object-access.ts';
+import type { AdmissionInput, Decision, EvaluationContext, Finding, Rule, RuleTarget } from './types.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_NETGUARD, unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
 
 /** Controllers whose pods are judged at the workload; on the Pod a deny only warns, so scaling never breaks. */
 const POD_CONTROLLERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
@@ -32,13 +24,7 @@ export function namespaceOf(input: AdmissionInput, ctx: EvaluationContext): Name
       annotations: stringMap(field(object, 'metadata', 'annotations')),
     };
   }
-  return (
-    ctx.cluster.namespace(input.namespace) ?? {
-      name: input.namespace,
-      labels: { 'kubernetes.io/metadata.name': input.namespace },
-      annotations: {},
-    }
-  );
+  return ctx.cluster.namespace(input.namespace) ?? unknownNamespace(input.namespace);
 }
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
@@ -90,7 +76,6 @@ function downgradeControlledPod(findings: Finding[], target: RuleTarget): void {
   }
 }
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 /**
  * The baseline policies netguard's controller writes are netguard's own output (an ingress
@@ -101,7 +86,7 @@ function writtenByController(input: AdmissionInput, object: KubeObject, ctx: Eva
   return (
     input.kind === 'NetworkPolicy' &&
     input.user.username === ctx.policy.controllerServiceAccount &&
-    stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === 'netguard'
+    stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD
   );
 }
 

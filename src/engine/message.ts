@@ -1,8 +1,7 @@
 import type { Environment } from '../config/policy.ts';
 import type { Finding } from './types.ts';
+import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 
-/** Where waivers of cluster-scoped objects (Namespaces) live: netguard's own namespace. */
-export const NETGUARD_NAMESPACE = 'netguard-system';
 
 // The API server drops warnings with control characters, cuts each at 256 characters and the list at 4 KiB.
 const WARNING_MAX = 256;

@@ -1,13 +1,5 @@
-import type { Labels } from '../labels.ts';
 import type { Environment, Policy } from '../config/policy.ts';
-
-export type Mode = 'observe' | 'constrain' | 'enforce';
-export const MODES: readonly Mode[] = ['observe', 'constrain', 'enforce'];
-export type Level = 'deny' | 'warn' | 'off';
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
-
-/** A Kubernetes object as it arrives: only its outer shape is trusted. */
-export type KubeObject = Record<string, unknown>;
+import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 
 export interface UserInfo {
   readonly username: string;
@@ -25,12 +17,6 @@ export interface AdmissionInput {
   readonly oldObject: KubeObject | undefined;
   readonly user: UserInfo;
   readonly dryRun: boolean;
-}
-
-export interface NamespaceInfo {
-  readonly name: string;
-  readonly labels: Labels;
-  readonly annotations: Labels;
 }
 
 /** Cluster state the engine may read, always from memory (informer caches, or the other documents in `check`). */

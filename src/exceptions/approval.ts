@@ -1,5 +1,6 @@
-import { field, stringField } from '../engine/object-access.ts';
-import type { KubeObject, UserInfo } from '../engine/types.ts';
+import { field, stringField } from '../object-access.ts';
+import type { UserInfo } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 
 export const requestedByOf = (object: KubeObject | undefined): string => stringField(object, 'spec', 'requestedBy').trim();
 export const approvedByOf = (object: KubeObject | undefined): string => stringField(object, 'spec', 'approvedBy').trim();

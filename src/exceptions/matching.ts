@@ -1,7 +1,8 @@
 import { selectorMatches, type LabelSelector } from '../labels.ts';
-import { NETGUARD_NAMESPACE } from '../engine/message.ts';
-import { arrayField, asRecord, field, stringField } from '../engine/object-access.ts';
-import type { KubeObject, RuleTarget } from '../engine/types.ts';
+import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
+import { arrayField, asRecord, field, stringField } from '../object-access.ts';
+import type { RuleTarget } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { podTemplateOf } from '../rules/pod-template.ts';
 import type { Waiver } from './waiver.ts';
 

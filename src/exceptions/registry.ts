@@ -19,8 +19,6 @@ export function waiverSet(waivers: readonly Waiver[]): WaiverSet {
   return { waivers, inNamespace: (namespace) => byNamespace.get(namespace) ?? [] };
 }
 
-export const EMPTY_WAIVER_SET: WaiverSet = waiverSet([]);
-
 /** A source's current set: the watched file's last good version, or the CRD cache. */
 export type WaiverSource = () => WaiverSet;
 

@@ -1,5 +1,5 @@
 import { parseDuration } from '../config/duration.ts';
-import { NETGUARD_NAMESPACE } from '../engine/message.ts';
+import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { RULES } from '../rules/registry.ts';
 import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
 

@@ -22,7 +22,6 @@ export const exceptionTargetSchema = z
   .refine((target) => (target.name === undefined) !== (target.selector === undefined), {
     message: 'name the target, or give a label selector, not both',
   });
-export type ExceptionTarget = z.infer<typeof exceptionTargetSchema>;
 
 /**
  * A GuardrailException as the registry uses it: every field a waiver needs is present and typed.

@@ -1,11 +1,17 @@
 import type { NetworkPolicySettings } from '../config/policy.ts';
-import type { KubeObject } from '../engine/types.ts';
-import { ALLOW_DNS, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { MANAGED_BY, MANAGED_BY_NETGUARD } from '../rules/np-baseline-tamper.ts';
+import {
+  ALLOW_DNS_ANNOTATION,
+  ALLOW_DNS_POLICY,
+  ALLOW_SAME_NAMESPACE_POLICY,
+  DEFAULT_DENY_ANNOTATION,
+  DEFAULT_DENY_POLICY,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_NETGUARD,
+  METADATA_NAME_LABEL,
+  type KubeObject,
+} from '../vocabulary.ts';
+import { policyTypesOf } from '../mutation/baseline-annotations.ts';
 
-export const ALLOW_DNS_POLICY = 'netguard-allow-dns';
-export const ALLOW_SAME_NAMESPACE_POLICY = 'netguard-allow-same-namespace';
-export const DEFAULT_DENY_POLICY = 'netguard-default-deny';
 export const MANAGED_POLICY_NAMES: readonly string[] = [ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY];
 
 /** A baseline NetworkPolicy the controller keeps; `deny` marks the one that isolates (created last, removed first). */
@@ -16,10 +22,10 @@ export interface DesiredPolicy {
   readonly spec: KubeObject;
 }
 
-export const MANAGED_LABELS: Readonly<Record<string, string>> = { [MANAGED_BY]: MANAGED_BY_NETGUARD };
+export const MANAGED_LABELS: Readonly<Record<string, string>> = { [MANAGED_BY_LABEL]: MANAGED_BY_NETGUARD };
 
 export function isManagedPolicy(labels: Readonly<Record<string, string>>): boolean {
-  return labels[MANAGED_BY] === MANAGED_BY_NETGUARD;
+  return labels[MANAGED_BY_LABEL] === MANAGED_BY_NETGUARD;
 }
 
 /** Only the two words Kubernetes knows, in its order; a typo ("Ingres") isolates nothing rather than guessing. */
@@ -36,7 +42,7 @@ function allowDns(dns: NetworkPolicySettings['dns']): KubeObject {
       {
         to: [
           {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
+            namespaceSelector: { matchLabels: { [METADATA_NAME_LABEL]: dns.namespace } },
             podSelector: { matchLabels: { ...dns.podLabels } },
           },
         ],
@@ -67,9 +73,9 @@ const defaultDeny = (types: readonly string[]): KubeObject => ({ podSelector: {}
  *   is closed, traffic inside it keeps flowing).
  */
 export function desiredBaseline(annotations: Readonly<Record<string, string>>, dns: NetworkPolicySettings['dns']): DesiredPolicy[] {
-  const types = deniedTypes(annotations[DEFAULT_DENY]);
+  const types = deniedTypes(annotations[DEFAULT_DENY_ANNOTATION]);
   const desired: DesiredPolicy[] = [];
-  if (annotations[ALLOW_DNS] === 'true' && types.includes('Egress')) {
+  if (annotations[ALLOW_DNS_ANNOTATION] === 'true' && types.includes('Egress')) {
     desired.push({ name: ALLOW_DNS_POLICY, deny: false, labels: MANAGED_LABELS, spec: allowDns(dns) });
   }
   if (types.length === 1 && types[0] === 'Ingress') {

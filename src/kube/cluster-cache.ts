@@ -1,9 +1,10 @@
 import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { field } from '../engine/object-access.ts';
-import type { ClusterView, KubeObject, NamespaceInfo } from '../engine/types.ts';
-import { stringMap } from '../labels.ts';
+import { field } from '../object-access.ts';
+import type { ClusterView } from '../engine/types.ts';
+import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
+import { namespaceInfoOf } from '../labels.ts';
 import { startCache, type ObjectCache } from './informer.ts';
 import { kubeRest, type KubeRest } from './rest.ts';
 
@@ -20,15 +21,6 @@ function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObje
   return async () => {
     const list = await rest.list(path);
     return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((item) => objectSchema.parse(item)) };
-  };
-}
-
-/** NamespaceInfo of a cached Namespace; the well-known name label is always there, as the API server defaults it. */
-function namespaceInfo(name: string, object: KubeObject): NamespaceInfo {
-  return {
-    name,
-    labels: { 'kubernetes.io/metadata.name': name, ...stringMap(field(object, 'metadata', 'labels')) },
-    annotations: stringMap(field(object, 'metadata', 'annotations')),
   };
 }
 
@@ -66,7 +58,7 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       const object = namespaces.get(name);
       if (object === undefined) return undefined;
       let info = infos.get(object);
-      if (info === undefined) infos.set(object, (info = namespaceInfo(name, object)));
+      if (info === undefined) infos.set(object, (info = namespaceInfoOf(object)));
       return info;
     },
     networkPolicies: (namespace) => policies.list(namespace),

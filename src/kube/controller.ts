@@ -5,8 +5,8 @@ import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Policy } from '../config/policy.ts';
-import { field } from '../engine/object-access.ts';
-import type { KubeObject } from '../engine/types.ts';
+import { field } from '../object-access.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
 import {
   desiredBaseline,

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { KubeObject } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { KubeApiError, type KubeRest } from './rest.ts';
 
 export interface LeaderElectionOptions {

@@ -1,7 +1,7 @@
 import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { KubeObject } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 
 /**
  * A small JSON client over the kubeconfig's TLS and credentials. The generated client-node models

@@ -1,18 +1,15 @@
-import type { Mode } from '../engine/types.ts';
+import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION, type Mode } from '../vocabulary.ts';
 
-export const DEFAULT_DENY = 'netguard.dev/default-deny';
-export const ALLOW_DNS = 'netguard.dev/allow-dns';
-export const BASELINE = 'netguard.dev/baseline';
 
 /** The annotations NS001 gives a new namespace in each mode; the controller turns them into NetworkPolicies. */
 export function baselineAnnotations(mode: Mode): Record<string, string> {
   switch (mode) {
     case 'enforce':
-      return { [DEFAULT_DENY]: 'Ingress,Egress', [ALLOW_DNS]: 'true' };
+      return { [DEFAULT_DENY_ANNOTATION]: 'Ingress,Egress', [ALLOW_DNS_ANNOTATION]: 'true' };
     case 'constrain':
-      return { [DEFAULT_DENY]: 'Ingress', [ALLOW_DNS]: 'true' };
+      return { [DEFAULT_DENY_ANNOTATION]: 'Ingress', [ALLOW_DNS_ANNOTATION]: 'true' };
     case 'observe':
-      return { [BASELINE]: 'observe' };
+      return { [BASELINE_ANNOTATION]: 'observe' };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import { asRecord, field } from '../engine/object-access.ts';
+import { asRecord, field } from '../object-access.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { approvalByThisUser, approvedByOf, requestedByOf, widens } from '../exceptions/approval.ts';
 

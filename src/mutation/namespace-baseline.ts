@@ -1,6 +1,6 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import { asRecord, field } from '../engine/object-access.ts';
-import type { KubeObject, Mode } from '../engine/types.ts';
+import { asRecord, field } from '../object-access.ts';
+import type { KubeObject, Mode } from '../vocabulary.ts';
 import { baselineAnnotations } from './baseline-annotations.ts';
 
 /** RFC 6901: `~` becomes `~0`, `/` becomes `~1`, so `netguard.dev/allow-dns` stays one path segment. */

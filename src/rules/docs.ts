@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Rule } from '../engine/types.ts';
 import { RULES } from './registry.ts';
+import { MODES } from '../vocabulary.ts';
 
 export const RULES_DOC_PATH = 'docs/rules.md';
 
-const MODES = ['observe', 'constrain', 'enforce'] as const;
 
 /** A mutation (NS001) has no operations of its own to judge and no levels to show. */
 const isMutation = (rule: Rule): boolean => rule.operations.length === 0;

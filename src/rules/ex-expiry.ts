@@ -1,8 +1,9 @@
 import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
-import { field, stringField } from '../engine/object-access.ts';
+import { field, stringField } from '../object-access.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import { timestampSchema } from '../exceptions/schema.ts';
+import { unknownNamespace } from '../vocabulary.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -11,7 +12,7 @@ function environmentFor(target: RuleTarget, ctx: EvaluationContext): Environment
   if (stringField(target.object, 'spec', 'target', 'kind') !== 'Namespace') return target.environment;
   const name = stringField(target.object, 'spec', 'target', 'name');
   if (name === '') return target.environment;
-  const namespace = ctx.cluster.namespace(name) ?? { name, labels: { 'kubernetes.io/metadata.name': name }, annotations: {} };
+  const namespace = ctx.cluster.namespace(name) ?? unknownNamespace(name);
   return resolveEnvironment(ctx.policy, namespace);
 }
 

@@ -1,4 +1,4 @@
-import { field } from '../engine/object-access.ts';
+import { field } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 
 /** What `netguard exception request` prints when nobody filled it in: never a reason. */

@@ -1,13 +1,13 @@
 import { labelSelectorSchema } from '../labels.ts';
-import { NETGUARD_NAMESPACE } from '../engine/message.ts';
-import { asRecord, field, stringField } from '../engine/object-access.ts';
+import { NETGUARD_NAMESPACE, POD_KINDS } from '../vocabulary.ts';
+import { asRecord, field, stringField } from '../object-access.ts';
 import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import { isEmptySelector } from '../exceptions/matching.ts';
-// A cycle (registry lists this rule): RULES_BY_ID is only read inside check(), after every module has loaded.
-import { RULES_BY_ID } from './registry.ts';
-import { POD_KINDS } from './pod-template.ts';
+import { GUARDRAILS_BY_ID } from './guardrails.ts';
 
-const knownIds = (): string => [...RULES_BY_ID.keys()].filter((id) => !id.startsWith('EX')).join(', ');
+const knownIds = (): string => [...GUARDRAILS_BY_ID.keys()].join(', ');
+// The EX rules guard the waivers themselves; they are named here, not imported, since the registry lists this rule.
+const WAIVER_RULE_IDS: ReadonlySet<string> = new Set(['EX001', 'EX002', 'EX003', 'EX004']);
 
 function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
   const fix = `List the rule IDs to waive (${knownIds()}).`;
@@ -18,10 +18,10 @@ function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
   const ids: string[] = [];
   rules.forEach((rule, index) => {
     const path = `spec.rules[${index}]`;
-    if (typeof rule !== 'string' || !RULES_BY_ID.has(rule)) {
-      findings.push({ path, message: `${JSON.stringify(rule)} is not a netguard rule ID, so the waiver cannot say what it waives.`, fix });
-    } else if (rule.startsWith('EX')) {
+    if (typeof rule === 'string' && WAIVER_RULE_IDS.has(rule)) {
       findings.push({ path, message: `${rule} protects the waivers themselves and cannot be waived.`, fix: 'Remove it from spec.rules.' });
+    } else if (typeof rule !== 'string' || !GUARDRAILS_BY_ID.has(rule)) {
+      findings.push({ path, message: `${JSON.stringify(rule)} is not a netguard rule ID, so the waiver cannot say what it waives.`, fix });
     } else {
       ids.push(rule);
     }
@@ -34,7 +34,7 @@ function judgeKind(kind: string, ids: readonly string[], target: RuleTarget): Ra
   if (kind === '') return [{ path, message: 'is missing, so the waiver would not say what it covers.', fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.' }];
   const findings: RawFinding[] = [];
   for (const id of ids) {
-    const rule = RULES_BY_ID.get(id);
+    const rule = GUARDRAILS_BY_ID.get(id);
     if (rule !== undefined && !rule.kinds.some((judged) => judged.toLowerCase() === kind.toLowerCase())) {
       findings.push({ path, message: `${id} never judges a ${kind}, so this waiver would waive nothing.`, fix: `Target one of: ${rule.kinds.join(', ')}.` });
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KubeObject } from '../engine/types.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import type { LabelSelector } from '../labels.ts';
 import { formatIssues } from '../zod-errors.ts';
 

@@ -1,12 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import { field, keyPath, stringField } from '../engine/object-access.ts';
+import { ALLOW_DNS_ANNOTATION, DEFAULT_DENY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_NETGUARD } from '../vocabulary.ts';
+import { field, keyPath, stringField } from '../object-access.ts';
 import type { Rule, RuleTarget } from '../engine/types.ts';
-import { ALLOW_DNS, DEFAULT_DENY } from '../mutation/baseline-annotations.ts';
 
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_NETGUARD = 'netguard';
 
-const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY) === MANAGED_BY_NETGUARD;
+const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD;
 
 /** Fields whose change alters what the baseline enforces or who manages it; bookkeeping (managedFields, resourceVersion) is not tampering. */
 const GUARDED_FIELDS: readonly (readonly string[])[] = [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
@@ -25,16 +23,16 @@ export const npBaselineTamper: Rule = {
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
   doc: {
-    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
     prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
-    fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY}\`, \`${ALLOW_DNS}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
+    fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY_ANNOTATION}\`, \`${ALLOW_DNS_ANNOTATION}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
     fires: `# DELETE by a user (not the controller's service account)
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
   name: netguard-default-deny
   namespace: prod-shop
-  labels: {${MANAGED_BY}: ${MANAGED_BY_NETGUARD}}
+  labels: {${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}}
 spec:
   podSelector: {}
   policyTypes: [Ingress, Egress]
@@ -44,7 +42,7 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: prod-shop
-  annotations: {${DEFAULT_DENY}: "Ingress,Egress", ${ALLOW_DNS}: "true"}
+  annotations: {${DEFAULT_DENY_ANNOTATION}: "Ingress,Egress", ${ALLOW_DNS_ANNOTATION}: "true"}
 `,
   },
   check(target, ctx) {
@@ -52,10 +50,10 @@ metadata:
     if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
     if (input.user.username === ctx.policy.controllerServiceAccount) return [];
     const namespace = /^[a-z0-9-]+$/.test(target.namespace.name) ? target.namespace.name : '<namespace>';
-    const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY}=Ingress,Egress --overwrite, or ${ALLOW_DNS}); the controller then updates this policy.`;
+    const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY_ANNOTATION}=Ingress,Egress --overwrite, or ${ALLOW_DNS_ANNOTATION}); the controller then updates this policy.`;
     const owner = `only netguard's controller (${ctx.policy.controllerServiceAccount}) may`;
     if (input.operation === 'DELETE') {
-      return [{ path: keyPath('metadata.labels', MANAGED_BY), message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} delete it; deleting it lifts the namespace's isolation.`, fix }];
+      return [{ path: keyPath('metadata.labels', MANAGED_BY_LABEL), message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} delete it; deleting it lifts the namespace's isolation.`, fix }];
     }
     const changed = changedField(target);
     if (changed === undefined) return [];

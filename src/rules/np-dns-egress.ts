@@ -1,6 +1,7 @@
 import { overlapsOutside, parseCidr, type CidrRange } from '../cidr.ts';
-import { selectorMatches, type Labels } from '../labels.ts';
-import { ALLOW_DNS } from '../mutation/baseline-annotations.ts';
+import { ALLOW_DNS_ANNOTATION } from '../vocabulary.ts';
+import { selectorMatches } from '../labels.ts';
+import { unknownNamespace, type Labels } from '../vocabulary.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import {
   asLabelSelector,
@@ -33,7 +34,7 @@ function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
   return {
     policyNamespace: target.namespace.name,
     dnsNamespace: dns.namespace,
-    dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
+    dnsNamespaceLabels: known?.labels ?? unknownNamespace(dns.namespace).labels,
     dnsPodLabels: dns.podLabels,
     clusterCIDRs: ctx.policy.networkPolicies.clusterRanges.map((entry) => entry.range),
   };
@@ -154,7 +155,7 @@ spec:
   check(target, ctx) {
     const policy = networkPolicyOf(target.object);
     if (policy === undefined || !policy.policyTypes.has('egress')) return [];
-    if (target.namespace.annotations[ALLOW_DNS] === 'true') return [];
+    if (target.namespace.annotations[ALLOW_DNS_ANNOTATION] === 'true') return [];
     const scope = scopeOf(target, ctx);
     const allowed = dnsAllowedByPolicy(policy, scope);
     for (const protocol of dnsAllowedByNamespacePolicies(target, ctx, scope)) allowed.add(protocol);

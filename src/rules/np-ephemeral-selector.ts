@@ -1,4 +1,4 @@
-import { keyPath } from '../engine/object-access.ts';
+import { keyPath } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { networkPolicyOf, selectorsOf } from './network-policy.ts';
 

@@ -1,7 +1,8 @@
 import { stringMap } from '../labels.ts';
-import { field, keyPath } from '../engine/object-access.ts';
+import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION } from '../vocabulary.ts';
+import { field, keyPath } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { ALLOW_DNS, BASELINE, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { policyTypesOf } from '../mutation/baseline-annotations.ts';
 
 export const nsBaselineRemoval: Rule = {
   id: 'NS002',
@@ -34,7 +35,7 @@ metadata:
     const after = stringMap(field(target.object, 'metadata', 'annotations'));
     const findings: RawFinding[] = [];
     const fix = 'Restore the annotation, or request an exception for NS002 if this namespace must run without its baseline.';
-    for (const key of [DEFAULT_DENY, ALLOW_DNS, BASELINE]) {
+    for (const key of [DEFAULT_DENY_ANNOTATION, ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION]) {
       const old = before[key];
       if (old === undefined) continue;
       const path = keyPath('metadata.annotations', key);
@@ -43,13 +44,13 @@ metadata:
         findings.push({ path, message: `removing ${key} (${JSON.stringify(old)}) deletes this namespace's baseline NetworkPolicies.`, fix });
         continue;
       }
-      if (key === DEFAULT_DENY) {
+      if (key === DEFAULT_DENY_ANNOTATION) {
         const kept = policyTypesOf(now);
         const lost = [...policyTypesOf(old)].filter((type) => !kept.has(type));
         if (lost.length > 0) {
           findings.push({ path, message: `changing ${key} from ${JSON.stringify(old)} to ${JSON.stringify(now)} drops default-deny for ${lost.join(', ')}.`, fix });
         }
-      } else if (key === ALLOW_DNS && old === 'true' && now !== 'true') {
+      } else if (key === ALLOW_DNS_ANNOTATION && old === 'true' && now !== 'true') {
         findings.push({ path, message: `changing ${key} from "true" to ${JSON.stringify(now)} removes the DNS allow policy, so lookups will fail under default-deny egress.`, fix });
       }
     }

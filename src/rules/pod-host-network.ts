@@ -1,6 +1,7 @@
-import { field } from '../engine/object-access.ts';
+import { field } from '../object-access.ts';
+import { POD_KINDS } from '../vocabulary.ts';
 import type { Rule } from '../engine/types.ts';
-import { POD_KINDS, podTemplateOf } from './pod-template.ts';
+import { podTemplateOf } from './pod-template.ts';
 
 export const podHostNetwork: Rule = {
   id: 'POD003',

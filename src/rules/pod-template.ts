@@ -1,9 +1,9 @@
 import { stringMap } from '../labels.ts';
-import { asRecord, field } from '../engine/object-access.ts';
-import type { KubeObject } from '../engine/types.ts';
+import { asRecord, field } from '../object-access.ts';
+import type { KubeObject, PodKind } from '../vocabulary.ts';
 
 /** Where each judged kind keeps the pod it creates; a Pod is its own template. */
-const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
+const TEMPLATE_PATH: Readonly<Record<PodKind, readonly string[]>> = {
   Pod: [],
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],
@@ -14,8 +14,6 @@ const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
 };
 
-export const POD_KINDS: readonly string[] = Object.keys(TEMPLATE_PATH);
-
 export interface PodTemplate {
   /** `spec.template.` for a Deployment, empty for a Pod: prefix of every field path. */
   readonly prefix: string;
@@ -24,7 +22,7 @@ export interface PodTemplate {
 }
 
 export function podTemplateOf(kind: string, object: KubeObject): PodTemplate | undefined {
-  const path = TEMPLATE_PATH[kind];
+  const path = (TEMPLATE_PATH as Readonly<Record<string, readonly string[] | undefined>>)[kind];
   if (path === undefined) return undefined;
   const template = path.length === 0 ? object : asRecord(field(object, ...path));
   return {

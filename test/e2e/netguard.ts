@@ -14,7 +14,7 @@ import { createCA, createServingCert, serviceDnsNames } from '../../src/certs/ge
 import { serve } from '../../src/cli/serve.ts';
 import { loadPolicyFile } from '../../src/config/load.ts';
 import { NO_WAIVERS, staticClusterView } from '../../src/engine/cluster-view.ts';
-import type { KubeObject } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { buildApp, type DecisionRecord } from '../../src/server/app.ts';
 import { readServingPair, tlsFilesIn } from '../../src/server/tls.ts';
 

@@ -3,7 +3,8 @@ import { resolveEnvironment } from '../../src/config/environment.ts';
 import { parsePolicy } from '../../src/config/load.ts';
 import { evaluate } from '../../src/engine/evaluate.ts';
 import { warningLines } from '../../src/engine/message.ts';
-import type { AdmissionInput, Finding, KubeObject } from '../../src/engine/types.ts';
+import type { AdmissionInput, Finding } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 
 const policy = shippedPolicy();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import t from 'tap';
-import type { KubeObject } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
 import { loadFileRegistry } from '../../src/exceptions/file-source.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { evaluate } from '../../src/engine/evaluate.ts';
-import type { AdmissionInput, KubeObject } from '../../src/engine/types.ts';
+import type { AdmissionInput } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { injectableApp } from '../helpers/app.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadFixture, reviewFor } from '../helpers/reviews.ts';

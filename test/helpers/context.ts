@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { Policy } from '../../src/config/policy.ts';
 import { NO_WAIVERS, staticClusterView } from '../../src/engine/cluster-view.ts';
-import type { EvaluationContext, KubeObject, WaiverView } from '../../src/engine/types.ts';
+import type { EvaluationContext, WaiverView } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 
 export const SHIPPED_POLICY = 'policies/guardrails.yaml';
 

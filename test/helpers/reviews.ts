@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, Operation } from '../../src/engine/types.ts';
+import type { KubeObject, Operation } from '../../src/vocabulary.ts';
 
 /** Loads every document of a YAML fixture; each call returns fresh copies, so tests may mutate them. */
 export function loadFixture(path: string): KubeObject[] {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { renderRulesDoc, RULES_DOC_PATH } from '../../src/rules/docs.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { defaultLevelsPolicy, findingsOf, judge } from './judge.ts';

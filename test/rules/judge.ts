@@ -2,7 +2,8 @@ import type { Test } from 'tap';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { Policy } from '../../src/config/policy.ts';
 import { evaluate } from '../../src/engine/evaluate.ts';
-import type { AdmissionInput, Decision, Finding, KubeObject, Level, Mode, Operation } from '../../src/engine/types.ts';
+import type { AdmissionInput, Decision, Finding } from '../../src/engine/types.ts';
+import type { KubeObject, Level, Mode, Operation } from '../../src/vocabulary.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { loadFixture } from '../helpers/reviews.ts';
 

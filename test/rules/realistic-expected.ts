@@ -1,4 +1,4 @@
-import type { Mode } from '../../src/engine/types.ts';
+import type { Mode } from '../../src/vocabulary.ts';
 
 export const REALISTIC_DIR = 'test/fixtures/network-policies/realistic';
 

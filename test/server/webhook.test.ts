@@ -1,6 +1,6 @@
 import jsonpatch from 'fast-json-patch';
 import t from 'tap';
-import type { KubeObject } from '../../src/engine/types.ts';
+import type { KubeObject } from '../../src/vocabulary.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { startWebhook, type RunningWebhook } from '../helpers/webhook.ts';
 

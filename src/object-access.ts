@@ -1,4 +1,5 @@
-import type { KubeObject } from './types.ts';
+/** Reads fields of untrusted objects without trusting their shape. */
+import type { KubeObject } from './vocabulary.ts';
 
 export function asRecord(value: unknown): KubeObject | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KubeObject) : undefined;

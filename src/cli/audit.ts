@@ -4,13 +4,10 @@ import { collectCluster } from '../audit/collect.ts';
 import { detectCni } from '../audit/cni.ts';
 import { renderAuditJson, renderAuditText } from '../audit/render.ts';
 import { auditCluster, type AuditReport } from '../audit/scan.ts';
-import { loadPolicyFile } from '../config/load.ts';
-import { waiversFromObjects } from '../exceptions/cluster-source.ts';
-import { loadExceptionFile } from '../exceptions/file-source.ts';
-import { createRegistry, waiverSet } from '../exceptions/registry.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
-import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
+import { loadWorld } from '../world.ts';
+import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
 
 const auditOptions = z.strictObject({
   config: z.string().min(1),
@@ -32,7 +29,6 @@ export interface AuditIo {
 
 /** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
 export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
-  const policy = loadPolicyFile(options.config);
   const rest = kubeRest(loadKubeConfig(options));
   const snapshot = await collectCluster(rest, {
     namespace: options.namespace,
@@ -41,16 +37,17 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
   });
   io.progress?.('\r\u001b[K');
   const notes = snapshot.unavailable.map((kind) => `${kind} is not served by this cluster (CRD not installed?): only ${options.exceptions} waivers were applied`);
-  const clusterWaivers = waiversFromObjects(snapshot.exceptions, (object, problems) =>
-    notes.push(`GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`),
-  );
-  const fileWaivers = loadExceptionFile(options.exceptions);
-  const registry = createRegistry([() => fileWaivers, () => waiverSet(clusterWaivers)]);
+  const world = loadWorld(options, {
+    waiverObjects: snapshot.exceptions,
+    onInvalidWaiver: (object, problems) =>
+      notes.push(`GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`),
+  });
+  const { policy, waivers } = world.context(io.now);
   const report = auditCluster({
     namespaces: snapshot.namespaces,
     objects: snapshot.objects,
     policy,
-    waivers: registry.view(policy.exceptions.warnBeforeMs),
+    waivers,
     now: io.now,
     cni: detectCni(snapshot.daemonSets),
     notes,
@@ -64,8 +61,8 @@ export function registerAudit(program: Command): void {
   program
     .command('audit')
     .description('scan a live cluster\'s existing objects and report what the webhook would deny, per namespace, rule and environment')
-    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
-    .option('--exceptions <path>', 'GuardrailException file (cluster GuardrailExceptions are read too)', 'policies/exceptions.yaml')
+    .addOption(configOption())
+    .addOption(exceptionsOption('GuardrailException file (cluster GuardrailExceptions are read too)'))
     .option('-n, --namespace <name>', 'audit only this namespace')
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')

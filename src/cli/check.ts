@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
-import { ENVIRONMENT_LABEL } from '../vocabulary.ts';
+import { ENVIRONMENT_LABEL, unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { z } from 'zod';
-import { loadPolicyFile } from '../config/load.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
-import { loadFileRegistry } from '../exceptions/file-source.ts';
 import { evaluate } from '../engine/evaluate.ts';
-import type { AdmissionInput, ClusterView, Decision, EvaluationContext, WaiverView } from '../engine/types.ts';
-import type { KubeObject } from '../vocabulary.ts';
+import type { AdmissionInput, ClusterView, Decision, EvaluationContext } from '../engine/types.ts';
 import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
 import { renderJson, renderText, type CheckReport, type CheckResult } from './check-output.ts';
-import { parseOptions, UsageError } from './options.ts';
+import { loadWorld, type World } from '../world.ts';
+import { configOption, exceptionsOption, parseOptions, UsageError } from './options.ts';
 
 const checkOptions = z.strictObject({
   filename: z.array(z.string().min(1)).min(1, { message: 'name at least one file, directory or - for stdin' }),
@@ -29,15 +27,6 @@ export const EXIT_INPUT_ERROR = 2;
 
 // Kinds without a namespace; every other kind lands in --namespace when it names none, as with kubectl.
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-
-/**
- * The waivers `check` applies.
- * EXCEPTIONS WIRING POINT — the one line to change once src/exceptions/ exports a WaiverView built
- * from a GuardrailException file: return that view for `path` here. Until then nothing is waived.
- */
-function loadWaivers(path: string, policy: Policy): WaiverView {
-  return loadFileRegistry(path).view(policy.exceptions.warnBeforeMs);
-}
 
 function metadataOf(object: KubeObject): Record<string, unknown> {
   const metadata = object['metadata'];
@@ -63,7 +52,7 @@ function forceEnvironment(view: ClusterView, environment: Environment | undefine
       const known = view.namespace(name);
       return {
         name,
-        labels: { 'kubernetes.io/metadata.name': name, ...known?.labels, [ENVIRONMENT_LABEL]: environment.name },
+        labels: { ...unknownNamespace(name).labels, ...known?.labels, [ENVIRONMENT_LABEL]: environment.name },
         annotations: known?.annotations ?? {},
       };
     },
@@ -102,15 +91,11 @@ function resultOf(manifest: Manifest, decision: Decision): CheckResult {
 /** Judges every manifest with the webhook's own engine; pure apart from the clock. */
 export function judgeManifests(
   manifests: readonly Manifest[],
-  options: { policy: Policy; waivers: WaiverView; environment: Environment | undefined; namespace: string; now: Date },
+  options: { world: World; environment: Environment | undefined; namespace: string; now: Date },
 ): CheckResult[] {
   const objects = manifests.map((manifest) => withEnvironmentLabel(placed(manifest, options.namespace), options.environment));
-  const ctx: EvaluationContext = {
-    policy: options.policy,
-    cluster: forceEnvironment(staticClusterView(objects), options.environment),
-    waivers: options.waivers,
-    now: options.now,
-  };
+  const cluster = forceEnvironment(staticClusterView(objects), options.environment);
+  const ctx: EvaluationContext = options.world.context(options.now, cluster);
   return manifests.map((manifest, index) => {
     const object = objects[index] ?? manifest.object;
     return resultOf(manifest, evaluate(inputFor(object, index), ctx));
@@ -136,11 +121,11 @@ export interface CheckIo {
 
 /** `netguard check`: read, judge, report; returns the exit code. */
 export function runCheck(options: CheckOptions, io: CheckIo): number {
-  const policy = loadPolicyFile(options.config);
+  const world = loadWorld(options);
+  const policy = world.policy();
   const environment = environmentNamed(policy, options.environment);
-  const waivers = loadWaivers(options.exceptions, policy);
   const { manifests, errors } = readManifests(options.filename, io.stdin);
-  const results = judgeManifests(manifests, { policy, waivers, environment, namespace: options.namespace, now: io.now });
+  const results = judgeManifests(manifests, { world, environment, namespace: options.namespace, now: io.now });
   const report: CheckReport = { results, errors };
   io.stdout(options.output === 'json' ? renderJson(report) : renderText(report, { color: io.color, policy }));
   for (const error of errors) io.stderr(`netguard: ${describeError(error)}\n`);
@@ -163,8 +148,8 @@ export function registerCheck(program: Command): void {
     .command('check')
     .description('judge manifests offline with the webhook\'s engine and config; exit 0 admitted, 1 denied, 2 usage or input error')
     .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json) or - for stdin; repeatable')
-    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
-    .option('--exceptions <path>', 'GuardrailException file', 'policies/exceptions.yaml')
+    .addOption(configOption())
+    .addOption(exceptionsOption())
     .option('--environment <name>', 'judge every object as if its namespace were in this environment')
     .option('-n, --namespace <name>', 'namespace for objects that name none', 'default')
     .option('-o, --output <format>', 'text or json', 'text')

@@ -5,7 +5,7 @@ import { watchParsedFile } from '../file-source.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
-import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
+import { configOption, contextOption, kubeconfigOption, parseOptions } from './options.ts';
 
 const controllerOptions = z.strictObject({
   config: z.string().min(1),
@@ -37,7 +37,7 @@ export function registerController(program: Command): void {
   program
     .command('controller')
     .description('keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)')
-    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
+    .addOption(configOption())
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')

@@ -7,7 +7,7 @@ import { parseDuration } from '../config/duration.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import { DEFAULTS } from '../config/policy.ts';
 import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
-import { loadFileRegistry } from '../exceptions/file-source.ts';
+import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import { canonicalKind, exceptionObject, resolveExpiry, type ExceptionRequest } from '../exceptions/request.ts';
 import { EXCEPTION_GROUP, EXCEPTION_PLURAL, EXCEPTION_VERSION } from '../exceptions/schema.ts';
@@ -15,7 +15,7 @@ import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
 import type { Waiver } from '../exceptions/waiver.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
-import { parseOptions, UsageError, contextOption, kubeconfigOption } from './options.ts';
+import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -193,7 +193,7 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
       return 1;
     }
   } else {
-    waivers = loadFileRegistry(options.exceptions).all();
+    waivers = loadExceptionFile(options.exceptions).waivers;
   }
   const scoped = waivers.filter((waiver) => namespace === undefined || waiver.namespace === namespace);
   const rows = waiverRows(scoped, now, warnBefore).filter((row) => options.state === undefined || row.state === options.state);
@@ -230,8 +230,8 @@ export function registerException(program: Command): void {
   exception
     .command('list')
     .description('list exceptions with their state (active, expiring, expired, pending), from the file or the cluster')
-    .option('--exceptions <path>', 'GuardrailException file', 'policies/exceptions.yaml')
-    .option('--config <path>', 'GuardrailPolicy file (for exceptions.warnBefore)', 'policies/guardrails.yaml')
+    .addOption(exceptionsOption())
+    .addOption(configOption('GuardrailPolicy file (for exceptions.warnBefore)'))
     .option('-n, --namespace <name>', 'only this namespace')
     .option('-A, --all-namespaces', 'every namespace (the default for the file)')
     .option('--state <state>', 'only active, expiring, expired or pending')

@@ -30,3 +30,13 @@ export function kubeconfigOption(description = 'kubeconfig file (default: in-clu
 export function contextOption(): Option {
   return new Option('--context <name>', 'kubeconfig context');
 }
+
+/** `--config`: the GuardrailPolicy file, declared once for every command that judges. */
+export function configOption(description = 'GuardrailPolicy file'): Option {
+  return new Option('--config <path>', description).default('policies/guardrails.yaml');
+}
+
+/** `--exceptions`: the GuardrailException file, declared once for every command that applies waivers. */
+export function exceptionsOption(description = 'GuardrailException file'): Option {
+  return new Option('--exceptions <path>', description).default('policies/exceptions.yaml');
+}

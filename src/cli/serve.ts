@@ -1,17 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadPolicyFile, parsePolicy } from '../config/load.ts';
-import { EMPTY_CLUSTER } from '../engine/cluster-view.ts';
-import { startLiveRegistry } from '../exceptions/live-registry.ts';
-import { watchParsedFile } from '../file-source.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
-import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
-import { parseOptions, port, contextOption, kubeconfigOption } from './options.ts';
+import { startWorld } from '../world.ts';
+import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -37,26 +33,17 @@ export interface RunningServer {
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const logger = createLogger(options.logLevel);
-  // Waiver counts are read at scrape time, when `policy` and `exceptions` exist.
-  const metrics = createMetrics({ waiverCounts: () => exceptions.registry.countsByState(new Date(), policy.current().exceptions.warnBeforeMs) });
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
-    path: options.config,
-    what: 'policy',
-    parse: parsePolicy,
-    logger,
-    onReload: (result) => metrics.recordReload('policy', result),
-  });
+  // Waiver counts are read at scrape time, when `world` exists.
+  const metrics = createMetrics({ waiverCounts: () => world.registry.countsByState(new Date(), world.policy().exceptions.warnBeforeMs) });
   const kubeConfig = clusterRequested(options) ? loadKubeConfig(options) : undefined;
-  // Waivers: the watched --exceptions file and, in a cluster, the GuardrailException CRD.
-  const exceptions = startLiveRegistry({ file: options.exceptions, logger, kubeConfig, onFileReload: (result) => metrics.recordReload('exceptions', result) });
-  // In a cluster, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
-  const cluster = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger });
+  // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
+  const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
   const tls = loadOrCreateServingPair(options.certs, logger);
   const app = buildApp({
     logger,
     tls,
-    context: () => ({ policy: policy.current(), cluster: cluster?.view ?? EMPTY_CLUSTER, waivers: exceptions.registry.view(policy.current().exceptions.warnBeforeMs), now: new Date() }),
-    notReady: () => [...(cluster?.notReady() ?? []), ...exceptions.notReady()],
+    context: () => world.context(new Date()),
+    notReady: world.notReady,
     onDecision: metrics.recordDecision,
   });
   const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
@@ -68,18 +55,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
-  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: policy.current, logger, identity: process.env['POD_NAME'] }) : undefined;
+  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: world.policy, logger, identity: process.env['POD_NAME'] }) : undefined;
   return {
     url,
     metricsUrl: metricsServer.url,
     async close() {
       await controller?.stop();
       certWatcher.close();
-      policy.close();
       await app.close();
       await metricsServer.close();
-      await exceptions.close();
-      await cluster?.stop();
+      await world.close();
     },
   };
 }
@@ -88,8 +73,8 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the admission webhook (HTTPS): POST /validate, POST /mutate, GET /healthz, GET /readyz')
-    .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
-    .option('--exceptions <path>', 'GuardrailException file', 'policies/exceptions.yaml')
+    .addOption(configOption())
+    .addOption(exceptionsOption())
     .option('--port <port>', 'HTTPS port for the webhook', '8443')
     .option('--metrics-port <port>', 'plain-HTTP port for /metrics', '9090')
     .option('--host <address>', 'address to listen on', '0.0.0.0')

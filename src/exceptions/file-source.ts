@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/load.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';
+import { waiverSet, type WaiverSet } from './registry.ts';
 import { guardrailExceptionSchema } from './schema.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
@@ -65,10 +65,4 @@ export function loadExceptionFile(path: string): WaiverSet {
     throw new ExceptionFileError(`${path}: cannot read: ${code}`);
   }
   return parseExceptionFile(text, path);
-}
-
-/** A registry over the file as it is now, for one-shot commands (`check`, `audit`, `exception list`). */
-export function loadFileRegistry(path: string): ExceptionRegistry {
-  const set = loadExceptionFile(path);
-  return createRegistry([() => set]);
 }

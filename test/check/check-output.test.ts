@@ -1,15 +1,16 @@
 import t from 'tap';
 import { judgeManifests } from '../../src/cli/check.ts';
 import { renderJson, renderText } from '../../src/cli/check-output.ts';
-import { NO_WAIVERS } from '../../src/engine/cluster-view.ts';
 import { readManifests } from '../../src/manifests.ts';
-import { shippedPolicy } from '../helpers/context.ts';
+import { loadWorld } from '../../src/world.ts';
 import { FIXTURES } from './run-cli.ts';
 
-const policy = shippedPolicy();
+// No exceptions file: nothing is waived.
+const world = loadWorld({ config: 'policies/guardrails.yaml', exceptions: 'test/fixtures/no-such-exceptions.yaml' });
+const policy = world.policy();
 const report = (paths: string[], stdin = '') => {
   const { manifests, errors } = readManifests(paths, () => stdin);
-  const results = judgeManifests(manifests, { policy, waivers: NO_WAIVERS, environment: undefined, namespace: 'default', now: new Date('2026-11-22T12:00:00Z') });
+  const results = judgeManifests(manifests, { world, environment: undefined, namespace: 'default', now: new Date('2026-11-22T12:00:00Z') });
   return { results, errors };
 };
 

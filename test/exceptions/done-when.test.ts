@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import t from 'tap';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
-import { loadFileRegistry } from '../../src/exceptions/file-source.ts';
+import { loadWorld } from '../../src/world.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import { requestOptionsSchema, runExceptionList, runExceptionRequest, type ExceptionIo } from '../../src/cli/exception.ts';
 import { parseOptions, UsageError } from '../../src/cli/options.ts';
@@ -32,7 +32,7 @@ const parseOptionsFor = (raw: Record<string, unknown>) => parseOptions(requestOp
 const crawlerPolicy = (): KubeObject => parse(RULES_BY_ID.get('NP004')?.doc.fires ?? '') as KubeObject;
 
 t.test('Done when: the shipped waiver admits the NP004 example with a warning until it expires', async (t) => {
-  const registry = loadFileRegistry('policies/exceptions.yaml');
+  const { registry } = loadWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml' });
   let now = new Date('2026-11-22T00:00:00Z');
   const webhook = await startWebhook(t, { context: () => contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now }) });
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
 import { ExceptionFileError, loadExceptionFile, parseExceptionFile } from '../../src/exceptions/file-source.ts';
-import { startLiveRegistry } from '../../src/exceptions/live-registry.ts';
+import { startWorld } from '../../src/world.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadFixture } from '../helpers/reviews.ts';
 
@@ -36,7 +36,7 @@ t.test('the watched file: reload, a broken reload keeps the last good set, a del
   const file = join(dir, 'exceptions.yaml');
   copyFileSync('policies/exceptions.yaml', file);
   const reloads: string[] = [];
-  const live = startLiveRegistry({ file, logger: silent, onFileReload: (result) => reloads.push(result) });
+  const live = startWorld({ config: 'policies/guardrails.yaml', exceptions: file, logger: silent, onReload: (_file, result) => reloads.push(result) });
   t.teardown(() => live.close());
   t.same(names(live.registry.all()), ['prod-crawl/crawler-egress']);
   t.same(live.notReady(), [], 'without a cluster, ready at once');
@@ -99,10 +99,10 @@ t.test('serve\'s registry waits for the CRD cache in /readyz and merges both sou
   api.failNext('GET', /guardrailexceptions$/, 503, 'ServiceUnavailable');
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const live = startLiveRegistry({ file: 'policies/exceptions.yaml', logger: silent, kubeConfig: api.kubeConfig(), delay: () => held });
+  const live = startWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml', logger: silent, kubeConfig: api.kubeConfig(), delay: () => held });
   t.teardown(() => live.close());
   await until(() => api.requests.some((r) => r.path === EXCEPTIONS_PATH), 'the first list');
-  t.same(live.notReady(), ['guardrailexceptions cache not synced'], 'not ready while the first list has failed');
+  t.ok(live.notReady().includes('guardrailexceptions cache not synced'), 'not ready while the first list has failed');
   release();
   await until(() => live.notReady().length === 0, 'ready');
   t.same(names(live.registry.all()), ['prod-crawl/crawler-egress', 'prod-crawl/old-egress']);

@@ -1,0 +1,122 @@
+/**
+ * The one place that wires the world for every command: the policy, the exception registry
+ * (file and cluster sources, through the same code) and the cluster caches. Commands ask for
+ * a world; they never assemble one. A new exception source or cache is a change here only.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { loadPolicyFile, parsePolicy } from './config/load.ts';
+import type { Policy } from './config/policy.ts';
+import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
+import type { ClusterView, EvaluationContext } from './engine/types.ts';
+import { startExceptionCache, waiversFromObjects } from './exceptions/cluster-source.ts';
+import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
+import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSource } from './exceptions/registry.ts';
+import { watchParsedFile } from './file-source.ts';
+import { startClusterCache, type ClusterCache } from './kube/cluster-cache.ts';
+import type { KubeObject } from './vocabulary.ts';
+
+/** The two files every command reads (flags `--config` and `--exceptions`). */
+export interface WorldFiles {
+  readonly config: string;
+  readonly exceptions: string;
+}
+
+/** What a command judges with: the policy, the waivers and (in a cluster) the caches. */
+export interface World {
+  policy(): Policy;
+  readonly registry: ExceptionRegistry;
+  /** The engine's context as of `now`, over the given cluster view (default: the caches, or none). */
+  context(now: Date, cluster?: ClusterView): EvaluationContext;
+}
+
+function worldOf(policy: () => Policy, registry: ExceptionRegistry, cluster: ClusterView): World {
+  return {
+    policy,
+    registry,
+    context: (now, view = cluster) => ({
+      policy: policy(),
+      cluster: view,
+      waivers: registry.view(policy().exceptions.warnBeforeMs),
+      now,
+    }),
+  };
+}
+
+/**
+ * A snapshot for one-shot commands (`check`, `audit`, `exception list`): the files as they are
+ * now, plus GuardrailExceptions already listed from a cluster (invalid ones reported, never fatal).
+ */
+export function loadWorld(
+  files: WorldFiles,
+  cluster?: {
+    readonly waiverObjects: readonly KubeObject[];
+    readonly onInvalidWaiver: (object: KubeObject, problems: string[]) => void;
+  },
+): World {
+  const policy = loadPolicyFile(files.config);
+  const fileSet = loadExceptionFile(files.exceptions);
+  const sources: WaiverSource[] = [() => fileSet];
+  if (cluster !== undefined) {
+    const clusterSet = waiverSet(waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver));
+    sources.push(() => clusterSet);
+  }
+  return worldOf(() => policy, createRegistry(sources), EMPTY_CLUSTER);
+}
+
+export interface LiveWorldOptions extends WorldFiles {
+  readonly logger: Logger;
+  /** Set in a cluster: GuardrailExceptions, Namespaces and NetworkPolicies then come from caches. */
+  readonly kubeConfig?: KubeConfig | undefined;
+  readonly onReload?: (file: 'policy' | 'exceptions', result: 'success' | 'failure') => void;
+  /** Injectable backoff for the caches, so tests never sleep. */
+  readonly delay?: (ms: number) => Promise<void>;
+}
+
+export interface LiveWorld extends World {
+  /** The cluster caches, when serving in a cluster. */
+  readonly caches: ClusterCache | undefined;
+  /** Unmet readiness conditions (each cache's first sync), for /readyz. */
+  notReady(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `serve`'s world: both files watched (a broken reload keeps the last good version) and, in a
+ * cluster, the GuardrailException, Namespace and NetworkPolicy caches.
+ */
+export function startWorld(options: LiveWorldOptions): LiveWorld {
+  const { logger, kubeConfig } = options;
+  const delay = options.delay === undefined ? {} : { delay: options.delay };
+  const policy = watchParsedFile(loadPolicyFile(options.config), {
+    path: options.config,
+    what: 'policy',
+    parse: parsePolicy,
+    logger,
+    onReload: (result) => options.onReload?.('policy', result),
+  });
+  const file = watchParsedFile(loadExceptionFile(options.exceptions), {
+    path: options.exceptions,
+    what: 'exceptions',
+    parse: parseExceptionFile,
+    logger,
+    onReload: (result) => options.onReload?.('exceptions', result),
+  });
+  const crd = kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
+  const caches = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
+  const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];
+  const world = worldOf(policy.current, createRegistry(sources), caches?.view ?? EMPTY_CLUSTER);
+  return {
+    ...world,
+    caches,
+    notReady: () => [
+      ...(caches?.notReady() ?? []),
+      ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),
+    ],
+    async close() {
+      policy.close();
+      file.close();
+      await Promise.all([crd?.stop(), caches?.stop()]);
+    },
+  };
+}

@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { startController, type RunningController } from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { shippedPolicy } from '../helpers/context.ts';
+import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -16,14 +17,6 @@ const ns = (name: string, annotations: Record<string, string> = {}) => ({
 });
 const ENFORCE = { 'netguard.dev/default-deny': 'Ingress,Egress', 'netguard.dev/allow-dns': 'true' };
 const CONSTRAIN = { 'netguard.dev/default-deny': 'Ingress', 'netguard.dev/allow-dns': 'true' };
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The NetworkPolicy writes as `METHOD namespace/name`, in order. */
 function policyWrites(api: FakeKubeApi): string[] {

@@ -3,16 +3,9 @@ import t from 'tap';
 import { startLeaderElection } from '../../src/kube/leader-election.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
+import { until } from '../helpers/until.ts';
 
 const LEASES = '/apis/coordination.k8s.io/v1/leases';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('acquire a free lease, renew it, lose a race on 409 without writing again, hand it back on stop', async (t) => {
   const api = await startFakeKubeApi(t);

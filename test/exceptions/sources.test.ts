@@ -8,18 +8,11 @@ import { ExceptionFileError, loadExceptionFile, parseExceptionFile } from '../..
 import { startWorld } from '../../src/world.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadFixture } from '../helpers/reviews.ts';
+import { until } from '../helpers/until.ts';
 
 const FIXTURES = 'test/fixtures/exceptions';
 const silent = pino({ level: 'silent' });
 const names = (waivers: readonly { namespace: string; name: string }[]): string[] => waivers.map((w) => `${w.namespace}/${w.name}`).sort();
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('the exceptions file: parse errors name the file, document and field', async (t) => {
   t.throws(() => loadExceptionFile(`${FIXTURES}/broken.yaml`), new ExceptionFileError(`${FIXTURES}/broken.yaml: document 1: spec.expires: required: every waiver expires`));

@@ -6,14 +6,7 @@ import { serve } from '../../src/cli/serve.ts';
 import { httpsClient } from '../helpers/https-client.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { localCertificates } from '../helpers/tls.ts';
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '../helpers/until.ts';
 
 t.test('policy and exception files replaced while serving: good versions apply, broken ones keep the last good set', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-reload-'));

@@ -7,17 +7,10 @@ import { contextFor } from '../helpers/context.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { injectableApp } from '../helpers/app.ts';
+import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const shop = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop', ...labels } } });
 

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { startCache } from '../../src/kube/informer.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
+import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const ns = (name: string, labels: Record<string, string> = {}) => ({
@@ -10,14 +11,6 @@ const ns = (name: string, labels: Record<string, string> = {}) => ({
   kind: 'Namespace',
   metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('the cache lists, follows watch events, relists after 410 Gone and retries after a 500', async (t) => {
   const api = await startFakeKubeApi(t);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runCerts } from '../../src/cli/certs.ts';
 import { serve } from '../../src/cli/serve.ts';
+import { until } from '../helpers/until.ts';
 
 const SERVICE = { service: 'netguard', namespace: 'netguard-system', secretName: 'netguard-tls', webhookConfiguration: 'netguard' };
 
@@ -18,14 +19,6 @@ function healthz(port: number, ca: string): Promise<string> {
     req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     req.end();
   });
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 t.test('a rotated pair on disk serves new connections without a restart', async (t) => {

@@ -1,20 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import t from 'tap';
-import { parseAllDocuments } from 'yaml';
 import { evaluate } from '../../src/engine/evaluate.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadFixture, reviewFor } from '../helpers/reviews.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
+import { kustomize, skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 type Obj = Record<string, any>;
 
-function render(dir: string): Obj[] {
-  const text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
-  return parseAllDocuments(text).map((doc) => doc.toJS() as Obj);
-}
+const render = (dir: string): Obj[] => kustomize(dir) as Obj[];
 
 const base = render('deploy/');
 const find = (kind: string, name?: string): Obj => {

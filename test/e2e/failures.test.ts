@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { apiServer, mapWebhooks, webhookConfigurations, type ApiServer } from './api-server.ts';
 import { fixture, renderDeploy, serveNetguard, serviceCertificates, type ServiceCertificates } from './netguard.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();

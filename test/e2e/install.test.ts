@@ -13,6 +13,9 @@ import { serve } from '../../src/cli/serve.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { apiServer, webhookConfigurations } from './api-server.ts';
 import { fixture, renderDeploy } from './netguard.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const VALIDATING = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 const MUTATING = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { apiServer, transcript, type KubectlResult } from './api-server.ts';
 import { fixture, renderDeploy, serviceCertificates, startNetguard } from './netguard.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();

@@ -3,13 +3,11 @@
  * `netguard certs` writes), and the webhook on an ephemeral loopback port, started either through
  * buildApp (to count decisions) or through `serve()` (the command the Deployment runs).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import { parseAllDocuments } from 'yaml';
 import { createCA, createServingCert, serviceDnsNames } from '../../src/certs/generate.ts';
 import { serve } from '../../src/cli/serve.ts';
 import { loadPolicyFile } from '../../src/config/load.ts';
@@ -17,13 +15,13 @@ import { NO_WAIVERS, staticClusterView } from '../../src/engine/cluster-view.ts'
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { buildApp, type DecisionRecord } from '../../src/server/app.ts';
 import { readServingPair, tlsFilesIn } from '../../src/server/tls.ts';
+import { kustomize } from '../helpers/kubectl.ts';
 
 export const SERVICE = { name: 'netguard', namespace: 'netguard-system' } as const;
 
 /** `kubectl kustomize deploy/`, parsed: call once per test file. */
 export function renderDeploy(dir = 'deploy/'): unknown[] {
-  const text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
-  return parseAllDocuments(text).map((doc) => doc.toJS() as unknown);
+  return kustomize(dir);
 }
 
 export interface ServiceCertificates {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { apiServer, transcript, type KubectlResult } from './api-server.ts';
+import { apiServer, LAST_APPLIED, transcript, type KubectlResult } from './api-server.ts';
 import { fixture, renderDeploy, serviceCertificates, startNetguard } from './netguard.ts';
 import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
 
@@ -13,6 +13,7 @@ skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const DENIAL =
   'Error from server (Forbidden): error when creating "shop-web.yaml": admission webhook "validate.netguard.dev" denied the request: ' +
@@ -27,6 +28,7 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
   const netguard = await startNetguard(t, certs, () => objects());
   const kubectl = apiServer({ rendered, caBundle: certs.caBundle, service: () => ({ host: '127.0.0.1', port: netguard.port }) });
   objects = kubectl.objects;
+  t.teardown(() => kubectl.close());
   const session: string[] = [];
   const run = async (file: string, manifest: string): Promise<KubectlResult> => {
     const result = await kubectl.apply(file, fixture(manifest));
@@ -36,15 +38,21 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
 
   await t.test('namespaces are created and mutated by mutate.netguard.dev (NS001)', async (t) => {
     t.same(await run('namespaces.yaml', 'namespaces.yaml'), { lines: ['namespace/prod-shop created', 'namespace/dev-shop created'], ok: true });
-    t.same(kubectl.get('Namespace', undefined, 'prod-shop')?.['metadata'], {
-      name: 'prod-shop',
+    // kubectl apply sent an annotations map (last-applied), so NS001 adds keys to it instead of creating it.
+    const lastApplied = (name: string): string => `{"apiVersion":"v1","kind":"Namespace","metadata":{"annotations":{},"labels":{"team":"shop"},"name":"${name}"}}\n`;
+    const sent = kubectl.reviews.find((r) => isRecord(r['request']) && r['request']['name'] === 'prod-shop');
+    t.match(sent, { request: { operation: 'CREATE', object: { metadata: { annotations: { [LAST_APPLIED]: lastApplied('prod-shop') } }, status: { phase: 'Active' } } } }, 'the Namespace reached /mutate defaulted, with the last-applied annotation');
+    const stored = (name: string): unknown => {
+      const metadata = kubectl.get('Namespace', undefined, name)?.['metadata'];
+      return isRecord(metadata) ? { labels: metadata['labels'], annotations: metadata['annotations'] } : undefined;
+    };
+    t.same(stored('prod-shop'), {
       labels: { team: 'shop', 'kubernetes.io/metadata.name': 'prod-shop' },
-      annotations: { 'netguard.dev/default-deny': 'Ingress,Egress', 'netguard.dev/allow-dns': 'true' },
-    }, 'production (enforce): the full baseline is stored');
-    t.same(kubectl.get('Namespace', undefined, 'dev-shop')?.['metadata'], {
-      name: 'dev-shop',
+      annotations: { [LAST_APPLIED]: lastApplied('prod-shop'), 'netguard.dev/default-deny': 'Ingress,Egress', 'netguard.dev/allow-dns': 'true' },
+    }, 'production (enforce): the full baseline is stored beside kubectl\'s annotation');
+    t.same(stored('dev-shop'), {
       labels: { team: 'shop', 'kubernetes.io/metadata.name': 'dev-shop' },
-      annotations: { 'netguard.dev/baseline': 'observe' },
+      annotations: { [LAST_APPLIED]: lastApplied('dev-shop'), 'netguard.dev/baseline': 'observe' },
     }, 'development (observe): only marked');
   });
 

@@ -504,6 +504,11 @@ function applyReplyPatch(webhook: string, response: AdmissionResponse, object: K
   try {
     return jsonpatch.applyPatch(structuredClone(object), patch, true, false).newDocument;
   } catch (err) {
+    // Worded as evanphx/json-patch (v4) words a missing path; other failures keep their first line.
+    const operation = isRecord(err) && isRecord(err['operation']) ? err['operation'] : undefined;
+    if (operation !== undefined && isRecord(err) && err['name'] === 'OPERATION_PATH_UNRESOLVABLE') {
+      throw internalError(`${String(operation['op'])} operation does not apply: doc is missing path: ${String(operation['path'])}: missing value`);
+    }
     throw internalError(err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
   }
 }

@@ -4,11 +4,9 @@
  * the negative cases use a tiny fake webhook over TLS.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { apiServer, LAST_APPLIED, mapWebhooks, webhookConfigurations, type ApiServer } from './api-server.ts';
-import { fixture, renderDeploy, serveNetguard, serviceCertificates, type ServiceCertificates } from './netguard.ts';
+import { fakeWebhook, fixture, renderDeploy, serveNetguard, serviceCertificates } from './netguard.ts';
 import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
 
 skipFileWithoutKubectl(t);
@@ -42,25 +40,6 @@ function cluster(configurations: readonly unknown[], port: number | undefined, c
 }
 const servers: ApiServer[] = [];
 t.teardown(() => servers.forEach((s) => s.close()));
-
-/** A webhook over TLS for the Service names answering `reply(request)`; undefined = never answers. */
-async function fakeWebhook(t: Test, pair: ServiceCertificates, reply: (request: { uid: string }) => { status: number; body: unknown } | undefined): Promise<number> {
-  const server: Server = createServer({ cert: readFileSync(join(pair.dir, 'tls.crt')), key: readFileSync(join(pair.dir, 'tls.key')) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const answer = reply(JSON.parse(Buffer.concat(chunks).toString('utf8')).request);
-      if (answer !== undefined) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 const failedCalling = (reason: string, timeout = shippedTimeout): string =>
   'Error from server (InternalError): error when creating "shop-web.yaml": Internal error occurred: failed calling webhook "validate.netguard.dev": ' +
@@ -104,7 +83,7 @@ t.test('netguard serve answers for the Service name; when it goes down, failureP
 });
 
 t.test('timeoutSeconds: a replica that accepts and never answers', async (t) => {
-  const port = await fakeWebhook(t, certs, () => undefined);
+  const { port } = await fakeWebhook(t, certs, () => 'never');
   const hung = (policy: string): ApiServer => cluster(withEvery({ failurePolicy: policy, timeoutSeconds: 1 }), port);
   t.same(await hung('Fail').apply('shop-web.yaml', FIXED), { lines: [failedCalling('failed to call webhook: URL: context deadline exceeded', 1)], ok: false });
   t.same(await hung('Ignore').apply('shop-web.yaml', FIXED), { lines: ['deployment.apps/shop-web created'], ok: true });
@@ -125,14 +104,14 @@ t.test('replies are checked as the API server checks them', async (t) => {
     ['allowed of the wrong type', (r) => review({ uid: r.uid, allowed: 'yes' }), 'failed to call webhook: json: cannot unmarshal string into Go struct field AdmissionResponse.response.allowed of type bool'],
   ];
   for (const [what, reply, reason] of cases) {
-    const port = await fakeWebhook(t, certs, reply);
+    const { port } = await fakeWebhook(t, certs, reply);
     t.same((await cluster(rendered, port).apply('shop-web.yaml', FIXED)).lines, [failedCalling(reason)], what);
   }
   // The same fake with the right uid is accepted: the checks above are what failed.
-  const port = await fakeWebhook(t, certs, (r) => ({ status: 201, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid, allowed: true, warnings: ['from the fake', 'two\nlines', 'a C1 control\u0085here', 'from the fake'] } } }));
+  const { port } = await fakeWebhook(t, certs, (r) => ({ status: 201, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid, allowed: true, warnings: ['from the fake', 'two\nlines', 'a C1 control\u0085here', 'from the fake'] } } }));
   t.same(await cluster(rendered, port).apply('shop-web.yaml', FIXED), { lines: ['Warning: from the fake', 'deployment.apps/shop-web created'], ok: true }, 'a 201 is read; warnings with C0 or C1 controls are dropped, duplicates kept once');
   // A reply without `allowed` decodes as allowed: false: a denial, not a calling error (no failurePolicy).
-  const silent = await fakeWebhook(t, certs, (r) => review({ uid: r.uid }));
+  const { port: silent } = await fakeWebhook(t, certs, (r) => review({ uid: r.uid }));
   t.same(await cluster(withEvery({ failurePolicy: 'Ignore' }), silent).apply('shop-web.yaml', FIXED), {
     lines: ['Error from server: error when creating "shop-web.yaml": admission webhook "validate.netguard.dev" denied the request without explanation'],
     ok: false,
@@ -146,7 +125,7 @@ t.test('TLS: only the caBundle is trusted, and the certificate must name the Ser
     failedCalling('failed to call webhook: URL: tls: failed to verify certificate: x509: certificate signed by unknown authority'),
   ], 'another CA');
   const localhostOnly = serviceCertificates(['localhost']);
-  const port = await fakeWebhook(t, localhostOnly, (r) => ({ status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid, allowed: true } } }));
+  const { port } = await fakeWebhook(t, localhostOnly, (r) => ({ status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid, allowed: true } } }));
   t.same((await cluster(rendered, port, localhostOnly.caBundle).apply('shop-web.yaml', FIXED)).lines, [
     failedCalling('failed to call webhook: URL: tls: failed to verify certificate: x509: certificate is valid for localhost, not netguard.netguard-system.svc'),
   ], 'a serving certificate without the Service DNS names');

@@ -15,7 +15,8 @@
  * SetDefaults_ContainerPort, SetDefaults_ReplicationController), pkg/apis/apps/v1/defaults.go,
  * pkg/apis/batch/v1/defaults.go, and the ServiceAccount / DefaultTolerationSeconds admission
  * plugins that run before webhooks. Only what netguard's rules read or a user would notice is
- * modelled; the harness is not a second API server.
+ * modelled; the harness is not a second API server. Not modelled: managedFields,
+ * resourceVersion, the service-account token volume, Pod QoS class and priority class lookup.
  */
 import { randomUUID } from 'node:crypto';
 

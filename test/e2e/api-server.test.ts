@@ -116,6 +116,8 @@ t.test('metadata is validated after mutating and before validating webhooks: 422
   ], 'two errors: each printed with its status, the second aggregating two causes');
   t.same(netguard.decisions.slice(before).map((d) => `${d.webhook} ${d.input.name}`), ['mutate prod-bad', 'mutate Prod_Bad'], 'only the mutating webhook ran');
   t.equal(kubectl.get('Namespace', undefined, 'prod-bad'), undefined);
+  const nameless = 'apiVersion: v1\nkind: Pod\nmetadata: {namespace: prod-shop, labels: {app: shop-web, tier: frontend}}\nspec: {containers: [{name: web, image: nginx:1.27}]}\n';
+  t.same(await kubectl.create('pod.yaml', nameless), { lines: ['The Pod "" is invalid: metadata.name: Required value: name or generateName is required'], ok: false }, 'kubectl create leaves a missing name to the server');
 });
 
 t.test('CEL matchConditions: a key absent from the request is an error, decided by failurePolicy', async (t) => {

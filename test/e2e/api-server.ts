@@ -732,7 +732,8 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     const name = stringAt(metadata, 'name');
     const prefix = stringAt(metadata, 'generateName');
     if (verb === 'apply' && name === '' && prefix !== '') throw new KubectlError(`from ${prefix}: cannot use generate name with apply`);
-    if (name === '' && (verb !== 'create' || prefix === '')) throw new KubectlError('resource name may not be empty');
+    // Without a name kubectl cannot address the object; `create` leaves it to the server (422).
+    if (name === '' && verb !== 'create') throw new KubectlError('resource name may not be empty');
     // kubectl sets the namespace it sends (the default one when the file has none).
     const namespace = resource.namespaced ? String(metadata['namespace'] ?? 'default') : undefined;
     const { operation } = verbs[verb];

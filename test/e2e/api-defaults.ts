@@ -10,7 +10,7 @@
  *   after mutating webhooks and before validation and validating webhooks.
  *
  * Matched against kubernetes/kubernetes pkg/apis/networking/v1/defaults.go
- * (SetDefaults_NetworkPolicySpec, SetDefaults_NetworkPolicyPort), pkg/apis/core/v1/defaults.go
+ * (SetDefaults_NetworkPolicy, SetDefaults_NetworkPolicyPort), pkg/apis/core/v1/defaults.go
  * (SetDefaults_Namespace, SetDefaults_NamespaceStatus, SetDefaults_PodSpec, SetDefaults_Container,
  * SetDefaults_ContainerPort, SetDefaults_ReplicationController), pkg/apis/apps/v1/defaults.go,
  * pkg/apis/batch/v1/defaults.go, and the ServiceAccount / DefaultTolerationSeconds admission
@@ -78,14 +78,18 @@ const imagePullPolicy = (image: unknown): string => {
   return tag === 'latest' ? 'Always' : 'IfNotPresent';
 };
 
-/** core/v1 SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_ContainerPort, SetDefaults_Pod. */
-function defaultPodSpec(spec: Json): void {
+/**
+ * core/v1 SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_ContainerPort; for a Pod (not a
+ * template) also SetDefaults_Pod: enableServiceLinks, and host ports under hostNetwork (templates
+ * only behind the DefaultHostNetworkHostPortsInPodTemplates gate, off by default).
+ */
+function defaultPodSpec(spec: Json, isPod: boolean): void {
   setDefault(spec, 'restartPolicy', 'Always');
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  setDefault(spec, 'enableServiceLinks', true);
+  if (isPod) setDefault(spec, 'enableServiceLinks', true);
   for (const container of [...records(spec['initContainers']), ...records(spec['containers'])]) {
     setDefault(container, 'imagePullPolicy', imagePullPolicy(container['image']));
     setDefault(container, 'terminationMessagePath', '/dev/termination-log');
@@ -94,7 +98,7 @@ function defaultPodSpec(spec: Json): void {
     for (const port of records(container['ports'])) {
       setDefault(port, 'protocol', 'TCP');
       // With hostNetwork the container port is the host port.
-      if (spec['hostNetwork'] === true) setDefault(port, 'hostPort', port['containerPort']);
+      if (isPod && spec['hostNetwork'] === true) setDefault(port, 'hostPort', port['containerPort']);
     }
   }
 }
@@ -102,7 +106,7 @@ function defaultPodSpec(spec: Json): void {
 function defaultPodTemplate(spec: Json): void {
   const template = child(spec, 'template');
   child(template, 'metadata');
-  defaultPodSpec(child(template, 'spec'));
+  defaultPodSpec(child(template, 'spec'), false);
 }
 
 /** apps/v1 and batch/v1 defaults of the workload's own fields, then its pod template. */
@@ -187,7 +191,7 @@ export function decodeAndDefault(kind: string, object: Json): Json {
     }
     case 'Pod': {
       const spec = child(copy, 'spec');
-      defaultPodSpec(spec);
+      defaultPodSpec(spec, true);
       setDefault(spec, 'serviceAccountName', 'default');
       setDefault(spec, 'serviceAccount', spec['serviceAccountName']);
       setDefault(spec, 'priority', 0);

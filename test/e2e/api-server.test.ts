@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { apiServer, LAST_APPLIED, mapWebhooks, type ApiServer, type ApiServerOptions } from './api-server.ts';
+import { apiServer, CelError, evaluateMatchCondition, LAST_APPLIED, mapWebhooks, type ApiServer, type ApiServerOptions } from './api-server.ts';
 import { allow, fakeWebhook, fixture, renderDeploy, serviceCertificates, startNetguard, type FakeAnswer } from './netguard.ts';
 import { IDLE_CONN_TIMEOUT_MS } from './webhook-client.ts';
 
@@ -250,4 +250,14 @@ t.test('a connection idle longer than the old 72 s is still open when the API se
   t.same(await idleFor(shipped.timeout), { ok: true, connections: 1 }, 'shipped: the idle connection is reused, no error');
   // The control: with the old value the server has closed it first, the race the issue describes.
   t.same(await idleFor(72_000), { ok: true, connections: 2 }, 'old 72 s: the server closed the connection before the API server gave up on it');
+});
+
+t.test('the CEL subset keeps CEL\'s error logic', async (t) => {
+  const request = { resource: { resource: 'clusterroles' }, kind: { kind: 'ClusterRole' } };
+  t.equal(evaluateMatchCondition("request.kind.kind == 'ClusterRole' || request.namespace == 'x'", { request }), true, 'true || error is true');
+  t.equal(evaluateMatchCondition("request.namespace == 'x' && request.kind.kind == 'Pod'", { request }), false, 'error && false is false');
+  t.throws(() => evaluateMatchCondition("request.namespace != 'netguard-system' && request.kind.kind == 'ClusterRole'", { request }), new CelError(
+    "expression 'request.namespace != 'netguard-system' && request.kind.kind == 'ClusterRole'' resulted in error: no such key: namespace",
+  ), 'error && true is the error');
+  t.throws(() => evaluateMatchCondition('has(request.namespace)', { request }), /cannot evaluate the CEL term/, 'outside the subset: the test fails loudly');
 });

@@ -58,7 +58,7 @@ const realisticCases = (): Case[] =>
 
 /**
  * Where the webhook cannot see what `netguard check` sees: NP009 fires on `policyTypes` omitted,
- * but the API server fills policyTypes in (networking/v1 SetDefaults_NetworkPolicySpec) before
+ * but the API server fills policyTypes in (networking/v1 SetDefaults_NetworkPolicy) before
  * any webhook runs, so in admission NP009 never fires; the rule's docs say it speaks in `netguard
  * check`. Everything else the defaulting touches (protocol TCP, inferred policyTypes) leaves the
  * verdict alone.

@@ -11,6 +11,9 @@ import t, { type Test } from 'tap';
 import { apiServer, CelError, evaluateMatchCondition, LAST_APPLIED, mapWebhooks, type ApiServer, type ApiServerOptions } from './api-server.ts';
 import { allow, fakeWebhook, fixture, renderDeploy, serviceCertificates, startNetguard, type FakeAnswer } from './netguard.ts';
 import { IDLE_CONN_TIMEOUT_MS } from './webhook-client.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();

@@ -13,6 +13,9 @@ import t from 'tap';
 import { apiServer } from './api-server.ts';
 import { renderDeploy, serviceCertificates } from './netguard.ts';
 import { IDLE_CONN_TIMEOUT_MS } from './webhook-client.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();

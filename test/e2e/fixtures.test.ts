@@ -8,7 +8,8 @@
 import { readdirSync } from 'node:fs';
 import jsonpatch from 'fast-json-patch';
 import t from 'tap';
-import type { AdmissionInput, Decision, KubeObject, Mode } from '../../src/engine/types.ts';
+import type { AdmissionInput, Decision } from '../../src/engine/types.ts';
+import type { KubeObject, Mode } from '../../src/vocabulary.ts';
 import { mutate } from '../../src/mutation/mutate.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadFixture } from '../helpers/reviews.ts';
@@ -16,6 +17,9 @@ import { judge, NAMESPACE_OF, RULE_FIXTURES, rulesOf } from '../rules/judge.ts';
 import { REALISTIC, REALISTIC_DIR } from '../rules/realistic-expected.ts';
 import { apiServer, withLastApplied, type KubectlResult } from './api-server.ts';
 import { renderDeploy, serviceCertificates, startNetguard } from './netguard.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
 const certs = serviceCertificates();

@@ -22,7 +22,8 @@ import { randomUUID } from 'node:crypto';
 
 type Json = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const records = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isRecord) : []);
 
 /** A child object, created when absent (Go's non-pointer structs always serialize). */
@@ -42,7 +43,10 @@ function setDefault(object: Json, key: string, value: unknown): void {
 function dropEmpty(object: Json, ...keys: string[]): void {
   for (const key of keys) {
     const value = object[key];
-    const empty = value === null || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0);
+    const empty =
+      value === null ||
+      (Array.isArray(value) && value.length === 0) ||
+      (isRecord(value) && Object.keys(value).length === 0);
     if (empty) delete object[key];
   }
 }
@@ -57,7 +61,10 @@ function defaultNetworkPolicy(policy: Json): void {
   child(spec, 'podSelector');
   defaultSelector(spec['podSelector']);
   dropEmpty(spec, 'ingress', 'egress', 'policyTypes');
-  for (const [direction, peersKey] of [['ingress', 'from'], ['egress', 'to']] as const) {
+  for (const [direction, peersKey] of [
+    ['ingress', 'from'],
+    ['egress', 'to'],
+  ] as const) {
     for (const rule of records(spec[direction])) {
       dropEmpty(rule, peersKey, 'ports');
       for (const port of records(rule['ports'])) setDefault(port, 'protocol', 'TCP');
@@ -68,13 +75,20 @@ function defaultNetworkPolicy(policy: Json): void {
       }
     }
   }
-  if (spec['policyTypes'] === undefined) spec['policyTypes'] = spec['egress'] === undefined ? ['Ingress'] : ['Ingress', 'Egress'];
+  if (spec['policyTypes'] === undefined)
+    spec['policyTypes'] = spec['egress'] === undefined ? ['Ingress'] : ['Ingress', 'Egress'];
 }
 
 const imagePullPolicy = (image: unknown): string => {
   const reference = typeof image === 'string' ? image : '';
-  const afterDigest = reference.includes('@') ? '' : reference.slice(reference.lastIndexOf('/') + 1);
-  const tag = afterDigest.includes(':') ? afterDigest.slice(afterDigest.indexOf(':') + 1) : reference.includes('@') ? 'digest' : 'latest';
+  const afterDigest = reference.includes('@')
+    ? ''
+    : reference.slice(reference.lastIndexOf('/') + 1);
+  const tag = afterDigest.includes(':')
+    ? afterDigest.slice(afterDigest.indexOf(':') + 1)
+    : reference.includes('@')
+      ? 'digest'
+      : 'latest';
   return tag === 'latest' ? 'Always' : 'IfNotPresent';
 };
 
@@ -98,7 +112,8 @@ function defaultPodSpec(spec: Json, isPod: boolean): void {
     for (const port of records(container['ports'])) {
       setDefault(port, 'protocol', 'TCP');
       // With hostNetwork the container port is the host port.
-      if (isPod && spec['hostNetwork'] === true) setDefault(port, 'hostPort', port['containerPort']);
+      if (isPod && spec['hostNetwork'] === true)
+        setDefault(port, 'hostPort', port['containerPort']);
     }
   }
 }
@@ -115,7 +130,8 @@ const workloadDefaults: Readonly<Record<string, (spec: Json, object: Json) => vo
     setDefault(spec, 'replicas', 1);
     const strategy = child(spec, 'strategy');
     setDefault(strategy, 'type', 'RollingUpdate');
-    if (strategy['type'] === 'RollingUpdate') setDefault(strategy, 'rollingUpdate', { maxUnavailable: '25%', maxSurge: '25%' });
+    if (strategy['type'] === 'RollingUpdate')
+      setDefault(strategy, 'rollingUpdate', { maxUnavailable: '25%', maxSurge: '25%' });
     setDefault(spec, 'revisionHistoryLimit', 10);
     setDefault(spec, 'progressDeadlineSeconds', 600);
   },
@@ -124,10 +140,16 @@ const workloadDefaults: Readonly<Record<string, (spec: Json, object: Json) => vo
     setDefault(spec, 'podManagementPolicy', 'OrderedReady');
     setDefault(spec, 'updateStrategy', { type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
     setDefault(spec, 'revisionHistoryLimit', 10);
-    setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
+    setDefault(spec, 'persistentVolumeClaimRetentionPolicy', {
+      whenDeleted: 'Retain',
+      whenScaled: 'Retain',
+    });
   },
   DaemonSet(spec) {
-    setDefault(spec, 'updateStrategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+    setDefault(spec, 'updateStrategy', {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+    });
     setDefault(spec, 'revisionHistoryLimit', 10);
   },
   ReplicaSet(spec) {
@@ -137,9 +159,11 @@ const workloadDefaults: Readonly<Record<string, (spec: Json, object: Json) => vo
     // SetDefaults_ReplicationController: selector and labels from the template's labels when empty.
     const labels = child(child(spec, 'template'), 'metadata')['labels'];
     if (isRecord(labels)) {
-      if (!isRecord(spec['selector']) || Object.keys(spec['selector']).length === 0) spec['selector'] = { ...labels };
+      if (!isRecord(spec['selector']) || Object.keys(spec['selector']).length === 0)
+        spec['selector'] = { ...labels };
       const metadata = child(object, 'metadata');
-      if (!isRecord(metadata['labels']) || Object.keys(metadata['labels']).length === 0) metadata['labels'] = { ...labels };
+      if (!isRecord(metadata['labels']) || Object.keys(metadata['labels']).length === 0)
+        metadata['labels'] = { ...labels };
     }
     setDefault(spec, 'replicas', 1);
   },
@@ -184,7 +208,11 @@ export function decodeAndDefault(kind: string, object: Json): Json {
     case 'Namespace': {
       // SetDefaults_Namespace: the name label, which nobody can set to anything else.
       const name = metadata['name'];
-      if (typeof name === 'string' && name !== '') metadata['labels'] = { ...(isRecord(metadata['labels']) ? metadata['labels'] : {}), 'kubernetes.io/metadata.name': name };
+      if (typeof name === 'string' && name !== '')
+        metadata['labels'] = {
+          ...(isRecord(metadata['labels']) ? metadata['labels'] : {}),
+          'kubernetes.io/metadata.name': name,
+        };
       setDefault(child(copy, 'status'), 'phase', 'Active');
       child(copy, 'spec');
       break;
@@ -197,7 +225,13 @@ export function decodeAndDefault(kind: string, object: Json): Json {
       setDefault(spec, 'priority', 0);
       const tolerations = records(spec['tolerations']);
       for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-        if (!tolerations.some((t) => t['key'] === key)) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+        if (!tolerations.some((t) => t['key'] === key))
+          tolerations.push({
+            key,
+            operator: 'Exists',
+            effect: 'NoExecute',
+            tolerationSeconds: 300,
+          });
       }
       spec['tolerations'] = tolerations;
       break;
@@ -216,22 +250,44 @@ export function decodeAndDefault(kind: string, object: Json): Json {
 /** apiserver/pkg/storage/names SimpleNameGenerator: the prefix and 5 characters from this alphabet. */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function generateName(prefix: string, random: () => number = Math.random): string {
-  const suffix = Array.from({ length: 5 }, () => NAME_ALPHABET[Math.floor(random() * NAME_ALPHABET.length)] ?? 'x').join('');
+  const suffix = Array.from(
+    { length: 5 },
+    () => NAME_ALPHABET[Math.floor(random() * NAME_ALPHABET.length)] ?? 'x',
+  ).join('');
   return `${prefix.slice(0, 63 - 5)}${suffix}`;
 }
 
 /** Kinds whose strategy sets `metadata.generation: 1` on create. */
-const GENERATION_ON_CREATE = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'NetworkPolicy']);
+const GENERATION_ON_CREATE = new Set([
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'NetworkPolicy',
+]);
 
 /**
  * `BeforeCreate`: PrepareForCreate (Namespace finalizer, Job's generated selector and labels,
  * generation), a name for generateName, uid and creationTimestamp. Returns a copy.
  */
-export function prepareForCreate(kind: string, object: Json, now: Date, uid: string = randomUUID()): Json {
+export function prepareForCreate(
+  kind: string,
+  object: Json,
+  now: Date,
+  uid: string = randomUUID(),
+): Json {
   const copy = structuredClone(object);
   const metadata = child(copy, 'metadata');
   const prefix = metadata['generateName'];
-  if ((metadata['name'] === undefined || metadata['name'] === '') && typeof prefix === 'string' && prefix !== '') metadata['name'] = generateName(prefix);
+  if (
+    (metadata['name'] === undefined || metadata['name'] === '') &&
+    typeof prefix === 'string' &&
+    prefix !== ''
+  )
+    metadata['name'] = generateName(prefix);
   metadata['uid'] = uid;
   metadata['creationTimestamp'] = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (GENERATION_ON_CREATE.has(kind)) metadata['generation'] = 1;
@@ -242,9 +298,17 @@ export function prepareForCreate(kind: string, object: Json, now: Date, uid: str
     const spec = child(copy, 'spec');
     if (spec['manualSelector'] !== true) {
       const name = String(metadata['name'] ?? '');
-      const generated = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+      const generated = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': name,
+        'controller-uid': uid,
+        'job-name': name,
+      };
       const templateMetadata = child(child(spec, 'template'), 'metadata');
-      templateMetadata['labels'] = { ...(isRecord(templateMetadata['labels']) ? templateMetadata['labels'] : {}), ...generated };
+      templateMetadata['labels'] = {
+        ...(isRecord(templateMetadata['labels']) ? templateMetadata['labels'] : {}),
+        ...generated,
+      };
       spec['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
     }
   }

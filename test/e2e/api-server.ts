@@ -20,7 +20,14 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { decodeAndDefault, prepareForCreate } from './api-defaults.ts';
 import { validateObjectMeta, type FieldError } from './api-validation.ts';
-import { goError, isReadable, statusError, webhookTransport, type Reply, type TransportTimeouts } from './webhook-client.ts';
+import {
+  goError,
+  isReadable,
+  statusError,
+  webhookTransport,
+  type Reply,
+  type TransportTimeouts,
+} from './webhook-client.ts';
 
 export type KubeObject = Record<string, unknown>;
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -29,7 +36,13 @@ type Labels = Record<string, string>;
 const selectorSchema = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z
-    .array(z.strictObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }))
+    .array(
+      z.strictObject({
+        key: z.string(),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string()).optional(),
+      }),
+    )
     .optional(),
 });
 type LabelSelector = z.infer<typeof selectorSchema>;
@@ -47,7 +60,12 @@ type RuleWithOperations = z.infer<typeof ruleSchema>;
 const webhookSchema = z.strictObject({
   name: z.string(),
   clientConfig: z.strictObject({
-    service: z.strictObject({ name: z.string(), namespace: z.string(), path: z.string().default('/'), port: z.number().int().default(443) }),
+    service: z.strictObject({
+      name: z.string(),
+      namespace: z.string(),
+      path: z.string().default('/'),
+      port: z.number().int().default(443),
+    }),
     caBundle: z.string().default(''),
   }),
   rules: z.array(ruleSchema).default([]),
@@ -55,10 +73,14 @@ const webhookSchema = z.strictObject({
   matchPolicy: z.enum(['Exact', 'Equivalent']).default('Equivalent'),
   namespaceSelector: selectorSchema.default({}),
   objectSelector: selectorSchema.default({}),
-  matchConditions: z.array(z.strictObject({ name: z.string(), expression: z.string() })).default([]),
+  matchConditions: z
+    .array(z.strictObject({ name: z.string(), expression: z.string() }))
+    .default([]),
   sideEffects: z.enum(['None', 'NoneOnDryRun']),
   timeoutSeconds: z.number().int().min(1).max(30).default(10),
-  admissionReviewVersions: z.array(z.string()).refine((versions) => versions.includes('v1'), 'the harness speaks admission.k8s.io/v1 only'),
+  admissionReviewVersions: z
+    .array(z.string())
+    .refine((versions) => versions.includes('v1'), 'the harness speaks admission.k8s.io/v1 only'),
   reinvocationPolicy: z.enum(['Never', 'IfNeeded']).optional(),
 });
 export type Webhook = z.infer<typeof webhookSchema>;
@@ -83,12 +105,27 @@ interface AdmissionResponse {
  * Go's json decoding of an AdmissionReview reply: an absent `allowed` is false (a denial), an
  * absent uid is "", null is absent, and a wrongly typed field is an unmarshal error in Go's words.
  */
-function decodeReply(json: unknown): { apiVersion: string; kind: string; response: AdmissionResponse | undefined } {
-  const jsonType = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'boolean' ? 'bool' : typeof v);
+function decodeReply(json: unknown): {
+  apiVersion: string;
+  kind: string;
+  response: AdmissionResponse | undefined;
+} {
+  const jsonType = (v: unknown): string =>
+    Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'boolean' ? 'bool' : typeof v;
   const wrong = (struct: string, path: string, value: unknown, goType: string): Error =>
-    new Error(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${struct}.${path} of type ${goType}`);
-  if (!isRecord(json)) throw new Error(`json: cannot unmarshal ${jsonType(json)} into Go value of type v1.AdmissionReview`);
-  const text = (record: Record<string, unknown>, field: string, struct: string, path: string): string | undefined => {
+    new Error(
+      `json: cannot unmarshal ${jsonType(value)} into Go struct field ${struct}.${path} of type ${goType}`,
+    );
+  if (!isRecord(json))
+    throw new Error(
+      `json: cannot unmarshal ${jsonType(json)} into Go value of type v1.AdmissionReview`,
+    );
+  const text = (
+    record: Record<string, unknown>,
+    field: string,
+    struct: string,
+    path: string,
+  ): string | undefined => {
     const value = record[field];
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string') throw wrong(struct, path, value, 'string');
@@ -101,24 +138,39 @@ function decodeReply(json: unknown): { apiVersion: string; kind: string; respons
   if (!isRecord(raw)) throw wrong('AdmissionReview', 'response', raw, 'v1.AdmissionResponse');
   const field = (name: string): string => `response.${name}`;
   const allowed = raw['allowed'] ?? false;
-  if (typeof allowed !== 'boolean') throw wrong('AdmissionResponse', field('allowed'), allowed, 'bool');
+  if (typeof allowed !== 'boolean')
+    throw wrong('AdmissionResponse', field('allowed'), allowed, 'bool');
   const status = raw['status'] ?? undefined;
-  if (status !== undefined && !isRecord(status)) throw wrong('AdmissionResponse', field('status'), status, 'v1.Status');
+  if (status !== undefined && !isRecord(status))
+    throw wrong('AdmissionResponse', field('status'), status, 'v1.Status');
   const warnings = raw['warnings'] ?? undefined;
-  if (warnings !== undefined && !(Array.isArray(warnings) && warnings.every((w) => typeof w === 'string'))) {
+  if (
+    warnings !== undefined &&
+    !(Array.isArray(warnings) && warnings.every((w) => typeof w === 'string'))
+  ) {
     throw wrong('AdmissionResponse', field('warnings'), warnings, '[]string');
   }
   const patch = text(raw, 'patch', 'AdmissionResponse', field('patch'));
-  if (patch !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(patch)) throw new Error('illegal base64 data at input byte 0');
+  if (patch !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(patch))
+    throw new Error('illegal base64 data at input byte 0');
   return {
     apiVersion,
     kind,
     response: {
       uid: text(raw, 'uid', 'AdmissionResponse', field('uid')) ?? '',
       allowed,
-      ...(status === undefined ? {} : { status: { reason: text(status, 'reason', 'Status', field('status.reason')), message: text(status, 'message', 'Status', field('status.message')) } }),
+      ...(status === undefined
+        ? {}
+        : {
+            status: {
+              reason: text(status, 'reason', 'Status', field('status.reason')),
+              message: text(status, 'message', 'Status', field('status.message')),
+            },
+          }),
       ...(patch === undefined ? {} : { patch }),
-      ...(text(raw, 'patchType', 'AdmissionResponse', field('patchType')) === undefined ? {} : { patchType: String(raw['patchType']) }),
+      ...(text(raw, 'patchType', 'AdmissionResponse', field('patchType')) === undefined
+        ? {}
+        : { patchType: String(raw['patchType']) }),
       ...(warnings === undefined ? {} : { warnings }),
     },
   };
@@ -135,7 +187,12 @@ interface Resource {
 const RESOURCES: Readonly<Record<string, Resource>> = {
   Namespace: { group: '', version: 'v1', plural: 'namespaces', namespaced: false },
   Pod: { group: '', version: 'v1', plural: 'pods', namespaced: true },
-  ReplicationController: { group: '', version: 'v1', plural: 'replicationcontrollers', namespaced: true },
+  ReplicationController: {
+    group: '',
+    version: 'v1',
+    plural: 'replicationcontrollers',
+    namespaced: true,
+  },
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
@@ -144,9 +201,24 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
   ReplicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
   Job: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
   CronJob: { group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true },
-  NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
-  GuardrailException: { group: 'netguard.dev', version: 'v1alpha1', plural: 'guardrailexceptions', namespaced: true },
-  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
+  NetworkPolicy: {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    plural: 'networkpolicies',
+    namespaced: true,
+  },
+  GuardrailException: {
+    group: 'netguard.dev',
+    version: 'v1alpha1',
+    plural: 'guardrailexceptions',
+    namespaced: true,
+  },
+  ClusterRole: {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'clusterroles',
+    namespaced: false,
+  },
 };
 
 export interface ServiceRef {
@@ -237,40 +309,68 @@ export interface ApiServer {
 }
 
 /** The namespaces every cluster starts with, labelled as the API server labels them. */
-export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'netguard-system'];
+export const INITIAL_NAMESPACES = [
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  'netguard-system',
+];
 
 /** kubectl's annotation holding what `kubectl apply` last applied. */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Parses the rendered webhook configurations (throws on a field the harness does not understand). */
-export function webhookConfigurations(rendered: readonly unknown[]): z.infer<typeof configurationSchema>[] {
+export function webhookConfigurations(
+  rendered: readonly unknown[],
+): z.infer<typeof configurationSchema>[] {
   return rendered
-    .filter((object) => /^(Mutating|Validating)WebhookConfiguration$/.test(String(z.object({ kind: z.string() }).safeParse(object).data?.kind)))
+    .filter((object) =>
+      /^(Mutating|Validating)WebhookConfiguration$/.test(
+        String(z.object({ kind: z.string() }).safeParse(object).data?.kind),
+      ),
+    )
     .map((object) => configurationSchema.parse(object));
 }
 
 /** A copy of `rendered` with every webhook changed by `change` (for failure and timeout scenarios). */
-export function mapWebhooks(rendered: readonly unknown[], change: (webhook: Record<string, unknown>) => Record<string, unknown>): unknown[] {
+export function mapWebhooks(
+  rendered: readonly unknown[],
+  change: (webhook: Record<string, unknown>) => Record<string, unknown>,
+): unknown[] {
   return rendered.map((object) => {
     if (!isRecord(object) || !Array.isArray(object['webhooks'])) return object;
-    return { ...object, webhooks: object['webhooks'].map((webhook: unknown) => (isRecord(webhook) ? change(structuredClone(webhook)) : webhook)) };
+    return {
+      ...object,
+      webhooks: object['webhooks'].map((webhook: unknown) =>
+        isRecord(webhook) ? change(structuredClone(webhook)) : webhook,
+      ),
+    };
   });
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const recordAt = (object: KubeObject | undefined, key: string): Record<string, unknown> => {
   const value = object?.[key];
   return isRecord(value) ? value : {};
 };
-const metadataOf = (object: KubeObject | undefined): Record<string, unknown> => recordAt(object, 'metadata');
-const stringAt = (record: Record<string, unknown>, key: string): string => (typeof record[key] === 'string' ? record[key] : '');
+const metadataOf = (object: KubeObject | undefined): Record<string, unknown> =>
+  recordAt(object, 'metadata');
+const stringAt = (record: Record<string, unknown>, key: string): string =>
+  typeof record[key] === 'string' ? record[key] : '';
 const labelsOf = (object: KubeObject | undefined): Labels => {
   const labels = metadataOf(object)['labels'];
-  return isRecord(labels) ? Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  return isRecord(labels)
+    ? Object.fromEntries(
+        Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      )
+    : {};
 };
 
 export function selectorMatches(selector: LabelSelector, labels: Labels): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {}))
+    if (labels[key] !== value) return false;
   return (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
     const value = labels[key];
     switch (operator) {
@@ -280,18 +380,25 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
         return value === undefined || !values.includes(value);
       case 'Exists':
         return value !== undefined;
-      case 'DoesNotExist':
-        return value === undefined;
+      default:
+        return value === undefined; // DoesNotExist
     }
   });
 }
 
 function ruleMatches(rule: RuleWithOperations, resource: Resource, operation: Operation): boolean {
-  const has = (list: readonly string[], value: string): boolean => list.includes('*') || list.includes(value);
+  const has = (list: readonly string[], value: string): boolean =>
+    list.includes('*') || list.includes(value);
   // `*/*` covers resources and subresources; `pods/status` only a subresource (never sent here).
   const resourceOk = rule.resources.some((r) => r === '*' || r === '*/*' || r === resource.plural);
   const scopeOk = rule.scope === '*' || (rule.scope === 'Namespaced') === resource.namespaced;
-  return has(rule.operations, operation) && has(rule.apiGroups, resource.group) && has(rule.apiVersions, resource.version) && resourceOk && scopeOk;
+  return (
+    has(rule.operations, operation) &&
+    has(rule.apiGroups, resource.group) &&
+    has(rule.apiVersions, resource.version) &&
+    resourceOk &&
+    scopeOk
+  );
 }
 
 /** A CEL evaluation error (cel.Error with the filter's wording). */
@@ -309,8 +416,10 @@ function select(root: unknown, path: string): unknown {
 
 type Truth = boolean | CelError;
 /** CEL's commutative logic: `true || error` is true, `false && error` is false, else the error wins. */
-const or = (terms: Truth[]): Truth => (terms.includes(true) ? true : (terms.find((t) => t instanceof CelError) ?? false));
-const and = (terms: Truth[]): Truth => (terms.includes(false) ? false : (terms.find((t) => t instanceof CelError) ?? true));
+const or = (terms: Truth[]): Truth =>
+  terms.includes(true) ? true : (terms.find((t) => t instanceof CelError) ?? false);
+const and = (terms: Truth[]): Truth =>
+  terms.includes(false) ? false : (terms.find((t) => t instanceof CelError) ?? true);
 
 /**
  * The CEL subset deploy/'s matchConditions may use: `||`, `&&` and `a.b.c == 'x'` / `!= 'x'`, with
@@ -318,13 +427,17 @@ const and = (terms: Truth[]): Truth => (terms.includes(false) ? false : (terms.f
  * when the result is an error; anything richer than the subset throws a plain Error, so a new
  * expression in deploy/ fails the tests instead of being misread.
  */
-export function evaluateMatchCondition(expression: string, variables: Record<string, unknown>): boolean {
+export function evaluateMatchCondition(
+  expression: string,
+  variables: Record<string, unknown>,
+): boolean {
   const result = or(
     expression.split('||').map((conjunction) =>
       and(
         conjunction.split('&&').map((term): Truth => {
           const match = /^\s*([a-zA-Z]\w*(?:\.\w+)*)\s*(==|!=)\s*'([^']*)'\s*$/.exec(term);
-          if (match === null) throw new Error(`the harness cannot evaluate the CEL term: ${term.trim()}`);
+          if (match === null)
+            throw new Error(`the harness cannot evaluate the CEL term: ${term.trim()}`);
           const [, path = '', op, literal] = match;
           try {
             return (select(variables, path) === literal) === (op === '==');
@@ -336,7 +449,8 @@ export function evaluateMatchCondition(expression: string, variables: Record<str
       ),
     ),
   );
-  if (result instanceof CelError) throw new CelError(`expression '${expression}' resulted in error: ${result.message}`);
+  if (result instanceof CelError)
+    throw new CelError(`expression '${expression}' resulted in error: ${result.message}`);
   return result;
 }
 
@@ -393,9 +507,19 @@ function goJson(value: unknown): string {
  */
 export function withLastApplied(object: KubeObject): KubeObject {
   const metadata = metadataOf(object);
-  const annotations = Object.fromEntries(Object.entries(isRecord(metadata['annotations']) ? metadata['annotations'] : {}).filter(([k]) => k !== LAST_APPLIED));
+  const annotations = Object.fromEntries(
+    Object.entries(isRecord(metadata['annotations']) ? metadata['annotations'] : {}).filter(
+      ([k]) => k !== LAST_APPLIED,
+    ),
+  );
   const applied = { ...object, metadata: { ...metadata, annotations } };
-  return { ...applied, metadata: { ...metadata, annotations: { ...annotations, [LAST_APPLIED]: `${goJson(applied)}\n` } } };
+  return {
+    ...applied,
+    metadata: {
+      ...metadata,
+      annotations: { ...annotations, [LAST_APPLIED]: `${goJson(applied)}\n` },
+    },
+  };
 }
 
 /** A failure kubectl shows as `Error from server (REASON): error when VERB "FILE": MESSAGE`. */
@@ -415,7 +539,10 @@ class InvalidError extends StatusError {
   constructor(kind: string, group: string, name: string, causes: readonly FieldError[]) {
     const unique = [...new Set(causes.map((c) => c.message))];
     const aggregate = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
-    super('Invalid', `${kind}${group === '' ? '' : `.${group}`} ${JSON.stringify(name)} is invalid: ${aggregate}`);
+    super(
+      'Invalid',
+      `${kind}${group === '' ? '' : `.${group}`} ${JSON.stringify(name)} is invalid: ${aggregate}`,
+    );
     this.kind = kind;
     this.objectName = name;
     this.causes = causes;
@@ -439,36 +566,48 @@ class CallingWebhookError extends Error {}
  * apierrors.NewInternalError: `Internal error occurred: ...`. Raised for a patch that cannot apply
  * or a patch on DELETE: the dispatcher returns these as they are, whatever the failurePolicy.
  */
-const internalError = (message: string): StatusError => new StatusError('InternalError', `Internal error occurred: ${message}`);
+const internalError = (message: string): StatusError =>
+  new StatusError('InternalError', `Internal error occurred: ${message}`);
 
 /** The API server's VerifyAdmissionResponse (webhook/request/admissionreview.go), in its order. */
 function verifyReply(reply: Reply, uid: string, mutating: boolean): AdmissionResponse {
-  if (!isReadable(reply.status)) throw new CallingWebhookError(`failed to call webhook: ${statusError(reply)}`);
+  if (!isReadable(reply.status))
+    throw new CallingWebhookError(`failed to call webhook: ${statusError(reply)}`);
   let json: unknown;
   try {
     json = JSON.parse(reply.body);
   } catch (err) {
-    throw new CallingWebhookError(`failed to call webhook: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CallingWebhookError(
+      `failed to call webhook: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   let decoded: ReturnType<typeof decodeReply>;
   try {
     decoded = decodeReply(json);
   } catch (err) {
-    throw new CallingWebhookError(`failed to call webhook: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CallingWebhookError(
+      `failed to call webhook: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const { apiVersion, kind, response } = decoded;
-  const invalid = (why: string): CallingWebhookError => new CallingWebhookError(`received invalid webhook response: ${why}`);
+  const invalid = (why: string): CallingWebhookError =>
+    new CallingWebhookError(`received invalid webhook response: ${why}`);
   if (response === undefined) throw invalid('webhook response was absent');
   if (response.uid !== uid) throw invalid(`expected response.uid="${uid}", got "${response.uid}"`);
   if (apiVersion !== 'admission.k8s.io/v1' || kind !== 'AdmissionReview') {
-    throw invalid(`expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${apiVersion}, Kind=${kind}`);
+    throw invalid(
+      `expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${apiVersion}, Kind=${kind}`,
+    );
   }
   const hasPatch = typeof response.patch === 'string' && response.patch !== '';
   const hasPatchType = typeof response.patchType === 'string';
   if (mutating) {
-    if (hasPatch && !hasPatchType) throw invalid('webhook returned response.patch but not response.patchType');
-    if (!hasPatch && hasPatchType) throw invalid('webhook returned response.patchType but not response.patch');
-    if (response.patchType === '') throw invalid('webhook returned invalid response.patchType of ""');
+    if (hasPatch && !hasPatchType)
+      throw invalid('webhook returned response.patch but not response.patchType');
+    if (!hasPatch && hasPatchType)
+      throw invalid('webhook returned response.patchType but not response.patch');
+    if (response.patchType === '')
+      throw invalid('webhook returned invalid response.patchType of ""');
   } else {
     if (hasPatch) throw invalid('validating webhook may not return response.patch');
     if (hasPatchType) throw invalid('validating webhook may not return response.patchType');
@@ -480,7 +619,11 @@ function verifyReply(reply: Reply, uid: string, mutating: boolean): AdmissionRes
 function denial(webhook: string, response: AdmissionResponse): StatusError {
   const deniedBy = `admission webhook "${webhook}" denied the request`;
   const status = response.status ?? {};
-  const message = status.message ? `${deniedBy}: ${status.message}` : status.reason ? `${deniedBy}: ${status.reason}` : `${deniedBy} without explanation`;
+  const message = status.message
+    ? `${deniedBy}: ${status.message}`
+    : status.reason
+      ? `${deniedBy}: ${status.reason}`
+      : `${deniedBy} without explanation`;
   return new StatusError(status.reason ?? '', message);
 }
 
@@ -489,36 +632,55 @@ function denial(webhook: string, response: AdmissionResponse): StatusError {
  * calling error (failurePolicy applies); a non-empty patch on DELETE, or one that does not apply,
  * is an internal error whatever the failurePolicy.
  */
-function applyReplyPatch(webhook: string, response: AdmissionResponse, object: KubeObject | undefined): KubeObject | undefined {
+function applyReplyPatch(
+  webhook: string,
+  response: AdmissionResponse,
+  object: KubeObject | undefined,
+): KubeObject | undefined {
   if (typeof response.patch !== 'string' || response.patch === '') return object;
   let patch: unknown;
   try {
     patch = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
   } catch (err) {
-    throw new CallingWebhookError(`received undecodable patch in webhook response: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CallingWebhookError(
+      `received undecodable patch in webhook response: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
-  if (!Array.isArray(patch)) throw new CallingWebhookError('received undecodable patch in webhook response: json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(patch))
+    throw new CallingWebhookError(
+      'received undecodable patch in webhook response: json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+    );
   if (patch.length === 0) return object;
-  if (object === undefined) throw internalError(`admission webhook "${webhook}" attempted to modify the object, which is not supported for this operation`);
-  if (response.patchType !== 'JSONPatch') throw new CallingWebhookError(`unsupported patch type "${response.patchType ?? ''}"`);
+  if (object === undefined)
+    throw internalError(
+      `admission webhook "${webhook}" attempted to modify the object, which is not supported for this operation`,
+    );
+  if (response.patchType !== 'JSONPatch')
+    throw new CallingWebhookError(`unsupported patch type "${response.patchType ?? ''}"`);
   try {
     return jsonpatch.applyPatch(structuredClone(object), patch, true, false).newDocument;
   } catch (err) {
     // Worded as evanphx/json-patch (v4) words a missing path; other failures keep their first line.
     const operation = isRecord(err) && isRecord(err['operation']) ? err['operation'] : undefined;
     if (operation !== undefined && isRecord(err) && err['name'] === 'OPERATION_PATH_UNRESOLVABLE') {
-      throw internalError(`${String(operation['op'])} operation does not apply: doc is missing path: ${String(operation['path'])}: missing value`);
+      throw internalError(
+        `${String(operation['op'])} operation does not apply: doc is missing path: ${String(operation['path'])}: missing value`,
+      );
     }
-    throw internalError(err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
+    throw internalError(
+      err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err),
+    );
   }
 }
 
-const key = (kind: string, namespace: string | undefined, name: string): string => `${kind}/${namespace ?? ''}/${name}`;
+const key = (kind: string, namespace: string | undefined, name: string): string =>
+  `${kind}/${namespace ?? ''}/${name}`;
 
 export function apiServer(options: ApiServerOptions): ApiServer {
   const configurations = webhookConfigurations(options.rendered);
-  const webhooksOf = (kind: 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration'): Webhook[] =>
-    configurations.filter((c) => c.kind === kind).flatMap((c) => c.webhooks);
+  const webhooksOf = (
+    kind: 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration',
+  ): Webhook[] => configurations.filter((c) => c.kind === kind).flatMap((c) => c.webhooks);
   const store = new Map<string, KubeObject>();
   const calls: WebhookCall[] = [];
   const reviews: Record<string, unknown>[] = [];
@@ -527,7 +689,11 @@ export function apiServer(options: ApiServerOptions): ApiServer {
   const transport = webhookTransport(options.transport);
   const clusterIP = options.clusterIP ?? '10.96.183.24';
   for (const name of INITIAL_NAMESPACES) {
-    store.set(key('Namespace', undefined, name), { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+    store.set(key('Namespace', undefined, name), {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+    });
   }
 
   interface Attempt {
@@ -542,11 +708,19 @@ export function apiServer(options: ApiServerOptions): ApiServer {
   }
 
   /** admissionv1.AdmissionRequest as Go encodes it: `name` and `namespace` are omitempty. */
-  const reviewOf = (attempt: Attempt, name: string, object: KubeObject | undefined): { uid: string; request: Record<string, unknown> } => {
+  const reviewOf = (
+    attempt: Attempt,
+    name: string,
+    object: KubeObject | undefined,
+  ): { uid: string; request: Record<string, unknown> } => {
     const { resource, kind, operation } = attempt;
     const gvk = { group: resource.group, version: resource.version, kind };
     const gvr = { group: resource.group, version: resource.version, resource: resource.plural };
-    const optionsKind = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' }[operation];
+    const optionsKind = {
+      CREATE: 'CreateOptions',
+      UPDATE: 'UpdateOptions',
+      DELETE: 'DeleteOptions',
+    }[operation];
     // A Namespace's review carries its own name as the namespace.
     const namespace = resource.plural === 'namespaces' ? name : (attempt.namespace ?? '');
     const uid = newUid();
@@ -559,11 +733,21 @@ export function apiServer(options: ApiServerOptions): ApiServer {
       ...(name === '' ? {} : { name }),
       ...(namespace === '' ? {} : { namespace }),
       operation,
-      userInfo: { username: attempt.user.username, uid: attempt.user.uid ?? randomUUID(), groups: [...attempt.user.groups] },
+      userInfo: {
+        username: attempt.user.username,
+        uid: attempt.user.uid ?? randomUUID(),
+        groups: [...attempt.user.groups],
+      },
       object: object ?? null,
       oldObject: attempt.oldObject ?? null,
       dryRun: attempt.dryRun,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: optionsKind, ...(operation === 'DELETE' ? { propagationPolicy: 'Background' } : { fieldManager: attempt.fieldManager }) },
+      options: {
+        apiVersion: 'meta.k8s.io/v1',
+        kind: optionsKind,
+        ...(operation === 'DELETE'
+          ? { propagationPolicy: 'Background' }
+          : { fieldManager: attempt.fieldManager }),
+      },
     };
     return { uid, request };
   };
@@ -573,15 +757,30 @@ export function apiServer(options: ApiServerOptions): ApiServer {
    * condition that is false skips the webhook; one that errs skips it under Ignore and, under
    * Fail, refuses the request as Forbidden without calling anyone (matchconditions/matcher.go).
    */
-  const matches = (webhook: Webhook, attempt: Attempt, name: string, object: KubeObject | undefined, request: Record<string, unknown>): boolean => {
+  const matches = (
+    webhook: Webhook,
+    attempt: Attempt,
+    name: string,
+    object: KubeObject | undefined,
+    request: Record<string, unknown>,
+  ): boolean => {
     const { resource } = attempt;
     if (!webhook.rules.some((rule) => ruleMatches(rule, resource, attempt.operation))) return false;
     // A Namespace is selected by its own labels; other cluster-scoped objects always match.
     const namespaceLabels =
-      resource.plural === 'namespaces' ? labelsOf(object ?? attempt.oldObject) :
-      attempt.namespace === undefined ? undefined : labelsOf(store.get(key('Namespace', undefined, attempt.namespace)));
-    if (namespaceLabels !== undefined && !selectorMatches(webhook.namespaceSelector, namespaceLabels)) return false;
-    const objectSelected = [object, attempt.oldObject].some((o) => o !== undefined && selectorMatches(webhook.objectSelector, labelsOf(o)));
+      resource.plural === 'namespaces'
+        ? labelsOf(object ?? attempt.oldObject)
+        : attempt.namespace === undefined
+          ? undefined
+          : labelsOf(store.get(key('Namespace', undefined, attempt.namespace)));
+    if (
+      namespaceLabels !== undefined &&
+      !selectorMatches(webhook.namespaceSelector, namespaceLabels)
+    )
+      return false;
+    const objectSelected = [object, attempt.oldObject].some(
+      (o) => o !== undefined && selectorMatches(webhook.objectSelector, labelsOf(o)),
+    );
     if (!objectSelected) return false;
     const variables = { request, object: object ?? null, oldObject: attempt.oldObject ?? null };
     const errors: string[] = [];
@@ -595,20 +794,31 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     }
     if (errors.length === 0) return true;
     if (webhook.failurePolicy === 'Ignore') return false;
-    const what = name === '' ? groupResource(resource) : `${groupResource(resource)} ${JSON.stringify(name)}`;
-    throw new StatusError('Forbidden', `${what} is forbidden: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`);
+    const what =
+      name === '' ? groupResource(resource) : `${groupResource(resource)} ${JSON.stringify(name)}`;
+    throw new StatusError(
+      'Forbidden',
+      `${what} is forbidden: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`,
+    );
   };
 
   /** Where the API server's dial goes, and the address its errors name. */
-  const dialTarget = (service: ServiceRef): { target: { host: string; port: number } | undefined; dialed: string } => {
+  const dialTarget = (
+    service: ServiceRef,
+  ): { target: { host: string; port: number } | undefined; dialed: string } => {
     const target = options.service(service);
-    if (options.aggregatorRouting === true) return { target, dialed: target === undefined ? '' : `${target.host}:${target.port}` };
+    if (options.aggregatorRouting === true)
+      return { target, dialed: target === undefined ? '' : `${target.host}:${target.port}` };
     // ClusterIP routing: kube-proxy forwards to an endpoint or, with none, rejects the connection.
     return { target, dialed: `${clusterIP}:${service.port}` };
   };
 
   /** Calls one webhook; undefined when it failed open. */
-  const call = async (webhook: Webhook, review: { uid: string; request: Record<string, unknown> }, mutating: boolean): Promise<AdmissionResponse | undefined> => {
+  const call = async (
+    webhook: Webhook,
+    review: { uid: string; request: Record<string, unknown> },
+    mutating: boolean,
+  ): Promise<AdmissionResponse | undefined> => {
     const { service } = webhook.clientConfig;
     const dns = `${service.name}.${service.namespace}.svc`;
     const path = `${service.path}?timeout=${webhook.timeoutSeconds}s`;
@@ -616,16 +826,34 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     try {
       const { target, dialed } = dialTarget(service);
       if (target === undefined) {
-        const why = options.aggregatorRouting === true ? `no endpoints available for service "${service.name}"` : `dial tcp ${dialed}: connect: connection refused`;
+        const why =
+          options.aggregatorRouting === true
+            ? `no endpoints available for service "${service.name}"`
+            : `dial tcp ${dialed}: connect: connection refused`;
         throw new CallingWebhookError(`failed to call webhook: Post "${url}": ${why}`);
       }
-      const caBundle = webhook.clientConfig.caBundle === '' ? (options.caBundle ?? '') : webhook.clientConfig.caBundle;
+      const caBundle =
+        webhook.clientConfig.caBundle === ''
+          ? (options.caBundle ?? '')
+          : webhook.clientConfig.caBundle;
       const ca = Buffer.from(caBundle, 'base64').toString('utf8');
-      const body = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: review.request };
+      const body = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: review.request,
+      };
       reviews.push(body);
-      const reply = await transport.post({ ...target, servername: dns, path, ca }, JSON.stringify(body), webhook.timeoutSeconds).catch((err: unknown) => {
-        throw new CallingWebhookError(`failed to call webhook: Post "${url}": ${goError(err, dialed, dns)}`);
-      });
+      const reply = await transport
+        .post(
+          { ...target, servername: dns, path, ca },
+          JSON.stringify(body),
+          webhook.timeoutSeconds,
+        )
+        .catch((err: unknown) => {
+          throw new CallingWebhookError(
+            `failed to call webhook: Post "${url}": ${goError(err, dialed, dns)}`,
+          );
+        });
       return verifyReply(reply, review.uid, mutating);
     } catch (err) {
       if (!(err instanceof CallingWebhookError)) throw err;
@@ -635,11 +863,22 @@ export function apiServer(options: ApiServerOptions): ApiServer {
   };
 
   const record = (webhook: Webhook, attempt: Attempt, name: string): void => {
-    calls.push({ webhook: webhook.name, operation: attempt.operation, resource: attempt.resource.plural, namespace: attempt.namespace ?? '', name });
+    calls.push({
+      webhook: webhook.name,
+      operation: attempt.operation,
+      resource: attempt.resource.plural,
+      namespace: attempt.namespace ?? '',
+      name,
+    });
   };
 
   /** Mutating webhooks, one after the other; each patch is applied and the result re-defaulted. */
-  const mutateAll = async (attempt: Attempt, name: string, initial: KubeObject | undefined, warnings: string[]): Promise<KubeObject | undefined> => {
+  const mutateAll = async (
+    attempt: Attempt,
+    name: string,
+    initial: KubeObject | undefined,
+    warnings: string[],
+  ): Promise<KubeObject | undefined> => {
     let object = initial;
     for (const webhook of webhooksOf('MutatingWebhookConfiguration')) {
       const review = reviewOf(attempt, name, object);
@@ -651,7 +890,10 @@ export function apiServer(options: ApiServerOptions): ApiServer {
         warnings.push(...(response.warnings ?? []));
         if (!response.allowed) throw denial(webhook.name, response);
         const patched = applyReplyPatch(webhook.name, response, object);
-        object = patched === undefined || patched === object ? patched : decodeAndDefault(attempt.kind, patched);
+        object =
+          patched === undefined || patched === object
+            ? patched
+            : decodeAndDefault(attempt.kind, patched);
       } catch (err) {
         if (!(err instanceof CallingWebhookError)) throw err;
         if (webhook.failurePolicy === 'Ignore') continue;
@@ -665,7 +907,12 @@ export function apiServer(options: ApiServerOptions): ApiServer {
    * Validating webhooks all at once (validating/dispatcher.go: one goroutine each); every reply's
    * warnings are kept, and the first error to arrive is the one reported.
    */
-  const validateAll = async (attempt: Attempt, name: string, object: KubeObject | undefined, warnings: string[]): Promise<void> => {
+  const validateAll = async (
+    attempt: Attempt,
+    name: string,
+    object: KubeObject | undefined,
+    warnings: string[],
+  ): Promise<void> => {
     const invocations = webhooksOf('ValidatingWebhookConfiguration').flatMap((webhook) => {
       const review = reviewOf(attempt, name, object);
       return matches(webhook, attempt, name, object, review.request) ? [{ webhook, review }] : [];
@@ -696,16 +943,42 @@ export function apiServer(options: ApiServerOptions): ApiServer {
       // BeforeUpdate keeps uid, creationTimestamp and generation; a Namespace keeps its finalizers and status.
       const old = attempt.oldObject ?? {};
       const oldMeta = metadataOf(old);
-      prepared = { ...object, metadata: { ...metadataOf(object), ...Object.fromEntries(['uid', 'creationTimestamp', 'generation'].flatMap((k) => (oldMeta[k] === undefined ? [] : [[k, oldMeta[k]]]))) } };
-      if (attempt.kind === 'Namespace') prepared = { ...prepared, spec: old['spec'] ?? {}, status: old['status'] ?? { phase: 'Active' } };
+      prepared = {
+        ...object,
+        metadata: {
+          ...metadataOf(object),
+          ...Object.fromEntries(
+            ['uid', 'creationTimestamp', 'generation'].flatMap((k) =>
+              oldMeta[k] === undefined ? [] : [[k, oldMeta[k]]],
+            ),
+          ),
+        },
+      };
+      if (attempt.kind === 'Namespace')
+        prepared = {
+          ...prepared,
+          spec: old['spec'] ?? {},
+          status: old['status'] ?? { phase: 'Active' },
+        };
     }
     const causes = validateObjectMeta(attempt.kind, prepared);
-    if (causes.length > 0) throw new InvalidError(attempt.kind, attempt.resource.group, stringAt(metadataOf(prepared), 'name'), causes);
+    if (causes.length > 0)
+      throw new InvalidError(
+        attempt.kind,
+        attempt.resource.group,
+        stringAt(metadataOf(prepared), 'name'),
+        causes,
+      );
     return prepared;
   };
 
   /** Runs admission; returns the object to store, or throws a StatusError (warnings kept in `warnings`). */
-  const admit = async (attempt: Attempt, name: string, object: KubeObject | undefined, warnings: string[]): Promise<KubeObject | undefined> => {
+  const admit = async (
+    attempt: Attempt,
+    name: string,
+    object: KubeObject | undefined,
+    warnings: string[],
+  ): Promise<KubeObject | undefined> => {
     const mutated = await mutateAll(attempt, name, object, warnings);
     if (mutated === undefined) {
       await validateAll(attempt, name, undefined, warnings);
@@ -718,38 +991,82 @@ export function apiServer(options: ApiServerOptions): ApiServer {
 
   type Verb = 'apply' | 'create' | 'replace' | 'delete';
   const verbs = {
-    apply: { operation: 'CREATE', gerund: 'creating', past: 'created', fieldManager: 'kubectl-client-side-apply' },
-    create: { operation: 'CREATE', gerund: 'creating', past: 'created', fieldManager: 'kubectl-create' },
-    replace: { operation: 'UPDATE', gerund: 'replacing', past: 'replaced', fieldManager: 'kubectl-replace' },
+    apply: {
+      operation: 'CREATE',
+      gerund: 'creating',
+      past: 'created',
+      fieldManager: 'kubectl-client-side-apply',
+    },
+    create: {
+      operation: 'CREATE',
+      gerund: 'creating',
+      past: 'created',
+      fieldManager: 'kubectl-create',
+    },
+    replace: {
+      operation: 'UPDATE',
+      gerund: 'replacing',
+      past: 'replaced',
+      fieldManager: 'kubectl-replace',
+    },
     delete: { operation: 'DELETE', gerund: 'deleting', past: 'deleted', fieldManager: '' },
   } as const;
 
-  const one = async (verb: Verb, document: KubeObject, requestOptions: RequestOptions, warnings: string[]): Promise<string> => {
+  const one = async (
+    verb: Verb,
+    document: KubeObject,
+    requestOptions: RequestOptions,
+    warnings: string[],
+  ): Promise<string> => {
     const kind = String(document['kind']);
     const resource = RESOURCES[kind];
     if (resource === undefined) throw new Error(`the harness has no discovery for kind ${kind}`);
     const metadata = metadataOf(document);
     const name = stringAt(metadata, 'name');
     const prefix = stringAt(metadata, 'generateName');
-    if (verb === 'apply' && name === '' && prefix !== '') throw new KubectlError(`from ${prefix}: cannot use generate name with apply`);
+    if (verb === 'apply' && name === '' && prefix !== '')
+      throw new KubectlError(`from ${prefix}: cannot use generate name with apply`);
     // Without a name kubectl cannot address the object; `create` leaves it to the server (422).
     if (name === '' && verb !== 'create') throw new KubectlError('resource name may not be empty');
     // kubectl sets the namespace it sends (the default one when the file has none).
     const namespace = resource.namespaced ? String(metadata['namespace'] ?? 'default') : undefined;
     const { operation } = verbs[verb];
     const stored = name === '' ? undefined : store.get(key(kind, namespace, name));
-    if (namespace !== undefined && !store.has(key('Namespace', undefined, namespace))) throw new StatusError('NotFound', `namespaces "${namespace}" not found`);
-    if (verb === 'apply' && stored !== undefined) throw new Error(`the harness applies new objects only; ${kind} ${name} exists (use replace)`);
-    if (verb === 'create' && stored !== undefined) throw new StatusError('AlreadyExists', `${groupResource(resource)} "${name}" already exists`);
-    if ((verb === 'replace' || verb === 'delete') && stored === undefined) throw new StatusError('NotFound', `${groupResource(resource)} "${name}" not found`);
+    if (namespace !== undefined && !store.has(key('Namespace', undefined, namespace)))
+      throw new StatusError('NotFound', `namespaces "${namespace}" not found`);
+    if (verb === 'apply' && stored !== undefined)
+      throw new Error(`the harness applies new objects only; ${kind} ${name} exists (use replace)`);
+    if (verb === 'create' && stored !== undefined)
+      throw new StatusError('AlreadyExists', `${groupResource(resource)} "${name}" already exists`);
+    if ((verb === 'replace' || verb === 'delete') && stored === undefined)
+      throw new StatusError('NotFound', `${groupResource(resource)} "${name}" not found`);
     let object: KubeObject | undefined;
     if (verb !== 'delete') {
-      const sent = { ...structuredClone(document), metadata: { ...structuredClone(metadata), ...(namespace === undefined ? {} : { namespace }) } };
+      const sent = {
+        ...structuredClone(document),
+        metadata: {
+          ...structuredClone(metadata),
+          ...(namespace === undefined ? {} : { namespace }),
+        },
+      };
       object = decodeAndDefault(kind, verb === 'apply' ? withLastApplied(sent) : sent);
     }
-    const user = requestOptions.user ?? options.user ?? { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+    const user = requestOptions.user ??
+      options.user ?? {
+        username: 'kubernetes-admin',
+        groups: ['system:masters', 'system:authenticated'],
+      };
     const dryRun = requestOptions.dryRun === true;
-    const attempt: Attempt = { resource, kind, operation, namespace, oldObject: stored, user, dryRun, fieldManager: verbs[verb].fieldManager };
+    const attempt: Attempt = {
+      resource,
+      kind,
+      operation,
+      namespace,
+      oldObject: stored,
+      user,
+      dryRun,
+      fieldManager: verbs[verb].fieldManager,
+    };
     const admitted = await admit(attempt, name, object, warnings);
     const finalName = admitted === undefined ? name : stringAt(metadataOf(admitted), 'name');
     if (!dryRun) {
@@ -758,13 +1075,21 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     }
     const shown = kubectlKind(kind, resource);
     const suffix = dryRun ? ' (server dry run)' : '';
-    return verb === 'delete' ? `${shown} "${finalName}" deleted${suffix}` : `${shown}/${finalName} ${verbs[verb].past}${suffix}`;
+    return verb === 'delete'
+      ? `${shown} "${finalName}" deleted${suffix}`
+      : `${shown}/${finalName} ${verbs[verb].past}${suffix}`;
   };
 
-  const run = async (verb: Verb, file: string, text: string, requestOptions: RequestOptions = {}): Promise<KubectlResult> => {
+  const run = async (
+    verb: Verb,
+    file: string,
+    text: string,
+    requestOptions: RequestOptions = {},
+  ): Promise<KubectlResult> => {
     const lines: string[] = [];
     const errors: StatusError[] = [];
-    const shownWarnings = (warnings: readonly string[]): string[] => admittedWarnings(warnings).map((w) => `Warning: ${w}`);
+    const shownWarnings = (warnings: readonly string[]): string[] =>
+      admittedWarnings(warnings).map((w) => `Warning: ${w}`);
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) throw doc.errors[0];
       const document: unknown = doc.toJS();
@@ -775,7 +1100,8 @@ export function apiServer(options: ApiServerOptions): ApiServer {
         const line = await one(verb, document, requestOptions, warnings);
         lines.push(...shownWarnings(warnings), line);
       } catch (err) {
-        if (err instanceof KubectlError) return { lines: [...lines, `error: ${err.message}`], ok: false };
+        if (err instanceof KubectlError)
+          return { lines: [...lines, `error: ${err.message}`], ok: false };
         if (!(err instanceof StatusError)) throw err;
         // Warnings arrive with the response; the errors are printed after every document was tried.
         lines.push(...shownWarnings(warnings));
@@ -784,8 +1110,12 @@ export function apiServer(options: ApiServerOptions): ApiServer {
     }
     // cmdutil.CheckErr: a lone Invalid error is rendered from its details; otherwise each error's status.
     const lone = errors.length === 1 ? errors[0] : undefined;
-    if (lone instanceof InvalidError) return { lines: [...lines, lone.kubectlMessage()], ok: false };
-    const shown = errors.map((err) => `Error from server${err.reason === '' ? '' : ` (${err.reason})`}: error when ${verbs[verb].gerund} "${file}": ${err.message}`);
+    if (lone instanceof InvalidError)
+      return { lines: [...lines, lone.kubectlMessage()], ok: false };
+    const shown = errors.map(
+      (err) =>
+        `Error from server${err.reason === '' ? '' : ` (${err.reason})`}: error when ${verbs[verb].gerund} "${file}": ${err.message}`,
+    );
     return { lines: [...lines, ...shown], ok: errors.length === 0 };
   };
 
@@ -801,9 +1131,18 @@ export function apiServer(options: ApiServerOptions): ApiServer {
         const kind = String(object['kind']);
         const metadata = metadataOf(object);
         const name = String(metadata['name']);
-        const namespace = RESOURCES[kind]?.namespaced === true ? String(metadata['namespace'] ?? 'default') : undefined;
-        const withNamespace = { ...object, metadata: { ...metadata, ...(namespace === undefined ? {} : { namespace }) } };
-        store.set(key(kind, namespace, name), prepareForCreate(kind, decodeAndDefault(kind, withNamespace), now()));
+        const namespace =
+          RESOURCES[kind]?.namespaced === true
+            ? String(metadata['namespace'] ?? 'default')
+            : undefined;
+        const withNamespace = {
+          ...object,
+          metadata: { ...metadata, ...(namespace === undefined ? {} : { namespace }) },
+        };
+        store.set(
+          key(kind, namespace, name),
+          prepareForCreate(kind, decodeAndDefault(kind, withNamespace), now()),
+        );
       }
     },
     get: (kind, namespace, name) => store.get(key(kind, namespace, name)),

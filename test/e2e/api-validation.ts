@@ -8,7 +8,8 @@
  */
 
 type Json = Record<string, unknown>;
-const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** field.Error as its Error() prints it. */
 export interface FieldError {
@@ -34,7 +35,14 @@ function dns1123Label(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLen(63));
   if (!matches(DNS1123_LABEL_FMT, value)) {
-    errors.push(regexError('a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character', DNS1123_LABEL_FMT, 'my-name', '123-abc'));
+    errors.push(
+      regexError(
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+        DNS1123_LABEL_FMT,
+        'my-name',
+        '123-abc',
+      ),
+    );
   }
   return errors;
 }
@@ -43,7 +51,13 @@ function dns1123Subdomain(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 253) errors.push(maxLen(253));
   if (!matches(DNS1123_SUBDOMAIN_FMT, value)) {
-    errors.push(regexError('a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character', DNS1123_SUBDOMAIN_FMT, 'example.com'));
+    errors.push(
+      regexError(
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+        DNS1123_SUBDOMAIN_FMT,
+        'example.com',
+      ),
+    );
   }
   return errors;
 }
@@ -52,19 +66,29 @@ function dns1035Label(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLen(63));
   if (!matches(DNS1035_LABEL_FMT, value)) {
-    errors.push(regexError('a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character', DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
+    errors.push(
+      regexError(
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+        DNS1035_LABEL_FMT,
+        'my-name',
+        'abc-123',
+      ),
+    );
   }
   return errors;
 }
 
-const QUALIFIED_NAME_MSG = 'must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character';
+const QUALIFIED_NAME_MSG =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
 /** validation.IsQualifiedName: label and annotation keys. */
 export function qualifiedName(value: string): string[] {
   const parts = value.split('/');
   const errors: string[] = [];
   if (parts.length > 2) {
-    return [`a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+    return [
+      `a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
   }
   const name = parts.length === 2 ? (parts[1] ?? '') : (parts[0] ?? '');
   if (parts.length === 2) {
@@ -74,7 +98,10 @@ export function qualifiedName(value: string): string[] {
   }
   if (name === '') errors.push('name part must be non-empty');
   else if (name.length > 63) errors.push(`name part ${maxLen(63)}`);
-  if (!matches(QUALIFIED_NAME_FMT, name)) errors.push(`name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
+  if (!matches(QUALIFIED_NAME_FMT, name))
+    errors.push(
+      `name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`,
+    );
   return errors;
 }
 
@@ -82,19 +109,34 @@ function labelValue(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLen(63));
   if (!matches(LABEL_VALUE_FMT, value)) {
-    errors.push(regexError('a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character', LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
+    errors.push(
+      regexError(
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        LABEL_VALUE_FMT,
+        'MyValue',
+        'my_value',
+        '12345',
+      ),
+    );
   }
   return errors;
 }
 
 /** Go's %q for the value in `Invalid value: "..."` (JSON quoting agrees for printable text). */
 const quoted = (value: string): string => JSON.stringify(value);
-const invalid = (field: string, value: string, detail: string): FieldError => ({ field, message: `${field}: Invalid value: ${quoted(value)}: ${detail}` });
+const invalid = (field: string, value: string, detail: string): FieldError => ({
+  field,
+  message: `${field}: Invalid value: ${quoted(value)}: ${detail}`,
+});
 
 type NameRule = (name: string) => string[];
-const subdomainAtMost = (limit: number): NameRule => (name) => [...dns1123Subdomain(name), ...(name.length > limit ? [maxLen(limit)] : [])];
+const subdomainAtMost =
+  (limit: number): NameRule =>
+  (name) => [...dns1123Subdomain(name), ...(name.length > limit ? [maxLen(limit)] : [])];
 const pathSegment: NameRule = (name) =>
-  ['.', '..'].includes(name) ? [`may not be '${name}'`] : [...name].flatMap((c) => (c === '/' || c === '%' ? [`may not contain '${c}'`] : []));
+  ['.', '..'].includes(name)
+    ? [`may not be '${name}'`]
+    : [...name].flatMap((c) => (c === '/' || c === '%' ? [`may not contain '${c}'`] : []));
 
 const NAME_RULES: Readonly<Record<string, NameRule>> = {
   Namespace: dns1123Label,
@@ -114,18 +156,41 @@ function validateLabels(labels: unknown, field: string): FieldError[] {
 const ANNOTATIONS_LIMIT = 256 * 1024;
 function validateAnnotations(annotations: unknown, field: string): FieldError[] {
   if (!isRecord(annotations)) return [];
-  const errors = Object.keys(annotations).flatMap((key) => qualifiedName(key.toLowerCase()).map((m) => invalid(field, key, m)));
-  const size = Object.entries(annotations).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
-  if (size > ANNOTATIONS_LIMIT) errors.push({ field, message: `${field}: Too long: may not be more than ${ANNOTATIONS_LIMIT} bytes` });
+  const errors = Object.keys(annotations).flatMap((key) =>
+    qualifiedName(key.toLowerCase()).map((m) => invalid(field, key, m)),
+  );
+  const size = Object.entries(annotations).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
+    0,
+  );
+  if (size > ANNOTATIONS_LIMIT)
+    errors.push({
+      field,
+      message: `${field}: Too long: may not be more than ${ANNOTATIONS_LIMIT} bytes`,
+    });
   return errors;
 }
 
 /** The pod template's labels, where the workload kinds keep them (validated as labels too). */
 function templateLabels(kind: string, object: Json): [string, unknown] | undefined {
   const spec = isRecord(object['spec']) ? object['spec'] : {};
-  const at = (root: Json, keys: string[]): unknown => keys.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), root);
-  if (kind === 'CronJob') return ['spec.jobTemplate.spec.template.metadata.labels', at(spec, ['jobTemplate', 'spec', 'template', 'metadata', 'labels'])];
-  if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job'].includes(kind)) {
+  const at = (root: Json, keys: string[]): unknown =>
+    keys.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), root);
+  if (kind === 'CronJob')
+    return [
+      'spec.jobTemplate.spec.template.metadata.labels',
+      at(spec, ['jobTemplate', 'spec', 'template', 'metadata', 'labels']),
+    ];
+  if (
+    [
+      'Deployment',
+      'StatefulSet',
+      'DaemonSet',
+      'ReplicaSet',
+      'ReplicationController',
+      'Job',
+    ].includes(kind)
+  ) {
     return ['spec.template.metadata.labels', at(spec, ['template', 'metadata', 'labels'])];
   }
   return undefined;
@@ -138,8 +203,17 @@ export function validateObjectMeta(kind: string, object: Json): FieldError[] {
   const errors: FieldError[] = [];
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
   const generate = typeof metadata['generateName'] === 'string' ? metadata['generateName'] : '';
-  if (generate !== '') errors.push(...rule(generate.replace(/-$/, 'a')).map((m) => invalid('metadata.generateName', generate, m)));
-  if (name === '') errors.push({ field: 'metadata.name', message: 'metadata.name: Required value: name or generateName is required' });
+  if (generate !== '')
+    errors.push(
+      ...rule(generate.replace(/-$/, 'a')).map((m) =>
+        invalid('metadata.generateName', generate, m),
+      ),
+    );
+  if (name === '')
+    errors.push({
+      field: 'metadata.name',
+      message: 'metadata.name: Required value: name or generateName is required',
+    });
   else errors.push(...rule(name).map((m) => invalid('metadata.name', name, m)));
   errors.push(...validateLabels(metadata['labels'], 'metadata.labels'));
   errors.push(...validateAnnotations(metadata['annotations'], 'metadata.annotations'));

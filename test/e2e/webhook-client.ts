@@ -26,7 +26,12 @@ export interface TransportTimeouts {
 class GoTransport extends Agent {
   readonly idleMs: number;
   constructor(timeouts: TransportTimeouts) {
-    super({ keepAlive: true, maxFreeSockets: MAX_IDLE_CONNS_PER_HOST, scheduling: 'lifo', timeout: timeouts.idleMs });
+    super({
+      keepAlive: true,
+      maxFreeSockets: MAX_IDLE_CONNS_PER_HOST,
+      scheduling: 'lifo',
+      timeout: timeouts.idleMs,
+    });
     this.idleMs = timeouts.idleMs;
   }
 
@@ -65,7 +70,9 @@ export interface WebhookTransport {
   close(): void;
 }
 
-export function webhookTransport(timeouts: TransportTimeouts = { idleMs: IDLE_CONN_TIMEOUT_MS }): WebhookTransport {
+export function webhookTransport(
+  timeouts: TransportTimeouts = { idleMs: IDLE_CONN_TIMEOUT_MS },
+): WebhookTransport {
   const agent = new GoTransport(timeouts);
   let opened = 0;
   return {
@@ -85,12 +92,22 @@ export function webhookTransport(timeouts: TransportTimeouts = { idleMs: IDLE_CO
             ca: target.ca,
             agent,
             signal: AbortSignal.timeout(timeoutSeconds * 1000),
-            headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': Buffer.byteLength(payload) },
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json, */*',
+              'content-length': Buffer.byteLength(payload),
+            },
           },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                contentType: String(res.headers['content-type'] ?? ''),
+                body: Buffer.concat(chunks).toString('utf8'),
+              }),
+            );
             res.on('error', reject);
           },
         );
@@ -98,7 +115,15 @@ export function webhookTransport(timeouts: TransportTimeouts = { idleMs: IDLE_CO
           if (req.reusedSocket) return;
           opened += 1;
           // Go's TLSHandshakeTimeout; the request deadline still applies on top.
-          const handshake = setTimeout(() => socket.destroy(Object.assign(new Error('net/http: TLS handshake timeout'), { code: 'GO_TLS_HANDSHAKE_TIMEOUT' })), TLS_HANDSHAKE_TIMEOUT_MS);
+          const handshake = setTimeout(
+            () =>
+              socket.destroy(
+                Object.assign(new Error('net/http: TLS handshake timeout'), {
+                  code: 'GO_TLS_HANDSHAKE_TIMEOUT',
+                }),
+              ),
+            TLS_HANDSHAKE_TIMEOUT_MS,
+          );
           handshake.unref();
           socket.once('secureConnect', () => clearTimeout(handshake));
           socket.once('close', () => clearTimeout(handshake));
@@ -110,31 +135,44 @@ export function webhookTransport(timeouts: TransportTimeouts = { idleMs: IDLE_CO
   };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Go's wording for what Node reports, so failures read like the API server's. */
 export function goError(err: unknown, dialed: string, servername: string): string {
   const code = isRecord(err) && typeof err['code'] === 'string' ? err['code'] : '';
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return 'context deadline exceeded';
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
+    return 'context deadline exceeded';
   if (code === 'ECONNREFUSED') return `dial tcp ${dialed}: connect: connection refused`;
   if (code === 'GO_TLS_HANDSHAKE_TIMEOUT') return message;
   // The peer closed without answering: Go's persistConn reports io.EOF (or a reset when it saw an RST).
   if (code === 'ECONNRESET' && message === 'socket hang up') return 'EOF';
   if (code === 'ECONNRESET') return `read tcp 127.0.0.1->${dialed}: read: connection reset by peer`;
-  if (['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'].includes(code)) {
+  if (
+    [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    ].includes(code)
+  ) {
     return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const cert = isRecord(err) && isRecord(err['cert']) ? err['cert'] : {};
-    const dnsNames = String(cert['subjectaltname'] ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+    const dnsNames = String(cert['subjectaltname'] ?? '')
+      .split(', ')
+      .filter((n) => n.startsWith('DNS:'))
+      .map((n) => n.slice(4));
     return `tls: failed to verify certificate: x509: certificate is valid for ${dnsNames.join(', ')}, not ${servername}`;
   }
   return message;
 }
 
 /** client-go rest: isTextResponse (no Content-Type, or text/*) decides whether the body is quoted. */
-const isTextResponse = (contentType: string): boolean => contentType === '' || contentType.trim().toLowerCase().startsWith('text/');
+const isTextResponse = (contentType: string): boolean =>
+  contentType === '' || contentType.trim().toLowerCase().startsWith('text/');
 
 /** apimachinery errors.NewGenericServerResponse for the webhook client (no resource, so no suffix). */
 function genericServerResponse(status: number, serverMessage: string): string {
@@ -162,7 +200,8 @@ function genericServerResponse(status: number, serverMessage: string): string {
     case 504:
       return 'the server was unable to return a response in the time allotted, but may still be processing the request';
     default:
-      if (status >= 500) return `an error on the server (${JSON.stringify(serverMessage)}) has prevented the request from succeeding`;
+      if (status >= 500)
+        return `an error on the server (${JSON.stringify(serverMessage)}) has prevented the request from succeeding`;
       return `the server responded with the status code ${status} but did not return more information`;
   }
 }
@@ -174,11 +213,20 @@ function genericServerResponse(status: number, serverMessage: string): string {
 export function statusError(reply: Reply): string {
   try {
     const body: unknown = JSON.parse(reply.body);
-    if (isRecord(body) && body['kind'] === 'Status' && body['status'] === 'Failure' && typeof body['message'] === 'string') return body['message'];
+    if (
+      isRecord(body) &&
+      body['kind'] === 'Status' &&
+      body['status'] === 'Failure' &&
+      typeof body['message'] === 'string'
+    )
+      return body['message'];
   } catch {
     // not JSON: fall through to the generic message
   }
-  return genericServerResponse(reply.status, isTextResponse(reply.contentType) ? reply.body.slice(0, 1024).trim() : 'unknown');
+  return genericServerResponse(
+    reply.status,
+    isTextResponse(reply.contentType) ? reply.body.slice(0, 1024).trim() : 'unknown',
+  );
 }
 
 /** client-go reads any reply from 200 to 206 (rest.Request.transformResponse). */

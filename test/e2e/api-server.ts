@@ -733,9 +733,10 @@ export function apiServer(options: ApiServerOptions): ApiServer {
       ...(name === '' ? {} : { name }),
       ...(namespace === '' ? {} : { namespace }),
       operation,
+      // authenticationv1.UserInfo: uid is omitempty (a client-certificate user has none).
       userInfo: {
         username: attempt.user.username,
-        uid: attempt.user.uid ?? randomUUID(),
+        ...(attempt.user.uid === undefined ? {} : { uid: attempt.user.uid }),
         groups: [...attempt.user.groups],
       },
       object: object ?? null,

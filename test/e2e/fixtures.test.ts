@@ -191,3 +191,39 @@ t.test(
     }
   },
 );
+
+t.test(
+  'a waiver request through the API server: /mutate sets requestedBy from the requester, not the file',
+  async (t) => {
+    let objects: () => KubeObject[] = () => [];
+    const netguard = await startNetguard(t, certs, () => objects());
+    const kubectl = apiServer({
+      rendered,
+      caBundle: certs.caBundle,
+      service: () => ({ host: '127.0.0.1', port: netguard.port }),
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    });
+    t.teardown(() => kubectl.close());
+    objects = kubectl.objects;
+    kubectl.seed('{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod-crawl"}}');
+    const [request] = loadFixture('test/fixtures/exceptions/request.yaml');
+    const forged = {
+      ...request,
+      spec: { ...Object(request?.['spec']), requestedBy: 'carol@example.com' },
+    };
+    const result = await kubectl.apply('waiver.yaml', JSON.stringify(forged));
+    t.same(result.lines.at(-1), 'guardrailexception.netguard.dev/np004-crawler-egress created');
+    t.match(
+      kubectl.get('GuardrailException', 'prod-crawl', 'np004-crawler-egress'),
+      {
+        metadata: {
+          annotations: {
+            'kubectl.kubernetes.io/last-applied-configuration': /"requestedBy":"carol@example.com"/,
+          },
+        },
+        spec: { requestedBy: 'alice@example.com' },
+      },
+      "stored with the real requester; kubectl's annotation still shows what the file said",
+    );
+  },
+);

@@ -87,7 +87,10 @@ export function buildApp(deps: AppDeps) {
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
-    keepAliveTimeout: 72_000,
+    // Above the API server's idle timeout (Go's IdleConnTimeout, 90 s): a server that closes an
+    // idle connection first lets the API server write a review onto it; that POST fails with EOF,
+    // is not retried, and under failurePolicy Fail refuses the user's write.
+    keepAliveTimeout: 120_000,
     // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
     connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
     requestTimeout: deps.timeouts?.requestMs ?? 30_000,
@@ -134,7 +137,7 @@ export function buildApp(deps: AppDeps) {
   });
 
   // Draining: a keep-alive connection whose review finishes after close() began would otherwise
-  // idle until keepAliveTimeout (72 s), past the pod's grace period; `Connection: close` ends it.
+  // idle until keepAliveTimeout (120 s), past the pod's grace period; `Connection: close` ends it.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

@@ -4,6 +4,7 @@
  * buildApp (to count decisions) or through `serve()` (the command the Deployment runs).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -32,7 +33,9 @@ export interface ServiceCertificates {
 }
 
 /** A CA and a serving pair for every DNS name of the netguard Service; `names` overrides them. */
-export function serviceCertificates(names: readonly string[] = serviceDnsNames(SERVICE.name, SERVICE.namespace)): ServiceCertificates {
+export function serviceCertificates(
+  names: readonly string[] = serviceDnsNames(SERVICE.name, SERVICE.namespace),
+): ServiceCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-e2e-'));
   const ca = createCA('netguard e2e CA');
   const serving = createServingCert(ca, { commonName: names[0] ?? 'netguard', dnsNames: names });
@@ -44,6 +47,8 @@ export function serviceCertificates(names: readonly string[] = serviceDnsNames(S
 
 export interface RunningNetguard {
   readonly port: number;
+  /** The listening server, with the keep-alive settings buildApp gave it. */
+  readonly server: { keepAliveTimeout: number; keepAliveTimeoutBuffer: number };
   /** Every decision netguard made, as its audit log records them. */
   readonly decisions: DecisionRecord[];
 }
@@ -52,24 +57,40 @@ export interface RunningNetguard {
  * buildApp with the shipped policy and TLS from `certs.dir`; `cluster` plays the informer caches
  * (Namespaces, NetworkPolicies), already synced.
  */
-export async function startNetguard(t: Test, certs: ServiceCertificates, cluster: () => readonly KubeObject[]): Promise<RunningNetguard> {
+export async function startNetguard(
+  t: Test,
+  certs: ServiceCertificates,
+  cluster: () => readonly KubeObject[],
+): Promise<RunningNetguard> {
   const policy = loadPolicyFile('policies/guardrails.yaml');
   const decisions: DecisionRecord[] = [];
   const app = buildApp({
     logger: pino({ level: 'silent' }),
     tls: readServingPair(tlsFilesIn(certs.dir)),
-    context: () => ({ policy, cluster: staticClusterView(cluster()), waivers: NO_WAIVERS, now: new Date() }),
+    context: () => ({
+      policy,
+      cluster: staticClusterView(cluster()),
+      waivers: NO_WAIVERS,
+      now: new Date(),
+    }),
     notReady: () => [],
     onDecision: (record) => decisions.push(record),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
   const address = app.server.address();
-  return { port: typeof address === 'object' && address !== null ? address.port : 0, decisions };
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    server: app.server,
+    decisions,
+  };
 }
 
 /** `netguard serve --certs DIR --port 0 --host 127.0.0.1`, as the container runs it (no cluster). */
-export async function serveNetguard(t: Test, certs: ServiceCertificates): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveNetguard(
+  t: Test,
+  certs: ServiceCertificates,
+): Promise<{ port: number; close(): Promise<void> }> {
   const exceptions = join(certs.dir, 'exceptions.yaml');
   writeFileSync(exceptions, '');
   const running = await serve({
@@ -91,4 +112,68 @@ export async function serveNetguard(t: Test, certs: ServiceCertificates): Promis
   return { port: Number(new URL(running.url).port), close };
 }
 
-export const fixture = (name: string): string => readFileSync(join('test/fixtures/e2e', name), 'utf8');
+export const fixture = (name: string): string =>
+  readFileSync(join('test/fixtures/e2e', name), 'utf8');
+
+/** What a fake webhook does with one review: answer it, never answer, or close the connection unanswered. */
+export type FakeAnswer =
+  | { status: number; body: unknown; contentType?: string }
+  | 'never'
+  | 'hang up';
+
+export interface FakeWebhook {
+  readonly port: number;
+  /** Every AdmissionReview request received, in order of arrival. */
+  readonly requests: Record<string, unknown>[];
+}
+
+/** A webhook over TLS with `pair`'s certificate, answering each review with `reply(request)`. */
+export async function fakeWebhook(
+  t: Test,
+  pair: ServiceCertificates,
+  reply: (
+    request: { uid: string } & Record<string, unknown>,
+    index: number,
+  ) => FakeAnswer | Promise<FakeAnswer> | undefined,
+): Promise<FakeWebhook> {
+  const requests: Record<string, unknown>[] = [];
+  const server: Server = createServer(
+    { cert: readFileSync(join(pair.dir, 'tls.crt')), key: readFileSync(join(pair.dir, 'tls.key')) },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const request = JSON.parse(Buffer.concat(chunks).toString('utf8')).request;
+        requests.push(request);
+        void Promise.resolve(reply(request, requests.length - 1)).then((answer = 'never') => {
+          if (answer === 'never') return;
+          if (answer === 'hang up') return req.socket.destroy();
+          res.writeHead(answer.status, {
+            'content-type': answer.contentType ?? 'application/json',
+          });
+          res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+        });
+      });
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const address = server.address();
+  return { port: typeof address === 'object' && address !== null ? address.port : 0, requests };
+}
+
+/** An allowing AdmissionReview reply to `request`, with extra response fields. */
+export const allow = (
+  request: { uid: string },
+  extra: Record<string, unknown> = {},
+): FakeAnswer => ({
+  status: 200,
+  body: {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: { uid: request.uid, allowed: true, ...extra },
+  },
+});

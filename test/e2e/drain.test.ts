@@ -1,0 +1,142 @@
+/**
+ * SIGTERM against connections that stay open: the API server keeps idle keep-alive connections to
+ * every replica (up to 25, for 90 s), and netguard keeps them 120 s. `netguard serve` as the
+ * container runs it must still exit promptly on SIGTERM, closing those connections cleanly, so the
+ * API server's next review dials afresh instead of meeting a half-closed connection.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import t from 'tap';
+import { apiServer } from './api-server.ts';
+import { renderDeploy, serviceCertificates } from './netguard.ts';
+import { IDLE_CONN_TIMEOUT_MS } from './webhook-client.ts';
+import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+
+skipFileWithoutKubectl(t);
+
+const rendered = renderDeploy();
+const certs = serviceCertificates();
+const CLUSTER_IP = '10.96.183.24';
+
+/** The response headers of GET /healthz over a fresh connection. */
+function healthHeaders(
+  port: number,
+  ca: string,
+): Promise<Record<string, string | string[] | undefined>> {
+  return new Promise((resolve, reject) => {
+    get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/healthz',
+        ca,
+        servername: 'netguard.netguard-system.svc',
+        agent: false,
+        headers: { connection: 'keep-alive' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers));
+      },
+    ).on('error', reject);
+  });
+}
+
+t.test(
+  "SIGTERM with the API server's pooled connections open: prompt exit 0, connections closed cleanly",
+  async (t) => {
+    writeFileSync(join(certs.dir, 'exceptions.yaml'), '');
+    const child = spawn(
+      process.execPath,
+      [
+        'src/cli/main.ts',
+        'serve',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--certs',
+        certs.dir,
+        '--exceptions',
+        join(certs.dir, 'exceptions.yaml'),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let port = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const url: unknown = JSON.parse(line).url;
+      if (typeof url === 'string' && url.startsWith('https://')) {
+        port = Number(new URL(url).port);
+        break;
+      }
+    }
+    child.stdout.resume();
+    t.ok(port > 0, 'listening');
+
+    const ca = Buffer.from(certs.caBundle, 'base64').toString('utf8');
+    const announced = Number(
+      /timeout=(\d+)/.exec(String((await healthHeaders(port, ca))['keep-alive']))?.[1],
+    );
+    t.ok(
+      announced * 1000 > IDLE_CONN_TIMEOUT_MS,
+      `netguard serve keeps idle connections ${announced} s, longer than the API server's 90 s`,
+    );
+
+    const kubectl = apiServer({
+      rendered,
+      caBundle: certs.caBundle,
+      clusterIP: CLUSTER_IP,
+      service: () => ({ host: '127.0.0.1', port }),
+    });
+    t.teardown(() => kubectl.close());
+    // Four reviews at once: four pooled connections, left open and idle.
+    const names = ['prod-a', 'prod-b', 'prod-c', 'prod-d'];
+    const created = await Promise.all(
+      names.map((name) =>
+        kubectl.apply(
+          `${name}.yaml`,
+          `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`,
+        ),
+      ),
+    );
+    t.same(
+      created.map((r) => r.lines),
+      names.map((name) => [`namespace/${name} created`]),
+    );
+    t.equal(kubectl.connectionsOpened, 4, 'four keep-alive connections in the pool');
+
+    const started = Date.now();
+    child.kill('SIGTERM');
+    t.equal(await exited, 0, 'exit 0');
+    const took = Date.now() - started;
+    t.ok(took < 5_000, `exited in ${took} ms, without waiting out the idle connections`);
+
+    // The pool saw every connection closed: the next review dials (and is refused), no EOF.
+    t.same(
+      (
+        await kubectl.apply(
+          'prod-e.yaml',
+          'apiVersion: v1\nkind: Namespace\nmetadata: {name: prod-e}\n',
+        )
+      ).lines,
+      [
+        'Error from server (InternalError): error when creating "prod-e.yaml": Internal error occurred: failed calling webhook "mutate.netguard.dev": ' +
+          `failed to call webhook: Post "https://netguard.netguard-system.svc:443/mutate?timeout=10s": dial tcp ${CLUSTER_IP}:443: connect: connection refused`,
+      ],
+    );
+    t.equal(kubectl.connectionsOpened, 5, 'a fresh dial, not a dead pooled connection');
+  },
+);

@@ -1,5 +1,5 @@
 import type { Labels } from '../labels.ts';
-import type { CompiledPolicy, Direction, Endpoint, NamespaceNode, PeerSpec, Protocol, SideVerdict, Verdict, Workload } from './model.ts';
+import type { CompiledPolicy, Direction, Endpoint, NamespaceNode, PeerSpec, Protocol, RuleSpec, SideVerdict, Verdict, Workload } from './model.ts';
 import { peerNames } from './peers.ts';
 import { portsAdmit } from './ports.ts';
 
@@ -119,6 +119,18 @@ export class ReachGraph {
     return found;
   }
 
+  /** Egress beyond the cluster's workloads: `any` when not isolated, else what its rules open (ipBlocks, peerless rules). */
+  outsideEgress(workload: Workload): OutsideEgress {
+    const policies = this.selectingPolicies(workload, 'egress');
+    if (policies.length === 0) return 'any';
+    const blocks: { cidr: string; ports: string }[] = [];
+    for (const rule of policies.flatMap((policy) => policy.egress)) {
+      if (rule.peers === undefined) blocks.push({ cidr: 'any address', ports: describePorts(rule.ports) });
+      else for (const peer of rule.peers) if (peer.kind === 'ipBlock') blocks.push({ cidr: peer.text, ports: describePorts(rule.ports) });
+    }
+    return blocks;
+  }
+
   /** Sources dst's ingress admits on port/protocol; undefined when it admits everyone. */
   private ingressSources(dst: Workload, port: number, protocol: Protocol): Set<Workload> | undefined {
     const policies = this.selectingPolicies(dst, 'ingress');
@@ -157,6 +169,16 @@ export class ReachGraph {
     }
     return out;
   }
+}
+
+/** What a workload may reach outside the cluster's workloads, read from its egress rules. */
+export type OutsideEgress = 'any' | readonly { readonly cidr: string; readonly ports: string }[];
+
+export function describePorts(ports: RuleSpec['ports']): string {
+  if (ports === undefined) return 'any port';
+  return ports
+    .map((entry) => `${entry.protocol}/${entry.port === undefined ? '*' : entry.endPort === undefined ? entry.port : `${entry.port}-${entry.endPort}`}`)
+    .join(', ');
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -50,6 +50,8 @@ export interface PortSpec {
 
 export interface IpBlockPeer {
   readonly kind: 'ipBlock';
+  /** As written, for people: `10.0.0.0/8 except 10.1.0.0/16`. */
+  readonly text: string;
   readonly cidr: CidrRange;
   readonly except: readonly CidrRange[];
 }

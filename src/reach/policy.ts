@@ -71,7 +71,8 @@ function compileIpBlock(cidr: string, except: readonly string[], path: string): 
     if (parsed === undefined) throw new PolicyError(`${path}.ipBlock.except[${index}]: "${text}" is not a CIDR block`);
     return parsed;
   });
-  return { kind: 'ipBlock', cidr: range, except: ranges };
+  const text = except.length === 0 ? cidr : `${cidr} except ${except.join(', ')}`;
+  return { kind: 'ipBlock', text, cidr: range, except: ranges };
 }
 
 function compilePeer(peer: z.infer<typeof peerSchema>, path: string): PeerSpec {

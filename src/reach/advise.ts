@@ -154,7 +154,7 @@ function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Polic
       metadata: {
         name: `${workload.name}-observed`,
         namespace: workload.namespace,
-        annotations: { 'netguard.dev/advised': `from ${ingress.length + egress.length} observed flows of ${workload.workloadKind} ${workload.name}` },
+        annotations: { 'netguard.dev/advised': `from observed flows of ${workload.workloadKind} ${workload.name}; review before applying` },
       },
       spec: {
         podSelector: { matchLabels: identifyingLabels(graph, workload, policy) },

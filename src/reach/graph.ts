@@ -119,12 +119,12 @@ export class ReachGraph {
     return found;
   }
 
-  /** Egress beyond the cluster's workloads: `any` when not isolated, else what its rules open (ipBlocks, peerless rules). */
-  outsideEgress(workload: Workload): OutsideEgress {
-    const policies = this.selectingPolicies(workload, 'egress');
+  /** Beyond the cluster's workloads: `any` when not isolated, else what its rules open (ipBlocks, peerless rules). */
+  outside(workload: Workload, direction: Direction): OutsideRules {
+    const policies = this.selectingPolicies(workload, direction);
     if (policies.length === 0) return 'any';
     const blocks: { cidr: string; ports: string }[] = [];
-    for (const rule of policies.flatMap((policy) => policy.egress)) {
+    for (const rule of policies.flatMap((policy) => policy[direction])) {
       if (rule.peers === undefined) blocks.push({ cidr: 'any address', ports: describePorts(rule.ports) });
       else for (const peer of rule.peers) if (peer.kind === 'ipBlock') blocks.push({ cidr: peer.text, ports: describePorts(rule.ports) });
     }
@@ -171,8 +171,8 @@ export class ReachGraph {
   }
 }
 
-/** What a workload may reach outside the cluster's workloads, read from its egress rules. */
-export type OutsideEgress = 'any' | readonly { readonly cidr: string; readonly ports: string }[];
+/** Addresses beyond the cluster's workloads a workload may reach (egress) or hear from (ingress). */
+export type OutsideRules = 'any' | readonly { readonly cidr: string; readonly ports: string }[];
 
 export function describePorts(ports: RuleSpec['ports']): string {
   if (ports === undefined) return 'any port';

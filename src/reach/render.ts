@@ -1,4 +1,4 @@
-import type { Connection, OutsideEgress, ReachGraph } from './graph.ts';
+import type { Connection, OutsideRules, ReachGraph } from './graph.ts';
 import type { Verdict } from './model.ts';
 
 /** The whole picture: every allowed connection on declared ports, and each workload's way out. */
@@ -7,7 +7,7 @@ export interface ReachReport {
   readonly namespace: string | undefined;
   readonly workloads: readonly string[];
   readonly connections: readonly Connection[];
-  readonly outside: readonly { readonly from: string; readonly egress: OutsideEgress }[];
+  readonly outside: readonly { readonly workload: string; readonly egress: OutsideRules; readonly ingress: OutsideRules }[];
 }
 
 export function reachReport(graph: ReachGraph, options: { asEnforced: boolean; namespace: string | undefined }): ReachReport {
@@ -17,7 +17,7 @@ export function reachReport(graph: ReachGraph, options: { asEnforced: boolean; n
     namespace: options.namespace,
     workloads: graph.workloads.map((w) => w.id),
     connections: graph.connections(options.namespace),
-    outside: scoped.map((w) => ({ from: w.id, egress: graph.outsideEgress(w) })),
+    outside: scoped.map((w) => ({ workload: w.id, egress: graph.outside(w, 'egress'), ingress: graph.outside(w, 'ingress') })),
   };
 }
 
@@ -37,8 +37,8 @@ function byPair(connections: readonly Connection[]): Map<string, { from: string;
   return pairs;
 }
 
-const outsideText = (egress: OutsideEgress): string =>
-  egress === 'any' ? 'anywhere (egress not restricted)' : egress.length === 0 ? 'nowhere' : egress.map((b) => `${b.cidr} on ${b.ports}`).join('; ');
+const outsideText = (rules: OutsideRules): string =>
+  rules === 'any' ? 'any address (not restricted)' : rules.length === 0 ? 'none' : rules.map((b) => `${b.cidr} on ${b.ports}`).join('; ');
 
 export function renderReachText(report: ReachReport): string {
   const scope = report.namespace === undefined ? 'the cluster' : `namespace ${report.namespace}`;
@@ -47,7 +47,7 @@ export function renderReachText(report: ReachReport): string {
     ...report.connections.map((c) => `  ${clean(c.from)} → ${clean(c.to)} ${portLabel(c)}`),
     '',
     'Outside the cluster\'s workloads (internet, other addresses):',
-    ...report.outside.map((o) => `  ${clean(o.from)} → ${clean(outsideText(o.egress))}`),
+    ...report.outside.map((o) => `  ${clean(o.workload)}: to ${clean(outsideText(o.egress))}; from ${clean(outsideText(o.ingress))}`),
     '',
     `${report.connections.length} allowed connections on declared container ports.`,
   ];
@@ -68,9 +68,19 @@ function groupByNamespace(ids: readonly string[]): Map<string, string[]> {
 
 /** Workloads that appear in the picture: scoped ones and every peer of a connection. */
 function shown(report: ReachReport): string[] {
-  const ids = new Set(report.outside.map((o) => o.from));
+  const ids = new Set(report.outside.map((o) => o.workload));
   for (const c of report.connections) ids.add(c.from).add(c.to);
   return [...ids].sort();
+}
+
+/** Address blocks a workload's rules name, as picture edges: `from` and `to` are a block or a workload. */
+function outsideEdges(report: ReachReport): { from: string; to: string; label: string }[] {
+  const edges: { from: string; to: string; label: string }[] = [];
+  for (const o of report.outside) {
+    if (o.egress !== 'any') for (const b of o.egress) edges.push({ from: o.workload, to: b.cidr, label: b.ports });
+    if (o.ingress !== 'any') for (const b of o.ingress) edges.push({ from: b.cidr, to: o.workload, label: b.ports });
+  }
+  return edges;
 }
 
 const dotQuote = (text: string): string => `"${clean(text).replace(/["\\]/g, '\\$&')}"`;
@@ -86,24 +96,38 @@ export function renderReachDot(report: ReachReport): string {
   for (const pair of byPair(report.connections).values()) {
     lines.push(`  ${dotQuote(pair.from)} -> ${dotQuote(pair.to)} [label=${dotQuote(pair.ports.join(', '))}];`);
   }
+  const named = new Set(report.workloads);
+  for (const edge of outsideEdges(report)) {
+    for (const end of [edge.from, edge.to]) {
+      if (named.has(end)) continue;
+      named.add(end);
+      lines.push(`  ${dotQuote(end)} [shape=ellipse, style=dashed];`);
+    }
+    lines.push(`  ${dotQuote(edge.from)} -> ${dotQuote(edge.to)} [label=${dotQuote(edge.label)}, style=dashed];`);
+  }
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
 
-/** Mermaid ids allow only word characters; the label keeps the real name. */
-const mermaidId = (id: string): string => `w_${id.replace(/[^A-Za-z0-9_]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`;
 const mermaidText = (text: string): string => clean(text).replace(/["<>|]/g, ' ');
 
 /** Mermaid flowchart (renders in GitHub Markdown): a subgraph per namespace, edges labelled with ports. */
 export function renderReachMermaid(report: ReachReport): string {
+  // Mermaid ids allow only word characters: number the nodes, the label keeps the real name.
+  const ids = new Map<string, string>();
+  const idOf = (name: string): string => ids.get(name) ?? ids.set(name, `n${ids.size}`).get(name) ?? '';
   const lines = ['flowchart LR'];
-  [...groupByNamespace(shown(report))].forEach(([namespace, ids], index) => {
+  [...groupByNamespace(shown(report))].forEach(([namespace, members], index) => {
     lines.push(`  subgraph ns${index}["${mermaidText(namespace)}"]`);
-    for (const id of ids) lines.push(`    ${mermaidId(id)}["${mermaidText(id.slice(namespace.length + 1))}"]`);
+    for (const id of members) lines.push(`    ${idOf(id)}["${mermaidText(id.slice(namespace.length + 1))}"]`);
     lines.push('  end');
   });
   for (const pair of byPair(report.connections).values()) {
-    lines.push(`  ${mermaidId(pair.from)} -->|"${mermaidText(pair.ports.join(', '))}"| ${mermaidId(pair.to)}`);
+    lines.push(`  ${idOf(pair.from)} -->|"${mermaidText(pair.ports.join(', '))}"| ${idOf(pair.to)}`);
+  }
+  for (const edge of outsideEdges(report)) {
+    for (const end of [edge.from, edge.to]) if (!ids.has(end)) lines.push(`  ${idOf(end)}(["${mermaidText(end)}"])`);
+    lines.push(`  ${idOf(edge.from)} -.->|"${mermaidText(edge.label)}"| ${idOf(edge.to)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -54,7 +54,7 @@ function podNames(endpoint: z.infer<typeof endpointSchema>): string[] {
     if (parts.length > 2) names.push(parts.slice(0, -2).join('-'));
     if (parts.length > 1) names.push(parts.slice(0, -1).join('-'));
   }
-  return names;
+  return [...new Set(names)];
 }
 
 function hubbleEnd(endpoint: z.infer<typeof endpointSchema> | undefined, address: string | undefined): FlowEnd | string {

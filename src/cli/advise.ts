@@ -7,14 +7,14 @@ import type { KubeObject } from '../engine/types.ts';
 import { advise, type Advice } from '../reach/advise.ts';
 import { renderAdviceJson, renderAdviceText, renderProposalsYaml } from '../reach/advise-render.ts';
 import { parseFlows, type FlowSet } from '../reach/flows.ts';
-import { PolicyError } from '../reach/policy.ts';
-import { buildGraph } from '../reach/world.ts';
 import { contextOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
-import { loadObjects } from './reach-input.ts';
+import { graphOf, loadObjects, readStdin } from './reach-input.ts';
 
 const adviseOptions = z.strictObject({
   filename: z.array(z.string().min(1)).optional(),
-  flows: z.array(z.string().min(1)).min(1, { message: 'name at least one flow file (hubble observe -o json, or CSV)' }),
+  flows: z
+    .array(z.string().min(1))
+    .min(1, { message: 'name at least one flow file (hubble observe -o json, or CSV)' }),
   config: z.string().min(1),
   output: z.enum(['text', 'json', 'yaml']),
   kubeconfig: z.string().optional(),
@@ -31,11 +31,14 @@ export function readFlowFiles(paths: readonly string[]): FlowSet {
   for (const path of paths) {
     let text: string;
     try {
-      if (statSync(path).size > MAX_FLOW_FILE_BYTES) throw new UsageError(`--flows: ${path} is larger than 256 MiB; split it`);
+      if (statSync(path).size > MAX_FLOW_FILE_BYTES)
+        throw new UsageError(`--flows: ${path} is larger than 256 MiB; split it`);
       text = readFileSync(path, 'utf8');
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      throw new UsageError(`--flows: cannot read ${path}: ${err instanceof Error && 'code' in err ? String(err.code) : String(err)}`);
+      throw new UsageError(
+        `--flows: cannot read ${path}: ${err instanceof Error && 'code' in err ? String(err.code) : String(err)}`,
+      );
     }
     parseFlows(path, text, set);
   }
@@ -43,38 +46,47 @@ export function readFlowFiles(paths: readonly string[]): FlowSet {
 }
 
 /** Judges flows against the objects today and as enforced; used by `advise` and by `audit --flows`. */
-export function adviseOnObjects(objects: readonly KubeObject[], flows: FlowSet, policy: Policy): Advice {
-  try {
-    return advise(flows, buildGraph(objects), buildGraph(objects, { asEnforced: policy }), policy);
-  } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(err.message);
-    throw err;
-  }
+export function adviseOnObjects(
+  objects: readonly KubeObject[],
+  flows: FlowSet,
+  policy: Policy,
+): Advice {
+  return advise(flows, graphOf(objects), graphOf(objects, { asEnforced: policy }), policy);
 }
 
 /** `netguard advise --flows FILE...`: exit 0 with a report; 2 on bad input. */
-export async function runAdvise(options: AdviseOptions, io: { stdout: (text: string) => void; stdin: () => string }): Promise<Advice> {
+export async function runAdvise(
+  options: AdviseOptions,
+  io: { stdout: (text: string) => void; stdin: () => string },
+): Promise<Advice> {
   const policy = loadPolicyFile(options.config);
   const flows = readFlowFiles(options.flows);
-  if (flows.flows.length === 0) throw new UsageError(`--flows: no flows found (${flows.skipped.slice(0, 3).join('; ') || 'the files are empty'})`);
+  if (flows.flows.length === 0)
+    throw new UsageError(
+      `--flows: no flows found (${flows.skipped.slice(0, 3).join('; ') || 'the files are empty'})`,
+    );
   const advice = adviseOnObjects(await loadObjects(options, io.stdin), flows, policy);
-  const render = { text: renderAdviceText, json: renderAdviceJson, yaml: renderProposalsYaml }[options.output];
+  const render = { text: renderAdviceText, json: renderAdviceJson, yaml: renderProposalsYaml }[
+    options.output
+  ];
   io.stdout(render(advice));
   return advice;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function registerAdvise(program: Command): void {
   program
     .command('advise')
-    .description('from observed flows: what today allows, what enforce would cut, and least-privilege NetworkPolicies that keep them')
-    .option('-f, --filename <path...>', 'manifests (files, directories, - for stdin); default: the cluster')
-    .option('--flows <file...>', 'observed flows: hubble observe -o json output, or CSV src_namespace,src_workload,dst_namespace,dst_workload,port,protocol')
+    .description(
+      'from observed flows: what today allows, what enforce would cut, and least-privilege NetworkPolicies that keep them',
+    )
+    .option(
+      '-f, --filename <path...>',
+      'manifests (files, directories, - for stdin); default: the cluster',
+    )
+    .option(
+      '--flows <file...>',
+      'observed flows: hubble observe -o json output, or CSV src_namespace,src_workload,dst_namespace,dst_workload,port,protocol',
+    )
     .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
     .option('-o, --output <format>', 'text, json, or yaml (only the proposed policies)', 'text')
     .addOption(kubeconfigOption())
@@ -82,6 +94,9 @@ export function registerAdvise(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(adviseOptions, { ...raw, flows: raw['flows'] ?? [] });
       const stdinText = options.filename?.includes('-') === true ? await readStdin() : '';
-      await runAdvise(options, { stdout: (text) => process.stdout.write(text), stdin: () => stdinText });
+      await runAdvise(options, {
+        stdout: (text) => process.stdout.write(text),
+        stdin: () => stdinText,
+      });
     });
 }

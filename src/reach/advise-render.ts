@@ -2,7 +2,8 @@ import { stringify } from 'yaml';
 import type { Advice, JudgedFlow } from './advise.ts';
 
 const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
-const flowName = (f: JudgedFlow): string => `${clean(f.from)} → ${clean(f.to)} ${f.protocol}/${f.port}`;
+const flowName = (f: JudgedFlow): string =>
+  `${clean(f.from)} → ${clean(f.to)} ${f.protocol}/${f.port}`;
 
 function cutBy(f: JudgedFlow): string {
   const sides = [
@@ -28,11 +29,15 @@ export function renderAdviceText(advice: Advice): string {
     `${advice.flows.length} distinct observed flows; ${advice.allowedToday} allowed by today's NetworkPolicies.`,
     ...deniedToday.map((f) => `  denied today: ${flowName(f)}`),
     '',
-    cut.length === 0 ? 'Enforce would cut none of them.' : `Enforce would cut ${cut.length} of them (the outage you avoid):`,
+    cut.length === 0
+      ? 'Enforce would cut none of them.'
+      : `Enforce would cut ${cut.length} of them (the outage you avoid):`,
     ...cut.map((f) => `  ${flowName(f)}: cut at ${cutBy(f)}`),
     '',
     'Per namespace (flows leaving or entering it / cut by its enforce baseline):',
-    ...advice.namespaces.map((ns) => `  ${clean(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`),
+    ...advice.namespaces.map(
+      (ns) => `  ${clean(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
+    ),
     '',
     `${advice.proposals.length} proposed NetworkPolicies (print only them: --output yaml; then netguard check -f FILE):`,
     renderProposalsYaml(advice).trimEnd(),

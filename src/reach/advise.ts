@@ -45,7 +45,9 @@ function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
   if (end.kind === 'address') {
     const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
     if (address === undefined) return `"${end.address}" is not an IP address`;
-    const owner = graph.workloads.find((w) => w.addresses.some((a) => a.family === address.family && a.first === address.first));
+    const owner = graph.workloads.find((w) =>
+      w.addresses.some((a) => a.family === address.family && a.first === address.first),
+    );
     return owner ?? { kind: 'external', id: end.address, address };
   }
   for (const name of end.names) {
@@ -56,13 +58,23 @@ function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
 }
 
 /** The labels that pick out exactly this workload in its namespace: the required labels when they do, else all stable labels. */
-function identifyingLabels(graph: ReachGraph, workload: Workload, policy: Policy): Record<string, string> {
+function identifyingLabels(
+  graph: ReachGraph,
+  workload: Workload,
+  policy: Policy,
+): Record<string, string> {
   const picks = (labels: Record<string, string>): boolean =>
     Object.keys(labels).length > 0 &&
-    graph.workloadsIn(workload.namespace).every((w) => (w === workload) === Object.entries(labels).every(([k, v]) => w.labels[k] === v));
+    graph
+      .workloadsIn(workload.namespace)
+      .every(
+        (w) => (w === workload) === Object.entries(labels).every(([k, v]) => w.labels[k] === v),
+      );
   const required: Record<string, string> = {};
   for (const label of policy.requiredLabels) {
-    const key = [label.key, ...(label.aliases ?? [])].find((candidate) => workload.labels[candidate] !== undefined);
+    const key = [label.key, ...(label.aliases ?? [])].find(
+      (candidate) => workload.labels[candidate] !== undefined,
+    );
     const value = key === undefined ? undefined : workload.labels[key];
     if (key !== undefined && value !== undefined) required[key] = value;
   }
@@ -75,7 +87,9 @@ const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 
 /** Outside the cluster ranges: an internet client, whose address says nothing about the next one. */
 function isInternet(policy: Policy, address: External): boolean {
-  return !policy.networkPolicies.clusterRanges.some(({ range }) => contains(range, address.address));
+  return !policy.networkPolicies.clusterRanges.some(({ range }) =>
+    contains(range, address.address),
+  );
 }
 
 /**
@@ -83,11 +97,26 @@ function isInternet(policy: Policy, address: External): boolean {
  * the only tier NP012 lets face the internet) become the whole internet minus the cluster ranges;
  * every other address is named alone (/32, /128).
  */
-function peerFor(graph: ReachGraph, policy: Policy, subject: Workload, other: Endpoint, direction: 'ingress' | 'egress'): KubeObject {
-  if (other.kind === 'external' && direction === 'ingress' && subject.labels[FRONTEND.key] === FRONTEND.value && isInternet(policy, other)) {
+function peerFor(
+  graph: ReachGraph,
+  policy: Policy,
+  subject: Workload,
+  other: Endpoint,
+  direction: 'ingress' | 'egress',
+): KubeObject {
+  if (
+    other.kind === 'external' &&
+    direction === 'ingress' &&
+    subject.labels[FRONTEND.key] === FRONTEND.value &&
+    isInternet(policy, other)
+  ) {
     const v4 = other.address.family === 'ipv4';
-    const except = policy.networkPolicies.clusterRanges.filter(({ range }) => range.family === other.address.family).map(({ text }) => text);
-    return { ipBlock: { cidr: v4 ? '0.0.0.0/0' : '::/0', ...(except.length > 0 ? { except } : {}) } };
+    const except = policy.networkPolicies.clusterRanges
+      .filter(({ range }) => range.family === other.address.family)
+      .map(({ text }) => text);
+    return {
+      ipBlock: { cidr: v4 ? '0.0.0.0/0' : '::/0', ...(except.length > 0 ? { except } : {}) },
+    };
   }
   const subjectNamespace = subject.namespace;
   if (other.kind === 'external') {
@@ -95,33 +124,54 @@ function peerFor(graph: ReachGraph, policy: Policy, subject: Workload, other: En
   }
   const podSelector = { matchLabels: identifyingLabels(graph, other, policy) };
   if (other.namespace === subjectNamespace) return { podSelector };
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other.namespace } }, podSelector };
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other.namespace } },
+    podSelector,
+  };
 }
 
 function isDns(policy: Policy, dst: Endpoint, port: number): boolean {
   const dns = policy.networkPolicies.dns;
-  return dst.kind === 'workload' && port === 53 && dst.namespace === dns.namespace && Object.entries(dns.podLabels).every(([k, v]) => dst.labels[k] === v);
+  return (
+    dst.kind === 'workload' &&
+    port === 53 &&
+    dst.namespace === dns.namespace &&
+    Object.entries(dns.podLabels).every(([k, v]) => dst.labels[k] === v)
+  );
 }
 
 /** Rules grouped by peer, each with the ports seen for it, in a stable order. */
-function rulesOf(entries: readonly { peer: KubeObject; port: number; protocol: Protocol }[], field: 'from' | 'to'): KubeObject[] {
-  const byPeer = new Map<string, { peer: KubeObject; ports: Map<string, { protocol: Protocol; port: number }> }>();
+function rulesOf(
+  entries: readonly { peer: KubeObject; port: number; protocol: Protocol }[],
+  field: 'from' | 'to',
+): KubeObject[] {
+  const byPeer = new Map<
+    string,
+    { peer: KubeObject; ports: Map<string, { protocol: Protocol; port: number }> }
+  >();
   for (const entry of entries) {
     const key = JSON.stringify(entry.peer);
     const group = byPeer.get(key) ?? { peer: entry.peer, ports: new Map() };
-    group.ports.set(`${entry.protocol}/${entry.port}`, { protocol: entry.protocol, port: entry.port });
+    group.ports.set(`${entry.protocol}/${entry.port}`, {
+      protocol: entry.protocol,
+      port: entry.port,
+    });
     byPeer.set(key, group);
   }
   return [...byPeer.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([, group]) => ({
       [field]: [group.peer],
-      ports: [...group.ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)),
+      ports: [...group.ports.values()].sort(
+        (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
+      ),
     }));
 }
 
 function dnsEgressRules(policy: Policy): KubeObject[] {
-  const allowDns = desiredBaseline(baselineAnnotations('enforce'), policy.networkPolicies.dns).find((p) => p.name === ALLOW_DNS_POLICY);
+  const allowDns = desiredBaseline(baselineAnnotations('enforce'), policy.networkPolicies.dns).find(
+    (p) => p.name === ALLOW_DNS_POLICY,
+  );
   const egress = allowDns?.spec['egress'];
   return Array.isArray(egress) ? structuredClone(egress) : [];
 }
@@ -132,8 +182,16 @@ function dnsEgressRules(policy: Policy): KubeObject[] {
  * baseline allows it). Both ends are needed: in enforce, egress and ingress are denied by default.
  */
 function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Policy): KubeObject[] {
-  const judged = (e: Endpoint): e is Workload => e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
-  const subjects = new Map<string, { workload: Workload; ingress: { peer: KubeObject; port: number; protocol: Protocol }[]; egress: { peer: KubeObject; port: number; protocol: Protocol }[] }>();
+  const judged = (e: Endpoint): e is Workload =>
+    e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
+  const subjects = new Map<
+    string,
+    {
+      workload: Workload;
+      ingress: { peer: KubeObject; port: number; protocol: Protocol }[];
+      egress: { peer: KubeObject; port: number; protocol: Protocol }[];
+    }
+  >();
   const subject = (w: Workload) => {
     const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [] };
     subjects.set(w.id, found);
@@ -142,9 +200,19 @@ function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Polic
   for (const { flow, src, dst } of resolved) {
     if (judged(src)) {
       const entry = subject(src);
-      if (!isDns(policy, dst, flow.port)) entry.egress.push({ peer: peerFor(graph, policy, src, dst, 'egress'), port: flow.port, protocol: flow.protocol });
+      if (!isDns(policy, dst, flow.port))
+        entry.egress.push({
+          peer: peerFor(graph, policy, src, dst, 'egress'),
+          port: flow.port,
+          protocol: flow.protocol,
+        });
     }
-    if (judged(dst)) subject(dst).ingress.push({ peer: peerFor(graph, policy, dst, src, 'ingress'), port: flow.port, protocol: flow.protocol });
+    if (judged(dst))
+      subject(dst).ingress.push({
+        peer: peerFor(graph, policy, dst, src, 'ingress'),
+        port: flow.port,
+        protocol: flow.protocol,
+      });
   }
   return [...subjects.values()]
     .sort((a, b) => a.workload.id.localeCompare(b.workload.id))
@@ -152,9 +220,11 @@ function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Polic
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: {
-        name: `${workload.name}-observed`,
+        name: `${workload.name.slice(0, 244)}-observed`,
         namespace: workload.namespace,
-        annotations: { 'netguard.dev/advised': `from observed flows of ${workload.workloadKind} ${workload.name}; review before applying` },
+        annotations: {
+          'netguard.dev/advised': `from observed flows of ${workload.workloadKind} ${workload.name}; review before applying`,
+        },
       },
       spec: {
         podSelector: { matchLabels: identifyingLabels(graph, workload, policy) },
@@ -169,7 +239,11 @@ function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Polic
  * Per namespace: observed flows that leave or enter it, and how many its own enforce baseline
  * would cut (its egress for flows leaving, its ingress for flows entering; both inside it).
  */
-function namespaceCuts(judged: readonly JudgedFlow[], resolved: readonly Resolved[], policy: Policy): NamespaceCuts[] {
+function namespaceCuts(
+  judged: readonly JudgedFlow[],
+  resolved: readonly Resolved[],
+  policy: Policy,
+): NamespaceCuts[] {
   const counts = new Map<string, { observed: number; cut: number }>();
   const bump = (ns: string | undefined, cut: boolean): void => {
     if (ns === undefined || policy.excludedNamespaces.has(ns)) return;
@@ -183,11 +257,16 @@ function namespaceCuts(judged: readonly JudgedFlow[], resolved: readonly Resolve
     if (r === undefined) return;
     const srcNs = r.src.kind === 'workload' ? r.src.namespace : undefined;
     const dstNs = r.dst.kind === 'workload' ? r.dst.namespace : undefined;
-    if (srcNs !== undefined && srcNs === dstNs) return bump(srcNs, !flow.enforced.allowed);
+    if (srcNs !== undefined && srcNs === dstNs) {
+      bump(srcNs, !flow.enforced.allowed);
+      return;
+    }
     bump(srcNs, !flow.enforced.egress.allowed);
     bump(dstNs, !flow.enforced.ingress.allowed);
   });
-  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, c]) => ({ namespace, ...c }));
+  return [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([namespace, c]) => ({ namespace, ...c }));
 }
 
 /** Skipped records, counted by reason: `7 replies` rather than seven lines. */
@@ -197,7 +276,9 @@ function skippedSummary(skipped: readonly string[]): string[] {
     const reason = line.replace(/^.*?:\d+: /, '');
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
-  return [...counts].map(([reason, count]) => `skipped ${count} record${count === 1 ? '' : 's'}: ${reason}`);
+  return [...counts].map(
+    ([reason, count]) => `skipped ${count} record${count === 1 ? '' : 's'}: ${reason}`,
+  );
 }
 
 /** Resolves flow ends to workloads and merges flows that name the same pair (pods of one workload). */
@@ -212,24 +293,36 @@ function resolveFlows(flows: FlowSet, graph: ReachGraph, notes: string[]): Resol
     }
     const key = `${src.id} ${dst.id} ${flow.protocol}/${flow.port}`;
     const seen = merged.get(key);
-    merged.set(key, seen === undefined ? { flow, src, dst } : { ...seen, flow: { ...seen.flow, count: seen.flow.count + flow.count } });
+    merged.set(
+      key,
+      seen === undefined
+        ? { flow, src, dst }
+        : { ...seen, flow: { ...seen.flow, count: seen.flow.count + flow.count } },
+    );
   }
   return [...merged.values()];
 }
 
 /** Judges observed flows today and as enforced, and proposes the policies that keep them flowing. */
-export function advise(flows: FlowSet, today: ReachGraph, enforced: ReachGraph, policy: Policy): Advice {
+export function advise(
+  flows: FlowSet,
+  today: ReachGraph,
+  enforced: ReachGraph,
+  policy: Policy,
+): Advice {
   const notes = skippedSummary(flows.skipped);
   const resolved = resolveFlows(flows, today, notes);
-  const judged = resolved.map(({ flow, src, dst }): JudgedFlow => ({
-    from: src.id,
-    to: dst.id,
-    port: flow.port,
-    protocol: flow.protocol,
-    count: flow.count,
-    today: today.decide(src, dst, flow.port, flow.protocol),
-    enforced: enforced.decide(src, dst, flow.port, flow.protocol),
-  }));
+  const judged = resolved.map(
+    ({ flow, src, dst }): JudgedFlow => ({
+      from: src.id,
+      to: dst.id,
+      port: flow.port,
+      protocol: flow.protocol,
+      count: flow.count,
+      today: today.decide(src, dst, flow.port, flow.protocol),
+      enforced: enforced.decide(src, dst, flow.port, flow.protocol),
+    }),
+  );
   return {
     flows: judged,
     allowedToday: judged.filter((f) => f.today.allowed).length,

@@ -37,8 +37,16 @@ const l4PortsSchema = z.looseObject({ destination_port: z.number().int().min(1).
 const flowSchema = z.looseObject({
   verdict: z.string().optional(),
   is_reply: z.boolean().optional(),
-  IP: z.looseObject({ source: z.string().optional(), destination: z.string().optional() }).optional(),
-  l4: z.looseObject({ TCP: l4PortsSchema.optional(), UDP: l4PortsSchema.optional(), SCTP: l4PortsSchema.optional() }).optional(),
+  IP: z
+    .looseObject({ source: z.string().optional(), destination: z.string().optional() })
+    .optional(),
+  l4: z
+    .looseObject({
+      TCP: l4PortsSchema.optional(),
+      UDP: l4PortsSchema.optional(),
+      SCTP: l4PortsSchema.optional(),
+    })
+    .optional(),
   source: endpointSchema.optional(),
   destination: endpointSchema.optional(),
 });
@@ -57,14 +65,19 @@ function podNames(endpoint: z.infer<typeof endpointSchema>): string[] {
   return [...new Set(names)];
 }
 
-function hubbleEnd(endpoint: z.infer<typeof endpointSchema> | undefined, address: string | undefined): FlowEnd | string {
+function hubbleEnd(
+  endpoint: z.infer<typeof endpointSchema> | undefined,
+  address: string | undefined,
+): FlowEnd | string {
   const labels = endpoint?.labels ?? [];
   if (endpoint?.namespace !== undefined && endpoint.namespace !== '') {
     const names = podNames(endpoint);
     if (names.length === 0) return 'an endpoint with a namespace but no pod or workload name';
     return { kind: 'workload', namespace: endpoint.namespace, names };
   }
-  const reserved = labels.find((label) => label.startsWith('reserved:') && label !== 'reserved:world');
+  const reserved = labels.find(
+    (label) => label.startsWith('reserved:') && label !== 'reserved:world',
+  );
   if (reserved !== undefined) return `a ${reserved} endpoint (NetworkPolicy does not govern it)`;
   if (address === undefined || address === '') return 'an endpoint with no namespace and no IP';
   return { kind: 'address', address };
@@ -76,10 +89,15 @@ function hubbleFlow(value: unknown): Omit<ObservedFlow, 'count'> | string {
   if (!parsed.success) return 'not a Hubble flow';
   const flow = parsed.data;
   if (flow.is_reply === true) return 'a reply';
-  if (flow.verdict !== undefined && !['FORWARDED', 'DROPPED', 'AUDIT', 'REDIRECTED', 'TRACED'].includes(flow.verdict)) return `verdict ${flow.verdict}`;
+  if (
+    flow.verdict !== undefined &&
+    !['FORWARDED', 'DROPPED', 'AUDIT', 'REDIRECTED', 'TRACED'].includes(flow.verdict)
+  )
+    return `verdict ${flow.verdict}`;
   const protocol = PROTOCOLS.find((p) => flow.l4?.[p] !== undefined);
   const port = protocol === undefined ? undefined : flow.l4?.[protocol]?.destination_port;
-  if (protocol === undefined || port === undefined) return 'no TCP, UDP or SCTP destination port (ICMP?)';
+  if (protocol === undefined || port === undefined)
+    return 'no TCP, UDP or SCTP destination port (ICMP?)';
   const from = hubbleEnd(flow.source, flow.IP?.source);
   const to = hubbleEnd(flow.destination, flow.IP?.destination);
   if (typeof from === 'string') return `source is ${from}`;
@@ -87,8 +105,16 @@ function hubbleFlow(value: unknown): Omit<ObservedFlow, 'count'> | string {
   return { from, to, port, protocol };
 }
 
-const csvProtocol = z.string().transform((text) => text.trim().toUpperCase()).pipe(z.enum(['TCP', 'UDP', 'SCTP']));
-const csvPort = z.string().trim().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(65535));
+const csvProtocol = z
+  .string()
+  .transform((text) => text.trim().toUpperCase())
+  .pipe(z.enum(['TCP', 'UDP', 'SCTP']));
+const csvPort = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(65535));
 
 function csvEnd(namespace: string, workload: string): FlowEnd | string {
   const ns = namespace.trim();
@@ -102,7 +128,8 @@ function csvEnd(namespace: string, workload: string): FlowEnd | string {
 function csvFlow(line: string): Omit<ObservedFlow, 'count'> | string {
   const fields = line.split(',');
   if (fields.length !== 6) return `expected 6 comma-separated fields, got ${fields.length}`;
-  const [srcNs = '', srcName = '', dstNs = '', dstName = '', portText = '', protocolText = ''] = fields;
+  const [srcNs = '', srcName = '', dstNs = '', dstName = '', portText = '', protocolText = ''] =
+    fields;
   const port = csvPort.safeParse(portText);
   if (!port.success) return `port: "${portText.trim()}" is not a port from 1 to 65535`;
   const protocol = csvProtocol.safeParse(protocolText);
@@ -114,17 +141,28 @@ function csvFlow(line: string): Omit<ObservedFlow, 'count'> | string {
   return { from, to, port: port.data, protocol: protocol.data };
 }
 
-const endKey = (end: FlowEnd): string => (end.kind === 'address' ? end.address : `${end.namespace}/${end.names.join('|')}`);
+const endKey = (end: FlowEnd): string =>
+  end.kind === 'address' ? end.address : `${end.namespace}/${end.names.join('|')}`;
 
 /** Reads one flow file: Hubble JSON lines, or CSV (a `.csv` name, or a first line that is not JSON). */
-export function parseFlows(file: string, text: string, into: FlowSet = { flows: [], skipped: [] }): FlowSet {
+export function parseFlows(
+  file: string,
+  text: string,
+  into: FlowSet = { flows: [], skipped: [] },
+): FlowSet {
   const lines = text.split(/\r?\n/);
   const firstLine = lines.find((line) => line.trim() !== '') ?? '';
   const csv = file.toLowerCase().endsWith('.csv') || !firstLine.trim().startsWith('{');
-  const seen = new Map(into.flows.map((flow, index) => [`${endKey(flow.from)} ${endKey(flow.to)} ${flow.protocol}/${flow.port}`, index]));
+  const seen = new Map(
+    into.flows.map((flow, index) => [
+      `${endKey(flow.from)} ${endKey(flow.to)} ${flow.protocol}/${flow.port}`,
+      index,
+    ]),
+  );
   lines.forEach((line, index) => {
     const trimmed = line.trim();
-    if (trimmed === '' || (csv && (trimmed.startsWith('#') || trimmed.startsWith('src_namespace')))) return;
+    if (trimmed === '' || (csv && (trimmed.startsWith('#') || trimmed.startsWith('src_namespace'))))
+      return;
     let record: Omit<ObservedFlow, 'count'> | string;
     if (csv) record = csvFlow(trimmed);
     else {
@@ -141,11 +179,13 @@ export function parseFlows(file: string, text: string, into: FlowSet = { flows: 
     const key = `${endKey(record.from)} ${endKey(record.to)} ${record.protocol}/${record.port}`;
     const at = seen.get(key);
     const existing = at === undefined ? undefined : into.flows[at];
-    if (at !== undefined && existing !== undefined) into.flows[at] = { ...existing, count: existing.count + 1 };
+    if (at !== undefined && existing !== undefined)
+      into.flows[at] = { ...existing, count: existing.count + 1 };
     else if (into.flows.length < MAX_DISTINCT_FLOWS) {
       seen.set(key, into.flows.length);
       into.flows.push({ ...record, count: 1 });
-    } else throw new Error(`${file}: more than ${MAX_DISTINCT_FLOWS} distinct flows; split the input`);
+    } else
+      throw new Error(`${file}: more than ${MAX_DISTINCT_FLOWS} distinct flows; split the input`);
   });
   return into;
 }

@@ -1,5 +1,16 @@
 import type { Labels } from '../labels.ts';
-import type { CompiledPolicy, Direction, Endpoint, NamespaceNode, PeerSpec, Protocol, RuleSpec, SideVerdict, Verdict, Workload } from './model.ts';
+import type {
+  CompiledPolicy,
+  Direction,
+  Endpoint,
+  NamespaceNode,
+  PeerSpec,
+  Protocol,
+  RuleSpec,
+  SideVerdict,
+  Verdict,
+  Workload,
+} from './model.ts';
 import { peerNames } from './peers.ts';
 import { portsAdmit } from './ports.ts';
 
@@ -32,9 +43,13 @@ export class ReachGraph {
   private readonly byId = new Map<string, Workload>();
   private readonly byNamespace = new Map<string, Workload[]>();
   private readonly policiesIn = new Map<string, CompiledPolicy[]>();
-  private readonly selecting: Record<Direction, Map<string, CompiledPolicy[]>> = { ingress: new Map(), egress: new Map() };
+  private readonly selecting: Record<Direction, Map<string, CompiledPolicy[]>> = {
+    ingress: new Map(),
+    egress: new Map(),
+  };
   private readonly peerMembers = new Map<PeerSpec, Workload[]>();
-  private readonly nsLabels = (name: string): Labels | undefined => this.namespaces.get(name)?.labels;
+  private readonly nsLabels = (name: string): Labels | undefined =>
+    this.namespaces.get(name)?.labels;
 
   constructor(input: ReachInput) {
     this.workloads = input.workloads;
@@ -69,14 +84,22 @@ export class ReachGraph {
     let found = cache.get(workload.id);
     if (found === undefined) {
       const isolates = direction === 'ingress' ? 'isolatesIngress' : 'isolatesEgress';
-      found = (this.policiesIn.get(workload.namespace) ?? []).filter((policy) => policy[isolates] && policy.selects(workload.labels));
+      found = (this.policiesIn.get(workload.namespace) ?? []).filter(
+        (policy) => policy[isolates] && policy.selects(workload.labels),
+      );
       cache.set(workload.id, found);
     }
     return found;
   }
 
   /** One side of a connection: the policies selecting `subject` for `direction`, judged against `other`. */
-  side(direction: Direction, src: Endpoint, dst: Endpoint, port: number, protocol: Protocol): SideVerdict {
+  side(
+    direction: Direction,
+    src: Endpoint,
+    dst: Endpoint,
+    port: number,
+    protocol: Protocol,
+  ): SideVerdict {
     const subject = direction === 'egress' ? src : dst;
     const other = direction === 'egress' ? dst : src;
     if (subject.kind === 'external') return OPEN;
@@ -87,7 +110,8 @@ export class ReachGraph {
       policy[direction].some(
         (rule) =>
           portsAdmit(rule.ports, port, protocol, destinationPorts) &&
-          (rule.peers === undefined || rule.peers.some((peer) => peerNames(peer, policy.namespace, other, this.nsLabels))),
+          (rule.peers === undefined ||
+            rule.peers.some((peer) => peerNames(peer, policy.namespace, other, this.nsLabels))),
       ),
     );
     const decided = allowing.length > 0 ? allowing : policies;
@@ -113,7 +137,9 @@ export class ReachGraph {
         .filter((ns) => matches(ns.labels))
         .flatMap((ns) => this.workloadsIn(ns.name).filter((w) => peer.podMatches(w.labels)));
     } else {
-      found = this.workloads.filter((w) => w.addresses.length > 0 && peerNames(peer, policy.namespace, w, this.nsLabels));
+      found = this.workloads.filter(
+        (w) => w.addresses.length > 0 && peerNames(peer, policy.namespace, w, this.nsLabels),
+      );
     }
     this.peerMembers.set(peer, found);
     return found;
@@ -125,14 +151,22 @@ export class ReachGraph {
     if (policies.length === 0) return 'any';
     const blocks: { cidr: string; ports: string }[] = [];
     for (const rule of policies.flatMap((policy) => policy[direction])) {
-      if (rule.peers === undefined) blocks.push({ cidr: 'any address', ports: describePorts(rule.ports) });
-      else for (const peer of rule.peers) if (peer.kind === 'ipBlock') blocks.push({ cidr: peer.text, ports: describePorts(rule.ports) });
+      if (rule.peers === undefined)
+        blocks.push({ cidr: 'any address', ports: describePorts(rule.ports) });
+      else
+        for (const peer of rule.peers)
+          if (peer.kind === 'ipBlock')
+            blocks.push({ cidr: peer.text, ports: describePorts(rule.ports) });
     }
     return blocks;
   }
 
   /** Sources dst's ingress admits on port/protocol; undefined when it admits everyone. */
-  private ingressSources(dst: Workload, port: number, protocol: Protocol): Set<Workload> | undefined {
+  private ingressSources(
+    dst: Workload,
+    port: number,
+    protocol: Protocol,
+  ): Set<Workload> | undefined {
     const policies = this.selectingPolicies(dst, 'ingress');
     if (policies.length === 0) return undefined;
     const sources = new Set<Workload>();
@@ -140,7 +174,8 @@ export class ReachGraph {
       for (const rule of policy.ingress) {
         if (!portsAdmit(rule.ports, port, protocol, dst.ports)) continue;
         if (rule.peers === undefined) return undefined;
-        for (const peer of rule.peers) for (const member of this.members(policy, peer)) sources.add(member);
+        for (const peer of rule.peers)
+          for (const member of this.members(policy, peer)) sources.add(member);
       }
     }
     return sources;
@@ -157,13 +192,24 @@ export class ReachGraph {
     for (const dst of this.workloads) {
       const local = namespace === undefined || dst.namespace === namespace;
       for (const declared of dst.ports) {
-        const admitted = local ? this.ingressSources(dst, declared.port, declared.protocol) : undefined;
-        const candidates: Iterable<Workload> = admitted ?? (local ? this.workloads : (inScope ?? []));
+        const admitted = local
+          ? this.ingressSources(dst, declared.port, declared.protocol)
+          : undefined;
+        const candidates: Iterable<Workload> =
+          admitted ?? (local ? this.workloads : (inScope ?? []));
         for (const src of candidates) {
-          const verdict = admitted === undefined
-            ? this.decide(src, dst, declared.port, declared.protocol).allowed
-            : this.side('egress', src, dst, declared.port, declared.protocol).allowed;
-          if (verdict) out.push({ from: src.id, to: dst.id, port: declared.port, protocol: declared.protocol, portName: declared.name });
+          const verdict =
+            admitted === undefined
+              ? this.decide(src, dst, declared.port, declared.protocol).allowed
+              : this.side('egress', src, dst, declared.port, declared.protocol).allowed;
+          if (verdict)
+            out.push({
+              from: src.id,
+              to: dst.id,
+              port: declared.port,
+              protocol: declared.protocol,
+              portName: declared.name,
+            });
         }
       }
     }
@@ -177,7 +223,10 @@ export type OutsideRules = 'any' | readonly { readonly cidr: string; readonly po
 export function describePorts(ports: RuleSpec['ports']): string {
   if (ports === undefined) return 'any port';
   return ports
-    .map((entry) => `${entry.protocol}/${entry.port === undefined ? '*' : entry.endPort === undefined ? entry.port : `${entry.port}-${entry.endPort}`}`)
+    .map(
+      (entry) =>
+        `${entry.protocol}/${entry.port === undefined ? '*' : entry.endPort === undefined ? entry.port : `${entry.port}-${entry.endPort}`}`,
+    )
     .join(', ');
 }
 

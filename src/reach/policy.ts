@@ -35,7 +35,9 @@ const policySchema = z.looseObject({
   spec: z.looseObject({
     podSelector: selectorSchema.nullish(),
     policyTypes: z.array(z.enum(['Ingress', 'Egress'])).nullish(),
-    ingress: z.array(z.looseObject({ from: z.array(peerSchema).nullish(), ...ruleFields })).nullish(),
+    ingress: z
+      .array(z.looseObject({ from: z.array(peerSchema).nullish(), ...ruleFields }))
+      .nullish(),
     egress: z.array(z.looseObject({ to: z.array(peerSchema).nullish(), ...ruleFields })).nullish(),
   }),
 });
@@ -56,19 +58,25 @@ function toSelector(input: SelectorInput): LabelSelector {
 const matchesAll = (): boolean => true;
 
 /** A selector as a predicate; the empty selector matches everything without looking. */
-export function compileSelector(input: SelectorInput | null | undefined): (labels: Labels) => boolean {
+export function compileSelector(
+  input: SelectorInput | null | undefined,
+): (labels: Labels) => boolean {
   if (input === null || input === undefined) return matchesAll;
   const selector = toSelector(input);
-  const empty = Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  const empty =
+    Object.keys(selector.matchLabels ?? {}).length === 0 &&
+    (selector.matchExpressions ?? []).length === 0;
   return empty ? matchesAll : (labels) => selectorMatches(selector, labels);
 }
 
 function compileIpBlock(cidr: string, except: readonly string[], path: string): PeerSpec {
   const range = parseCidr(cidr);
-  if (range === undefined) throw new PolicyError(`${path}.ipBlock.cidr: "${cidr}" is not a CIDR block`);
+  if (range === undefined)
+    throw new PolicyError(`${path}.ipBlock.cidr: "${cidr}" is not a CIDR block`);
   const ranges = except.map((text, index) => {
     const parsed = parseCidr(text);
-    if (parsed === undefined) throw new PolicyError(`${path}.ipBlock.except[${index}]: "${text}" is not a CIDR block`);
+    if (parsed === undefined)
+      throw new PolicyError(`${path}.ipBlock.except[${index}]: "${text}" is not a CIDR block`);
     return parsed;
   });
   const text = except.length === 0 ? cidr : `${cidr} except ${except.join(', ')}`;
@@ -87,15 +95,28 @@ function compilePeer(peer: z.infer<typeof peerSchema>, path: string): PeerSpec {
   };
 }
 
-function compilePorts(ports: readonly z.infer<typeof portSchema>[] | null | undefined): PortSpec[] | undefined {
+function compilePorts(
+  ports: readonly z.infer<typeof portSchema>[] | null | undefined,
+): PortSpec[] | undefined {
   if (ports === null || ports === undefined || ports.length === 0) return undefined;
-  return ports.map((port) => ({ protocol: port.protocol ?? 'TCP', port: port.port ?? undefined, endPort: port.endPort ?? undefined }));
+  return ports.map((port) => ({
+    protocol: port.protocol ?? 'TCP',
+    port: port.port ?? undefined,
+    endPort: port.endPort ?? undefined,
+  }));
 }
 
-function compileRule(peers: readonly z.infer<typeof peerSchema>[] | null | undefined, ports: Parameters<typeof compilePorts>[0], path: string): RuleSpec {
+function compileRule(
+  peers: readonly z.infer<typeof peerSchema>[] | null | undefined,
+  ports: Parameters<typeof compilePorts>[0],
+  path: string,
+): RuleSpec {
   const list = peers ?? [];
   return {
-    peers: list.length === 0 ? undefined : list.map((peer, index) => compilePeer(peer, `${path}[${index}]`)),
+    peers:
+      list.length === 0
+        ? undefined
+        : list.map((peer, index) => compilePeer(peer, `${path}[${index}]`)),
     ports: compilePorts(ports),
   };
 }
@@ -111,10 +132,14 @@ export class PolicyError extends Error {
  */
 export function compilePolicy(object: KubeObject, defaultNamespace = 'default'): CompiledPolicy {
   const parsed = policySchema.safeParse(object);
-  if (!parsed.success) throw new PolicyError(`NetworkPolicy ${formatIssues(parsed.error).join('; ')}`);
+  if (!parsed.success)
+    throw new PolicyError(`NetworkPolicy ${formatIssues(parsed.error).join('; ')}`);
   const { metadata, spec } = parsed.data;
   const declared = spec.policyTypes ?? [];
-  const types = declared.length > 0 ? new Set(declared) : new Set((spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
+  const types =
+    declared.length > 0
+      ? new Set(declared)
+      : new Set((spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
   const where = `NetworkPolicy ${metadata.namespace ?? defaultNamespace}/${metadata.name}: spec`;
   return {
     namespace: metadata.namespace ?? defaultNamespace,
@@ -122,7 +147,11 @@ export function compilePolicy(object: KubeObject, defaultNamespace = 'default'):
     selects: compileSelector(spec.podSelector),
     isolatesIngress: types.has('Ingress'),
     isolatesEgress: types.has('Egress'),
-    ingress: (spec.ingress ?? []).map((rule, index) => compileRule(rule.from, rule.ports, `${where}.ingress[${index}].from`)),
-    egress: (spec.egress ?? []).map((rule, index) => compileRule(rule.to, rule.ports, `${where}.egress[${index}].to`)),
+    ingress: (spec.ingress ?? []).map((rule, index) =>
+      compileRule(rule.from, rule.ports, `${where}.ingress[${index}].from`),
+    ),
+    egress: (spec.egress ?? []).map((rule, index) =>
+      compileRule(rule.to, rule.ports, `${where}.egress[${index}].to`),
+    ),
   };
 }

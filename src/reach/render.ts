@@ -7,26 +7,41 @@ export interface ReachReport {
   readonly namespace: string | undefined;
   readonly workloads: readonly string[];
   readonly connections: readonly Connection[];
-  readonly outside: readonly { readonly workload: string; readonly egress: OutsideRules; readonly ingress: OutsideRules }[];
+  readonly outside: readonly {
+    readonly workload: string;
+    readonly egress: OutsideRules;
+    readonly ingress: OutsideRules;
+  }[];
 }
 
-export function reachReport(graph: ReachGraph, options: { asEnforced: boolean; namespace: string | undefined }): ReachReport {
-  const scoped = options.namespace === undefined ? graph.workloads : graph.workloadsIn(options.namespace);
+export function reachReport(
+  graph: ReachGraph,
+  options: { asEnforced: boolean; namespace: string | undefined },
+): ReachReport {
+  const scoped =
+    options.namespace === undefined ? graph.workloads : graph.workloadsIn(options.namespace);
   return {
     asEnforced: options.asEnforced,
     namespace: options.namespace,
     workloads: graph.workloads.map((w) => w.id),
     connections: graph.connections(options.namespace),
-    outside: scoped.map((w) => ({ workload: w.id, egress: graph.outside(w, 'egress'), ingress: graph.outside(w, 'ingress') })),
+    outside: scoped.map((w) => ({
+      workload: w.id,
+      egress: graph.outside(w, 'egress'),
+      ingress: graph.outside(w, 'ingress'),
+    })),
   };
 }
 
 // Names come from manifests or the cluster: printed without terminal control characters.
 const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
-const portLabel = (c: Connection): string => `${c.protocol}/${c.port}${c.portName === undefined ? '' : ` (${c.portName})`}`;
+const portLabel = (c: Connection): string =>
+  `${c.protocol}/${c.port}${c.portName === undefined ? '' : ` (${c.portName})`}`;
 
 /** Connections grouped by pair: `a → b` once, with every port between them. */
-function byPair(connections: readonly Connection[]): Map<string, { from: string; to: string; ports: string[] }> {
+function byPair(
+  connections: readonly Connection[],
+): Map<string, { from: string; to: string; ports: string[] }> {
   const pairs = new Map<string, { from: string; to: string; ports: string[] }>();
   for (const c of connections) {
     const key = `${c.from}\u0000${c.to}`;
@@ -38,16 +53,23 @@ function byPair(connections: readonly Connection[]): Map<string, { from: string;
 }
 
 const outsideText = (rules: OutsideRules): string =>
-  rules === 'any' ? 'any address (not restricted)' : rules.length === 0 ? 'none' : rules.map((b) => `${b.cidr} on ${b.ports}`).join('; ');
+  rules === 'any'
+    ? 'any address (not restricted)'
+    : rules.length === 0
+      ? 'none'
+      : rules.map((b) => `${b.cidr} on ${b.ports}`).join('; ');
 
 export function renderReachText(report: ReachReport): string {
   const scope = report.namespace === undefined ? 'the cluster' : `namespace ${report.namespace}`;
   const lines = [
-    `Reachability in ${scope}${report.asEnforced ? ', as enforced (every judged namespace with the enforce baseline)' : ' under today\'s NetworkPolicies'}:`,
+    `Reachability in ${scope}${report.asEnforced ? ', as enforced (every judged namespace with the enforce baseline)' : " under today's NetworkPolicies"}:`,
     ...report.connections.map((c) => `  ${clean(c.from)} → ${clean(c.to)} ${portLabel(c)}`),
     '',
-    'Outside the cluster\'s workloads (internet, other addresses):',
-    ...report.outside.map((o) => `  ${clean(o.workload)}: to ${clean(outsideText(o.egress))}; from ${clean(outsideText(o.ingress))}`),
+    "Outside the cluster's workloads (internet, other addresses):",
+    ...report.outside.map(
+      (o) =>
+        `  ${clean(o.workload)}: to ${clean(outsideText(o.egress))}; from ${clean(outsideText(o.ingress))}`,
+    ),
     '',
     `${report.connections.length} allowed connections on declared container ports.`,
   ];
@@ -77,8 +99,10 @@ function shown(report: ReachReport): string[] {
 function outsideEdges(report: ReachReport): { from: string; to: string; label: string }[] {
   const edges: { from: string; to: string; label: string }[] = [];
   for (const o of report.outside) {
-    if (o.egress !== 'any') for (const b of o.egress) edges.push({ from: o.workload, to: b.cidr, label: b.ports });
-    if (o.ingress !== 'any') for (const b of o.ingress) edges.push({ from: b.cidr, to: o.workload, label: b.ports });
+    if (o.egress !== 'any')
+      for (const b of o.egress) edges.push({ from: o.workload, to: b.cidr, label: b.ports });
+    if (o.ingress !== 'any')
+      for (const b of o.ingress) edges.push({ from: b.cidr, to: o.workload, label: b.ports });
   }
   return edges;
 }
@@ -90,11 +114,14 @@ export function renderReachDot(report: ReachReport): string {
   const lines = ['digraph reach {', '  rankdir=LR;', '  node [shape=box, style=rounded];'];
   [...groupByNamespace(shown(report))].forEach(([namespace, ids], index) => {
     lines.push(`  subgraph cluster_${index} {`, `    label=${dotQuote(namespace)};`);
-    for (const id of ids) lines.push(`    ${dotQuote(id)} [label=${dotQuote(id.slice(namespace.length + 1))}];`);
+    for (const id of ids)
+      lines.push(`    ${dotQuote(id)} [label=${dotQuote(id.slice(namespace.length + 1))}];`);
     lines.push('  }');
   });
   for (const pair of byPair(report.connections).values()) {
-    lines.push(`  ${dotQuote(pair.from)} -> ${dotQuote(pair.to)} [label=${dotQuote(pair.ports.join(', '))}];`);
+    lines.push(
+      `  ${dotQuote(pair.from)} -> ${dotQuote(pair.to)} [label=${dotQuote(pair.ports.join(', '))}];`,
+    );
   }
   const named = new Set(report.workloads);
   for (const edge of outsideEdges(report)) {
@@ -103,7 +130,9 @@ export function renderReachDot(report: ReachReport): string {
       named.add(end);
       lines.push(`  ${dotQuote(end)} [shape=ellipse, style=dashed];`);
     }
-    lines.push(`  ${dotQuote(edge.from)} -> ${dotQuote(edge.to)} [label=${dotQuote(edge.label)}, style=dashed];`);
+    lines.push(
+      `  ${dotQuote(edge.from)} -> ${dotQuote(edge.to)} [label=${dotQuote(edge.label)}, style=dashed];`,
+    );
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -115,18 +144,23 @@ const mermaidText = (text: string): string => clean(text).replace(/["<>|]/g, ' '
 export function renderReachMermaid(report: ReachReport): string {
   // Mermaid ids allow only word characters: number the nodes, the label keeps the real name.
   const ids = new Map<string, string>();
-  const idOf = (name: string): string => ids.get(name) ?? ids.set(name, `n${ids.size}`).get(name) ?? '';
+  const idOf = (name: string): string =>
+    ids.get(name) ?? ids.set(name, `n${ids.size}`).get(name) ?? '';
   const lines = ['flowchart LR'];
   [...groupByNamespace(shown(report))].forEach(([namespace, members], index) => {
     lines.push(`  subgraph ns${index}["${mermaidText(namespace)}"]`);
-    for (const id of members) lines.push(`    ${idOf(id)}["${mermaidText(id.slice(namespace.length + 1))}"]`);
+    for (const id of members)
+      lines.push(`    ${idOf(id)}["${mermaidText(id.slice(namespace.length + 1))}"]`);
     lines.push('  end');
   });
   for (const pair of byPair(report.connections).values()) {
-    lines.push(`  ${idOf(pair.from)} -->|"${mermaidText(pair.ports.join(', '))}"| ${idOf(pair.to)}`);
+    lines.push(
+      `  ${idOf(pair.from)} -->|"${mermaidText(pair.ports.join(', '))}"| ${idOf(pair.to)}`,
+    );
   }
   for (const edge of outsideEdges(report)) {
-    for (const end of [edge.from, edge.to]) if (!ids.has(end)) lines.push(`  ${idOf(end)}(["${mermaidText(end)}"])`);
+    for (const end of [edge.from, edge.to])
+      if (!ids.has(end)) lines.push(`  ${idOf(end)}(["${mermaidText(end)}"])`);
     lines.push(`  ${idOf(edge.from)} -.->|"${mermaidText(edge.label)}"| ${idOf(edge.to)}`);
   }
   return `${lines.join('\n')}\n`;
@@ -134,13 +168,20 @@ export function renderReachMermaid(report: ReachReport): string {
 
 /** The one-question form: exactly the JSON DESIGN.md fixes. */
 export function renderVerdictJson(verdict: Verdict): string {
-  const side = (s: Verdict['egress']): { allowed: boolean; policies: string[] } => ({ allowed: s.allowed, policies: [...s.policies] });
+  const side = (s: Verdict['egress']): { allowed: boolean; policies: string[] } => ({
+    allowed: s.allowed,
+    policies: [...s.policies],
+  });
   return `${JSON.stringify({ allowed: verdict.allowed, egress: side(verdict.egress), ingress: side(verdict.ingress) })}\n`;
 }
 
-export function renderVerdictText(question: { from: string; to: string; port: number; protocol: string }, verdict: Verdict): string {
+export function renderVerdictText(
+  question: { from: string; to: string; port: number; protocol: string },
+  verdict: Verdict,
+): string {
   const side = (name: string, s: Verdict['egress']): string => {
-    if (s.policies.length === 0) return `${name}: not restricted (no policy selects the pod for ${name})`;
+    if (s.policies.length === 0)
+      return `${name}: not restricted (no policy selects the pod for ${name})`;
     return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(clean).join(', ')}`;
   };
   const head = `${clean(question.from)} → ${clean(question.to)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;

@@ -2,7 +2,7 @@ import { parseCidr, type CidrRange } from '../cidr.ts';
 import { arrayField, asRecord, field, stringField } from '../engine/object-access.ts';
 import type { KubeObject } from '../engine/types.ts';
 import { selectorMatches, stringMap, type LabelSelector } from '../labels.ts';
-import type { ContainerPort, NamespaceNode, Protocol, Workload } from './model.ts';
+import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -20,11 +20,18 @@ const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
 
 export function namespaceNode(name: string, object?: KubeObject): NamespaceNode {
   const labels = stringMap(field(object, 'metadata', 'labels'));
-  return { name, labels: { ...labels, [NAME_LABEL]: name }, annotations: stringMap(field(object, 'metadata', 'annotations')) };
+  return {
+    name,
+    labels: { ...labels, [NAME_LABEL]: name },
+    annotations: stringMap(field(object, 'metadata', 'annotations')),
+  };
 }
 
 function containerPorts(podSpec: unknown): ContainerPort[] {
-  const containers = [...arrayField(podSpec, 'containers'), ...arrayField(podSpec, 'initContainers')];
+  const containers = [
+    ...arrayField(podSpec, 'containers'),
+    ...arrayField(podSpec, 'initContainers'),
+  ];
   return containers.flatMap((container) =>
     arrayField(container, 'ports').flatMap((entry): ContainerPort[] => {
       const port = field(entry, 'containerPort');
@@ -38,7 +45,10 @@ function containerPorts(podSpec: unknown): ContainerPort[] {
 }
 
 function podAddresses(pod: KubeObject): CidrRange[] {
-  const texts = [stringField(pod, 'status', 'podIP'), ...arrayField(pod, 'status', 'podIPs').map((entry) => stringField(entry, 'ip'))];
+  const texts = [
+    stringField(pod, 'status', 'podIP'),
+    ...arrayField(pod, 'status', 'podIPs').map((entry) => stringField(entry, 'ip')),
+  ];
   const ranges = new Map<string, CidrRange>();
   for (const text of texts) {
     if (text === '') continue;
@@ -49,7 +59,9 @@ function podAddresses(pod: KubeObject): CidrRange[] {
 }
 
 const hasController = (object: KubeObject): boolean =>
-  arrayField(object, 'metadata', 'ownerReferences').some((ref) => field(ref, 'controller') === true);
+  arrayField(object, 'metadata', 'ownerReferences').some(
+    (ref) => field(ref, 'controller') === true,
+  );
 
 function workloadSelector(object: KubeObject): LabelSelector | undefined {
   const selector = asRecord(field(object, 'spec', 'selector'));
@@ -71,7 +83,10 @@ export interface WorldObjects {
  * workload whose selector matches it. A namespace that objects name but no Namespace document
  * describes exists with only its name label.
  */
-export function worldFromObjects(objects: readonly KubeObject[], defaultNamespace = 'default'): WorldObjects {
+export function worldFromObjects(
+  objects: readonly KubeObject[],
+  defaultNamespace = 'default',
+): WorldObjects {
   const namespaces = new Map<string, NamespaceNode>();
   const workloads: Workload[] = [];
   const selectors: { workload: Workload; selector: LabelSelector; addresses: CidrRange[] }[] = [];
@@ -115,7 +130,9 @@ export function worldFromObjects(objects: readonly KubeObject[], defaultNamespac
   for (const pod of ownedPods) {
     const namespace = stringField(pod, 'metadata', 'namespace') || defaultNamespace;
     const labels = stringMap(field(pod, 'metadata', 'labels'));
-    const owner = selectors.find((entry) => entry.workload.namespace === namespace && selectorMatches(entry.selector, labels));
+    const owner = selectors.find(
+      (entry) => entry.workload.namespace === namespace && selectorMatches(entry.selector, labels),
+    );
     owner?.addresses.push(...podAddresses(pod));
   }
   return { namespaces: [...namespaces.values()], workloads, policyObjects };

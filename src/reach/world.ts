@@ -17,7 +17,10 @@ export interface BuildOptions {
 export function buildGraph(objects: readonly KubeObject[], options: BuildOptions = {}): ReachGraph {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const world = worldFromObjects([...objects, ...(options.extraPolicies ?? [])], defaultNamespace);
-  const policyObjects = options.asEnforced === undefined ? world.policyObjects : withEnforceBaseline(world.policyObjects, world.namespaces, options.asEnforced);
+  const policyObjects =
+    options.asEnforced === undefined
+      ? world.policyObjects
+      : withEnforceBaseline(world.policyObjects, world.namespaces, options.asEnforced);
   return new ReachGraph({
     namespaces: world.namespaces,
     workloads: world.workloads,

@@ -15,7 +15,9 @@ const SHOP = 'test/fixtures/reach/shop';
 const policy = loadPolicyFile('policies/guardrails.yaml');
 const { manifests } = readManifests([`${SHOP}/cluster.yaml`], () => '');
 const objects = manifests.map((m) => m.object);
-const expected = parseAllDocuments(readFileSync(`${SHOP}/expected-proposals.yaml`, 'utf8')).map((doc) => doc.toJS() as Record<string, unknown>);
+const expected = parseAllDocuments(readFileSync(`${SHOP}/expected-proposals.yaml`, 'utf8')).map(
+  (doc) => doc.toJS() as Record<string, unknown>,
+);
 const hubble = adviseOnObjects(objects, readFlowFiles([`${SHOP}/hubble-flows.json`]), policy);
 const csv = adviseOnObjects(objects, readFlowFiles([`${SHOP}/flows.csv`]), policy);
 
@@ -31,10 +33,23 @@ t.test('the recorded flows: all allowed today, 8 of 13 cut by the enforce baseli
   ]);
   const dns = hubble.flows.filter((f) => f.to === 'kube-system/coredns');
   t.equal(dns.length, 5, 'DNS flows');
-  t.ok(dns.every((f) => f.enforced.allowed && f.enforced.egress.policies.includes('netguard-allow-dns')), 'the baseline keeps DNS');
+  t.ok(
+    dns.every(
+      (f) => f.enforced.allowed && f.enforced.egress.policies.includes('netguard-allow-dns'),
+    ),
+    'the baseline keeps DNS',
+  );
   const external = hubble.flows.find((f) => f.to === '160.79.104.10');
-  t.same(external?.enforced, { allowed: false, egress: { allowed: false, policies: ['netguard-allow-dns', 'netguard-default-deny'] }, ingress: { allowed: true, policies: [] } });
-  t.equal(hubble.flows.find((f) => f.from === 'prod-shop/frontend' && f.to === 'prod-shop/api')?.count, 3, 'three records, two pods, one flow');
+  t.same(external?.enforced, {
+    allowed: false,
+    egress: { allowed: false, policies: ['netguard-allow-dns', 'netguard-default-deny'] },
+    ingress: { allowed: true, policies: [] },
+  });
+  t.equal(
+    hubble.flows.find((f) => f.from === 'prod-shop/frontend' && f.to === 'prod-shop/api')?.count,
+    3,
+    'three records, two pods, one flow',
+  );
 });
 
 t.test('Hubble JSON and CSV of the same traffic propose the same reviewed policies', async (t) => {
@@ -44,13 +59,28 @@ t.test('Hubble JSON and CSV of the same traffic propose the same reviewed polici
 });
 
 t.test('netguard check admits the proposals in production, without a finding', async (t) => {
-  const proposals: Manifest[] = hubble.proposals.map((object, index) => ({ file: 'proposed.yaml', document: index + 1, item: undefined, object }));
+  const proposals: Manifest[] = hubble.proposals.map((object, index) => ({
+    file: 'proposed.yaml',
+    document: index + 1,
+    item: undefined,
+    object,
+  }));
   const waivers = loadFileRegistry('policies/exceptions.yaml').view(policy.exceptions.warnBeforeMs);
-  const results = judgeManifests([...manifests, ...proposals], { policy, waivers, environment: undefined, namespace: 'default', now: new Date('2026-11-25T12:00:00Z') });
+  const results = judgeManifests([...manifests, ...proposals], {
+    policy,
+    waivers,
+    environment: undefined,
+    namespace: 'default',
+    now: new Date('2026-11-25T12:00:00Z'),
+  });
   const judged = results.filter((r) => r.manifest.file === 'proposed.yaml');
   t.equal(judged.length, 5);
   for (const result of judged) {
-    t.equal(result.decision.allowed, true, `${result.decision.namespace}/${result.decision.name} admitted`);
+    t.equal(
+      result.decision.allowed,
+      true,
+      `${result.decision.namespace}/${result.decision.name} admitted`,
+    );
     t.equal(result.decision.environment, 'production');
     t.equal(result.decision.mode, 'enforce');
     t.same(result.decision.findings, [], 'no finding, not even a warning');
@@ -68,7 +98,11 @@ t.test('reach confirms the proposals allow exactly the observed flows plus DNS',
         const key = `${src.id} ${dst.id} ${port.protocol}/${port.port}`;
         const dns = dst.id === 'kube-system/coredns' && port.port === 53;
         const unjudged = excluded(src.id) && excluded(dst.id);
-        t.equal(graph.decide(src, dst, port.port, port.protocol).allowed, observed.has(key) || dns || unjudged, key);
+        t.equal(
+          graph.decide(src, dst, port.port, port.protocol).allowed,
+          observed.has(key) || dns || unjudged,
+          key,
+        );
         pairs++;
       }
     }
@@ -84,30 +118,72 @@ t.test('reach confirms the proposals allow exactly the observed flows plus DNS',
     if (found === undefined) throw new Error(id);
     return found;
   };
-  t.equal(graph.decide(w('prod-payments/payments'), at('160.79.104.10'), 443, 'TCP').allowed, true, 'the payment API as observed');
-  t.equal(graph.decide(w('prod-payments/payments'), at('160.79.104.11'), 443, 'TCP').allowed, false, 'not its neighbour');
-  t.equal(graph.decide(w('prod-payments/payments'), at('160.79.104.10'), 80, 'TCP').allowed, false, 'not another port');
-  t.equal(graph.decide(w('prod-shop/api'), at('160.79.104.10'), 443, 'TCP').allowed, false, 'not from another workload');
-  t.equal(graph.decide(at('192.0.2.44'), w('prod-ingress/ingress-nginx-controller'), 443, 'TCP').allowed, true, 'any internet client to the ingress controller');
-  t.equal(graph.decide(at('10.244.9.9'), w('prod-ingress/ingress-nginx-controller'), 443, 'TCP').allowed, false, 'not a cluster address');
-  t.equal(graph.decide(at('192.0.2.44'), w('prod-shop/frontend'), 8080, 'TCP').allowed, false, 'the internet does not skip the ingress controller');
+  t.equal(
+    graph.decide(w('prod-payments/payments'), at('160.79.104.10'), 443, 'TCP').allowed,
+    true,
+    'the payment API as observed',
+  );
+  t.equal(
+    graph.decide(w('prod-payments/payments'), at('160.79.104.11'), 443, 'TCP').allowed,
+    false,
+    'not its neighbour',
+  );
+  t.equal(
+    graph.decide(w('prod-payments/payments'), at('160.79.104.10'), 80, 'TCP').allowed,
+    false,
+    'not another port',
+  );
+  t.equal(
+    graph.decide(w('prod-shop/api'), at('160.79.104.10'), 443, 'TCP').allowed,
+    false,
+    'not from another workload',
+  );
+  t.equal(
+    graph.decide(at('192.0.2.44'), w('prod-ingress/ingress-nginx-controller'), 443, 'TCP').allowed,
+    true,
+    'any internet client to the ingress controller',
+  );
+  t.equal(
+    graph.decide(at('10.244.9.9'), w('prod-ingress/ingress-nginx-controller'), 443, 'TCP').allowed,
+    false,
+    'not a cluster address',
+  );
+  t.equal(
+    graph.decide(at('192.0.2.44'), w('prod-shop/frontend'), 8080, 'TCP').allowed,
+    false,
+    'the internet does not skip the ingress controller',
+  );
 });
 
-t.test('advise --output yaml prints only the proposed policies as a multi-document stream', async (t) => {
-  const run = runCli(['advise', '-f', `${SHOP}/cluster.yaml`, '--flows', `${SHOP}/hubble-flows.json`, '--output', 'yaml']);
-  t.equal(run.code, 0, run.stderr);
-  const docs = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Record<string, unknown>);
-  t.same(docs, expected);
-  t.match(run.stdout, /^---\napiVersion: networking\.k8s\.io\/v1\nkind: NetworkPolicy\n/);
-});
+t.test(
+  'advise --output yaml prints only the proposed policies as a multi-document stream',
+  async (t) => {
+    const run = runCli([
+      'advise',
+      '-f',
+      `${SHOP}/cluster.yaml`,
+      '--flows',
+      `${SHOP}/hubble-flows.json`,
+      '--output',
+      'yaml',
+    ]);
+    t.equal(run.code, 0, run.stderr);
+    const docs = parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Record<string, unknown>);
+    t.same(docs, expected);
+    t.match(run.stdout, /^---\napiVersion: networking\.k8s\.io\/v1\nkind: NetworkPolicy\n/);
+  },
+);
 
 t.test('advise text: today, the cut, per namespace, the proposals', async (t) => {
   const run = runCli(['advise', '-f', `${SHOP}/cluster.yaml`, '--flows', `${SHOP}/flows.csv`]);
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /^12 distinct observed flows; 12 allowed by today's NetworkPolicies\.\n/);
   t.match(run.stdout, /Enforce would cut 7 of them \(the outage you avoid\):\n/);
-  t.match(run.stdout, /  prod-payments\/payments → 160\.79\.104\.10 TCP\/443: cut at egress \(netguard-allow-dns, netguard-default-deny\)\n/);
-  t.match(run.stdout, /  prod-shop: 6 observed, 3 would be cut\n/);
+  t.match(
+    run.stdout,
+    / {2}prod-payments\/payments → 160\.79\.104\.10 TCP\/443: cut at egress \(netguard-allow-dns, netguard-default-deny\)\n/,
+  );
+  t.match(run.stdout, / {2}prod-shop: 6 observed, 3 would be cut\n/);
   t.match(run.stdout, /5 proposed NetworkPolicies/);
 });
 

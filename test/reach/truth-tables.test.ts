@@ -6,7 +6,9 @@ import { buildGraph } from '../../src/reach/world.ts';
 
 // The upstream network-policy e2e truth tables on the 3x3 grid (see the fixture's header).
 const FIXTURES = 'test/fixtures/reach';
-const grid = parseAllDocuments(readFileSync(`${FIXTURES}/grid.yaml`, 'utf8')).map((doc) => doc.toJS() as Record<string, unknown>);
+const grid = parseAllDocuments(readFileSync(`${FIXTURES}/grid.yaml`, 'utf8')).map(
+  (doc) => doc.toJS() as Record<string, unknown>,
+);
 
 interface Probe {
   port: number;
@@ -26,20 +28,29 @@ const PODS = ['x/a', 'x/b', 'x/c', 'y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'];
 let cells = 0;
 for (const testCase of cases) {
   t.test(`${testCase.name} (upstream: ${testCase.upstream})`, (t) => {
-    const policies = testCase.policies.map((policy) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', ...policy }));
+    const policies = testCase.policies.map((policy) => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      ...policy,
+    }));
     const graph = buildGraph([...grid, ...policies]);
     for (const probe of testCase.probes) {
       const rows = PODS.map((from) => {
         const src = graph.workload(from);
         const marks = PODS.map((to) => {
           const dst = graph.workload(to);
-          if (src === undefined || dst === undefined) throw new Error(`grid lacks ${from} or ${to}`);
+          if (src === undefined || dst === undefined)
+            throw new Error(`grid lacks ${from} or ${to}`);
           cells++;
           return graph.decide(src, dst, probe.port, probe.protocol).allowed ? '.' : 'X';
         });
         return `${from} ${marks.join('')}`;
       });
-      t.equal(`${rows.join('\n')}\n`, probe.matrix, `${probe.protocol}/${probe.port}: ${probe.expect.join(', ') || 'all allowed'}`);
+      t.equal(
+        `${rows.join('\n')}\n`,
+        probe.matrix,
+        `${probe.protocol}/${probe.port}: ${probe.expect.join(', ') || 'all allowed'}`,
+      );
     }
     t.end();
   });

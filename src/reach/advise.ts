@@ -45,10 +45,7 @@ function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
   if (end.kind === 'address') {
     const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
     if (address === undefined) return `"${end.address}" is not an IP address`;
-    const owner = graph.workloads.find((w) =>
-      w.addresses.some((a) => a.family === address.family && a.first === address.first),
-    );
-    return owner ?? { kind: 'external', id: end.address, address };
+    return graph.workloadAt(address) ?? { kind: 'external', id: end.address, address };
   }
   for (const name of end.names) {
     const found = graph.workload(`${end.namespace}/${name}`);

@@ -1,3 +1,4 @@
+import type { CidrRange } from '../cidr.ts';
 import type { Labels } from '../labels.ts';
 import type {
   CompiledPolicy,
@@ -48,6 +49,7 @@ export class ReachGraph {
     egress: new Map(),
   };
   private readonly peerMembers = new Map<PeerSpec, Workload[]>();
+  private byAddress: Map<string, Workload> | undefined;
   private readonly nsLabels = (name: string): Labels | undefined =>
     this.namespaces.get(name)?.labels;
 
@@ -72,6 +74,17 @@ export class ReachGraph {
 
   workload(id: string): Workload | undefined {
     return this.byId.get(id);
+  }
+
+  /** The workload one of whose pods has this address (a /32 or /128), if the input told us. */
+  workloadAt(address: CidrRange): Workload | undefined {
+    if (this.byAddress === undefined) {
+      this.byAddress = new Map();
+      for (const w of this.workloads) {
+        for (const a of w.addresses) this.byAddress.set(`${a.family} ${a.first}`, w);
+      }
+    }
+    return this.byAddress.get(`${address.family} ${address.first}`);
   }
 
   workloadsIn(namespace: string): readonly Workload[] {

@@ -7,6 +7,18 @@ import { PROTOCOLS } from './model.ts';
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
+/** Which kind a kind-less name means when several share it, as DESIGN.md lists them. */
+const KIND_ORDER = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'Pod',
+];
+
 /** Where each workload kind keeps its pod template. */
 const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
   Deployment: ['spec', 'template'],
@@ -88,7 +100,7 @@ export function worldFromObjects(
   defaultNamespace = 'default',
 ): WorldObjects {
   const namespaces = new Map<string, NamespaceNode>();
-  const workloads: Workload[] = [];
+  const workloads = new Map<string, Workload>();
   const selectors: { workload: Workload; selector: LabelSelector; addresses: CidrRange[] }[] = [];
   const ownedPods: KubeObject[] = [];
   const policyObjects: KubeObject[] = [];
@@ -123,17 +135,34 @@ export function worldFromObjects(
       ports: containerPorts(field(template, 'spec')),
       addresses,
     };
-    workloads.push(workload);
+    const same = workloads.get(workload.id);
+    // One name, two kinds (a Deployment and a bare Pod `web`): the earlier kind of KIND_ORDER wins.
+    if (same !== undefined && KIND_ORDER.indexOf(same.workloadKind) <= KIND_ORDER.indexOf(kind))
+      continue;
+    workloads.set(workload.id, workload);
     const selector = kind === 'Pod' ? undefined : workloadSelector(object);
     if (selector !== undefined) selectors.push({ workload, selector, addresses });
+  }
+  // Owned pods lend their IPs to the workload whose selector matches them, looked up per namespace.
+  const selectorsIn = new Map<string, typeof selectors>();
+  for (const entry of selectors) {
+    if (workloads.get(entry.workload.id) !== entry.workload) continue; // shadowed by another kind
+    selectorsIn.set(entry.workload.namespace, [
+      ...(selectorsIn.get(entry.workload.namespace) ?? []),
+      entry,
+    ]);
   }
   for (const pod of ownedPods) {
     const namespace = stringField(pod, 'metadata', 'namespace') || defaultNamespace;
     const labels = stringMap(field(pod, 'metadata', 'labels'));
-    const owner = selectors.find(
-      (entry) => entry.workload.namespace === namespace && selectorMatches(entry.selector, labels),
-    );
+    const owner = selectorsIn
+      .get(namespace)
+      ?.find((entry) => selectorMatches(entry.selector, labels));
     owner?.addresses.push(...podAddresses(pod));
   }
-  return { namespaces: [...namespaces.values()], workloads, policyObjects };
+  return {
+    namespaces: [...namespaces.values()],
+    workloads: [...workloads.values()],
+    policyObjects,
+  };
 }

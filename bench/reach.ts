@@ -222,7 +222,10 @@ for (const namespaces of sizes) {
 // End to end as users run it: the largest cluster as one JSON List, read by `netguard reach -f`.
 const largest = sizes.at(-1) ?? 50;
 const file = join(mkdtempSync(join(tmpdir(), 'bench-reach-')), 'cluster.json');
-writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateCluster(largest) }));
+writeFileSync(
+  file,
+  JSON.stringify({ apiVersion: 'v1', kind: 'List', items: generateCluster(largest) }),
+);
 for (const scope of [['-n', nsName(Math.floor(largest / 2))], []]) {
   const args = ['src/cli/main.ts', 'reach', '-f', file, '--as-enforced', '-o', 'json', ...scope];
   const start = process.hrtime.bigint();
@@ -230,5 +233,7 @@ for (const scope of [['-n', nsName(Math.floor(largest / 2))], []]) {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (run.status !== 0) throw new Error(run.stderr);
   const label = scope.length === 0 ? 'whole cluster' : 'one namespace';
-  console.log(`CLI netguard reach -f (${largest + 2} namespaces) --as-enforced, ${label}: ${seconds.toFixed(2)} s end to end`);
+  console.log(
+    `CLI netguard reach -f (${largest + 2} namespaces) --as-enforced, ${label}: ${seconds.toFixed(2)} s end to end`,
+  );
 }

@@ -27,7 +27,9 @@ export function renderAdviceText(advice: Advice): string {
   const deniedToday = advice.flows.filter((f) => !f.today.allowed);
   const lines = [
     `${advice.flows.length} distinct observed flows; ${advice.allowedToday} allowed by today's NetworkPolicies.`,
-    ...deniedToday.map((f) => `  denied today: ${flowName(f)}`),
+    ...deniedToday.map(
+      (f) => `  denied today: ${flowName(f)}${f.dropped ? ' (dropped; not proposed)' : ''}`,
+    ),
     '',
     cut.length === 0
       ? 'Enforce would cut none of them.'

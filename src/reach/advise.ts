@@ -13,6 +13,8 @@ export interface JudgedFlow {
   readonly port: number;
   readonly protocol: Protocol;
   readonly count: number;
+  /** Only ever dropped: reported, never proposed. */
+  readonly dropped: boolean;
   readonly today: Verdict;
   readonly enforced: Verdict;
 }
@@ -294,7 +296,14 @@ function resolveFlows(flows: FlowSet, graph: ReachGraph, notes: string[]): Resol
       key,
       seen === undefined
         ? { flow, src, dst }
-        : { ...seen, flow: { ...seen.flow, count: seen.flow.count + flow.count } },
+        : {
+            ...seen,
+            flow: {
+              ...seen.flow,
+              count: seen.flow.count + flow.count,
+              dropped: seen.flow.dropped && flow.dropped,
+            },
+          },
     );
   }
   return [...merged.values()];
@@ -309,6 +318,17 @@ export function advise(
 ): Advice {
   const notes = skippedSummary(flows.skipped);
   const resolved = resolveFlows(flows, today, notes);
+  // A tenant can make any connection attempt; only traffic that flowed becomes an allow rule.
+  const dropped = resolved.filter((r) => r.flow.dropped);
+  if (dropped.length > 0) {
+    notes.push(
+      `${dropped.length} flow${dropped.length === 1 ? ' was' : 's were'} only ever dropped: listed, not proposed ` +
+        `(an attempt is not a dependency; allow it by hand if it is one): ` +
+        dropped
+          .map((r) => `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`)
+          .join(', '),
+    );
+  }
   const judged = resolved.map(
     ({ flow, src, dst }): JudgedFlow => ({
       from: src.id,
@@ -316,6 +336,7 @@ export function advise(
       port: flow.port,
       protocol: flow.protocol,
       count: flow.count,
+      dropped: flow.dropped,
       today: today.decide(src, dst, flow.port, flow.protocol),
       enforced: enforced.decide(src, dst, flow.port, flow.protocol),
     }),
@@ -325,7 +346,11 @@ export function advise(
     allowedToday: judged.filter((f) => f.today.allowed).length,
     cutByEnforce: judged.filter((f) => !f.enforced.allowed).length,
     namespaces: namespaceCuts(judged, resolved, policy),
-    proposals: propose(resolved, today, policy),
+    proposals: propose(
+      resolved.filter((r) => !r.flow.dropped),
+      today,
+      policy,
+    ),
     notes,
   };
 }

@@ -14,6 +14,8 @@ export interface ObservedFlow {
   readonly protocol: Protocol;
   /** How many records said the same (replicas, repeats). */
   readonly count: number;
+  /** Every record of it was dropped (Hubble DROPPED): an attempt, not a working dependency. */
+  readonly dropped: boolean;
 }
 
 export interface FlowSet {
@@ -102,7 +104,7 @@ function hubbleFlow(value: unknown): Omit<ObservedFlow, 'count'> | string {
   const to = hubbleEnd(flow.destination, flow.IP?.destination);
   if (typeof from === 'string') return `source is ${from}`;
   if (typeof to === 'string') return `destination is ${to}`;
-  return { from, to, port, protocol };
+  return { from, to, port, protocol, dropped: flow.verdict === 'DROPPED' };
 }
 
 const csvProtocol = z
@@ -138,7 +140,7 @@ function csvFlow(line: string): Omit<ObservedFlow, 'count'> | string {
   const to = csvEnd(dstNs, dstName);
   if (typeof from === 'string') return `source is ${from}`;
   if (typeof to === 'string') return `destination is ${to}`;
-  return { from, to, port: port.data, protocol: protocol.data };
+  return { from, to, port: port.data, protocol: protocol.data, dropped: false };
 }
 
 const endKey = (end: FlowEnd): string =>
@@ -180,7 +182,11 @@ export function parseFlows(
     const at = seen.get(key);
     const existing = at === undefined ? undefined : into.flows[at];
     if (at !== undefined && existing !== undefined)
-      into.flows[at] = { ...existing, count: existing.count + 1 };
+      into.flows[at] = {
+        ...existing,
+        count: existing.count + 1,
+        dropped: existing.dropped && record.dropped,
+      };
     else if (into.flows.length < MAX_DISTINCT_FLOWS) {
       seen.set(key, into.flows.length);
       into.flows.push({ ...record, count: 1 });

@@ -8,6 +8,7 @@ import { loadFileRegistry } from '../../src/exceptions/file-source.ts';
 import { readManifests, type Manifest } from '../../src/manifests.ts';
 import { parseCidr } from '../../src/cidr.ts';
 import type { Endpoint } from '../../src/reach/model.ts';
+import { parseFlows } from '../../src/reach/flows.ts';
 import { buildGraph } from '../../src/reach/world.ts';
 import { runCli } from '../check/run-cli.ts';
 
@@ -194,4 +195,34 @@ t.test('bad flow input is a usage error naming the file or field (exit 2)', asyn
   const none = runCli(['advise', '-f', `${SHOP}/cluster.yaml`]);
   t.equal(none.code, 2);
   t.match(none.stderr, /--flows: name at least one flow file/);
+});
+
+t.test('a flow that was only ever dropped is reported, never proposed', async (t) => {
+  const attempt = JSON.stringify({
+    flow: {
+      verdict: 'DROPPED',
+      IP: { source: '10.244.1.21', destination: '10.244.3.51' },
+      l4: { TCP: { source_port: 41000, destination_port: 5432 } },
+      source: {
+        namespace: 'prod-shop',
+        pod_name: 'frontend-7d9f8b6c5b-4kq2m',
+        workloads: [{ name: 'frontend', kind: 'Deployment' }],
+      },
+      destination: { namespace: 'prod-payments', pod_name: 'postgres-0' },
+    },
+  });
+  const flows = readFlowFiles([`${SHOP}/hubble-flows.json`]);
+  const withAttempt = parseFlows('attempt.json', attempt, flows);
+  const advice = adviseOnObjects(objects, withAttempt, policy);
+  t.equal(advice.flows.length, 14);
+  t.equal(
+    advice.flows.find((f) => f.to === 'prod-payments/postgres' && f.from === 'prod-shop/frontend')
+      ?.dropped,
+    true,
+  );
+  t.same(advice.proposals, expected, 'the same proposals as without the attempt');
+  t.match(
+    advice.notes.join('\n'),
+    /1 flow was only ever dropped: listed, not proposed .*: prod-shop\/frontend → prod-payments\/postgres TCP\/5432/,
+  );
 });

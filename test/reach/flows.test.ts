@@ -55,6 +55,7 @@ t.test(
         port: 8080,
         protocol: 'TCP',
         count: 2,
+        dropped: false,
       },
       {
         from: {
@@ -66,6 +67,7 @@ t.test(
         port: 443,
         protocol: 'UDP',
         count: 1,
+        dropped: false,
       },
     ]);
     t.same(set.skipped, [
@@ -104,6 +106,7 @@ t.test(
         port: 8080,
         protocol: 'TCP',
         count: 2,
+        dropped: false,
       },
       {
         from: { kind: 'workload', namespace: 'shop', names: ['web'] },
@@ -111,6 +114,7 @@ t.test(
         port: 443,
         protocol: 'TCP',
         count: 1,
+        dropped: false,
       },
     ]);
     t.same(set.skipped, [
@@ -127,4 +131,22 @@ t.test('a file of garbage keeps at most 50 reasons and no flow', async (t) => {
   const set = parseFlows('junk.json', Array.from({ length: 500 }, () => '{"flow": 1}').join('\n'));
   t.equal(set.flows.length, 0);
   t.equal(set.skipped.length, 50);
+});
+
+t.test('a flow only ever dropped stays dropped; one that also got through does not', async (t) => {
+  const set = parseFlows(
+    'flows.json',
+    lines(
+      flow({ verdict: 'DROPPED' }),
+      flow({ verdict: 'DROPPED', l4: { TCP: { destination_port: 22 } } }),
+      flow({}),
+    ),
+  );
+  t.same(
+    set.flows.map((f) => [f.port, f.count, f.dropped]),
+    [
+      [8080, 2, false],
+      [22, 1, true],
+    ],
+  );
 });

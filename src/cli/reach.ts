@@ -64,7 +64,7 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
       options.output === 'json'
         ? renderVerdictJson(verdict)
         : renderVerdictText(
-            { from: src.id, to: dst.id, port: options.port, protocol: options.protocol },
+            { from: src, to: dst, port: options.port, protocol: options.protocol },
             verdict,
           ),
     );

@@ -1,5 +1,5 @@
 import type { Connection, OutsideRules, ReachGraph } from './graph.ts';
-import type { Verdict } from './model.ts';
+import type { Endpoint, Verdict } from './model.ts';
 
 /** The whole picture: every allowed connection on declared ports, and each workload's way out. */
 export interface ReachReport {
@@ -176,14 +176,17 @@ export function renderVerdictJson(verdict: Verdict): string {
 }
 
 export function renderVerdictText(
-  question: { from: string; to: string; port: number; protocol: string },
+  question: { from: Endpoint; to: Endpoint; port: number; protocol: string },
   verdict: Verdict,
 ): string {
-  const side = (name: string, s: Verdict['egress']): string => {
+  const side = (name: 'egress' | 'ingress', s: Verdict['egress']): string => {
+    const subject = name === 'egress' ? question.from : question.to;
+    if (subject.kind === 'external')
+      return `${name}: an address outside the cluster (no NetworkPolicy applies)`;
     if (s.policies.length === 0)
       return `${name}: not restricted (no policy selects the pod for ${name})`;
     return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(clean).join(', ')}`;
   };
-  const head = `${clean(question.from)} → ${clean(question.to)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
+  const head = `${clean(question.from.id)} → ${clean(question.to.id)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
   return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n`;
 }

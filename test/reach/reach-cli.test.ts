@@ -227,3 +227,15 @@ t.test(
     );
   },
 );
+
+t.test('one question from an address: the outside side is named as such', async (t) => {
+  t.equal(
+    await reach({ from: '203.0.113.9', to: 'prod-shop/api', port: '8443' }),
+    [
+      '203.0.113.9 → prod-shop/api TCP/8443: denied',
+      '  egress: an address outside the cluster (no NetworkPolicy applies)',
+      '  ingress: denied; isolated by api-from-frontend',
+      '',
+    ].join('\n'),
+  );
+});

@@ -82,6 +82,15 @@ function identifyingLabels(
   return Object.fromEntries(Object.entries(workload.labels).filter(([key]) => !ephemeral.has(key)));
 }
 
+/** Workloads besides `workload` that its identifying labels also select (none when it has its own app label). */
+function alsoSelected(graph: ReachGraph, workload: Workload, policy: Policy): string[] {
+  const labels = Object.entries(identifyingLabels(graph, workload, policy));
+  return graph
+    .workloadsIn(workload.namespace)
+    .filter((w) => w !== workload && labels.every(([k, v]) => w.labels[k] === v))
+    .map((w) => w.id);
+}
+
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 
 /** Outside the cluster ranges: an internet client, whose address says nothing about the next one. */
@@ -341,6 +350,18 @@ export function advise(
       enforced: enforced.decide(src, dst, flow.port, flow.protocol),
     }),
   );
+  const seen = new Set<string>();
+  for (const end of resolved.flatMap((r) => [r.src, r.dst])) {
+    if (end.kind !== 'workload' || seen.has(end.id) || policy.excludedNamespaces.has(end.namespace))
+      continue;
+    seen.add(end.id);
+    const others = alsoSelected(today, end, policy);
+    if (others.length > 0) {
+      notes.push(
+        `${end.id} has no labels of its own: rules naming it also name ${others.join(', ')}; give it a distinct app label`,
+      );
+    }
+  }
   return {
     flows: judged,
     allowedToday: judged.filter((f) => f.today.allowed).length,

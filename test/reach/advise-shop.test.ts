@@ -226,3 +226,23 @@ t.test('a flow that was only ever dropped is reported, never proposed', async (t
     /1 flow was only ever dropped: listed, not proposed .*: prod-shop\/frontend → prod-payments\/postgres TCP\/5432/,
   );
 });
+
+t.test(
+  'a workload without labels of its own is named with a warning, never silently widened',
+  async (t) => {
+    const twin = structuredClone(
+      objects.find((o) => (o['metadata'] as { name: string }).name === 'api'),
+    );
+    if (twin === undefined) throw new Error('api');
+    (twin['metadata'] as { name: string }).name = 'api-canary';
+    const flows = parseFlows('f.csv', 'prod-shop,frontend,prod-shop,api,8443,TCP\n');
+    const advice = adviseOnObjects([...objects, twin], flows, policy);
+    t.same(advice.notes, [
+      'prod-shop/api has no labels of its own: rules naming it also name prod-shop/api-canary; give it a distinct app label',
+    ]);
+    const api = advice.proposals.find(
+      (p) => (p['metadata'] as { name: string }).name === 'api-observed',
+    );
+    t.match(api, { spec: { podSelector: { matchLabels: { app: 'api', tier: 'backend' } } } });
+  },
+);

@@ -1,3 +1,4 @@
+import type { NamespaceCuts } from '../reach/advise.ts';
 import type { AuditFinding, AuditReport, EnvironmentReadiness, NamespaceReport, RuleGroup } from './scan.ts';
 
 /** `netguard audit --output json`: the report as it is, one document. */
@@ -71,5 +72,13 @@ export function renderAuditText(report: AuditReport): string {
     '',
     `${plural(s.objects, 'object')} in ${plural(s.namespaces, 'namespace')}: ${s.denied} would be denied, ${s.warned} admitted with warnings; ${s.reportedAtOwner} reported at their workload; ${plural(s.baselinePolicies, 'netguard baseline policy', 'netguard baseline policies')} and ${plural(s.excludedNamespaces, 'excluded namespace')} skipped.`,
   ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `audit --flows`: one line per namespace with the observed flows its enforce baseline would cut. */
+export function renderFlowCutsText(cuts: readonly NamespaceCuts[]): string {
+  const lines = ['Observed flows the enforce baseline would cut (netguard advise --flows proposes policies that keep them):'];
+  for (const ns of cuts) lines.push(`  ${clean(ns.namespace)}: ${ns.cut} of ${plural(ns.observed, 'observed flow')} would be cut`);
+  if (cuts.length === 0) lines.push('  no observed flow names a judged namespace.');
   return `${lines.join('\n')}\n`;
 }

@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { collectCluster } from '../audit/collect.ts';
 import { detectCni } from '../audit/cni.ts';
-import { renderAuditJson, renderAuditText } from '../audit/render.ts';
+import { renderAuditJson, renderAuditText, renderFlowCutsText } from '../audit/render.ts';
 import { auditCluster, type AuditReport } from '../audit/scan.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { loadWorld } from '../world.ts';
+import { adviseOnObjects, readFlowFiles } from './advise.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
 
 const auditOptions = z.strictObject({
@@ -17,6 +18,7 @@ const auditOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   pageSize: z.coerce.number().int().min(1).max(5000),
+  flows: z.array(z.string().min(1)).optional(),
 });
 export type AuditOptions = z.infer<typeof auditOptions>;
 
@@ -53,7 +55,12 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
     notes,
     namespace: options.namespace,
   });
-  io.stdout(options.output === 'json' ? renderAuditJson(report) : renderAuditText(report));
+  // --flows: what the enforce baseline would cut of the traffic actually seen, per namespace.
+  const flows = options.flows === undefined ? undefined : readFlowFiles(options.flows);
+  const cuts = flows === undefined ? undefined : adviseOnObjects([...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects], flows, policy).namespaces;
+  const withFlows = { ...report, observedFlows: cuts };
+  if (options.output === 'json') io.stdout(renderAuditJson(cuts === undefined ? report : withFlows));
+  else io.stdout(`${renderAuditText(report)}${cuts === undefined ? '' : `\n${renderFlowCutsText(cuts)}`}`);
   return report;
 }
 
@@ -66,6 +73,7 @@ export function registerAudit(program: Command): void {
     .option('-n, --namespace <name>', 'audit only this namespace')
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')
+    .option('--flows <file...>', 'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut')
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {

@@ -12,6 +12,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   controller: async () => (await import('./controller.ts')).registerController,
   audit: async () => (await import('./audit.ts')).registerAudit,
   certs: async () => (await import('./certs.ts')).registerCerts,
+  reach: async () => (await import('./reach.ts')).registerReach,
+  advise: async () => (await import('./advise.ts')).registerAdvise,
 };
 
 /** Exit codes: 0 fine (check: all admitted), 1 failure (check: something denied), 2 usage or input error. */

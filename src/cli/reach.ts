@@ -1,0 +1,122 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadPolicyFile } from '../config/load.ts';
+import {
+  reachReport,
+  renderReachDot,
+  renderReachJson,
+  renderReachMermaid,
+  renderReachText,
+  renderVerdictJson,
+  renderVerdictText,
+} from '../reach/render.ts';
+import { contextOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
+import { graphOf, loadObjects, readStdin, resolveEndpoint } from './reach-input.ts';
+
+const namespaceName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' });
+
+const reachOptions = z.strictObject({
+  filename: z.array(z.string().min(1)).optional(),
+  from: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
+  port: port.refine((n) => n >= 1, { message: 'expected a port from 1 to 65535' }).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']),
+  asEnforced: z.boolean(),
+  namespace: namespaceName.optional(),
+  output: z.enum(['text', 'json', 'dot', 'mermaid']),
+  config: z.string().min(1),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+});
+export type ReachOptions = z.infer<typeof reachOptions>;
+
+/** Commander's raw values checked; a bad flag is a UsageError naming it. */
+export const parseReachOptions = (raw: unknown): ReachOptions => parseOptions(reachOptions, raw);
+
+export interface ReachIo {
+  readonly stdout: (text: string) => void;
+  readonly stdin: () => string;
+}
+
+/** `netguard reach`: one question (--from, --to, --port) or the whole picture. Exit 0 either way; 2 on bad input. */
+export async function runReach(options: ReachOptions, io: ReachIo): Promise<number> {
+  const question = options.from !== undefined || options.to !== undefined;
+  if (
+    question &&
+    (options.from === undefined || options.to === undefined || options.port === undefined)
+  ) {
+    throw new UsageError(
+      '--from, --to and --port go together (one question: can FROM reach TO on PORT?)',
+    );
+  }
+  if (question && (options.output === 'dot' || options.output === 'mermaid'))
+    throw new UsageError('--output: one question answers in text or json');
+  const policy = options.asEnforced ? loadPolicyFile(options.config) : undefined;
+  const objects = await loadObjects(options, io.stdin);
+  const graph = graphOf(objects, { asEnforced: policy });
+  if (options.from !== undefined && options.to !== undefined && options.port !== undefined) {
+    const src = resolveEndpoint(graph, options.from, '--from');
+    const dst = resolveEndpoint(graph, options.to, '--to');
+    const verdict = graph.decide(src, dst, options.port, options.protocol);
+    io.stdout(
+      options.output === 'json'
+        ? renderVerdictJson(verdict)
+        : renderVerdictText(
+            { from: src, to: dst, port: options.port, protocol: options.protocol },
+            verdict,
+          ),
+    );
+    return 0;
+  }
+  if (options.namespace !== undefined && graph.namespace(options.namespace) === undefined) {
+    throw new UsageError(`--namespace: ${options.namespace} is not in the input`);
+  }
+  const report = reachReport(graph, {
+    asEnforced: options.asEnforced,
+    namespace: options.namespace,
+  });
+  const render = {
+    text: renderReachText,
+    json: renderReachJson,
+    dot: renderReachDot,
+    mermaid: renderReachMermaid,
+  }[options.output];
+  io.stdout(render(report));
+  return 0;
+}
+
+export function registerReach(program: Command): void {
+  program
+    .command('reach')
+    .description(
+      "which workloads can reach which, per port and protocol, under today's NetworkPolicies (or --as-enforced)",
+    )
+    .option(
+      '-f, --filename <path...>',
+      'manifests (files, directories, - for stdin); default: the cluster',
+    )
+    .option('--from <ns/workload>', 'one question: the client workload (or an IP address)')
+    .option('--to <ns/workload>', 'one question: the server workload (or an IP address)')
+    .option('--port <n>', 'one question: the destination port')
+    .option('--protocol <p>', 'TCP, UDP or SCTP', 'TCP')
+    .option('--as-enforced', 'add the baseline every judged namespace would get in enforce', false)
+    .option('-n, --namespace <name>', 'only connections leaving or entering this namespace')
+    .option('-o, --output <format>', 'text, json, dot or mermaid', 'text')
+    .option(
+      '--config <path>',
+      'GuardrailPolicy file (environments, DNS, excluded namespaces)',
+      'policies/guardrails.yaml',
+    )
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseReachOptions(raw);
+      const stdinText = options.filename?.includes('-') === true ? await readStdin() : '';
+      process.exitCode = await runReach(options, {
+        stdout: (text) => process.stdout.write(text),
+        stdin: () => stdinText,
+      });
+    });
+}

@@ -1,0 +1,39 @@
+import type { Policy } from '../config/policy.ts';
+import type { KubeObject } from '../vocabulary.ts';
+import {
+  desiredBaseline,
+  isManagedPolicy,
+  MANAGED_POLICY_NAMES,
+  networkPolicyObject,
+} from '../kube/baseline-policies.ts';
+import { stringMap } from '../labels.ts';
+import { field, stringField } from '../object-access.ts';
+import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import type { NamespaceNode } from './model.ts';
+
+const isBaselinePolicy = (object: KubeObject): boolean =>
+  MANAGED_POLICY_NAMES.includes(stringField(object, 'metadata', 'name')) &&
+  isManagedPolicy(stringMap(field(object, 'metadata', 'labels')));
+
+/**
+ * The NetworkPolicies as they would be with every judged namespace in enforce: the controller's
+ * baseline for enforce (default-deny Ingress and Egress, DNS to kube-dns) replaces whatever
+ * baseline a namespace has today. Excluded namespaces get none, as in the cluster.
+ */
+export function withEnforceBaseline(
+  policyObjects: readonly KubeObject[],
+  namespaces: readonly NamespaceNode[],
+  policy: Policy,
+): KubeObject[] {
+  const judged = namespaces.filter((ns) => !policy.excludedNamespaces.has(ns.name));
+  const judgedNames = new Set(judged.map((ns) => ns.name));
+  const kept = policyObjects.filter(
+    (object) =>
+      !(judgedNames.has(stringField(object, 'metadata', 'namespace')) && isBaselinePolicy(object)),
+  );
+  const baseline = desiredBaseline(baselineAnnotations('enforce'), policy.networkPolicies.dns);
+  return [
+    ...kept,
+    ...judged.flatMap((ns) => baseline.map((desired) => networkPolicyObject(ns.name, desired))),
+  ];
+}

@@ -1,0 +1,250 @@
+import type { CidrRange } from '../cidr.ts';
+import type { Labels } from '../vocabulary.ts';
+import type {
+  CompiledPolicy,
+  Direction,
+  Endpoint,
+  NamespaceNode,
+  PeerSpec,
+  Protocol,
+  RuleSpec,
+  SideVerdict,
+  Verdict,
+  Workload,
+} from './model.ts';
+import { peerNames } from './peers.ts';
+import { portsAdmit } from './ports.ts';
+
+export interface ReachInput {
+  readonly namespaces: readonly NamespaceNode[];
+  readonly workloads: readonly Workload[];
+  readonly policies: readonly CompiledPolicy[];
+}
+
+/** One allowed connection: `from` reaches `to` on a port its containers declare. */
+export interface Connection {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly portName: string | undefined;
+}
+
+const OPEN: SideVerdict = { allowed: true, policies: [] };
+
+/**
+ * The reachability engine: pure and synchronous. Policies are indexed by namespace, and which
+ * policies select a workload is worked out once per workload and direction, so a question costs
+ * the rules of the few policies that select its two ends.
+ */
+export class ReachGraph {
+  readonly workloads: readonly Workload[];
+  readonly policies: readonly CompiledPolicy[];
+  private readonly namespaces = new Map<string, NamespaceNode>();
+  private readonly byId = new Map<string, Workload>();
+  private readonly byNamespace = new Map<string, Workload[]>();
+  private readonly policiesIn = new Map<string, CompiledPolicy[]>();
+  private readonly selecting: Record<Direction, Map<string, CompiledPolicy[]>> = {
+    ingress: new Map(),
+    egress: new Map(),
+  };
+  private readonly peerMembers = new Map<PeerSpec, Workload[]>();
+  private byAddress: Map<string, Workload> | undefined;
+  private readonly nsLabels = (name: string): Labels | undefined =>
+    this.namespaces.get(name)?.labels;
+
+  constructor(input: ReachInput) {
+    this.workloads = input.workloads;
+    this.policies = input.policies;
+    for (const ns of input.namespaces) this.namespaces.set(ns.name, ns);
+    for (const workload of input.workloads) {
+      this.byId.set(workload.id, workload);
+      push(this.byNamespace, workload.namespace, workload);
+    }
+    for (const policy of input.policies) push(this.policiesIn, policy.namespace, policy);
+  }
+
+  namespace(name: string): NamespaceNode | undefined {
+    return this.namespaces.get(name);
+  }
+
+  namespaceNames(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  workload(id: string): Workload | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The workload one of whose pods has this address (a /32 or /128), if the input told us. */
+  workloadAt(address: CidrRange): Workload | undefined {
+    if (this.byAddress === undefined) {
+      this.byAddress = new Map();
+      for (const w of this.workloads) {
+        for (const a of w.addresses) this.byAddress.set(`${a.family} ${a.first}`, w);
+      }
+    }
+    return this.byAddress.get(`${address.family} ${address.first}`);
+  }
+
+  workloadsIn(namespace: string): readonly Workload[] {
+    return this.byNamespace.get(namespace) ?? [];
+  }
+
+  /** Policies of `direction` that select the workload (and so isolate it for that direction). */
+  selectingPolicies(workload: Workload, direction: Direction): readonly CompiledPolicy[] {
+    const cache = this.selecting[direction];
+    let found = cache.get(workload.id);
+    if (found === undefined) {
+      const isolates = direction === 'ingress' ? 'isolatesIngress' : 'isolatesEgress';
+      found = (this.policiesIn.get(workload.namespace) ?? []).filter(
+        (policy) => policy[isolates] && policy.selects(workload.labels),
+      );
+      cache.set(workload.id, found);
+    }
+    return found;
+  }
+
+  /** One side of a connection: the policies selecting `subject` for `direction`, judged against `other`. */
+  side(
+    direction: Direction,
+    src: Endpoint,
+    dst: Endpoint,
+    port: number,
+    protocol: Protocol,
+  ): SideVerdict {
+    const subject = direction === 'egress' ? src : dst;
+    const other = direction === 'egress' ? dst : src;
+    if (subject.kind === 'external') return OPEN;
+    const policies = this.selectingPolicies(subject, direction);
+    if (policies.length === 0) return OPEN;
+    const destinationPorts = dst.kind === 'workload' ? dst.ports : [];
+    const allowing = policies.filter((policy) =>
+      policy[direction].some(
+        (rule) =>
+          portsAdmit(rule.ports, port, protocol, destinationPorts) &&
+          (rule.peers === undefined ||
+            rule.peers.some((peer) => peerNames(peer, policy.namespace, other, this.nsLabels))),
+      ),
+    );
+    const decided = allowing.length > 0 ? allowing : policies;
+    return { allowed: allowing.length > 0, policies: decided.map((policy) => policy.name) };
+  }
+
+  /** Can `src` open a connection to `dst` on port/protocol? Both its egress and dst's ingress must allow it. */
+  decide(src: Endpoint, dst: Endpoint, port: number, protocol: Protocol): Verdict {
+    const egress = this.side('egress', src, dst, port, protocol);
+    const ingress = this.side('ingress', src, dst, port, protocol);
+    return { allowed: egress.allowed && ingress.allowed, egress, ingress };
+  }
+
+  /** The workloads a peer of `policy` names (selector peers by labels; ipBlock peers by known pod IPs). */
+  private members(policy: CompiledPolicy, peer: PeerSpec): readonly Workload[] {
+    let found = this.peerMembers.get(peer);
+    if (found !== undefined) return found;
+    const matches = peer.kind === 'selector' ? peer.namespaceMatches : undefined;
+    if (peer.kind === 'selector' && matches === undefined) {
+      found = this.workloadsIn(policy.namespace).filter((w) => peer.podMatches(w.labels));
+    } else if (peer.kind === 'selector' && matches !== undefined) {
+      found = [...this.namespaces.values()]
+        .filter((ns) => matches(ns.labels))
+        .flatMap((ns) => this.workloadsIn(ns.name).filter((w) => peer.podMatches(w.labels)));
+    } else {
+      found = this.workloads.filter(
+        (w) => w.addresses.length > 0 && peerNames(peer, policy.namespace, w, this.nsLabels),
+      );
+    }
+    this.peerMembers.set(peer, found);
+    return found;
+  }
+
+  /** Beyond the cluster's workloads: `any` when not isolated, else what its rules open (ipBlocks, peerless rules). */
+  outside(workload: Workload, direction: Direction): OutsideRules {
+    const policies = this.selectingPolicies(workload, direction);
+    if (policies.length === 0) return 'any';
+    const blocks: { cidr: string; ports: string }[] = [];
+    for (const rule of policies.flatMap((policy) => policy[direction])) {
+      if (rule.peers === undefined)
+        blocks.push({ cidr: 'any address', ports: describePorts(rule.ports) });
+      else
+        for (const peer of rule.peers)
+          if (peer.kind === 'ipBlock')
+            blocks.push({ cidr: peer.text, ports: describePorts(rule.ports) });
+    }
+    return blocks;
+  }
+
+  /** Sources dst's ingress admits on port/protocol; undefined when it admits everyone. */
+  private ingressSources(
+    dst: Workload,
+    port: number,
+    protocol: Protocol,
+  ): Set<Workload> | undefined {
+    const policies = this.selectingPolicies(dst, 'ingress');
+    if (policies.length === 0) return undefined;
+    const sources = new Set<Workload>();
+    for (const policy of policies) {
+      for (const rule of policy.ingress) {
+        if (!portsAdmit(rule.ports, port, protocol, dst.ports)) continue;
+        if (rule.peers === undefined) return undefined;
+        for (const peer of rule.peers)
+          for (const member of this.members(policy, peer)) sources.add(member);
+      }
+    }
+    return sources;
+  }
+
+  /**
+   * Every allowed workload-to-workload connection on the ports destinations declare. With
+   * `namespace`, only connections leaving or entering it. Candidates come from the destination's
+   * ingress rules (peer sets cached per policy), so the cost follows what policies select.
+   */
+  connections(namespace?: string): Connection[] {
+    const out: Connection[] = [];
+    const inScope = namespace === undefined ? undefined : this.workloadsIn(namespace);
+    for (const dst of this.workloads) {
+      const local = namespace === undefined || dst.namespace === namespace;
+      for (const declared of dst.ports) {
+        const admitted = local
+          ? this.ingressSources(dst, declared.port, declared.protocol)
+          : undefined;
+        const candidates: Iterable<Workload> =
+          admitted ?? (local ? this.workloads : (inScope ?? []));
+        for (const src of candidates) {
+          const verdict =
+            admitted === undefined
+              ? this.decide(src, dst, declared.port, declared.protocol).allowed
+              : this.side('egress', src, dst, declared.port, declared.protocol).allowed;
+          if (verdict)
+            out.push({
+              from: src.id,
+              to: dst.id,
+              port: declared.port,
+              protocol: declared.protocol,
+              portName: declared.name,
+            });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** Addresses beyond the cluster's workloads a workload may reach (egress) or hear from (ingress). */
+export type OutsideRules = 'any' | readonly { readonly cidr: string; readonly ports: string }[];
+
+export function describePorts(ports: RuleSpec['ports']): string {
+  if (ports === undefined) return 'any port';
+  return ports
+    .map(
+      (entry) =>
+        `${entry.protocol}/${entry.port === undefined ? '*' : entry.endPort === undefined ? entry.port : `${entry.port}-${entry.endPort}`}`,
+    )
+    .join(', ');
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}

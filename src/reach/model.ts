@@ -1,0 +1,98 @@
+import type { CidrRange } from '../cidr.ts';
+import type { Labels } from '../vocabulary.ts';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+
+export interface NamespaceNode {
+  readonly name: string;
+  /** With `kubernetes.io/metadata.name` defaulted, as the API server does. */
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+/** A port a container declares; a policy's named port resolves against these on the destination. */
+export interface ContainerPort {
+  readonly name: string | undefined;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+/** A workload (Deployment, StatefulSet, DaemonSet, ..., or a bare Pod): the pods it runs share labels. */
+export interface Workload {
+  readonly kind: 'workload';
+  /** `namespace/name`: the name users pass to --from/--to. */
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly workloadKind: string;
+  readonly labels: Labels;
+  readonly ports: readonly ContainerPort[];
+  /** Pod IPs when known (a cluster's Pods); ipBlock peers match them, as on a real cluster. */
+  readonly addresses: readonly CidrRange[];
+}
+
+/** An address outside every workload we know: the internet, or a cluster range without a pod. */
+export interface External {
+  readonly kind: 'external';
+  readonly id: string;
+  readonly address: CidrRange;
+}
+
+export type Endpoint = Workload | External;
+
+export interface PortSpec {
+  readonly protocol: Protocol;
+  /** A number, a container port name, or undefined for every port of the protocol. */
+  readonly port: number | string | undefined;
+  readonly endPort: number | undefined;
+}
+
+export interface IpBlockPeer {
+  readonly kind: 'ipBlock';
+  /** As written, for people: `10.0.0.0/8 except 10.1.0.0/16`. */
+  readonly text: string;
+  readonly cidr: CidrRange;
+  readonly except: readonly CidrRange[];
+}
+
+export interface SelectorPeer {
+  readonly kind: 'selector';
+  /** undefined: the policy's own namespace. */
+  readonly namespaceMatches: ((labels: Labels) => boolean) | undefined;
+  readonly podMatches: (labels: Labels) => boolean;
+}
+
+export type PeerSpec = IpBlockPeer | SelectorPeer;
+
+export interface RuleSpec {
+  /** undefined: every peer (a missing or empty from/to). */
+  readonly peers: readonly PeerSpec[] | undefined;
+  /** undefined: every port and protocol. */
+  readonly ports: readonly PortSpec[] | undefined;
+}
+
+/** A NetworkPolicy parsed once: selectors compiled, CIDRs parsed, policyTypes defaulted. */
+export interface CompiledPolicy {
+  readonly namespace: string;
+  readonly name: string;
+  readonly selects: (labels: Labels) => boolean;
+  readonly isolatesIngress: boolean;
+  readonly isolatesEgress: boolean;
+  readonly ingress: readonly RuleSpec[];
+  readonly egress: readonly RuleSpec[];
+}
+
+export type Direction = 'ingress' | 'egress';
+
+/** One side's answer: allowed or not, and the policies that decided (see docs/reach.md). */
+export interface SideVerdict {
+  readonly allowed: boolean;
+  readonly policies: readonly string[];
+}
+
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly egress: SideVerdict;
+  readonly ingress: SideVerdict;
+}

@@ -1,0 +1,34 @@
+import { contains, type CidrRange } from '../cidr.ts';
+import type { Labels } from '../vocabulary.ts';
+import type { Endpoint, IpBlockPeer, PeerSpec } from './model.ts';
+
+/** An address is in an ipBlock when the CIDR holds it and no `except` block does. */
+export function ipBlockHolds(block: IpBlockPeer, address: CidrRange): boolean {
+  if (!contains(block.cidr, address)) return false;
+  return !block.except.some((except) => contains(except, address));
+}
+
+/**
+ * Whether a peer of a policy in `policyNamespace` names `endpoint`. Selector peers name pods (by
+ * their labels and their namespace's labels), never outside addresses; ipBlock peers name
+ * addresses, including pod IPs where the cluster told us them.
+ */
+export function peerNames(
+  peer: PeerSpec,
+  policyNamespace: string,
+  endpoint: Endpoint,
+  namespaceLabels: (name: string) => Labels | undefined,
+): boolean {
+  if (peer.kind === 'ipBlock') {
+    const addresses = endpoint.kind === 'external' ? [endpoint.address] : endpoint.addresses;
+    return addresses.some((address) => ipBlockHolds(peer, address));
+  }
+  if (endpoint.kind === 'external') return false;
+  if (peer.namespaceMatches === undefined) {
+    if (endpoint.namespace !== policyNamespace) return false;
+  } else {
+    const labels = namespaceLabels(endpoint.namespace);
+    if (labels === undefined || !peer.namespaceMatches(labels)) return false;
+  }
+  return peer.podMatches(endpoint.labels);
+}

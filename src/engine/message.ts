@@ -1,5 +1,5 @@
 import type { Environment } from '../config/policy.ts';
-import type { Finding } from './types.ts';
+import type { Finding, WaiverRef } from './types.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 
 
@@ -49,13 +49,57 @@ function quoteArg(text: string): string {
   return /^[\w.\-/:@]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-/** The exact command a developer runs to ask for a waiver of what was denied. */
-export function exceptionRequestLine(subject: Subject, environment: Environment): string {
-  const rules = [...new Set(subject.findings.filter((f) => f.level === 'deny').map((f) => f.rule))].join(',');
-  const clusterScoped = subject.kind === 'Namespace';
-  const namespace = clusterScoped ? NETGUARD_NAMESPACE : subject.namespace;
+/** What the printed command leaves for the developer to fill in; the CLI refuses it unchanged. */
+export const REASON_PLACEHOLDER = '<why this is needed>';
+
+/** EX rules guard the waivers themselves: a denial of a waiver never offers to waive them. */
+const waivable = (finding: Finding): boolean => !finding.rule.startsWith('EX');
+
+function day(timestamp: string): string {
+  const iso = new Date(timestamp).toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 19)}Z`;
+}
+
+/**
+ * The exact command a developer runs to ask for a waiver of what was denied: one edit (the reason)
+ * and it creates a pending waiver in the cluster that denied it (`--apply`); the owner defaults to
+ * the namespace's `netguard.dev/owner` annotation, else the requester. Undefined when nothing denied is waivable.
+ */
+export function exceptionRequestLine(subject: Subject, environment: Environment): string | undefined {
+  const denied = subject.findings.filter((f) => f.level === 'deny' && waivable(f) && f.expiredWaiver === undefined);
+  const rules = [...new Set(denied.map((f) => f.rule))].join(',');
+  if (rules === '') return undefined;
+  const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
   const target = `${subject.kind.toLowerCase()}/${subject.name}`;
-  return `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(target)} --reason "..." --expires ${environment.exceptionMaxDuration}`;
+  return (
+    `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(target)} ` +
+    `--expires ${environment.exceptionMaxDuration} --reason "${REASON_PLACEHOLDER}" --apply`
+  );
+}
+
+/** One line per expired waiver behind a deny: it names the waiver and the command that renews it. */
+function renewLines(subject: Subject, environment: Environment): string[] {
+  const expired = new Map<string, WaiverRef>();
+  for (const finding of subject.findings) {
+    if (finding.level === 'deny' && finding.expiredWaiver !== undefined) {
+      expired.set(`${finding.expiredWaiver.namespace}/${finding.expiredWaiver.name}`, finding.expiredWaiver);
+    }
+  }
+  return [...expired.values()].map(
+    (ref) =>
+      `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}, so this is no longer pre-existing. ` +
+      `Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`,
+  );
+}
+
+/** How the denial ends: renew an expired waiver, request a new one, or (for a waiver) fix it. */
+export function unblockLines(subject: Subject, environment: Environment): string[] {
+  const request = exceptionRequestLine(subject, environment);
+  const lines = [...renewLines(subject, environment), ...(request === undefined ? [] : [`Need more time? ${request}`])];
+  if (subject.findings.some((f) => f.level === 'deny' && !waivable(f))) {
+    lines.push('EX rules guard the waivers themselves and cannot be waived: fix the fields above.');
+  }
+  return lines;
 }
 
 /** The denial as kubectl shows it after `denied the request: `. */
@@ -66,6 +110,6 @@ export function denialMessage(subject: Subject, environment: Environment): strin
   return [
     `${subject.kind} ${where} violates ${count} (environment ${environment.name}, mode ${environment.mode}):`,
     ...denied.map((finding) => `- ${findingLine(finding)}`),
-    `Need more time? ${exceptionRequestLine(subject, environment)}`,
+    ...unblockLines(subject, environment),
   ].join('\n');
 }

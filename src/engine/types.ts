@@ -35,6 +35,8 @@ export interface WaiverRef {
 export interface WaiverView {
   /** Decides, for each finding at deny, whether a waiver turns it into a warning. */
   apply(findings: Finding[], target: RuleTarget, now: Date): void;
+  /** Rules an expired waiver of this target listed: their findings are no longer pre-existing. */
+  lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string>;
 }
 
 export interface EvaluationContext {
@@ -68,6 +70,8 @@ export interface Finding extends RawFinding {
   /** Why a deny became a warning, or what the reader should know: "pre-existing", a waiver, an expiry. */
   readonly notes: string[];
   waivedBy?: WaiverRef;
+  /** A matching waiver that has expired (the denial then offers `exception renew`). */
+  expiredWaiver?: WaiverRef;
 }
 
 export interface RuleDoc {

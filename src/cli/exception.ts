@@ -334,7 +334,15 @@ const cliIo = (): ExceptionIo => ({
   ask: process.stdin.isTTY === true ? askOnTerminal : undefined,
 });
 
-export function registerException(program: Command): void {
+/** Where the commands write, when "now" is, and how they exit: the process's, or a test's. */
+export interface ExceptionCommandEnv {
+  readonly io: () => ExceptionIo;
+  readonly exit: (code: number) => void;
+}
+
+const PROCESS_ENV: ExceptionCommandEnv = { io: cliIo, exit: (code) => void (process.exitCode = code) };
+
+export function registerException(program: Command, env: ExceptionCommandEnv = PROCESS_ENV): void {
   const exception = program.command('exception').description('request, approve, renew and list GuardrailExceptions: owned, approved waivers that always expire');
   exception
     .command('request')
@@ -352,7 +360,7 @@ export function registerException(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionRequest(parseOptions(requestOptionsSchema, raw), cliIo());
+      env.exit(await runExceptionRequest(parseOptions(requestOptionsSchema, raw), env.io()));
     });
   exception
     .command('approve <name>')
@@ -361,7 +369,7 @@ export function registerException(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (name: string, raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionApprove(name, parseOptions(approveOptions, raw), cliIo());
+      env.exit(await runExceptionApprove(name, parseOptions(approveOptions, raw), env.io()));
     });
   exception
     .command('renew <name>')
@@ -373,7 +381,7 @@ export function registerException(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (name: string, raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionRenew(name, parseOptions(renewOptions, raw), cliIo());
+      env.exit(await runExceptionRenew(name, parseOptions(renewOptions, raw), env.io()));
     });
   exception
     .command('list')
@@ -389,6 +397,6 @@ export function registerException(program: Command): void {
     .addOption(kubeconfigOption('read the cluster through this kubeconfig'))
     .option('--context <name>', 'kubeconfig context (implies --cluster)')
     .action(async (raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionList(parseOptions(listOptions, raw), cliIo());
+      env.exit(await runExceptionList(parseOptions(listOptions, raw), env.io()));
     });
 }

@@ -66,7 +66,7 @@ function day(timestamp: string): string {
  * the namespace's `netguard.dev/owner` annotation, else the requester. Undefined when nothing denied is waivable.
  */
 export function exceptionRequestLine(subject: Subject, environment: Environment): string | undefined {
-  const denied = subject.findings.filter((f) => f.level === 'deny' && waivable(f) && f.expiredWaiver === undefined);
+  const denied = subject.findings.filter((f) => f.level === 'deny' && waivable(f) && f.expiredWaiver === undefined && f.pendingWaiver === undefined);
   const rules = [...new Set(denied.map((f) => f.rule))].join(',');
   if (rules === '') return undefined;
   const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
@@ -79,23 +79,39 @@ export function exceptionRequestLine(subject: Subject, environment: Environment)
 
 /** One line per expired waiver behind a deny: it names the waiver and the command that renews it. */
 function renewLines(subject: Subject, environment: Environment): string[] {
-  const expired = new Map<string, WaiverRef>();
+  const expired = new Map<string, NonNullable<Finding['expiredWaiver']>>();
   for (const finding of subject.findings) {
     if (finding.level === 'deny' && finding.expiredWaiver !== undefined) {
       expired.set(`${finding.expiredWaiver.namespace}/${finding.expiredWaiver.name}`, finding.expiredWaiver);
     }
   }
-  return [...expired.values()].map(
+  return [...expired.values()].map((ref) => {
+    const lapsed = `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}; the guardrail applies again, to updates too.`;
+    // A file waiver is renewed where it was approved: by a reviewed change to the file.
+    if (ref.source === 'file') return `${lapsed} Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.`;
+    return `${lapsed} Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`;
+  });
+}
+
+/** One line per pending waiver behind a deny: nothing to request, an approver has to sign it. */
+function approveLines(subject: Subject): string[] {
+  const pending = new Map<string, WaiverRef>();
+  for (const finding of subject.findings) {
+    if (finding.level === 'deny' && finding.pendingWaiver !== undefined) {
+      pending.set(`${finding.pendingWaiver.namespace}/${finding.pendingWaiver.name}`, finding.pendingWaiver);
+    }
+  }
+  return [...pending.values()].map(
     (ref) =>
-      `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}, so this is no longer pre-existing. ` +
-      `Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`,
+      `Waiver ${ref.namespace}/${ref.name} is pending: it waives nothing until a member of the approver groups runs ` +
+      `netguard exception approve -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)}`,
   );
 }
 
-/** How the denial ends: renew an expired waiver, request a new one, or (for a waiver) fix it. */
+/** How the denial ends: approve a pending waiver, renew an expired one, request a new one, or (for a waiver) fix it. */
 export function unblockLines(subject: Subject, environment: Environment): string[] {
   const request = exceptionRequestLine(subject, environment);
-  const lines = [...renewLines(subject, environment), ...(request === undefined ? [] : [`Need more time? ${request}`])];
+  const lines = [...approveLines(subject), ...renewLines(subject, environment), ...(request === undefined ? [] : [`Need more time? ${request}`])];
   if (subject.findings.some((f) => f.level === 'deny' && !waivable(f))) {
     lines.push('EX rules guard the waivers themselves and cannot be waived: fix the fields above.');
   }

@@ -70,8 +70,10 @@ export interface Finding extends RawFinding {
   /** Why a deny became a warning, or what the reader should know: "pre-existing", a waiver, an expiry. */
   readonly notes: string[];
   waivedBy?: WaiverRef;
-  /** A matching waiver that has expired (the denial then offers `exception renew`). */
-  expiredWaiver?: WaiverRef;
+  /** A matching waiver that has expired (the denial then says how to renew it, by its source). */
+  expiredWaiver?: WaiverRef & { readonly source: 'file' | 'cluster' };
+  /** A matching waiver awaiting approval (the denial then says who runs `exception approve`). */
+  pendingWaiver?: WaiverRef;
 }
 
 export interface RuleDoc {

@@ -61,8 +61,11 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
         if (chosen === undefined) {
           if (finding.level !== 'deny') continue;
           finding.notes.push(...unusableNotes(matching));
+          // A pending waiver (a renewal, say) is the next step; an expired one, if none is pending.
+          const pending = matching.find((candidate) => candidate.state === 'pending');
           const expired = matching.find((candidate) => candidate.state === 'expired');
-          if (expired !== undefined) finding.expiredWaiver = waiverRef(expired.waiver);
+          if (pending !== undefined) finding.pendingWaiver = waiverRef(pending.waiver);
+          else if (expired !== undefined) finding.expiredWaiver = { ...waiverRef(expired.waiver), source: expired.waiver.source };
           continue;
         }
         const { waiver } = chosen;

@@ -185,7 +185,8 @@ t.test('Done when: from a denial to an approved waiver, its expiry, and its rene
   // 3. Pending waives nothing.
   const pending = await kubectl('alice', 'create', web);
   t.notOk(pending.ok);
-  t.match(pending.lines.join('\n'), /\(waiver prod-shop\/pod001-web awaits approval\)/);
+  t.match(pending.lines.join('\n'), /\(waiver prod-shop\/pod001-web awaits approval\)\n/);
+  t.equal(pending.lines.at(-1)?.split('\n').at(-1), 'Waiver prod-shop/pod001-web is pending: it waives nothing until a member of the approver groups runs netguard exception approve -n prod-shop pod001-web');
 
   // 4. RBAC: a teammate without the approver role cannot approve (403 from the API server, not the webhook) ...
   const teammate = await netguard('bob', 'netguard exception approve -n prod-shop pod001-web');
@@ -252,7 +253,7 @@ t.test('Done when: from a denial to an approved waiver, its expiry, and its rene
   t.match(lapsedLines[1], /^- POD001 required-labels at spec\.template\.metadata\.labels: .* \(waiver prod-shop\/pod001-web expired on 2026-12-06T09:00:00Z\)$/);
   t.notMatch(lapsed.lines.join('\n'), /pre-existing: the object already had this/, 'not grandfathered any more');
   const renewLine = lapsedLines.at(-1) ?? '';
-  t.equal(renewLine, 'Waiver prod-shop/pod001-web expired on 2026-12-06T09:00:00Z, so this is no longer pre-existing. Still needed? netguard exception renew -n prod-shop pod001-web --expires 14d');
+  t.equal(renewLine, 'Waiver prod-shop/pod001-web expired on 2026-12-06T09:00:00Z; the guardrail applies again, to updates too. Still needed? netguard exception renew -n prod-shop pod001-web --expires 14d');
 
   // 9. The renew command as printed files a new pending waiver, under a free name, that names the old one.
   const renewed = await netguard('alice', renewLine.replace(/^.*Still needed\? /, ''));

@@ -95,6 +95,7 @@ t.test('the Deployment is highly available, hardened and probed', async (t) => {
 
 t.test('the ConfigMap ships the same policy as policies/guardrails.yaml', async (t) => {
   t.equal(readFileSync('deploy/base/policies/guardrails.yaml', 'utf8'), readFileSync('policies/guardrails.yaml', 'utf8'));
+  t.equal(readFileSync('deploy/base/policies/exceptions.yaml', 'utf8'), readFileSync('policies/exceptions.yaml', 'utf8'));
   t.equal(find('ConfigMap').data['guardrails.yaml'], readFileSync('policies/guardrails.yaml', 'utf8'));
 });
 

@@ -5,7 +5,7 @@
  * real webhook over HTTPS; netguard's caches watch the fake as netguard's service account; the CLI
  * runs in-process through the same commander definitions as `netguard`, with an injected clock.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -274,6 +274,12 @@ t.test('Done when: from a denial to an approved waiver, its expiry, and its rene
   const again = await netguard('alice', asPrinted.replace('<why this is needed>', 'Still waiting for the chart 2.0 migration'));
   t.equal(again.code, 0, again.stderr);
   t.match(again.stdout, /^guardrailexception\.netguard\.dev\/pod001-web-3 created in namespace prod-shop/);
+
+  // docs/exceptions.md tells this walk: each of its console blocks is a slice of this transcript.
+  const walked = transcript.join('\n');
+  const blocks = [...readFileSync('docs/exceptions.md', 'utf8').matchAll(/```console\n([\s\S]*?)\n```/g)].map((match) => match[1] ?? '');
+  t.equal(blocks.length, 8, 'one block per step of the story');
+  for (const block of blocks) t.ok(walked.includes(block), `docs/exceptions.md shows what was printed: ${block.split('\n')[0]}`);
 
   if (process.env['NETGUARD_TRANSCRIPT'] !== undefined) writeFileSync(process.env['NETGUARD_TRANSCRIPT'], `${transcript.join('\n')}\n`);
 });

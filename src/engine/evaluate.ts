@@ -124,7 +124,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
   return {
     ...decision,
-    message: allowed ? undefined : denialMessage(decision, environment),
+    message: allowed ? undefined : denialMessage({ ...decision, object }, environment),
     warnings: warningLines(findings),
   };
 }

@@ -1,6 +1,9 @@
 import type { Environment } from '../config/policy.ts';
 import type { Finding, WaiverRef } from './types.ts';
-import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
+import { ownersOf } from '../exceptions/matching.ts';
+import { stringMap } from '../labels.ts';
+import { field, stringField } from '../object-access.ts';
+import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';
 
 
 // The API server drops warnings with control characters, cuts each at 256 characters and the list at 4 KiB.
@@ -43,10 +46,27 @@ interface Subject {
   readonly namespace: string;
   readonly name: string;
   readonly findings: readonly Finding[];
+  /** The judged object, when at hand: a Pod's waiver then targets its workload or its labels. */
+  readonly object?: KubeObject | undefined;
+}
+
+/**
+ * `--target ...` for the request line. A Pod made by a workload is waived at the workload (its name
+ * changes with every rollout); a Pod named only by `generateName` is waived by its labels, never by
+ * the prefix, which no Pod is ever called.
+ */
+function targetArgs(subject: Subject): string {
+  const named = `--target ${quoteArg(`${subject.kind.toLowerCase()}/${subject.name}`)}`;
+  if (subject.kind !== 'Pod' || subject.object === undefined) return named;
+  const owner = ownersOf(subject.object).at(-1);
+  if (owner !== undefined && owner.name !== '') return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
+  if (stringField(subject.object, 'metadata', 'name') !== '') return named;
+  const labels = Object.entries(stringMap(field(subject.object, 'metadata', 'labels'))).map(([key, value]) => `${key}=${value}`);
+  return labels.length === 0 ? '--target pod --selector <key=value>' : `--target pod --selector ${quoteArg(labels.join(','))}`;
 }
 
 function quoteArg(text: string): string {
-  return /^[\w.\-/:@]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+  return /^[\w.\-/:@=,]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** What the printed command leaves for the developer to fill in; the CLI refuses it unchanged. */
@@ -70,9 +90,8 @@ export function exceptionRequestLine(subject: Subject, environment: Environment)
   const rules = [...new Set(denied.map((f) => f.rule))].join(',');
   if (rules === '') return undefined;
   const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
-  const target = `${subject.kind.toLowerCase()}/${subject.name}`;
   return (
-    `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(target)} ` +
+    `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} ${targetArgs(subject)} ` +
     `--expires ${environment.exceptionMaxDuration} --reason "${REASON_PLACEHOLDER}" --apply`
   );
 }

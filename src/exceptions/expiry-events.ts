@@ -46,9 +46,17 @@ export function dueReason(waiver: Waiver, now: Date, warnBeforeMs: number): Expi
   return left <= warnBeforeMs ? 'WaiverExpiring' : undefined;
 }
 
+/** events.k8s.io caps a note at 1 KiB; owner and target are requester-written, so both are bounded. */
+const MESSAGE_MAX = 1024;
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
 export function expiryMessage(waiver: Waiver, reason: ExpiryReason, now: Date): string {
+  return clip(expiryText({ ...waiver, owner: clip(waiver.owner, 120) }, reason, now), MESSAGE_MAX);
+}
+
+function expiryText(waiver: Waiver, reason: ExpiryReason, now: Date): string {
   const rules = [...waiver.rules].join(', ');
-  const target = targetLabel(waiver.target);
+  const target = clip(targetLabel(waiver.target), 200);
   const renew = `netguard exception renew -n ${waiver.namespace} ${waiver.name} --expires <duration>`;
   if (reason === 'WaiverExpiring') {
     return `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); ` +
@@ -142,7 +150,11 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
   const tick = async (): Promise<KubeObject[]> => {
     const now = options.now();
     const created: KubeObject[] = [];
-    for (const waiver of options.waivers()) {
+    const waivers = options.waivers();
+    // Forget what was said of waivers that are gone, so the memory is bounded by the live waivers.
+    const live = new Set(waivers.map((waiver) => `${waiverLabel(waiver)}/${waiver.expires}/`));
+    for (const key of sent) if (!live.has(key.slice(0, key.lastIndexOf('/') + 1))) sent.delete(key);
+    for (const waiver of waivers) {
       const reason = dueReason(waiver, now, options.warnBeforeMs());
       const key = `${waiverLabel(waiver)}/${waiver.expires}/${reason}`;
       if (reason === undefined || sent.has(key)) continue;

@@ -201,3 +201,19 @@ t.test("the CRD's schema accepts the example waivers and rejects bad ones", asyn
   };
   for (const [what, waiver] of Object.entries(bad)) t.notOk(admits(waiver), `rejected: ${what}`);
 });
+
+t.test('deploy/monitoring alerts 3 days before a waiver expires, on the metric netguard serves', async (t) => {
+  const [rule, ...rest] = render('deploy/monitoring');
+  t.same(rest, []);
+  t.equal(rule?.kind, 'PrometheusRule');
+  t.equal(rule?.apiVersion, 'monitoring.coreos.com/v1');
+  const alerts = rule?.spec.groups.flatMap((group: Obj) => group.rules);
+  const soon = alerts.find((alert: Obj) => alert.alert === 'NetguardWaiverExpiresSoon');
+  t.match(soon.expr, /max by \(namespace, name\) \(netguard_exception_expiry_timestamp_seconds\) - time\(\) < 3 \* 86400/);
+  t.match(soon.expr, /- time\(\) > 0/, 'expired waivers are the other alert');
+  t.match(soon.annotations.description, /netguard exception renew -n \{\{ \$labels\.namespace \}\} \{\{ \$labels\.name \}\}/);
+  const { createMetrics } = await import('../../src/metrics.ts');
+  const served = (await createMetrics({ processMetrics: false, waivers: () => [] }).registry.getMetricsAsJSON()).map((m) => m.name);
+  t.ok(served.includes('netguard_exception_expiry_timestamp_seconds'), 'the alert reads a metric netguard serves');
+  t.notOk(base.some((o) => o.kind === 'PrometheusRule'), 'the base installs without the Prometheus Operator');
+});

@@ -200,7 +200,7 @@ export async function runExceptionApprove(name: string, options: ApproveOptions,
     const waiver = toWaiver(exception, 'cluster');
     const label = `${namespace}/${name}`;
     if (waiver.expiresAt <= io.now.getTime()) {
-      io.stderr(`netguard: ${label} expired on ${waiver.expires}; approve its renewal instead (netguard exception renew -n ${namespace} ${name} --expires D files one)\n`);
+      io.stderr(`netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`);
       return 1;
     }
     if (waiver.approvedBy !== undefined && waiver.approved) {

@@ -255,6 +255,11 @@ t.test('Done when: from a denial to an approved waiver, its expiry, and its rene
   const renewLine = lapsedLines.at(-1) ?? '';
   t.equal(renewLine, 'Waiver prod-shop/pod001-web expired on 2026-12-06T09:00:00Z; the guardrail applies again, to updates too. Still needed? netguard exception renew -n prod-shop pod001-web --expires 14d');
 
+  // An expired waiver cannot be approved back to life: it is the record; the renewal is what gets approved.
+  const revive = await netguard('carol', 'netguard exception approve -n prod-shop pod001-web');
+  t.equal(revive.code, 1);
+  t.equal(revive.stderr, 'netguard: prod-shop/pod001-web expired on 2026-12-06T09:00:00Z; nothing to approve; file a renewal: netguard exception renew -n prod-shop pod001-web --expires <duration>\n');
+
   // 9. The renew command as printed files a new pending waiver, under a free name, that names the old one.
   const renewed = await netguard('alice', renewLine.replace(/^.*Still needed\? /, ''));
   t.equal(renewed.code, 0, renewed.stderr);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Waiver } from './exceptions/waiver.ts';
 import type { DecisionRecord } from './server/app.ts';
 
 /**
@@ -14,6 +15,8 @@ export type ReloadResult = 'success' | 'failure';
 export interface MetricsOptions {
   /** Waiver counts per state (active, expiring, expired, pending), read at each scrape. */
   readonly waiverCounts?: () => Readonly<Record<string, number>>;
+  /** Every known waiver, read at each scrape for the expiry timestamps. */
+  readonly waivers?: () => readonly Waiver[];
   /** Process metrics (CPU, RSS, event loop, GC); tests that only read netguard's own series may turn them off. */
   readonly processMetrics?: boolean;
 }
@@ -66,6 +69,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       for (const [state, count] of Object.entries(waiverCounts())) this.set({ state }, count);
     },
   });
+  expiryGauge(registry, options.waivers);
   return {
     registry,
     recordDecision(record) {
@@ -77,6 +81,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       reloads.inc({ file, result });
     },
   };
+}
+
+/**
+ * When each approved waiver ends, per rule it waives: `(metric - time()) < 3 * 86400` is the
+ * PrometheusRule's alert (deploy/monitoring/). Pending waivers waive nothing and are left out;
+ * expired ones stay until deleted, so a dashboard can still show what lapsed.
+ */
+function expiryGauge(registry: Registry, waivers: (() => readonly Waiver[]) | undefined): void {
+  new Gauge({
+    name: 'netguard_exception_expiry_timestamp_seconds',
+    help: 'Expiry of each approved GuardrailException, as a Unix timestamp, per waived rule.',
+    labelNames: ['namespace', 'name', 'rule'] as const,
+    registers: [registry],
+    collect() {
+      if (waivers === undefined) return;
+      this.reset();
+      for (const waiver of waivers()) {
+        if (!waiver.approved) continue;
+        for (const rule of waiver.rules) this.set({ namespace: waiver.namespace, name: waiver.name, rule }, waiver.expiresAt / 1000);
+      }
+    },
+  });
 }
 
 export interface MetricsServer {

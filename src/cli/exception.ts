@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { Document, Scalar } from 'yaml';
 import { z } from 'zod';
@@ -9,11 +10,14 @@ import { DEFAULTS } from '../config/policy.ts';
 import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
-import { canonicalKind, exceptionObject, resolveExpiry, type ExceptionRequest } from '../exceptions/request.ts';
-import { EXCEPTION_GROUP, EXCEPTION_PLURAL, EXCEPTION_VERSION } from '../exceptions/schema.ts';
+import { approve, createWithFreeName, exceptionsPath, readException, renewalOf } from '../exceptions/cluster-writes.ts';
+import { canonicalKind, defaultExceptionName, exceptionObject, resolveExpiry, type ExceptionRequest } from '../exceptions/request.ts';
 import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
-import type { Waiver } from '../exceptions/waiver.ts';
+import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
+import { REASON_PLACEHOLDER } from '../engine/message.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
+import { KubeApiError, kubeRest } from '../kube/rest.ts';
+import { whoAmI } from '../kube/whoami.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
 
@@ -21,18 +25,27 @@ export interface ExceptionIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly now: Date;
+  /** Asks the person at the terminal; absent when stdin is not a TTY (CI, pipes), so nothing waits. */
+  readonly ask?: ((question: string) => Promise<string>) | undefined;
 }
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd']);
+const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a', REASON_PLACEHOLDER]);
+/** The denial's `<why this is needed>`, or any `<...>` left unedited. */
+const isPlaceholder = (text: string): boolean => PLACEHOLDERS.has(text.trim().toLowerCase()) || /^<[^>]*>$/.test(text.trim());
+const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, { message: 'say why the guardrail cannot be met yet' })
+  .refine((text) => !isPlaceholder(text), { message: 'replace the placeholder with the real reason' });
 
 export const requestOptionsSchema = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }),
   rule: z.string().min(1, { message: 'name at least one rule ID, e.g. --rule NP004' }),
   target: z.string().min(1).optional(),
   selector: z.string().min(1).optional(),
-  reason: z.string().trim().min(1, { message: 'say why the guardrail cannot be met yet' }).refine((text) => !PLACEHOLDERS.has(text.toLowerCase()), { message: 'replace the placeholder with the real reason' }),
-  owner: z.string().trim().min(1, { message: 'name the team or person who answers for this waiver' }),
+  reason: reasonSchema.optional(),
+  owner: z.string().trim().min(1, { message: 'name the team or person who answers for this waiver' }).optional(),
   expires: z.string().min(1),
   ticket: z.string().min(1).optional(),
   name: z.string().regex(DNS_NAME, { message: 'expected a lowercase DNS name' }).max(63).optional(),
@@ -64,7 +77,7 @@ function parseSelector(text: string): Record<string, string> {
 }
 
 /** Flags → a request; every problem is a UsageError naming the flag. */
-export function requestFromOptions(options: RequestOptions): ExceptionRequest {
+export function requestFromOptions(options: RequestOptions & { readonly reason: string }): ExceptionRequest {
   const rules = parseRules(options.rule);
   const [kindText = '', name, ...rest] = (options.target ?? (options.selector !== undefined ? 'Deployment' : '')).split('/');
   if (kindText === '') throw new UsageError('--target: name what the waiver covers, e.g. --target networkpolicy/crawler-egress (or --selector app=crawler for a Deployment)');
@@ -80,7 +93,7 @@ export function requestFromOptions(options: RequestOptions): ExceptionRequest {
     name: name === '' ? undefined : name,
     selector: options.selector === undefined ? undefined : parseSelector(options.selector),
     reason: options.reason.trim(),
-    owner: options.owner.trim(),
+    owner: options.owner?.trim(),
     ticket: options.ticket,
     expires: options.expires,
     objectName: options.name,
@@ -88,6 +101,7 @@ export function requestFromOptions(options: RequestOptions): ExceptionRequest {
 }
 
 function apiMessage(err: unknown): string {
+  if (err instanceof KubeApiError) return `Error from server (${err.reason || err.code}): ${err.statusMessage}`;
   if (err instanceof ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = body !== null && typeof body === 'object' && 'message' in body ? String(body.message) : String(err.body);
@@ -113,36 +127,131 @@ function asYaml(object: Record<string, unknown>, expires: string): string {
   return doc.toString();
 }
 
+/** --reason, else (on a terminal) the answer to a question; a placeholder is never a reason. */
+async function reasonOf(options: RequestOptions, io: ExceptionIo): Promise<string> {
+  if (options.reason !== undefined) return options.reason;
+  const missing = '--reason: say why the guardrail cannot be met yet, e.g. --reason "vendor API has no fixed addresses until Q1"';
+  if (io.ask === undefined) throw new UsageError(missing);
+  const parsed = reasonSchema.safeParse(await io.ask('Why is this waiver needed (what ends the need, and when)? '));
+  if (!parsed.success) throw new UsageError(`--reason: ${parsed.error.issues[0]?.message ?? missing}`);
+  return parsed.data;
+}
+
 /** `netguard exception request`: prints the GuardrailException as YAML, or creates it with --apply. Returns the exit code. */
 export async function runExceptionRequest(options: RequestOptions, io: ExceptionIo): Promise<number> {
-  const request = requestFromOptions(options);
+  const request = requestFromOptions({ ...options, reason: await reasonOf(options, io) });
   const expires = resolveExpiry(request.expires, io.now);
   if (expires === undefined) throw new UsageError('--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp');
   if (Date.parse(expires) <= io.now.getTime()) throw new UsageError(`--expires: ${expires} is not in the future`);
   const object = exceptionObject(request, expires);
+  const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
   if (options.apply !== true) {
     io.stdout(asYaml(object, expires));
+    io.stderr(
+      `# Next: run this again with --apply to create it in the cluster (pending until an approver runs netguard exception approve),\n` +
+        `# or add it to policies/exceptions.yaml by pull request${request.owner === undefined ? ' with spec.owner set' : ''}.\n`,
+    );
     return 0;
   }
-  const kc = loadKubeConfig(options);
-  const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
+  const rest = kubeRest(loadKubeConfig(options));
+  // An explicit --name is the user's choice: a collision is reported, not worked around.
+  const base = options.name ?? defaultExceptionName(request.rules, request.name ?? Object.values(request.selector ?? {}).join('-'));
   try {
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: EXCEPTION_GROUP,
-      version: EXCEPTION_VERSION,
-      namespace: metadata.namespace,
-      plural: EXCEPTION_PLURAL,
-      body: object,
-    });
+    const created = options.name === undefined ? await createWithFreeName(rest, { ...object, metadata }, base) : await rest.create(exceptionsPath(metadata.namespace), object);
+    io.stdout(createdText(created, metadata.namespace));
   } catch (err) {
-    io.stderr(`netguard: cannot create GuardrailException ${metadata.namespace}/${metadata.name}: ${apiMessage(err)}\n`);
+    io.stderr(`netguard: cannot create GuardrailException ${metadata.namespace}/${base}: ${apiMessage(err)}\n`);
+    if (err instanceof KubeApiError && err.code === 409) {
+      io.stderr(`netguard: leave out --name to get a free one, or renew it: netguard exception renew -n ${metadata.namespace} ${base} --expires ${request.expires}\n`);
+    }
     return 1;
   }
-  io.stdout(
-    `guardrailexception.netguard.dev/${metadata.name} created in namespace ${metadata.namespace}; ` +
-      `it waives nothing until a member of the approver groups sets spec.approvedBy (kubectl -n ${metadata.namespace} edit gex ${metadata.name})\n`,
-  );
   return 0;
+}
+
+function createdText(created: Record<string, unknown>, namespace: string): string {
+  const name = z.object({ metadata: z.object({ name: z.string() }) }).parse(created).metadata.name;
+  const owner = z.object({ spec: z.object({ owner: z.string().optional() }).optional() }).safeParse(created).data?.spec?.owner;
+  return (
+    `guardrailexception.netguard.dev/${name} created in namespace ${namespace}${owner === undefined ? '' : ` (owner ${owner})`}.\n` +
+    `It is pending: it waives nothing until a member of the approver groups runs:\n` +
+    `  netguard exception approve -n ${namespace} ${name}\n`
+  );
+}
+
+const approveOptions = z.strictObject({
+  namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+});
+type ApproveOptions = z.infer<typeof approveOptions>;
+
+/**
+ * `netguard exception approve NAME`: signs spec.approvedBy with the caller's own username, as the
+ * API server knows it (SelfSubjectReview), so EX004 can check the approver group and the requester.
+ */
+export async function runExceptionApprove(name: string, options: ApproveOptions, io: ExceptionIo): Promise<number> {
+  const kc = loadKubeConfig(options);
+  const namespace = options.namespace ?? contextNamespace(kc);
+  const rest = kubeRest(kc);
+  try {
+    const me = await whoAmI(rest);
+    const { raw, exception } = await readException(rest, namespace, name);
+    const waiver = toWaiver(exception, 'cluster');
+    const label = `${namespace}/${name}`;
+    if (waiver.expiresAt <= io.now.getTime()) {
+      io.stderr(`netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`);
+      return 1;
+    }
+    if (waiver.approvedBy !== undefined && waiver.approved) {
+      io.stdout(`${label} is already approved by ${waiver.approvedBy}\n`);
+      return 0;
+    }
+    if (waiver.requestedBy === me.username) {
+      io.stderr(`netguard: ${label} was requested by you (${me.username}); another member of the approver groups must approve it\n`);
+      return 1;
+    }
+    const resourceVersion = z.object({ metadata: z.object({ resourceVersion: z.string() }) }).parse(raw).metadata.resourceVersion;
+    await approve(rest, exception, resourceVersion, me.username);
+    io.stdout(
+      `guardrailexception.netguard.dev/${name} approved by ${me.username}: ${[...waiver.rules].join(',')} waived for ` +
+        `${targetLabel(waiver.target)} in ${namespace} until ${waiver.expires}\n`,
+    );
+    return 0;
+  } catch (err) {
+    io.stderr(`netguard: cannot approve GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`);
+    return 1;
+  }
+}
+
+const renewOptions = z.strictObject({
+  namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
+  expires: z.string().min(1),
+  reason: reasonSchema.optional(),
+  owner: z.string().trim().min(1).optional(),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+});
+type RenewOptions = z.infer<typeof renewOptions>;
+
+/** `netguard exception renew NAME --expires D`: a new pending waiver with spec.renews, under a free name. */
+export async function runExceptionRenew(name: string, options: RenewOptions, io: ExceptionIo): Promise<number> {
+  const expires = resolveExpiry(options.expires, io.now);
+  if (expires === undefined) throw new UsageError('--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp');
+  if (Date.parse(expires) <= io.now.getTime()) throw new UsageError(`--expires: ${expires} is not in the future`);
+  const kc = loadKubeConfig(options);
+  const namespace = options.namespace ?? contextNamespace(kc);
+  const rest = kubeRest(kc);
+  try {
+    const { exception } = await readException(rest, namespace, name);
+    const renewal = renewalOf(exception, expires, { reason: options.reason, owner: options.owner });
+    const created = await createWithFreeName(rest, renewal, renewal.metadata.name);
+    io.stdout(createdText(created, namespace).replace(' created in', ` (renews ${name}) created in`));
+    return 0;
+  } catch (err) {
+    io.stderr(`netguard: cannot renew GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`);
+    return 1;
+  }
 }
 
 const listOptions = z.strictObject({
@@ -199,16 +308,42 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
   const rows = waiverRows(scoped, now, warnBefore).filter((row) => options.state === undefined || row.state === options.state);
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify({ exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) }, null, 2)}\n`);
+  } else if (rows.length === 0 && fromCluster && namespace !== undefined && options.namespace === undefined) {
+    // As kubectl: the context's namespace is the default, and an empty answer says which one it was.
+    io.stdout(`No exceptions found in namespace ${namespace} (the context's namespace). Use -A for every namespace, or -n NAME.\n`);
   } else {
     io.stdout(renderWaiverTable(rows));
   }
   return 0;
 }
 
-const cliIo = (): ExceptionIo => ({ stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), now: new Date() });
+/** Asks one question on the terminal (stderr, so stdout stays the YAML). */
+async function askOnTerminal(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
+}
 
-export function registerException(program: Command): void {
-  const exception = program.command('exception').description('request and list GuardrailExceptions: owned, approved waivers that always expire');
+const cliIo = (): ExceptionIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  now: new Date(),
+  ask: process.stdin.isTTY === true ? askOnTerminal : undefined,
+});
+
+/** Where the commands write, when "now" is, and how they exit: the process's, or a test's. */
+export interface ExceptionCommandEnv {
+  readonly io: () => ExceptionIo;
+  readonly exit: (code: number) => void;
+}
+
+const PROCESS_ENV: ExceptionCommandEnv = { io: cliIo, exit: (code) => void (process.exitCode = code) };
+
+export function registerException(program: Command, env: ExceptionCommandEnv = PROCESS_ENV): void {
+  const exception = program.command('exception').description('request, approve, renew and list GuardrailExceptions: owned, approved waivers that always expire');
   exception
     .command('request')
     .description('print a GuardrailException as YAML (or create it with --apply); it waives nothing until approved')
@@ -216,16 +351,37 @@ export function registerException(program: Command): void {
     .requiredOption('--rule <ids>', 'rule ID(s) to waive, comma-separated: NP004 or NP004,NP005')
     .option('--target <kind/name>', 'what to waive: networkpolicy/NAME, deployment/NAME, namespace/NAME; or just KIND with --selector')
     .option('--selector <k=v,...>', 'label selector for workloads and Pods (with --target KIND; default kind Deployment)')
-    .requiredOption('--reason <text>', 'why the guardrail cannot be met yet')
-    .requiredOption('--owner <who>', 'team or person who answers for the waiver')
+    .option('--reason <text>', 'why the guardrail cannot be met yet (asked for on a terminal when missing)')
+    .option('--owner <who>', 'who answers for the waiver (default: the namespace annotation netguard.dev/owner, else you)')
     .requiredOption('--expires <when>', 'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp')
     .option('--ticket <id>', 'tracking ticket')
     .option('--name <name>', 'name of the GuardrailException (default: rules and target)')
-    .option('--apply', 'create it in the cluster instead of printing it')
+    .option('--apply', 'create it in the cluster (pending until approved) instead of printing it')
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionRequest(parseOptions(requestOptionsSchema, raw), cliIo());
+      env.exit(await runExceptionRequest(parseOptions(requestOptionsSchema, raw), env.io()));
+    });
+  exception
+    .command('approve <name>')
+    .description('approve a pending GuardrailException in your own name (members of the approver groups)')
+    .option('-n, --namespace <name>', "the waiver's namespace (default: the context's)")
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
+    .action(async (name: string, raw: Record<string, unknown>) => {
+      env.exit(await runExceptionApprove(name, parseOptions(approveOptions, raw), env.io()));
+    });
+  exception
+    .command('renew <name>')
+    .description('file a new pending GuardrailException that continues NAME (spec.renews), under a free name')
+    .option('-n, --namespace <name>', "the waiver's namespace (default: the context's)")
+    .requiredOption('--expires <when>', 'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp')
+    .option('--reason <text>', 'a new reason (default: the old one)')
+    .option('--owner <who>', 'a new owner (default: the old one)')
+    .addOption(kubeconfigOption())
+    .addOption(contextOption())
+    .action(async (name: string, raw: Record<string, unknown>) => {
+      env.exit(await runExceptionRenew(name, parseOptions(renewOptions, raw), env.io()));
     });
   exception
     .command('list')
@@ -241,6 +397,6 @@ export function registerException(program: Command): void {
     .addOption(kubeconfigOption('read the cluster through this kubeconfig'))
     .option('--context <name>', 'kubeconfig context (implies --cluster)')
     .action(async (raw: Record<string, unknown>) => {
-      process.exitCode = await runExceptionList(parseOptions(listOptions, raw), cliIo());
+      env.exit(await runExceptionList(parseOptions(listOptions, raw), env.io()));
     });
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
+import { kubeRest } from '../kube/rest.ts';
+import { startExpiryEvents } from '../exceptions/expiry-events.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
@@ -34,7 +36,10 @@ export interface RunningServer {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const logger = createLogger(options.logLevel);
   // Waiver counts are read at scrape time, when `world` exists.
-  const metrics = createMetrics({ waiverCounts: () => world.registry.countsByState(new Date(), world.policy().exceptions.warnBeforeMs) });
+  const metrics = createMetrics({
+    waiverCounts: () => world.registry.countsByState(new Date(), world.policy().exceptions.warnBeforeMs),
+    waivers: () => world.registry.all(),
+  });
   const kubeConfig = clusterRequested(options) ? loadKubeConfig(options) : undefined;
   // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
   const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
@@ -55,11 +60,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
+  // In a cluster: Events before and at each waiver's expiry, on the waiver and its target (never on the request path).
+  const expiry =
+    kubeConfig === undefined
+      ? undefined
+      : startExpiryEvents({ rest: kubeRest(kubeConfig), waivers: () => world.registry.all(), warnBeforeMs: () => world.policy().exceptions.warnBeforeMs, now: () => new Date(), logger });
   const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: world.policy, logger, identity: process.env['POD_NAME'] }) : undefined;
   return {
     url,
     metricsUrl: metricsServer.url,
     async close() {
+      expiry?.stop();
       await controller?.stop();
       certWatcher.close();
       await app.close();

@@ -26,4 +26,4 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
 export const EMPTY_CLUSTER: ClusterView = staticClusterView([]);
 
 /** For callers with no exception registry: nothing is waived. */
-export const NO_WAIVERS: WaiverView = { apply: (_findings: Finding[]) => undefined };
+export const NO_WAIVERS: WaiverView = { apply: (_findings: Finding[]) => undefined, lapsedRules: () => new Set() };

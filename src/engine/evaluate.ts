@@ -41,14 +41,23 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
 
 const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}\u0000${finding.message}`;
 
+/**
+ * Expiry ends grandfathering: a finding an expired waiver of this object covered is the object's
+ * debt coming due, not an old finding to tolerate, or the waiver would never really expire.
+ */
+function grandfathered(finding: Finding, lapsedRules: ReadonlySet<string>): boolean {
+  return !lapsedRules.has(finding.rule);
+}
+
 /** UPDATE: a finding the old object already had is not the change's fault, so it only warns. */
 function downgradePreExisting(findings: Finding[], rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): void {
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
   const before = new Set(runRules(objectRules, { ...target, object: old }, ctx).map(identity));
+  const lapsed = ctx.waivers.lapsedRules(target, ctx.now);
   for (const finding of findings) {
-    if (finding.level === 'deny' && before.has(identity(finding))) {
+    if (finding.level === 'deny' && before.has(identity(finding)) && grandfathered(finding, lapsed)) {
       finding.level = 'warn';
       finding.notes.push('pre-existing: the object already had this before the update');
     }
@@ -115,7 +124,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
   return {
     ...decision,
-    message: allowed ? undefined : denialMessage(decision, environment),
+    message: allowed ? undefined : denialMessage({ ...decision, object }, environment),
     warnings: warningLines(findings),
   };
 }

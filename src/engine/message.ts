@@ -1,6 +1,9 @@
 import type { Environment } from '../config/policy.ts';
-import type { Finding } from './types.ts';
-import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
+import type { Finding, WaiverRef } from './types.ts';
+import { ownersOf } from '../exceptions/matching.ts';
+import { stringMap } from '../labels.ts';
+import { field, stringField } from '../object-access.ts';
+import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';
 
 
 // The API server drops warnings with control characters, cuts each at 256 characters and the list at 4 KiB.
@@ -43,19 +46,95 @@ interface Subject {
   readonly namespace: string;
   readonly name: string;
   readonly findings: readonly Finding[];
+  /** The judged object, when at hand: a Pod's waiver then targets its workload or its labels. */
+  readonly object?: KubeObject | undefined;
+}
+
+/**
+ * `--target ...` for the request line. A Pod made by a workload is waived at the workload (its name
+ * changes with every rollout); a Pod named only by `generateName` is waived by its labels, never by
+ * the prefix, which no Pod is ever called.
+ */
+function targetArgs(subject: Subject): string {
+  const named = `--target ${quoteArg(`${subject.kind.toLowerCase()}/${subject.name}`)}`;
+  if (subject.kind !== 'Pod' || subject.object === undefined) return named;
+  const owner = ownersOf(subject.object).at(-1);
+  if (owner !== undefined && owner.name !== '') return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
+  if (stringField(subject.object, 'metadata', 'name') !== '') return named;
+  const labels = Object.entries(stringMap(field(subject.object, 'metadata', 'labels'))).map(([key, value]) => `${key}=${value}`);
+  return labels.length === 0 ? '--target pod --selector <key=value>' : `--target pod --selector ${quoteArg(labels.join(','))}`;
 }
 
 function quoteArg(text: string): string {
-  return /^[\w.\-/:@]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+  return /^[\w.\-/:@=,]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-/** The exact command a developer runs to ask for a waiver of what was denied. */
-export function exceptionRequestLine(subject: Subject, environment: Environment): string {
-  const rules = [...new Set(subject.findings.filter((f) => f.level === 'deny').map((f) => f.rule))].join(',');
-  const clusterScoped = subject.kind === 'Namespace';
-  const namespace = clusterScoped ? NETGUARD_NAMESPACE : subject.namespace;
-  const target = `${subject.kind.toLowerCase()}/${subject.name}`;
-  return `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(target)} --reason "..." --expires ${environment.exceptionMaxDuration}`;
+/** What the printed command leaves for the developer to fill in; the CLI refuses it unchanged. */
+export const REASON_PLACEHOLDER = '<why this is needed>';
+
+/** EX rules guard the waivers themselves: a denial of a waiver never offers to waive them. */
+const waivable = (finding: Finding): boolean => !finding.rule.startsWith('EX');
+
+function day(timestamp: string): string {
+  const iso = new Date(timestamp).toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 19)}Z`;
+}
+
+/**
+ * The exact command a developer runs to ask for a waiver of what was denied: one edit (the reason)
+ * and it creates a pending waiver in the cluster that denied it (`--apply`); the owner defaults to
+ * the namespace's `netguard.dev/owner` annotation, else the requester. Undefined when nothing denied is waivable.
+ */
+export function exceptionRequestLine(subject: Subject, environment: Environment): string | undefined {
+  const denied = subject.findings.filter((f) => f.level === 'deny' && waivable(f) && f.expiredWaiver === undefined && f.pendingWaiver === undefined);
+  const rules = [...new Set(denied.map((f) => f.rule))].join(',');
+  if (rules === '') return undefined;
+  const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
+  return (
+    `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} ${targetArgs(subject)} ` +
+    `--expires ${environment.exceptionMaxDuration} --reason "${REASON_PLACEHOLDER}" --apply`
+  );
+}
+
+/** One line per expired waiver behind a deny: it names the waiver and the command that renews it. */
+function renewLines(subject: Subject, environment: Environment): string[] {
+  const expired = new Map<string, NonNullable<Finding['expiredWaiver']>>();
+  for (const finding of subject.findings) {
+    if (finding.level === 'deny' && finding.expiredWaiver !== undefined) {
+      expired.set(`${finding.expiredWaiver.namespace}/${finding.expiredWaiver.name}`, finding.expiredWaiver);
+    }
+  }
+  return [...expired.values()].map((ref) => {
+    const lapsed = `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}; the guardrail applies again, to updates too.`;
+    // A file waiver is renewed where it was approved: by a reviewed change to the file.
+    if (ref.source === 'file') return `${lapsed} Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.`;
+    return `${lapsed} Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`;
+  });
+}
+
+/** One line per pending waiver behind a deny: nothing to request, an approver has to sign it. */
+function approveLines(subject: Subject): string[] {
+  const pending = new Map<string, WaiverRef>();
+  for (const finding of subject.findings) {
+    if (finding.level === 'deny' && finding.pendingWaiver !== undefined) {
+      pending.set(`${finding.pendingWaiver.namespace}/${finding.pendingWaiver.name}`, finding.pendingWaiver);
+    }
+  }
+  return [...pending.values()].map(
+    (ref) =>
+      `Waiver ${ref.namespace}/${ref.name} is pending: it waives nothing until a member of the approver groups runs ` +
+      `netguard exception approve -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)}`,
+  );
+}
+
+/** How the denial ends: approve a pending waiver, renew an expired one, request a new one, or (for a waiver) fix it. */
+export function unblockLines(subject: Subject, environment: Environment): string[] {
+  const request = exceptionRequestLine(subject, environment);
+  const lines = [...approveLines(subject), ...renewLines(subject, environment), ...(request === undefined ? [] : [`Need more time? ${request}`])];
+  if (subject.findings.some((f) => f.level === 'deny' && !waivable(f))) {
+    lines.push('EX rules guard the waivers themselves and cannot be waived: fix the fields above.');
+  }
+  return lines;
 }
 
 /** The denial as kubectl shows it after `denied the request: `. */
@@ -66,6 +145,6 @@ export function denialMessage(subject: Subject, environment: Environment): strin
   return [
     `${subject.kind} ${where} violates ${count} (environment ${environment.name}, mode ${environment.mode}):`,
     ...denied.map((finding) => `- ${findingLine(finding)}`),
-    `Need more time? ${exceptionRequestLine(subject, environment)}`,
+    ...unblockLines(subject, environment),
   ].join('\n');
 }

@@ -35,6 +35,8 @@ export interface WaiverRef {
 export interface WaiverView {
   /** Decides, for each finding at deny, whether a waiver turns it into a warning. */
   apply(findings: Finding[], target: RuleTarget, now: Date): void;
+  /** Rules an expired waiver of this target listed: their findings are no longer pre-existing. */
+  lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string>;
 }
 
 export interface EvaluationContext {
@@ -68,6 +70,10 @@ export interface Finding extends RawFinding {
   /** Why a deny became a warning, or what the reader should know: "pre-existing", a waiver, an expiry. */
   readonly notes: string[];
   waivedBy?: WaiverRef;
+  /** A matching waiver that has expired (the denial then says how to renew it, by its source). */
+  expiredWaiver?: WaiverRef & { readonly source: 'file' | 'cluster' };
+  /** A matching waiver awaiting approval (the denial then says who runs `exception approve`). */
+  pendingWaiver?: WaiverRef;
 }
 
 export interface RuleDoc {

@@ -59,7 +59,13 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
         const matching = candidates.filter((candidate) => candidate.waiver.rules.has(finding.rule));
         const chosen = matching.find(usable);
         if (chosen === undefined) {
-          if (finding.level === 'deny') finding.notes.push(...unusableNotes(matching));
+          if (finding.level !== 'deny') continue;
+          finding.notes.push(...unusableNotes(matching));
+          // A pending waiver (a renewal, say) is the next step; an expired one, if none is pending.
+          const pending = matching.find((candidate) => candidate.state === 'pending');
+          const expired = matching.find((candidate) => candidate.state === 'expired');
+          if (pending !== undefined) finding.pendingWaiver = waiverRef(pending.waiver);
+          else if (expired !== undefined) finding.expiredWaiver = { ...waiverRef(expired.waiver), source: expired.waiver.source };
           continue;
         }
         const { waiver } = chosen;
@@ -73,6 +79,14 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
         }
       }
       for (const [waiver, rules] of expiring) findings.push(expiryWarning(waiver, rules, now));
+    },
+    lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string> {
+      const lapsed = new Set<string>();
+      for (const waiver of lookup(waiverScope(target))) {
+        if (waiver.expiresAt > now.getTime() || !waiver.approved || !waiverCoversTarget(waiver, target)) continue;
+        for (const rule of waiver.rules) lapsed.add(rule);
+      }
+      return lapsed;
     },
   };
 }

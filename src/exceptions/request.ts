@@ -28,7 +28,8 @@ export interface ExceptionRequest {
   readonly name: string | undefined;
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly reason: string;
-  readonly owner: string;
+  /** Absent: netguard's mutating webhook fills it in (namespace annotation netguard.dev/owner, else the requester). */
+  readonly owner: string | undefined;
   readonly ticket: string | undefined;
   /** `14d` (from now) or a date / timestamp. */
   readonly expires: string;
@@ -66,7 +67,7 @@ export function exceptionObject(request: ExceptionRequest, expires: string): Rec
       rules: [...request.rules],
       target,
       reason: request.reason,
-      owner: request.owner,
+      ...(request.owner === undefined ? {} : { owner: request.owner }),
       ...(request.ticket === undefined ? {} : { ticket: request.ticket }),
       expires,
     },

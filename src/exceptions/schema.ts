@@ -38,11 +38,13 @@ export const guardrailExceptionSchema = z.looseObject({
     rules: z.array(z.string().min(1)).min(1),
     target: exceptionTargetSchema,
     reason: z.string().trim().min(1),
-    owner: z.string().trim().min(1),
+    owner: z.string().trim().min(1, { message: 'required: who answers for this waiver (netguard fills it in on apply)' }),
     ticket: z.string().optional(),
     expires: timestampSchema,
     requestedBy: z.string().optional(),
     approvedBy: z.string().optional(),
+    /** The waiver this one continues (`netguard exception renew`); it waives nothing until approved. */
+    renews: z.string().optional(),
   }),
 });
 export type GuardrailException = z.infer<typeof guardrailExceptionSchema>;

@@ -21,6 +21,10 @@ export interface Waiver {
   /** Whether it may waive anything: file entries are reviewed in Git; cluster ones need an approver other than the requester. */
   readonly approved: boolean;
   readonly source: WaiverSourceName;
+  /** The waiver it continues (`spec.renews`), if any. */
+  readonly renews: string | undefined;
+  /** metadata.uid of a cluster waiver (Events name their object by it). */
+  readonly uid: string | undefined;
 }
 
 export function toWaiver(exception: GuardrailException, source: WaiverSourceName): Waiver {
@@ -42,6 +46,8 @@ export function toWaiver(exception: GuardrailException, source: WaiverSourceName
     // Defence in depth: EX004 refuses self-approval at admission, but an object written while the webhook was down is not trusted either.
     approved: source === 'file' || (approvedBy !== undefined && approvedBy !== requestedBy),
     source,
+    renews: spec.renews?.trim() || undefined,
+    uid: typeof metadata['uid'] === 'string' ? metadata['uid'] : undefined,
   };
 }
 

@@ -18,6 +18,8 @@ export interface KubeRest {
   /** PUT: carries the body's metadata.resourceVersion, so a stale write gets 409 Conflict. */
   replace(path: string, body: KubeObject): Promise<KubeObject>;
   remove(path: string, body?: KubeObject): Promise<void>;
+  /** PATCH as a JSON merge patch (RFC 7386); a metadata.resourceVersion in it makes it conditional. */
+  mergePatch(path: string, patch: KubeObject): Promise<KubeObject>;
 }
 
 export interface ListPage {
@@ -30,10 +32,13 @@ export class KubeApiError extends Error {
   override name = 'KubeApiError';
   readonly code: number;
   readonly reason: string;
+  /** The Status message alone, as kubectl prints it after `Error from server (REASON): `. */
+  readonly statusMessage: string;
   constructor(method: string, path: string, code: number, reason: string, message: string) {
     super(`${method} ${path}: ${code} ${reason}: ${message}`);
     this.code = code;
     this.reason = reason;
+    this.statusMessage = message;
   }
 }
 
@@ -75,7 +80,7 @@ export function kubeRest(kc: KubeConfig): KubeRest {
   if (server === undefined) throw new Error('kubeconfig names no cluster server');
   const base = new URL(server);
 
-  const call = async (method: string, path: string, body?: KubeObject): Promise<unknown> => {
+  const call = async (method: string, path: string, body?: KubeObject, contentType = 'application/json'): Promise<unknown> => {
     const url = new URL(path, base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const options: RequestOptions = {
@@ -84,7 +89,7 @@ export function kubeRest(kc: KubeConfig): KubeRest {
       port: url.port,
       path: `${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`,
       // An explicit length: Node sends a DELETE body neither chunked nor sized otherwise.
-      headers: { accept: 'application/json', 'content-type': 'application/json', ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) },
+      headers: { accept: 'application/json', 'content-type': contentType, ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) },
     };
     await kc.applyToHTTPSOptions(options);
     const res = await send(options, payload);
@@ -116,6 +121,7 @@ export function kubeRest(kc: KubeConfig): KubeRest {
     async remove(path, body) {
       await call('DELETE', path, body);
     },
+    mergePatch: async (path, patch) => objectSchema.parse(await call('PATCH', path, patch, 'application/merge-patch+json')),
   };
 }
 

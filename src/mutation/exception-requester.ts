@@ -1,5 +1,6 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import { asRecord, field } from '../object-access.ts';
+import { asRecord, field, stringField } from '../object-access.ts';
+import { OWNER_ANNOTATION } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { approvalByThisUser, approvedByOf, requestedByOf, widens } from '../exceptions/approval.ts';
 
@@ -15,6 +16,8 @@ export interface ExceptionMutation {
  * - UPDATE that widens an approved waiver (later expiry, added rule, other target) while leaving
  *   `spec.approvedBy` as it was: the approval is removed, so the waiver is pending again — unless the
  *   person making the change is an approver who signs the approval in their own name and is not the requester.
+ * - CREATE without `spec.owner`: the owner becomes the namespace's `netguard.dev/owner` annotation
+ *   (for a Namespace waiver, that of the namespace it covers), else the requester.
  * Everything else (who may set `approvedBy`) is judged by EX004 at /validate, after this patch.
  */
 export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationContext): ExceptionMutation {
@@ -32,6 +35,7 @@ export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationC
     patch.push({ op: present ? 'replace' : 'add', path: '/spec/requestedBy', value: requester });
     if (current !== '') warnings.push(`netguard EX004: spec.requestedBy: set to ${requester} (the requester), not ${JSON.stringify(current).slice(0, 80)}`);
   }
+  if (old === undefined) patch.push(...defaultOwner(input, ctx, requester));
   const approvedBy = approvedByOf(object);
   if (
     old !== undefined &&
@@ -44,4 +48,20 @@ export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationC
     warnings.push(`netguard EX004: spec.approvedBy: approval by ${approvedBy} removed; the waiver now asks for more, so it is pending until approved again`);
   }
   return { patch, warnings };
+}
+
+/**
+ * The owner a request left out: the annotation of the namespace the waiver covers, else the
+ * requester. Here rather than in the CLI: the webhook sees the authenticated user and the namespace
+ * cache, where the CLI may not be allowed to read Namespaces and a kubeconfig user name is not an identity.
+ */
+function defaultOwner(input: AdmissionInput, ctx: EvaluationContext, requester: string): PatchOperation[] {
+  const object = input.object;
+  const owner = field(object, 'spec', 'owner');
+  if (typeof owner === 'string' && owner.trim() !== '') return [];
+  const covered = stringField(object, 'spec', 'target', 'kind') === 'Namespace' ? stringField(object, 'spec', 'target', 'name') : input.namespace;
+  const annotated = (ctx.cluster.namespace(covered)?.annotations[OWNER_ANNOTATION] ?? '').trim();
+  const value = annotated || requester;
+  if (value === '') return [];
+  return [{ op: owner === undefined ? 'add' : 'replace', path: '/spec/owner', value }];
 }

@@ -1,4 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
+import { stringField } from '../object-access.ts';
 import { approvalByThisUser, approvedByOf, isApprover, requestedByOf, widens } from '../exceptions/approval.ts';
 
 export const exApproval: Rule = {
@@ -12,7 +13,7 @@ export const exApproval: Rule = {
     checks:
       'The mutating webhook sets `spec.requestedBy` from the request\'s userInfo (on CREATE; an UPDATE keeps the original requester), so this rule denies a requester that does not match. `spec.approvedBy` may be set or changed only by a member of `exceptions.approverGroups`, in their own name, and never by the requester. An UPDATE that widens an approved waiver (a later expiry, an added rule, another target) needs approval again: the mutating webhook removes `approvedBy`, and this rule denies the update if it was kept without a fresh approval.',
     prevents: 'Self-approved waivers, approvals forged in someone else\'s name, and an approved two-week waiver quietly stretched to a year.',
-    fix: 'Request the waiver without `approvedBy`, then ask a member of the approver groups to set `spec.approvedBy` to their own username.',
+    fix: 'Request the waiver without `approvedBy` (`netguard exception request ... --apply`), then ask a member of the approver groups to run `netguard exception approve -n NAMESPACE NAME`, which signs it in their own name.',
     fires: `apiVersion: netguard.dev/v1alpha1
 kind: GuardrailException
 metadata: {name: crawler-egress, namespace: prod-crawl}
@@ -55,7 +56,8 @@ spec:
     }
     const approvedBy = approvedByOf(object);
     const before = approvedByOf(old);
-    const approvalFix = `Leave spec.approvedBy out and ask a member of ${groups.join(', ')} other than the requester to approve it.`;
+    const approve = `netguard exception approve -n ${target.namespace.name} ${stringField(object, 'metadata', 'name')}`;
+    const approvalFix = `Leave spec.approvedBy out and ask a member of ${groups.join(', ')} other than the requester to run ${approve}.`;
     if (approvedBy !== '' && approvedBy !== before && !approvalByThisUser(approvedBy, requestedBy, user, groups)) {
       const why =
         approvedBy === requestedBy || user.username === requestedBy

@@ -44,7 +44,7 @@ t.test('text output names each finding, its path, the fix and the exception comm
   t.equal(run.code, 1);
   t.match(run.stdout, /^DENIED +NetworkPolicy prod-crawl\/egress-anywhere \(production, enforce\)/m);
   t.match(run.stdout, '  deny NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr\n       0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23).');
-  t.match(run.stdout, 'Need more time? netguard exception request -n prod-crawl --rule NP004 --target networkpolicy/egress-anywhere --reason "..." --expires 14d');
+  t.match(run.stdout, 'Need more time? netguard exception request -n prod-crawl --rule NP004 --target networkpolicy/egress-anywhere --expires 14d --reason "<why this is needed>" --apply');
   t.match(run.stdout, /^WARNED +NetworkPolicy prod-crawl\/metrics/m);
   t.match(run.stdout, /^2 objects: 1 denied, 1 admitted with warnings, 0 admitted$/m);
 });

@@ -27,6 +27,8 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
     [
       'ClusterRole/netguard',
       'ClusterRole/netguard-certs',
+      'ClusterRole/netguard-exception-approver',
+      'ClusterRole/netguard-exception-requester',
       'ClusterRoleBinding/netguard',
       'ClusterRoleBinding/netguard-certs',
       'ConfigMap/netguard-system/netguard-policy',
@@ -91,6 +93,7 @@ t.test('the Deployment is highly available, hardened and probed', async (t) => {
 
 t.test('the ConfigMap ships the same policy as policies/guardrails.yaml', async (t) => {
   t.equal(readFileSync('deploy/base/policies/guardrails.yaml', 'utf8'), readFileSync('policies/guardrails.yaml', 'utf8'));
+  t.equal(readFileSync('deploy/base/policies/exceptions.yaml', 'utf8'), readFileSync('policies/exceptions.yaml', 'utf8'));
   t.equal(find('ConfigMap').data['guardrails.yaml'], readFileSync('policies/guardrails.yaml', 'utf8'));
 });
 
@@ -100,7 +103,15 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/namespaces:get,list,watch',
     'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
     'netguard.dev/guardrailexceptions:get,list,watch',
+    '/events:create',
+    '/pods,replicationcontrollers:get',
+    'apps/deployments,statefulsets,daemonsets,replicasets:get',
+    'batch/jobs,cronjobs:get',
   ]);
+  t.same(rules('ClusterRole', 'netguard-exception-requester'), ['netguard.dev/guardrailexceptions:create,get,list']);
+  t.same(find('ClusterRole', 'netguard-exception-requester').metadata.labels['rbac.authorization.k8s.io/aggregate-to-edit'], 'true', 'aggregated to edit');
+  t.same(rules('ClusterRole', 'netguard-exception-approver'), ['netguard.dev/guardrailexceptions:get,list,update,patch']);
+  t.notOk(find('ClusterRole', 'netguard-exception-approver').metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'], 'approving is not part of edit');
   t.same(rules('Role', 'netguard-leader-election'), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get,update@netguard-controller']);
   t.same(rules('ClusterRole', 'netguard-certs'), ['admissionregistration.k8s.io/validatingwebhookconfigurations,mutatingwebhookconfigurations:get,update@netguard']);
   const everything = base.filter((o) => o.kind.endsWith('Role')).flatMap((o) => o.rules);
@@ -162,9 +173,11 @@ t.test("the CRD's schema accepts the example waivers and rejects bad ones", asyn
   t.same(targetRule.map((r: Obj) => r.rule), ['has(self.name) != has(self.selector)']);
   const admits = (waiver: Obj): boolean => validate(waiver) && ('name' in waiver.spec.target) !== ('selector' in waiver.spec.target);
 
-  const examples = [...loadFixture('test/fixtures/exceptions/waivers.yaml'), ...loadFixture('policies/exceptions.yaml')];
+  const examples = loadFixture('test/fixtures/exceptions/waivers.yaml');
+  t.same(loadFixture('policies/exceptions.yaml'), [], 'the shipped file holds no waiver');
   t.ok(examples.length >= 3);
   for (const waiver of examples) t.ok(admits(waiver), `${(waiver['metadata'] as Obj)['name']} is accepted`);
+  t.ok(admits({ ...(examples[0] as Obj), spec: { ...(examples[0] as Obj).spec, renews: 'crawler-egress' } }), 'spec.renews is part of the schema');
 
   const good = examples[0] as Obj;
   const spoil = (change: (spec: Obj) => void): Obj => {
@@ -185,4 +198,20 @@ t.test("the CRD's schema accepts the example waivers and rejects bad ones", asyn
     'bad selector operator': spoil((s) => (s.target = { kind: 'Deployment', selector: { matchExpressions: [{ key: 'app', operator: 'Is' }] } })),
   };
   for (const [what, waiver] of Object.entries(bad)) t.notOk(admits(waiver), `rejected: ${what}`);
+});
+
+t.test('deploy/monitoring alerts 3 days before a waiver expires, on the metric netguard serves', async (t) => {
+  const [rule, ...rest] = render('deploy/monitoring');
+  t.same(rest, []);
+  t.equal(rule?.kind, 'PrometheusRule');
+  t.equal(rule?.apiVersion, 'monitoring.coreos.com/v1');
+  const alerts = rule?.spec.groups.flatMap((group: Obj) => group.rules);
+  const soon = alerts.find((alert: Obj) => alert.alert === 'NetguardWaiverExpiresSoon');
+  t.match(soon.expr, /max by \(namespace, name\) \(netguard_exception_expiry_timestamp_seconds\) - time\(\) < 3 \* 86400/);
+  t.match(soon.expr, /- time\(\) > 0/, 'expired waivers are the other alert');
+  t.match(soon.annotations.description, /netguard exception renew -n \{\{ \$labels\.namespace \}\} \{\{ \$labels\.name \}\}/);
+  const { createMetrics } = await import('../../src/metrics.ts');
+  const served = (await createMetrics({ processMetrics: false, waivers: () => [] }).registry.getMetricsAsJSON()).map((m) => m.name);
+  t.ok(served.includes('netguard_exception_expiry_timestamp_seconds'), 'the alert reads a metric netguard serves');
+  t.notOk(base.some((o) => o.kind === 'PrometheusRule'), 'the base installs without the Prometheus Operator');
 });

@@ -21,7 +21,7 @@ const DENIAL =
   'Deployment prod-shop/shop-web violates 1 guardrail (environment production, mode enforce):\n' +
   '- POD001 required-labels at spec.template.metadata.labels: required label "tier" is missing, so NetworkPolicies cannot select these pods by tier. ' +
   'Add the label tier (one of frontend, backend, data, sandbox) to spec.template.metadata.labels.\n' +
-  'Need more time? netguard exception request -n prod-shop --rule POD001 --target deployment/shop-web --reason "..." --expires 14d';
+  'Need more time? netguard exception request -n prod-shop --rule POD001 --target deployment/shop-web --expires 14d --reason "<why this is needed>" --apply';
 
 t.test('kubectl apply, through deploy/ webhooks, against a running netguard', async (t) => {
   let objects: () => Record<string, unknown>[] = () => [];
@@ -156,7 +156,7 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
               'NetworkPolicy prod-shop/egress-anywhere violates 1 guardrail (environment production, mode enforce):\n' +
               '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. ' +
               'Allow only the destinations they need (approved: 160.79.104.0/23).\n' +
-              'Need more time? netguard exception request -n prod-shop --rule NP004 --target networkpolicy/egress-anywhere --reason "..." --expires 14d',
+              'Need more time? netguard exception request -n prod-shop --rule NP004 --target networkpolicy/egress-anywhere --expires 14d --reason "<why this is needed>" --apply',
           ],
           ok: false,
         },

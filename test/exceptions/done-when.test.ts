@@ -31,8 +31,10 @@ const parseOptionsFor = (raw: Record<string, unknown>) => parseOptions(requestOp
 /** The NetworkPolicy the NP004 row of docs/rules.md shows as firing: world egress from prod-crawl. */
 const crawlerPolicy = (): KubeObject => parse(RULES_BY_ID.get('NP004')?.doc.fires ?? '') as KubeObject;
 
-t.test('Done when: the shipped waiver admits the NP004 example with a warning until it expires', async (t) => {
-  const { registry } = loadWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml' });
+const WAIVER_FILE = 'test/fixtures/exceptions/crawler-egress.yaml';
+
+t.test('Done when: a file waiver admits the NP004 example with a warning until it expires', async (t) => {
+  const { registry } = loadWorld({ config: 'policies/guardrails.yaml', exceptions: WAIVER_FILE });
   let now = new Date('2026-11-22T00:00:00Z');
   const webhook = await startWebhook(t, { context: () => contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now }) });
 
@@ -51,16 +53,18 @@ t.test('Done when: the shipped waiver admits the NP004 example with a warning un
     [
       'NetworkPolicy prod-crawl/crawler-egress violates 1 guardrail (environment production, mode enforce):',
       '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23). (waiver prod-crawl/crawler-egress expired on 2026-12-06)',
-      'Need more time? netguard exception request -n prod-crawl --rule NP004 --target networkpolicy/crawler-egress --reason "..." --expires 14d',
+      'Waiver prod-crawl/crawler-egress expired on 2026-12-06; the guardrail applies again, to updates too. Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.',
     ].join('\n'),
   );
 });
 
-t.test('Done when: netguard exception list shows the shipped waiver active, then expired', async (t) => {
+t.test('Done when: netguard exception list shows a file waiver active, then expired', async (t) => {
   const header = 'NAME             NAMESPACE    RULES   TARGET                         OWNER                    EXPIRES                DAYS LEFT   STATE';
-  const before = await netguard('exception', 'list', '--at', '2026-11-22T00:00:00Z');
+  const before = await netguard('exception', 'list', '--exceptions', WAIVER_FILE, '--at', '2026-11-22T00:00:00Z');
   t.equal(before.stdout, `${header}\ncrawler-egress   prod-crawl   NP004   networkpolicy/crawler-egress   team-crawl@example.com   2026-12-06T00:00:00Z   14          active\n`);
-  const after = await netguard('exception', 'list', '--at', '2026-12-06T00:00:01Z');
+  const after = await netguard('exception', 'list', '--exceptions', WAIVER_FILE, '--at', '2026-12-06T00:00:01Z');
+  const shipped = await netguard('exception', 'list');
+  t.equal(shipped.stdout, 'No exceptions found.\n', 'the shipped file holds no waiver');
   t.equal(after.stdout, `${header}\ncrawler-egress   prod-crawl   NP004   networkpolicy/crawler-egress   team-crawl@example.com   2026-12-06T00:00:00Z   0           expired\n`);
 });
 
@@ -77,7 +81,7 @@ async function inProcess(run: (io: ExceptionIo) => Promise<number>): Promise<Cli
   }
 }
 
-const LIST_DEFAULTS = { exceptions: 'policies/exceptions.yaml', config: 'policies/guardrails.yaml', output: 'table' } as const;
+const LIST_DEFAULTS = { exceptions: WAIVER_FILE, config: 'policies/guardrails.yaml', output: 'table' } as const;
 const REQUEST = { namespace: 'prod-crawl', rule: 'NP004', target: 'networkpolicy/x', reason: 'r', owner: 'o', expires: '14d' };
 
 t.test('exception list: json, --state, and the file\'s states at an injected clock', async (t) => {
@@ -127,23 +131,56 @@ t.test('exception request prints YAML that EX rules accept; usage errors exit 2'
   t.equal(both.stderr, 'netguard: --target/--selector: give --target KIND/NAME, or --target KIND with --selector key=value, not both\n');
 });
 
-t.test('exception request --apply creates it with client-node (against the fake API server); exception list reads the cluster', async (t) => {
+t.test('exception request: a missing reason is asked for on a terminal, refused elsewhere; placeholders never pass', async (t) => {
+  const { reason: _reason, ...noReason } = REQUEST;
+  const refused = await inProcess((io) => runExceptionRequest(noReason, io));
+  t.equal(refused.code, 2);
+  t.equal(refused.stderr, 'netguard: --reason: say why the guardrail cannot be met yet, e.g. --reason "vendor API has no fixed addresses until Q1"\n');
+  const questions: string[] = [];
+  const asked = await inProcess((io) => runExceptionRequest(noReason, { ...io, ask: async (question) => (questions.push(question), 'Vendor API has no fixed addresses') }));
+  t.equal(asked.code, 0);
+  t.same(questions, ['Why is this waiver needed (what ends the need, and when)? ']);
+  t.match(parse(asked.stdout), { spec: { reason: 'Vendor API has no fixed addresses' } });
+  const placeholderAnswer = await inProcess((io) => runExceptionRequest(noReason, { ...io, ask: async () => '<why this is needed>' }));
+  t.equal(placeholderAnswer.stderr, 'netguard: --reason: replace the placeholder with the real reason\n');
+  for (const reason of ['<why this is needed>', '<reason>', 'TBD']) {
+    const unchanged = await inProcess((io) => runExceptionRequest(parseOptionsFor({ ...REQUEST, reason }), io));
+    t.equal(unchanged.stderr, 'netguard: --reason: replace the placeholder with the real reason\n', reason);
+  }
+  const { owner: _owner, ...noOwner } = REQUEST;
+  const printed = await inProcess((io) => runExceptionRequest(noOwner, io));
+  t.notOk(parse(printed.stdout).spec.owner, 'no owner guessed offline: the webhook fills it in on apply');
+  t.match(printed.stderr, /add it to policies\/exceptions\.yaml by pull request with spec\.owner set/);
+});
+
+t.test('exception request --apply creates it under a free name (against the fake API server); exception list reads the cluster', async (t) => {
   const api = await startFakeKubeApi(t);
   const apply = { kubeconfig: api.kubeconfigPath, apply: true, namespace: 'prod-crawl', rule: 'NP004', target: 'networkpolicy/crawler-egress', reason: 'Vendor API', owner: 'team-crawl@example.com', expires: '2099-01-01' };
   const applied = await inProcess((io) => runExceptionRequest(apply, io));
-  t.equal(applied.stdout, 'guardrailexception.netguard.dev/np004-crawler-egress created in namespace prod-crawl; it waives nothing until a member of the approver groups sets spec.approvedBy (kubectl -n prod-crawl edit gex np004-crawler-egress)\n');
+  t.equal(
+    applied.stdout,
+    'guardrailexception.netguard.dev/np004-crawler-egress created in namespace prod-crawl (owner team-crawl@example.com).\n' +
+      'It is pending: it waives nothing until a member of the approver groups runs:\n  netguard exception approve -n prod-crawl np004-crawler-egress\n',
+  );
   const [write] = api.writes();
   t.equal(write?.method, 'POST');
   t.equal(write?.path, '/apis/netguard.dev/v1alpha1/namespaces/prod-crawl/guardrailexceptions');
   t.match(api.get(EXCEPTIONS_PATH, 'prod-crawl', 'np004-crawler-egress'), { spec: { rules: ['NP004'], expires: '2099-01-01T00:00:00Z' } });
 
   const again = await inProcess((io) => runExceptionRequest(apply, io));
-  t.equal(again.code, 1);
-  t.match(again.stderr, /^netguard: cannot create GuardrailException prod-crawl\/np004-crawler-egress: HTTP 409: .*already exists/);
+  t.equal(again.code, 0);
+  t.match(again.stdout, /^guardrailexception\.netguard\.dev\/np004-crawler-egress-2 created/, 'the taken name is skipped');
+
+  const named = await inProcess((io) => runExceptionRequest({ ...apply, name: 'np004-crawler-egress' }, io));
+  t.equal(named.code, 1);
+  t.match(named.stderr, /^netguard: cannot create GuardrailException prod-crawl\/np004-crawler-egress: Error from server \(AlreadyExists\): .*already exists\n/);
+  t.match(named.stderr, /leave out --name to get a free one, or renew it: netguard exception renew -n prod-crawl np004-crawler-egress --expires 2099-01-01\n$/);
 
   const listed = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath, allNamespaces: true, output: 'json' }, io));
   t.same(
     JSON.parse(listed.stdout).exceptions.map((row: { name: string; state: string; source: string }) => [row.name, row.state, row.source]),
-    [['np004-crawler-egress', 'pending', 'cluster']],
+    [['np004-crawler-egress', 'pending', 'cluster'], ['np004-crawler-egress-2', 'pending', 'cluster']],
   );
+  const here = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath }, io));
+  t.equal(here.stdout, "No exceptions found in namespace default (the context's namespace). Use -A for every namespace, or -n NAME.\n");
 });

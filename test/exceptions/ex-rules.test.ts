@@ -67,11 +67,24 @@ t.test('EX001: expiry required, valid, in the future, within the environment lim
 });
 
 t.test('EX002: reason and owner required and not placeholders', async (t) => {
-  const { denied } = admit(withSpec(request(), { reason: '  ', owner: undefined }), { user: ALICE });
-  t.same(denied, [
+  // Without the mutating webhook (or in a file), a missing owner is denied ...
+  const ctx = contextFor({ policy, now: NOW });
+  const bypassed = evaluate(inputOf(withSpec(request(), { reason: '  ', owner: undefined, requestedBy: ALICE.username }), { user: ALICE }), ctx);
+  t.same(bypassed.findings.filter((f) => f.level === 'deny').map((f) => `${f.rule} ${f.path}: ${f.message}`), [
     'EX002 spec.reason: is missing or empty, so nobody can tell why the guardrail is waived.',
     'EX002 spec.owner: is missing or empty, so nobody answers for the waiver.',
   ]);
+  t.notMatch(bypassed.message ?? '', /exception request/, 'a waiver denial never offers to waive EX rules');
+  t.match(bypassed.message ?? '', /\nEX rules guard the waivers themselves and cannot be waived: fix the fields above\.$/);
+  // ... through the webhooks, the owner defaults to the namespace's netguard.dev/owner, else the requester.
+  const { denied, mutated } = admit(withSpec(request(), { reason: '  ', owner: undefined }), { user: ALICE });
+  t.same(denied, ['EX002 spec.reason: is missing or empty, so nobody can tell why the guardrail is waived.']);
+  t.equal(spec(mutated)['owner'], 'alice@example.com', 'no owner annotation: the requester');
+  const annotated = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod-crawl', annotations: { 'netguard.dev/owner': 'team-crawl@example.com' } } };
+  const owned = mutate(inputOf(withSpec(request(), { owner: '' }), { user: ALICE }), contextFor({ policy, now: NOW, objects: [annotated] }));
+  t.same(owned.patch.filter((op) => op.path === '/spec/owner'), [{ op: 'replace', path: '/spec/owner', value: 'team-crawl@example.com' }]);
+  const kept = mutate(inputOf(request(), { user: ALICE }), contextFor({ policy, now: NOW, objects: [annotated] }));
+  t.same(kept.patch.filter((op) => op.path === '/spec/owner'), [], 'an owner given is kept');
   t.same(admit(withSpec(request(), { reason: '...' }), { user: ALICE }).denied, ['EX002 spec.reason: "..." is a placeholder, so nobody can tell why the guardrail is waived.']);
 });
 

@@ -20,14 +20,15 @@ t.test('the exceptions file: parse errors name the file, document and field', as
   t.throws(() => parseExceptionFile('a: [', 'x.yaml'), { message: /^x\.yaml: document 1: not valid YAML/ });
   t.same(parseExceptionFile('', 'empty.yaml').waivers, [], 'an empty file holds no waivers');
   t.same(loadExceptionFile(join(tmpdir(), 'netguard-no-such-file.yaml')).waivers, [], 'a missing file at start-up means no file waivers');
-  t.same(names(loadExceptionFile('policies/exceptions.yaml').waivers), ['prod-crawl/crawler-egress'], 'the shipped file parses');
+  t.same(names(loadExceptionFile('policies/exceptions.yaml').waivers), [], 'the shipped file parses and holds no live waiver');
+  t.same(names(loadExceptionFile(`${FIXTURES}/crawler-egress.yaml`).waivers), ['prod-crawl/crawler-egress']);
 });
 
 t.test('the watched file: reload, a broken reload keeps the last good set, a deleted file too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-exceptions-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'exceptions.yaml');
-  copyFileSync('policies/exceptions.yaml', file);
+  copyFileSync(`${FIXTURES}/crawler-egress.yaml`, file);
   const reloads: string[] = [];
   const live = startWorld({ config: 'policies/guardrails.yaml', exceptions: file, logger: silent, onReload: (_file, result) => reloads.push(result) });
   t.teardown(() => live.close());
@@ -92,7 +93,7 @@ t.test('serve\'s registry waits for the CRD cache in /readyz and merges both sou
   api.failNext('GET', /guardrailexceptions$/, 503, 'ServiceUnavailable');
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const live = startWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml', logger: silent, kubeConfig: api.kubeConfig(), delay: () => held });
+  const live = startWorld({ config: 'policies/guardrails.yaml', exceptions: `${FIXTURES}/crawler-egress.yaml`, logger: silent, kubeConfig: api.kubeConfig(), delay: () => held });
   t.teardown(() => live.close());
   await until(() => api.requests.some((r) => r.path === EXCEPTIONS_PATH), 'the first list');
   t.ok(live.notReady().includes('guardrailexceptions cache not synced'), 'not ready while the first list has failed');

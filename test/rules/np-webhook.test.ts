@@ -24,7 +24,7 @@ t.test('over real TLS: NetworkPolicy guardrails at kubectl apply', async (t) => 
       [
         'NetworkPolicy prod-payments/egress-anywhere violates 1 guardrail (environment production, mode enforce):',
         '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23).',
-        'Need more time? netguard exception request -n prod-payments --rule NP004 --target networkpolicy/egress-anywhere --reason "..." --expires 14d',
+        'Need more time? netguard exception request -n prod-payments --rule NP004 --target networkpolicy/egress-anywhere --expires 14d --reason "<why this is needed>" --apply',
       ].join('\n'),
     );
   });

@@ -10,7 +10,7 @@ t.test('0.0.0.0/0: the DESIGN.md sentences, level per mode', async (t) => {
   t.equal(finding?.fix, 'Allow only the destinations they need (approved: 160.79.104.0/23).');
   t.match(
     decision.message,
-    '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23).\nNeed more time? netguard exception request -n prod-x --rule NP004 --target networkpolicy/crawler-egress --reason "..." --expires 14d',
+    '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23).\nNeed more time? netguard exception request -n prod-x --rule NP004 --target networkpolicy/crawler-egress --expires 14d --reason "<why this is needed>" --apply',
   );
 });
 

@@ -41,7 +41,7 @@ t.test('validating webhook', async (t) => {
       message: [
         'Deployment prod-shop/shop-web violates 1 guardrail (environment production, mode enforce):',
         '- POD001 required-labels at spec.template.metadata.labels: required label "tier" is missing, so NetworkPolicies cannot select these pods by tier. Add the label tier (one of frontend, backend, data, sandbox) to spec.template.metadata.labels.',
-        'Need more time? netguard exception request -n prod-shop --rule POD001 --target deployment/shop-web --reason "..." --expires 14d',
+        'Need more time? netguard exception request -n prod-shop --rule POD001 --target deployment/shop-web --expires 14d --reason "<why this is needed>" --apply',
       ].join('\n'),
     });
     t.equal(body.response.patch, undefined, '/validate never returns a patch');
@@ -75,7 +75,7 @@ t.test('validating webhook', async (t) => {
     const message: string = body.response.status.message;
     t.match(message, /^Pod staging-shop\/debug violates 1 guardrail \(environment staging, mode constrain\):\n/);
     t.match(message, /- POD003 host-network at spec\.hostNetwork: hostNetwork: true puts these pods in the node's network namespace, where NetworkPolicies do not apply\./);
-    t.match(message, /--rule POD003 --target pod\/debug --reason "\.\.\." --expires 30d$/);
+    t.match(message, /--rule POD003 --target pod\/debug --expires 30d --reason "<why this is needed>" --apply$/);
     t.same(body.response.warnings, [
       'netguard POD002: metadata.labels.tier: tier "tools" is not an allowed value, so policies written for the known tiers will not select these pods',
     ]);

@@ -1,0 +1,185 @@
+/**
+ * Tells people before a waiver ends, off the request path: Kubernetes Events `WaiverExpiring` (at
+ * `exceptions.warnBefore`) and `WaiverExpired` (at expiry) on the GuardrailException and on its
+ * target where that exists, so `kubectl describe` and event exporters show them to the owners.
+ * Event names are derived from the waiver, so a restart or a second replica re-sending one gets
+ * 409 AlreadyExists and nothing is said twice.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import { stringField } from '../object-access.ts';
+import type { KubeObject } from '../vocabulary.ts';
+import { daysLeft, daysLeftText, expiryDate } from './state.ts';
+import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
+import { targetLabel, waiverLabel, type Waiver } from './waiver.ts';
+
+export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';
+
+/** REST paths of the kinds a waiver may name (a selector target names no single object). */
+const TARGET_PATHS: Readonly<Record<string, (namespace: string, name: string) => string>> = {
+  Namespace: (_ns, name) => `/api/v1/namespaces/${name}`,
+  Pod: (ns, name) => `/api/v1/namespaces/${ns}/pods/${name}`,
+  ReplicationController: (ns, name) => `/api/v1/namespaces/${ns}/replicationcontrollers/${name}`,
+  Deployment: (ns, name) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+  StatefulSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${name}`,
+  DaemonSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/daemonsets/${name}`,
+  ReplicaSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`,
+  Job: (ns, name) => `/apis/batch/v1/namespaces/${ns}/jobs/${name}`,
+  CronJob: (ns, name) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${name}`,
+  NetworkPolicy: (ns, name) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${name}`,
+};
+
+interface Involved {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly uid: string | undefined;
+}
+
+/** What is due for a waiver now: nothing, or the Event of the stage it has reached. Pending waivers waive nothing and say nothing. */
+export function dueReason(waiver: Waiver, now: Date, warnBeforeMs: number): ExpiryReason | undefined {
+  if (!waiver.approved) return undefined;
+  const left = waiver.expiresAt - now.getTime();
+  if (left <= 0) return 'WaiverExpired';
+  return left <= warnBeforeMs ? 'WaiverExpiring' : undefined;
+}
+
+/** events.k8s.io caps a note at 1 KiB; owner and target are requester-written, so both are bounded. */
+const MESSAGE_MAX = 1024;
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+export function expiryMessage(waiver: Waiver, reason: ExpiryReason, now: Date): string {
+  return clip(expiryText({ ...waiver, owner: clip(waiver.owner, 120) }, reason, now), MESSAGE_MAX);
+}
+
+function expiryText(waiver: Waiver, reason: ExpiryReason, now: Date): string {
+  const rules = [...waiver.rules].join(', ');
+  const target = clip(targetLabel(waiver.target), 200);
+  const renew = `netguard exception renew -n ${waiver.namespace} ${waiver.name} --expires <duration>`;
+  if (reason === 'WaiverExpiring') {
+    return `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); ` +
+      `then ${rules} is enforced on ${target} again. Fix it, or have a renewal approved: ${renew}`;
+  }
+  return `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expired on ${expiryDate(waiver)}: ${rules} is enforced on ${target} again, ` +
+    `and an update that keeps the violation is denied. Fix it, or have a renewal approved: ${renew}`;
+}
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/** core/v1 Event, as client-go's recorder writes it. Cluster-scoped objects' events go to `default`. */
+export function expiryEvent(waiver: Waiver, reason: ExpiryReason, involved: Involved, now: Date): KubeObject {
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const key = shortHash(`${waiverLabel(waiver)}/${waiver.expires}/${reason}`);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${involved.name.slice(0, 200)}.${reason.toLowerCase()}.${key}`, namespace: involved.namespace ?? 'default' },
+    involvedObject: {
+      apiVersion: involved.apiVersion,
+      kind: involved.kind,
+      name: involved.name,
+      ...(involved.namespace === undefined ? {} : { namespace: involved.namespace }),
+      ...(involved.uid === undefined ? {} : { uid: involved.uid }),
+    },
+    reason,
+    message: expiryMessage(waiver, reason, now),
+    type: 'Warning',
+    source: { component: 'netguard' },
+    reportingComponent: 'netguard.dev/exceptions',
+    reportingInstance: 'netguard',
+    firstTimestamp: stamp,
+    lastTimestamp: stamp,
+    count: 1,
+  };
+}
+
+export interface ExpiryEventsOptions {
+  readonly rest: KubeRest;
+  readonly waivers: () => readonly Waiver[];
+  readonly warnBeforeMs: () => number;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  /** How often to look (default one minute); 0 = only when tick() is called (tests). */
+  readonly intervalMs?: number;
+}
+
+export interface ExpiryEvents {
+  /** Looks once; resolves with the Events it created. */
+  tick(): Promise<KubeObject[]>;
+  stop(): void;
+}
+
+const metadataString = (object: KubeObject, key: string): string | undefined => stringField(object, 'metadata', key) || undefined;
+
+export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
+  const { rest, logger } = options;
+  const sent = new Set<string>();
+
+  /** The waiver itself (cluster waivers only: a file entry is no API object) and its target, if it exists. */
+  const involvedOf = async (waiver: Waiver): Promise<Involved[]> => {
+    const involved: Involved[] = [];
+    if (waiver.source === 'cluster') {
+      involved.push({ apiVersion: EXCEPTION_API_VERSION, kind: EXCEPTION_KIND, name: waiver.name, namespace: waiver.namespace, uid: waiver.uid });
+    }
+    const { kind, name } = waiver.target;
+    const path = TARGET_PATHS[kind];
+    if (name === undefined || path === undefined) return involved;
+    try {
+      const target = await rest.get(path(waiver.namespace, name));
+      const apiVersion = typeof target['apiVersion'] === 'string' ? target['apiVersion'] : '';
+      involved.push({ apiVersion, kind, name, namespace: kind === 'Namespace' ? undefined : waiver.namespace, uid: metadataString(target, 'uid') });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 404)) logger.warn({ err, waiver: waiverLabel(waiver) }, 'cannot read the target of a waiver');
+    }
+    return involved;
+  };
+
+  const emit = async (event: KubeObject): Promise<boolean> => {
+    const namespace = metadataString(event, 'namespace') ?? 'default';
+    try {
+      await rest.create(`/api/v1/namespaces/${namespace}/events`, event);
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 409) return false; // already said, by us or another replica
+      throw err;
+    }
+  };
+
+  const tick = async (): Promise<KubeObject[]> => {
+    const now = options.now();
+    const created: KubeObject[] = [];
+    const waivers = options.waivers();
+    // Forget what was said of waivers that are gone, so the memory is bounded by the live waivers.
+    const live = new Set(waivers.map((waiver) => `${waiverLabel(waiver)}/${waiver.expires}/`));
+    for (const key of sent) if (!live.has(key.slice(0, key.lastIndexOf('/') + 1))) sent.delete(key);
+    for (const waiver of waivers) {
+      const reason = dueReason(waiver, now, options.warnBeforeMs());
+      const key = `${waiverLabel(waiver)}/${waiver.expires}/${reason}`;
+      if (reason === undefined || sent.has(key)) continue;
+      try {
+        for (const involved of await involvedOf(waiver)) {
+          const event = expiryEvent(waiver, reason, involved, now);
+          if (await emit(event)) created.push(event);
+        }
+        sent.add(key);
+      } catch (err) {
+        logger.warn({ err, waiver: waiverLabel(waiver), reason }, 'cannot record a waiver expiry Event; retrying at the next look');
+      }
+    }
+    return created;
+  };
+
+  // One look at a time: a slow API server never has two looks racing over the same waivers.
+  let running: Promise<unknown> = Promise.resolve();
+  const queued = (): Promise<KubeObject[]> => {
+    const next = running.then(tick, tick);
+    running = next;
+    return next;
+  };
+  const interval = options.intervalMs ?? 60_000;
+  const timer = interval > 0 ? setInterval(() => void queued().catch((err: unknown) => logger.warn({ err }, 'waiver expiry look failed')), interval) : undefined;
+  timer?.unref();
+  return { tick: queued, stop: () => clearInterval(timer) };
+}

@@ -1,5 +1,6 @@
 import { resolveEnvironment } from '../config/environment.ts';
 import { stringMap } from '../labels.ts';
+import { viewOf } from '../rules/object-view.ts';
 import { rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { arrayField, asRecord, field, stringField } from './object-access.ts';
@@ -60,7 +61,7 @@ function downgradePreExisting(findings: Finding[], rules: readonly Rule[], targe
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
-  const before = new Set(runRules(objectRules, { ...target, object: old }, ctx).map(identity));
+  const before = new Set(runRules(objectRules, { ...target, object: old, view: viewOf(target.kind, old) }, ctx).map(identity));
   for (const finding of findings) {
     if (finding.level === 'deny' && before.has(identity(finding))) {
       finding.level = 'warn';
@@ -120,7 +121,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const rules = object !== undefined && writtenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
-    const target: RuleTarget = { input, kind: input.kind, name, object, namespace, environment };
+    const target: RuleTarget = { input, kind: input.kind, name, object, view: viewOf(input.kind, object), namespace, environment };
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
     downgradeControlledPod(findings, target);

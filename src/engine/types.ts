@@ -1,5 +1,7 @@
 import type { Labels } from '../labels.ts';
 import type { Environment, Policy } from '../config/policy.ts';
+import type { NetworkPolicy } from '../rules/network-policy.ts';
+import type { ObjectView } from '../rules/object-view.ts';
 
 export type Mode = 'observe' | 'constrain' | 'enforce';
 export const MODES: readonly Mode[] = ['observe', 'constrain', 'enforce'];
@@ -36,7 +38,15 @@ export interface NamespaceInfo {
 /** Cluster state the engine may read, always from memory (informer caches, or the other documents in `check`). */
 export interface ClusterView {
   namespace(name: string): NamespaceInfo | undefined;
-  networkPolicies(namespace: string): readonly KubeObject[];
+  /** The namespace's NetworkPolicies, parsed once when they entered the cache. */
+  networkPolicies(namespace: string): readonly NetworkPolicy[];
+  /**
+   * The namespace's policies that select every pod (empty podSelector) and restrict egress: the only
+   * neighbours that can allow DNS for the whole namespace (NP001), indexed once per change.
+   */
+  namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
+  /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
+  ownerUid(namespace: string, kind: string, name: string): string | undefined;
 }
 
 export interface WaiverRef {
@@ -64,6 +74,8 @@ export interface RuleTarget {
   readonly kind: string;
   readonly name: string;
   readonly object: KubeObject;
+  /** The object parsed once for every rule of this review. */
+  readonly view: ObjectView;
   readonly namespace: NamespaceInfo;
   readonly environment: Environment;
 }

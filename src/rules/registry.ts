@@ -10,6 +10,7 @@ import { npPortsRequired } from './np-ports-required.ts';
 import { npExplicitPolicyTypes } from './np-explicit-policy-types.ts';
 import { npIntentSelector } from './np-intent-selector.ts';
 import { npBaselineTamper } from './np-baseline-tamper.ts';
+import { npWorldIngress } from './np-world-ingress.ts';
 import { exExpiry } from './ex-expiry.ts';
 import { exOwnership } from './ex-ownership.ts';
 import { exScope } from './ex-scope.ts';
@@ -36,6 +37,7 @@ export const RULES: readonly Rule[] = [
   npExplicitPolicyTypes,
   npIntentSelector,
   npBaselineTamper,
+  npWorldIngress,
   nsBaseline,
   nsBaselineRemoval,
   exExpiry,

@@ -1,0 +1,19 @@
+import type { KubeObject } from '../engine/types.ts';
+import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
+
+/**
+ * The reviewed object parsed once, as every rule reads it. A NetworkPolicy whose shape is invalid
+ * has no view: the API server validates NetworkPolicies before validating webhooks run, and
+ * `check` reports an invalid one as an input error, so rules may simply skip it.
+ */
+export interface ObjectView {
+  readonly networkPolicy: NetworkPolicy | undefined;
+}
+
+const NOTHING: ObjectView = { networkPolicy: undefined };
+
+export function viewOf(kind: string, object: KubeObject): ObjectView {
+  if (kind !== 'NetworkPolicy') return NOTHING;
+  const parsed = parseNetworkPolicy(object);
+  return { networkPolicy: parsed.ok ? parsed.policy : undefined };
+}

@@ -3,6 +3,7 @@ import { stringMap } from '../labels.ts';
 import { viewOf } from '../rules/object-view.ts';
 import { rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
+import { notWidened } from './widening.ts';
 import { arrayField, asRecord, field, stringField } from './object-access.ts';
 import type {
   AdmissionInput,
@@ -54,36 +55,55 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
   return findings;
 }
 
-const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}\u0000${finding.message}`;
+const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}`;
 
-/** UPDATE: a finding the old object already had is not the change's fault, so it only warns. */
+/**
+ * UPDATE: a finding the old object already had is not the change's fault, so it only warns —
+ * unless the change widens it (see notWidened): a widened violation is a new one.
+ */
 function downgradePreExisting(findings: Finding[], rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): void {
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
-  const before = new Set(runRules(objectRules, { ...target, object: old, view: viewOf(target.kind, old) }, ctx).map(identity));
+  const oldTarget = { ...target, object: old, view: viewOf(target.kind, old) };
+  const before = new Set(runRules(objectRules, oldTarget, ctx).map(identity));
   for (const finding of findings) {
-    if (finding.level === 'deny' && before.has(identity(finding))) {
+    if (finding.level === 'deny' && before.has(identity(finding)) && notWidened(finding.path, oldTarget, target)) {
       finding.level = 'warn';
       finding.notes.push('pre-existing: the object already had this before the update');
     }
   }
 }
 
-function controllerOf(object: KubeObject): { kind: string; name: string } | undefined {
+export function controllerOf(object: KubeObject): { kind: string; name: string; uid: string } | undefined {
   for (const ref of arrayField(object, 'metadata', 'ownerReferences')) {
     const owner = asRecord(ref);
     if (field(owner, 'controller') !== true) continue;
     const kind = stringField(owner, 'kind');
-    if (POD_CONTROLLERS.has(kind)) return { kind, name: stringField(owner, 'name') };
+    if (POD_CONTROLLERS.has(kind)) return { kind, name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
   }
   return undefined;
 }
 
-function downgradeControlledPod(findings: Finding[], target: RuleTarget): void {
+/** Identities that run the workload controllers: their Pods are the workload scaling or healing. */
+export function isControllerIdentity(username: string): boolean {
+  return username === 'system:kube-controller-manager' || username.startsWith('system:serviceaccount:kube-system:');
+}
+
+/**
+ * Whether a Pod's controller is real: the request comes from a controller identity, or the owner
+ * it names exists in the cluster cache with that uid. A hand-written ownerReference proves nothing.
+ */
+function ownerVerified(target: RuleTarget, owner: { kind: string; name: string; uid: string }, ctx: EvaluationContext): boolean {
+  if (isControllerIdentity(target.input.user.username)) return true;
+  const uid = ctx.cluster.ownerUid(target.namespace.name, owner.kind, owner.name);
+  return uid !== undefined && uid === owner.uid;
+}
+
+function downgradeControlledPod(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
   if (target.kind !== 'Pod') return;
   const owner = controllerOf(target.object);
-  if (owner === undefined) return;
+  if (owner === undefined || !ownerVerified(target, owner, ctx)) return;
   for (const finding of findings) {
     if (finding.level !== 'deny') continue;
     finding.level = 'warn';
@@ -124,7 +144,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     const target: RuleTarget = { input, kind: input.kind, name, object, view: viewOf(input.kind, object), namespace, environment };
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
-    downgradeControlledPod(findings, target);
+    downgradeControlledPod(findings, target, ctx);
     if (findings.length > 0) ctx.waivers.apply(findings, target, ctx.now);
   }
   const allowed = !findings.some((finding) => finding.level === 'deny');

@@ -27,7 +27,8 @@ export function objectName(input: AdmissionInput): string {
 /** Namespaces describe themselves; anything else reads its namespace from the cluster view. */
 export function namespaceOf(input: AdmissionInput, ctx: EvaluationContext): NamespaceInfo {
   if (input.kind === 'Namespace') {
-    const object = input.object ?? input.oldObject;
+    // An UPDATE is judged in the environment the namespace is in, not the one its new labels ask for.
+    const object = input.operation === 'UPDATE' ? (input.oldObject ?? input.object) : (input.object ?? input.oldObject);
     return {
       name: objectName(input),
       labels: stringMap(field(object, 'metadata', 'labels')),

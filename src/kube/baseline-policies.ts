@@ -1,12 +1,16 @@
 import type { NetworkPolicySettings } from '../config/policy.ts';
 import type { KubeObject } from '../engine/types.ts';
 import { ALLOW_DNS, DEFAULT_DENY, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { MANAGED_BY, MANAGED_BY_NETGUARD } from '../rules/np-baseline-tamper.ts';
+import {
+  ALLOW_DNS_POLICY,
+  ALLOW_SAME_NAMESPACE_POLICY,
+  DEFAULT_DENY_POLICY,
+  MANAGED_BY,
+  MANAGED_BY_NETGUARD,
+  MANAGED_POLICY_NAMES,
+} from '../rules/np-baseline-tamper.ts';
 
-export const ALLOW_DNS_POLICY = 'netguard-allow-dns';
-export const ALLOW_SAME_NAMESPACE_POLICY = 'netguard-allow-same-namespace';
-export const DEFAULT_DENY_POLICY = 'netguard-default-deny';
-export const MANAGED_POLICY_NAMES: readonly string[] = [ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY];
+export { ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY, MANAGED_POLICY_NAMES };
 
 /** A baseline NetworkPolicy the controller keeps; `deny` marks the one that isolates (created last, removed first). */
 export interface DesiredPolicy {

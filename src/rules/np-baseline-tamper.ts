@@ -5,6 +5,11 @@ import { ALLOW_DNS, DEFAULT_DENY } from '../mutation/baseline-annotations.ts';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_NETGUARD = 'netguard';
+export const ALLOW_DNS_POLICY = 'netguard-allow-dns';
+export const ALLOW_SAME_NAMESPACE_POLICY = 'netguard-allow-same-namespace';
+export const DEFAULT_DENY_POLICY = 'netguard-default-deny';
+/** The baseline policy names: reserved for the controller, in every namespace. */
+export const MANAGED_POLICY_NAMES: readonly string[] = [ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY];
 
 const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY) === MANAGED_BY_NETGUARD;
 
@@ -21,11 +26,11 @@ export const npBaselineTamper: Rule = {
   id: 'NP011',
   name: 'baseline-tamper',
   kinds: ['NetworkPolicy'],
-  operations: ['UPDATE', 'DELETE'],
+  operations: ['CREATE', 'UPDATE', 'DELETE'],
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
   doc: {
-    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may CREATE a NetworkPolicy under a reserved baseline name (\`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`) or labelled \`${MANAGED_BY}: ${MANAGED_BY_NETGUARD}\`, and UPDATE or DELETE one so labelled. Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself; a squatted name would keep the real baseline out.`,
     prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
     fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY}\`, \`${ALLOW_DNS}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
     fires: `# DELETE by a user (not the controller's service account)
@@ -49,8 +54,20 @@ metadata:
   },
   check(target, ctx) {
     const { input } = target;
-    if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
     if (input.user.username === ctx.policy.controllerServiceAccount) return [];
+    if (input.operation === 'CREATE') {
+      const reserved = MANAGED_POLICY_NAMES.includes(target.name);
+      if (!reserved && !isManaged(target.object)) return [];
+      const claim = reserved ? `${target.name} is a reserved baseline name` : `the ${MANAGED_BY}: ${MANAGED_BY_NETGUARD} label claims netguard's ownership`;
+      return [
+        {
+          path: reserved ? 'metadata.name' : keyPath('metadata.labels', MANAGED_BY),
+          message: `${claim}, and only netguard's controller (${ctx.policy.controllerServiceAccount}) may create such a policy; a squatted baseline name would keep the real baseline out.`,
+          fix: reserved ? 'Choose another name for your policy.' : `Remove the ${MANAGED_BY} label, or set it to your own tool.`,
+        },
+      ];
+    }
+    if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
     const namespace = /^[a-z0-9-]+$/.test(target.namespace.name) ? target.namespace.name : '<namespace>';
     const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY}=Ingress,Egress --overwrite, or ${ALLOW_DNS}); the controller then updates this policy.`;
     const owner = `only netguard's controller (${ctx.policy.controllerServiceAccount}) may`;

@@ -17,6 +17,7 @@ import { exScope } from './ex-scope.ts';
 import { exApproval } from './ex-approval.ts';
 import { nsBaseline } from './ns-baseline.ts';
 import { nsBaselineRemoval } from './ns-baseline-removal.ts';
+import { nsEnvironmentDowngrade } from './ns-environment-downgrade.ts';
 import { podHostNetwork } from './pod-host-network.ts';
 import { podLabelValues } from './pod-label-values.ts';
 import { podRequiredLabels } from './pod-required-labels.ts';
@@ -40,6 +41,7 @@ export const RULES: readonly Rule[] = [
   npWorldIngress,
   nsBaseline,
   nsBaselineRemoval,
+  nsEnvironmentDowngrade,
   exExpiry,
   exOwnership,
   exScope,

@@ -102,6 +102,10 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/namespaces:get,list,watch',
     'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
     'netguard.dev/guardrailexceptions:get,list,watch',
+    '/replicationcontrollers:get,list,watch',
+    'apps/replicasets,statefulsets,daemonsets:get,list,watch',
+    'batch/jobs:get,list,watch',
+    '/events:create',
   ]);
   t.same(rules('Role', 'netguard-leader-election'), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get,update@netguard-controller']);
   t.same(rules('ClusterRole', 'netguard-certs'), ['admissionregistration.k8s.io/validatingwebhookconfigurations,mutatingwebhookconfigurations:get,update@netguard']);
@@ -129,7 +133,7 @@ t.test('webhook configurations follow DESIGN.md', async (t) => {
   const table = (webhooks: Obj[]) => webhooks.flatMap((w) => w.rules).flatMap((r: Obj) => r.resources.map((res: string) => `${res}:${r.operations.join(',')}`)).sort();
   t.same(table(validating), [
     'cronjobs:CREATE,UPDATE', 'daemonsets:CREATE,UPDATE', 'deployments:CREATE,UPDATE', 'guardrailexceptions:CREATE,UPDATE', 'jobs:CREATE,UPDATE',
-    'namespaces:UPDATE', 'networkpolicies:CREATE,UPDATE,DELETE', 'pods:CREATE,UPDATE', 'replicasets:CREATE,UPDATE', 'replicationcontrollers:CREATE,UPDATE',
+    'namespaces:CREATE,UPDATE', 'networkpolicies:CREATE,UPDATE,DELETE', 'pods:CREATE,UPDATE', 'replicasets:CREATE,UPDATE', 'replicationcontrollers:CREATE,UPDATE',
     'statefulsets:CREATE,UPDATE',
   ]);
   t.same(table(mutating), ['guardrailexceptions:CREATE,UPDATE', 'namespaces:CREATE']);

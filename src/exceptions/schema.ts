@@ -7,6 +7,23 @@ export const EXCEPTION_API_VERSION = `${EXCEPTION_GROUP}/${EXCEPTION_VERSION}`;
 export const EXCEPTION_KIND = 'GuardrailException';
 export const EXCEPTION_PLURAL = 'guardrailexceptions';
 
+/**
+ * The kinds a waiver may target, spelled exactly as Kubernetes spells them: the kinds rules judge
+ * (GuardrailExceptions aside: EX rules cannot be waived). The CRD schema enumerates the same list.
+ */
+export const WAIVABLE_KINDS: readonly string[] = [
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'Job',
+  'CronJob',
+  'NetworkPolicy',
+  'Namespace',
+];
+
 /** RFC 3339 with a zone, as Kubernetes writes timestamps: `2026-12-06T00:00:00Z`. */
 export const timestampSchema = z.iso.datetime({
   offset: true,

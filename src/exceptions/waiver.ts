@@ -21,9 +21,11 @@ export interface Waiver {
   /** Whether it may waive anything: file entries are reviewed in Git; cluster ones need an approver other than the requester. */
   readonly approved: boolean;
   readonly source: WaiverSourceName;
+  /** Why it waives nothing though it parsed (EX002/EX003 problems); empty when it passes. */
+  readonly rejected: readonly string[];
 }
 
-export function toWaiver(exception: GuardrailException, source: WaiverSourceName): Waiver {
+export function toWaiver(exception: GuardrailException, source: WaiverSourceName, rejected: readonly string[] = []): Waiver {
   const { spec, metadata } = exception;
   const approvedBy = spec.approvedBy?.trim() || undefined;
   const requestedBy = spec.requestedBy?.trim() || undefined;
@@ -42,6 +44,7 @@ export function toWaiver(exception: GuardrailException, source: WaiverSourceName
     // Defence in depth: EX004 refuses self-approval at admission, but an object written while the webhook was down is not trusted either.
     approved: source === 'file' || (approvedBy !== undefined && approvedBy !== requestedBy),
     source,
+    rejected,
   };
 }
 

@@ -42,10 +42,15 @@ spec:
 `,
   },
   check(target) {
-    const spec = (key: string): unknown => field(target.object, 'spec', key);
+    return ownershipFindings(target.object);
+  },
+};
+
+/** EX002 on a waiver object, wherever it comes from. */
+export function ownershipFindings(object: unknown): RawFinding[] {
+    const spec = (key: string): unknown => field(object, 'spec', key);
     return [
       judge(spec('reason'), 'spec.reason', 'can tell why the guardrail is waived', 'Say why the guardrail cannot be met yet, and what ends the need.'),
       judge(spec('owner'), 'spec.owner', 'answers for the waiver', 'Name the team or person responsible, e.g. team-crawl@example.com.'),
     ].filter((finding) => finding !== undefined);
-  },
-};
+}

@@ -1,8 +1,10 @@
 import { labelSelectorSchema } from '../labels.ts';
 import { NETGUARD_NAMESPACE } from '../engine/message.ts';
 import { asRecord, field, stringField } from '../engine/object-access.ts';
-import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import type { RawFinding, Rule } from '../engine/types.ts';
 import { isEmptySelector } from '../exceptions/matching.ts';
+import { WAIVABLE_KINDS } from '../exceptions/schema.ts';
+import { hasEqualityRequirement } from '../semantics/selectors.ts';
 // A cycle (registry lists this rule): RULES_BY_ID is only read inside check(), after every module has loaded.
 import { RULES_BY_ID } from './registry.ts';
 import { POD_KINDS } from './pod-template.ts';
@@ -29,18 +31,22 @@ function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
   return { findings, ids };
 }
 
-function judgeKind(kind: string, ids: readonly string[], target: RuleTarget): RawFinding[] {
+function judgeKind(kind: string, ids: readonly string[], namespace: string): RawFinding[] {
   const path = 'spec.target.kind';
   if (kind === '') return [{ path, message: 'is missing, so the waiver would not say what it covers.', fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.' }];
+  // Spelled exactly: a kind written `namespace` would otherwise slip past checks keyed on `Namespace`.
+  if (!WAIVABLE_KINDS.includes(kind)) {
+    return [{ path, message: `${JSON.stringify(kind)} is not a kind netguard judges, spelled as Kubernetes spells it.`, fix: `Use one of: ${WAIVABLE_KINDS.join(', ')}.` }];
+  }
   const findings: RawFinding[] = [];
   for (const id of ids) {
     const rule = RULES_BY_ID.get(id);
-    if (rule !== undefined && !rule.kinds.some((judged) => judged.toLowerCase() === kind.toLowerCase())) {
+    if (rule !== undefined && !rule.kinds.includes(kind)) {
       findings.push({ path, message: `${id} never judges a ${kind}, so this waiver would waive nothing.`, fix: `Target one of: ${rule.kinds.join(', ')}.` });
     }
   }
-  const isNamespace = kind.toLowerCase() === 'namespace';
-  const home = target.namespace.name === NETGUARD_NAMESPACE;
+  const isNamespace = kind === 'Namespace';
+  const home = namespace === NETGUARD_NAMESPACE;
   if (isNamespace && !home) {
     findings.push({ path, message: `a Namespace waiver must live in ${NETGUARD_NAMESPACE}, since it must exist before the namespace it covers.`, fix: `Create it with -n ${NETGUARD_NAMESPACE}.` });
   } else if (!isNamespace && home) {
@@ -59,7 +65,7 @@ function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: st
   if (selector === undefined) {
     return typeof name === 'string' && name !== '' ? [] : [{ path: 'spec.target.name', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix }];
   }
-  if (!POD_KINDS.some((podKind) => podKind.toLowerCase() === kind.toLowerCase())) {
+  if (!POD_KINDS.includes(kind)) {
     return [{ path: 'spec.target.selector', message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`, fix: 'Name the object in spec.target.name.' }];
   }
   const parsed = labelSelectorSchema.safeParse(selector);
@@ -67,7 +73,21 @@ function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: st
   if (isEmptySelector(parsed.data)) {
     return [{ path: 'spec.target.selector', message: `is empty and would cover every ${kind} in the namespace.`, fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.' }];
   }
+  if (!hasEqualityRequirement(parsed.data)) {
+    return [{ path: 'spec.target.selector', message: `has no equality requirement (matchLabels or In), so it would cover every ${kind} in the namespace that lacks a label (NotIn, DoesNotExist and Exists only exclude or ask for presence).`, fix: 'Select the workload by label values, e.g. matchLabels: {app: crawler}.' }];
+  }
   return [];
+}
+
+/** EX003 on a waiver object, wherever it comes from (admission, the file, the cluster cache). */
+export function scopeFindings(object: unknown, namespace: string): RawFinding[] {
+  const spec = asRecord(field(object, 'spec'));
+  const { findings, ids } = judgeRules(field(spec, 'rules'));
+  if (asRecord(field(spec, 'target')) === undefined) {
+    return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
+  }
+  const kind = stringField(spec, 'target', 'kind');
+  return [...findings, ...judgeKind(kind, ids, namespace), ...judgeNameOrSelector(spec, kind)];
 }
 
 export const exScope: Rule = {
@@ -79,7 +99,7 @@ export const exScope: Rule = {
   judges: 'object',
   doc: {
     checks:
-      '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind that those rules judge, and either a name or, for workloads and Pods, a non-empty label selector. Namespace waivers live in netguard-system; all others in the namespace of what they cover.',
+      '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind spelled exactly as Kubernetes spells it (`Namespace`, not `namespace`) that those rules judge, and either a name or, for workloads and Pods, a label selector with an equality requirement (`matchLabels` or `In`; `NotIn`, `DoesNotExist` and `Exists` alone would cover every unlabelled object). Namespace waivers live in netguard-system; all others in the namespace of what they cover. Waivers from the exceptions file pass the same check.',
     prevents: 'Waivers that cover more than was reviewed: every rule, every object in a namespace, or a kind the rule never judges (a waiver that silently does nothing).',
     fix: 'Name the rules and the object: `--rule NP004 --target networkpolicy/crawler-egress`, or `--target deployment --selector app=crawler`.',
     fires: `apiVersion: netguard.dev/v1alpha1
@@ -104,12 +124,6 @@ spec:
 `,
   },
   check(target) {
-    const spec = asRecord(field(target.object, 'spec'));
-    const { findings, ids } = judgeRules(field(spec, 'rules'));
-    if (asRecord(field(spec, 'target')) === undefined) {
-      return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
-    }
-    const kind = stringField(spec, 'target', 'kind');
-    return [...findings, ...judgeKind(kind, ids, target), ...judgeNameOrSelector(spec, kind)];
+    return scopeFindings(target.object, target.namespace.name);
   },
 };

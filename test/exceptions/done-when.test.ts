@@ -144,6 +144,8 @@ t.test('exception request --apply creates it with client-node (against the fake 
   const listed = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath, allNamespaces: true, output: 'json' }, io));
   t.same(
     JSON.parse(listed.stdout).exceptions.map((row: { name: string; state: string; source: string }) => [row.name, row.state, row.source]),
-    [['np004-crawler-egress', 'pending', 'cluster']],
+    [['np004-crawler-egress', 'rejected', 'cluster']],
+    'a 2099 expiry in production (14d) is listed as rejected, not pending',
   );
+  t.match(JSON.parse(listed.stdout).exceptions[0].rejectedBecause, [/^EX001 spec\.expires: 2099-01-01T00:00:00Z is \d+ days away; environment production allows at most 14d$/]);
 });

@@ -4,6 +4,7 @@ import { viewOf } from '../rules/object-view.ts';
 import { rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { notWidened } from './widening.ts';
+import { ownersOf } from '../exceptions/matching.ts';
 import { arrayField, asRecord, field, stringField } from './object-access.ts';
 import type {
   AdmissionInput,
@@ -127,6 +128,22 @@ function writtenByController(input: AdmissionInput, object: KubeObject, ctx: Eva
   );
 }
 
+/**
+ * A Pod created by generateName has no name yet, and the prefix names nothing a waiver could
+ * match: target its workload (its controller, a Deployment for a ReplicaSet's pod), else a
+ * selector on its required labels.
+ */
+function waiverTargetOf(input: AdmissionInput, object: KubeObject | undefined, ctx: EvaluationContext): { target: string; selector?: string } | undefined {
+  if (input.kind !== 'Pod' || object === undefined || stringField(object, 'metadata', 'name') !== '') return undefined;
+  if (stringField(object, 'metadata', 'generateName') === '') return undefined;
+  const owner = ownersOf(object).at(-1);
+  if (owner !== undefined && owner.name !== '') return { target: `${owner.kind.toLowerCase()}/${owner.name}` };
+  const labels = stringMap(field(object, 'metadata', 'labels'));
+  const keys = ctx.policy.requiredLabels.flatMap((label) => [label.key, ...(label.aliases ?? [])]);
+  const terms = keys.filter((key) => labels[key] !== undefined && labels[key] !== '').map((key) => `${key}=${labels[key]}`);
+  return { target: 'pod', selector: terms.length > 0 ? terms.join(',') : 'app=<app label>' };
+}
+
 /** The one engine loop: rules → pre-existing → controlled pods → waivers → verdict. Pure and synchronous. */
 export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decision {
   const name = objectName(input);
@@ -152,7 +169,7 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
   return {
     ...decision,
-    message: allowed ? undefined : denialMessage(decision, environment),
+    message: allowed ? undefined : denialMessage({ ...decision, waiverTarget: waiverTargetOf(input, object, ctx) }, environment),
     warnings: warningLines(findings),
   };
 }

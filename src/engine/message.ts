@@ -44,10 +44,12 @@ interface Subject {
   readonly namespace: string;
   readonly name: string;
   readonly findings: readonly Finding[];
+  /** What the waiver should target when not `kind/name`: a Pod named by generateName has no name yet. */
+  readonly waiverTarget?: { readonly target: string; readonly selector?: string | undefined } | undefined;
 }
 
 function quoteArg(text: string): string {
-  return /^[\w.\-/:@]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+  return /^[\w.\-/:@=,]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** The exact command a developer runs to ask for a waiver of what was denied. */
@@ -55,8 +57,9 @@ export function exceptionRequestLine(subject: Subject, environment: Environment)
   const rules = [...new Set(subject.findings.filter((f) => f.level === 'deny').map((f) => f.rule))].join(',');
   const clusterScoped = subject.kind === 'Namespace';
   const namespace = clusterScoped ? NETGUARD_NAMESPACE : subject.namespace;
-  const target = `${subject.kind.toLowerCase()}/${subject.name}`;
-  return `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(target)} --reason "..." --expires ${environment.exceptionMaxDuration}`;
+  const chosen = subject.waiverTarget ?? { target: `${subject.kind.toLowerCase()}/${subject.name}` };
+  const selector = chosen.selector === undefined ? '' : ` --selector ${quoteArg(chosen.selector)}`;
+  return `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} --target ${quoteArg(chosen.target)}${selector} --reason "..." --expires ${environment.exceptionMaxDuration}`;
 }
 
 /** The denial as kubectl shows it after `denied the request: `. */

@@ -4,6 +4,7 @@ import '../rules/registry.ts';
 import { ownershipFindings } from '../rules/ex-ownership.ts';
 import { scopeFindings } from '../rules/ex-scope.ts';
 import type { Environment } from '../config/policy.ts';
+import { exceptionDraftOf } from './schema.ts';
 import type { Waiver } from './waiver.ts';
 
 const DAY_MS = 86_400_000;
@@ -14,9 +15,10 @@ const DAY_MS = 86_400_000;
  * admission would accept. Each problem reads `EX003 spec.target.kind: ...`.
  */
 export function waiverProblems(object: unknown, namespace: string): string[] {
+  const draft = exceptionDraftOf(object);
   return [
-    ...ownershipFindings(object).map((finding) => `EX002 ${finding.path}: ${finding.message}`),
-    ...scopeFindings(object, namespace).map((finding) => `EX003 ${finding.path}: ${finding.message}`),
+    ...ownershipFindings(draft).map((finding) => `EX002 ${finding.path}: ${finding.message}`),
+    ...scopeFindings(draft, namespace).map((finding) => `EX003 ${finding.path}: ${finding.message}`),
   ];
 }
 

@@ -1,9 +1,7 @@
-import { labelSelectorSchema } from '../labels.ts';
 import { NETGUARD_NAMESPACE } from '../engine/message.ts';
-import { asRecord, field, stringField } from '../engine/object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { isEmptySelector } from '../exceptions/matching.ts';
-import { WAIVABLE_KINDS } from '../exceptions/schema.ts';
+import { WAIVABLE_KINDS, type ExceptionDraft } from '../exceptions/schema.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 // A cycle (registry lists this rule): RULES_BY_ID is only read inside check(), after every module has loaded.
 import { RULES_BY_ID } from './registry.ts';
@@ -11,9 +9,9 @@ import { POD_KINDS } from './pod-template.ts';
 
 const knownIds = (): string => [...RULES_BY_ID.keys()].filter((id) => !id.startsWith('EX')).join(', ');
 
-function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
+function judgeRules(rules: readonly unknown[] | undefined): { findings: RawFinding[]; ids: string[] } {
   const fix = `List the rule IDs to waive (${knownIds()}).`;
-  if (!Array.isArray(rules) || rules.length === 0) {
+  if (rules === undefined) {
     return { findings: [{ path: 'spec.rules', message: 'names no rule, and a waiver must say which guardrails it waives (no all-rules waivers).', fix }], ids: [] };
   }
   const findings: RawFinding[] = [];
@@ -55,9 +53,8 @@ function judgeKind(kind: string, ids: readonly string[], namespace: string): Raw
   return findings;
 }
 
-function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: string): RawFinding[] {
-  const name = field(spec, 'target', 'name');
-  const selector = field(spec, 'target', 'selector');
+function judgeNameOrSelector(target: NonNullable<ExceptionDraft['target']>): RawFinding[] {
+  const { kind, name, selector } = target;
   const fix = 'Give spec.target.name, or for workloads and Pods a spec.target.selector with matchLabels.';
   if (name !== undefined && selector !== undefined) {
     return [{ path: 'spec.target', message: 'has both a name and a selector, so it is unclear what the waiver covers.', fix: 'Keep one of them.' }];
@@ -68,26 +65,24 @@ function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: st
   if (!POD_KINDS.includes(kind)) {
     return [{ path: 'spec.target.selector', message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`, fix: 'Name the object in spec.target.name.' }];
   }
-  const parsed = labelSelectorSchema.safeParse(selector);
-  if (!parsed.success) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
-  if (isEmptySelector(parsed.data)) {
+  const parsed = target.labelSelector;
+  if (parsed === undefined) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
+  if (isEmptySelector(parsed)) {
     return [{ path: 'spec.target.selector', message: `is empty and would cover every ${kind} in the namespace.`, fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.' }];
   }
-  if (!hasEqualityRequirement(parsed.data)) {
+  if (!hasEqualityRequirement(parsed)) {
     return [{ path: 'spec.target.selector', message: `has no equality requirement (matchLabels or In), so it would cover every ${kind} in the namespace that lacks a label (NotIn, DoesNotExist and Exists only exclude or ask for presence).`, fix: 'Select the workload by label values, e.g. matchLabels: {app: crawler}.' }];
   }
   return [];
 }
 
-/** EX003 on a waiver object, wherever it comes from (admission, the file, the cluster cache). */
-export function scopeFindings(object: unknown, namespace: string): RawFinding[] {
-  const spec = asRecord(field(object, 'spec'));
-  const { findings, ids } = judgeRules(field(spec, 'rules'));
-  if (asRecord(field(spec, 'target')) === undefined) {
+/** EX003 on a waiver, wherever it comes from (admission, the file, the cluster cache). */
+export function scopeFindings(draft: ExceptionDraft, namespace: string): RawFinding[] {
+  const { findings, ids } = judgeRules(draft.rules);
+  if (draft.target === undefined) {
     return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
   }
-  const kind = stringField(spec, 'target', 'kind');
-  return [...findings, ...judgeKind(kind, ids, namespace), ...judgeNameOrSelector(spec, kind)];
+  return [...findings, ...judgeKind(draft.target.kind, ids, namespace), ...judgeNameOrSelector(draft.target)];
 }
 
 export const exScope: Rule = {
@@ -124,6 +119,6 @@ spec:
 `,
   },
   check(target) {
-    return scopeFindings(target.object, target.namespace.name);
+    return target.view.exception === undefined ? [] : scopeFindings(target.view.exception, target.namespace.name);
   },
 };

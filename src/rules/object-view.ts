@@ -1,4 +1,5 @@
 import type { KubeObject } from '../engine/types.ts';
+import { exceptionDraftOf, type ExceptionDraft } from '../exceptions/schema.ts';
 import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
 
 /**
@@ -8,12 +9,15 @@ import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
  */
 export interface ObjectView {
   readonly networkPolicy: NetworkPolicy | undefined;
+  /** A GuardrailException, each spec field parsed on its own for the EX rules. */
+  readonly exception: ExceptionDraft | undefined;
 }
 
-const NOTHING: ObjectView = { networkPolicy: undefined };
+const NOTHING: ObjectView = { networkPolicy: undefined, exception: undefined };
 
 export function viewOf(kind: string, object: KubeObject): ObjectView {
+  if (kind === 'GuardrailException') return { ...NOTHING, exception: exceptionDraftOf(object) };
   if (kind !== 'NetworkPolicy') return NOTHING;
   const parsed = parseNetworkPolicy(object);
-  return { networkPolicy: parsed.ok ? parsed.policy : undefined };
+  return { ...NOTHING, networkPolicy: parsed.ok ? parsed.policy : undefined };
 }

@@ -5,6 +5,12 @@ export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 type Term = Selector['matchExpressions'][number];
 
+/** A policy's parsed selector or a waiver's label selector: both are label selectors. */
+interface AnySelector {
+  readonly matchLabels?: Readonly<Record<string, string>> | undefined;
+  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] | undefined }[] | undefined;
+}
+
 /** `NotIn` and `DoesNotExist` only exclude; an object without the label satisfies them. */
 const excludesOnly = (term: Term): boolean => term.operator === 'NotIn' || term.operator === 'DoesNotExist';
 
@@ -45,7 +51,7 @@ export function requiresLabel(selector: Selector, key: string, value: string): b
 }
 
 /** Whether the selector pins some label by equality (matchLabels, or In): the least a waiver may select on. */
-export function hasEqualityRequirement(selector: { readonly matchLabels?: Readonly<Record<string, string>> | undefined; readonly matchExpressions?: readonly { readonly operator: string; readonly values?: readonly string[] | undefined }[] | undefined }): boolean {
+export function hasEqualityRequirement(selector: AnySelector): boolean {
   return (
     Object.keys(selector.matchLabels ?? {}).length > 0 ||
     (selector.matchExpressions ?? []).some((term) => term.operator === 'In' && (term.values ?? []).length > 0)

@@ -102,6 +102,16 @@ function ownerVerified(target: RuleTarget, owner: { kind: string; name: string; 
   return uid !== undefined && uid === owner.uid;
 }
 
+/** The object's owners, if its controller ownerReference is trusted (see RuleTarget.owners). */
+function trustedOwners(input: AdmissionInput, object: KubeObject, namespace: string, ctx: EvaluationContext): RuleTarget['owners'] {
+  const ref = arrayField(object, 'metadata', 'ownerReferences').map(asRecord).find((owner) => field(owner, 'controller') === true);
+  if (ref === undefined) return [];
+  const trusted =
+    isControllerIdentity(input.user.username) ||
+    ctx.cluster.ownerUid(namespace, stringField(ref, 'kind'), stringField(ref, 'name')) === stringField(ref, 'uid');
+  return trusted ? ownersOf(object) : [];
+}
+
 function downgradeControlledPod(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
   if (target.kind !== 'Pod') return;
   const owner = controllerOf(target.object);
@@ -159,7 +169,8 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const rules = object !== undefined && writtenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
-    const target: RuleTarget = { input, kind: input.kind, name, object, view: viewOf(input.kind, object), namespace, environment };
+    const owners = trustedOwners(input, object, namespace.name, ctx);
+    const target: RuleTarget = { input, kind: input.kind, name, object, view: viewOf(input.kind, object), owners, namespace, environment };
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
     downgradeControlledPod(findings, target, ctx);

@@ -76,6 +76,12 @@ export interface RuleTarget {
   readonly object: KubeObject;
   /** The object parsed once for every rule of this review. */
   readonly view: ObjectView;
+  /**
+   * The workloads that own the object (its controller, and a ReplicaSet pod's Deployment), when its
+   * controller ownerReference is trusted: a controller identity sent it, or the owner is cached with
+   * that uid. Empty otherwise, so a forged reference never matches a waiver naming the workload.
+   */
+  readonly owners: readonly { readonly kind: string; readonly name: string }[];
   readonly namespace: NamespaceInfo;
   readonly environment: Environment;
 }

@@ -67,7 +67,8 @@ function nameCovers(waiver: Waiver, target: RuleTarget): boolean {
   const { kind, name } = waiver.target;
   if (name === undefined) return false;
   if (kind === target.kind) return name === target.name;
-  return ownersOf(target.object).some((owner) => owner.kind === kind && owner.name === name);
+  // Only owners the engine trusts: a hand-written ownerReference never reaches a workload's waiver.
+  return target.owners.some((owner) => owner.kind === kind && owner.name === name);
 }
 
 /** Same scope, and the target named or selected; the rule is checked per finding. */

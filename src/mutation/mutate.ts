@@ -33,7 +33,7 @@ function mutateNamespace(input: AdmissionInput, ctx: EvaluationContext): Mutatio
     fix: '',
     notes: [],
   };
-  const target: RuleTarget = { input, kind: 'Namespace', name, object: input.object, view: viewOf('Namespace', input.object), namespace, environment };
+  const target: RuleTarget = { input, kind: 'Namespace', name, object: input.object, view: viewOf('Namespace', input.object), owners: [], namespace, environment };
   const findings = [optOut];
   ctx.waivers.apply(findings, target, ctx.now);
   // `findings` may gain the waiver's expiry warning.

@@ -93,3 +93,31 @@ t.test('waivers from the file pass EX001-EX003; failing ones waive nothing and a
   t.match(table, /prod-x\/forever rejected: EX003 spec\.target\.selector: has no equality requirement/);
   t.match(table, /netguard-system\/lowercase rejected: EX003 spec\.target\.kind: "namespace" is not a kind netguard judges/);
 });
+
+t.test('a waiver naming a workload never reaches a Pod through a forged ownerReference', async (t) => {
+  const [waiver] = parseExceptionFile(`apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: web-host-network, namespace: prod-x}
+spec:
+  rules: [POD001, POD003]
+  target: {kind: Deployment, name: web}
+  reason: The web tier moves off the host network in the December release
+  owner: team-web@example.com
+  expires: "2026-11-30T00:00:00Z"
+`, 'exceptions.yaml').waivers;
+  const pod = loadOne(`${ADVERSARIAL}/generate-name-pod.yaml`);
+  const run = (objects: KubeObject[]) => {
+    const input: AdmissionInput = {
+      uid: 'u', kind: 'Pod', operation: 'CREATE', namespace: 'prod-x', name: '', object: pod, oldObject: undefined,
+      user: { username: 'mallory@example.com', groups: [] }, dryRun: false,
+    };
+    return evaluate(input, contextFor({ policy, now: NOW, objects, waivers: viewOver(waiver === undefined ? [] : [waiver]) }));
+  };
+  const forged = run([]);
+  t.equal(forged.allowed, false, 'the ReplicaSet it names is not in the cluster: no waiver, no downgrade');
+  t.same(forged.findings.map((f) => f.waivedBy), [undefined, undefined]);
+  const real = run([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-7d9c9b5f4', namespace: 'prod-x', uid: 'rs-web' } }]);
+  t.equal(real.allowed, false, 'a ReplicaSet of another name proves nothing');
+  const owned = run([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-7d9c8b5f4', namespace: 'prod-x', uid: 'rs-web' } }]);
+  t.same(owned.findings.map((f) => f.waivedBy?.name), ['web-host-network', 'web-host-network'], 'the real owner: the Deployment\'s waiver applies');
+});

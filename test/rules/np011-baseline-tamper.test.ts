@@ -58,8 +58,9 @@ t.test('NP011 on CREATE: a reserved name or the managed-by label, by anyone but 
   t.equal(found?.path, 'metadata.name');
   t.match(found?.message, /is a reserved baseline name, and only netguard's controller \(system:serviceaccount:netguard-system:netguard\) may create such a policy/);
   t.same(findingsOf(judge(baseline, { username: 'system:serviceaccount:netguard-system:netguard' }), 'NP011'), [], 'the controller may');
-  const squat = { ...baseline, metadata: { name: 'netguard-default-deny' } };
-  t.equal(judge(squat).allowed, false, 'an unlabelled policy squatting the name is denied too');
+  const squat = judge(loadOne('test/fixtures/adversarial/squat-default-deny.yaml'), { namespace: 'dev-x' });
+  t.equal(squat.allowed, false, 'an unlabelled policy squatting the name is denied too, even in observe');
+  t.same(findingsOf(squat, 'NP011').map((f) => f.path), ['metadata.name']);
   const claimed = { ...baseline, metadata: { name: 'mine', labels: { 'app.kubernetes.io/managed-by': 'netguard' } } };
   t.equal(findingsOf(judge(claimed), 'NP011')[0]?.path, 'metadata.labels["app.kubernetes.io/managed-by"]');
 });

@@ -37,6 +37,9 @@ t.test('the internet as an ingress source: NP012 for non-frontends, however spel
   t.same(findingsOf(split, 'NP012').map((f) => f.path), ['spec.ingress'], 'halves in two rules compose the internet');
   t.same(findingsOf(split, 'NP005'), [], 'not NP005: the internet, not pod addresses');
   t.same(tryFixture('internet-ingress-frontend.yaml').findings, [], 'frontends (tier In [frontend]) may face the internet');
+  const across = tryFixture('internet-ingress-split-across-policies.yaml');
+  t.same(findingsOf(across, 'NP012').map((f) => [f.path, f.level]), [['spec.ingress', 'deny']], 'two policies for the same pods add up');
+  t.match(findingsOf(across, 'NP012')[0]?.message, 'with NetworkPolicy api-public-low (which selects these pods too)');
 });
 
 t.test('the internet as an egress destination: NP004 world sentence, not NP005', async (t) => {

@@ -39,7 +39,11 @@ function parseCidrText(text: string): CidrRange | undefined {
   if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) parsed = ipaddr.IPv4.parseCIDR(text);
   else if (text.includes(':') && ipaddr.IPv6.isValidCIDR(text)) parsed = ipaddr.IPv6.parseCIDR(text);
   else return undefined;
-  const [address, prefix] = parsed;
+  let [address, prefix] = parsed;
+  // `::ffff:10.0.0.0/104` is 10.0.0.0/8 on the wire: judge the IPv4 addresses it reaches.
+  if (address instanceof ipaddr.IPv6 && prefix >= 96 && address.isIPv4MappedAddress()) {
+    [address, prefix] = [address.toIPv4Address(), prefix - 96];
+  }
   const family = address.kind();
   const hostBits = BigInt(BITS[family] - prefix);
   const first = (toBigInt(address.toByteArray()) >> hostBits) << hostBits;

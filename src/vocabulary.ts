@@ -78,3 +78,5 @@ export type PodKind = (typeof POD_KINDS)[number];
 
 /** Every kind some rule judges: what a waiver's `target.kind` may name. */
 export const JUDGED_KINDS = [...POD_KINDS, 'NetworkPolicy', 'Namespace'] as const;
+
+export const isPodKind = (kind: string): kind is PodKind => (POD_KINDS as readonly string[]).includes(kind);

@@ -1,14 +1,15 @@
-import { resolveEnvironment } from '../config/environment.ts';
+import { isDeepStrictEqual } from 'node:util';
 import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION } from '../vocabulary.ts';
+import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { evaluate } from '../engine/evaluate.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
-import type { AdmissionInput, Decision, EvaluationContext, Finding, WaiverRef, WaiverView } from '../engine/types.ts';
-import { unknownNamespace, type KubeObject, type Mode } from '../vocabulary.ts';
+import type { AdmissionInput, ClusterView, Decision, EvaluationContext, Finding, WaiverRef, WaiverView } from '../engine/types.ts';
+import type { KubeObject, Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { deniedTypes, isManagedPolicy } from '../kube/baseline-policies.ts';
+import { deniedTypes, desiredBaseline, isManagedPolicy } from '../kube/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
 
 export interface AuditFinding {
@@ -89,22 +90,43 @@ export interface AuditInput {
 
 const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = { observe: 'constrain', constrain: 'enforce', enforce: null };
 
-function controllerKind(object: KubeObject): string | undefined {
+function controllerRef(object: KubeObject): { kind: string; name: string; uid: string } | undefined {
   const owner = arrayField(object, 'metadata', 'ownerReferences').map(asRecord).find((ref) => field(ref, 'controller') === true);
-  return owner === undefined ? undefined : stringField(owner, 'kind');
+  if (owner === undefined) return undefined;
+  return { kind: stringField(owner, 'kind'), name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
 }
 
-/** Reported once, at the workload: Pods with a controller, ReplicaSets of Deployments, Jobs of CronJobs. */
-export function reportedAtOwner(object: KubeObject): boolean {
-  const owner = controllerKind(object);
-  if (owner === undefined) return false;
-  const kind = stringField(object, 'kind');
-  return kind === 'Pod' || (kind === 'ReplicaSet' && owner === 'Deployment') || (kind === 'Job' && owner === 'CronJob');
+const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
+  ReplicaSet: ['Deployment'],
+  Job: ['CronJob'],
+};
+
+/**
+ * Reported once, at the workload: Pods with a controller, ReplicaSets of Deployments, Jobs of
+ * CronJobs — when that owner is in the listing with the uid the reference names. A reference to
+ * an owner that does not exist is trusted by nobody, so the object is judged itself.
+ */
+export function reportedAtOwner(object: KubeObject, cluster: ClusterView): boolean {
+  const owner = controllerRef(object);
+  if (owner === undefined || !(REPORTED_AT[stringField(object, 'kind')] ?? []).includes(owner.kind)) return false;
+  const uid = cluster.ownerUid(stringField(object, 'metadata', 'namespace'), owner.kind, owner.name);
+  return uid !== undefined && uid === owner.uid;
 }
 
-/** The controller's own policies: nobody can act on a finding there but netguard. */
-const isBaselinePolicy = (object: KubeObject): boolean =>
-  stringField(object, 'kind') === 'NetworkPolicy' && isManagedPolicy(stringMap(field(object, 'metadata', 'labels')));
+/**
+ * The controller's own policies: a reserved name, netguard's label, and exactly the spec the
+ * controller keeps for the namespace's annotations. A user who labels a policy `managed-by:
+ * netguard` (or edits a baseline) does not make it netguard's: it is judged.
+ */
+function isBaselinePolicy(object: KubeObject, cluster: ClusterView, policy: Policy): boolean {
+  if (stringField(object, 'kind') !== 'NetworkPolicy' || !isManagedPolicy(stringMap(field(object, 'metadata', 'labels')))) return false;
+  const namespace = cluster.namespace(stringField(object, 'metadata', 'namespace'));
+  const desired = desiredBaseline(namespace?.annotations ?? {}, policy.networkPolicies.dns).find(
+    (wanted) => wanted.name === stringField(object, 'metadata', 'name'),
+  );
+  return desired !== undefined && isDeepStrictEqual(field(object, 'spec'), desired.spec);
+}
 
 function inputFor(object: KubeObject, index: number): AdmissionInput {
   return {
@@ -222,11 +244,14 @@ export function auditCluster(input: AuditInput): AuditReport {
   const namespaceObjects = input.namespaces.filter((ns) => input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace);
   const ctx: EvaluationContext = {
     policy: input.policy,
-    cluster: staticClusterView([...input.namespaces, ...input.objects.filter((object) => object['kind'] === 'NetworkPolicy')]),
+    // Owners too: a Pod's controller counts only when the listing holds it with that uid.
+    cluster: staticClusterView([...input.namespaces, ...input.objects]),
     waivers: input.waivers,
     now: input.now,
   };
-  const candidates = input.objects.filter((object) => !reportedAtOwner(object) && !isBaselinePolicy(object));
+  const isBaseline = (object: KubeObject): boolean => isBaselinePolicy(object, ctx.cluster, input.policy);
+  const atOwner = (object: KubeObject): boolean => reportedAtOwner(object, ctx.cluster);
+  const candidates = input.objects.filter((object) => !atOwner(object) && !isBaseline(object));
   const judged: Judged[] = candidates
     .map((object, index) => ({ object, input: inputFor(object, index) }))
     .map((entry) => ({ ...entry, decision: evaluate(entry.input, ctx) }))
@@ -236,7 +261,7 @@ export function auditCluster(input: AuditInput): AuditReport {
     .filter((ns) => !excluded.includes(ns))
     .map((ns): NamespaceReport => {
       const name = stringField(ns, 'metadata', 'name');
-      const info = ctx.cluster.namespace(name) ?? unknownNamespace(name);
+      const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
       const env = resolveEnvironment(input.policy, info);
       const decisions = judged.filter((entry) => entry.decision.namespace === name).map((entry) => entry.decision);
       return {
@@ -259,8 +284,8 @@ export function auditCluster(input: AuditInput): AuditReport {
       denied: judged.filter((entry) => !entry.decision.allowed).length,
       warned: judged.filter((entry) => entry.decision.allowed && hasWarning(entry.decision)).length,
       excludedNamespaces: excluded.length,
-      baselinePolicies: input.objects.filter(isBaselinePolicy).length,
-      reportedAtOwner: input.objects.filter((object) => reportedAtOwner(object) && !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace'))).length,
+      baselinePolicies: input.objects.filter(isBaseline).length,
+      reportedAtOwner: input.objects.filter((object) => atOwner(object) && !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace'))).length,
     },
     namespaces,
     environments: input.policy.environments.map((env) => readiness(env, namespaces, judged, input, ctx)),

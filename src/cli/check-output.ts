@@ -1,4 +1,4 @@
-import type { Policy } from '../config/policy.ts';
+import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
 import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
@@ -83,7 +83,7 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
   if (!decision.allowed && environment !== undefined) {
-    lines.push(...unblockLines(decision, environment).map((line) => `  ${clean(line)}`));
+    lines.push(...unblockLines({ ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) }, environment).map((line) => `  ${clean(line)}`));
   }
   return lines;
 }

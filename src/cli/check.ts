@@ -47,7 +47,7 @@ function placed(manifest: Manifest, defaultNamespace: string): KubeObject {
 function forceEnvironment(view: ClusterView, environment: Environment | undefined): ClusterView {
   if (environment === undefined) return view;
   return {
-    networkPolicies: (namespace) => view.networkPolicies(namespace),
+    ...view,
     namespace(name) {
       const known = view.namespace(name);
       return {

@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import { Document, Scalar } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
+import { resolveEnvironment } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
-import { DEFAULTS } from '../config/policy.ts';
+import { DEFAULTS, type Environment } from '../config/policy.ts';
 import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
@@ -268,6 +269,16 @@ const listOptions = z.strictObject({
 });
 type ListOptions = z.infer<typeof listOptions>;
 
+/** The environment a waiver is held to (EX001), from names alone: the namespace it covers, existing or not. */
+function environmentsOf(configPath: string): ((waiver: Waiver) => Environment | undefined) | undefined {
+  if (!existsSync(configPath)) return undefined;
+  const policy = loadPolicyFile(configPath);
+  return (waiver) => {
+    const name = waiver.target.kind === 'Namespace' && waiver.target.name !== undefined ? waiver.target.name : waiver.namespace;
+    return resolveEnvironment(policy, { name, labels: { 'kubernetes.io/metadata.name': name }, annotations: {} });
+  };
+}
+
 function warnBeforeMs(configPath: string): number {
   if (existsSync(configPath)) return loadPolicyFile(configPath).exceptions.warnBeforeMs;
   return parseDuration(DEFAULTS.warnBefore) ?? 0;
@@ -305,7 +316,7 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
     waivers = loadExceptionFile(options.exceptions).waivers;
   }
   const scoped = waivers.filter((waiver) => namespace === undefined || waiver.namespace === namespace);
-  const rows = waiverRows(scoped, now, warnBefore).filter((row) => options.state === undefined || row.state === options.state);
+  const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter((row) => options.state === undefined || row.state === options.state);
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify({ exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) }, null, 2)}\n`);
   } else if (rows.length === 0 && fromCluster && namespace !== undefined && options.namespace === undefined) {

@@ -70,6 +70,11 @@ export const DEFAULTS = {
   controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard',
 } as const;
 
+/** The required labels' keys and aliases: stable labels a waiver's selector may name. */
+export function requiredLabelKeys(policy: Policy): string[] {
+  return policy.requiredLabels.flatMap((label) => [label.key, ...(label.aliases ?? [])]);
+}
+
 export function patternToRegExp(pattern: string): RegExp {
   const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
   return new RegExp(`^${body}$`);

@@ -1,25 +1,39 @@
 import { namespaceInfoOf } from '../labels.ts';
-import { stringField } from '../object-access.ts';
+import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
+import { field, stringField } from '../object-access.ts';
 import type { ClusterView, Finding, WaiverView } from './types.ts';
 import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
 
-/** A cluster view over objects already in memory: the other documents in `check`, or test data. */
+/** The workload kinds a Pod's controller ownerReference may name, whose uids the cluster view keeps. */
+export const OWNER_KINDS: readonly string[] = ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController', 'Deployment', 'CronJob'];
+
+export const ownerKey = (namespace: string, kind: string, name: string): string => `${namespace}\u0000${kind}\u0000${name}`;
+
+/** A cluster view over objects already in memory: the other documents in `check`, audit's listing, or test data. */
 export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
   const namespaces = new Map<string, NamespaceInfo>();
-  const policies = new Map<string, KubeObject[]>();
+  const policies = new Map<string, NetworkPolicy[]>();
+  const owners = new Map<string, string>();
   for (const object of objects) {
     const kind = stringField(object, 'kind');
     const name = stringField(object, 'metadata', 'name');
+    const namespace = stringField(object, 'metadata', 'namespace');
     if (kind === 'Namespace') {
       namespaces.set(name, namespaceInfoOf(object));
     } else if (kind === 'NetworkPolicy') {
-      const namespace = stringField(object, 'metadata', 'namespace');
-      policies.set(namespace, [...(policies.get(namespace) ?? []), object]);
+      const policy = parsedPolicy(object);
+      if (policy !== undefined) policies.set(namespace, [...(policies.get(namespace) ?? []), policy]);
+    } else if (OWNER_KINDS.includes(kind)) {
+      const uid = stringField(object, 'metadata', 'uid');
+      if (uid !== '') owners.set(ownerKey(namespace, kind, name), uid);
     }
   }
+  const wide = new Map([...policies].map(([namespace, list]) => [namespace, namespaceWideEgress(list)]));
   return {
     namespace: (name) => namespaces.get(name),
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
+    namespaceWideEgressPolicies: (namespace) => wide.get(namespace) ?? [],
+    ownerUid: (namespace, kind, name) => owners.get(ownerKey(namespace, kind, name)),
   };
 }
 

@@ -48,6 +48,8 @@ interface Subject {
   readonly findings: readonly Finding[];
   /** The judged object, when at hand: a Pod's waiver then targets its workload or its labels. */
   readonly object?: KubeObject | undefined;
+  /** Label keys a generateName Pod's waiver may select on (the required labels, which are stable). */
+  readonly selectorKeys?: readonly string[] | undefined;
 }
 
 /**
@@ -61,7 +63,11 @@ function targetArgs(subject: Subject): string {
   const owner = ownersOf(subject.object).at(-1);
   if (owner !== undefined && owner.name !== '') return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
   if (stringField(subject.object, 'metadata', 'name') !== '') return named;
-  const labels = Object.entries(stringMap(field(subject.object, 'metadata', 'labels'))).map(([key, value]) => `${key}=${value}`);
+  // Only stable labels: a selector on pod-template-hash would stop matching at the next rollout.
+  const keys = new Set(subject.selectorKeys ?? []);
+  const labels = Object.entries(stringMap(field(subject.object, 'metadata', 'labels')))
+    .filter(([key, value]) => keys.has(key) && value !== '')
+    .map(([key, value]) => `${key}=${value}`);
   return labels.length === 0 ? '--target pod --selector <key=value>' : `--target pod --selector ${quoteArg(labels.join(','))}`;
 }
 

@@ -1,5 +1,7 @@
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
+import type { NetworkPolicy } from '../rules/network-policy.ts';
+import type { ObjectView } from '../rules/object-view.ts';
 
 export interface UserInfo {
   readonly username: string;
@@ -22,7 +24,15 @@ export interface AdmissionInput {
 /** Cluster state the engine may read, always from memory (informer caches, or the other documents in `check`). */
 export interface ClusterView {
   namespace(name: string): NamespaceInfo | undefined;
-  networkPolicies(namespace: string): readonly KubeObject[];
+  /** The namespace's NetworkPolicies, parsed once when they entered the cache. */
+  networkPolicies(namespace: string): readonly NetworkPolicy[];
+  /**
+   * The namespace's policies that select every pod (empty podSelector) and restrict egress: the only
+   * neighbours that can allow DNS for the whole namespace (NP001), indexed once per change.
+   */
+  namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
+  /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
+  ownerUid(namespace: string, kind: string, name: string): string | undefined;
 }
 
 export interface WaiverRef {
@@ -52,6 +62,14 @@ export interface RuleTarget {
   readonly kind: string;
   readonly name: string;
   readonly object: KubeObject;
+  /** The object parsed once for every rule of this review. */
+  readonly view: ObjectView;
+  /**
+   * The workloads that own the object (its controller, and a ReplicaSet pod's Deployment), when its
+   * controller ownerReference is trusted: a controller identity sent it, or the owner is cached with
+   * that uid. Empty otherwise, so a forged reference never matches a waiver naming the workload.
+   */
+  readonly owners: readonly { readonly kind: string; readonly name: string }[];
   readonly namespace: NamespaceInfo;
   readonly environment: Environment;
 }

@@ -1,4 +1,5 @@
 import type { Finding, RuleTarget, WaiverView } from '../engine/types.ts';
+import { expiryProblem } from './checks.ts';
 import { waiverCoversTarget, waiverScope } from './matching.ts';
 import { daysLeft, daysLeftText, expiryDate, waiverState, type WaiverState } from './state.ts';
 import { waiverLabel, waiverRef, type Waiver } from './waiver.ts';
@@ -8,7 +9,15 @@ export type WaiverLookup = (namespace: string) => readonly Waiver[];
 
 interface Candidate {
   readonly waiver: Waiver;
-  readonly state: WaiverState;
+  readonly state: WaiverState | 'rejected';
+  readonly rejected: readonly string[];
+}
+
+/** Its state, or rejected: failing EX002/EX003 as parsed, or EX001's limit in the target's environment. */
+function candidateOf(waiver: Waiver, target: RuleTarget, now: Date, warnBeforeMs: number): Candidate {
+  const expiry = expiryProblem(waiver, target.environment, now);
+  const rejected = expiry === undefined ? waiver.rejected : [...waiver.rejected, expiry];
+  return { waiver, state: rejected.length > 0 ? 'rejected' : waiverState(waiver, now, warnBeforeMs), rejected };
 }
 
 const usable = (candidate: Candidate): boolean => candidate.state === 'active' || candidate.state === 'expiring';
@@ -32,9 +41,10 @@ function expiryWarning(waiver: Waiver, rules: readonly string[], now: Date): Fin
 
 /** Explains, on a denial, why the waivers that match did not waive it. */
 function unusableNotes(candidates: readonly Candidate[]): string[] {
-  return candidates.map(({ waiver, state }) =>
-    state === 'expired' ? `waiver ${waiverLabel(waiver)} expired on ${expiryDate(waiver)}` : `waiver ${waiverLabel(waiver)} awaits approval`,
-  );
+  return candidates.map(({ waiver, state, rejected }) => {
+    if (state === 'rejected') return `waiver ${waiverLabel(waiver)} is rejected: ${rejected.join('; ')}`;
+    return state === 'expired' ? `waiver ${waiverLabel(waiver)} expired on ${expiryDate(waiver)}` : `waiver ${waiverLabel(waiver)} awaits approval`;
+  });
 }
 
 /**
@@ -50,7 +60,7 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
       if (scoped.length === 0) return;
       const candidates = scoped
         .filter((waiver) => waiverCoversTarget(waiver, target))
-        .map((waiver) => ({ waiver, state: waiverState(waiver, now, warnBeforeMs) }))
+        .map((waiver) => candidateOf(waiver, target, now, warnBeforeMs))
         .sort(laterFirst);
       if (candidates.length === 0) return;
       const expiring = new Map<Waiver, string[]>();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { startCache, type ObjectCache } from '../kube/informer.ts';
 import { formatIssues } from '../zod-errors.ts';
+import { waiverProblems } from './checks.ts';
 import { waiverSet, type WaiverSet } from './registry.ts';
 import { EXCEPTION_API_VERSION, EXCEPTION_GROUP, EXCEPTION_KIND, EXCEPTION_PLURAL, EXCEPTION_VERSION, guardrailExceptionSchema } from './schema.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
@@ -32,7 +33,7 @@ export function waiversFromObjects(objects: readonly Record<string, unknown>[], 
   for (const object of objects) {
     // List items may omit apiVersion and kind; the collection says what they are.
     const parsed = guardrailExceptionSchema.safeParse({ apiVersion: EXCEPTION_API_VERSION, kind: EXCEPTION_KIND, ...object });
-    if (parsed.success) waivers.push(toWaiver(parsed.data, 'cluster'));
+    if (parsed.success) waivers.push(toWaiver(parsed.data, 'cluster', waiverProblems(parsed.data, parsed.data.metadata.namespace)));
     else onInvalid(object, formatIssues(parsed.error));
   }
   return waivers;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/load.ts';
-import { RULES_BY_ID } from '../rules/registry.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { waiverSet, type WaiverSet } from './registry.ts';
+import { waiverProblems } from './checks.ts';
+import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';
 import { guardrailExceptionSchema } from './schema.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
@@ -25,9 +25,8 @@ function entriesOf(value: unknown): unknown[] {
 function parseEntry(value: unknown, where: string): Waiver {
   const parsed = guardrailExceptionSchema.safeParse(value);
   if (!parsed.success) throw new ExceptionFileError(formatIssues(parsed.error).map((line) => `${where}: ${line}`).join('\n'));
-  const unknown = parsed.data.spec.rules.filter((id) => !RULES_BY_ID.has(id));
-  if (unknown.length > 0) throw new ExceptionFileError(`${where}: spec.rules: unknown rule ID ${unknown.join(', ')}`);
-  return toWaiver(parsed.data, 'file');
+  // A waiver that parses but fails EX002/EX003 is kept, listed as rejected with the reason, and waives nothing.
+  return toWaiver(parsed.data, 'file', waiverProblems(parsed.data, parsed.data.metadata.namespace));
 }
 
 /**
@@ -65,4 +64,10 @@ export function loadExceptionFile(path: string): WaiverSet {
     throw new ExceptionFileError(`${path}: cannot read: ${code}`);
   }
   return parseExceptionFile(text, path);
+}
+
+/** A registry over the file as it is now, for one-shot commands (`check`, `audit`, `exception list`). */
+export function loadFileRegistry(path: string): ExceptionRegistry {
+  const set = loadExceptionFile(path);
+  return createRegistry([() => set]);
 }

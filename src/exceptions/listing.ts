@@ -1,3 +1,5 @@
+import type { Environment } from '../config/policy.ts';
+import { expiryProblem } from './checks.ts';
 import { daysLeft, waiverState, type WaiverState } from './state.ts';
 import { targetLabel, type Waiver } from './waiver.ts';
 
@@ -9,7 +11,9 @@ export interface WaiverRow {
   readonly owner: string;
   readonly expires: string;
   readonly daysLeft: number;
-  readonly state: WaiverState;
+  /** `rejected`: it parsed but fails EX001-EX003, so it waives nothing; `rejectedBecause` says why. */
+  readonly state: WaiverState | 'rejected';
+  readonly rejectedBecause: readonly string[];
   readonly reason: string;
   readonly ticket: string | undefined;
   readonly requestedBy: string | undefined;
@@ -17,9 +21,21 @@ export interface WaiverRow {
   readonly source: Waiver['source'];
 }
 
-export function waiverRows(waivers: readonly Waiver[], now: Date, warnBeforeMs: number): WaiverRow[] {
+/** `environmentOf` gives the environment whose exceptionMaxDuration a waiver is held to, when known. */
+export function waiverRows(
+  waivers: readonly Waiver[],
+  now: Date,
+  warnBeforeMs: number,
+  environmentOf?: (waiver: Waiver) => Environment | undefined,
+): WaiverRow[] {
+  const rejectionsOf = (waiver: Waiver): string[] => {
+    const environment = environmentOf?.(waiver);
+    const expiry = environment === undefined ? undefined : expiryProblem(waiver, environment, now);
+    return expiry === undefined ? [...waiver.rejected] : [...waiver.rejected, expiry];
+  };
   return waivers
-    .map((waiver) => ({
+    .map((waiver) => ({ waiver, rejected: rejectionsOf(waiver) }))
+    .map(({ waiver, rejected }) => ({
       name: waiver.name,
       namespace: waiver.namespace,
       rules: [...waiver.rules],
@@ -27,7 +43,8 @@ export function waiverRows(waivers: readonly Waiver[], now: Date, warnBeforeMs: 
       owner: waiver.owner,
       expires: waiver.expires,
       daysLeft: daysLeft(waiver, now),
-      state: waiverState(waiver, now, warnBeforeMs),
+      state: rejected.length > 0 ? ('rejected' as const) : waiverState(waiver, now, warnBeforeMs),
+      rejectedBecause: rejected,
       reason: waiver.reason,
       ticket: waiver.ticket,
       requestedBy: waiver.requestedBy,
@@ -54,5 +71,6 @@ export function renderWaiverTable(rows: readonly WaiverRow[]): string {
   ]);
   const widths = HEADERS.map((header, column) => Math.max(header.length, ...cells.map((line) => (line[column] ?? '').length)));
   const format = (line: readonly string[]): string => line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('   ').trimEnd();
-  return `${[HEADERS, ...cells].map(format).join('\n')}\n`;
+  const reasons = rows.flatMap((row) => row.rejectedBecause.map((reason) => `${row.namespace}/${row.name} rejected: ${reason}`));
+  return `${[HEADERS, ...cells].map(format).join('\n')}\n${reasons.map((line) => `${line}\n`).join('')}`;
 }

@@ -4,17 +4,18 @@ import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { RuleTarget } from '../engine/types.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { podTemplateOf } from '../rules/pod-template.ts';
+import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import type { Waiver } from './waiver.ts';
 
 /** What each workload kind creates, so a selector waiver on a Deployment also covers its ReplicaSets and Pods. */
 const DESCENDANTS: Readonly<Record<string, readonly string[]>> = {
-  deployment: ['replicaset', 'pod'],
-  cronjob: ['job', 'pod'],
-  statefulset: ['pod'],
-  daemonset: ['pod'],
-  replicaset: ['pod'],
-  replicationcontroller: ['pod'],
-  job: ['pod'],
+  Deployment: ['ReplicaSet', 'Pod'],
+  CronJob: ['Job', 'Pod'],
+  StatefulSet: ['Pod'],
+  DaemonSet: ['Pod'],
+  ReplicaSet: ['Pod'],
+  ReplicationController: ['Pod'],
+  Job: ['Pod'],
 };
 
 /** Where a waiver for this object must live: its own namespace, or netguard's for a Namespace. */
@@ -53,21 +54,22 @@ export function isEmptySelector(selector: LabelSelector): boolean {
 function selectorCovers(waiver: Waiver, target: RuleTarget): boolean {
   const selector = waiver.target.selector;
   if (selector === undefined) return false;
-  const kind = waiver.target.kind.toLowerCase();
-  const targetKind = target.kind.toLowerCase();
-  if (kind !== targetKind && !(DESCENDANTS[kind] ?? []).includes(targetKind)) return false;
+  // Kinds compare exactly, as EX003 demands: `namespace` is no kind.
+  const { kind } = waiver.target;
+  const descendants = Object.hasOwn(DESCENDANTS, kind) ? DESCENDANTS[kind] : undefined;
+  if (kind !== target.kind && !(descendants ?? []).includes(target.kind)) return false;
   const template = podTemplateOf(target.kind, target.object);
-  // Only workloads and Pods carry pod labels; an empty selector never counts (EX003 refuses it: it would cover everything).
-  if (template === undefined || isEmptySelector(selector)) return false;
+  // Only workloads and Pods carry pod labels; a selector without an equality requirement never counts (EX003 refuses it).
+  if (template === undefined || !hasEqualityRequirement(selector)) return false;
   return selectorMatches(selector, template.labels);
 }
 
 function nameCovers(waiver: Waiver, target: RuleTarget): boolean {
   const { kind, name } = waiver.target;
   if (name === undefined) return false;
-  const wanted = kind.toLowerCase();
-  if (wanted === target.kind.toLowerCase()) return name === target.name;
-  return ownersOf(target.object).some((owner) => owner.kind.toLowerCase() === wanted && owner.name === name);
+  if (kind === target.kind) return name === target.name;
+  // Only owners the engine trusts: a hand-written ownerReference never reaches a workload's waiver.
+  return target.owners.some((owner) => owner.kind === kind && owner.name === name);
 }
 
 /** Same scope, and the target named or selected; the rule is checked per finding. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JUDGED_KINDS } from '../vocabulary.ts';
 import { labelSelectorSchema } from '../labels.ts';
 
 export const EXCEPTION_GROUP = 'netguard.dev';
@@ -6,6 +7,12 @@ export const EXCEPTION_VERSION = 'v1alpha1';
 export const EXCEPTION_API_VERSION = `${EXCEPTION_GROUP}/${EXCEPTION_VERSION}`;
 export const EXCEPTION_KIND = 'GuardrailException';
 export const EXCEPTION_PLURAL = 'guardrailexceptions';
+
+/**
+ * The kinds a waiver may target, spelled exactly as Kubernetes spells them: the kinds rules judge
+ * (GuardrailExceptions aside: EX rules cannot be waived). The CRD schema enumerates the same list.
+ */
+export const WAIVABLE_KINDS: readonly string[] = JUDGED_KINDS;
 
 /** RFC 3339 with a zone, as Kubernetes writes timestamps: `2026-12-06T00:00:00Z`. */
 export const timestampSchema = z.iso.datetime({
@@ -48,3 +55,70 @@ export const guardrailExceptionSchema = z.looseObject({
   }),
 });
 export type GuardrailException = z.infer<typeof guardrailExceptionSchema>;
+
+const draftSchema = z
+  .looseObject({
+    spec: z
+      .looseObject({
+        rules: z.array(z.unknown()).min(1).optional().catch(undefined),
+        target: z
+          .looseObject({ kind: z.string().optional().catch(undefined), name: z.unknown().optional(), selector: z.unknown().optional() })
+          .optional()
+          .catch(undefined),
+        reason: z.unknown().optional(),
+        owner: z.unknown().optional(),
+        expires: z.unknown().optional(),
+      })
+      .optional()
+      .catch(undefined),
+  })
+  .catch({});
+
+/**
+ * A GuardrailException as the EX rules read it, parsed once per review: each spec field on its
+ * own, typed where it is well-formed, so one bad field never hides another's finding. The
+ * strict `guardrailExceptionSchema` is what the registry needs; this is what a reviewer needs.
+ */
+export interface ExceptionDraft {
+  /** `spec.rules` as written, when it is a non-empty list. */
+  readonly rules: readonly unknown[] | undefined;
+  /** `spec.target`, when it is an object. */
+  readonly target:
+    | {
+        readonly kind: string;
+        readonly name: unknown;
+        /** As written, and parsed (undefined when absent or not a label selector). */
+        readonly selector: unknown;
+        readonly labelSelector: z.infer<typeof labelSelectorSchema> | undefined;
+      }
+    | undefined;
+  readonly reason: unknown;
+  readonly owner: unknown;
+  readonly expires:
+    | { readonly state: 'missing' }
+    | { readonly state: 'invalid'; readonly written: unknown }
+    | { readonly state: 'valid'; readonly text: string; readonly at: number };
+}
+
+export function exceptionDraftOf(object: unknown): ExceptionDraft {
+  const spec = draftSchema.parse(object).spec;
+  const target = spec?.target;
+  const selector = labelSelectorSchema.safeParse(target?.selector);
+  const written = spec?.expires;
+  const timestamp = timestampSchema.safeParse(written);
+  return {
+    rules: spec?.rules,
+    target:
+      target === undefined
+        ? undefined
+        : { kind: target.kind ?? '', name: target.name, selector: target.selector, labelSelector: selector.success ? selector.data : undefined },
+    reason: spec?.reason,
+    owner: spec?.owner,
+    expires:
+      written === undefined || written === null || written === ''
+        ? { state: 'missing' }
+        : timestamp.success
+          ? { state: 'valid', text: timestamp.data, at: Date.parse(timestamp.data) }
+          : { state: 'invalid', written },
+  };
+}

@@ -25,9 +25,11 @@ export interface Waiver {
   readonly renews: string | undefined;
   /** metadata.uid of a cluster waiver (Events name their object by it). */
   readonly uid: string | undefined;
+  /** Why it waives nothing though it parsed (EX002/EX003 problems); empty when it passes. */
+  readonly rejected: readonly string[];
 }
 
-export function toWaiver(exception: GuardrailException, source: WaiverSourceName): Waiver {
+export function toWaiver(exception: GuardrailException, source: WaiverSourceName, rejected: readonly string[] = []): Waiver {
   const { spec, metadata } = exception;
   const approvedBy = spec.approvedBy?.trim() || undefined;
   const requestedBy = spec.requestedBy?.trim() || undefined;
@@ -48,6 +50,7 @@ export function toWaiver(exception: GuardrailException, source: WaiverSourceName
     source,
     renews: spec.renews?.trim() || undefined,
     uid: typeof metadata['uid'] === 'string' ? metadata['uid'] : undefined,
+    rejected,
   };
 }
 

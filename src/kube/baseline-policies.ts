@@ -1,18 +1,9 @@
 import type { NetworkPolicySettings } from '../config/policy.ts';
-import {
-  ALLOW_DNS_ANNOTATION,
-  ALLOW_DNS_POLICY,
-  ALLOW_SAME_NAMESPACE_POLICY,
-  DEFAULT_DENY_ANNOTATION,
-  DEFAULT_DENY_POLICY,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_NETGUARD,
-  METADATA_NAME_LABEL,
-  type KubeObject,
-} from '../vocabulary.ts';
+import { ALLOW_DNS_ANNOTATION, ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, BASELINE_POLICY_NAMES, DEFAULT_DENY_ANNOTATION, DEFAULT_DENY_POLICY, MANAGED_BY_LABEL, MANAGED_BY_NETGUARD } from '../vocabulary.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { policyTypesOf } from '../mutation/baseline-annotations.ts';
 
-export const MANAGED_POLICY_NAMES: readonly string[] = [ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY];
+export { ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY, BASELINE_POLICY_NAMES };
 
 /** A baseline NetworkPolicy the controller keeps; `deny` marks the one that isolates (created last, removed first). */
 export interface DesiredPolicy {
@@ -42,7 +33,7 @@ function allowDns(dns: NetworkPolicySettings['dns']): KubeObject {
       {
         to: [
           {
-            namespaceSelector: { matchLabels: { [METADATA_NAME_LABEL]: dns.namespace } },
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': dns.namespace } },
             podSelector: { matchLabels: { ...dns.podLabels } },
           },
         ],

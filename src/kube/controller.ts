@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
@@ -8,13 +9,7 @@ import type { Policy } from '../config/policy.ts';
 import { field } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
-import {
-  desiredBaseline,
-  isManagedPolicy,
-  MANAGED_POLICY_NAMES,
-  networkPolicyObject,
-  type DesiredPolicy,
-} from './baseline-policies.ts';
+import { desiredBaseline, isManagedPolicy, networkPolicyObject, type DesiredPolicy } from './baseline-policies.ts';
 import { startCache, type ObjectCache } from './informer.ts';
 import { startLeaderElection, type LeaderElectionOptions, type LeaderElector } from './leader-election.ts';
 import { KubeApiError, kubeRest, listAll, type KubeRest } from './rest.ts';
@@ -81,6 +76,26 @@ interface Step {
   run(): Promise<unknown>;
 }
 
+/** A Warning Event beside the log line, so `kubectl get events -n NS` shows why the policy changed. Best effort. */
+async function reportTakeBack(rest: KubeRest, namespace: string, name: string, logger: Logger): Promise<void> {
+  logger.warn({ namespace, policy: name }, 'a NetworkPolicy squatted the baseline name without the netguard label; replaced it with the baseline');
+  const now = new Date().toISOString();
+  const event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${name}.${randomUUID().slice(0, 8)}`, namespace },
+    involvedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace, name },
+    reason: 'BaselineNameTakenBack',
+    message: `${name} is a reserved baseline name; netguard replaced a policy that was not its own with the namespace's baseline.`,
+    type: 'Warning',
+    source: { component: 'netguard-controller' },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+  await rest.create(`/api/v1/namespaces/${namespace}/events`, event).catch((err: unknown) => logger.warn({ err, namespace }, 'could not record the event'));
+}
+
 /** The writes that bring a namespace to its baseline: upsert allows, then the deny, then delete what is no longer wanted (deny first). */
 function planFor(rest: KubeRest, namespace: string, desired: readonly DesiredPolicy[], existing: readonly KubeObject[], logger: Logger): Step[] {
   const base = `${NP_PATH}/namespaces/${namespace}/networkpolicies`;
@@ -93,7 +108,11 @@ function planFor(rest: KubeRest, namespace: string, desired: readonly DesiredPol
       continue;
     }
     if (!isManagedPolicy(stringMap(field(current, 'metadata', 'labels')))) {
-      logger.warn({ namespace, policy: policy.name }, 'a NetworkPolicy with the baseline name exists without the netguard label; leaving it alone');
+      // The name is reserved (NP011 refuses it to anyone else): a squatted one, written before netguard
+      // ran or while its webhook was down, would keep the real baseline out. Take it back, loudly.
+      const version = metadataString(current, 'resourceVersion');
+      steps.push({ describe: `take back ${namespace}/${policy.name} (squatted: not labelled as netguard's)`, run: () => rest.replace(`${base}/${policy.name}`, networkPolicyObject(namespace, policy, version)) });
+      steps.push({ describe: `event BaselineNameTakenBack on ${namespace}/${policy.name}`, run: () => reportTakeBack(rest, namespace, policy.name, logger) });
       continue;
     }
     if (isDeepStrictEqual(field(current, 'spec'), policy.spec)) continue;
@@ -155,7 +174,7 @@ export function startController(options: ControllerOptions): RunningController {
     list: rawList(rest, `${NP_PATH}/networkpolicies`),
     what: 'networkpolicies',
     onEvent: (_event, object) => {
-      if (MANAGED_POLICY_NAMES.includes(object.metadata?.name ?? '')) enqueue(object.metadata?.namespace ?? '');
+      if (BASELINE_POLICY_NAMES.includes(object.metadata?.name ?? '')) enqueue(object.metadata?.namespace ?? '');
     },
   });
   const policy = options.policy;
@@ -182,7 +201,7 @@ export function startController(options: ControllerOptions): RunningController {
       ? []
       : desiredBaseline(stringMap(field(object, 'metadata', 'annotations')), current.networkPolicies.dns);
     const existing = (await listAll(rest, `${NP_PATH}/namespaces/${namespace}/networkpolicies`)).filter((np) =>
-      MANAGED_POLICY_NAMES.includes(metadataString(np, 'name')) || isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
+      BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) || isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
     );
     for (const step of planFor(rest, namespace, desired, existing, logger)) {
       // Leadership is checked before every write: a replica that lost its lease never writes.

@@ -4,6 +4,7 @@ import { namespaceOf, objectName } from '../engine/evaluate.ts';
 import { warningLines } from '../engine/message.ts';
 import type { AdmissionInput, EvaluationContext, Finding, RuleTarget } from '../engine/types.ts';
 import { nsBaseline } from '../rules/ns-baseline.ts';
+import { viewOf } from '../rules/object-view.ts';
 import { mutateGuardrailException } from './exception-requester.ts';
 import { namespaceBaselinePatch } from './namespace-baseline.ts';
 
@@ -32,7 +33,7 @@ function mutateNamespace(input: AdmissionInput, ctx: EvaluationContext): Mutatio
     fix: '',
     notes: [],
   };
-  const target: RuleTarget = { input, kind: 'Namespace', name, object: input.object, namespace, environment };
+  const target: RuleTarget = { input, kind: 'Namespace', name, object: input.object, view: viewOf('Namespace', input.object), owners: [], namespace, environment };
   const findings = [optOut];
   ctx.waivers.apply(findings, target, ctx.now);
   // `findings` may gain the waiver's expiry warning.

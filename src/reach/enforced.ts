@@ -1,18 +1,14 @@
 import type { Policy } from '../config/policy.ts';
+import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import {
-  desiredBaseline,
-  isManagedPolicy,
-  MANAGED_POLICY_NAMES,
-  networkPolicyObject,
-} from '../kube/baseline-policies.ts';
+import { desiredBaseline, isManagedPolicy, networkPolicyObject } from '../kube/baseline-policies.ts';
 import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
 import type { NamespaceNode } from './model.ts';
 
 const isBaselinePolicy = (object: KubeObject): boolean =>
-  MANAGED_POLICY_NAMES.includes(stringField(object, 'metadata', 'name')) &&
+  BASELINE_POLICY_NAMES.includes(stringField(object, 'metadata', 'name')) &&
   isManagedPolicy(stringMap(field(object, 'metadata', 'labels')));
 
 /**

@@ -1,18 +1,16 @@
 import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
-import { field, stringField } from '../object-access.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { timestampSchema } from '../exceptions/schema.ts';
-import { unknownNamespace } from '../vocabulary.ts';
+import type { ExceptionDraft } from '../exceptions/schema.ts';
 
 const DAY_MS = 86_400_000;
 
 /** A Namespace waiver lives in netguard-system; its limit is that of the namespace it covers. */
-function environmentFor(target: RuleTarget, ctx: EvaluationContext): Environment {
-  if (stringField(target.object, 'spec', 'target', 'kind') !== 'Namespace') return target.environment;
-  const name = stringField(target.object, 'spec', 'target', 'name');
+function environmentFor(target: RuleTarget, draft: ExceptionDraft, ctx: EvaluationContext): Environment {
+  if (draft.target?.kind !== 'Namespace') return target.environment;
+  const name = typeof draft.target.name === 'string' ? draft.target.name : '';
   if (name === '') return target.environment;
-  const namespace = ctx.cluster.namespace(name) ?? unknownNamespace(name);
+  const namespace = ctx.cluster.namespace(name) ?? { name, labels: { 'kubernetes.io/metadata.name': name }, annotations: {} };
   return resolveEnvironment(ctx.policy, namespace);
 }
 
@@ -50,17 +48,19 @@ spec:
 `,
   },
   check(target, ctx): RawFinding[] {
-    const environment = environmentFor(target, ctx);
+    const draft = target.view.exception;
+    if (draft === undefined) return [];
+    const environment = environmentFor(target, draft, ctx);
     const limit = `environment ${environment.name} allows at most ${environment.exceptionMaxDuration}`;
     const path = 'spec.expires';
-    const expires = field(target.object, 'spec', 'expires');
-    if (expires === undefined || expires === null || expires === '') {
+    if (draft.expires.state === 'missing') {
       return [{ path, message: 'is missing, and every waiver must expire.', fix: `Set an expiry date; ${limit}.` }];
     }
-    if (typeof expires !== 'string' || !timestampSchema.safeParse(expires).success) {
-      return [{ path, message: `${JSON.stringify(expires)} is not an RFC 3339 timestamp, so nobody can tell when the waiver ends.`, fix: 'Write it as "2026-12-06T00:00:00Z".' }];
+    if (draft.expires.state === 'invalid') {
+      return [{ path, message: `${JSON.stringify(draft.expires.written)} is not an RFC 3339 timestamp, so nobody can tell when the waiver ends.`, fix: 'Write it as "2026-12-06T00:00:00Z".' }];
     }
-    const left = Date.parse(expires) - ctx.now.getTime();
+    const expires = draft.expires.text;
+    const left = draft.expires.at - ctx.now.getTime();
     if (left <= 0) {
       return [{ path, message: `${expires} is not in the future, so the waiver would waive nothing.`, fix: `Choose a later date; ${limit}.` }];
     }

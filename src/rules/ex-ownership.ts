@@ -1,5 +1,5 @@
-import { field } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
+import type { ExceptionDraft } from '../exceptions/schema.ts';
 
 /** What `netguard exception request` prints when nobody filled it in: never a reason. */
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a']);
@@ -42,10 +42,14 @@ spec:
 `,
   },
   check(target) {
-    const spec = (key: string): unknown => field(target.object, 'spec', key);
-    return [
-      judge(spec('reason'), 'spec.reason', 'can tell why the guardrail is waived', 'Say why the guardrail cannot be met yet, and what ends the need.'),
-      judge(spec('owner'), 'spec.owner', 'answers for the waiver', 'Name the team or person responsible, e.g. team-crawl@example.com.'),
-    ].filter((finding) => finding !== undefined);
+    return target.view.exception === undefined ? [] : ownershipFindings(target.view.exception);
   },
 };
+
+/** EX002 on a waiver, wherever it comes from. */
+export function ownershipFindings(draft: ExceptionDraft): RawFinding[] {
+  return [
+    judge(draft.reason, 'spec.reason', 'can tell why the guardrail is waived', 'Say why the guardrail cannot be met yet, and what ends the need.'),
+    judge(draft.owner, 'spec.owner', 'answers for the waiver', 'Name the team or person responsible, e.g. team-crawl@example.com.'),
+  ].filter((finding) => finding !== undefined);
+}

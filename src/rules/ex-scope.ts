@@ -1,17 +1,17 @@
-import { labelSelectorSchema } from '../labels.ts';
-import { NETGUARD_NAMESPACE, POD_KINDS } from '../vocabulary.ts';
-import { asRecord, field, stringField } from '../object-access.ts';
-import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import type { RawFinding, Rule } from '../engine/types.ts';
+import { isPodKind, NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { isEmptySelector } from '../exceptions/matching.ts';
+import { WAIVABLE_KINDS, type ExceptionDraft } from '../exceptions/schema.ts';
+import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import { GUARDRAILS_BY_ID } from './guardrails.ts';
 
 const knownIds = (): string => [...GUARDRAILS_BY_ID.keys()].join(', ');
 // The EX rules guard the waivers themselves; they are named here, not imported, since the registry lists this rule.
 const WAIVER_RULE_IDS: ReadonlySet<string> = new Set(['EX001', 'EX002', 'EX003', 'EX004']);
 
-function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
+function judgeRules(rules: readonly unknown[] | undefined): { findings: RawFinding[]; ids: string[] } {
   const fix = `List the rule IDs to waive (${knownIds()}).`;
-  if (!Array.isArray(rules) || rules.length === 0) {
+  if (rules === undefined) {
     return { findings: [{ path: 'spec.rules', message: 'names no rule, and a waiver must say which guardrails it waives (no all-rules waivers).', fix }], ids: [] };
   }
   const findings: RawFinding[] = [];
@@ -29,18 +29,22 @@ function judgeRules(rules: unknown): { findings: RawFinding[]; ids: string[] } {
   return { findings, ids };
 }
 
-function judgeKind(kind: string, ids: readonly string[], target: RuleTarget): RawFinding[] {
+function judgeKind(kind: string, ids: readonly string[], namespace: string): RawFinding[] {
   const path = 'spec.target.kind';
   if (kind === '') return [{ path, message: 'is missing, so the waiver would not say what it covers.', fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.' }];
+  // Spelled exactly: a kind written `namespace` would otherwise slip past checks keyed on `Namespace`.
+  if (!WAIVABLE_KINDS.includes(kind)) {
+    return [{ path, message: `${JSON.stringify(kind)} is not a kind netguard judges, spelled as Kubernetes spells it.`, fix: `Use one of: ${WAIVABLE_KINDS.join(', ')}.` }];
+  }
   const findings: RawFinding[] = [];
   for (const id of ids) {
     const rule = GUARDRAILS_BY_ID.get(id);
-    if (rule !== undefined && !rule.kinds.some((judged) => judged.toLowerCase() === kind.toLowerCase())) {
+    if (rule !== undefined && !rule.kinds.includes(kind)) {
       findings.push({ path, message: `${id} never judges a ${kind}, so this waiver would waive nothing.`, fix: `Target one of: ${rule.kinds.join(', ')}.` });
     }
   }
-  const isNamespace = kind.toLowerCase() === 'namespace';
-  const home = target.namespace.name === NETGUARD_NAMESPACE;
+  const isNamespace = kind === 'Namespace';
+  const home = namespace === NETGUARD_NAMESPACE;
   if (isNamespace && !home) {
     findings.push({ path, message: `a Namespace waiver must live in ${NETGUARD_NAMESPACE}, since it must exist before the namespace it covers.`, fix: `Create it with -n ${NETGUARD_NAMESPACE}.` });
   } else if (!isNamespace && home) {
@@ -49,9 +53,8 @@ function judgeKind(kind: string, ids: readonly string[], target: RuleTarget): Ra
   return findings;
 }
 
-function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: string): RawFinding[] {
-  const name = field(spec, 'target', 'name');
-  const selector = field(spec, 'target', 'selector');
+function judgeNameOrSelector(target: NonNullable<ExceptionDraft['target']>): RawFinding[] {
+  const { kind, name, selector } = target;
   const fix = 'Give spec.target.name, or for workloads and Pods a spec.target.selector with matchLabels.';
   if (name !== undefined && selector !== undefined) {
     return [{ path: 'spec.target', message: 'has both a name and a selector, so it is unclear what the waiver covers.', fix: 'Keep one of them.' }];
@@ -59,15 +62,27 @@ function judgeNameOrSelector(spec: Record<string, unknown> | undefined, kind: st
   if (selector === undefined) {
     return typeof name === 'string' && name !== '' ? [] : [{ path: 'spec.target.name', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix }];
   }
-  if (!POD_KINDS.some((podKind) => podKind.toLowerCase() === kind.toLowerCase())) {
+  if (!isPodKind(kind)) {
     return [{ path: 'spec.target.selector', message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`, fix: 'Name the object in spec.target.name.' }];
   }
-  const parsed = labelSelectorSchema.safeParse(selector);
-  if (!parsed.success) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
-  if (isEmptySelector(parsed.data)) {
+  const parsed = target.labelSelector;
+  if (parsed === undefined) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
+  if (isEmptySelector(parsed)) {
     return [{ path: 'spec.target.selector', message: `is empty and would cover every ${kind} in the namespace.`, fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.' }];
   }
+  if (!hasEqualityRequirement(parsed)) {
+    return [{ path: 'spec.target.selector', message: `has no equality requirement (matchLabels or In), so it would cover every ${kind} in the namespace that lacks a label (NotIn, DoesNotExist and Exists only exclude or ask for presence).`, fix: 'Select the workload by label values, e.g. matchLabels: {app: crawler}.' }];
+  }
   return [];
+}
+
+/** EX003 on a waiver, wherever it comes from (admission, the file, the cluster cache). */
+export function scopeFindings(draft: ExceptionDraft, namespace: string): RawFinding[] {
+  const { findings, ids } = judgeRules(draft.rules);
+  if (draft.target === undefined) {
+    return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
+  }
+  return [...findings, ...judgeKind(draft.target.kind, ids, namespace), ...judgeNameOrSelector(draft.target)];
 }
 
 export const exScope: Rule = {
@@ -79,7 +94,7 @@ export const exScope: Rule = {
   judges: 'object',
   doc: {
     checks:
-      '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind that those rules judge, and either a name or, for workloads and Pods, a non-empty label selector. Namespace waivers live in netguard-system; all others in the namespace of what they cover.',
+      '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind spelled exactly as Kubernetes spells it (`Namespace`, not `namespace`) that those rules judge, and either a name or, for workloads and Pods, a label selector with an equality requirement (`matchLabels` or `In`; `NotIn`, `DoesNotExist` and `Exists` alone would cover every unlabelled object). Namespace waivers live in netguard-system; all others in the namespace of what they cover. Waivers from the exceptions file pass the same check.',
     prevents: 'Waivers that cover more than was reviewed: every rule, every object in a namespace, or a kind the rule never judges (a waiver that silently does nothing).',
     fix: 'Name the rules and the object: `--rule NP004 --target networkpolicy/crawler-egress`, or `--target deployment --selector app=crawler`.',
     fires: `apiVersion: netguard.dev/v1alpha1
@@ -104,12 +119,6 @@ spec:
 `,
   },
   check(target) {
-    const spec = asRecord(field(target.object, 'spec'));
-    const { findings, ids } = judgeRules(field(spec, 'rules'));
-    if (asRecord(field(spec, 'target')) === undefined) {
-      return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
-    }
-    const kind = stringField(spec, 'target', 'kind');
-    return [...findings, ...judgeKind(kind, ids, target), ...judgeNameOrSelector(spec, kind)];
+    return target.view.exception === undefined ? [] : scopeFindings(target.view.exception, target.namespace.name);
   },
 };

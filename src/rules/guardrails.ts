@@ -11,8 +11,10 @@ import { npPortsRequired } from './np-ports-required.ts';
 import { npExplicitPolicyTypes } from './np-explicit-policy-types.ts';
 import { npIntentSelector } from './np-intent-selector.ts';
 import { npBaselineTamper } from './np-baseline-tamper.ts';
+import { npWorldIngress } from './np-world-ingress.ts';
 import { nsBaseline } from './ns-baseline.ts';
 import { nsBaselineRemoval } from './ns-baseline-removal.ts';
+import { nsEnvironmentDowngrade } from './ns-environment-downgrade.ts';
 import { podHostNetwork } from './pod-host-network.ts';
 import { podLabelValues } from './pod-label-values.ts';
 import { podRequiredLabels } from './pod-required-labels.ts';
@@ -37,8 +39,10 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   npExplicitPolicyTypes,
   npIntentSelector,
   npBaselineTamper,
+  npWorldIngress,
   nsBaseline,
   nsBaselineRemoval,
+  nsEnvironmentDowngrade,
 ];
 
 export const GUARDRAILS_BY_ID: ReadonlyMap<string, Rule> = new Map(GUARDRAIL_RULES.map((rule) => [rule.id, rule]));

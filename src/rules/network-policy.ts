@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 import type { LabelSelector } from '../labels.ts';
+import { isWorld, parseCidr } from '../cidr.ts';
+import { ipBlockAddresses, NO_ADDRESSES, union, type AddressSet } from '../semantics/addresses.ts';
+import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
+
+export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
 
 // The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules read it. Unknown fields
@@ -46,7 +51,6 @@ const networkPolicySchema = z.looseObject({
 });
 
 export type Direction = 'ingress' | 'egress';
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 export interface Selector {
   readonly matchLabels: Readonly<Record<string, string>>;
@@ -56,6 +60,8 @@ export interface Selector {
 export interface IpBlock {
   readonly cidr: string;
   readonly except: readonly string[];
+  /** The CIDR minus `except`; undefined when the CIDR does not parse. */
+  readonly addresses: AddressSet | undefined;
 }
 
 export interface Peer {
@@ -65,12 +71,6 @@ export interface Peer {
   readonly podSelector: Selector | undefined;
   readonly namespaceSelector: Selector | undefined;
   readonly ipBlock: IpBlock | undefined;
-}
-
-export interface PolicyPort {
-  readonly protocol: Protocol;
-  readonly port: number | string | undefined;
-  readonly endPort: number | undefined;
 }
 
 export interface PolicyRule {
@@ -85,6 +85,12 @@ export interface PolicyRule {
   readonly peers: readonly Peer[];
   /** Empty means every port and protocol. */
   readonly ports: readonly PolicyPort[];
+  /** What `ports` opens, as a set. */
+  readonly portSet: PortSet;
+  /** Every address the rule's ipBlock peers cover together. */
+  readonly addresses: AddressSet;
+  /** The rule's ipBlocks other than 0.0.0.0/0 and ::/0, together. */
+  readonly partialAddresses: AddressSet;
 }
 
 export interface NetworkPolicy {
@@ -98,6 +104,10 @@ export interface NetworkPolicy {
   /** Every rule, in effect or not; `rulesInEffect` filters by policyTypes. */
   readonly ingress: readonly PolicyRule[];
   readonly egress: readonly PolicyRule[];
+  /** Per direction in effect: every address the ipBlocks of all its rules cover together. */
+  readonly addresses: Readonly<Record<Direction, AddressSet>>;
+  /** The same without 0.0.0.0/0 and ::/0: whether smaller blocks compose the internet. */
+  readonly partialAddresses: Readonly<Record<Direction, AddressSet>>;
 }
 
 type SelectorInput = z.infer<typeof selectorSchema> | null | undefined;
@@ -126,7 +136,11 @@ export function selectorKeys(selector: Selector): string[] {
 }
 
 function toPeer(input: PeerInput, path: string, index: number): Peer {
-  const ipBlock = input.ipBlock === null || input.ipBlock === undefined ? undefined : { cidr: input.ipBlock.cidr, except: input.ipBlock.except ?? [] };
+  const block = input.ipBlock;
+  const ipBlock =
+    block === null || block === undefined
+      ? undefined
+      : { cidr: block.cidr, except: block.except ?? [], addresses: ipBlockAddresses(block.cidr, block.except ?? []) };
   return {
     path,
     index,
@@ -134,6 +148,12 @@ function toPeer(input: PeerInput, path: string, index: number): Peer {
     namespaceSelector: toSelector(input.namespaceSelector),
     ipBlock,
   };
+}
+
+/** `0.0.0.0/0` or `::/0` as written (an `except` list aside): the internet in one block. */
+export function isWholeFamily(peer: Peer): boolean {
+  const range = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);
+  return range !== undefined && isWorld(range);
 }
 
 function toPort(input: PortInput): PolicyPort {
@@ -150,14 +170,19 @@ function toRules(direction: Direction, rules: readonly RuleInput[]): PolicyRule[
   return rules.map((rule, index) => {
     const path = `spec.${direction}[${index}]`;
     const peers = rule.peers ?? [];
+    const ports = (rule.ports ?? []).map(toPort);
+    const parsedPeers = peers.map((peer, peerIndex) => toPeer(peer, `${path}.${peersField}[${peerIndex}]`, peerIndex));
     return {
       direction,
       path,
       index,
       peersField,
       peersWritten: rule.peers === null || rule.peers === undefined ? 'absent' : peers.length === 0 ? 'empty' : 'listed',
-      peers: peers.map((peer, peerIndex) => toPeer(peer, `${path}.${peersField}[${peerIndex}]`, peerIndex)),
-      ports: (rule.ports ?? []).map(toPort),
+      peers: parsedPeers,
+      ports,
+      portSet: portSet(ports),
+      addresses: union(...parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
+      partialAddresses: union(...parsedPeers.map((peer) => (isWholeFamily(peer) ? NO_ADDRESSES : (peer.ipBlock?.addresses ?? NO_ADDRESSES)))),
     };
   });
 }
@@ -184,28 +209,16 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
       policyTypes,
       ingress,
       egress,
+      addresses: {
+        ingress: policyTypes.has('ingress') ? union(...ingress.map((rule) => rule.addresses)) : NO_ADDRESSES,
+        egress: policyTypes.has('egress') ? union(...egress.map((rule) => rule.addresses)) : NO_ADDRESSES,
+      },
+      partialAddresses: {
+        ingress: policyTypes.has('ingress') ? union(...ingress.map((rule) => rule.partialAddresses)) : NO_ADDRESSES,
+        egress: policyTypes.has('egress') ? union(...egress.map((rule) => rule.partialAddresses)) : NO_ADDRESSES,
+      },
     },
   };
-}
-
-// Eleven rules read the same object per review: parse it once.
-// The rules of one review run one after another on the same object, so remembering the last
-// object parsed is enough. (A WeakMap entry per review burdened the GC: its tables pinned
-// short-lived review objects into the old generation.)
-let lastObject: KubeObject | undefined;
-let lastPolicy: NetworkPolicy | undefined;
-
-/**
- * The object as a NetworkPolicy, or undefined when its shape is invalid. The API server
- * validates NetworkPolicies before validating webhooks run, and `check` reports an invalid one
- * as an input error, so rules may simply skip what does not parse.
- */
-export function networkPolicyOf(object: KubeObject): NetworkPolicy | undefined {
-  if (object === lastObject) return lastPolicy;
-  const result = parseNetworkPolicy(object);
-  lastObject = object;
-  lastPolicy = result.ok ? result.policy : undefined;
-  return lastPolicy;
 }
 
 /** Rules of the directions the policy actually restricts; rules of other directions have no effect. */
@@ -231,18 +244,6 @@ export function asLabelSelector(selector: Selector): LabelSelector {
   return { matchLabels: { ...selector.matchLabels }, matchExpressions: selector.matchExpressions.map((term) => ({ ...term, values: [...(term.values ?? [])] })) };
 }
 
-/** Whether a port entry admits `port`/`protocol`; `names` are the named ports that mean it (`dns`). */
-export function portAllows(entry: PolicyPort, protocol: Protocol, port: number, names: readonly string[] = []): boolean {
-  if (entry.protocol !== protocol) return false;
-  if (entry.port === undefined) return true;
-  if (typeof entry.port === 'string') return names.includes(entry.port) || entry.port === String(port);
-  if (entry.endPort !== undefined) return entry.port <= port && port <= entry.endPort;
-  return entry.port === port;
-}
-
-export function ruleAllowsPort(rule: PolicyRule, protocol: Protocol, port: number, names: readonly string[] = []): boolean {
-  return rule.ports.length === 0 || rule.ports.some((entry) => portAllows(entry, protocol, port, names));
-}
 
 /** `80/TCP, 443/TCP` for messages; named ports are validated by the API server as short DNS labels. */
 export function describePorts(ports: readonly PolicyPort[]): string {
@@ -263,4 +264,15 @@ export function describeSelector(selector: Selector): string {
     parts.push(term.operator === 'Exists' || term.operator === 'DoesNotExist' ? `${term.operator === 'DoesNotExist' ? '!' : ''}${plain(term.key)}` : `${plain(term.key)} ${term.operator.toLowerCase()} (${values})`);
   }
   return parts.length === 0 ? 'all' : parts.join(', ');
+}
+
+/** A cluster NetworkPolicy parsed once, on its way into a cache; undefined when its shape is invalid. */
+export function parsedPolicy(object: KubeObject): NetworkPolicy | undefined {
+  const parsed = parseNetworkPolicy(object);
+  return parsed.ok ? parsed.policy : undefined;
+}
+
+/** The DNS-relevant neighbours: policies selecting the whole namespace that restrict egress. */
+export function namespaceWideEgress(policies: readonly NetworkPolicy[]): NetworkPolicy[] {
+  return policies.filter((policy) => isEmptySelector(policy.podSelector) && policy.policyTypes.has('egress'));
 }

@@ -1,11 +1,12 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { describePorts, networkPolicyOf, rulesInEffect, type PolicyPort, type PolicyRule } from './network-policy.ts';
+import { describePorts, rulesInEffect, type PolicyPort, type PolicyRule } from './network-policy.ts';
 
-const DNS_NAMES: readonly (number | string)[] = [53, '53', 'dns', 'dns-tcp'];
-
-/** Exactly port 53 (or a DNS port name) on UDP or TCP: no range, no other port. */
+/**
+ * Exactly numeric port 53 on UDP or TCP: no range, no other port. A named port is whatever number
+ * the destination pod gives that name, and without `to` the destination is any pod anywhere.
+ */
 function isDnsPort(entry: PolicyPort): boolean {
-  if (entry.protocol === 'SCTP' || entry.port === undefined || !DNS_NAMES.includes(entry.port)) return false;
+  if (entry.protocol === 'SCTP' || entry.port !== 53) return false;
   return entry.endPort === undefined || entry.endPort === 53;
 }
 
@@ -41,7 +42,7 @@ export const npAllowAll: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'Every ingress rule lists its sources in `from` and every egress rule its destinations in `to`. A missing or empty `from`/`to` means any peer at all. Egress rules that open only port 53 (UDP or TCP, or the named ports `dns`/`dns-tcp`) are exempt: that is the usual DNS allow rule. Every offending rule is reported.',
+      'Every ingress rule lists its sources in `from` and every egress rule its destinations in `to`. A missing or empty `from`/`to` means any peer at all. Egress rules that open only numeric port 53 (UDP or TCP) are exempt: that is the usual DNS allow rule. A named port (`dns`) is not exempt: without `to`, it is whatever port any destination pod gives that name. Every offending rule is reported.',
     prevents:
       'A policy that looks like isolation but admits the whole cluster and the internet: `- ports: [{port: 8080}]` without `from` lets every pod in every namespace, and any external address, reach the port.',
     fix: 'Name the peers: a `podSelector` for pods in the same namespace, a `namespaceSelector` on `kubernetes.io/metadata.name` (with a `podSelector` in the same item for specific pods), or an `ipBlock` for addresses outside the cluster.',
@@ -66,7 +67,7 @@ spec:
 `,
   },
   check(target) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     return rulesInEffect(policy)
       .filter((rule) => rule.peersWritten !== 'listed' && !opensOnlyDns(rule))

@@ -1,5 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { networkPolicyOf, rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
+import { rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
 
 const namespaceOnly = (peer: Peer): boolean => peer.namespaceSelector !== undefined && peer.podSelector === undefined && peer.ipBlock === undefined;
 const podOnly = (peer: Peer): boolean => peer.podSelector !== undefined && peer.namespaceSelector === undefined && peer.ipBlock === undefined;
@@ -9,11 +9,11 @@ function judge(rule: PolicyRule): RawFinding | undefined {
   const pods = rule.peers.filter(podOnly).map((peer) => peer.index);
   if (namespaces.length === 0 || pods.length === 0) return undefined;
   const field = `${rule.path}.${rule.peersField}`;
-  const list = (indexes: number[]): string => indexes.map((index) => `[${index}]`).join(', ');
-  const direction = rule.direction === 'ingress' ? 'sources' : 'destinations';
+  // The warning line carries the message only and is cut at 256 characters: keep it short, the fix inside.
+  const list = (indexes: number[]): string => (indexes.length > 3 ? `${rule.peersField}[${indexes.slice(0, 3).join(',')},...]` : `${rule.peersField}[${indexes.join(',')}]`);
   return {
     path: field,
-    message: `${field}${list(namespaces)} (namespaceSelector only) and ${field}${list(pods)} (podSelector only) are separate list items, so the ${direction} are every pod in the selected namespaces OR the selected pods in this namespace, not the selected pods in the selected namespaces.`,
+    message: `${list(namespaces)} (namespaceSelector only) and ${list(pods)} (podSelector only) are separate items, so they are ORed, not ANDed; to mean pods matching both, put both selectors in one item.`,
     fix: 'If you meant pods that match both, put namespaceSelector and podSelector in one item (drop the "-" before podSelector); if OR is intended, request an exception or split the rule.',
   };
 }
@@ -57,7 +57,7 @@ spec:
 `,
   },
   check(target) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     return rulesInEffect(policy).flatMap((rule) => judge(rule) ?? []);
   },

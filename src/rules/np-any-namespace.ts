@@ -1,12 +1,16 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { describeSelector, isEmptySelector, networkPolicyOf, rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
+import { selectsEveryNamespace, selectsEveryPod } from '../semantics/selectors.ts';
+import { describeSelector, isEmptySelector, rulesInEffect, type Peer, type PolicyRule, type Selector } from './network-policy.ts';
 
-function describePeer(rule: PolicyRule, peer: Peer): RawFinding {
-  const pods = peer.podSelector === undefined || isEmptySelector(peer.podSelector) ? 'every pod' : `pods with ${describeSelector(peer.podSelector)}`;
+function describePeer(rule: PolicyRule, peer: Peer, namespaces: Selector): RawFinding {
+  const pods = peer.podSelector === undefined || selectsEveryPod(peer.podSelector) ? 'every pod' : `pods with ${describeSelector(peer.podSelector)}`;
+  const written = isEmptySelector(namespaces)
+    ? 'an empty namespaceSelector'
+    : `namespaceSelector ${describeSelector(namespaces)} requires no label a namespace must carry, so it`;
   const reach = rule.direction === 'ingress' ? `${pods} in every namespace of the cluster can connect to these pods` : `these pods can connect to ${pods} in every namespace of the cluster`;
   return {
     path: `${peer.path}.namespaceSelector`,
-    message: `an empty namespaceSelector matches all namespaces, so ${reach}, including namespaces created later.`,
+    message: `${written} matches all namespaces, so ${reach}, including namespaces created later.`,
     fix: 'Select the namespaces by name: namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: <namespace>}}.',
   };
 }
@@ -19,7 +23,8 @@ export const npAnyNamespace: Rule = {
   levels: { observe: 'warn', constrain: 'deny', enforce: 'deny' },
   judges: 'object',
   doc: {
-    checks: 'No peer in `from` or `to` has an empty `namespaceSelector: {}`, which matches every namespace. Every offending peer is reported, also when it pairs the empty namespaceSelector with a podSelector.',
+    checks:
+      'No peer in `from` or `to` has a `namespaceSelector` that matches every namespace: `{}`, or any selector with no positive requirement (no `matchLabels`, no `In`, no `Exists` on a label other than `kubernetes.io/metadata.name`), such as `NotIn [x]`, `DoesNotExist`, or `Exists` on `kubernetes.io/metadata.name`, which every namespace carries. Every offending peer is reported, also when it pairs such a namespaceSelector with a podSelector.',
     prevents:
       'Opening a namespace boundary to the whole cluster: `namespaceSelector: {}` admits (or reaches) pods in every namespace, including ones that do not exist yet, so one compromised workload anywhere can reach these pods.',
     fix: 'Select namespaces by name with `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: <namespace>}}` (the API server sets that label on every namespace), adding a `podSelector` in the same item to narrow it to specific pods.',
@@ -47,12 +52,13 @@ spec:
 `,
   },
   check(target) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     return rulesInEffect(policy).flatMap((rule) =>
       rule.peers
-        .filter((peer) => peer.namespaceSelector !== undefined && isEmptySelector(peer.namespaceSelector))
-        .map((peer) => describePeer(rule, peer)),
+        .flatMap((peer) =>
+          peer.namespaceSelector !== undefined && selectsEveryNamespace(peer.namespaceSelector) ? [describePeer(rule, peer, peer.namespaceSelector)] : [],
+        ),
     );
   },
 };

@@ -1,8 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ALLOW_DNS_ANNOTATION, DEFAULT_DENY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_NETGUARD } from '../vocabulary.ts';
 import { field, keyPath, stringField } from '../object-access.ts';
 import type { Rule, RuleTarget } from '../engine/types.ts';
-
+import {
+  ALLOW_DNS_ANNOTATION,
+  BASELINE_POLICY_NAMES,
+  DEFAULT_DENY_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_NETGUARD,
+} from '../vocabulary.ts';
 
 const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD;
 
@@ -19,11 +24,11 @@ export const npBaselineTamper: Rule = {
   id: 'NP011',
   name: 'baseline-tamper',
   kinds: ['NetworkPolicy'],
-  operations: ['UPDATE', 'DELETE'],
+  operations: ['CREATE', 'UPDATE', 'DELETE'],
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
   doc: {
-    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may CREATE a NetworkPolicy under a reserved baseline name (\`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`) or labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\`, and UPDATE or DELETE one so labelled. Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself; a squatted name would keep the real baseline out.`,
     prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
     fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY_ANNOTATION}\`, \`${ALLOW_DNS_ANNOTATION}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
     fires: `# DELETE by a user (not the controller's service account)
@@ -47,8 +52,20 @@ metadata:
   },
   check(target, ctx) {
     const { input } = target;
-    if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
     if (input.user.username === ctx.policy.controllerServiceAccount) return [];
+    if (input.operation === 'CREATE') {
+      const reserved = BASELINE_POLICY_NAMES.includes(target.name);
+      if (!reserved && !isManaged(target.object)) return [];
+      const claim = reserved ? `${target.name} is a reserved baseline name` : `the ${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD} label claims netguard's ownership`;
+      return [
+        {
+          path: reserved ? 'metadata.name' : keyPath('metadata.labels', MANAGED_BY_LABEL),
+          message: `${claim}, and only netguard's controller (${ctx.policy.controllerServiceAccount}) may create such a policy; a squatted baseline name would keep the real baseline out.`,
+          fix: reserved ? 'Choose another name for your policy.' : `Remove the ${MANAGED_BY_LABEL} label, or set it to your own tool.`,
+        },
+      ];
+    }
+    if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
     const namespace = /^[a-z0-9-]+$/.test(target.namespace.name) ? target.namespace.name : '<namespace>';
     const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY_ANNOTATION}=Ingress,Egress --overwrite, or ${ALLOW_DNS_ANNOTATION}); the controller then updates this policy.`;
     const owner = `only netguard's controller (${ctx.policy.controllerServiceAccount}) may`;

@@ -1,13 +1,12 @@
-import { overlapsOutside, parseCidr, type CidrRange } from '../cidr.ts';
-import { ALLOW_DNS_ANNOTATION } from '../vocabulary.ts';
 import { selectorMatches } from '../labels.ts';
-import { unknownNamespace, type Labels } from '../vocabulary.ts';
+import { type Labels } from '../vocabulary.ts';
+import { ALLOW_DNS_ANNOTATION } from '../vocabulary.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import { intersection, isEmpty, type AddressSet } from '../semantics/addresses.ts';
+import { clusterAddresses } from './configured-addresses.ts';
+import { portOpen } from '../semantics/ports.ts';
 import {
   asLabelSelector,
-  isEmptySelector,
-  networkPolicyOf,
-  ruleAllowsPort,
   rulesInEffect,
   type NetworkPolicy,
   type Peer,
@@ -25,7 +24,8 @@ interface DnsScope {
   readonly dnsNamespace: string;
   readonly dnsNamespaceLabels: Labels;
   readonly dnsPodLabels: Labels;
-  readonly clusterCIDRs: readonly CidrRange[];
+  /** Pod addresses (clusterCIDRs); undefined when none are configured. */
+  readonly podAddresses: AddressSet | undefined;
 }
 
 function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
@@ -34,20 +34,19 @@ function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
   return {
     policyNamespace: target.namespace.name,
     dnsNamespace: dns.namespace,
-    dnsNamespaceLabels: known?.labels ?? unknownNamespace(dns.namespace).labels,
+    dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
     dnsPodLabels: dns.podLabels,
-    clusterCIDRs: ctx.policy.networkPolicies.clusterRanges.map((entry) => entry.range),
+    podAddresses: ctx.policy.networkPolicies.clusterRanges.length === 0 ? undefined : clusterAddresses(ctx),
   };
 }
 
 /** Whether a peer can be the DNS pods: the right namespace and pod labels, or an ipBlock over pod addresses. */
 function peerReachesDns(peer: Peer, scope: DnsScope): boolean {
   if (peer.ipBlock !== undefined) {
-    const range = parseCidr(peer.ipBlock.cidr);
-    if (range === undefined) return false;
-    if (scope.clusterCIDRs.length === 0) return true; // pod addresses unknown: do not claim DNS is unreachable
-    const except = peer.ipBlock.except.map(parseCidr).filter((block) => block !== undefined);
-    return scope.clusterCIDRs.some((cluster) => overlapsOutside(range, cluster, except));
+    const addresses = peer.ipBlock.addresses;
+    if (addresses === undefined) return false;
+    if (scope.podAddresses === undefined) return true; // pod addresses unknown: do not claim DNS is unreachable
+    return !isEmpty(intersection(addresses, scope.podAddresses));
   }
   const podsMatch = peer.podSelector === undefined || selectorMatches(asLabelSelector(peer.podSelector), scope.dnsPodLabels);
   if (peer.namespaceSelector === undefined) {
@@ -61,7 +60,7 @@ function ruleReachesDns(rule: PolicyRule, scope: DnsScope): boolean {
 }
 
 function opensDnsPort(rule: PolicyRule, protocol: 'UDP' | 'TCP'): boolean {
-  return ruleAllowsPort(rule, protocol, DNS_PORT, DNS_PORT_NAMES[protocol]);
+  return portOpen(rule.portSet, protocol, DNS_PORT, DNS_PORT_NAMES[protocol]);
 }
 
 /** The DNS protocols a policy's egress rules allow to the DNS pods. */
@@ -74,41 +73,59 @@ function dnsAllowedByPolicy(policy: NetworkPolicy, scope: DnsScope): Set<Protoco
   return allowed;
 }
 
-/** DNS allowed for every pod of the namespace by another policy with an empty podSelector. */
-function dnsAllowedByNamespacePolicies(target: RuleTarget, ctx: EvaluationContext, scope: DnsScope): Set<Protocol> {
-  const allowed = new Set<Protocol>();
-  for (const object of ctx.cluster.networkPolicies(target.namespace.name)) {
-    const other = networkPolicyOf(object);
-    if (other === undefined || other.name === target.name || !isEmptySelector(other.podSelector)) continue;
-    for (const protocol of dnsAllowedByPolicy(other, scope)) allowed.add(protocol);
+/** DNS allowed for every pod of the namespace by other policies with an empty podSelector, and which ones. */
+function dnsAllowedByNamespacePolicies(target: RuleTarget, ctx: EvaluationContext, scope: DnsScope): Map<Protocol, string> {
+  const allowed = new Map<Protocol, string>();
+  for (const other of ctx.cluster.namespaceWideEgressPolicies(target.namespace.name)) {
+    if (other.name === target.name) continue;
+    for (const protocol of dnsAllowedByPolicy(other, scope)) if (!allowed.has(protocol)) allowed.set(protocol, other.name);
   }
   return allowed;
 }
 
 const FIX_DNS_RULE = 'Add an egress rule for port 53 to kube-dns.';
+const OTHER: Readonly<Record<Protocol, Protocol>> = { UDP: 'TCP', TCP: 'UDP', SCTP: 'SCTP' };
 
-function finding(policy: NetworkPolicy, allowed: ReadonlySet<Protocol>, portOpenElsewhere: boolean, scope: DnsScope): RawFinding {
+interface DnsFacts {
+  /** Protocols this policy itself allows to the DNS pods. */
+  readonly here: ReadonlySet<Protocol>;
+  /** Protocols another namespace-wide policy allows, with its name. */
+  readonly neighbours: ReadonlyMap<Protocol, string>;
+  /** Protocols this policy opens on port 53 to destinations that are not the DNS pods. */
+  readonly elsewhere: ReadonlySet<Protocol>;
+}
+
+/** Only one of UDP/TCP reaches the DNS pods: name the missing one, and where the rule that opens the other lives. */
+function halfOpen(path: string, open: Protocol, facts: DnsFacts): RawFinding {
+  const missing = OTHER[open];
+  const message =
+    open === 'UDP'
+      ? 'egress allows DNS over UDP 53 but not TCP 53, so lookups whose answers do not fit in a UDP packet will fail.'
+      : 'egress allows DNS over TCP 53 but not UDP 53, so almost every lookup will fail.';
+  const neighbour = facts.neighbours.get(open);
+  if (facts.here.has(open) || neighbour === undefined) {
+    return { path, message, fix: `Add {protocol: ${missing}, port: 53} to the DNS egress rule.` };
+  }
+  return {
+    path,
+    message: `${message.slice(0, -1)} (DNS over ${open} is allowed only by NetworkPolicy ${neighbour}).`,
+    fix: `Add {protocol: ${missing}, port: 53} to the DNS rule of NetworkPolicy ${neighbour}, or add an egress rule for UDP and TCP 53 to kube-dns here.`,
+  };
+}
+
+function finding(policy: NetworkPolicy, facts: DnsFacts, scope: DnsScope): RawFinding {
   const path = policy.declaredPolicyTypes !== undefined ? 'spec.policyTypes' : 'spec.egress';
-  if (allowed.has('UDP')) {
-    return {
-      path,
-      message: 'egress allows DNS over UDP 53 but not TCP 53, so lookups whose answers do not fit in a UDP packet will fail.',
-      fix: 'Add {protocol: TCP, port: 53} to the DNS egress rule.',
-    };
-  }
-  if (allowed.has('TCP')) {
-    return {
-      path,
-      message: 'egress allows DNS over TCP 53 but not UDP 53, so almost every lookup will fail.',
-      fix: 'Add {protocol: UDP, port: 53} to the DNS egress rule.',
-    };
-  }
-  if (portOpenElsewhere) {
+  const allowed = new Set([...facts.here, ...facts.neighbours.keys()]);
+  if (allowed.has('UDP')) return halfOpen(path, 'UDP', facts);
+  if (allowed.has('TCP')) return halfOpen(path, 'TCP', facts);
+  if (facts.elsewhere.size > 0) {
     const pods = Object.entries(scope.dnsPodLabels).map(([key, value]) => `${key}=${value}`).join(', ');
+    const only = facts.elsewhere.size === 1 ? ` (${[...facts.elsewhere].join('')} only)` : '';
+    const both = facts.elsewhere.size === 1 ? ' Open both UDP 53 and TCP 53.' : '';
     return {
       path,
-      message: `egress opens port 53 only to destinations that are not the DNS pods (${pods} in namespace ${scope.dnsNamespace}), so every lookup will fail.`,
-      fix: `Add a peer to the DNS rule: namespaceSelector kubernetes.io/metadata.name=${scope.dnsNamespace} with podSelector ${pods}.`,
+      message: `egress opens port 53${only} only to destinations that are not the DNS pods (${pods} in namespace ${scope.dnsNamespace}), so every lookup will fail.`,
+      fix: `Add a peer to the DNS rule: namespaceSelector kubernetes.io/metadata.name=${scope.dnsNamespace} with podSelector ${pods}.${both}`,
     };
   }
   return { path, message: 'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.', fix: FIX_DNS_RULE };
@@ -153,14 +170,17 @@ spec:
 `,
   },
   check(target, ctx) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined || !policy.policyTypes.has('egress')) return [];
     if (target.namespace.annotations[ALLOW_DNS_ANNOTATION] === 'true') return [];
     const scope = scopeOf(target, ctx);
-    const allowed = dnsAllowedByPolicy(policy, scope);
-    for (const protocol of dnsAllowedByNamespacePolicies(target, ctx, scope)) allowed.add(protocol);
-    if (allowed.has('UDP') && allowed.has('TCP')) return [];
-    const portOpenElsewhere = rulesInEffect(policy, 'egress').some((rule) => DNS_PROTOCOLS.some((protocol) => opensDnsPort(rule, protocol)));
-    return [finding(policy, allowed, portOpenElsewhere, scope)];
+    const here = dnsAllowedByPolicy(policy, scope);
+    if (here.has('UDP') && here.has('TCP')) return [];
+    const neighbours = dnsAllowedByNamespacePolicies(target, ctx, scope);
+    if ((here.has('UDP') || neighbours.has('UDP')) && (here.has('TCP') || neighbours.has('TCP'))) return [];
+    const elsewhere = new Set(
+      rulesInEffect(policy, 'egress').flatMap((rule) => DNS_PROTOCOLS.filter((protocol) => opensDnsPort(rule, protocol))),
+    );
+    return [finding(policy, { here, neighbours, elsewhere }, scope)];
   },
 };

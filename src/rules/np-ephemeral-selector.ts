@@ -1,6 +1,6 @@
 import { keyPath } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { networkPolicyOf, selectorsOf } from './network-policy.ts';
+import { selectorsOf } from './network-policy.ts';
 
 export const npEphemeralSelector: Rule = {
   id: 'NP006',
@@ -37,7 +37,7 @@ spec:
 `,
   },
   check(target, ctx) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     const ephemeral = new Set(ctx.policy.networkPolicies.ephemeralLabels);
     const findings: RawFinding[] = [];

@@ -1,5 +1,4 @@
 import type { Rule } from '../engine/types.ts';
-import { networkPolicyOf } from './network-policy.ts';
 
 export const npExplicitPolicyTypes: Rule = {
   id: 'NP009',
@@ -33,7 +32,7 @@ spec:
 `,
   },
   check(target) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined || policy.declaredPolicyTypes !== undefined) return [];
     const inferred = policy.policyTypes.has('egress') ? '[Ingress, Egress]' : '[Ingress]';
     const message = policy.policyTypes.has('egress')

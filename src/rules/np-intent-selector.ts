@@ -1,5 +1,5 @@
 import type { Rule } from '../engine/types.ts';
-import { isEmptySelector, networkPolicyOf, selectorKeys } from './network-policy.ts';
+import { isEmptySelector, selectorKeys } from './network-policy.ts';
 
 export const npIntentSelector: Rule = {
   id: 'NP010',
@@ -34,7 +34,7 @@ spec:
 `,
   },
   check(target, ctx) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined || isEmptySelector(policy.podSelector)) return [];
     const required = ctx.policy.requiredLabels.flatMap((label) => [label.key, ...(label.aliases ?? [])]);
     if (selectorKeys(policy.podSelector).some((key) => required.includes(key))) return [];

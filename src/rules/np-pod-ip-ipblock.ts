@@ -1,6 +1,8 @@
-import { isWorld, overlapsOutside, parseCidr } from '../cidr.ts';
+import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { networkPolicyOf, rulesInEffect } from './network-policy.ts';
+import { coversInternet, intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
+import { clusterAddresses } from './configured-addresses.ts';
+import { rulesInEffect } from './network-policy.ts';
 
 export const npPodIpIpBlock: Rule = {
   id: 'NP005',
@@ -11,7 +13,7 @@ export const npPodIpIpBlock: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'No `ipBlock` (ingress or egress) covers addresses inside `networkPolicies.clusterCIDRs` (pod and service ranges) once its `except` entries are taken out. 0.0.0.0/0 and ::/0 mean "anywhere" rather than pod addresses and are left to NP002/NP004.',
+      'No `ipBlock` (ingress or egress) covers addresses inside `networkPolicies.clusterCIDRs` (pod and service ranges) once its `except` entries are taken out (IPv4-mapped IPv6 blocks count as IPv4). 0.0.0.0/0 and ::/0, and any blocks that together cover every address of a family, mean "anywhere" rather than pod addresses and are left to NP004/NP012.',
     prevents:
       'Policies that silently stop working: pod and service IPs change on every reschedule, and whether ipBlock matches in-cluster traffic at all depends on the network plugin (Kubernetes defines ipBlock for cluster-external addresses).',
     fix: 'Select in-cluster peers by label: a `podSelector`, a `namespaceSelector` on `kubernetes.io/metadata.name`, or both in one item. Keep ipBlock for addresses outside the cluster, with `except` for the cluster ranges if the block is wider.',
@@ -37,16 +39,20 @@ spec:
 `,
   },
   check(target, ctx) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     const cluster = ctx.policy.networkPolicies.clusterRanges;
+    const pods = clusterAddresses(ctx);
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy)) {
+      // The internet as a whole (however it is spelled) is NP004/NP012's concern, not pod addresses.
+      if (coversInternet(rule.partialAddresses) || coversInternet(policy.partialAddresses[rule.direction])) continue;
       for (const peer of rule.peers) {
+        const addresses = peer.ipBlock?.addresses;
         const range = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);
-        if (peer.ipBlock === undefined || range === undefined || isWorld(range)) continue;
-        const except = peer.ipBlock.except.map(parseCidr).filter((block) => block !== undefined);
-        const hit = cluster.find((entry) => overlapsOutside(range, entry.range, except));
+        if (peer.ipBlock === undefined || addresses === undefined || range === undefined || isWorld(range)) continue;
+        if (isEmpty(intersection(addresses, pods))) continue;
+        const hit = cluster.find((entry) => !isEmpty(intersection(addresses, rangesAddresses([entry.range]))));
         if (hit === undefined) continue;
         findings.push({
           path: `${peer.path}.ipBlock.cidr`,

@@ -1,22 +1,43 @@
-import { contains, isWorld, parseCidr, type CidrRange } from '../cidr.ts';
+import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { networkPolicyOf, rulesInEffect, type IpBlock } from './network-policy.ts';
+import { coversInternet, isSubset, type AddressSet } from '../semantics/addresses.ts';
+import { approvedEgressAddresses } from './configured-addresses.ts';
+import { rulesInEffect, type IpBlock, type NetworkPolicy, type PolicyRule } from './network-policy.ts';
 
-function judge(ipBlock: IpBlock, path: string, approvedText: readonly string[], approved: readonly CidrRange[]): RawFinding | undefined {
-  const approvedList = approvedText.length > 0 ? approvedText.join(', ') : 'none configured';
+interface Approved {
+  readonly text: readonly string[];
+  readonly addresses: AddressSet;
+}
+
+/**
+ * An ipBlock is judged as the addresses it covers. A block of the whole family, or one whose peer
+ * list (or the policy's egress ipBlocks together) covers every address of a family, is the internet.
+ */
+function judge(ipBlock: IpBlock, path: string, together: 'alone' | 'rule' | 'policy', approved: Approved): RawFinding | undefined {
+  const approvedList = approved.text.length > 0 ? approved.text.join(', ') : 'none configured';
   const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
-  const range = parseCidr(ipBlock.cidr);
-  if (range === undefined) {
+  if (ipBlock.addresses === undefined) {
     return { path, message: `${JSON.stringify(ipBlock.cidr)} is not a valid CIDR, so netguard cannot tell where these pods may connect.`, fix: 'Write the destination as an address block such as 160.79.104.0/23.' };
   }
   // `except` only carves holes: what remains still reaches addresses nobody approved.
-  if (isWorld(range)) return { path, message: `${ipBlock.cidr} lets these pods reach any address on the internet.`, fix };
-  if (approved.some((block) => contains(block, range))) return undefined;
+  const range = parseCidr(ipBlock.cidr);
+  if (range !== undefined && isWorld(range)) return { path, message: `${ipBlock.cidr} lets these pods reach any address on the internet.`, fix };
+  if (together !== 'alone') {
+    const others = together === 'rule' ? "this rule's other ipBlocks" : "the policy's other egress ipBlocks";
+    return { path, message: `${ipBlock.cidr}, together with ${others}, covers every address of its family, so it lets these pods reach any address on the internet.`, fix };
+  }
+  if (isSubset(ipBlock.addresses, approved.addresses)) return undefined;
   return {
     path,
     message: `${ipBlock.cidr} is not inside an approved egress range, so these pods can reach addresses nobody reviewed.`,
     fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs or request an exception.`,
   };
+}
+
+/** Whether smaller blocks compose the internet: in this rule's peer list, or across the policy's egress rules. */
+function togetherness(rule: PolicyRule, policy: NetworkPolicy): 'alone' | 'rule' | 'policy' {
+  if (coversInternet(rule.partialAddresses)) return 'rule';
+  return coversInternet(policy.partialAddresses.egress) ? 'policy' : 'alone';
 }
 
 export const npWorldEgress: Rule = {
@@ -28,7 +49,7 @@ export const npWorldEgress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'Every egress `ipBlock.cidr` lies wholly inside one of `networkPolicies.approvedEgressCIDRs` (IPv4 and IPv6). 0.0.0.0/0 and ::/0 get their own sentence; an `except` list does not make a world CIDR acceptable, and a block that only overlaps an approved one is not approved.',
+      'Every egress `ipBlock` covers only addresses inside `networkPolicies.approvedEgressCIDRs` (IPv4 and IPv6; IPv4-mapped IPv6 blocks such as `::ffff:0.0.0.0/96` count as the IPv4 addresses they reach). Blocks are judged as the addresses they cover once `except` is taken out. 0.0.0.0/0 and ::/0, and any set of blocks that together covers every address of a family (`0.0.0.0/1` + `128.0.0.0/1`), are the internet and get their own sentence; an `except` list does not make a world CIDR acceptable, and a block that only overlaps an approved one is not approved.',
     prevents:
       'Pods that can send data anywhere on the internet: the exfiltration path and the command-and-control channel that egress policies exist to close.',
     fix: 'Narrow the ipBlock to the addresses the workload needs and that the platform team approved. For a new destination, add it to `approvedEgressCIDRs` or request a time-limited exception for NP004.',
@@ -56,15 +77,15 @@ spec:
 `,
   },
   check(target, ctx) {
-    const policy = networkPolicyOf(target.object);
+    const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
-    const { approvedEgressCIDRs, approvedEgressRanges } = ctx.policy.networkPolicies;
-    const approved = approvedEgressRanges.map((entry) => entry.range);
+    const approved = { text: ctx.policy.networkPolicies.approvedEgressCIDRs, addresses: approvedEgressAddresses(ctx) };
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy, 'egress')) {
+      const together = togetherness(rule, policy);
       for (const peer of rule.peers) {
         if (peer.ipBlock === undefined) continue;
-        const found = judge(peer.ipBlock, `${peer.path}.ipBlock.cidr`, approvedEgressCIDRs, approved);
+        const found = judge(peer.ipBlock, `${peer.path}.ipBlock.cidr`, together, approved);
         if (found !== undefined) findings.push(found);
       }
     }

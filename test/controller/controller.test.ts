@@ -125,28 +125,44 @@ t.test('a managed policy deleted or edited by someone is restored', async (t) =>
   t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[])[0], { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] });
 });
 
-t.test('annotation removed: the deny goes first, then the allows; unmanaged netguard-* policies are never touched', async (t) => {
-  const unmanaged = {
+t.test('a squatted baseline name is taken back, with an Event; other netguard-* policies are never touched', async (t) => {
+  const squatted = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'netguard-allow-same-namespace', namespace: 'staging-shop', labels: { team: 'shop' } },
     spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }] }] },
   };
-  const extra = { ...unmanaged, metadata: { ...unmanaged.metadata, name: 'netguard-legacy' } };
+  const extra = { ...squatted, metadata: { ...squatted.metadata, name: 'netguard-legacy' } };
   const h = await start(t, (api) => {
     api.seed(NAMESPACES, ns('staging-shop', CONSTRAIN), ns('prod-shop', ENFORCE));
-    api.seed(POLICIES, unmanaged, extra);
+    api.seed(POLICIES, squatted, extra);
   });
-  await until(() => policyWrites(h.api).length === 3, 'baselines');
-  t.same(policyWrites(h.api).filter((w) => w.includes('staging-shop')), ['POST staging-shop/netguard-default-deny'], 'the unmanaged policy of the same name is left as it is');
-  t.same(policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace')?.spec, unmanaged.spec);
+  await until(() => policyWrites(h.api).length === 4, 'baselines');
+  t.same(
+    policyWrites(h.api).filter((w) => w.includes('staging-shop')),
+    ['PUT staging-shop/netguard-allow-same-namespace', 'POST staging-shop/netguard-default-deny'],
+    'the squatted name is replaced (resourceVersion-checked), before the deny',
+  );
+  const taken = policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace');
+  t.same(taken?.metadata.labels, MANAGED, 'now netguard\'s');
+  t.same(taken?.spec, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] }, 'the real baseline, not the squatter\'s rule');
+  const events = h.api.writes().filter((w) => w.path === '/api/v1/namespaces/staging-shop/events');
+  t.equal(events.length, 1, 'one Event says why');
+  t.equal(events[0]?.body?.['reason'], 'BaselineNameTakenBack');
+  t.equal(events[0]?.body?.['type'], 'Warning');
+  t.equal(h.api.get(POLICIES, 'staging-shop', 'netguard-legacy')?.['spec']?.['ingress']?.[0]?.['from']?.[0]?.['podSelector']?.['matchLabels']?.['app'], 'web', 'an unreserved netguard-* name is not ours');
 
   await h.api.watching(NAMESPACES);
   h.api.emit(NAMESPACES, 'MODIFIED', ns('prod-shop'));
   h.api.emit(NAMESPACES, 'MODIFIED', ns('staging-shop'));
-  await until(() => policyWrites(h.api).length === 6, 'removals');
-  t.same(policyWrites(h.api).slice(3), ['DELETE prod-shop/netguard-default-deny', 'DELETE prod-shop/netguard-allow-dns', 'DELETE staging-shop/netguard-default-deny']);
-  t.same(h.api.list(POLICIES, 'staging-shop').map((p) => p['metadata']['name']).sort(), ['netguard-allow-same-namespace', 'netguard-legacy']);
+  await until(() => policyWrites(h.api).length === 8, 'removals');
+  t.same(policyWrites(h.api).slice(4), [
+    'DELETE prod-shop/netguard-default-deny',
+    'DELETE prod-shop/netguard-allow-dns',
+    'DELETE staging-shop/netguard-default-deny',
+    'DELETE staging-shop/netguard-allow-same-namespace',
+  ]);
+  t.same(h.api.list(POLICIES, 'staging-shop').map((p) => p['metadata']['name']).sort(), ['netguard-legacy']);
   t.equal(h.api.list(POLICIES, 'prod-shop').length, 0);
 });
 

@@ -173,7 +173,10 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
       ),
       [
         'mutate CREATE Namespace prod-shop/prod-shop allowed',
+        // NS002 judges the values a new namespace keeps after mutation (weaker ones are denied).
+        'validate CREATE Namespace prod-shop/prod-shop allowed',
         'mutate CREATE Namespace dev-shop/dev-shop allowed',
+        'validate CREATE Namespace dev-shop/dev-shop allowed',
         'validate CREATE Deployment prod-shop/shop-web denied',
         'validate CREATE Deployment prod-shop/shop-web allowed',
         'validate CREATE Deployment dev-shop/shop-web allowed',

@@ -106,7 +106,7 @@ t.test("the controller's own baseline policies are not judged when the controlle
   t.equal(byController.allowed, true);
   t.same(byController.findings, []);
   const byUser = evaluate(input('alice'), ctx);
-  t.same(levels(byUser), ['NP008:deny'], 'anyone else writing the same object is judged (NP008 is deny in staging)');
+  t.same(levels(byUser), ['NP011:deny'], 'anyone else creating it meets NP011 (the name is reserved); NP008 exempts same-namespace peers in constrain');
 });
 
 t.test('GuardrailExceptions in the excluded netguard-system namespace are still judged (EX rules)', async (t) => {

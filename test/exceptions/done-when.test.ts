@@ -179,8 +179,10 @@ t.test('exception request --apply creates it under a free name (against the fake
   const listed = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath, allNamespaces: true, output: 'json' }, io));
   t.same(
     JSON.parse(listed.stdout).exceptions.map((row: { name: string; state: string; source: string }) => [row.name, row.state, row.source]),
-    [['np004-crawler-egress', 'pending', 'cluster'], ['np004-crawler-egress-2', 'pending', 'cluster']],
+    [['np004-crawler-egress', 'rejected', 'cluster'], ['np004-crawler-egress-2', 'rejected', 'cluster']],
+    'a 2099 expiry in production (14d) is listed as rejected, not pending',
   );
+  t.match(JSON.parse(listed.stdout).exceptions[0].rejectedBecause, [/^EX001 spec\.expires: 2099-01-01T00:00:00Z is \d+ days away; environment production allows at most 14d$/]);
   const here = await inProcess((io) => runExceptionList({ ...LIST_DEFAULTS, kubeconfig: api.kubeconfigPath }, io));
   t.equal(here.stdout, "No exceptions found in namespace default (the context's namespace). Use -A for every namespace, or -n NAME.\n");
 });

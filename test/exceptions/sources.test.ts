@@ -16,7 +16,8 @@ const names = (waivers: readonly { namespace: string; name: string }[]): string[
 
 t.test('the exceptions file: parse errors name the file, document and field', async (t) => {
   t.throws(() => loadExceptionFile(`${FIXTURES}/broken.yaml`), new ExceptionFileError(`${FIXTURES}/broken.yaml: document 1: spec.expires: required: every waiver expires`));
-  t.throws(() => parseExceptionFile('apiVersion: netguard.dev/v1alpha1\nkind: GuardrailException\nmetadata: {name: a, namespace: b}\nspec: {rules: [NP999], target: {kind: NetworkPolicy, name: x}, reason: r, owner: o, expires: "2026-12-01T00:00:00Z"}\n', 'x.yaml'), { message: 'x.yaml: document 1: spec.rules: unknown rule ID NP999' });
+  const unknownRule = parseExceptionFile('apiVersion: netguard.dev/v1alpha1\nkind: GuardrailException\nmetadata: {name: a, namespace: b}\nspec: {rules: [NP999], target: {kind: NetworkPolicy, name: x}, reason: r, owner: o, expires: "2026-12-01T00:00:00Z"}\n', 'x.yaml');
+  t.match(unknownRule.waivers[0]?.rejected, ['EX003 spec.rules[0]: "NP999" is not a netguard rule ID, so the waiver cannot say what it waives.'], 'an unknown rule ID rejects that waiver (listed, waives nothing), not the whole file');
   t.throws(() => parseExceptionFile('a: [', 'x.yaml'), { message: /^x\.yaml: document 1: not valid YAML/ });
   t.same(parseExceptionFile('', 'empty.yaml').waivers, [], 'an empty file holds no waivers');
   t.same(loadExceptionFile(join(tmpdir(), 'netguard-no-such-file.yaml')).waivers, [], 'a missing file at start-up means no file waivers');

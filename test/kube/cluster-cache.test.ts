@@ -29,8 +29,11 @@ t.test('environments resolve from cached namespace labels; NetworkPolicies are l
   t.teardown(() => cluster.stop());
   await until(() => cluster.notReady().length === 0, 'first sync');
   t.equal(environmentOf(cluster), 'production', 'selector env=prod from the cached labels');
-  t.same(cluster.view.networkPolicies('shop').map((p) => (p as { metadata: { name: string } }).metadata.name), ['dns']);
-  t.same((cluster.view.networkPolicies('shop')[0] as { spec: { egress: unknown[] } }).spec.egress, [{ ports: [{ port: 53, protocol: 'UDP' }] }], 'raw JSON, as the rules read it');
+  t.same(cluster.view.networkPolicies('shop').map((p) => p.name), ['dns']);
+  const [dns] = cluster.view.networkPolicies('shop');
+  t.same(dns?.egress[0]?.ports, [{ protocol: 'UDP', port: 53, endPort: undefined }], 'parsed from raw JSON (`from`, not `_from`)');
+  t.equal(cluster.view.networkPolicies('shop')[0], dns, 'parsed once, not per review');
+  t.same(cluster.view.namespaceWideEgressPolicies('shop').map((p) => p.name), ['dns'], 'indexed as a DNS-relevant neighbour');
   const requestsBefore = api.requests.length;
   environmentOf(cluster);
   t.equal(api.requests.length, requestsBefore, 'no API call per review');

@@ -48,6 +48,19 @@ t.test('unmanaged policies, and updates that change nothing guarded, pass', asyn
   t.same(findingsOf(judge(touched, { operation: 'UPDATE', oldObject: old }), 'NP011'), []);
 });
 
-t.test('NP011 does not judge CREATE', async (t) => {
-  t.same(findingsOf(judge(fixture('np011-baseline.yaml')), 'NP011'), []);
+t.test('NP011 on CREATE: a reserved name or the managed-by label, by anyone but the controller', async (t) => {
+  const baseline = fixture('np011-baseline.yaml');
+  for (const namespace of ['dev-x', 'staging-x', 'prod-x']) {
+    const [found] = findingsOf(judge(baseline, { namespace }), 'NP011');
+    t.equal(found?.level, 'deny', `deny in ${namespace}, observe included`);
+  }
+  const [found] = findingsOf(judge(baseline), 'NP011');
+  t.equal(found?.path, 'metadata.name');
+  t.match(found?.message, /is a reserved baseline name, and only netguard's controller \(system:serviceaccount:netguard-system:netguard\) may create such a policy/);
+  t.same(findingsOf(judge(baseline, { username: 'system:serviceaccount:netguard-system:netguard' }), 'NP011'), [], 'the controller may');
+  const squat = judge(loadOne('test/fixtures/adversarial/squat-default-deny.yaml'), { namespace: 'dev-x' });
+  t.equal(squat.allowed, false, 'an unlabelled policy squatting the name is denied too, even in observe');
+  t.same(findingsOf(squat, 'NP011').map((f) => f.path), ['metadata.name']);
+  const claimed = { ...baseline, metadata: { name: 'mine', labels: { 'app.kubernetes.io/managed-by': 'netguard' } } };
+  t.equal(findingsOf(judge(claimed), 'NP011')[0]?.path, 'metadata.labels["app.kubernetes.io/managed-by"]');
 });

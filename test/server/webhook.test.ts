@@ -92,11 +92,14 @@ t.test('validating webhook', async (t) => {
   });
 
   t.test('a Pod created by a ReplicaSet (generateName, no name) only warns: it is judged at its workload', async (t) => {
-    const body = await validate(webhook, reviewFor(fixture('workloads/pod-from-replicaset.yaml')));
+    const replicaSetController = { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
+    const body = await validate(webhook, reviewFor(fixture('workloads/pod-from-replicaset.yaml'), { user: replicaSetController }));
     t.equal(body.response.allowed, true);
     t.same(body.response.warnings, [
       'netguard POD001: metadata.labels: required label "tier" is missing, so NetworkPolicies cannot select these pods by tier (judged at its ReplicaSet shop-web-7d9c5b8f6)',
     ]);
+    const byHand = await validate(webhook, reviewFor(fixture('workloads/pod-from-replicaset.yaml')));
+    t.equal(byHand.response.allowed, false, 'the same ownerReference written by a user (owner not in the cache) is judged as a bare Pod');
   });
 
   t.test('UPDATE: a violation already in oldObject is downgraded to a pre-existing warning', async (t) => {

@@ -1,0 +1,23 @@
+import type { KubeObject } from '../vocabulary.ts';
+import { exceptionDraftOf, type ExceptionDraft } from '../exceptions/schema.ts';
+import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
+
+/**
+ * The reviewed object parsed once, as every rule reads it. A NetworkPolicy whose shape is invalid
+ * has no view: the API server validates NetworkPolicies before validating webhooks run, and
+ * `check` reports an invalid one as an input error, so rules may simply skip it.
+ */
+export interface ObjectView {
+  readonly networkPolicy: NetworkPolicy | undefined;
+  /** A GuardrailException, each spec field parsed on its own for the EX rules. */
+  readonly exception: ExceptionDraft | undefined;
+}
+
+const NOTHING: ObjectView = { networkPolicy: undefined, exception: undefined };
+
+export function viewOf(kind: string, object: KubeObject): ObjectView {
+  if (kind === 'GuardrailException') return { ...NOTHING, exception: exceptionDraftOf(object) };
+  if (kind !== 'NetworkPolicy') return NOTHING;
+  const parsed = parseNetworkPolicy(object);
+  return { ...NOTHING, networkPolicy: parsed.ok ? parsed.policy : undefined };
+}

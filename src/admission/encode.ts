@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
 
 export interface AdmissionResponse {
   uid: string;

@@ -3,7 +3,7 @@ import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION } fr
 import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
-import { evaluate } from '../engine/evaluate.ts';
+import { validate } from '../engine/evaluate.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { AdmissionInput, ClusterView, Decision, EvaluationContext, Finding, WaiverRef, WaiverView } from '../engine/types.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
@@ -215,7 +215,7 @@ function readiness(env: Environment, namespaces: readonly NamespaceReport[], jud
   let deniedInNextMode: number | null = null;
   if (nextMode !== null) {
     const next = { ...ctx, policy: withMode(input.policy, env.name, nextMode) };
-    const decisions = objects.map((entry) => evaluate(entry.input, next));
+    const decisions = objects.map((entry) => validate(entry.input, next));
     deniedInNextMode = decisions.filter((decision) => !decision.allowed).length;
     for (const finding of decisions.flatMap((decision) => decision.findings)) {
       if (finding.level === 'deny') byRule[finding.rule] = (byRule[finding.rule] ?? 0) + 1;
@@ -254,7 +254,7 @@ export function auditCluster(input: AuditInput): AuditReport {
   const candidates = input.objects.filter((object) => !atOwner(object) && !isBaseline(object));
   const judged: Judged[] = candidates
     .map((object, index) => ({ object, input: inputFor(object, index) }))
-    .map((entry) => ({ ...entry, decision: evaluate(entry.input, ctx) }))
+    .map((entry) => ({ ...entry, decision: validate(entry.input, ctx) }))
     .filter((entry) => entry.decision.skipped === undefined);
   const excluded = namespaceObjects.filter((ns) => input.policy.excludedNamespaces.has(stringField(ns, 'metadata', 'name')));
   const namespaces = namespaceObjects

@@ -3,7 +3,7 @@ import { ENVIRONMENT_LABEL, unknownNamespace, type KubeObject } from '../vocabul
 import { z } from 'zod';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
-import { evaluate } from '../engine/evaluate.ts';
+import { validate } from '../engine/evaluate.ts';
 import type { AdmissionInput, ClusterView, Decision, EvaluationContext } from '../engine/types.ts';
 import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
 import { renderJson, renderText, type CheckReport, type CheckResult } from './check-output.ts';
@@ -98,7 +98,7 @@ export function judgeManifests(
   const ctx: EvaluationContext = options.world.context(options.now, cluster);
   return manifests.map((manifest, index) => {
     const object = objects[index] ?? manifest.object;
-    return resultOf(manifest, evaluate(inputFor(object, index), ctx));
+    return resultOf(manifest, validate(inputFor(object, index), ctx));
   });
 }
 

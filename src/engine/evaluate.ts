@@ -1,36 +1,28 @@
-import { resolveEnvironment } from '../config/environment.ts';
+/**
+ * The engine's two entry points, pure and synchronous: `validate` (the verdict at /validate, and in
+ * `check` and `audit`) and `mutate` (the JSON Patch at /mutate). Both place the review, build one
+ * target and pass their findings through the same waiver step.
+ */
 import { requiredLabelKeys } from '../config/policy.ts';
-import { stringMap } from '../labels.ts';
 import { viewOf } from '../rules/object-view.ts';
-import { rulesFor } from '../rules/registry.ts';
+import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
+import { isExcludedNamespace, isWrittenByController } from './skips.ts';
+import { placementOf, targetOf } from './target.ts';
+import { controllerOf, ownerVerified } from './trust.ts';
+import type {
+  AdmissionInput,
+  Decision,
+  EvaluationContext,
+  Finding,
+  JsonPatchOperation,
+  Rule,
+  RuleTarget,
+} from './types.ts';
 import { notWidened } from './widening.ts';
-import { ownersOf } from '../exceptions/matching.ts';
-import { arrayField, asRecord, field, stringField } from '../object-access.ts';
-import type { AdmissionInput, Decision, EvaluationContext, Finding, Rule, RuleTarget } from './types.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_NETGUARD, unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
 
-/** Controllers whose pods are judged at the workload; on the Pod a deny only warns, so scaling never breaks. */
-const POD_CONTROLLERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
-
-export function objectName(input: AdmissionInput): string {
-  const object = input.object ?? input.oldObject;
-  return input.name || stringField(object, 'metadata', 'name') || stringField(object, 'metadata', 'generateName');
-}
-
-/** Namespaces describe themselves; anything else reads its namespace from the cluster view. */
-export function namespaceOf(input: AdmissionInput, ctx: EvaluationContext): NamespaceInfo {
-  if (input.kind === 'Namespace') {
-    // An UPDATE is judged in the environment the namespace is in, not the one its new labels ask for.
-    const object = input.operation === 'UPDATE' ? (input.oldObject ?? input.object) : (input.object ?? input.oldObject);
-    return {
-      name: objectName(input),
-      labels: stringMap(field(object, 'metadata', 'labels')),
-      annotations: stringMap(field(object, 'metadata', 'annotations')),
-    };
-  }
-  return ctx.cluster.namespace(input.namespace) ?? unknownNamespace(input.namespace);
-}
+export { objectName, namespaceOf } from './target.ts';
+export { controllerOf, isControllerIdentity } from './trust.ts';
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
   const findings: Finding[] = [];
@@ -42,6 +34,11 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
     }
   }
   return findings;
+}
+
+/** The waiver step both entries share: an approved, active, matching waiver turns a deny into a warning. */
+function applyWaivers(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
+  if (findings.length > 0) ctx.waivers.apply(findings, target, ctx.now);
 }
 
 const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}`;
@@ -78,45 +75,11 @@ function downgradePreExisting(findings: Finding[], rules: readonly Rule[], targe
   }
 }
 
-export function controllerOf(object: KubeObject): { kind: string; name: string; uid: string } | undefined {
-  for (const ref of arrayField(object, 'metadata', 'ownerReferences')) {
-    const owner = asRecord(ref);
-    if (field(owner, 'controller') !== true) continue;
-    const kind = stringField(owner, 'kind');
-    if (POD_CONTROLLERS.has(kind)) return { kind, name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
-  }
-  return undefined;
-}
-
-/** Identities that run the workload controllers: their Pods are the workload scaling or healing. */
-export function isControllerIdentity(username: string): boolean {
-  return username === 'system:kube-controller-manager' || username.startsWith('system:serviceaccount:kube-system:');
-}
-
-/**
- * Whether a Pod's controller is real: the request comes from a controller identity, or the owner
- * it names exists in the cluster cache with that uid. A hand-written ownerReference proves nothing.
- */
-function ownerVerified(target: RuleTarget, owner: { kind: string; name: string; uid: string }, ctx: EvaluationContext): boolean {
-  if (isControllerIdentity(target.input.user.username)) return true;
-  const uid = ctx.cluster.ownerUid(target.namespace.name, owner.kind, owner.name);
-  return uid !== undefined && uid === owner.uid;
-}
-
-/** The object's owners, if its controller ownerReference is trusted (see RuleTarget.owners). */
-function trustedOwners(input: AdmissionInput, object: KubeObject, namespace: string, ctx: EvaluationContext): RuleTarget['owners'] {
-  const ref = arrayField(object, 'metadata', 'ownerReferences').map(asRecord).find((owner) => field(owner, 'controller') === true);
-  if (ref === undefined) return [];
-  const trusted =
-    isControllerIdentity(input.user.username) ||
-    ctx.cluster.ownerUid(namespace, stringField(ref, 'kind'), stringField(ref, 'name')) === stringField(ref, 'uid');
-  return trusted ? ownersOf(object) : [];
-}
-
+/** A Pod of a verified controller is judged at its workload: here a deny only warns, so scaling never breaks. */
 function downgradeControlledPod(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
   if (target.kind !== 'Pod') return;
   const owner = controllerOf(target.object);
-  if (owner === undefined || !ownerVerified(target, owner, ctx)) return;
+  if (owner === undefined || !ownerVerified(target.input, target.namespace.name, owner, ctx)) return;
   for (const finding of findings) {
     if (finding.level !== 'deny') continue;
     finding.level = 'warn';
@@ -124,41 +87,24 @@ function downgradeControlledPod(findings: Finding[], target: RuleTarget, ctx: Ev
   }
 }
 
-
-/**
- * The baseline policies netguard's controller writes are netguard's own output (an ingress
- * allow without ports, a default-deny), not user input: when the controller writes them,
- * no guardrail judges them. Anyone else touching them meets NP011.
- */
-function writtenByController(input: AdmissionInput, object: KubeObject, ctx: EvaluationContext): boolean {
-  return (
-    input.kind === 'NetworkPolicy' &&
-    input.user.username === ctx.policy.controllerServiceAccount &&
-    stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD
-  );
-}
-
-/** The one engine loop: rules → pre-existing → controlled pods → waivers → verdict. Pure and synchronous. */
-export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decision {
-  const name = objectName(input);
-  const scope = input.kind === 'Namespace' ? name : input.namespace;
-  const base = { kind: input.kind, namespace: input.namespace, name };
-  // Waivers are always judged: Namespace waivers live in netguard's own (excluded) namespace.
-  if (scope !== '' && input.kind !== 'GuardrailException' && ctx.policy.excludedNamespaces.has(scope)) {
+/** /validate: rules → pre-existing → controlled pods → waivers → verdict. */
+export function validate(input: AdmissionInput, ctx: EvaluationContext): Decision {
+  const placement = placementOf(input, ctx);
+  const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
+  const base = { kind: input.kind, namespace: input.namespace, name: placement.name };
+  if (isExcludedNamespace(input, scope, ctx)) {
     return { ...base, allowed: true, environment: undefined, mode: undefined, skipped: 'excluded-namespace', findings: [], message: undefined, warnings: [] };
   }
-  const namespace = namespaceOf(input, ctx);
-  const environment = resolveEnvironment(ctx.policy, namespace);
+  const { environment } = placement;
   const object = input.operation === 'DELETE' ? input.oldObject : input.object;
-  const rules = object !== undefined && writtenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
+  const rules = object !== undefined && isWrittenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
-    const owners = trustedOwners(input, object, namespace.name, ctx);
-    const target: RuleTarget = { input, kind: input.kind, name, object, view: viewOf(input.kind, object), owners, namespace, environment };
+    const target = targetOf(input, object, placement, ctx);
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
     downgradeControlledPod(findings, target, ctx);
-    if (findings.length > 0) ctx.waivers.apply(findings, target, ctx.now);
+    applyWaivers(findings, target, ctx);
   }
   const allowed = !findings.some((finding) => finding.level === 'deny');
   const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
@@ -167,4 +113,36 @@ export function evaluate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     message: allowed ? undefined : denialMessage({ ...decision, object, selectorKeys: requiredLabelKeys(ctx.policy) }, environment),
     warnings: warningLines(findings),
   };
+}
+
+export interface RuleMutations {
+  readonly patch: JsonPatchOperation[];
+  readonly warnings: string[];
+}
+
+/**
+ * /mutate: each mutating rule's change is a finding at deny, so a waiver is applied to it exactly as
+ * at /validate; a waived change is withheld, and the waiver's warning says so.
+ */
+export function mutate(input: AdmissionInput, ctx: EvaluationContext): RuleMutations {
+  const object = input.object;
+  const rules = mutatorsFor(input.kind, input.operation);
+  if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };
+  const placement = placementOf(input, ctx);
+  const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
+  if (isExcludedNamespace(input, scope, ctx)) return { patch: [], warnings: [] };
+  const target = targetOf(input, object, placement, ctx);
+  const planned = rules.filter((rule) => ctx.policy.levelOf(rule, placement.environment) !== 'off');
+  const findings: Finding[] = planned.map((rule) => ({
+    ...(rule.mutation?.describes ?? { path: '', message: '', fix: '' }),
+    rule: rule.id,
+    name: rule.name,
+    level: 'deny',
+    notes: [],
+  }));
+  applyWaivers(findings, target, ctx);
+  const patch = planned.flatMap((rule, index) =>
+    findings[index]?.waivedBy === undefined ? (rule.mutation?.patch(target) ?? []) : [],
+  );
+  return { patch, warnings: warningLines(findings) };
 }

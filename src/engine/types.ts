@@ -113,6 +113,24 @@ export interface Rule {
   readonly judges: 'object' | 'change';
   readonly doc: RuleDoc;
   check(target: RuleTarget, ctx: EvaluationContext): RawFinding[];
+  /** Set on rules that change objects at /mutate (NS001); `check` then finds nothing at /validate. */
+  readonly mutation?: RuleMutation;
+}
+
+/** One RFC 6902 operation, as /mutate returns them. */
+export type JsonPatchOperation =
+  | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
+/**
+ * A change a rule makes at /mutate. The engine treats it as a finding at deny that waivers see
+ * like any other: an approved waiver turns it into a warning, and the change is then withheld.
+ */
+export interface RuleMutation {
+  readonly operations: readonly Operation[];
+  /** The finding a waiver of this mutation names: where it writes and what it adds. */
+  readonly describes: RawFinding;
+  patch(target: RuleTarget): JsonPatchOperation[];
 }
 
 export interface Decision {

@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
 import { asRecord, field, stringField } from '../object-access.ts';
 import { OWNER_ANNOTATION } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';

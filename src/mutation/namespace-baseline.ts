@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
 import { asRecord, field } from '../object-access.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
 import { baselineAnnotations } from './baseline-annotations.ts';

@@ -1,6 +1,7 @@
 import type { Rule } from '../engine/types.ts';
+import { namespaceBaselinePatch } from '../mutation/namespace-baseline.ts';
 
-/** NS001 is a mutation (see mutation/namespace-baseline.ts); it is listed here so docs, EX003 and waivers know it. */
+/** NS001 is a mutation: on Namespace CREATE, /mutate adds the baseline annotations of the environment. */
 export const nsBaseline: Rule = {
   id: 'NS001',
   name: 'baseline',
@@ -25,4 +26,13 @@ metadata:
 `,
   },
   check: () => [],
+  mutation: {
+    operations: ['CREATE'],
+    describes: {
+      path: 'metadata.annotations',
+      message: 'baseline annotations withheld for this namespace.',
+      fix: '',
+    },
+    patch: (target) => namespaceBaselinePatch(target.object, target.environment.mode),
+  },
 };

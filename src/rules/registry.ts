@@ -25,3 +25,8 @@ for (const rule of RULES) {
 export function rulesFor(kind: string, operation: Operation): readonly Rule[] {
   return byKindAndOperation.get(`${kind}/${operation}`) ?? [];
 }
+
+/** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
+export function mutatorsFor(kind: string, operation: Operation): readonly Rule[] {
+  return RULES.filter((rule) => rule.kinds.includes(kind) && rule.mutation?.operations.includes(operation) === true);
+}

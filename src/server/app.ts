@@ -4,7 +4,7 @@ import type { SecureContextOptions } from 'node:tls';
 import secureJson from 'secure-json-parse';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
-import { evaluate, objectName } from '../engine/evaluate.ts';
+import { validate, objectName } from '../engine/evaluate.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 
@@ -120,7 +120,7 @@ export function buildApp(deps: AppDeps) {
     if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     const { input } = decoded;
     if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
-    const decision = evaluate(input, deps.context());
+    const decision = validate(input, deps.context());
     record('validate', started, { input, ...decision });
     return encodeReview(input.uid, decision);
   });

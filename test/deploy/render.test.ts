@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadFixture, reviewFor } from '../helpers/reviews.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
@@ -152,7 +152,7 @@ t.test("netguard's own NetworkPolicy and pods pass its guardrails as if judged i
     const moved = { ...structuredClone(object), metadata: { ...object.metadata, namespace: 'prod-netguard' } };
     const decoded = decodeReview(reviewFor(moved));
     if (!decoded.ok) throw new Error(decoded.problems.join('\n'));
-    return evaluate(decoded.input, contextFor());
+    return validate(decoded.input, contextFor());
   };
   // NP012 is the one finding, and netguard-system is excluded for it: the webhook's caller is the
   // API server, whose address no selector or fixed block can name (see networkpolicy.yaml).

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { resolveEnvironment } from '../../src/config/environment.ts';
 import { parsePolicy } from '../../src/config/load.ts';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import { warningLines } from '../../src/engine/message.ts';
 import type { AdmissionInput, Finding } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
@@ -31,17 +31,17 @@ const pod = (namespace: string, labels: Record<string, string>, extra: KubeObjec
   dryRun: false,
 });
 
-const levels = (decision: ReturnType<typeof evaluate>) => decision.findings.map((f) => `${f.rule}:${f.level}`);
+const levels = (decision: ReturnType<typeof validate>) => decision.findings.map((f) => `${f.rule}:${f.level}`);
 
 t.test('default levels per mode (observe / constrain / enforce)', async (t) => {
   const ctx = contextFor();
   const bad = { app: 'x', tier: 'web' };
   const hostNetwork = { hostNetwork: true };
-  t.same(levels(evaluate(pod('dev-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:warn']);
-  t.same(levels(evaluate(pod('staging-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:deny']);
-  t.same(levels(evaluate(pod('prod-a', bad, hostNetwork), ctx)), ['POD002:deny', 'POD003:deny']);
-  t.same(levels(evaluate(pod('dev-a', {}), ctx)), ['POD001:warn', 'POD001:warn']);
-  t.same(levels(evaluate(pod('staging-a', {}), ctx)), ['POD001:deny', 'POD001:deny']);
+  t.same(levels(validate(pod('dev-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:warn']);
+  t.same(levels(validate(pod('staging-a', bad, hostNetwork), ctx)), ['POD002:warn', 'POD003:deny']);
+  t.same(levels(validate(pod('prod-a', bad, hostNetwork), ctx)), ['POD002:deny', 'POD003:deny']);
+  t.same(levels(validate(pod('dev-a', {}), ctx)), ['POD001:warn', 'POD001:warn']);
+  t.same(levels(validate(pod('staging-a', {}), ctx)), ['POD001:deny', 'POD001:deny']);
 });
 
 t.test('config overrides: per environment, everywhere, off; observe never denies', async (t) => {
@@ -62,9 +62,9 @@ spec:
   );
   const ctx = contextFor({ policy: custom });
   const labels = { app: 'x', tier: 'web' };
-  t.same(levels(evaluate(pod('stage-a', labels, { hostNetwork: true }), ctx)), ['POD002:deny'], 'POD003 off, POD002 raised');
-  t.same(levels(evaluate(pod('prod-a', labels), ctx)), ['POD002:warn'], 'POD002 lowered');
-  const dev = evaluate(pod('dev-a', {}), ctx);
+  t.same(levels(validate(pod('stage-a', labels, { hostNetwork: true }), ctx)), ['POD002:deny'], 'POD003 off, POD002 raised');
+  t.same(levels(validate(pod('prod-a', labels), ctx)), ['POD002:warn'], 'POD002 lowered');
+  const dev = validate(pod('dev-a', {}), ctx);
   t.same(levels(dev), ['POD001:warn', 'POD001:warn'], 'observe clamps an override to warn');
   t.equal(dev.allowed, true);
 });
@@ -84,10 +84,10 @@ t.test('warnings are one line, at most 256 characters, and the list stays under 
 t.test('hostile shapes never throw: prototype keys, wrong types, missing metadata', async (t) => {
   const ctx = contextFor();
   const hostile: KubeObject = JSON.parse('{"metadata":{"labels":{"__proto__":{"tier":"x"},"constructor":"y","app":5}},"spec":{"hostNetwork":"true"}}');
-  const decision = evaluate({ ...pod('prod-a', {}), object: hostile }, ctx);
+  const decision = validate({ ...pod('prod-a', {}), object: hostile }, ctx);
   t.same(levels(decision), ['POD001:deny', 'POD001:deny'], 'non-string label values count as missing');
   t.equal(({} as Record<string, unknown>)['tier'], undefined, 'Object.prototype untouched');
-  t.same(levels(evaluate({ ...pod('prod-a', {}), object: {} }, ctx)), ['POD001:deny', 'POD001:deny']);
+  t.same(levels(validate({ ...pod('prod-a', {}), object: {} }, ctx)), ['POD001:deny', 'POD001:deny']);
 });
 
 t.test("the controller's own baseline policies are not judged when the controller writes them", async (t) => {
@@ -102,10 +102,10 @@ t.test("the controller's own baseline policies are not judged when the controlle
     uid: 'u', kind: 'NetworkPolicy', operation: 'CREATE', namespace: 'staging-a', name: 'netguard-allow-same-namespace',
     object: allowSameNamespace, oldObject: undefined, user: { username, groups: [] }, dryRun: false,
   });
-  const byController = evaluate(input(ctx.policy.controllerServiceAccount), ctx);
+  const byController = validate(input(ctx.policy.controllerServiceAccount), ctx);
   t.equal(byController.allowed, true);
   t.same(byController.findings, []);
-  const byUser = evaluate(input('alice'), ctx);
+  const byUser = validate(input('alice'), ctx);
   t.same(levels(byUser), ['NP011:deny'], 'anyone else creating it meets NP011 (the name is reserved); NP008 exempts same-namespace peers in constrain');
 });
 
@@ -117,7 +117,7 @@ t.test('GuardrailExceptions in the excluded netguard-system namespace are still 
     metadata: { name: 'legacy-batch-baseline', namespace: 'netguard-system' },
     spec: { rules: ['NS001'], target: { kind: 'Namespace', name: 'prod-legacy' }, reason: '', owner: 'team@example.com', expires: '2027-06-01T00:00:00Z', requestedBy: 'alice', approvedBy: 'alice' },
   };
-  const decision = evaluate({
+  const decision = validate({
     uid: 'u', kind: 'GuardrailException', operation: 'CREATE', namespace: 'netguard-system', name: 'legacy-batch-baseline',
     object: waiver, oldObject: undefined, user: { username: 'alice', groups: ['netguard:approvers'] }, dryRun: false,
   }, ctx);

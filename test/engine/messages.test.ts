@@ -1,5 +1,5 @@
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { contextFor } from '../helpers/context.ts';
@@ -12,7 +12,7 @@ const input = (object: KubeObject): AdmissionInput => ({
 
 t.test('a generateName Pod: the suggested exception targets its workload or a selector, never the prefix', async (t) => {
   const pod = loadOne('test/fixtures/adversarial/generate-name-pod.yaml');
-  const owned = evaluate(input(pod), contextFor());
+  const owned = validate(input(pod), contextFor());
   t.equal(owned.allowed, false, 'forged or not yet cached, the owner does not downgrade here');
   const last = owned.message?.split('\n').at(-1);
   t.equal(last, 'Need more time? netguard exception request -n prod-x --rule POD001,POD003 --target deployment/web --expires 14d --reason "<why this is needed>" --apply');
@@ -20,6 +20,6 @@ t.test('a generateName Pod: the suggested exception targets its workload or a se
 
   const bare = structuredClone(pod);
   delete (bare['metadata'] as Record<string, unknown>)['ownerReferences'];
-  const selected = evaluate(input(bare), contextFor()).message?.split('\n').at(-1);
+  const selected = validate(input(bare), contextFor()).message?.split('\n').at(-1);
   t.equal(selected, 'Need more time? netguard exception request -n prod-x --rule POD001,POD003 --target pod --selector app=web --expires 14d --reason "<why this is needed>" --apply');
 });

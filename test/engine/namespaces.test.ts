@@ -1,5 +1,5 @@
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject, Operation } from '../../src/vocabulary.ts';
 import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
@@ -12,7 +12,7 @@ const ADVERSARIAL = 'test/fixtures/adversarial';
 const NOW = new Date('2026-11-22T12:00:00Z');
 const policy = shippedPolicy();
 
-function review(file: string, operation: Operation, oldFile?: string, waivers = ''): ReturnType<typeof evaluate> {
+function review(file: string, operation: Operation, oldFile?: string, waivers = ''): ReturnType<typeof validate> {
   const object = loadOne(`${ADVERSARIAL}/${file}`);
   const oldObject: KubeObject | undefined = oldFile === undefined ? undefined : loadOne(`${ADVERSARIAL}/${oldFile}`);
   const name = String((object['metadata'] as { name: string }).name);
@@ -21,7 +21,7 @@ function review(file: string, operation: Operation, oldFile?: string, waivers = 
     user: { username: 'alice@example.com', groups: ['system:authenticated'] }, dryRun: false,
   };
   const registry = createRegistry([() => parseExceptionFile(waivers, 'waivers.yaml')]);
-  return evaluate(input, contextFor({ policy, now: NOW, waivers: registry.view(policy.exceptions.warnBeforeMs) }));
+  return validate(input, contextFor({ policy, now: NOW, waivers: registry.view(policy.exceptions.warnBeforeMs) }));
 }
 
 t.test('environment escape: a label that moves prod to observe is NS003, judged in production', async (t) => {

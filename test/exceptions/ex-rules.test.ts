@@ -1,7 +1,7 @@
 import jsonPatch from 'fast-json-patch';
 import t from 'tap';
 import { decodeReview } from '../../src/admission/decode.ts';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { mutate } from '../../src/mutation/mutate.ts';
@@ -34,7 +34,7 @@ function admit(object: KubeObject, options: ReviewOptions) {
   const ctx = contextFor({ policy, now: NOW });
   const mutation = mutate(inputOf(object, options), ctx);
   const mutated = jsonPatch.applyPatch(structuredClone(object), mutation.patch).newDocument;
-  const decision = evaluate(inputOf(mutated, options), ctx);
+  const decision = validate(inputOf(mutated, options), ctx);
   return { mutation, mutated, decision, denied: decision.findings.filter((f) => f.level === 'deny').map((f) => `${f.rule} ${f.path}: ${f.message}`) };
 }
 
@@ -69,7 +69,7 @@ t.test('EX001: expiry required, valid, in the future, within the environment lim
 t.test('EX002: reason and owner required and not placeholders', async (t) => {
   // Without the mutating webhook (or in a file), a missing owner is denied ...
   const ctx = contextFor({ policy, now: NOW });
-  const bypassed = evaluate(inputOf(withSpec(request(), { reason: '  ', owner: undefined, requestedBy: ALICE.username }), { user: ALICE }), ctx);
+  const bypassed = validate(inputOf(withSpec(request(), { reason: '  ', owner: undefined, requestedBy: ALICE.username }), { user: ALICE }), ctx);
   t.same(bypassed.findings.filter((f) => f.level === 'deny').map((f) => `${f.rule} ${f.path}: ${f.message}`), [
     'EX002 spec.reason: is missing or empty, so nobody can tell why the guardrail is waived.',
     'EX002 spec.owner: is missing or empty, so nobody answers for the waiver.',
@@ -112,7 +112,7 @@ t.test('EX004: a forged requestedBy is overwritten on CREATE', async (t) => {
 
 t.test('EX004: without the mutating webhook a forged requester is denied', async (t) => {
   const ctx = contextFor({ policy, now: NOW });
-  const decision = evaluate(inputOf(withSpec(request(), { requestedBy: 'carol@example.com' }), { user: ALICE }), ctx);
+  const decision = validate(inputOf(withSpec(request(), { requestedBy: 'carol@example.com' }), { user: ALICE }), ctx);
   t.match(decision.message, 'EX004 exception-approval at spec.requestedBy: is "carol@example.com" but the waiver was requested by alice@example.com, and the requester cannot be forged.');
 });
 
@@ -152,6 +152,6 @@ t.test('EX004: extending an approved waiver needs approval again', async (t) => 
   t.equal(spec(byApprover.mutated)['approvedBy'], 'carol@example.com', 'the approver extending in their own name keeps it');
 
   const ctx = contextFor({ policy, now: NOW });
-  const unmutated = evaluate(inputOf(extended, { user: ALICE, operation: 'UPDATE', oldObject: approved }), ctx);
+  const unmutated = validate(inputOf(extended, { user: ALICE, operation: 'UPDATE', oldObject: approved }), ctx);
   t.match(unmutated.message, 'EX004 exception-approval at spec.approvedBy: still says "carol@example.com" but the waiver now asks for more than was approved', 'without the mutating webhook the kept approval is denied');
 });

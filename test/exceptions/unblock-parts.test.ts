@@ -1,7 +1,7 @@
 /** The parts of the unblock path one at a time (the walk itself is unblock-path.test.ts). */
 import { pino } from 'pino';
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
 import { candidateName, nameStem } from '../../src/exceptions/cluster-writes.ts';
 import { startExpiryEvents } from '../../src/exceptions/expiry-events.ts';
@@ -21,7 +21,7 @@ const logger = pino({ level: 'silent' });
 function judge(object: KubeObject, options: ReviewOptions, waivers: readonly Waiver[], now: Date) {
   const decoded = decodeReview(reviewFor(object, options));
   if (!decoded.ok) throw new Error(decoded.problems.join('\n'));
-  return evaluate(decoded.input, contextFor({ policy, now, waivers: createRegistry([() => waiverSet(waivers)]).view(policy.exceptions.warnBeforeMs) }));
+  return validate(decoded.input, contextFor({ policy, now, waivers: createRegistry([() => waiverSet(waivers)]).view(policy.exceptions.warnBeforeMs) }));
 }
 
 function waiver(spec: Record<string, unknown>, source: 'file' | 'cluster' = 'cluster', name = 'pod001-web'): Waiver {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { waiversFromObjects } from '../../src/exceptions/cluster-source.ts';
@@ -18,13 +18,13 @@ const ADVERSARIAL = 'test/fixtures/adversarial';
 const NOW = new Date('2026-11-22T12:00:00Z');
 const policy = shippedPolicy();
 
-function admit(object: KubeObject): ReturnType<typeof evaluate> {
+function admit(object: KubeObject): ReturnType<typeof validate> {
   const metadata = object['metadata'] as { name: string; namespace: string };
   const input: AdmissionInput = {
     uid: 'u', kind: 'GuardrailException', operation: 'CREATE', namespace: metadata.namespace, name: metadata.name, object, oldObject: undefined,
     user: { username: 'alice@example.com', groups: [] }, dryRun: false,
   };
-  return evaluate(input, contextFor({ policy, now: NOW }));
+  return validate(input, contextFor({ policy, now: NOW }));
 }
 
 const viewOver = (waivers: readonly Waiver[]) => createRegistry([() => waiverSet(waivers)]).view(policy.exceptions.warnBeforeMs);
@@ -49,7 +49,7 @@ t.test('target.kind is spelled exactly: the webhook and the CRD judge the same l
     uid: 'u', kind: 'Namespace', operation: 'UPDATE', namespace: 'prod-payments', name: 'prod-payments', object: namespace, oldObject: old,
     user: { username: 'alice@example.com', groups: [] }, dryRun: false,
   };
-  const decision = evaluate(input, contextFor({ policy, now: NOW, waivers: viewOver(waiver === undefined ? [] : [waiver]) }));
+  const decision = validate(input, contextFor({ policy, now: NOW, waivers: viewOver(waiver === undefined ? [] : [waiver]) }));
   t.equal(decision.allowed, false, 'NS002 is not waived');
   t.equal(findingsOf(decision, 'NS002')[0]?.waivedBy, undefined, 'kinds match exactly: `namespace` covers nothing');
 });
@@ -82,7 +82,7 @@ t.test('waivers from the file pass EX001-EX003; failing ones waive nothing and a
     uid: 'u', kind: 'Pod', operation: 'CREATE', namespace: 'prod-x', name: 'agent', object: { ...agent, metadata: { ...(agent['metadata'] as object), namespace: 'prod-x' } },
     oldObject: undefined, user: { username: 'alice@example.com', groups: [] }, dryRun: false,
   };
-  const decision = evaluate(input, ctx);
+  const decision = validate(input, ctx);
   t.equal(decision.allowed, false, 'no file waiver waives the hostNetwork Pod in production');
   const notes = findingsOf(decision, 'POD003')[0]?.notes ?? [];
   t.match(notes.join('\n'), /waiver prod-x\/long-agent is rejected: EX001 spec\.expires: 2099-01-01T00:00:00Z is \d+ days away; environment production allows at most 14d/);
@@ -112,7 +112,7 @@ spec:
       uid: 'u', kind: 'Pod', operation: 'CREATE', namespace: 'prod-x', name: '', object: pod, oldObject: undefined,
       user: { username: 'mallory@example.com', groups: [] }, dryRun: false,
     };
-    return evaluate(input, contextFor({ policy, now: NOW, objects, waivers: viewOver(waiver === undefined ? [] : [waiver]) }));
+    return validate(input, contextFor({ policy, now: NOW, objects, waivers: viewOver(waiver === undefined ? [] : [waiver]) }));
   };
   const forged = run([]);
   t.equal(forged.allowed, false, 'the ReplicaSet it names is not in the cluster: no waiver, no downgrade');

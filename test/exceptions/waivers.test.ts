@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import t from 'tap';
 import { decodeReview } from '../../src/admission/decode.ts';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { waiversFromObjects } from '../../src/exceptions/cluster-source.ts';
@@ -40,7 +40,7 @@ const CRAWLER_REPLICA_SET: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaS
 
 function judge(object: KubeObject, waivers: readonly Waiver[], now = NOW) {
   const registry = createRegistry([() => waiverSet(waivers)]);
-  return evaluate(inputOf(object), contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now, objects: [CRAWLER_REPLICA_SET] }));
+  return validate(inputOf(object), contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now, objects: [CRAWLER_REPLICA_SET] }));
 }
 
 const NP004_PATH = 'spec.egress[0].to[0].ipBlock.cidr';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { injectableApp } from '../helpers/app.ts';
@@ -78,7 +78,7 @@ t.test('findings are deterministic: the same input twice gives the same decision
         uid: 'u', kind: String(object['kind']), operation: 'CREATE', namespace, name: 'x',
         object, oldObject: undefined, user: { username: 'u', groups: [] }, dryRun: false,
       };
-      return JSON.stringify(evaluate(input, ctx)) === JSON.stringify(evaluate(structuredClone(input), ctx));
+      return JSON.stringify(validate(input, ctx)) === JSON.stringify(validate(structuredClone(input), ctx));
     }),
     { numRuns: 100, seed: 3 },
   );

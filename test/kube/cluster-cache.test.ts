@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import t from 'tap';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import { startClusterCache } from '../../src/kube/cluster-cache.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
 import { contextFor } from '../helpers/context.ts';
@@ -18,7 +18,7 @@ function environmentOf(cluster: ReturnType<typeof startClusterCache>): string | 
   const deployment = loadOne('test/fixtures/workloads/deployment-labelled.yaml');
   const decoded = decodeReview(reviewFor({ ...deployment, metadata: { ...(deployment['metadata'] as object), namespace: 'shop' } }));
   if (!decoded.ok) throw new Error(decoded.problems.join('\n'));
-  return evaluate(decoded.input, { ...contextFor(), cluster: cluster.view }).environment;
+  return validate(decoded.input, { ...contextFor(), cluster: cluster.view }).environment;
 }
 
 t.test('environments resolve from cached namespace labels; NetworkPolicies are listed per namespace', async (t) => {

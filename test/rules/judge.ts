@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { Policy } from '../../src/config/policy.ts';
-import { evaluate } from '../../src/engine/evaluate.ts';
+import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput, Decision, Finding } from '../../src/engine/types.ts';
 import type { KubeObject, Level, Mode, Operation } from '../../src/vocabulary.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
@@ -65,7 +65,7 @@ export function judge(object: KubeObject, options: JudgeOptions = {}): Decision 
     dryRun: false,
   };
   const others = (options.others ?? []).map((other) => moved(other, namespace));
-  return evaluate(input, contextFor({ policy: options.policy ?? shippedPolicy(), objects: others }));
+  return validate(input, contextFor({ policy: options.policy ?? shippedPolicy(), objects: others }));
 }
 
 /** The fixture's last document is judged; earlier ones (a Namespace, other policies) are the cluster around it. */

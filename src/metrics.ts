@@ -1,5 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { MODES } from './engine/types.ts';
+import { POD_KINDS } from './rules/pod-template.ts';
+import { RULES } from './rules/registry.ts';
 import type { DecisionRecord } from './server/app.ts';
 
 /**
@@ -10,6 +13,31 @@ import type { DecisionRecord } from './server/app.ts';
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
 
 export type ReloadResult = 'success' | 'failure';
+
+/**
+ * Label values come from requests, so each is checked against what netguard knows: a made-up
+ * kind, mode or rule is `other`, and the number of series stays fixed whatever tenants send.
+ */
+const KNOWN_KINDS: ReadonlySet<string> = new Set(['Pod', ...POD_KINDS, 'NetworkPolicy', 'Namespace', 'GuardrailException']);
+const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const KNOWN_MODES: ReadonlySet<string> = new Set(MODES);
+const KNOWN_RULES: ReadonlySet<string> = new Set(RULES.map((rule) => rule.id));
+const KNOWN_LEVELS: ReadonlySet<string> = new Set(['deny', 'warn']);
+export const OTHER = 'other';
+const known = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : OTHER);
+
+/** A label set's bound child, made once: prom-client hashes the label object on every `inc` otherwise. */
+function bound<T>(make: (key: string) => T): (key: string) => T {
+  const children = new Map<string, T>();
+  return (key) => {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(key);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
 
 export interface MetricsOptions {
   /** Waiver counts per state (active, expiring, expired, pending), read at each scrape. */
@@ -66,12 +94,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       for (const [state, count] of Object.entries(waiverCounts())) this.set({ state }, count);
     },
   });
+  // Keys are the bounded label values joined by spaces (none holds one).
+  const reviewSeries = bound((key) => reviews.labels(...(key.split(' ') as [string, string, string, string, string])));
+  const latencySeries = bound((webhook) => latency.labels(webhook));
+  const findingSeries = bound((key) => findings.labels(...(key.split(' ') as [string, string])));
   return {
     registry,
     recordDecision(record) {
-      reviews.inc({ webhook: record.webhook, kind: record.input.kind, operation: record.input.operation, verdict: record.allowed ? 'allowed' : 'denied', mode: record.mode ?? 'none' });
-      latency.observe({ webhook: record.webhook }, record.seconds);
-      for (const finding of record.findings) findings.inc({ rule: finding.rule, level: finding.level });
+      const kind = known(KNOWN_KINDS, record.input.kind);
+      const operation = known(KNOWN_OPERATIONS, record.input.operation);
+      const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
+      reviewSeries(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`).inc();
+      latencySeries(record.webhook).observe(record.seconds);
+      for (const finding of record.findings) findingSeries(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)}`).inc();
     },
     recordReload(file, result) {
       reloads.inc({ file, result });

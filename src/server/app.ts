@@ -1,5 +1,6 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { isUtf8 } from 'node:buffer';
 import type { SecureContextOptions } from 'node:tls';
 import secureJson from 'secure-json-parse';
 import { decodeReview } from '../admission/decode.ts';
@@ -35,7 +36,32 @@ export interface DecisionRecord {
   readonly environment: string | undefined;
   readonly mode: string | undefined;
   readonly findings: readonly { readonly rule: string; readonly level: string }[];
+  /** /mutate: the reply carries a JSON Patch or warnings. */
+  readonly changed?: boolean;
   readonly seconds: number;
+}
+
+/**
+ * Which decisions get an audit line (`serve --audit-log`): every one; those with a finding, a
+ * denial, a patch or a warning (the default: observe's promise that every finding is logged
+ * holds, while clean admits, which the API server's own audit log records, cost nothing);
+ * denials only; none. See docs/performance.md.
+ */
+export const AUDIT_LOG_LEVELS = ['all', 'findings', 'denied', 'none'] as const;
+export type AuditLog = (typeof AUDIT_LOG_LEVELS)[number];
+export const DEFAULT_AUDIT_LOG: AuditLog = 'findings';
+
+function audited(level: AuditLog, record: DecisionRecord): boolean {
+  switch (level) {
+    case 'all':
+      return true;
+    case 'findings':
+      return !record.allowed || record.findings.length > 0 || record.changed === true;
+    case 'denied':
+      return !record.allowed;
+    case 'none':
+      return false;
+  }
 }
 
 export interface AppDeps {
@@ -48,15 +74,17 @@ export interface AppDeps {
   /** Called once per decision, after the audit line (metrics). */
   onDecision?(record: DecisionRecord): void;
   readonly bodyLimit?: number;
+  /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
+  readonly auditLog?: AuditLog;
   /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
   readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
 }
 
-function auditLine(logger: Logger, record: DecisionRecord): void {
+/** One JSON line per audited decision, through a child logger whose `audit: true` is serialised once. */
+function auditLine(audit: Logger, record: DecisionRecord): void {
   const { input } = record;
-  logger.info(
+  audit.info(
     {
-      audit: true,
       webhook: record.webhook,
       uid: input.uid,
       user: input.user.username,
@@ -69,6 +97,7 @@ function auditLine(logger: Logger, record: DecisionRecord): void {
       mode: record.mode,
       verdict: record.allowed ? 'allowed' : 'denied',
       rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
+      changed: record.changed,
       us: Math.round(record.seconds * 1e6),
     },
     'admission decision',
@@ -94,10 +123,17 @@ export function buildApp(deps: AppDeps) {
     return503OnClosing: false,
   });
 
-  // Fastify's own parser answers "not valid JSON" to a `__proto__` key; say what is really wrong.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
+  // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
+  // what is really wrong instead, and never judge an object other than the one that was sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
+      return;
+    }
     try {
-      done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      done(null, secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       const message = /forbidden (prototype|constructor)/.test(reason) ? `body rejected: ${reason}` : `body is not valid JSON: ${reason}`;
@@ -105,9 +141,11 @@ export function buildApp(deps: AppDeps) {
     }
   });
 
+  const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
+  const audit = deps.logger.child({ audit: true });
   const record = (webhook: DecisionRecord['webhook'], started: bigint, rest: Omit<DecisionRecord, 'webhook' | 'seconds'>): void => {
     const full = { ...rest, webhook, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-    auditLine(deps.logger, full);
+    if (audited(auditLog, full)) auditLine(audit, full);
     deps.onDecision?.(full);
   };
 
@@ -129,7 +167,8 @@ export function buildApp(deps: AppDeps) {
     const { input } = decoded;
     if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
     const mutation = mutate(input, deps.context());
-    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [] });
+    const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
+    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [], changed });
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
@@ -157,7 +196,8 @@ export function buildApp(deps: AppDeps) {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'internal error while answering a review');
     else request.log.debug({ err: error }, 'rejected request');
-    return reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code });
+    const message = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: ${String(request.headers['content-type'] ?? 'none').slice(0, 100)}; send application/json` : error.message;
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : message, code: error.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
   return app;

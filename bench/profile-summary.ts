@@ -95,14 +95,14 @@ export function inclusiveOf(path: string, pattern: RegExp): ProfileLine[] {
 }
 
 /** issue 13's components of a review's server CPU, in the order its table lists them. */
-export const COMPONENTS = ['socket write (TLS)', 'Node internals', 'JSON parse', 'fastify', 'envelope validation', 'audit log', 'metrics', 'engine', 'GC'] as const;
+export const COMPONENTS = ['socket write (TLS)', 'Node internals', 'JSON parse', 'fastify', 'envelope validation', 'audit log', 'metrics', 'engine', 'netguard, other', 'GC'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 // A sample belongs to the nearest of these frames on its stack (leaf first); without one, to its leaf's area.
 const MARKERS: readonly [RegExp, Component][] = [
   [/^(handleWriteReq|writeUtf8String|writeGeneric|writevGeneric)$/, 'socket write (TLS)'],
   [/^(_parse|parse)$/, 'JSON parse'],
-  [/^(decodeReview|isAdmissionReview|safeParse)$/, 'envelope validation'],
+  [/^(decodeReview|isAdmissionReview)$/, 'envelope validation'],
   [/^auditLine$/, 'audit log'],
   [/^recordDecision$/, 'metrics'],
   [/^(evaluate|mutate|encodeReview)$/, 'engine'],
@@ -122,6 +122,10 @@ function componentOfStack(frames: readonly CallFrame[]): Component {
   const area = areaOf(leaf);
   if (area === 'GC') return 'GC';
   if (area === 'secure-json-parse') return 'JSON parse';
+  if (area === 'pino' || area === 'sonic-boom') return 'audit log';
+  if (area === 'prom-client') return 'metrics';
+  // The route handlers and the per-review context (policy, caches, waivers, clock).
+  if (/\/(src|dist)\//.test(leaf.url) && !leaf.url.includes('node_modules')) return 'netguard, other';
   if (['fastify', 'find-my-way', 'toad-cache', 'avvio', 'light-my-request', 'fast-json-stringify'].includes(area) || area.startsWith('@fastify/')) return 'fastify';
   return 'Node internals';
 }

@@ -26,16 +26,28 @@ const KNOWN_LEVELS: ReadonlySet<string> = new Set(['deny', 'warn']);
 export const OTHER = 'other';
 const known = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : OTHER);
 
-/** A label set's bound child, made once: prom-client hashes the label object on every `inc` otherwise. */
-function bound<T>(make: (key: string) => T): (key: string) => T {
-  const children = new Map<string, T>();
+/**
+ * A counter kept as plain numbers per label set and copied into prom-client when scraped: an
+ * `inc` through prom-client (also through a bound child) hashes its label object every time.
+ * Keys are the label values joined by spaces; every value comes from a bounded set without one.
+ */
+function tallied(registry: Registry, name: string, help: string, labelNames: readonly string[]): (key: string) => void {
+  const counts = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, count] of counts) {
+        const values = key.split(' ');
+        this.inc(Object.fromEntries(labelNames.map((label, index) => [label, values[index] ?? ''])), count);
+      }
+    },
+  });
   return (key) => {
-    let child = children.get(key);
-    if (child === undefined) {
-      child = make(key);
-      children.set(key, child);
-    }
-    return child;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   };
 }
 
@@ -58,12 +70,7 @@ export interface Metrics {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const reviews = new Counter({
-    name: 'netguard_admission_reviews_total',
-    help: 'Admission reviews answered, by webhook, kind, operation, verdict and mode.',
-    labelNames: ['webhook', 'kind', 'operation', 'verdict', 'mode'] as const,
-    registers: [registry],
-  });
+  const countReview = tallied(registry, 'netguard_admission_reviews_total', 'Admission reviews answered, by webhook, kind, operation, verdict and mode.', ['webhook', 'kind', 'operation', 'verdict', 'mode']);
   const latency = new Histogram({
     name: 'netguard_admission_review_duration_seconds',
     help: 'Time from a decoded review to its decision, by webhook.',
@@ -71,12 +78,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const findings = new Counter({
-    name: 'netguard_findings_total',
-    help: 'Findings in answered reviews, by rule and final level (after downgrades and waivers).',
-    labelNames: ['rule', 'level'] as const,
-    registers: [registry],
-  });
+  const countFinding = tallied(registry, 'netguard_findings_total', 'Findings in answered reviews, by rule and final level (after downgrades and waivers).', ['rule', 'level']);
   const reloads = new Counter({
     name: 'netguard_config_reloads_total',
     help: 'Reloads of watched files; a failure keeps the last good version.',
@@ -94,19 +96,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       for (const [state, count] of Object.entries(waiverCounts())) this.set({ state }, count);
     },
   });
-  // Keys are the bounded label values joined by spaces (none holds one).
-  const reviewSeries = bound((key) => reviews.labels(...(key.split(' ') as [string, string, string, string, string])));
-  const latencySeries = bound((webhook) => latency.labels(webhook));
-  const findingSeries = bound((key) => findings.labels(...(key.split(' ') as [string, string])));
+  // One bound child per webhook (two): observe() without building a label object per review.
+  const latencyOf = { validate: latency.labels('validate'), mutate: latency.labels('mutate') };
   return {
     registry,
     recordDecision(record) {
       const kind = known(KNOWN_KINDS, record.input.kind);
       const operation = known(KNOWN_OPERATIONS, record.input.operation);
       const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
-      reviewSeries(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`).inc();
-      latencySeries(record.webhook).observe(record.seconds);
-      for (const finding of record.findings) findingSeries(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)}`).inc();
+      countReview(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`);
+      latencyOf[record.webhook].observe(record.seconds);
+      for (const finding of record.findings) countFinding(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)}`);
     },
     recordReload(file, result) {
       reloads.inc({ file, result });

@@ -115,6 +115,9 @@ export function buildApp(deps: AppDeps) {
     },
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino builds one per call, ~0.5 µs): reviews log through the
+    // audit line, which carries the uid; request.log is only used for errors.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
     keepAliveTimeout: 72_000,
     // The API server gives a webhook at most 30 s; a client slower than that is not the API server.

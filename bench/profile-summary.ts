@@ -96,7 +96,9 @@ export function inclusiveOf(path: string, pattern: RegExp): ProfileLine[] {
 
 /** issue 13's components of a review's server CPU, in the order its table lists them. */
 export const COMPONENTS = ['socket write (TLS)', 'Node internals', 'JSON parse', 'fastify', 'envelope validation', 'audit log', 'metrics', 'engine', 'netguard, other', 'GC'] as const;
-export type Component = (typeof COMPONENTS)[number];
+/** Loading and compiling modules at start: in the profile, but no review's cost. */
+export const STARTUP = 'startup (module loading)' as const;
+export type Component = (typeof COMPONENTS)[number] | typeof STARTUP;
 
 // A sample belongs to the nearest of these frames on its stack (leaf first); without one, to its leaf's area.
 const MARKERS: readonly [RegExp, Component][] = [
@@ -109,6 +111,7 @@ const MARKERS: readonly [RegExp, Component][] = [
 ];
 
 function componentOfStack(frames: readonly CallFrame[]): Component {
+  if (frames.some((frame) => frame.url.startsWith('node:internal/modules/'))) return STARTUP;
   for (const frame of frames) {
     for (const [pattern, component] of MARKERS) {
       if (!pattern.test(frame.functionName)) continue;
@@ -136,7 +139,7 @@ export function componentsOf(path: string): Map<Component, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const totals = new Map<Component, number>(COMPONENTS.map((component) => [component, 0]));
+  const totals = new Map<Component, number>([...COMPONENTS, STARTUP].map((component): [Component, number] => [component, 0]));
   const memo = new Map<number, Component>();
   profile.samples.forEach((id, index) => {
     const leaf = byId.get(id);

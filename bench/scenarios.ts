@@ -137,7 +137,10 @@ function single(id: string, title: string, only: Case): Scenario {
   return { id, title, cases: [only], cycle: [0] };
 }
 
-/** Every scenario of issue 7; the mix is 60% Pod/workload, 25% NetworkPolicy, 15% Namespace. */
+/**
+ * Every scenario of issue 7 (the mix: 60% Pod/workload, 25% NetworkPolicy, 15% Namespace)
+ * and issue 13's small-review mix.
+ */
 export function buildScenarios(): Scenario[] {
   const pods = { allowed: podAllowed(), denied: podDenied(), waived: podWaived() };
   const workloads = { deployment: deployment(), update: deploymentUpdate() };

@@ -5,7 +5,6 @@ import { WARNINGS_TOTAL_MAX, warningLine } from '../admission/warnings.ts';
 /** Where waivers of cluster-scoped objects (Namespaces) live: netguard's own namespace. */
 export const NETGUARD_NAMESPACE = 'netguard-system';
 
-
 export function findingLine(finding: Finding): string {
   const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
   return `${finding.rule} ${finding.name} at ${finding.path}: ${finding.message} ${finding.fix}${notes}`;

@@ -93,3 +93,68 @@ export function summariseProfile(path: string, top = 30): ProfileSummary {
 export function inclusiveOf(path: string, pattern: RegExp): ProfileLine[] {
   return summariseProfile(path, Number.MAX_SAFE_INTEGER).byFunction.filter((line) => pattern.test(line.label)).sort((a, b) => b.totalPct - a.totalPct);
 }
+
+/** issue 13's components of a review's server CPU, in the order its table lists them. */
+export const COMPONENTS = ['socket write (TLS)', 'Node internals', 'JSON parse', 'fastify', 'envelope validation', 'audit log', 'metrics', 'engine', 'netguard, other', 'GC'] as const;
+/** Loading and compiling modules at start: in the profile, but no review's cost. */
+export const STARTUP = 'startup (module loading)' as const;
+export type Component = (typeof COMPONENTS)[number] | typeof STARTUP;
+
+// A sample belongs to the nearest of these frames on its stack (leaf first); without one, to its leaf's area.
+const MARKERS: readonly [RegExp, Component][] = [
+  [/^(handleWriteReq|writeUtf8String|writeGeneric|writevGeneric)$/, 'socket write (TLS)'],
+  [/^(_parse|parse)$/, 'JSON parse'],
+  [/^(decodeReview|isAdmissionReview)$/, 'envelope validation'],
+  [/^auditLine$/, 'audit log'],
+  [/^recordDecision$/, 'metrics'],
+  [/^(evaluate|mutate|encodeReview)$/, 'engine'],
+];
+
+function componentOfStack(frames: readonly CallFrame[]): Component {
+  if (frames.some((frame) => frame.url.startsWith('node:internal/modules/'))) return STARTUP;
+  for (const frame of frames) {
+    for (const [pattern, component] of MARKERS) {
+      if (!pattern.test(frame.functionName)) continue;
+      // `parse` only as secure-json-parse's or V8's JSON.parse, not any function of that name.
+      if (component === 'JSON parse' && frame.url !== '' && !frame.url.includes('secure-json-parse')) continue;
+      return component;
+    }
+  }
+  const leaf = frames[0];
+  if (leaf === undefined) return 'Node internals';
+  const area = areaOf(leaf);
+  if (area === 'GC') return 'GC';
+  if (area === 'secure-json-parse') return 'JSON parse';
+  if (area === 'pino' || area === 'sonic-boom') return 'audit log';
+  if (area === 'prom-client') return 'metrics';
+  // The route handlers and the per-review context (policy, caches, waivers, clock).
+  if (/\/(src|dist)\//.test(leaf.url) && !leaf.url.includes('node_modules')) return 'netguard, other';
+  if (['fastify', 'find-my-way', 'toad-cache', 'avvio', 'light-my-request', 'fast-json-stringify'].includes(area) || area.startsWith('@fastify/')) return 'fastify';
+  return 'Node internals';
+}
+
+/** Busy milliseconds per component over the whole profile. */
+export function componentsOf(path: string): Map<Component, number> {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const totals = new Map<Component, number>([...COMPONENTS, STARTUP].map((component): [Component, number] => [component, 0]));
+  const memo = new Map<number, Component>();
+  profile.samples.forEach((id, index) => {
+    const leaf = byId.get(id);
+    if (leaf === undefined || IDLE.has(leaf.callFrame.functionName)) return;
+    let component = memo.get(id);
+    if (component === undefined) {
+      const frames: CallFrame[] = [];
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)?.callFrame;
+        if (frame !== undefined) frames.push(frame);
+      }
+      component = componentOfStack(frames);
+      memo.set(id, component);
+    }
+    totals.set(component, (totals.get(component) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+  });
+  return totals;
+}

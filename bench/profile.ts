@@ -9,7 +9,7 @@ import { writeExceptionsFile } from './exceptions-file.ts';
 import { probeExpectations } from './expectations.ts';
 import { closedLoop, connectionPool } from './load.ts';
 import { QUICK } from './plan.ts';
-import { inclusiveOf, summariseProfile } from './profile-summary.ts';
+import { componentsOf, inclusiveOf, STARTUP, summariseProfile } from './profile-summary.ts';
 import { buildScenarios } from './scenarios.ts';
 import { netguardEntryPoint, startServer } from './server-process.ts';
 import { exchangesFor, type Bench } from './suite.ts';
@@ -52,6 +52,10 @@ console.log(`\n${path}: ${summary.busyMs.toFixed(0)} ms busy (idle excluded), ${
 for (const line of summary.byArea) console.log(`${pct(line.selfPct)} ${pct(line.totalPct)}  ${line.label}`);
 console.log('\ntop functions (self, inclusive):');
 for (const line of summary.byFunction) console.log(`${pct(line.selfPct)} ${pct(line.totalPct)}  ${line.label}`);
+console.log('\nµs of server CPU per review, by component (issue 13):');
+for (const [component, ms] of componentsOf(path)) {
+  console.log(component === STARTUP ? `${ms.toFixed(0).padStart(7)}  ms ${component}, not counted per review` : `${((ms * 1000) / Math.max(1, requests)).toFixed(1).padStart(7)}  ${component}`);
+}
 console.log('\nnetguard entry points (inclusive):');
 for (const line of inclusiveOf(path, /^(decodeReview|evaluate|mutate|encodeReview|auditLine|record|runRules|denialMessage|warningLines|namespaceOf|resolveEnvironment|toAdmissionInput|safeParse|serialize|.*anonymous.*src\/server\/app) /).slice(0, 15)) {
   console.log(`${pct(line.totalPct)}  ${line.label}`);

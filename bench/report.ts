@@ -75,7 +75,7 @@ export function markdownSection(results: Results): string {
     '',
     ...soakLines(results),
     '',
-    'Targets (issue 7):',
+    'Targets (issues 7 and 13):',
     '',
     '| target | measured | met |',
     '| --- | --- | --- |',

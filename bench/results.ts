@@ -53,20 +53,25 @@ export interface Results {
   readonly targets: readonly TargetCheck[];
 }
 
-const RSS_LIMIT_MB = 120;
+/** issue 13 (issue 7 had 120 MB, below what the bare endpoint itself reaches here). */
+const RSS_LIMIT_MB = 150;
+const MIXES = ['mix', 'mix-small'];
 
-/** Issue 7's targets, each with the number that decides it. */
+/** Issues 7 and 13's targets, each with the number that decides it. */
 export function checkTargets(rows: readonly ScenarioRow[], fixedRates: readonly FixedRateRow[], soak: SoakResult | undefined): TargetCheck[] {
   const [fixedRate, designRate] = fixedRates;
   const at32 = rows.filter((row) => row.connections === 32);
-  const mix = at32.find((row) => row.id === 'mix');
+  const mixes = at32.filter((row) => MIXES.includes(row.id));
   const worstRatio = [...at32].sort((a, b) => a.ratio - b.ratio)[0];
   const worstDelta = [...at32].sort((a, b) => b.p99DeltaMs - a.p99DeltaMs)[0];
   const maxRss = Math.max(0, ...rows.map((row) => row.netguard.maxRssMB), soak?.netguard.maxRssMB ?? 0);
   const errors = rows.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) + fixedRates.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) + (soak?.netguard.errors ?? 0);
   const wrong = rows.reduce((sum, row) => sum + row.netguard.wrong, 0) + fixedRates.reduce((sum, row) => sum + row.netguard.wrong, 0) + (soak?.netguard.wrong ?? 0);
   const checks: TargetCheck[] = [];
-  if (mix) checks.push({ target: 'mix throughput ≥ 0.8 × bare (32 conns)', measured: mix.ratio.toFixed(2), met: mix.ratio >= 0.8 });
+  for (const mix of mixes) {
+    checks.push({ target: `${mix.title}: throughput ≥ 0.8 × bare (32 conns)`, measured: mix.ratio.toFixed(2), met: mix.ratio >= 0.8 });
+    checks.push({ target: `${mix.title}: p99 ≤ bare p99 + 1 ms (32 conns)`, measured: `${mix.p99DeltaMs >= 0 ? '+' : ''}${mix.p99DeltaMs.toFixed(2)} ms`, met: mix.p99DeltaMs <= 1 });
+  }
   if (worstRatio) checks.push({ target: 'every scenario ≥ 0.7 × bare (32 conns)', measured: `lowest ${worstRatio.ratio.toFixed(2)} (${worstRatio.title})`, met: worstRatio.ratio >= 0.7 });
   if (worstDelta) checks.push({ target: 'p99 ≤ bare p99 + 1 ms (32 conns)', measured: `largest +${worstDelta.p99DeltaMs.toFixed(2)} ms (${worstDelta.title})`, met: worstDelta.p99DeltaMs <= 1 });
   if (fixedRate) checks.push({ target: `p99 ≤ 2 ms at ${Math.round(fixedRate.rate)} req/s (half the bare mix)`, measured: `${fixedRate.netguard.p99Ms.toFixed(2)} ms`, met: fixedRate.netguard.p99Ms <= 2 });

@@ -104,6 +104,26 @@ function namespaceMutation(): Case {
   return makeCase('namespace-mutation', fixture('namespace.yaml'), 'allowed', { path: '/mutate', patch: true });
 }
 
+/** issue 13's small reviews (1-3 KB): a controller's Pod, a server-side-applied Deployment. */
+function smallPod(expected: Verdict): Case {
+  const pod = fixture('small-pod.yaml');
+  if (expected === 'denied') delete labels(metadataOf(pod))['tier'];
+  return makeCase(expected === 'denied' ? 'small-pod-denied' : 'small-pod', pod, expected);
+}
+
+function smallDeployment(): Case {
+  return makeCase('small-deployment', fixture('small-deployment.yaml'), 'allowed');
+}
+
+/** A replica bump of the small Deployment: UPDATE with oldObject, no findings. */
+function smallDeploymentUpdate(): Case {
+  const before = fixture('small-deployment.yaml');
+  Object.assign(metadataOf(before), { uid: '0b6f3f52-9a51-4c1e-8f0e-2d7c6a1b9e44', resourceVersion: '91234', generation: 7 });
+  const after = structuredClone(before);
+  record(after['spec'], 'spec')['replicas'] = 5;
+  return makeCase('small-deployment-update', after, 'allowed', { review: { operation: 'UPDATE', oldObject: before } });
+}
+
 /** Spreads each case evenly over a cycle of sum(weights) requests (deterministic, no clumps). */
 function weightedCycle(weights: readonly number[]): number[] {
   const slots: { index: number; at: number }[] = [];
@@ -117,7 +137,10 @@ function single(id: string, title: string, only: Case): Scenario {
   return { id, title, cases: [only], cycle: [0] };
 }
 
-/** Every scenario of issue 7; the mix is 60% Pod/workload, 25% NetworkPolicy, 15% Namespace. */
+/**
+ * Every scenario of issue 7 (the mix: 60% Pod/workload, 25% NetworkPolicy, 15% Namespace)
+ * and issue 13's small-review mix.
+ */
 export function buildScenarios(): Scenario[] {
   const pods = { allowed: podAllowed(), denied: podDenied(), waived: podWaived() };
   const workloads = { deployment: deployment(), update: deploymentUpdate() };
@@ -133,6 +156,17 @@ export function buildScenarios(): Scenario[] {
     [policies.denied, 2],
     [namespace, 3],
   ];
+  // issue 13's small-review mix, 20 per cycle: Pods 5+2, Deployments 4 and 2 UPDATEs,
+  // NetworkPolicies 3+2, Namespaces 2.
+  const small: [Case, number][] = [
+    [smallPod('allowed'), 5],
+    [smallPod('denied'), 2],
+    [smallDeployment(), 4],
+    [smallDeploymentUpdate(), 2],
+    [policies.admitted, 3],
+    [policies.denied, 2],
+    [namespace, 2],
+  ];
   return [
     single('pod-allowed', 'Pod allowed', pods.allowed),
     single('pod-denied', 'Pod denied', pods.denied),
@@ -143,5 +177,6 @@ export function buildScenarios(): Scenario[] {
     single('namespace-mutation', 'Namespace mutation', namespace),
     single('deployment-update', 'UPDATE with oldObject', workloads.update),
     { id: 'mix', title: 'Mix', cases: mix.map(([c]) => c), cycle: weightedCycle(mix.map(([, weight]) => weight)) },
+    { id: 'mix-small', title: 'Small-review mix', cases: small.map(([c]) => c), cycle: weightedCycle(small.map(([, weight]) => weight)) },
   ];
 }

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Waiver } from './exceptions/waiver.ts';
+import { MODES, POD_KINDS } from './vocabulary.ts';
+import { RULES } from './rules/registry.ts';
 import type { DecisionRecord } from './server/app.ts';
 
 /**
@@ -11,6 +13,43 @@ import type { DecisionRecord } from './server/app.ts';
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
 
 export type ReloadResult = 'success' | 'failure';
+
+/**
+ * Label values come from requests, so each is checked against what netguard knows: a made-up
+ * kind, mode or rule is `other`, and the number of series stays fixed whatever tenants send.
+ */
+const KNOWN_KINDS: ReadonlySet<string> = new Set(['Pod', ...POD_KINDS, 'NetworkPolicy', 'Namespace', 'GuardrailException']);
+const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const KNOWN_MODES: ReadonlySet<string> = new Set(MODES);
+const KNOWN_RULES: ReadonlySet<string> = new Set(RULES.map((rule) => rule.id));
+const KNOWN_LEVELS: ReadonlySet<string> = new Set(['deny', 'warn']);
+export const OTHER = 'other';
+const known = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : OTHER);
+
+/**
+ * A counter kept as plain numbers per label set and copied into prom-client when scraped: an
+ * `inc` through prom-client (also through a bound child) hashes its label object every time.
+ * Keys are the label values joined by spaces; every value comes from a bounded set without one.
+ */
+function tallied(registry: Registry, name: string, help: string, labelNames: readonly string[]): (key: string) => void {
+  const counts = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, count] of counts) {
+        const values = key.split(' ');
+        this.inc(Object.fromEntries(labelNames.map((label, index) => [label, values[index] ?? ''])), count);
+      }
+    },
+  });
+  return (key) => {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+}
 
 export interface MetricsOptions {
   /** Waiver counts per state (active, expiring, expired, pending), read at each scrape. */
@@ -33,12 +72,7 @@ export interface Metrics {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const reviews = new Counter({
-    name: 'netguard_admission_reviews_total',
-    help: 'Admission reviews answered, by webhook, kind, operation, verdict and mode.',
-    labelNames: ['webhook', 'kind', 'operation', 'verdict', 'mode'] as const,
-    registers: [registry],
-  });
+  const countReview = tallied(registry, 'netguard_admission_reviews_total', 'Admission reviews answered, by webhook, kind, operation, verdict and mode.', ['webhook', 'kind', 'operation', 'verdict', 'mode']);
   const latency = new Histogram({
     name: 'netguard_admission_review_duration_seconds',
     help: 'Time from a decoded review to its decision, by webhook.',
@@ -46,12 +80,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const findings = new Counter({
-    name: 'netguard_findings_total',
-    help: 'Findings in answered reviews, by rule and final level (after downgrades and waivers).',
-    labelNames: ['rule', 'level'] as const,
-    registers: [registry],
-  });
+  const countFinding = tallied(registry, 'netguard_findings_total', 'Findings in answered reviews, by rule and final level (after downgrades and waivers).', ['rule', 'level']);
   const reloads = new Counter({
     name: 'netguard_config_reloads_total',
     help: 'Reloads of watched files; a failure keeps the last good version.',
@@ -70,12 +99,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
   expiryGauge(registry, options.waivers);
+  // One bound child per webhook (two): observe() without building a label object per review.
+  const latencyOf = { validate: latency.labels('validate'), mutate: latency.labels('mutate') };
   return {
     registry,
     recordDecision(record) {
-      reviews.inc({ webhook: record.webhook, kind: record.input.kind, operation: record.input.operation, verdict: record.allowed ? 'allowed' : 'denied', mode: record.mode ?? 'none' });
-      latency.observe({ webhook: record.webhook }, record.seconds);
-      for (const finding of record.findings) findings.inc({ rule: finding.rule, level: finding.level });
+      const kind = known(KNOWN_KINDS, record.input.kind);
+      const operation = known(KNOWN_OPERATIONS, record.input.operation);
+      const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
+      countReview(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`);
+      latencyOf[record.webhook].observe(record.seconds);
+      for (const finding of record.findings) countFinding(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)}`);
     },
     recordReload(file, result) {
       reloads.inc({ file, result });

@@ -1,5 +1,6 @@
 import { formatIssues } from '../zod-errors.ts';
 import type { AdmissionInput } from '../engine/types.ts';
+import { isAdmissionReview } from './envelope.ts';
 import { admissionReviewSchema, type AdmissionRequest } from './schema.ts';
 
 export type DecodeResult =
@@ -22,8 +23,14 @@ export function toAdmissionInput(request: AdmissionRequest): AdmissionInput {
 
 /** Validates a parsed JSON body as an AdmissionReview v1; problems name the field. */
 export function decodeReview(body: unknown): DecodeResult {
+  // The guard answers every review the API server sends; zod runs only to word a refusal.
+  if (isAdmissionReview(body)) {
+    const request = body.request;
+    return { ok: true, input: toAdmissionInput(request), subResource: request.subResource || undefined };
+  }
   const parsed = admissionReviewSchema.safeParse(body);
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
+  // Unreachable while the guard and the schema agree (test/server/envelope.test.ts holds them to it).
   const request = parsed.data.request;
   return { ok: true, input: toAdmissionInput(request), subResource: request.subResource || undefined };
 }

@@ -1,4 +1,5 @@
 import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
+import { sanitiseWarnings } from './warnings.ts';
 
 export interface AdmissionResponse {
   uid: string;
@@ -20,7 +21,8 @@ export interface Reply {
 export function encodeReview(uid: string, reply: Reply) {
   const response: AdmissionResponse = { uid, allowed: reply.allowed };
   if (!reply.allowed) response.status = { code: 403, reason: 'Forbidden', message: reply.message ?? 'denied by netguard' };
-  if (reply.warnings !== undefined && reply.warnings.length > 0) response.warnings = [...reply.warnings];
+  // Every warning of both webhooks leaves through here, so this is where they are made safe.
+  if (reply.warnings !== undefined && reply.warnings.length > 0) response.warnings = sanitiseWarnings(reply.warnings);
   if (reply.patch !== undefined && reply.patch.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(reply.patch)).toString('base64');

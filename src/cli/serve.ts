@@ -6,7 +6,7 @@ import { kubeRest } from '../kube/rest.ts';
 import { startExpiryEvents } from '../exceptions/expiry-events.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
-import { buildApp } from '../server/app.ts';
+import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
@@ -22,6 +22,7 @@ const serveOptions = z.strictObject({
   context: z.string().optional(),
   controller: z.boolean().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  auditLog: z.enum(AUDIT_LOG_LEVELS).optional(),
 });
 export type ServeOptions = z.infer<typeof serveOptions>;
 
@@ -50,6 +51,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     context: () => world.context(new Date()),
     notReady: world.notReady,
     onDecision: metrics.recordDecision,
+    ...(options.auditLog === undefined ? {} : { auditLog: options.auditLog }),
   });
   const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
   await app.listen({ port: options.port, host: options.host });
@@ -94,6 +96,7 @@ export function registerServe(program: Command): void {
     .addOption(contextOption())
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--audit-log <which>', 'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none', DEFAULT_AUDIT_LOG)
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
       const stop = (): void => {

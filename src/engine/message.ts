@@ -5,20 +5,11 @@ import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';
 
-
-// The API server drops warnings with control characters, cuts each at 256 characters and the list at 4 KiB.
-const WARNING_MAX = 256;
-const WARNINGS_TOTAL_MAX = 4096;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+import { WARNINGS_TOTAL_MAX, warningLine } from '../admission/warnings.ts';
 
 export function findingLine(finding: Finding): string {
   const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
   return `${finding.rule} ${finding.name} at ${finding.path}: ${finding.message} ${finding.fix}${notes}`;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(CONTROL, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 /** One short line per warned finding, prefixed `netguard RULE:`; kubectl prints `Warning: ` before it. */
@@ -28,7 +19,7 @@ export function warningLines(findings: readonly Finding[]): string[] {
   const warned = findings.filter((finding) => finding.level === 'warn');
   for (const [index, finding] of warned.entries()) {
     const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
-    const line = oneLine(`netguard ${finding.rule}: ${finding.path}: ${finding.message.replace(/\.$/, '')}${notes}`, WARNING_MAX);
+    const line = warningLine(`netguard ${finding.rule}: ${finding.path}: ${finding.message.replace(/\.$/, '')}${notes}`);
     const rest = warned.length - index;
     const more = `netguard: ${rest} more findings; run netguard check for the full list`;
     if (total + line.length > WARNINGS_TOTAL_MAX - more.length) {

@@ -1,10 +1,12 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify from 'fastify';
 import type { Logger } from 'pino';
+import { isUtf8 } from 'node:buffer';
 import type { SecureContextOptions } from 'node:tls';
 import secureJson from 'secure-json-parse';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
 import { validate, objectName } from '../engine/evaluate.ts';
+import { isSubresource } from '../engine/skips.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 
@@ -35,7 +37,32 @@ export interface DecisionRecord {
   readonly environment: string | undefined;
   readonly mode: string | undefined;
   readonly findings: readonly { readonly rule: string; readonly level: string }[];
+  /** /mutate: the reply carries a JSON Patch or warnings. */
+  readonly changed?: boolean;
   readonly seconds: number;
+}
+
+/**
+ * Which decisions get an audit line (`serve --audit-log`): every one; those with a finding, a
+ * denial, a patch or a warning (the default: observe's promise that every finding is logged
+ * holds, while clean admits, which the API server's own audit log records, cost nothing);
+ * denials only; none. See docs/performance.md.
+ */
+export const AUDIT_LOG_LEVELS = ['all', 'findings', 'denied', 'none'] as const;
+export type AuditLog = (typeof AUDIT_LOG_LEVELS)[number];
+export const DEFAULT_AUDIT_LOG: AuditLog = 'findings';
+
+function audited(level: AuditLog, record: DecisionRecord): boolean {
+  switch (level) {
+    case 'all':
+      return true;
+    case 'findings':
+      return !record.allowed || record.findings.length > 0 || record.changed === true;
+    case 'denied':
+      return !record.allowed;
+    case 'none':
+      return false;
+  }
 }
 
 export interface AppDeps {
@@ -48,15 +75,17 @@ export interface AppDeps {
   /** Called once per decision, after the audit line (metrics). */
   onDecision?(record: DecisionRecord): void;
   readonly bodyLimit?: number;
+  /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
+  readonly auditLog?: AuditLog;
   /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
   readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
 }
 
-function auditLine(logger: Logger, record: DecisionRecord): void {
+/** One JSON line per audited decision, through a child logger whose `audit: true` is serialised once. */
+function auditLine(audit: Logger, record: DecisionRecord): void {
   const { input } = record;
-  logger.info(
+  audit.info(
     {
-      audit: true,
       webhook: record.webhook,
       uid: input.uid,
       user: input.user.username,
@@ -69,6 +98,7 @@ function auditLine(logger: Logger, record: DecisionRecord): void {
       mode: record.mode,
       verdict: record.allowed ? 'allowed' : 'denied',
       rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
+      changed: record.changed,
       us: Math.round(record.seconds * 1e6),
     },
     'admission decision',
@@ -84,8 +114,10 @@ export function buildApp(deps: AppDeps) {
       ciphers: TLS_CIPHERS,
       handshakeTimeout: deps.timeouts?.connectionMs ?? 30_000,
     },
-    loggerInstance: deps.logger,
-    logController: new LogController({ disableRequestLogging: true }),
+    // No logger for Fastify itself: with one, every request gets a child logger and two response
+    // listeners (~1 µs a review, issue 13) for request logs netguard turns off anyway. Reviews are
+    // logged by the audit line, errors by the error handler below.
+    logger: false,
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
     // Above the API server's idle timeout (Go's IdleConnTimeout, 90 s): a server that closes an
     // idle connection first lets the API server write a review onto it; that POST fails with EOF,
@@ -97,10 +129,17 @@ export function buildApp(deps: AppDeps) {
     return503OnClosing: false,
   });
 
-  // Fastify's own parser answers "not valid JSON" to a `__proto__` key; say what is really wrong.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
+  // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
+  // what is really wrong instead, and never judge an object other than the one that was sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
+      return;
+    }
     try {
-      done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      done(null, secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       const message = /forbidden (prototype|constructor)/.test(reason) ? `body rejected: ${reason}` : `body is not valid JSON: ${reason}`;
@@ -108,9 +147,11 @@ export function buildApp(deps: AppDeps) {
     }
   });
 
+  const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
+  const audit = deps.logger.child({ audit: true });
   const record = (webhook: DecisionRecord['webhook'], started: bigint, rest: Omit<DecisionRecord, 'webhook' | 'seconds'>): void => {
     const full = { ...rest, webhook, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-    auditLine(deps.logger, full);
+    if (audited(auditLog, full)) auditLine(audit, full);
     deps.onDecision?.(full);
   };
 
@@ -119,7 +160,7 @@ export function buildApp(deps: AppDeps) {
     const decoded = decodeReview(request.body);
     if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     const { input } = decoded;
-    if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
+    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
     const decision = validate(input, deps.context());
     record('validate', started, { input, ...decision });
     return encodeReview(input.uid, decision);
@@ -130,9 +171,10 @@ export function buildApp(deps: AppDeps) {
     const decoded = decodeReview(request.body);
     if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     const { input } = decoded;
-    if (decoded.subResource !== undefined) return encodeReview(input.uid, { allowed: true });
+    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
     const mutation = mutate(input, deps.context());
-    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [] });
+    const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
+    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [], changed });
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
@@ -158,9 +200,10 @@ export function buildApp(deps: AppDeps) {
   // One place turns every failure into a JSON reply; the process never crashes on input.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'internal error while answering a review');
-    else request.log.debug({ err: error }, 'rejected request');
-    return reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code });
+    if (status === 500) deps.logger.error({ err: error, url: request.url }, 'internal error while answering a review');
+    else deps.logger.debug({ err: error, url: request.url }, 'rejected request');
+    const message = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: ${String(request.headers['content-type'] ?? 'none').slice(0, 100)}; send application/json` : error.message;
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : message, code: error.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
   return app;

@@ -61,3 +61,25 @@ t.test('each call builds its own registry: nothing is shared between instances',
   t.notMatch(await b.registry.metrics(), 'result="success"');
   t.notMatch(await b.registry.metrics(), 'process_cpu');
 });
+
+t.test('label values come only from known sets: made-up kinds, modes and rules are "other"', async (t) => {
+  const metrics = createMetrics({ processMetrics: false });
+  const webhook = await startWebhook(t, { deps: { onDecision: metrics.recordDecision } });
+  // 300 reviews of kinds nobody registered, each a new name, over the real server.
+  for (let i = 0; i < 300; i++) {
+    const made = { apiVersion: 'example.com/v1', kind: `Made${i}Up`, metadata: { name: `x${i}`, namespace: 'prod-shop' } };
+    t.equal((await webhook.post('/validate', reviewFor(made))).status, 200);
+  }
+  // Whatever a future engine path puts into a decision, the metrics never echo it unchecked.
+  const input = { uid: 'u', kind: 'Pod\nInjected', operation: 'CREATE', namespace: 'n', name: 'p', object: {}, oldObject: undefined, user: { username: 'u', groups: [] }, dryRun: false } as const;
+  metrics.recordDecision({ webhook: 'validate', input, allowed: false, environment: 'x', mode: 'relaxed', findings: [{ rule: 'ZZ999', level: 'fatal' }], seconds: 0.001 });
+
+  const text = await metrics.registry.metrics();
+  const reviews = text.split('\n').filter((line) => line.startsWith('netguard_admission_reviews_total{'));
+  t.same(reviews, [
+    'netguard_admission_reviews_total{webhook="validate",kind="other",operation="CREATE",verdict="allowed",mode="enforce"} 300',
+    'netguard_admission_reviews_total{webhook="validate",kind="other",operation="CREATE",verdict="denied",mode="other"} 1',
+  ], 'two series for 301 reviews of 301 unknown kinds');
+  t.match(text, 'netguard_findings_total{rule="other",level="other"} 1');
+  t.notMatch(text, /Made\d+Up|Injected|relaxed|ZZ999|fatal/, 'no requester-chosen value becomes a label');
+});

@@ -19,6 +19,13 @@ const cases: { name: string; body: unknown; status: number; says: RegExp; header
   { name: 'unknown operation', body: withRequest((r) => (r['operation'] = 'PATCH')), status: 400, says: /request\.operation: Invalid option/ },
   { name: 'a JSON array', body: '[]', status: 400, says: /expected object, received array/ },
   { name: 'wrong content type', body: 'apiVersion: admission.k8s.io/v1', status: 415, says: /Unsupported Media Type/i, headers: { 'content-type': 'application/yaml' } },
+  // The README promises 415 for anything but JSON; Fastify's default text/plain parser answered 400.
+  { name: 'text/plain', body: JSON.stringify(good()), status: 415, says: /Unsupported Media Type: text\/plain/i, headers: { 'content-type': 'text/plain' } },
+  // What the API server never sends: a CREATE or UPDATE without the object, an UPDATE or DELETE without the stored one.
+  { name: 'CREATE with object null', body: withRequest((r) => (r['object'] = null)), status: 400, says: /request\.object: required for CREATE/ },
+  { name: 'CREATE without object', body: withRequest((r) => delete r['object']), status: 400, says: /request\.object: required for CREATE/ },
+  { name: 'UPDATE without oldObject', body: withRequest((r) => (r['operation'] = 'UPDATE')), status: 400, says: /request\.oldObject: required for UPDATE/ },
+  { name: 'DELETE without oldObject', body: withRequest((r) => Object.assign(r, { operation: 'DELETE', object: null })), status: 400, says: /request\.oldObject: required for DELETE/ },
 ];
 
 t.test('malformed reviews get a clear 4xx and the next good review is still served', async (t) => {
@@ -34,6 +41,21 @@ t.test('malformed reviews get a clear 4xx and the next good review is still serv
     t.equal(next.status, 200, `${name}: the next review is served`);
     t.equal(next.json().response.allowed, false);
   }
+});
+
+t.test('invalid UTF-8 is refused with 400, never decoded into U+FFFD and judged', async (t) => {
+  const webhook = await startWebhook(t);
+  const text = JSON.stringify(good());
+  // 0xC0 0xAF is an overlong "/", 0xFF never occurs in UTF-8: both inside the template's tier label value.
+  for (const bad of [Buffer.from([0xc0, 0xaf]), Buffer.from([0xff]), Buffer.from([0xed, 0xa0, 0x80])]) {
+    const at = text.indexOf('"app":');
+    const body = Buffer.concat([Buffer.from(text.slice(0, at + 7)), bad, Buffer.from(text.slice(at + 7))]);
+    const reply = await webhook.post('/validate', body);
+    t.equal(reply.status, 400, `bytes ${bad.toString('hex')}`);
+    t.match(reply.json().error, /body is not valid UTF-8/);
+  }
+  const accented = await webhook.post('/validate', Buffer.from(text.replace('"app":"', '"app":"caf\u00e9-'), 'utf8'));
+  t.equal(accented.status, 200, 'valid multi-byte UTF-8 is judged as usual');
 });
 
 t.test('a body over the limit is refused with 413 and the server keeps serving', async (t) => {

@@ -1,6 +1,5 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from './options.ts';
-import { COMMANDS } from './program.ts';
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
 interface Node {
@@ -91,22 +90,17 @@ function fish(root: Node): string {
 
 const SHELLS = { bash, zsh, fish } as const;
 
-/** The whole command tree, every command loaded (the CLI otherwise loads only the one it runs). */
-async function fullTree(program: Command): Promise<Node> {
-  const root = program.parent ?? program;
-  const names = new Set(root.commands.map((command) => command.name()));
-  for (const [name, load] of Object.entries(COMMANDS)) if (!names.has(name)) (await load())(root);
-  return nodeOf(root, []);
-}
+/** The whole command tree (buildProgram loads every command for `completion`). */
+const fullTree = (program: Command): Node => nodeOf(program.parent ?? program, []);
 
 export function registerCompletion(program: Command): void {
   program
     .command('completion')
     .description('print a shell completion script: bash, zsh or fish')
     .argument('<shell>', 'bash, zsh or fish')
-    .action(async (shell: string) => {
+    .action((shell: string) => {
       if (!Object.hasOwn(SHELLS, shell)) throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
       const render = SHELLS[shell as keyof typeof SHELLS];
-      process.stdout.write(render(await fullTree(program)));
+      process.stdout.write(render(fullTree(program)));
     });
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
+import { KubeApiError } from '../kube/rest.ts';
 import { VERSION } from '../package-info.ts';
 import { CliError, UsageError } from './options.ts';
 type Register = (program: Command) => void;
@@ -36,7 +37,9 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .version(VERSION, '-V, --version', 'print the version')
     .exitOverride();
   const requested = argv[2];
-  const names = requested !== undefined && Object.hasOwn(COMMANDS, requested) ? [requested] : Object.keys(COMMANDS);
+  // `completion` describes every command, so it loads them all, as help does.
+  const one = requested !== undefined && requested !== 'completion' && Object.hasOwn(COMMANDS, requested);
+  const names = one ? [requested] : Object.keys(COMMANDS);
   for (const name of names) {
     const load = COMMANDS[name];
     if (load !== undefined) (await load())(program);
@@ -56,6 +59,20 @@ function commandOf(program: Command, argv: readonly string[]): Command {
   return at;
 }
 
+/** Errors of the world outside (network, files, TLS, client-node's API errors): their message is enough. */
+function systemError(err: unknown): string | undefined {
+  if (!(err instanceof Error) || !('code' in err)) return undefined;
+  const { code } = err;
+  const first = err.message.split('\n')[0] ?? '';
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_|SELF_SIGNED)/.test(code)) {
+    return `cannot reach the cluster: ${first}`;
+  }
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return first;
+  // client-node ApiException: an HTTP status and the API server's Status body.
+  if (typeof code === 'number' && code >= 400) return `the API server refused (HTTP ${code}): ${first}`;
+  return undefined;
+}
+
 /**
  * What a failure means for the user: one line (no stack) and an exit code. Stack traces are for
  * bugs only; every error a user can cause (usage, input, config, cluster, port) has a type here.
@@ -68,5 +85,8 @@ export function failureOf(err: unknown, program: Command | undefined, argv: read
   }
   if (err instanceof ConfigError) return { code: 2, text: `netguard: ${err.message}\n` };
   if (err instanceof CliError) return { code: err.exitCode, text: `netguard: ${err.message}\n` };
+  if (err instanceof KubeApiError) return { code: 1, text: `netguard: the API server refused: ${err.message}\n` };
+  const system = systemError(err);
+  if (system !== undefined) return { code: 1, text: `netguard: ${system}\n` };
   return { code: 1, text: `netguard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n` };
 }

@@ -4,7 +4,7 @@
  * never from the working directory, so `netguard check` works from any repository. In the
  * standalone executable (Node SEA) the same files are embedded assets.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +35,18 @@ function packageFile(name: string): string {
 
 export const VERSION: string = (JSON.parse(packageFile('package.json')) as { version: string }).version;
 
+let seaPolicy: string | undefined;
+
 /** The policy shipped with netguard: the default of `--config`. */
 export function bundledPolicyPath(): string {
   if (sea === undefined) return join(packageRoot(), 'policies', 'guardrails.yaml');
-  // A file, like any other --config: written once per version where the user can read it.
-  const dir = join(tmpdir(), `netguard-${VERSION}`);
+  if (seaPolicy !== undefined) return seaPolicy;
+  // A file, like any other --config: in a fresh private folder (never a shared, guessable path
+  // another local user could plant a policy in), removed at exit.
+  const dir = mkdtempSync(join(tmpdir(), 'netguard-'));
   const path = join(dir, 'guardrails.yaml');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path, sea.getAsset('policies/guardrails.yaml', 'utf8'));
+  writeFileSync(path, sea.getAsset('policies/guardrails.yaml', 'utf8'), { mode: 0o600 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  seaPolicy = path;
   return path;
 }

@@ -201,6 +201,6 @@ export function renderGithub(report: CheckReport): string {
     lines.push(annotation('error', error.problem, { file: error.file, ...(error.line === undefined ? {} : { line: error.line }), title: 'netguard: input error' }));
   }
   const s = summaryOf(report.results);
-  lines.push(`netguard check: ${s.objects} objects: ${s.denied} denied, ${s.warned} admitted with warnings, ${s.objects - s.denied - s.warned} admitted`);
+  lines.push(`netguard check: ${s.objects} ${s.objects === 1 ? 'object' : 'objects'}: ${s.denied} denied, ${s.warned} admitted with warnings, ${s.objects - s.denied - s.warned} admitted`);
   return `${lines.join('\n')}\n`;
 }

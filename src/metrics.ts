@@ -16,6 +16,24 @@ export interface MetricsOptions {
   readonly waiverCounts?: () => Readonly<Record<string, number>>;
   /** Process metrics (CPU, RSS, event loop, GC); tests that only read netguard's own series may turn them off. */
   readonly processMetrics?: boolean;
+  /** Distinct `namespace` label values on findings before the rest count as `_other` (default 200). */
+  readonly maxNamespaces?: number;
+}
+
+/**
+ * The `namespace` label of findings, bounded: the first N namespaces seen keep their name, later
+ * ones share `_other`, so a tenant creating namespaces cannot grow the series without limit.
+ * Cluster-scoped objects (Namespaces themselves) are `_cluster`.
+ */
+function boundedNamespaces(limit: number): (namespace: string) => string {
+  const seen = new Set<string>();
+  return (namespace) => {
+    if (namespace === '') return '_cluster';
+    if (seen.has(namespace)) return namespace;
+    if (seen.size >= limit) return '_other';
+    seen.add(namespace);
+    return namespace;
+  };
 }
 
 export interface Metrics {
@@ -45,8 +63,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const findings = new Counter({
     name: 'netguard_findings_total',
-    help: 'Findings in answered reviews, by rule and final level (after downgrades and waivers).',
-    labelNames: ['rule', 'level'] as const,
+    help: 'Findings in answered reviews, by rule, final level (after downgrades and waivers) and namespace (bounded).',
+    labelNames: ['rule', 'level', 'namespace'] as const,
     registers: [registry],
   });
   const reloads = new Counter({
@@ -55,6 +73,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['file', 'result'] as const,
     registers: [registry],
   });
+  const namespaceLabel = boundedNamespaces(options.maxNamespaces ?? 200);
   const waiverCounts = options.waiverCounts;
   new Gauge({
     name: 'netguard_waivers',
@@ -71,7 +90,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     recordDecision(record) {
       reviews.inc({ webhook: record.webhook, kind: record.input.kind, operation: record.input.operation, verdict: record.allowed ? 'allowed' : 'denied', mode: record.mode ?? 'none' });
       latency.observe({ webhook: record.webhook }, record.seconds);
-      for (const finding of record.findings) findings.inc({ rule: finding.rule, level: finding.level });
+      if (record.findings.length === 0) return;
+      const namespace = namespaceLabel(record.input.namespace);
+      for (const finding of record.findings) findings.inc({ rule: finding.rule, level: finding.level, namespace });
     },
     recordReload(file, result) {
       reloads.inc({ file, result });

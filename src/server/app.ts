@@ -34,7 +34,7 @@ export interface DecisionRecord {
   readonly allowed: boolean;
   readonly environment: string | undefined;
   readonly mode: string | undefined;
-  readonly findings: readonly { readonly rule: string; readonly level: string }[];
+  readonly findings: readonly { readonly rule: string; readonly level: string; readonly waivedBy?: { readonly namespace: string; readonly name: string } }[];
   readonly seconds: number;
 }
 
@@ -62,13 +62,15 @@ function auditLine(logger: Logger, record: DecisionRecord): void {
       user: input.user.username,
       kind: input.kind,
       namespace: input.namespace,
-      name: objectName(input),
+      // Not `name`: pino's base already has name=netguard, and a duplicate key breaks Elasticsearch.
+      object: objectName(input),
       operation: input.operation,
       dryRun: input.dryRun,
       environment: record.environment,
       mode: record.mode,
       verdict: record.allowed ? 'allowed' : 'denied',
       rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
+      waivedBy: record.findings.flatMap((finding) => (finding.waivedBy === undefined ? [] : [`${finding.rule}:${finding.waivedBy.namespace}/${finding.waivedBy.name}`])),
       us: Math.round(record.seconds * 1e6),
     },
     'admission decision',

@@ -8,7 +8,7 @@ import { createLogger } from '../log.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
 import { DURATION_HINT, parseDuration } from '../config/duration.ts';
 import { kubeRest } from '../kube/rest.ts';
-import { startReportScanner, type ReportScanner } from '../reports/scanner.ts';
+import { withPolicyReports } from '../reports/scanner.ts';
 
 const controllerOptions = z.strictObject({
   config: z.string().min(1),
@@ -32,15 +32,13 @@ export function runController(options: ControllerCommandOptions): () => Promise<
   const policy = watchParsedFile(loadPolicyFile(options.config), { path: options.config, what: 'policy', parse: parsePolicy, logger });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
   const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
-  let scanner: ReportScanner | undefined;
-  const controller = startController({ kubeConfig, policy: policy.current, logger, identity: identity(), onCacheChange: () => scanner?.changed() });
-  if (period !== undefined) {
-    const files = { config: options.config, exceptions: options.exceptions };
-    scanner = startReportScanner({ rest: kubeRest(kubeConfig), files, logger, isLeader: controller.isLeader, periodMs: period });
-  }
+  const files = { config: options.config, exceptions: options.exceptions };
+  const controller = withPolicyReports(
+    (onCacheChange) => startController({ kubeConfig, policy: policy.current, logger, identity: identity(), onCacheChange }),
+    { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
+  );
   logger.info({ config: options.config, policyReports: options.policyReports }, 'netguard baseline controller started; waiting for the lease');
   return async () => {
-    scanner?.stop();
     policy.close();
     await controller.stop();
   };

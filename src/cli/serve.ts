@@ -8,6 +8,7 @@ import { buildApp } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
 import { startCertRotation } from '../certs/rotation.ts';
+import { withPolicyReports } from '../reports/scanner.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { ownNamespace } from '../kube/client.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
@@ -93,7 +94,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const metricsServer = await listening(() => startMetricsServer(metrics.registry, options.metricsPort, options.host), `--metrics-port ${options.metricsPort}`, release);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
-  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: world.policy, logger, identity: process.env['POD_NAME'] }) : undefined;
+  // PolicyReports are rescanned every 10 minutes and after changes (docs/policy-reports.md).
+  const controllerConfig = options.controller === true ? loadKubeConfig(options) : undefined;
+  const controller = controllerConfig === undefined ? undefined : withPolicyReports(
+    (onCacheChange) => startController({ kubeConfig: controllerConfig, policy: world.policy, logger, identity: process.env['POD_NAME'], onCacheChange }),
+    { rest: kubeRest(controllerConfig), files: { config: options.config, exceptions: options.exceptions }, logger, periodMs: 600_000 },
+  );
   return {
     url,
     metricsUrl: metricsServer.url,

@@ -104,3 +104,25 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
     },
   };
 }
+
+/**
+ * The controller with its PolicyReport scan: the one hook the controller needs (`onCacheChange`),
+ * for every command that runs a controller (`controller`, `serve --controller`).
+ */
+export function withPolicyReports<C extends { isLeader(): boolean; stop(): Promise<void> }>(
+  start: (onCacheChange: () => void) => C,
+  options: Pick<ReportScannerOptions, 'rest' | 'files' | 'logger' | 'settleMs' | 'onScan'> & { readonly periodMs: number | undefined },
+): C {
+  let scanner: ReportScanner | undefined;
+  const controller = start(() => scanner?.changed());
+  if (options.periodMs !== undefined) {
+    scanner = startReportScanner({ ...options, periodMs: options.periodMs, isLeader: () => controller.isLeader() });
+  }
+  const stop = controller.stop.bind(controller);
+  return Object.assign(controller, {
+    stop: async () => {
+      scanner?.stop();
+      await stop();
+    },
+  });
+}

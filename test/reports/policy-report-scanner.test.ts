@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { MAX_RESULTS, policyReports, TRUNCATED_ANNOTATION } from '../../src/reports/policy-report.ts';
-import { startReportScanner, type ReportScanner, type ReportScannerOptions } from '../../src/reports/scanner.ts';
+import { startReportScanner, withPolicyReports, type ReportScanner, type ReportScannerOptions } from '../../src/reports/scanner.ts';
 import type { Judged, NamespaceReport } from '../../src/audit/scan.ts';
 import { crdValidator } from '../helpers/crd-schema.ts';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.ts';
@@ -111,4 +111,26 @@ t.test('a report never outgrows etcd: results capped, the summary counts all, an
   t.same(report?.['summary'], { pass: 0, fail: MAX_RESULTS + 5, warn: 0, error: 0, skip: 0 });
   t.equal((report?.['metadata'] as { annotations: Record<string, string> }).annotations[TRUNCATED_ANNOTATION], `5 of ${MAX_RESULTS + 5} results not listed; the summary counts all`);
   t.ok(valid(report));
+});
+
+t.test('the controller hook: its cache events start a scan; stopping the controller stops the scanner', async (t) => {
+  const api = await recordedCluster(t);
+  let onChange: () => void = () => undefined;
+  let stopped = false;
+  let done: (outcome: unknown) => void = () => undefined;
+  const scanned = new Promise<unknown>((resolve) => (done = resolve));
+  const controller = withPolicyReports(
+    (onCacheChange) => {
+      onChange = onCacheChange;
+      return { isLeader: () => true, stop: async () => void (stopped = true) };
+    },
+    { rest: kubeRest(api.kubeConfig()), files: { config: 'policies/guardrails.yaml', exceptions: `${RECORDED}/none.yaml` }, logger, periodMs: 3_600_000, settleMs: 10, onScan: done },
+  );
+  onChange();
+  t.match(await scanned, { created: 6 });
+  await controller.stop();
+  t.ok(stopped);
+  const off = withPolicyReports(() => ({ isLeader: () => true, stop: async () => undefined }), { rest: kubeRest(api.kubeConfig()), files: { config: 'policies/guardrails.yaml', exceptions: 'none.yaml' }, logger, periodMs: undefined });
+  await off.stop();
+  t.equal(api.list(`${GROUP}/clusterpolicyreports`).length, 1, '--policy-reports 0: no scanner, nothing more written');
 });

@@ -136,6 +136,19 @@ t.test('docs/examples/kustomize-overlay: replicas, image, resources, failurePoli
 });
 
 
+t.test('docs/examples/kustomize-namespace: another namespace reaches the webhooks, their matchConditions and the bindings', async (t) => {
+  const moved = render('docs/examples/kustomize-namespace');
+  const hooks = moved.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks);
+  t.ok(hooks.length >= 3 && hooks.every((h: Obj) => h.clientConfig.service.namespace === 'platform-guard'));
+  t.ok(hooks.every((h: Obj) => h.matchConditions[0].expression.startsWith("request.namespace != 'platform-guard' ||")));
+  t.ok(moved.filter((o) => o.kind.endsWith('Binding')).flatMap((o) => o.subjects).every((s: Obj) => s.namespace === 'platform-guard'));
+  t.same([...new Set(moved.filter((o) => o.metadata.namespace !== undefined).map((o) => o.metadata.namespace))], ['platform-guard']);
+  t.equal(moved.find((o) => o.kind === 'Namespace')?.metadata.name, 'platform-guard');
+  const install = readFileSync('docs/install.md', 'utf8');
+  const shown = readFileSync('docs/examples/kustomize-namespace/kustomization.yaml', 'utf8').trim().split('\n').map((line) => (line === '' ? '' : `  ${line}`)).join('\n');
+  t.ok(install.includes(shown), 'docs/install.md shows the overlay as tested');
+});
+
 t.test('RBAC grants only what each component reads or writes', async (t) => {
   const rules = (kind: string, name: string) => find(kind, name).rules.map((r: Obj) => `${r.apiGroups.join(',')}/${r.resources.join(',')}:${r.verbs.join(',')}${r.resourceNames ? `@${r.resourceNames.join(',')}` : ''}`);
   t.same(rules('ClusterRole', 'netguard'), [

@@ -231,7 +231,7 @@ export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST):
   program
     .command('check')
     .description('judge manifests offline with the webhook\'s engine and config; exit 0 admitted, 1 denied, 2 usage or input error')
-    .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json) or - for stdin; repeatable')
+    .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json; a kustomization rendered) or - for stdin; repeatable')
     .addOption(configOption())
     .addOption(exceptionsOption())
     .option('--environment <name>', 'judge every object as if its namespace were in this environment')

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { dirname, extname, join } from 'node:path';
+import { parseAllDocuments, parseDocument, isMap, isSeq, type Document, type Node } from 'yaml';
+import { lineOnly, LineCounter, sourceMapOf, type SourceMap } from './source-position.ts';
+import { isKustomizationFile, kustomizationIn, listedResources, renderKustomization } from './kustomize.ts';
 import { z } from 'zod';
 import type { KubeObject } from './vocabulary.ts';
 import { parseNetworkPolicy } from './rules/network-policy.ts';
@@ -15,6 +17,8 @@ export interface Manifest {
   /** Position in a List's `items`, when the object came from one. */
   readonly item: number | undefined;
   readonly object: KubeObject;
+  /** Lines of the object and its fields in `file`, for CI annotations. */
+  readonly source: SourceMap;
 }
 
 /** A file or document that could not be read; the others are still judged. */
@@ -22,12 +26,16 @@ export interface ManifestError {
   readonly file: string;
   readonly document: number | undefined;
   readonly item: number | undefined;
+  /** 1-based line of the document or item, when known. */
+  readonly line?: number;
   readonly problem: string;
 }
 
 export interface ManifestSet {
   readonly manifests: Manifest[];
   readonly errors: ManifestError[];
+  /** How inputs were read where that is not obvious (a kustomization rendered or listed). */
+  readonly notes: string[];
 }
 
 export const STDIN = '-';
@@ -70,66 +78,154 @@ function validateObject(value: unknown): { object: KubeObject } | { problem: str
   return { object };
 }
 
+/** The node of a List's item `index`, or the document's root. */
+function nodeOf(doc: Document | undefined, index: number | undefined): Node | undefined {
+  const root = doc?.contents ?? undefined;
+  if (root === null || root === undefined || index === undefined) return root ?? undefined;
+  const items = isMap(root) ? root.get('items', true) : undefined;
+  return isSeq(items) ? ((items.items[index] as Node | undefined) ?? root) : root;
+}
+
+interface Parsed {
+  readonly file: string;
+  readonly document: number;
+  /** The YAML syntax tree, for positions; absent when the text came without one. */
+  readonly doc: Document | undefined;
+  readonly lines: LineCounter;
+}
+
 /** One parsed document: an object, a List of objects, or nothing (an empty document between `---`). */
-function collect(value: unknown, file: string, document: number, out: ManifestSet): void {
+function collect(value: unknown, at: Parsed, out: ManifestSet): void {
   if (value === null || value === undefined) return;
+  const { file, document } = at;
   const list = listSchema.safeParse(value);
   const entries = list.success ? list.data.items.map((item, index) => ({ item, index })) : [{ item: value, index: undefined }];
   for (const { item, index } of entries) {
+    const source = sourceMapOf(nodeOf(at.doc, index), at.lines);
     const result = validateObject(item);
-    if ('problem' in result) out.errors.push({ file, document, item: index, problem: result.problem });
-    else out.manifests.push({ file, document, item: index, object: result.object });
+    if ('problem' in result) out.errors.push({ file, document, item: index, line: source.line, problem: result.problem });
+    else out.manifests.push({ file, document, item: index, object: result.object, source });
   }
 }
 
 function readText(file: string, text: string, out: ManifestSet): void {
   if (extname(file).toLowerCase() === '.json') {
     try {
-      collect(JSON.parse(text), file, 1, out);
+      const value: unknown = JSON.parse(text);
+      // JSON.parse decides the values; YAML (a superset) only supplies the positions.
+      const lines = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lines });
+      collect(value, { file, document: 1, doc: doc.errors.length === 0 ? doc : undefined, lines }, out);
     } catch (err) {
       out.errors.push({ file, document: 1, item: undefined, problem: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` });
     }
     return;
   }
-  parseAllDocuments(text, { prettyErrors: true }).forEach((doc, index) => {
+  const lines = new LineCounter();
+  parseAllDocuments(text, { prettyErrors: true, lineCounter: lines }).forEach((doc, index) => {
     const [error] = doc.errors;
     if (error !== undefined) {
-      out.errors.push({ file, document: index + 1, item: undefined, problem: `not valid YAML: ${error.message.split('\n')[0] ?? ''}` });
+      const line = error.linePos?.[0].line;
+      const problem = `not valid YAML: ${error.message.split('\n')[0] ?? ''}`;
+      out.errors.push({ file, document: index + 1, item: undefined, ...(line === undefined ? {} : { line }), problem });
       return;
     }
     try {
-      collect(doc.toJS({ maxAliasCount: 100 }), file, index + 1, out);
+      collect(doc.toJS({ maxAliasCount: 100 }), { file, document: index + 1, doc, lines }, out);
     } catch (err) {
       out.errors.push({ file, document: index + 1, item: undefined, problem: err instanceof Error ? err.message : String(err) });
     }
   });
 }
 
-/** Manifest files under a directory, recursively, in a stable order. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()))
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile())
-    .sort();
+export interface ReadOptions {
+  /** The kubectl used to render kustomizations; when it is not installed, their listed resources are read. */
+  readonly kubectl?: string;
+}
+
+const identityOf = (object: KubeObject): string => {
+  const metadata = object['metadata'] as { name?: unknown } | undefined;
+  return `${String(object['kind'])}/${String(metadata?.name ?? '')}`;
+};
+
+/** A rendered object points at the file it came from (same kind, name kept or prefixed), else the kustomization. */
+function placeRendered(rendered: Manifest, sources: readonly Manifest[], fallback: string): Manifest {
+  const [kind, name] = identityOf(rendered.object).split('/');
+  const origin =
+    sources.find((source) => identityOf(source.object) === `${kind}/${name}`) ??
+    sources.find((source) => {
+      const [k, n] = identityOf(source.object).split('/');
+      return k === kind && n !== undefined && n !== '' && name !== undefined && name.includes(n);
+    });
+  if (origin === undefined) return { ...rendered, file: fallback, document: 1, item: undefined, source: lineOnly(1) };
+  return { ...rendered, file: origin.file, document: origin.document, item: origin.item, source: origin.source };
+}
+
+/** A kustomization directory: rendered by `kubectl kustomize`, else its listed resources as written. */
+function readKustomization(dir: string, file: string, out: ManifestSet, options: ReadOptions): void {
+  const listed = listedResources(dir);
+  const sources: ManifestSet = { manifests: [], errors: [], notes: [] };
+  for (const path of listed.files) readText(path, readFileSync(path, 'utf8'), sources);
+  const rendering = renderKustomization(dir, options.kubectl);
+  if (rendering.how === 'failed') {
+    out.errors.push({ file, document: undefined, item: undefined, problem: rendering.problem });
+    return;
+  }
+  if (rendering.how === 'kubectl') {
+    const rendered: ManifestSet = { manifests: [], errors: [], notes: [] };
+    readText(`${file} (rendered)`, rendering.text, rendered);
+    out.manifests.push(...rendered.manifests.map((manifest) => placeRendered(manifest, sources.manifests, file)));
+    out.errors.push(...rendered.errors);
+    out.notes.push(`${dir}: kustomization rendered with kubectl kustomize (${rendered.manifests.length} objects)`);
+    return;
+  }
+  out.manifests.push(...sources.manifests.filter((manifest) => !isKustomizationFile(manifest.file)));
+  out.errors.push(...sources.errors);
+  const skipped = listed.skipped.length === 0 ? '' : `; not read: ${listed.skipped.join(', ')}`;
+  out.notes.push(
+    `${dir}: kubectl not found, so the kustomization was not rendered: judged the ${listed.files.length} files it lists as written ` +
+      `(patches, name prefixes and generators not applied)${skipped}`,
+  );
+}
+
+/** A directory, recursively (.yaml, .yml, .json, in a stable order); a kustomization inside is read as one unit. */
+function readDirectory(dir: string, out: ManifestSet, options: ReadOptions): number {
+  const kustomization = kustomizationIn(dir);
+  if (kustomization !== undefined) {
+    readKustomization(dir, kustomization, out, options);
+    return 1;
+  }
+  let found = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found += readDirectory(path, out, options);
+    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+      readText(path, readFileSync(path, 'utf8'), out);
+      found += 1;
+    }
+  }
+  return found;
 }
 
 /**
- * Reads files, directories (recursively: .yaml, .yml, .json) and `-` (stdin, read by the caller)
- * into objects. Nothing here throws for bad input: each problem becomes an error naming the file
- * and document, and everything else is still returned.
+ * Reads files, directories (recursively: .yaml, .yml, .json; a kustomization as one unit) and `-`
+ * (stdin, read by the caller) into objects. Nothing here throws for bad input: each problem becomes
+ * an error naming the file and document, and everything else is still returned.
  */
-export function readManifests(paths: readonly string[], stdin: () => string): ManifestSet {
-  const out: ManifestSet = { manifests: [], errors: [] };
+export function readManifests(paths: readonly string[], stdin: () => string, options: ReadOptions = {}): ManifestSet {
+  const out: ManifestSet = { manifests: [], errors: [], notes: [] };
   for (const path of paths) {
     if (path === STDIN) {
       readText(STDIN, stdin(), out);
       continue;
     }
     try {
-      const files = statSync(path).isDirectory() ? filesUnder(path) : [path];
-      if (files.length === 0) out.errors.push({ file: path, document: undefined, item: undefined, problem: 'no .yaml, .yml or .json files in this directory' });
-      for (const file of files) readText(file, readFileSync(file, 'utf8'), out);
+      if (statSync(path).isDirectory()) {
+        if (readDirectory(path, out, options) === 0) {
+          out.errors.push({ file: path, document: undefined, item: undefined, problem: 'no .yaml, .yml or .json files in this directory' });
+        }
+      } else if (isKustomizationFile(path)) readKustomization(dirname(path), path, out, options);
+      else readText(path, readFileSync(path, 'utf8'), out);
     } catch (err) {
       const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
       out.errors.push({ file: path, document: undefined, item: undefined, problem: `cannot read: ${code}` });

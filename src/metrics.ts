@@ -58,6 +58,24 @@ export interface MetricsOptions {
   readonly waivers?: () => readonly Waiver[];
   /** Process metrics (CPU, RSS, event loop, GC); tests that only read netguard's own series may turn them off. */
   readonly processMetrics?: boolean;
+  /** Distinct `namespace` label values on findings before the rest count as `_other` (default 200). */
+  readonly maxNamespaces?: number;
+}
+
+/**
+ * The `namespace` label of findings, bounded: the first N namespaces seen keep their name, later
+ * ones share `_other`, so a tenant creating namespaces cannot grow the series without limit.
+ * Cluster-scoped objects (Namespaces themselves) are `_cluster`.
+ */
+function boundedNamespaces(limit: number): (namespace: string) => string {
+  const seen = new Set<string>();
+  return (namespace) => {
+    if (namespace === '') return '_cluster';
+    if (seen.has(namespace)) return namespace;
+    if (seen.size >= limit) return '_other';
+    seen.add(namespace);
+    return namespace;
+  };
 }
 
 export interface Metrics {
@@ -80,13 +98,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const countFinding = tallied(registry, 'netguard_findings_total', 'Findings in answered reviews, by rule and final level (after downgrades and waivers).', ['rule', 'level']);
+  const countFinding = tallied(
+    registry,
+    'netguard_findings_total',
+    'Findings in answered reviews, by rule, final level (after downgrades and waivers) and namespace (bounded).',
+    ['rule', 'level', 'namespace'],
+  );
   const reloads = new Counter({
     name: 'netguard_config_reloads_total',
     help: 'Reloads of watched files; a failure keeps the last good version.',
     labelNames: ['file', 'result'] as const,
     registers: [registry],
   });
+  const namespaceLabel = boundedNamespaces(options.maxNamespaces ?? 200);
   const waiverCounts = options.waiverCounts;
   new Gauge({
     name: 'netguard_waivers',
@@ -109,7 +133,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
       countReview(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`);
       latencyOf[record.webhook].observe(record.seconds);
-      for (const finding of record.findings) countFinding(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)}`);
+      if (record.findings.length === 0) return;
+      const namespace = namespaceLabel(record.input.namespace);
+      for (const finding of record.findings) {
+        countFinding(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)} ${namespace}`);
+      }
     },
     recordReload(file, result) {
       reloads.inc({ file, result });

@@ -57,11 +57,48 @@ function readinessLines(env: EnvironmentReadiness): string[] {
   return lines;
 }
 
-/** For people: the CNI verdict first (it decides whether any of this matters), then namespaces, readiness, summary. */
+const TOP = 5;
+
+/** The few rules and namespaces that account for most denials, ahead of thousands of detail lines. */
+export function fixFirstLines(report: AuditReport): string[] {
+  const rules = new Map<string, { name: string; deny: number; warn: number; namespaces: Set<string> }>();
+  for (const ns of report.namespaces) {
+    for (const group of ns.rules) {
+      const entry = rules.get(group.rule) ?? { name: group.name, deny: 0, warn: 0, namespaces: new Set<string>() };
+      entry.deny += group.deny;
+      entry.warn += group.warn;
+      if (group.deny > 0) entry.namespaces.add(ns.name);
+      rules.set(group.rule, entry);
+    }
+  }
+  const denying = [...rules.entries()].filter(([, entry]) => entry.deny > 0).sort(([a, x], [b, y]) => y.deny - x.deny || a.localeCompare(b));
+  const nextStep = new Map<string, number>();
+  for (const env of report.environments) {
+    for (const [rule, count] of Object.entries(env.nextModeDenialsByRule)) nextStep.set(rule, (nextStep.get(rule) ?? 0) + count);
+  }
+  const namespaces = report.namespaces.filter((ns) => ns.denied > 0).sort((a, b) => b.denied - a.denied || a.name.localeCompare(b.name));
+  if (denying.length === 0 && nextStep.size === 0) return ['Fix first: nothing would be denied today or after the next promotion.'];
+  const lines = ['Fix first (most denials first; details below):'];
+  denying.slice(0, TOP).forEach(([rule, entry], index) => {
+    lines.push(`  ${index + 1}. ${rule} ${entry.name}: ${plural(entry.deny, 'finding')} would be denied today in ${plural(entry.namespaces.size, 'namespace')}`);
+  });
+  if (denying.length > TOP) lines.push(`  … and ${plural(denying.length - TOP, 'more rule')}`);
+  if (namespaces.length > 0) {
+    const top = namespaces.slice(0, TOP).map((ns) => `${clean(ns.name)} (${ns.denied})`);
+    lines.push(`  Namespaces with most denied objects: ${top.join(', ')}${namespaces.length > TOP ? `, … ${namespaces.length - TOP} more` : ''}`);
+  }
+  const upcoming = [...nextStep.entries()].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).slice(0, TOP);
+  if (upcoming.length > 0) lines.push(`  Blocking the next promotion: ${upcoming.map(([rule, count]) => `${rule}×${count}`).join(', ')}`);
+  return lines;
+}
+
+/** For people: the CNI verdict first (it decides whether any of this matters), what to fix first, then namespaces, readiness, summary. */
 export function renderAuditText(report: AuditReport): string {
   const s = report.summary;
   const lines = [
     ...cniLines(report),
+    '',
+    ...fixFirstLines(report),
     '',
     'Findings by namespace and rule (what each object would get if applied today):',
     ...report.namespaces.flatMap(namespaceLines),

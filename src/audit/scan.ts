@@ -200,7 +200,8 @@ function groupByRule(decisions: readonly Decision[], cni: CniVerdict): RuleGroup
 
 const hasWarning = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
 
-interface Judged {
+/** One judged object: what was listed, what the engine was asked, what it decided. */
+export interface Judged {
   readonly object: KubeObject;
   readonly input: AdmissionInput;
   readonly decision: Decision;
@@ -241,6 +242,11 @@ function readiness(env: Environment, namespaces: readonly NamespaceReport[], jud
 
 /** Judges every listed object with the webhook's engine, groups what it finds, and measures each environment's next step. Pure. */
 export function auditCluster(input: AuditInput): AuditReport {
+  return auditWithDecisions(input).report;
+}
+
+/** The report and the per-object decisions behind it (PolicyReports list each object). Pure. */
+export function auditWithDecisions(input: AuditInput): { report: AuditReport; judged: readonly Judged[] } {
   const namespaceObjects = input.namespaces.filter((ns) => input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace);
   const ctx: EvaluationContext = {
     policy: input.policy,
@@ -276,7 +282,7 @@ export function auditCluster(input: AuditInput): AuditReport {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return {
+  const report: AuditReport = {
     cni: input.cni,
     summary: {
       namespaces: namespaces.length,
@@ -291,4 +297,5 @@ export function auditCluster(input: AuditInput): AuditReport {
     environments: input.policy.environments.map((env) => readiness(env, namespaces, judged, input, ctx)),
     notes: input.notes ?? [],
   };
+  return { report, judged };
 }

@@ -1,20 +1,22 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { collectCluster } from '../audit/collect.ts';
-import { detectCni } from '../audit/cni.ts';
 import { renderAuditJson, renderAuditText, renderFlowCutsText } from '../audit/render.ts';
-import { auditCluster, type AuditReport } from '../audit/scan.ts';
+import { auditLiveCluster } from '../audit/live.ts';
+import type { AuditReport } from '../audit/scan.ts';
+import { stringify } from 'yaml';
+import { policyReports } from '../reports/policy-report.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
-import { loadWorld } from '../world.ts';
 import { adviseOnObjects, readFlowFiles } from './advise.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
+
+const AUDIT_FORMATS = ['text', 'json', 'yaml', 'policyreport'] as const;
 
 const auditOptions = z.strictObject({
   config: z.string().min(1),
   exceptions: z.string().min(1),
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }).optional(),
-  output: z.enum(['text', 'json']),
+  output: z.enum(AUDIT_FORMATS),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   pageSize: z.coerce.number().int().min(1).max(5000),
@@ -24,43 +26,46 @@ export type AuditOptions = z.infer<typeof auditOptions>;
 
 export interface AuditIo {
   readonly stdout: (text: string) => void;
-  /** Progress lines, on a terminal only. */
+  /** Progress on stderr: a line rewritten in place on a terminal, one line per page otherwise. */
   readonly progress: ((text: string) => void) | undefined;
+  /** Whether progress may rewrite its line (a terminal). */
+  readonly tty?: boolean;
   readonly now: Date;
+}
+
+/** `-o policyreport`: a YAML stream for `kubectl apply -f -`, or for Policy Reporter to read. */
+function renderPolicyReports(reports: readonly object[]): string {
+  return reports.map((report) => stringify(report, { lineWidth: 0 })).join('---\n');
 }
 
 /** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
 export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
   const rest = kubeRest(loadKubeConfig(options));
-  const snapshot = await collectCluster(rest, {
+  const { snapshot, report, judged, policy } = await auditLiveCluster(rest, options, {
     namespace: options.namespace,
     pageSize: options.pageSize,
-    onProgress: (what, count) => io.progress?.(`\rlisting ${what}: ${count}\u001b[K`),
-  });
-  io.progress?.('\r\u001b[K');
-  const notes = snapshot.unavailable.map((kind) => `${kind} is not served by this cluster (CRD not installed?): only ${options.exceptions} waivers were applied`);
-  const world = loadWorld(options, {
-    waiverObjects: snapshot.exceptions,
-    onInvalidWaiver: (object, problems) =>
-      notes.push(`GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`),
-  });
-  const { policy, waivers } = world.context(io.now);
-  const report = auditCluster({
-    namespaces: snapshot.namespaces,
-    objects: snapshot.objects,
-    policy,
-    waivers,
+    onProgress: (what, count) => io.progress?.(io.tty === true ? `\rlisting ${what}: ${count}\u001b[K` : `netguard: listing ${what}: ${count}\n`),
     now: io.now,
-    cni: detectCni(snapshot.daemonSets),
-    notes,
-    namespace: options.namespace,
+    onListed: (objects, namespaces) => {
+      io.progress?.(io.tty === true ? '\r\u001b[K' : '');
+      io.progress?.(`netguard: judging ${objects} objects in ${namespaces} namespaces\n`);
+    },
   });
   // --flows: what the enforce baseline would cut of the traffic actually seen, per namespace.
   const flows = options.flows === undefined ? undefined : readFlowFiles(options.flows);
-  const cuts = flows === undefined ? undefined : adviseOnObjects([...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects], flows, policy).namespaces;
-  const withFlows = { ...report, observedFlows: cuts };
-  if (options.output === 'json') io.stdout(renderAuditJson(cuts === undefined ? report : withFlows));
-  else io.stdout(`${renderAuditText(report)}${cuts === undefined ? '' : `\n${renderFlowCutsText(cuts)}`}`);
+  const cuts =
+    flows === undefined
+      ? undefined
+      : adviseOnObjects([...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects], flows, policy).namespaces;
+  const shown = cuts === undefined ? report : { ...report, observedFlows: cuts };
+  const render: Record<AuditOptions['output'], () => string> = {
+    text: () => `${renderAuditText(report)}${cuts === undefined ? '' : `\n${renderFlowCutsText(cuts)}`}`,
+    json: () => renderAuditJson(shown),
+    yaml: () => stringify(shown, { lineWidth: 0 }),
+    policyreport: () =>
+      renderPolicyReports(policyReports({ judged, namespaces: report.namespaces, namespaceObjects: snapshot.namespaces, now: io.now })),
+  };
+  io.stdout(render[options.output]());
   return report;
 }
 
@@ -71,7 +76,7 @@ export function registerAudit(program: Command): void {
     .addOption(configOption())
     .addOption(exceptionsOption('GuardrailException file (cluster GuardrailExceptions are read too)'))
     .option('-n, --namespace <name>', 'audit only this namespace')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .option('-o, --output <format>', `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`, 'text')
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')
     .option('--flows <file...>', 'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut')
     .addOption(kubeconfigOption())
@@ -79,7 +84,8 @@ export function registerAudit(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       await runAudit(parseOptions(auditOptions, raw), {
         stdout: (text) => process.stdout.write(text),
-        progress: process.stderr.isTTY === true ? (text) => process.stderr.write(text) : undefined,
+        progress: (text) => process.stderr.write(text),
+        tty: process.stderr.isTTY === true,
         now: new Date(),
       });
     });

@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
@@ -11,17 +12,23 @@ export interface CheckResult {
 export interface CheckReport {
   readonly results: readonly CheckResult[];
   readonly errors: readonly ManifestError[];
+  /** The policy file judged with, as people should read it (bundled or --config). */
+  readonly policy: string;
+  /** How inputs were read where that is not obvious (kustomizations). */
+  readonly notes: readonly string[];
+  /** Loud: objects whose environment had to be guessed, so their verdict may be too lenient. */
+  readonly guesses: readonly string[];
 }
 
 /** A finding as one sentence pair for people and for JSON: what is wrong, why, and what to do. */
-function findingText(finding: Finding): string {
+export function findingText(finding: Finding): string {
   const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
   return `${finding.message} ${finding.fix}${notes}`;
 }
 
 const hasWarnings = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
 
-function summaryOf(results: readonly CheckResult[]): { objects: number; denied: number; warned: number } {
+export function summaryOf(results: readonly CheckResult[]): { objects: number; denied: number; warned: number } {
   return {
     objects: results.length,
     denied: results.filter((result) => !result.decision.allowed).length,
@@ -30,9 +37,14 @@ function summaryOf(results: readonly CheckResult[]): { objects: number; denied: 
   };
 }
 
-/** The fixed JSON shape of DESIGN.md: `{results: [...], summary: {objects, denied, warned}}`. */
-export function renderJson(report: CheckReport): string {
-  const results = report.results.map(({ decision }) => ({
+/**
+ * The JSON shape of DESIGN.md, `{results: [...], summary: {objects, denied, warned}}`, plus where
+ * each object and finding sits (`file`, `line`) and which `policy` judged them.
+ */
+function checkDocument(report: CheckReport): object {
+  const results = report.results.map(({ manifest, decision }) => ({
+    file: manifest.file,
+    line: manifest.source.line,
     kind: decision.kind,
     namespace: decision.namespace,
     name: decision.name,
@@ -43,11 +55,21 @@ export function renderJson(report: CheckReport): string {
       rule: finding.rule,
       level: finding.level,
       path: finding.path,
+      line: manifest.source.lineOf(finding.path),
       message: findingText(finding),
       ...(finding.waivedBy === undefined ? {} : { waivedBy: finding.waivedBy }),
     })),
   }));
-  return `${JSON.stringify({ results, summary: summaryOf(report.results) }, null, 2)}\n`;
+  return { results, summary: summaryOf(report.results), policy: report.policy };
+}
+
+export function renderJson(report: CheckReport): string {
+  return `${JSON.stringify(checkDocument(report), null, 2)}\n`;
+}
+
+/** `-o yaml`: the same document as `-o json`. */
+export function renderYaml(report: CheckReport): string {
+  return stringify(checkDocument(report), { lineWidth: 0 });
 }
 
 // Manifests are anyone's files: names and messages are printed without terminal control characters.
@@ -76,10 +98,12 @@ function verdictLabel(decision: Decision, paint: Paint): string {
 function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy: Policy): string[] {
   const where = decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
   const context = decision.skipped !== undefined ? 'excluded namespace' : `${decision.environment ?? ''}, ${decision.mode ?? ''}`;
-  const lines = [`${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(describeLocation(manifest)))}`];
+  const location = `${describeLocation(manifest)}, line ${manifest.source.line}`;
+  const lines = [`${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(location))}`];
   for (const finding of decision.findings) {
     const level = finding.level === 'deny' ? paint.red('deny') : paint.yellow('warn');
-    lines.push(`  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)}`, `       ${clean(findingText(finding))}`);
+    const line = paint.dim(`(line ${manifest.source.lineOf(finding.path)})`);
+    lines.push(`  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)} ${line}`, `       ${clean(findingText(finding))}`);
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
   if (!decision.allowed && environment !== undefined) {
@@ -91,7 +115,7 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
 /** Grouped per object, one verdict line each with its findings under it, then a summary. */
 export function renderText(report: CheckReport, options: { color: boolean; policy: Policy }): string {
   const paint = options.color ? COLOR : PLAIN;
-  const lines = report.results.flatMap((result) => renderResult(result, paint, options.policy));
+  const lines = [`Policy: ${clean(report.policy)}`, ...report.results.flatMap((result) => renderResult(result, paint, options.policy))];
   const summary = summaryOf(report.results);
   const admitted = summary.objects - summary.denied - summary.warned;
   const errors = report.errors.length > 0 ? `; ${report.errors.length} input ${report.errors.length === 1 ? 'error' : 'errors'} (see stderr)` : '';

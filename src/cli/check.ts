@@ -6,17 +6,23 @@ import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
 import type { AdmissionInput, ClusterView, Decision, EvaluationContext } from '../engine/types.ts';
 import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
-import { renderJson, renderText, type CheckReport, type CheckResult } from './check-output.ts';
+import { renderJson, renderText, renderYaml, type CheckReport, type CheckResult } from './check-output.ts';
+import { renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
+import { matchEnvironment } from '../config/environment.ts';
 import { loadWorld, type World } from '../world.ts';
-import { configOption, exceptionsOption, parseOptions, UsageError } from './options.ts';
+import { configOption, describePolicy, exceptionsOption, parseOptions, UsageError } from './options.ts';
+
+export const CHECK_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
+const DEFAULT_NAMESPACE = 'default';
 
 const checkOptions = z.strictObject({
   filename: z.array(z.string().min(1)).min(1, { message: 'name at least one file, directory or - for stdin' }),
   config: z.string().min(1),
   exceptions: z.string().min(1),
   environment: z.string().min(1).optional(),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }),
-  output: z.enum(['text', 'json']),
+  // Absent: objects that name no namespace land in "default", and the output says it guessed.
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }).optional(),
+  output: z.enum(CHECK_FORMATS),
 });
 export type CheckOptions = z.infer<typeof checkOptions>;
 
@@ -117,6 +123,55 @@ export interface CheckIo {
   readonly stdin: () => string;
   readonly color: boolean;
   readonly now: Date;
+  /** kubectl for kustomizations (default `kubectl` on PATH; without it the listed resources are read). */
+  readonly kubectl?: string;
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * Loud warnings for verdicts that rest on a guess: objects that named no namespace (and no
+ * --namespace was given), and namespaces no environment of the policy claims, which land in the
+ * default environment (observe in the shipped policy: nothing is ever denied there).
+ */
+function environmentGuesses(results: readonly CheckResult[], manifests: readonly Manifest[], options: CheckOptions, policy: Policy): string[] {
+  if (options.environment !== undefined) return [];
+  const guesses: string[] = [];
+  const unplaced = manifests.filter((m) => m.object['kind'] !== 'Namespace' && typeof metadataOf(m.object)['namespace'] !== 'string');
+  if (options.namespace === undefined && unplaced.length > 0) {
+    guesses.push(`${plural(unplaced.length, 'object')} ${unplaced.length === 1 ? 'names' : 'name'} no namespace and no --namespace was given: judged in namespace "${DEFAULT_NAMESPACE}".`);
+  }
+  const cluster = staticClusterView(manifests.map((manifest) => placed(manifest, options.namespace ?? DEFAULT_NAMESPACE)));
+  const byNamespace = new Map<string, number>();
+  for (const { decision } of results) {
+    if (decision.skipped !== undefined || decision.environment === undefined) continue;
+    const name = decision.kind === 'Namespace' ? decision.name : decision.namespace;
+    if (matchEnvironment(policy, cluster.namespace(name) ?? unknownNamespace(name)).by === 'default') byNamespace.set(name, (byNamespace.get(name) ?? 0) + 1);
+  }
+  const fallback = policy.defaultEnvironment;
+  for (const [name, count] of byNamespace) {
+    guesses.push(
+      `namespace "${name}" matches no environment of the policy (no ${ENVIRONMENT_LABEL} label, selector or name pattern): ` +
+        `${plural(count, 'object')} judged in the default environment ${fallback.name} (${fallback.mode})` +
+        `${fallback.mode === 'observe' ? ', which never denies' : ''}. Pass --environment NAME, or --namespace with the real namespace.`,
+    );
+  }
+  return guesses;
+}
+
+const RENDER: Readonly<Record<CheckOptions['output'], (report: CheckReport, policy: Policy, color: boolean) => string>> = {
+  text: (report, policy, color) => renderText(report, { color, policy }),
+  json: renderJson,
+  yaml: renderYaml,
+  sarif: renderSarif,
+  junit: renderJunit,
+  github: renderGithub,
+};
+
+function loudly(lines: readonly string[]): string {
+  if (lines.length === 0) return '';
+  const bar = '!'.repeat(78);
+  return `${[bar, ...lines.map((line) => `!! WARNING: ${line}`), bar].join('\n')}\n`;
 }
 
 /** `netguard check`: read, judge, report; returns the exit code. */
@@ -124,12 +179,16 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
   const world = loadWorld(options);
   const policy = world.policy();
   const environment = environmentNamed(policy, options.environment);
-  const { manifests, errors } = readManifests(options.filename, io.stdin);
-  const results = judgeManifests(manifests, { world, environment, namespace: options.namespace, now: io.now });
-  const report: CheckReport = { results, errors };
-  io.stdout(options.output === 'json' ? renderJson(report) : renderText(report, { color: io.color, policy }));
-  for (const error of errors) io.stderr(`netguard: ${describeError(error)}\n`);
-  if (errors.length > 0) return EXIT_INPUT_ERROR;
+  const read = readManifests(options.filename, io.stdin, io.kubectl === undefined ? {} : { kubectl: io.kubectl });
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const results = judgeManifests(read.manifests, { world, environment, namespace, now: io.now });
+  const guesses = environmentGuesses(results, read.manifests, options, policy);
+  const report: CheckReport = { results, errors: read.errors, policy: describePolicy(options.config), notes: read.notes, guesses };
+  io.stdout(RENDER[options.output](report, policy, io.color));
+  io.stderr(loudly(guesses));
+  for (const note of read.notes) io.stderr(`netguard: ${note}\n`);
+  for (const error of read.errors) io.stderr(`netguard: ${describeError(error)}\n`);
+  if (read.errors.length > 0) return EXIT_INPUT_ERROR;
   return results.some((result) => !result.decision.allowed) ? EXIT_DENIED : EXIT_ADMITTED;
 }
 
@@ -143,25 +202,43 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function registerCheck(program: Command): void {
+/** The process's own streams; tests pass their own to run `check` in-process. */
+export async function processCheckIo(options: CheckOptions): Promise<CheckIo> {
+  const stdinText = options.filename.includes(STDIN) ? await readStdin() : '';
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stdin: () => stdinText,
+    color: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
+    now: new Date(),
+  };
+}
+
+/** Where `check` meets its process: streams and exit code. Tests run it in-process with their own. */
+export interface CheckHost {
+  readonly io: (options: CheckOptions) => Promise<CheckIo>;
+  readonly exit: (code: number) => void;
+}
+
+const PROCESS_HOST: CheckHost = {
+  io: processCheckIo,
+  exit: (code) => {
+    process.exitCode = code;
+  },
+};
+
+export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST): void {
   program
     .command('check')
     .description('judge manifests offline with the webhook\'s engine and config; exit 0 admitted, 1 denied, 2 usage or input error')
-    .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json) or - for stdin; repeatable')
+    .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json; a kustomization rendered) or - for stdin; repeatable')
     .addOption(configOption())
     .addOption(exceptionsOption())
     .option('--environment <name>', 'judge every object as if its namespace were in this environment')
-    .option('-n, --namespace <name>', 'namespace for objects that name none', 'default')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .option('-n, --namespace <name>', 'namespace for objects that name none (default: "default", with a warning)')
+    .option('-o, --output <format>', CHECK_FORMATS.join(', '), 'text')
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(checkOptions, { ...raw, filename: raw['filename'] ?? [] });
-      const stdinText = options.filename.includes(STDIN) ? await readStdin() : '';
-      process.exitCode = runCheck(options, {
-        stdout: (text) => process.stdout.write(text),
-        stderr: (text) => process.stderr.write(text),
-        stdin: () => stdinText,
-        color: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
-        now: new Date(),
-      });
+      host.exit(runCheck(options, await host.io(options)));
     });
 }

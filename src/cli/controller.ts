@@ -5,10 +5,16 @@ import { watchParsedFile } from '../file-source.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
-import { configOption, contextOption, kubeconfigOption, parseOptions } from './options.ts';
+import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
+import { DURATION_HINT, parseDuration } from '../config/duration.ts';
+import { kubeRest } from '../kube/rest.ts';
+import { withPolicyReports } from '../reports/scanner.ts';
 
 const controllerOptions = z.strictObject({
   config: z.string().min(1),
+  exceptions: z.string().min(1),
+  // `0` turns the PolicyReport scan off.
+  policyReports: z.union([z.literal('0'), z.string().refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT })]),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -25,8 +31,13 @@ export function runController(options: ControllerCommandOptions): () => Promise<
   const logger = createLogger(options.logLevel);
   const policy = watchParsedFile(loadPolicyFile(options.config), { path: options.config, what: 'policy', parse: parsePolicy, logger });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
-  const controller = startController({ kubeConfig, policy: policy.current, logger, identity: identity() });
-  logger.info({ config: options.config }, 'netguard baseline controller started; waiting for the lease');
+  const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
+  const files = { config: options.config, exceptions: options.exceptions };
+  const controller = withPolicyReports(
+    (onCacheChange) => startController({ kubeConfig, policy: policy.current, logger, identity: identity(), onCacheChange }),
+    { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
+  );
+  logger.info({ config: options.config, policyReports: options.policyReports }, 'netguard baseline controller started; waiting for the lease');
   return async () => {
     policy.close();
     await controller.stop();
@@ -38,6 +49,8 @@ export function registerController(program: Command): void {
     .command('controller')
     .description('keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)')
     .addOption(configOption())
+    .addOption(exceptionsOption('GuardrailException file (applied with cluster waivers in PolicyReports)'))
+    .option('--policy-reports <period>', 'rescan and write PolicyReports this often, and after cluster changes; 0 turns it off', '10m')
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')

@@ -1,10 +1,24 @@
 import { Option } from 'commander';
 import { z } from 'zod';
 import { formatIssues } from '../zod-errors.ts';
+import { bundledPolicyPath, VERSION } from '../package-info.ts';
 
 /** A problem with the command line: printed as is, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * A failure the user can act on without a stack trace: a kubeconfig that does not load, an API
+ * server that refuses, a port already taken. Printed as one line; exit code 1 unless said.
+ */
+export class CliError extends Error {
+  override name = 'CliError';
+  readonly exitCode: number;
+  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+  }
 }
 
 export const port = z.coerce.number().int().min(0).max(65535);
@@ -31,9 +45,17 @@ export function contextOption(): Option {
   return new Option('--context <name>', 'kubeconfig context');
 }
 
-/** `--config`: the GuardrailPolicy file, declared once for every command that judges. */
+/**
+ * `--config`: the GuardrailPolicy file, declared once for every command that judges. The default is
+ * the policy shipped inside the package, found from the package, not the working directory.
+ */
 export function configOption(description = 'GuardrailPolicy file'): Option {
-  return new Option('--config <path>', description).default('policies/guardrails.yaml');
+  return new Option('--config <path>', description).default(bundledPolicyPath(), 'the policy bundled with netguard');
+}
+
+/** How output names the policy it judged with. */
+export function describePolicy(path: string): string {
+  return path === bundledPolicyPath() ? `${path} (bundled with netguard ${VERSION}; pass --config to use your own)` : path;
 }
 
 /** `--exceptions`: the GuardrailException file, declared once for every command that applies waivers. */

@@ -9,7 +9,11 @@ import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
 import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
-import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
+import { startCertRotation } from '../certs/rotation.ts';
+import { withPolicyReports } from '../reports/scanner.ts';
+import { ownNamespace } from '../kube/client.ts';
+import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
+import { CliError, configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -21,6 +25,8 @@ const serveOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   controller: z.boolean().optional(),
+  certsSecret: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'expected a Secret name' }).optional(),
+  service: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   auditLog: z.enum(AUDIT_LOG_LEVELS).optional(),
 });
@@ -34,6 +40,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A port that cannot be bound is one line and an exit, never a stack trace and a process left hanging. */
+async function listening<T>(listen: () => Promise<T>, flag: string, release: () => Promise<void>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    await release().catch(() => undefined);
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    const why = code === 'EADDRINUSE' ? 'address already in use (is another netguard running?)' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err instanceof Error ? err.message : String(err);
+    throw new CliError(`${flag}: cannot listen: ${why}`);
+  }
+}
+
+function requireCluster<T>(kubeConfig: T | undefined, flag: string): T {
+  if (kubeConfig === undefined) throw new UsageError(`${flag} needs a cluster: run in one, or pass --kubeconfig`);
+  return kubeConfig;
+}
+
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const logger = createLogger(options.logLevel);
   // Waiver counts are read at scrape time, when `world` exists.
@@ -42,10 +65,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     waivers: () => world.registry.all(),
   });
   const kubeConfig = clusterRequested(options) ? loadKubeConfig(options) : undefined;
+  // --certs-secret: certificates managed in the cluster (src/certs/rotation.ts); otherwise files in --certs.
+  let app: ReturnType<typeof buildApp> | undefined;
+  const managed = options.certsSecret === undefined ? undefined : await startCertRotation({
+    rest: kubeRest(requireCluster(kubeConfig, '--certs-secret')),
+    identity: { namespace: ownNamespace(), secret: options.certsSecret, service: options.service ?? 'netguard', webhookConfiguration: WEBHOOK_CONFIGURATION_NAME },
+    logger,
+    onRenewed: (pair) => app?.server.setSecureContext(pair),
+  });
   // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
   const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
-  const tls = loadOrCreateServingPair(options.certs, logger);
-  const app = buildApp({
+  const tls = managed?.current() ?? loadOrCreateServingPair(options.certs, logger);
+  app = buildApp({
     logger,
     tls,
     context: () => world.context(new Date()),
@@ -53,13 +84,20 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     onDecision: metrics.recordDecision,
     ...(options.auditLog === undefined ? {} : { auditLog: options.auditLog }),
   });
-  const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
-  await app.listen({ port: options.port, host: options.host });
+  const served = app;
+  const certWatcher = managed === undefined ? watchServingPair(options.certs, logger, (pair) => served.server.setSecureContext(pair)) : undefined;
+  const release = async (): Promise<void> => {
+    certWatcher?.close();
+    managed?.stop();
+    await served.close();
+    await world.close();
+  };
+  await listening(() => served.listen({ port: options.port, host: options.host }), `--port ${options.port}`, release);
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
   logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
-  const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
+  const metricsServer = await listening(() => startMetricsServer(metrics.registry, options.metricsPort, options.host), `--metrics-port ${options.metricsPort}`, release);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
   // In a cluster: Events before and at each waiver's expiry, on the waiver and its target (never on the request path).
@@ -67,14 +105,20 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     kubeConfig === undefined
       ? undefined
       : startExpiryEvents({ rest: kubeRest(kubeConfig), waivers: () => world.registry.all(), warnBeforeMs: () => world.policy().exceptions.warnBeforeMs, now: () => new Date(), logger });
-  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: world.policy, logger, identity: process.env['POD_NAME'] }) : undefined;
+  // PolicyReports are rescanned every 10 minutes and after changes (docs/policy-reports.md).
+  const controllerConfig = options.controller === true ? loadKubeConfig(options) : undefined;
+  const controller = controllerConfig === undefined ? undefined : withPolicyReports(
+    (onCacheChange) => startController({ kubeConfig: controllerConfig, policy: world.policy, logger, identity: process.env['POD_NAME'], onCacheChange }),
+    { rest: kubeRest(controllerConfig), files: { config: options.config, exceptions: options.exceptions }, logger, periodMs: 600_000 },
+  );
   return {
     url,
     metricsUrl: metricsServer.url,
     async close() {
       expiry?.stop();
       await controller?.stop();
-      certWatcher.close();
+      certWatcher?.close();
+      managed?.stop();
       await app.close();
       await metricsServer.close();
       await world.close();
@@ -95,6 +139,8 @@ export function registerServe(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
+    .option('--certs-secret <name>', 'manage the CA and serving certificate in this Secret of the pod\'s namespace and inject the caBundle (in a cluster)')
+    .option('--service <name>', 'the webhook Service, for the certificate names (with --certs-secret; default netguard)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--audit-log <which>', 'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none', DEFAULT_AUDIT_LOG)
     .action(async (raw: Record<string, unknown>) => {

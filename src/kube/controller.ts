@@ -26,6 +26,8 @@ export interface ControllerOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly leaderElection?: Pick<LeaderElectionOptions, 'now' | 'delay' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>;
+  /** Told of every Namespace and NetworkPolicy event (the PolicyReport scanner rescans on it). */
+  readonly onCacheChange?: () => void;
 }
 
 export interface RunningController {
@@ -166,7 +168,10 @@ export function startController(options: ControllerOptions): RunningController {
     path: '/api/v1/namespaces',
     list: rawList(rest, '/api/v1/namespaces'),
     what: 'namespaces',
-    onEvent: (_event, object) => enqueue(object.metadata?.name ?? ''),
+    onEvent: (_event, object) => {
+      enqueue(object.metadata?.name ?? '');
+      options.onCacheChange?.();
+    },
   });
   const policies = startCache<CachedObject>({
     ...cacheOptions,
@@ -174,6 +179,7 @@ export function startController(options: ControllerOptions): RunningController {
     list: rawList(rest, `${NP_PATH}/networkpolicies`),
     what: 'networkpolicies',
     onEvent: (_event, object) => {
+      options.onCacheChange?.();
       if (BASELINE_POLICY_NAMES.includes(object.metadata?.name ?? '')) enqueue(object.metadata?.namespace ?? '');
     },
   });

@@ -36,7 +36,11 @@ export interface DecisionRecord {
   readonly allowed: boolean;
   readonly environment: string | undefined;
   readonly mode: string | undefined;
-  readonly findings: readonly { readonly rule: string; readonly level: string }[];
+  readonly findings: readonly {
+    readonly rule: string;
+    readonly level: string;
+    readonly waivedBy?: { readonly namespace: string; readonly name: string };
+  }[];
   /** /mutate: the reply carries a JSON Patch or warnings. */
   readonly changed?: boolean;
   readonly seconds: number;
@@ -91,7 +95,8 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
       user: input.user.username,
       kind: input.kind,
       namespace: input.namespace,
-      name: objectName(input),
+      // Not `name`: pino's base already has name=netguard, and a duplicate key breaks Elasticsearch.
+      object: objectName(input),
       operation: input.operation,
       dryRun: input.dryRun,
       environment: record.environment,
@@ -99,6 +104,7 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
       verdict: record.allowed ? 'allowed' : 'denied',
       rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
       changed: record.changed,
+      waivedBy: record.findings.flatMap((finding) => (finding.waivedBy === undefined ? [] : [`${finding.rule}:${finding.waivedBy.namespace}/${finding.waivedBy.name}`])),
       us: Math.round(record.seconds * 1e6),
     },
     'admission decision',

@@ -1,37 +1,16 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { parse } from 'yaml';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { crdValidator } from '../helpers/crd-schema.ts';
 import { runAudit, type AuditOptions } from '../../src/cli/audit.ts';
-import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
+import type { FakeKubeApi } from '../helpers/fake-kube-api.ts';
+import { RECORDED, recordedCluster } from '../helpers/recorded-cluster.ts';
 
-const RECORDED = 'test/fixtures/cluster';
 const EXPECTED = join(RECORDED, 'expected-audit.json');
 const NOW = new Date('2026-11-22T12:00:00Z');
 
-interface RecordedList {
-  apiVersion: string;
-  kind: string;
-  items: Record<string, unknown>[];
-}
-
-const PLURAL: Record<string, string> = { NetworkPolicyList: 'networkpolicies', GuardrailExceptionList: 'guardrailexceptions' };
-const collectionOf = (list: RecordedList): string => {
-  const plural = PLURAL[list.kind] ?? `${list.kind.replace(/List$/, '').toLowerCase()}s`;
-  return list.apiVersion.includes('/') ? `/apis/${list.apiVersion}/${plural}` : `/api/${list.apiVersion}/${plural}`;
-};
-
-/** Serves the recorded list responses; `replace` swaps a file's items (e.g. another CNI). */
-async function recordedCluster(t: Test, replace: Record<string, Record<string, unknown>[]> = {}): Promise<FakeKubeApi> {
-  const api = await startFakeKubeApi(t);
-  for (const file of readdirSync(RECORDED).filter((name) => name.endsWith('.yaml'))) {
-    const list = parse(readFileSync(join(RECORDED, file), 'utf8')) as RecordedList;
-    api.seed(collectionOf(list), ...(replace[file] ?? list.items));
-  }
-  return api;
-}
-
-async function audit(api: FakeKubeApi, output: 'text' | 'json', extra: Partial<AuditOptions> = {}): Promise<string> {
+async function audit(api: FakeKubeApi, output: AuditOptions['output'], extra: Partial<AuditOptions> = {}): Promise<string> {
   let out = '';
   await runAudit(
     { config: 'policies/guardrails.yaml', exceptions: join(RECORDED, 'no-exceptions-file.yaml'), output, kubeconfig: api.kubeconfigPath, pageSize: 2, ...extra },
@@ -82,4 +61,61 @@ t.test('--namespace narrows the report but still reads the CNI from every namesp
   t.equal(report.cni.enforcing, true);
   t.ok(api.requests.some((r) => r.path === '/apis/apps/v1/namespaces/staging-api/deployments'));
   t.ok(api.requests.some((r) => r.path === '/apis/apps/v1/daemonsets'));
+});
+
+const validPolicyReport = crdValidator('test/fixtures/schemas/wgpolicyk8s.io-v1alpha2-policyreports.yaml', 'v1alpha2');
+
+interface Report {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  summary: Record<string, number>;
+  results: { policy: string; rule: string; result: string; severity: string; resources: Record<string, string>[]; properties: Record<string, string>; message: string }[];
+}
+
+t.test('audit --output policyreport: a PolicyReport per namespace and a ClusterPolicyReport, valid against the CRD schema', async (t) => {
+  const api = await recordedCluster(t);
+  const stream = await audit(api, 'policyreport');
+  const reports = parseAllDocuments(stream).map((doc) => doc.toJS() as Report);
+  for (const report of reports) t.ok(validPolicyReport(report), `${report.kind} ${report.metadata.namespace ?? ''}: ${JSON.stringify(validPolicyReport.errors?.slice(0, 3))}`);
+  t.same(reports.map((r) => [r.apiVersion, r.kind, r.metadata.namespace ?? null, r.metadata.name]), [
+    ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'default', 'netguard'],
+    ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'dev-web', 'netguard'],
+    ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'prod-legacy', 'netguard'],
+    ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'prod-payments', 'netguard'],
+    ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'staging-api', 'netguard'],
+    ['wgpolicyk8s.io/v1alpha2', 'ClusterPolicyReport', null, 'netguard'],
+  ]);
+  const payments = reports.find((r) => r.metadata.namespace === 'prod-payments');
+  t.same(payments?.metadata.labels, { 'app.kubernetes.io/managed-by': 'netguard' });
+  const waived = payments?.results.find((r) => r.policy === 'NP004');
+  t.equal(waived?.result, 'skip', 'a waived finding is skip, as Kyverno reports a PolicyException');
+  t.equal(waived?.rule, 'world-egress');
+  t.same(waived?.resources, [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: 'egress-anywhere', namespace: 'prod-payments', uid: waived?.resources[0]?.['uid'] }]);
+  t.match(waived?.properties, { path: 'spec.egress[0].to[0].ipBlock.cidr', environment: 'production', mode: 'enforce', waivedBy: 'prod-payments/payments-psp-egress', waiverExpires: '2026-12-04T00:00:00Z' });
+  const failing = payments?.results.filter((r) => r.result === 'fail') ?? [];
+  t.ok(failing.length >= 1 && failing.every((r) => r.severity === 'high'), 'denials are fail, high');
+  t.equal(payments?.summary['fail'], failing.length);
+  const all = reports.flatMap((r) => r.results);
+  t.equal(reports.reduce((sum, r) => sum + (r.summary['fail'] ?? 0), 0), all.filter((r) => r.result === 'fail').length, 'summaries add up');
+  const cluster = reports.at(-1);
+  t.ok(cluster?.results.some((r) => r.policy === 'NS001' && r.result === 'warn' && r.resources[0]?.['name'] === 'prod-legacy'), 'namespaces lacking their baseline are in the ClusterPolicyReport');
+  t.notOk(validPolicyReport({ ...payments, results: [{ ...waived, result: 'waived' }] }), 'the schema check can fail: unknown result');
+  t.notOk(validPolicyReport({ ...payments, results: [{ ...waived, waivedBy: 'x' }] }), 'an undeclared field (the API server would prune it) fails');
+});
+
+t.test('the text report opens (after the CNI verdict) with what to fix first; progress goes to stderr', async (t) => {
+  const api = await recordedCluster(t);
+  let out = '';
+  let err = '';
+  await runAudit(
+    { config: 'policies/guardrails.yaml', exceptions: join(RECORDED, 'no-exceptions-file.yaml'), output: 'text', kubeconfig: api.kubeconfigPath, pageSize: 2 },
+    { stdout: (text) => (out += text), progress: (text) => (err += text), tty: false, now: NOW },
+  );
+  t.match(out, /^CNI: .*\n\nFix first \(most denials first; details below\):\n  1\. POD001 required-labels: 4 findings would be denied today in 2 namespaces\n  2\. POD003 host-network: 1 finding would be denied today in 1 namespace\n/);
+  t.match(out, /\n  Namespaces with most denied objects: prod-legacy \(1\), prod-payments \(1\), staging-api \(1\)\n/);
+  t.match(out, /\n  Blocking the next promotion: /);
+  t.match(err, /^netguard: listing namespaces: 2\n/);
+  t.match(err, /\nnetguard: judging \d+ objects in \d+ namespaces\n$/);
+  t.notMatch(err, /\r|\u001b/, 'no terminal control codes when stderr is not a TTY');
 });

@@ -11,7 +11,7 @@ const policy = world.policy();
 const report = (paths: string[], stdin = '') => {
   const { manifests, errors } = readManifests(paths, () => stdin);
   const results = judgeManifests(manifests, { world, environment: undefined, namespace: 'default', now: new Date('2026-11-22T12:00:00Z') });
-  return { results, errors };
+  return { results, errors, policy: 'policies/guardrails.yaml', notes: [], guesses: [] };
 };
 
 t.test('colour only when asked (the CLI asks when stdout is a TTY)', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { REALISTIC, REALISTIC_DIR, type Outcome } from '../rules/realistic-expected.ts';
-import { runCli } from './run-cli.ts';
+import { runCheckInProcess } from './run-check.ts';
 
 interface JsonResult {
   name: string;
@@ -13,7 +13,7 @@ const ENVIRONMENTS = { observe: 'development', constrain: 'staging', enforce: 'p
 
 t.test('netguard check over the realistic set prints the verdicts docs/verdicts.md states', async (t) => {
   for (const [mode, environment] of Object.entries(ENVIRONMENTS) as [keyof typeof ENVIRONMENTS, string][]) {
-    const run = runCli(['check', '-f', REALISTIC_DIR, '--environment', environment, '-o', 'json']);
+    const run = await runCheckInProcess(['-f', REALISTIC_DIR, '--environment', environment, '-o', 'json']);
     const expectDenied = REALISTIC.some((c) => c.outcomes[mode] === 'denied');
     t.equal(run.code, expectDenied ? 1 : 0, `${environment}: exit code`);
     const results: JsonResult[] = run.json().results;

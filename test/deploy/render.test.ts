@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import t from 'tap';
@@ -29,8 +29,11 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'ClusterRole/netguard-certs',
       'ClusterRole/netguard-exception-approver',
       'ClusterRole/netguard-exception-requester',
+      'ClusterRole/netguard-policy-reports',
       'ClusterRoleBinding/netguard',
       'ClusterRoleBinding/netguard-certs',
+      'ClusterRoleBinding/netguard-certs-webhook',
+      'ClusterRoleBinding/netguard-policy-reports',
       'ConfigMap/netguard-system/netguard-policy',
       'CustomResourceDefinition/guardrailexceptions.netguard.dev',
       'Deployment/netguard-system/netguard',
@@ -40,7 +43,10 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'PodDisruptionBudget/netguard-system/netguard',
       'PriorityClass/netguard-critical',
       'Role/netguard-system/netguard-leader-election',
+      'Role/netguard-system/netguard-tls',
       'RoleBinding/netguard-system/netguard-leader-election',
+      'RoleBinding/netguard-system/netguard-tls',
+      'Secret/netguard-system/netguard-tls',
       'Service/netguard-system/netguard',
       'ServiceAccount/netguard-system/netguard',
       'ServiceAccount/netguard-system/netguard-certs',
@@ -67,7 +73,13 @@ t.test('the cert-manager overlay injects the CA into both webhook configurations
     t.equal(overlay.find((o) => o.kind === kind)?.metadata.annotations['cert-manager.io/inject-ca-from'], 'netguard-system/netguard-ca', kind);
   }
   const serving = overlay.find((o) => o.kind === 'Certificate' && o.metadata.name === 'netguard-serving');
-  t.equal(serving?.spec.secretName, find('Deployment').spec.template.spec.volumes.find((v: Obj) => v.name === 'tls').secret.secretName);
+  const pod = overlay.find((o) => o.kind === 'Deployment')?.spec.template.spec;
+  t.equal(serving?.spec.secretName, pod.volumes.find((v: Obj) => v.name === 'tls').secret.secretName);
+  t.ok(pod.containers[0].args.includes('--certs=/etc/netguard/tls'), 'serves the mounted files');
+  t.notOk(pod.containers[0].args.some((a: string) => a.startsWith('--certs-secret')), 'does not manage the Secret itself');
+  t.same(pod.containers[0].volumeMounts.find((m: Obj) => m.name === 'tls'), { name: 'tls', mountPath: '/etc/netguard/tls', readOnly: true });
+  t.notOk(overlay.some((o) => (o.kind === 'Secret' || o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.name === 'netguard-tls'), 'no empty Secret, no Secret access');
+  t.notOk(overlay.some((o) => o.metadata.name === 'netguard-certs-webhook'));
   t.same(serving?.spec.dnsNames, ['netguard', 'netguard.netguard-system', 'netguard.netguard-system.svc', 'netguard.netguard-system.svc.cluster.local']);
 });
 
@@ -91,10 +103,50 @@ t.test('the Deployment is highly available, hardened and probed', async (t) => {
   t.equal(pod.serviceAccountName, 'netguard', 'NP011 lets system:serviceaccount:netguard-system:netguard manage baselines');
 });
 
-t.test('the ConfigMap ships the same policy as policies/guardrails.yaml', async (t) => {
-  t.equal(readFileSync('deploy/base/policies/guardrails.yaml', 'utf8'), readFileSync('policies/guardrails.yaml', 'utf8'));
-  t.equal(readFileSync('deploy/base/policies/exceptions.yaml', 'utf8'), readFileSync('policies/exceptions.yaml', 'utf8'));
+t.test('the ConfigMap is generated from the one copy in policies/', async (t) => {
+  t.notOk(existsSync('deploy/base/policies'), 'no second copy under deploy/');
   t.equal(find('ConfigMap').data['guardrails.yaml'], readFileSync('policies/guardrails.yaml', 'utf8'));
+  t.equal(find('ConfigMap').data['exceptions.yaml'], readFileSync('policies/exceptions.yaml', 'utf8'));
+});
+
+t.test('certificates out of the box: an empty Secret the webhook fills, and only the access it needs', async (t) => {
+  const secret = find('Secret', 'netguard-tls');
+  t.equal(secret.data, undefined, 'shipped empty: no key in git, none generated at build time');
+  const [container] = find('Deployment').spec.template.spec.containers;
+  t.ok(container.args.includes('--certs-secret=netguard-tls'));
+  t.same(container.env.find((e: Obj) => e.name === 'POD_NAMESPACE').valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
+  t.same(find('RoleBinding', 'netguard-tls').subjects, [{ kind: 'ServiceAccount', name: 'netguard', namespace: 'netguard-system' }]);
+  t.same(find('ClusterRoleBinding', 'netguard-certs-webhook').roleRef.name, 'netguard-certs');
+  t.same(find('ClusterRoleBinding', 'netguard-certs-webhook').subjects, [{ kind: 'ServiceAccount', name: 'netguard', namespace: 'netguard-system' }]);
+});
+
+t.test('docs/examples/kustomize-overlay: replicas, image, resources, failurePolicy and policy file configured', { skip: false }, async (t) => {
+  const overlay = render('docs/examples/kustomize-overlay');
+  const deployment = overlay.find((o) => o.kind === 'Deployment');
+  t.equal(deployment?.spec.replicas, 3);
+  t.equal(deployment?.spec.template.spec.containers[0].image, 'registry.example.com/netguard:0.1.0');
+  t.same(deployment?.spec.template.spec.containers[0].resources.requests, { cpu: '500m', memory: '256Mi' });
+  const hooks = overlay.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks);
+  t.ok(hooks.length >= 3 && hooks.every((h: Obj) => h.failurePolicy === 'Ignore'), 'fail-open component');
+  const configMaps = overlay.filter((o) => o.kind === 'ConfigMap');
+  t.equal(configMaps.length, 1);
+  t.equal(configMaps[0]?.data['guardrails.yaml'], readFileSync('docs/examples/kustomize-overlay/my-guardrails.yaml', 'utf8'));
+  const install = readFileSync('docs/install.md', 'utf8');
+  t.ok(install.includes(readFileSync('docs/examples/kustomize-overlay/kustomization.yaml', 'utf8').trim()), 'docs/install.md shows the overlay as tested');
+});
+
+
+t.test('docs/examples/kustomize-namespace: another namespace reaches the webhooks, their matchConditions and the bindings', async (t) => {
+  const moved = render('docs/examples/kustomize-namespace');
+  const hooks = moved.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks);
+  t.ok(hooks.length >= 3 && hooks.every((h: Obj) => h.clientConfig.service.namespace === 'platform-guard'));
+  t.ok(hooks.every((h: Obj) => h.matchConditions[0].expression.startsWith("request.namespace != 'platform-guard' ||")));
+  t.ok(moved.filter((o) => o.kind.endsWith('Binding')).flatMap((o) => o.subjects).every((s: Obj) => s.namespace === 'platform-guard'));
+  t.same([...new Set(moved.filter((o) => o.metadata.namespace !== undefined).map((o) => o.metadata.namespace))], ['platform-guard']);
+  t.equal(moved.find((o) => o.kind === 'Namespace')?.metadata.name, 'platform-guard');
+  const install = readFileSync('docs/install.md', 'utf8');
+  const shown = readFileSync('docs/examples/kustomize-namespace/kustomization.yaml', 'utf8').trim().split('\n').map((line) => (line === '' ? '' : `  ${line}`)).join('\n');
+  t.ok(install.includes(shown), 'docs/install.md shows the overlay as tested');
 });
 
 t.test('RBAC grants only what each component reads or writes', async (t) => {
@@ -119,7 +171,14 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
   t.same(rules('ClusterRole', 'netguard-certs'), ['admissionregistration.k8s.io/validatingwebhookconfigurations,mutatingwebhookconfigurations:get,update@netguard']);
   const everything = base.filter((o) => o.kind.endsWith('Role')).flatMap((o) => o.rules);
   t.notOk(everything.some((r: Obj) => [...r.verbs, ...r.resources, ...r.apiGroups].includes('*')), 'no wildcards');
-  t.notOk(everything.some((r: Obj) => r.resources.includes('secrets')), 'no Secret access');
+  t.notOk(base.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules).some((r: Obj) => r.resources.includes('secrets')), 'no cluster-wide Secret access');
+  t.same(rules('Role', 'netguard-tls'), ['/secrets:get,update@netguard-tls'], 'the webhook reads and updates its own certificate Secret only');
+  t.same(rules('ClusterRole', 'netguard-policy-reports'), [
+    '/pods,replicationcontrollers:list',
+    'apps/deployments,statefulsets,daemonsets,replicasets:list',
+    'batch/jobs,cronjobs:list',
+    'wgpolicyk8s.io/policyreports,clusterpolicyreports:get,list,create,update,delete',
+  ]);
 });
 
 t.test('webhook configurations follow DESIGN.md', async (t) => {
@@ -207,8 +266,9 @@ t.test("the CRD's schema accepts the example waivers and rejects bad ones", asyn
 });
 
 t.test('deploy/monitoring alerts 3 days before a waiver expires, on the metric netguard serves', async (t) => {
-  const [rule, ...rest] = render('deploy/monitoring');
-  t.same(rest, []);
+  const monitoring = render('deploy/monitoring');
+  t.same(monitoring.map((o) => o.kind).sort(), ['PrometheusRule', 'ServiceMonitor']);
+  const rule = monitoring.find((o) => o.kind === 'PrometheusRule');
   t.equal(rule?.kind, 'PrometheusRule');
   t.equal(rule?.apiVersion, 'monitoring.coreos.com/v1');
   const alerts = rule?.spec.groups.flatMap((group: Obj) => group.rules);

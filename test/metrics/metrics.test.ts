@@ -39,8 +39,8 @@ t.test('reviews answered over TLS show up on the plain-HTTP metrics port', async
   t.match(body, 'netguard_admission_reviews_total{webhook="validate",kind="Deployment",operation="CREATE",verdict="denied",mode="enforce"} 1');
   t.match(body, 'netguard_admission_reviews_total{webhook="validate",kind="Deployment",operation="CREATE",verdict="allowed",mode="observe"} 1');
   t.match(body, 'netguard_admission_reviews_total{webhook="mutate",kind="Namespace",operation="CREATE",verdict="allowed",mode="none"} 1');
-  t.match(body, 'netguard_findings_total{rule="POD001",level="deny"} 1');
-  t.match(body, 'netguard_findings_total{rule="POD001",level="warn"} 1');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="prod-shop"} 1');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="warn",namespace="dev-shop"} 1');
   t.match(body, 'netguard_admission_review_duration_seconds_bucket{le="0.0001",webhook="validate"}', 'sub-millisecond buckets');
   t.match(body, 'netguard_admission_review_duration_seconds_count{webhook="validate"} 2');
   t.match(body, 'netguard_config_reloads_total{file="policy",result="failure"} 1');
@@ -80,6 +80,26 @@ t.test('label values come only from known sets: made-up kinds, modes and rules a
     'netguard_admission_reviews_total{webhook="validate",kind="other",operation="CREATE",verdict="allowed",mode="enforce"} 300',
     'netguard_admission_reviews_total{webhook="validate",kind="other",operation="CREATE",verdict="denied",mode="other"} 1',
   ], 'two series for 301 reviews of 301 unknown kinds');
-  t.match(text, 'netguard_findings_total{rule="other",level="other"} 1');
+  t.match(text, 'netguard_findings_total{rule="other",level="other",namespace="n"} 1');
   t.notMatch(text, /Made\d+Up|Injected|relaxed|ZZ999|fatal/, 'no requester-chosen value becomes a label');
+});
+
+t.test('the namespace label on findings is bounded: later namespaces share _other, cluster-scoped objects are _cluster', async (t) => {
+  const metrics = createMetrics({ processMetrics: false, maxNamespaces: 2 });
+  const decision = (namespace: string) => ({
+    webhook: 'validate' as const,
+    input: { uid: 'u', kind: namespace === '' ? 'Namespace' : 'Pod', operation: 'CREATE' as const, namespace, name: 'x', object: {}, oldObject: undefined, user: { username: '', groups: [] }, dryRun: false },
+    allowed: false,
+    environment: 'production',
+    mode: 'enforce',
+    findings: [{ rule: 'POD001', level: 'deny' }],
+    seconds: 0.0001,
+  });
+  for (const namespace of ['a', 'b', 'c', 'd', 'a', '']) metrics.recordDecision(decision(namespace));
+  const body = await metrics.registry.metrics();
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="a"} 2');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="b"} 1');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="_other"} 2');
+  t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="_cluster"} 1');
+  t.notMatch(body, 'namespace="c"');
 });

@@ -5,6 +5,7 @@ import { adviseOnObjects, readFlowFiles } from '../../src/cli/advise.ts';
 import { judgeManifests } from '../../src/cli/check.ts';
 import { loadPolicyFile } from '../../src/config/load.ts';
 import { loadWorld } from '../../src/world.ts';
+import { lineOnly } from '../../src/source-position.ts';
 import { readManifests, type Manifest } from '../../src/manifests.ts';
 import { parseCidr } from '../../src/cidr.ts';
 import type { Endpoint } from '../../src/reach/model.ts';
@@ -65,6 +66,7 @@ t.test('netguard check admits the proposals in production, without a finding', a
     document: index + 1,
     item: undefined,
     object,
+    source: lineOnly(1),
   }));
   const world = loadWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml' });
   const results = judgeManifests([...manifests, ...proposals], {

@@ -198,7 +198,8 @@ t.test(
     t.equal(unknown.code, 2);
     t.equal(
       unknown.stderr,
-      'netguard: --from: no Deployment, StatefulSet, DaemonSet, Job or bare Pod "prod-shop/web" (known in prod-shop: frontend, api)\n',
+      'netguard: --from: no Deployment, StatefulSet, DaemonSet, Job or bare Pod "prod-shop/web" (known in prod-shop: frontend, api)\n' +
+        'Usage: netguard reach [options]\nRun "netguard reach --help" for details.\n',
     );
     t.equal(unknown.stdout, '');
     const port = runCli([

@@ -49,7 +49,7 @@ t.test('an audit line says who did what to which object, and the verdict with it
     user: 'kubernetes-admin',
     kind: 'Deployment',
     namespace: 'prod-shop',
-    name: 'shop-web',
+    object: 'shop-web',
     operation: 'CREATE',
     dryRun: false,
     environment: 'production',

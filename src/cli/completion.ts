@@ -1,0 +1,106 @@
+import type { Command, Option } from 'commander';
+import { UsageError } from './options.ts';
+
+/** What completion needs of the command tree: each command's path, options and subcommands. */
+interface Node {
+  readonly path: string[];
+  readonly description: string;
+  readonly options: readonly Option[];
+  readonly children: readonly Node[];
+}
+
+function nodeOf(command: Command, parent: string[]): Node {
+  const path = [...parent, command.name()];
+  return { path, description: command.description(), options: command.options, children: command.commands.map((sub) => nodeOf(sub, path)) };
+}
+
+const flagsOf = (node: Node): string[] => node.options.flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined));
+// Flags whose value is a file or folder: the shell completes paths after them.
+const PATH_FLAGS = ['-f', '--filename', '--config', '--exceptions', '--kubeconfig', '--certs', '--out', '--flows'];
+const OUTPUTS = 'text json yaml sarif junit github policyreport';
+
+function allNodes(node: Node): Node[] {
+  return [node, ...node.children.flatMap(allNodes)];
+}
+
+function bash(root: Node): string {
+  const cases = allNodes(root)
+    .map((node) => {
+      const words = [...node.children.map((child) => child.path.at(-1) ?? ''), ...flagsOf(node)].join(' ');
+      return `    "${node.path.slice(1).join(' ')}") words="${words}" ;;`;
+    })
+    .join('\n');
+  const known = allNodes(root).map((node) => `|${node.path.slice(1).join(' ')}|`).join('');
+  return `# netguard bash completion: source it, or save it as /etc/bash_completion.d/netguard
+_netguard() {
+  local cur prev path words i w next
+  cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  case "$prev" in
+    ${PATH_FLAGS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    -o|--output) COMPREPLY=($(compgen -W "${OUTPUTS}" -- "$cur")); return 0 ;;
+  esac
+  path=""
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    [[ "$w" == -* ]] && continue
+    next="\${path:+$path }$w"
+    [[ "${known}" == *"|$next|"* ]] && path="$next"
+  done
+  case "$path" in
+${cases}
+    *) words="" ;;
+  esac
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -o default -F _netguard netguard
+`;
+}
+
+/** zsh runs the bash function through bashcompinit: one generator, the same answers. */
+function zsh(root: Node): string {
+  return `#compdef netguard
+# netguard zsh completion: eval "$(netguard completion zsh)" in ~/.zshrc
+autoload -U +X bashcompinit && bashcompinit
+${bash(root)}`;
+}
+
+const fishQuote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function fish(root: Node): string {
+  const lines = ['# netguard fish completion: netguard completion fish > ~/.config/fish/completions/netguard.fish', 'complete -c netguard -f'];
+  for (const node of allNodes(root)) {
+    const depth = node.path.length - 1;
+    const seen = node.path.slice(1);
+    const condition = depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${seen.at(-1) ?? ''}`;
+    for (const child of node.children) {
+      lines.push(`complete -c netguard -n ${fishQuote(condition)} -a ${child.path.at(-1) ?? ''} -d ${fishQuote(child.description.slice(0, 80))}`);
+    }
+    if (depth === 0) continue;
+    for (const option of node.options) {
+      const short = option.short === undefined ? '' : ` -s ${option.short.slice(1)}`;
+      const long = option.long === undefined ? '' : ` -l ${option.long.slice(2)}`;
+      const takesPath = PATH_FLAGS.some((flag) => flag === option.long || flag === option.short);
+      const value = option.long === '--output' ? ` -x -a ${fishQuote(OUTPUTS)}` : takesPath ? ' -r -F' : option.required || option.optional ? ' -x' : '';
+      lines.push(`complete -c netguard -n ${fishQuote(condition)}${short}${long}${value} -d ${fishQuote(option.description.slice(0, 80))}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const SHELLS = { bash, zsh, fish } as const;
+
+/** The whole command tree (buildProgram loads every command for `completion`). */
+const fullTree = (program: Command): Node => nodeOf(program.parent ?? program, []);
+
+export function registerCompletion(program: Command): void {
+  program
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action((shell: string) => {
+      if (!Object.hasOwn(SHELLS, shell)) throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
+      const render = SHELLS[shell as keyof typeof SHELLS];
+      process.stdout.write(render(fullTree(program)));
+    });
+}

@@ -1,9 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { writeCertificateFiles } from '../certs/files.ts';
 import { CA_LIFETIME_DAYS, createCA, createServingCert, serviceDnsNames, SERVING_LIFETIME_DAYS, type CertificatePair } from '../certs/generate.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
@@ -52,14 +51,6 @@ export function secretManifest(certs: ServiceCertificates, name: string, namespa
   };
   // The caBundle rides along as a comment, so stdout stays a manifest `kubectl apply -f -` accepts.
   return `# caBundle: ${certs.caBundle}\n${stringify(secret)}`;
-}
-
-export function writeCertificateFiles(dir: string, certs: ServiceCertificates): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'ca.crt'), certs.ca.cert);
-  writeFileSync(join(dir, 'ca.key'), certs.ca.key, { mode: 0o600 });
-  writeFileSync(join(dir, 'tls.crt'), certs.serving.cert);
-  writeFileSync(join(dir, 'tls.key'), certs.serving.key, { mode: 0o600 });
 }
 
 /**

@@ -5,7 +5,7 @@ import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
-import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
+import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
 
@@ -46,7 +46,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     notReady: world.notReady,
     onDecision: metrics.recordDecision,
   });
-  const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(pair));
+  const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(servingContextOptions(pair)));
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -7,6 +7,7 @@ import { encodeReview } from '../admission/encode.ts';
 import { evaluate, objectName } from '../engine/evaluate.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
+import { TLS_CIPHERS } from './tls.ts';
 
 /**
  * Reviews carry `object` and `oldObject`; etcd stores objects up to 1.5 MiB each, so a
@@ -14,18 +15,7 @@ import { mutate } from '../mutation/mutate.ts';
  */
 export const BODY_LIMIT = 8 * 1024 * 1024;
 
-/** TLS 1.2+ with forward-secret AEAD suites only; TLS 1.3 suites are Node's defaults. */
-export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+export { TLS_CIPHERS } from './tls.ts';
 
 /** One admission decision, as the audit log and the metrics see it. */
 export interface DecisionRecord {

@@ -5,6 +5,7 @@ import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
+import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
@@ -39,19 +40,25 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
   const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
   const tls = loadOrCreateServingPair(options.certs, logger);
+  const budgetMetrics = bodyBudgetMetrics(metrics.registry);
   const app = buildApp({
     logger,
     tls,
     context: () => world.context(new Date()),
     notReady: world.notReady,
     onDecision: metrics.recordDecision,
+    memory: { onRefused: budgetMetrics.onRefused },
   });
+  budgetMetrics.observe(app.budget);
   const certWatcher = watchServingPair(options.certs, logger, (pair) => app.server.setSecureContext(servingContextOptions(pair)));
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
-  logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
+  logger.info(
+    { url, config: options.config, certs: options.certs, bodyLimit: BODY_LIMIT, bodyBudget: app.budget.maxBytes },
+    `netguard webhook listening on ${url}`,
+  );
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).

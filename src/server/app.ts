@@ -7,13 +7,10 @@ import { encodeReview } from '../admission/encode.ts';
 import { evaluate, objectName } from '../engine/evaluate.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
+import { BODY_LIMIT, bodyBudgetFor, installBodyBudget, type BodyBudgetOptions } from './body-budget.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
-/**
- * Reviews carry `object` and `oldObject`; etcd stores objects up to 1.5 MiB each, so a
- * review can exceed 3 MiB. 8 MiB leaves headroom for JSON overhead and managedFields.
- */
-export const BODY_LIMIT = 8 * 1024 * 1024;
+export { BODY_LIMIT } from './body-budget.ts';
 
 export { TLS_CIPHERS } from './tls.ts';
 
@@ -38,6 +35,8 @@ export interface AppDeps {
   /** Called once per decision, after the audit line (metrics). */
   onDecision?(record: DecisionRecord): void;
   readonly bodyLimit?: number;
+  /** Bytes of review bodies in flight at once, and what happens past them (default: sized from the heap). */
+  readonly memory?: Partial<Omit<BodyBudgetOptions, 'bodyLimit'>>;
   /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
   readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
 }
@@ -67,6 +66,7 @@ function auditLine(logger: Logger, record: DecisionRecord): void {
 
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
+  const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
   const app = Fastify({
     https: {
       ...deps.tls,
@@ -76,13 +76,15 @@ export function buildApp(deps: AppDeps) {
     },
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
+    bodyLimit,
     keepAliveTimeout: 72_000,
     // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
     connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
     requestTimeout: deps.timeouts?.requestMs ?? 30_000,
     return503OnClosing: false,
   });
+
+  const budget = installBodyBudget(app, { maxBytes: bodyBudgetFor(undefined, bodyLimit), ...deps.memory, bodyLimit });
 
   // Fastify's own parser answers "not valid JSON" to a `__proto__` key; say what is really wrong.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -150,5 +152,5 @@ export function buildApp(deps: AppDeps) {
     return reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
-  return app;
+  return Object.assign(app, { budget });
 }

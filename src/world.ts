@@ -78,6 +78,10 @@ export interface LiveWorld extends World {
   readonly caches: ClusterCache | undefined;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
+  /** Re-reads both files now (SIGHUP); a broken file keeps its last good version. */
+  reload(): void;
+  /** Called after every successful policy reload (the controller requeues every namespace). */
+  onPolicyChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -88,12 +92,16 @@ export interface LiveWorld extends World {
 export function startWorld(options: LiveWorldOptions): LiveWorld {
   const { logger, kubeConfig } = options;
   const delay = options.delay === undefined ? {} : { delay: options.delay };
+  const policyListeners: (() => void)[] = [];
   const policy = watchParsedFile(loadPolicyFile(options.config), {
     path: options.config,
     what: 'policy',
     parse: parsePolicy,
     logger,
     onReload: (result) => options.onReload?.('policy', result),
+    onChange: () => {
+      for (const listener of policyListeners) listener();
+    },
   });
   const file = watchParsedFile(loadExceptionFile(options.exceptions), {
     path: options.exceptions,
@@ -113,6 +121,11 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
       ...(caches?.notReady() ?? []),
       ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),
     ],
+    reload() {
+      policy.reload();
+      file.reload();
+    },
+    onPolicyChange: (listener) => void policyListeners.push(listener),
     async close() {
       policy.close();
       file.close();

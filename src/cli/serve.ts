@@ -6,6 +6,7 @@ import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
 import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
+import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld } from '../world.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
@@ -20,6 +21,7 @@ const serveOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   controller: z.boolean().optional(),
+  drainSeconds: z.coerce.number().min(0).max(600).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type ServeOptions = z.infer<typeof serveOptions>;
@@ -28,8 +30,13 @@ export interface RunningServer {
   readonly url: string;
   /** Plain-HTTP Prometheus endpoint. */
   readonly metricsUrl: string;
-  /** Stops accepting, answers the reviews in flight, then resolves. */
+  /**
+   * Stops accepting connections; keeps answering on open ones for the drain window (each closed
+   * after its reply), answers the reviews in flight, then resolves.
+   */
   close(): Promise<void>;
+  /** SIGHUP: re-reads the policy, the exceptions file and the serving pair. */
+  reload(): void;
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
@@ -66,9 +73,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return {
     url,
     metricsUrl: metricsServer.url,
+    reload() {
+      logger.info('SIGHUP: reloading the policy, the exceptions file and the serving pair');
+      world.reload();
+      certWatcher.reload();
+    },
     async close() {
       await controller?.stop();
       certWatcher.close();
+      await app.drain.begin((options.drainSeconds ?? DRAIN_WINDOW_MS / 1000) * 1000);
       await app.close();
       await metricsServer.close();
       await world.close();
@@ -89,9 +102,12 @@ export function registerServe(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
+    .option('--drain-seconds <s>', 'after SIGTERM, keep answering on open connections this long', String(DRAIN_WINDOW_MS / 1000))
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
+      // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.
+      process.on('SIGHUP', () => running.reload());
       const stop = (): void => {
         running.close().then(
           () => process.exit(0),

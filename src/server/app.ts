@@ -8,6 +8,7 @@ import { evaluate, objectName } from '../engine/evaluate.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 import { BODY_LIMIT, bodyBudgetFor, installBodyBudget, type BodyBudgetOptions } from './body-budget.ts';
+import { installDrain } from './drain.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 export { BODY_LIMIT } from './body-budget.ts';
@@ -125,17 +126,8 @@ export function buildApp(deps: AppDeps) {
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
-  // Draining: a keep-alive connection whose review finishes after close() began would otherwise
-  // idle until keepAliveTimeout (72 s), past the pod's grace period; `Connection: close` ends it.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  // Synchronous: an async hook costs a promise and a microtask on every reply.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
+  // Draining after SIGTERM: open connections keep being answered, each closed after its reply.
+  const drain = installDrain(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -152,5 +144,5 @@ export function buildApp(deps: AppDeps) {
     return reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
-  return Object.assign(app, { budget });
+  return Object.assign(app, { budget, drain });
 }

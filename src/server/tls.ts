@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
@@ -69,7 +69,13 @@ export function readServingPair(files: TlsFiles): ServingPair {
  * what changes) and hands a new, verified pair to `apply`. A half-written or mismatched
  * pair is logged and skipped; the old one keeps serving.
  */
-export function watchServingPair(dir: string, logger: Logger, apply: (pair: ServingPair) => void): FSWatcher {
+export interface WatchedPair {
+  /** Re-reads the pair now (SIGHUP); a broken pair keeps the old one. */
+  reload(): void;
+  close(): void;
+}
+
+export function watchServingPair(dir: string, logger: Logger, apply: (pair: ServingPair) => void): WatchedPair {
   const files = tlsFilesIn(dir);
   let timer: NodeJS.Timeout | undefined;
   const reload = (): void => {
@@ -87,5 +93,5 @@ export function watchServingPair(dir: string, logger: Logger, apply: (pair: Serv
     timer = setTimeout(reload, 100);
   });
   watcher.on('close', () => clearTimeout(timer));
-  return watcher;
+  return { reload, close: () => watcher.close() };
 }

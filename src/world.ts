@@ -109,6 +109,8 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     parse: parseExceptionFile,
     logger,
     onReload: (result) => options.onReload?.('exceptions', result),
+    // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
+    ifMissing: () => waiverSet([]),
   });
   const crd = kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
   const caches = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });

@@ -76,6 +76,8 @@ export interface LiveWorldOptions extends WorldFiles {
 export interface LiveWorld extends World {
   /** The cluster caches, when serving in a cluster. */
   readonly caches: ClusterCache | undefined;
+  /** The cluster they follow (the controller writes through it). */
+  readonly kubeConfig: KubeConfig | undefined;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
   /** Re-reads both files now (SIGHUP); a broken file keeps its last good version. */
@@ -119,6 +121,7 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
   return {
     ...world,
     caches,
+    kubeConfig,
     notReady: () => [
       ...(caches?.notReady() ?? []),
       ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),

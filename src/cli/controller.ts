@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadPolicyFile, parsePolicy } from '../config/load.ts';
 import { watchParsedFile } from '../file-source.ts';
 import { loadKubeConfig } from '../kube/client.ts';
+import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { configOption, contextOption, kubeconfigOption, parseOptions } from './options.ts';
@@ -23,13 +24,22 @@ function identity(): string | undefined {
 /** `netguard controller`: runs until stopped; the returned function stops it and hands the lease back. */
 export function runController(options: ControllerCommandOptions): () => Promise<void> {
   const logger = createLogger(options.logLevel);
-  const policy = watchParsedFile(loadPolicyFile(options.config), { path: options.config, what: 'policy', parse: parsePolicy, logger });
+  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
+  const policy = watchParsedFile(loadPolicyFile(options.config), {
+    path: options.config,
+    what: 'policy',
+    parse: parsePolicy,
+    logger,
+    onChange: () => controller.requeueAll(),
+  });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
-  const controller = startController({ kubeConfig, policy: policy.current, logger, identity: identity() });
-  logger.info({ config: options.config }, 'netguard baseline controller started; waiting for the lease');
+  const caches = startClusterCache({ kubeConfig, logger });
+  const controller = startController({ kubeConfig, caches, policy: policy.current, logger, identity: identity() });
+  logger.info({ config: options.config }, 'netguard baseline controller started; waiting for the caches and the lease');
   return async () => {
     policy.close();
     await controller.stop();
+    await caches.stop();
   };
 }
 

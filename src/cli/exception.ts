@@ -1,19 +1,19 @@
 import { existsSync } from 'node:fs';
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { Document, Scalar } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import { DEFAULTS } from '../config/policy.ts';
-import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
+import { exceptionsPathIn, listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import { canonicalKind, exceptionObject, resolveExpiry, type ExceptionRequest } from '../exceptions/request.ts';
-import { EXCEPTION_GROUP, EXCEPTION_PLURAL, EXCEPTION_VERSION } from '../exceptions/schema.ts';
 import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
 import type { Waiver } from '../exceptions/waiver.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
+import { KubeApiError, kubeRest } from '../kube/rest.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
 
@@ -88,20 +88,8 @@ export function requestFromOptions(options: RequestOptions): ExceptionRequest {
 }
 
 function apiMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
-    const message = body !== null && typeof body === 'object' && 'message' in body ? String(body.message) : String(err.body);
-    return `HTTP ${err.code}: ${message}`;
-  }
+  if (err instanceof KubeApiError) return `HTTP ${err.code}: ${err.status}`;
   return err instanceof Error ? err.message : String(err);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** YAML with the timestamp quoted, so YAML 1.1 readers (kubectl) keep it a string. */
@@ -127,13 +115,7 @@ export async function runExceptionRequest(options: RequestOptions, io: Exception
   const kc = loadKubeConfig(options);
   const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
   try {
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: EXCEPTION_GROUP,
-      version: EXCEPTION_VERSION,
-      namespace: metadata.namespace,
-      plural: EXCEPTION_PLURAL,
-      body: object,
-    });
+    await kubeRest(kc).create(exceptionsPathIn(metadata.namespace), object);
   } catch (err) {
     io.stderr(`netguard: cannot create GuardrailException ${metadata.namespace}/${metadata.name}: ${apiMessage(err)}\n`);
     return 1;
@@ -171,8 +153,8 @@ function contextNamespace(kc: KubeConfig): string {
 async function clusterWaivers(options: ListOptions, io: ExceptionIo): Promise<{ waivers: Waiver[]; namespace: string | undefined }> {
   const kc = loadKubeConfig(options);
   const namespace = options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
-  const list = await listExceptions(kc.makeApiClient(CustomObjectsApi), namespace);
-  const waivers = waiversFromObjects(list.items, (object, problems) => {
+  const items = await listExceptions(kubeRest(kc), namespace);
+  const waivers = waiversFromObjects(items, (object, problems) => {
     io.stderr(`netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`);
   });
   return { waivers, namespace };

@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
-import { startController } from '../kube/controller.ts';
+import type { Logger } from 'pino';
+import { startController, type RunningController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { buildApp } from '../server/app.ts';
 import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
 import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
-import { startWorld } from '../world.ts';
-import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port } from './options.ts';
+import { startWorld, type LiveWorld } from '../world.ts';
+import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -37,6 +38,14 @@ export interface RunningServer {
   close(): Promise<void>;
   /** SIGHUP: re-reads the policy, the exceptions file and the serving pair. */
   reload(): void;
+}
+
+function startBesideWebhook(world: LiveWorld, logger: Logger): RunningController {
+  const { caches, kubeConfig } = world;
+  if (caches === undefined || kubeConfig === undefined) throw new UsageError('--controller needs a cluster: give --kubeconfig, or run in a pod');
+  const controller = startController({ kubeConfig, caches, policy: world.policy, logger, identity: process.env['POD_NAME'] });
+  world.onPolicyChange(() => controller.requeueAll());
+  return controller;
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
@@ -68,8 +77,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   );
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
-  const controller = options.controller === true ? startController({ kubeConfig: loadKubeConfig(options), policy: world.policy, logger, identity: process.env['POD_NAME'] }) : undefined;
+  // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
+  // may ask), on the world's caches: one set of informers per process.
+  const controller = options.controller === true ? startBesideWebhook(world, logger) : undefined;
   return {
     url,
     metricsUrl: metricsServer.url,

@@ -1,32 +1,27 @@
-import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { field } from '../object-access.ts';
 import type { ClusterView } from '../engine/types.ts';
-import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
+import type { NamespaceInfo } from '../vocabulary.ts';
 import { namespaceInfoOf } from '../labels.ts';
-import { startCache, type ObjectCache } from './informer.ts';
-import { kubeRest, type KubeRest } from './rest.ts';
+import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
+import { kubeRest } from './rest.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
 
-// Raw JSON as the API server sends it (client-node's models rename `from` to `_from`, which the rules would not see).
-const objectSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
-});
-type CachedObject = z.infer<typeof objectSchema>;
-
-function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObject<CachedObject>> {
-  return async () => {
-    const list = await rest.list(path);
-    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((item) => objectSchema.parse(item)) };
-  };
-}
+export type CachedKind = 'Namespace' | 'NetworkPolicy';
+export type ChangeListener = (kind: CachedKind, event: CacheEvent, object: CachedObject) => void;
 
 export interface ClusterCache {
   /** The engine's ClusterView, answered from memory. */
   readonly view: ClusterView;
+  /** The raw objects, for the baseline controller (the same caches the webhook reads). */
+  readonly namespaces: ObjectCache<CachedObject>;
+  readonly networkPolicies: ObjectCache<CachedObject>;
+  /** Every add, update and delete of either cache, after the cache holds it. */
+  onChange(listener: ChangeListener): void;
+  /** Resolves once both caches have synced. */
+  synced(): Promise<void>;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
   stop(): Promise<void>;
@@ -41,16 +36,25 @@ export interface ClusterCacheOptions {
 
 /**
  * Namespaces (environment resolution, baseline annotations) and NetworkPolicies (NP001 reads a
- * namespace's other policies) as list+watch caches. When the API server is unreachable the caches
- * keep serving the last state they saw and reconnect with backoff; before the first sync they are
- * not ready, so /readyz answers 503 and the Service sends no reviews here.
+ * namespace's other policies; the controller repairs its baselines) as list+watch caches, one set
+ * per process. When the API server is unreachable the caches keep serving the last state they saw
+ * and reconnect with backoff; before the first sync they are not ready, so /readyz answers 503
+ * and the Service sends no reviews here.
  */
 export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
-  const rest = kubeRest(options.kubeConfig);
   const logger = options.logger.child({ component: 'cluster-cache' });
-  const common = { kubeConfig: options.kubeConfig, logger, ...(options.delay === undefined ? {} : { delay: options.delay }) };
-  const namespaces: ObjectCache<CachedObject> = startCache<CachedObject>({ ...common, path: NAMESPACES, list: rawList(rest, NAMESPACES), what: 'namespaces' });
-  const policies: ObjectCache<CachedObject> = startCache<CachedObject>({ ...common, path: NETWORK_POLICIES, list: rawList(rest, NETWORK_POLICIES), what: 'networkpolicies' });
+  const listeners: ChangeListener[] = [];
+  const common = {
+    kubeConfig: options.kubeConfig,
+    rest: kubeRest(options.kubeConfig),
+    logger,
+    ...(options.delay === undefined ? {} : { delay: options.delay }),
+  };
+  const following = (kind: CachedKind) => (event: CacheEvent, object: CachedObject) => {
+    for (const listener of listeners) listener(kind, event, object);
+  };
+  const namespaces = startCache({ ...common, path: NAMESPACES, what: 'namespaces', onEvent: following('Namespace') });
+  const networkPolicies = startCache({ ...common, path: NETWORK_POLICIES, what: 'networkpolicies', onEvent: following('NetworkPolicy') });
   // Cached objects are replaced, never changed in place, so a view built once per object stays right.
   const infos = new WeakMap<CachedObject, NamespaceInfo>();
   const view: ClusterView = {
@@ -61,16 +65,22 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       if (info === undefined) infos.set(object, (info = namespaceInfoOf(object)));
       return info;
     },
-    networkPolicies: (namespace) => policies.list(namespace),
+    networkPolicies: (namespace) => networkPolicies.list(namespace),
   };
   return {
     view,
+    namespaces,
+    networkPolicies,
+    onChange: (listener) => void listeners.push(listener),
+    synced: async () => {
+      await Promise.all([namespaces.synced(), networkPolicies.synced()]);
+    },
     notReady: () => [
       ...(namespaces.ready() ? [] : ['namespaces cache not synced']),
-      ...(policies.ready() ? [] : ['networkpolicies cache not synced']),
+      ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
     ],
     async stop() {
-      await Promise.all([namespaces.stop(), policies.stop()]);
+      await Promise.all([namespaces.stop(), networkPolicies.stop()]);
     },
   };
 }

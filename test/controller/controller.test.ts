@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
-import { startController, type RunningController } from '../../src/kube/controller.ts';
+import { startClusterCache } from '../../src/kube/cluster-cache.ts';
+import { startController, type ControllerOptions, type RunningController } from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { shippedPolicy } from '../helpers/context.ts';
 
@@ -47,25 +48,36 @@ interface Harness {
   nextLeaseRound(): void;
 }
 
-async function start(t: Test, seed: (api: FakeKubeApi) => void): Promise<Harness> {
+async function start(
+  t: Test,
+  seed: (api: FakeKubeApi) => void,
+  more: Partial<ControllerOptions> & { cacheDelay?: (ms: number) => Promise<void> } = {},
+): Promise<Harness> {
   const api = await startFakeKubeApi(t);
   seed(api);
   const retries: number[] = [];
   const clock = { ms: Date.parse('2026-11-22T12:00:00Z') };
   let release: () => void = () => undefined;
+  const logger = pino({ level: process.env['LOG'] ?? 'silent' });
+  const record = async (ms: number): Promise<void> => {
+    retries.push(ms);
+  };
+  // The controller follows caches it did not start, as in `serve --controller`.
+  const caches = startClusterCache({ kubeConfig: api.kubeConfig(), logger, delay: more.cacheDelay ?? record });
+  t.teardown(() => caches.stop());
   const controller = startController({
     kubeConfig: api.kubeConfig(),
+    caches,
     policy: shippedPolicy,
-    logger: pino({ level: process.env['LOG'] ?? 'silent' }),
+    logger,
     identity: 'replica-a',
-    delay: async (ms) => {
-      retries.push(ms);
-    },
+    delay: record,
     leaderElection: {
       now: () => clock.ms,
       // The elector waits between rounds until the test releases it: no renew traffic, no sleeping.
       delay: () => new Promise<void>((resolve) => (release = resolve)),
     },
+    ...more,
   });
   t.teardown(() => controller.stop());
   return { api, controller, retries, clock, nextLeaseRound: () => release() };

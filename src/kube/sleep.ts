@@ -1,0 +1,2 @@
+/** The default wait between retries; every user takes an injectable `delay` so tests never sleep. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -219,3 +219,36 @@ t.test('409 Conflict rereads and retries at once; 500 backs off; 410 Gone relist
   await until(() => policyWrites(h.api).length === 6, 'repair after relist');
   t.same(policyWrites(h.api)[5], 'POST prod-shop/netguard-allow-dns');
 });
+
+t.test('nothing is reconciled until both caches have synced', async (t) => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const h = await start(
+    t,
+    (api) => {
+      api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
+      // The NetworkPolicy cache's first list fails; its retry waits for the gate.
+      api.failNext('GET', /^\/apis\/networking\.k8s\.io\/v1\/networkpolicies$/, 503, 'ServiceUnavailable');
+    },
+    { cacheDelay: () => gate },
+  );
+  await h.api.watching(NAMESPACES);
+  await until(() => h.controller.isLeader(), 'the lease');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(policyWrites(h.api), [], 'leader, namespaces synced, NetworkPolicies not: no writes');
+  release();
+  await until(() => policyWrites(h.api).length === 2, 'the baseline after the sync');
+  t.same(policyWrites(h.api), ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny']);
+});
+
+t.test('a periodic resync repairs drift that no watch event reported', async (t) => {
+  const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), { resyncMs: 50 });
+  await until(() => policyWrites(h.api).length === 2, 'baseline');
+  // Changed in the store behind every watch's back (as a missed event would leave it).
+  const stored = h.api.get(POLICIES, 'prod-shop', 'netguard-allow-dns');
+  if (stored === undefined) throw new Error('no allow-dns');
+  stored['spec'] = { podSelector: {}, policyTypes: ['Egress'], egress: [{}] };
+  await until(() => policyWrites(h.api).length === 3, 'the resync');
+  t.same(policyWrites(h.api)[2], 'PUT prod-shop/netguard-allow-dns');
+  t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[]).length, 1);
+});

@@ -67,7 +67,7 @@ export const DEFAULTS = {
     'apps.kubernetes.io/pod-index',
   ],
   approverGroups: ['netguard:approvers'],
-  controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard',
+  controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard-controller',
 } as const;
 
 export function patternToRegExp(pattern: string): RegExp {

@@ -23,7 +23,7 @@ export const npBaselineTamper: Rule = {
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
   doc: {
-    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard-controller\`) may UPDATE or DELETE a NetworkPolicy labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\` (the baseline: \`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`). Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself.`,
     prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
     fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY_ANNOTATION}\`, \`${ALLOW_DNS_ANNOTATION}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
     fires: `# DELETE by a user (not the controller's service account)

@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { evaluate } from '../../src/engine/evaluate.ts';
-import { contextFor } from '../helpers/context.ts';
+import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { loadFixture, reviewFor } from '../helpers/reviews.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
 
@@ -28,12 +28,13 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
     base.map((o) => `${o.kind}/${o.metadata.namespace === undefined ? '' : `${o.metadata.namespace}/`}${o.metadata.name}`).sort(),
     [
       'ClusterRole/netguard',
-      'ClusterRole/netguard-certs',
+      'ClusterRole/netguard-controller',
       'ClusterRoleBinding/netguard',
-      'ClusterRoleBinding/netguard-certs',
+      'ClusterRoleBinding/netguard-controller',
       'ConfigMap/netguard-system/netguard-policy',
       'CustomResourceDefinition/guardrailexceptions.netguard.dev',
       'Deployment/netguard-system/netguard',
+      'Deployment/netguard-system/netguard-controller',
       'MutatingWebhookConfiguration/netguard',
       'Namespace/netguard-system',
       'NetworkPolicy/netguard-system/netguard',
@@ -43,7 +44,7 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'RoleBinding/netguard-system/netguard-leader-election',
       'Service/netguard-system/netguard',
       'ServiceAccount/netguard-system/netguard',
-      'ServiceAccount/netguard-system/netguard-certs',
+      'ServiceAccount/netguard-system/netguard-controller',
       'ValidatingWebhookConfiguration/netguard',
     ],
   );
@@ -58,7 +59,7 @@ t.test('every rendered object validates against the Kubernetes OpenAPI schemas (
   }
   // The check can fail: a wrong type is caught.
   const { Deployment } = await import('kubernetes-models/apps/v1');
-  t.throws(() => new Deployment({ ...find('Deployment'), spec: { ...find('Deployment').spec, replicas: 'two' } }).validate());
+  t.throws(() => new Deployment({ ...find('Deployment', 'netguard'), spec: { ...find('Deployment', 'netguard').spec, replicas: 'two' } }).validate());
 });
 
 t.test('the cert-manager overlay injects the CA into both webhook configurations', async (t) => {
@@ -67,16 +68,22 @@ t.test('the cert-manager overlay injects the CA into both webhook configurations
     t.equal(overlay.find((o) => o.kind === kind)?.metadata.annotations['cert-manager.io/inject-ca-from'], 'netguard-system/netguard-ca', kind);
   }
   const serving = overlay.find((o) => o.kind === 'Certificate' && o.metadata.name === 'netguard-serving');
-  t.equal(serving?.spec.secretName, find('Deployment').spec.template.spec.volumes.find((v: Obj) => v.name === 'tls').secret.secretName);
+  t.equal(serving?.spec.secretName, find('Deployment', 'netguard').spec.template.spec.volumes.find((v: Obj) => v.name === 'tls').secret.secretName);
   t.same(serving?.spec.dnsNames, ['netguard', 'netguard.netguard-system', 'netguard.netguard-system.svc', 'netguard.netguard-system.svc.cluster.local']);
 });
 
 t.test('the Deployment is highly available, hardened and probed', async (t) => {
-  const deployment = find('Deployment');
+  const deployment = find('Deployment', 'netguard');
   const pod = deployment.spec.template.spec;
   const [container] = pod.containers;
   t.equal(deployment.spec.replicas, 2);
-  t.ok(pod.affinity.podAntiAffinity, 'pod anti-affinity');
+  t.same(
+    pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+    [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } }],
+    'required anti-affinity: never two replicas on one node',
+  );
+  t.same(deployment.spec.strategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 }, 'rollouts need no spare node');
+  t.notOk(container.args.includes('--controller'), 'the webhook runs no controller');
   t.equal(pod.priorityClassName, find('PriorityClass').metadata.name);
   t.equal(pod.securityContext.runAsNonRoot, true);
   t.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
@@ -88,7 +95,27 @@ t.test('the Deployment is highly available, hardened and probed', async (t) => {
   t.equal(find('PodDisruptionBudget').spec.minAvailable, 1);
   t.same(find('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   t.same(find('Service').spec.selector, deployment.spec.selector.matchLabels);
-  t.equal(pod.serviceAccountName, 'netguard', 'NP011 lets system:serviceaccount:netguard-system:netguard manage baselines');
+  t.equal(pod.serviceAccountName, 'netguard', 'the webhook runs under the read-only identity');
+});
+
+t.test('the controller runs apart: its own identity, the one NP011 trusts, on other nodes than its twin', async (t) => {
+  const controller = find('Deployment', 'netguard-controller');
+  const pod = controller.spec.template.spec;
+  const [container] = pod.containers;
+  t.equal(controller.spec.replicas, 2, 'a standby for the lease');
+  t.same(container.args.slice(0, 1), ['controller']);
+  t.equal(`system:serviceaccount:netguard-system:${pod.serviceAccountName}`, shippedPolicy().controllerServiceAccount, 'NP011 lets exactly this identity write baselines');
+  t.equal(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, 'kubernetes.io/hostname');
+  t.same(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+  t.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  t.ok(container.env.some((e: Obj) => e.name === 'POD_NAME'), 'the lease identity from the downward API');
+  t.notSame(controller.spec.selector.matchLabels, find('Service').spec.selector, 'the Service never sends reviews to controller pods');
+});
+
+t.test('netguard-system enforces the restricted Pod Security Standard', async (t) => {
+  const labels = find('Namespace').metadata.labels;
+  t.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+  t.equal(labels['pod-security.kubernetes.io/warn'], 'restricted');
 });
 
 t.test('the ConfigMap ships the same policy as policies/guardrails.yaml', async (t) => {
@@ -100,11 +127,18 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
   const rules = (kind: string, name: string) => find(kind, name).rules.map((r: Obj) => `${r.apiGroups.join(',')}/${r.resources.join(',')}:${r.verbs.join(',')}${r.resourceNames ? `@${r.resourceNames.join(',')}` : ''}`);
   t.same(rules('ClusterRole', 'netguard'), [
     '/namespaces:get,list,watch',
-    'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
+    'networking.k8s.io/networkpolicies:get,list,watch',
     'netguard.dev/guardrailexceptions:get,list,watch',
-  ]);
+  ], 'the network-facing webhook only reads');
+  t.same(rules('ClusterRole', 'netguard-controller'), ['/namespaces:get,list,watch', 'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete']);
   t.same(rules('Role', 'netguard-leader-election'), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get,update@netguard-controller']);
-  t.same(rules('ClusterRole', 'netguard-certs'), ['admissionregistration.k8s.io/validatingwebhookconfigurations,mutatingwebhookconfigurations:get,update@netguard']);
+  const subjectsOf = (kind: string, name: string) => find(kind, name).subjects.map((s: Obj) => s.name);
+  t.same(subjectsOf('ClusterRoleBinding', 'netguard'), ['netguard']);
+  t.same(subjectsOf('ClusterRoleBinding', 'netguard-controller'), ['netguard-controller']);
+  t.same(subjectsOf('RoleBinding', 'netguard-leader-election'), ['netguard-controller']);
+  const accounts = base.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort();
+  const used = base.filter((o) => o.kind === 'Deployment').map((o) => o.spec.template.spec.serviceAccountName).sort();
+  t.same(accounts, used, 'every service account is used by a Deployment, and only those exist');
   const everything = base.filter((o) => o.kind.endsWith('Role')).flatMap((o) => o.rules);
   t.notOk(everything.some((r: Obj) => [...r.verbs, ...r.resources, ...r.apiGroups].includes('*')), 'no wildcards');
   t.notOk(everything.some((r: Obj) => r.resources.includes('secrets')), 'no Secret access');
@@ -142,7 +176,7 @@ t.test("netguard's own NetworkPolicy and pods pass its guardrails as if judged i
     if (!decoded.ok) throw new Error(decoded.problems.join('\n'));
     return evaluate(decoded.input, contextFor());
   };
-  for (const object of [find('NetworkPolicy'), find('Deployment')]) {
+  for (const object of [find('NetworkPolicy'), find('Deployment', 'netguard'), find('Deployment', 'netguard-controller')]) {
     const decision = judged(object);
     t.equal(decision.mode, 'enforce');
     t.same(decision.findings.map((f) => f.rule), [], `${object.kind} has no findings`);

@@ -3,7 +3,7 @@ import { loadOne } from '../helpers/reviews.ts';
 import { findingsOf, judge, NAMESPACE_OF, RULE_FIXTURES } from './judge.ts';
 
 const fixture = (name: string) => loadOne(`${RULE_FIXTURES}/${name}`);
-const CONTROLLER = 'system:serviceaccount:netguard-system:netguard';
+const CONTROLLER = 'system:serviceaccount:netguard-system:netguard-controller';
 
 t.test('a user deleting a baseline policy is denied in every mode, observe included', async (t) => {
   for (const mode of ['observe', 'constrain', 'enforce'] as const) {

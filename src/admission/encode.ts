@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { PatchOperation } from './json-patch.ts';
 
 export interface AdmissionResponse {
   uid: string;

@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { PatchOperation } from '../admission/json-patch.ts';
 import { asRecord, field } from '../object-access.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { approvalByThisUser, approvedByOf, requestedByOf, widens } from '../exceptions/approval.ts';

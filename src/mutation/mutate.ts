@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { PatchOperation } from '../admission/json-patch.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import { namespaceOf, objectName } from '../engine/evaluate.ts';
 import { warningLines } from '../engine/message.ts';

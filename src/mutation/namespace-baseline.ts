@@ -1,4 +1,4 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { PatchOperation } from '../admission/json-patch.ts';
 import { asRecord, field } from '../object-access.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
 import { baselineAnnotations } from './baseline-annotations.ts';

@@ -15,7 +15,12 @@ export function writePrivateFile(path: string, text: string): void {
 }
 
 /** ca.crt, ca.key, tls.crt and tls.key in `dir`; the keys 0600 always. */
-export function writeCertificateFiles(dir: string, pairs: { readonly ca: CertificatePair; readonly serving: CertificatePair }): void {
+export interface CertificateFiles {
+  readonly ca: CertificatePair;
+  readonly serving: CertificatePair;
+}
+
+export function writeCertificateFiles(dir: string, pairs: CertificateFiles): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'ca.crt'), pairs.ca.cert);
   writePrivateFile(join(dir, 'ca.key'), pairs.ca.key);

@@ -53,9 +53,19 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
   const following = (kind: CachedKind) => (event: CacheEvent, object: CachedObject) => {
     for (const listener of listeners) listener(kind, event, object);
   };
-  const namespaces = startCache({ ...common, path: NAMESPACES, what: 'namespaces', onEvent: following('Namespace') });
-  const networkPolicies = startCache({ ...common, path: NETWORK_POLICIES, what: 'networkpolicies', onEvent: following('NetworkPolicy') });
-  // Cached objects are replaced, never changed in place, so a view built once per object stays right.
+  const namespaces = startCache({
+    ...common,
+    path: NAMESPACES,
+    what: 'namespaces',
+    onEvent: following('Namespace'),
+  });
+  const networkPolicies = startCache({
+    ...common,
+    path: NETWORK_POLICIES,
+    what: 'networkpolicies',
+    onEvent: following('NetworkPolicy'),
+  });
+  // Cached objects are replaced, never changed in place: a view built once per object stays right.
   const infos = new WeakMap<CachedObject, NamespaceInfo>();
   const view: ClusterView = {
     namespace(name) {

@@ -1,5 +1,13 @@
 import { getHeapStatistics } from 'node:v8';
-import type { FastifyInstance, FastifyBaseLogger, FastifyReply, RawReplyDefaultExpression, RouteGenericInterface, RawRequestDefaultExpression, RawServerBase } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+  RouteGenericInterface,
+} from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 const MiB = 1024 * 1024;
@@ -21,7 +29,7 @@ export const BODY_LIMIT = 6.5 * MiB;
  */
 export const WORST_HEAP_PER_BODY_BYTE = 24;
 
-/** Heap kept aside for everything but bodies: the code, the cluster caches, replies, GC headroom. */
+/** Heap kept aside for all but bodies: the code, the cluster caches, replies, GC headroom. */
 export const HEAP_RESERVE = 96 * MiB;
 
 /**
@@ -29,8 +37,15 @@ export const HEAP_RESERVE = 96 * MiB;
  * NODE_OPTIONS (how the Deployment sets it), else V8's whole heap limit. V8's heap_size_limit
  * adds the young generation (192 MB on Node 24) to the old space, which would overstate it.
  */
-export function oldSpaceLimit(argv: readonly string[] = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)]): number {
-  const flags = argv.map((arg) => /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg)?.[1]).filter((mb) => mb !== undefined);
+const nodeFlags = (): string[] => [
+  ...process.execArgv,
+  ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/),
+];
+
+export function oldSpaceLimit(argv: readonly string[] = nodeFlags()): number {
+  const flags = argv
+    .map((arg) => /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg)?.[1])
+    .filter((mb) => mb !== undefined);
   const last = flags.at(-1);
   return last === undefined ? getHeapStatistics().heap_size_limit : Number(last) * MiB;
 }
@@ -72,9 +87,10 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
-const refusal = (maxBytes: number, why: string): { error: string } => ({
-  error: `review refused: ${why} (memory budget ${(maxBytes / MiB).toFixed(1)} MiB of review bodies at once)`,
-});
+const refusal = (maxBytes: number, why: string): { error: string } => {
+  const budget = `memory budget ${(maxBytes / MiB).toFixed(1)} MiB of review bodies at once`;
+  return { error: `review refused: ${why} (${budget})` };
+};
 
 /**
  * Holds the bytes of review bodies in flight under a budget. A POST reserves its declared
@@ -92,9 +108,14 @@ export function installBodyBudget<S extends RawServerBase, L extends FastifyBase
   const waiting: Waiter[] = [];
   let used = 0;
 
-  // `Connection: close`: the unread body goes with the connection instead of being read to be dropped.
-  const refuse = (reply: FastifyReply<RouteGenericInterface, S, RawRequest<S>, RawReply<S>>, why: string): void => {
-    void reply.code(503).header('retry-after', '1').header('connection', 'close').send(refusal(options.maxBytes, why));
+  // `Connection: close`: the unread body goes with the connection, not read to be dropped.
+  type Reply = FastifyReply<RouteGenericInterface, S, RawRequest<S>, RawReply<S>>;
+  const refuse = (reply: Reply, why: string): void => {
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .header('connection', 'close')
+      .send(refusal(options.maxBytes, why));
   };
   const fits = (cost: number): boolean => used === 0 || used + cost <= options.maxBytes;
   const admitWaiting = (): void => {
@@ -150,11 +171,16 @@ export function installBodyBudget<S extends RawServerBase, L extends FastifyBase
  * The budget's series on the metrics registry: refusals by reason, bytes in flight and the
  * budget itself. `onRefused` goes to installBodyBudget; `observe` once the budget exists.
  */
-export function bodyBudgetMetrics(registry: Registry): { onRefused(reason: BudgetRefusal): void; observe(budget: BodyBudget): void } {
+export interface BodyBudgetMetrics {
+  onRefused(reason: BudgetRefusal): void;
+  observe(budget: BodyBudget): void;
+}
+
+export function bodyBudgetMetrics(registry: Registry): BodyBudgetMetrics {
   let observed: BodyBudget | undefined;
   const refused = new Counter({
     name: 'netguard_review_bodies_refused_total',
-    help: 'Reviews refused with 503 because the bytes of review bodies in flight were at the memory budget.',
+    help: 'Reviews refused with 503: bytes of review bodies in flight were at the memory budget.',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

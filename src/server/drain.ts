@@ -1,7 +1,13 @@
 import { Server as NetServer } from 'node:net';
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerBase } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+} from 'fastify';
 
-/** How long open connections keep being answered after SIGTERM, by default (`serve --drain-seconds`). */
+/** How long open connections keep being answered after SIGTERM (`serve --drain-seconds`). */
 export const DRAIN_WINDOW_MS = 15_000;
 
 export interface Drain {

@@ -21,8 +21,15 @@ function identity(): string | undefined {
   return process.env['POD_NAME'];
 }
 
-/** `netguard controller`: runs until stopped; the returned function stops it and hands the lease back. */
-export function runController(options: ControllerCommandOptions): () => Promise<void> {
+export interface RunningControllerCommand {
+  /** Stops it and hands the lease back. */
+  stop(): Promise<void>;
+  /** SIGHUP: re-reads the policy (a good one requeues every namespace). */
+  reload(): void;
+}
+
+/** `netguard controller`: runs until stopped. */
+export function runController(options: ControllerCommandOptions): RunningControllerCommand {
   const logger = createLogger(options.logLevel);
   // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
   const policy = watchParsedFile(loadPolicyFile(options.config), {
@@ -36,10 +43,13 @@ export function runController(options: ControllerCommandOptions): () => Promise<
   const caches = startClusterCache({ kubeConfig, logger });
   const controller = startController({ kubeConfig, caches, policy: policy.current, logger, identity: identity() });
   logger.info({ config: options.config }, 'netguard baseline controller started; waiting for the caches and the lease');
-  return async () => {
-    policy.close();
-    await controller.stop();
-    await caches.stop();
+  return {
+    async stop() {
+      policy.close();
+      await controller.stop();
+      await caches.stop();
+    },
+    reload: () => void policy.reload(),
   };
 }
 
@@ -52,9 +62,11 @@ export function registerController(program: Command): void {
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action((raw: Record<string, unknown>) => {
-      const stop = runController(parseOptions(controllerOptions, raw));
+      const running = runController(parseOptions(controllerOptions, raw));
+      // SIGHUP's default is to exit: reload instead, as `serve` does.
+      process.on('SIGHUP', () => running.reload());
       const exit = (): void => {
-        stop().then(
+        running.stop().then(
           () => process.exit(0),
           () => process.exit(1),
         );

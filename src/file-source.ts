@@ -17,7 +17,15 @@ export interface WatchOptions<T> {
   /** Reported after every reload attempt (metrics). */
   readonly onReload?: (result: 'success' | 'failure') => void;
   readonly onChange?: (value: T) => void;
+  /**
+   * The value when the file does not exist. Without it a deleted file keeps the last good value;
+   * with it, a deleted file means what a missing one means at start, so a replica that reloads
+   * and one that restarts agree.
+   */
+  readonly ifMissing?: () => T;
 }
+
+const missing = (err: unknown): boolean => err instanceof Error && 'code' in err && err.code === 'ENOENT';
 
 /**
  * Holds a file's parsed value and keeps it current. The first load must succeed (the caller
@@ -29,7 +37,14 @@ export function watchParsedFile<T>(initial: T, options: WatchOptions<T>): Watche
   const { path, logger } = options;
   const reload = (): boolean => {
     try {
-      const next = options.parse(readFileSync(path, 'utf8'), path);
+      let next: T;
+      try {
+        next = options.parse(readFileSync(path, 'utf8'), path);
+      } catch (err) {
+        if (options.ifMissing === undefined || !missing(err)) throw err;
+        next = options.ifMissing();
+        logger.warn({ file: path }, `${options.what} file is gone: read as empty, as at start`);
+      }
       value = next;
       logger.info({ file: path }, `${options.what} reloaded`);
       options.onReload?.('success');

@@ -76,8 +76,14 @@ export interface LiveWorldOptions extends WorldFiles {
 export interface LiveWorld extends World {
   /** The cluster caches, when serving in a cluster. */
   readonly caches: ClusterCache | undefined;
+  /** The cluster they follow (the controller writes through it). */
+  readonly kubeConfig: KubeConfig | undefined;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
+  /** Re-reads both files now (SIGHUP); a broken file keeps its last good version. */
+  reload(): void;
+  /** Called after every successful policy reload (the controller requeues every namespace). */
+  onPolicyChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -88,12 +94,16 @@ export interface LiveWorld extends World {
 export function startWorld(options: LiveWorldOptions): LiveWorld {
   const { logger, kubeConfig } = options;
   const delay = options.delay === undefined ? {} : { delay: options.delay };
+  const policyListeners: (() => void)[] = [];
   const policy = watchParsedFile(loadPolicyFile(options.config), {
     path: options.config,
     what: 'policy',
     parse: parsePolicy,
     logger,
     onReload: (result) => options.onReload?.('policy', result),
+    onChange: () => {
+      for (const listener of policyListeners) listener();
+    },
   });
   const file = watchParsedFile(loadExceptionFile(options.exceptions), {
     path: options.exceptions,
@@ -101,6 +111,8 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     parse: parseExceptionFile,
     logger,
     onReload: (result) => options.onReload?.('exceptions', result),
+    // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
+    ifMissing: () => waiverSet([]),
   });
   const crd = kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
   const caches = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
@@ -109,10 +121,16 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
   return {
     ...world,
     caches,
+    kubeConfig,
     notReady: () => [
       ...(caches?.notReady() ?? []),
       ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),
     ],
+    reload() {
+      policy.reload();
+      file.reload();
+    },
+    onPolicyChange: (listener) => void policyListeners.push(listener),
     async close() {
       policy.close();
       file.close();

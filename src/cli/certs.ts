@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { writeCertificateFiles } from '../certs/files.ts';
 import { CA_LIFETIME_DAYS, createCA, createServingCert, serviceDnsNames, SERVING_LIFETIME_DAYS, type CertificatePair } from '../certs/generate.ts';
 import { loadKubeConfig } from '../kube/client.ts';
+import { KubeApiError, kubeRest } from '../kube/rest.ts';
+import { arrayField, asRecord } from '../object-access.ts';
 import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
 
 /** The webhook configurations deploy/ installs; --patch writes the caBundle into both. */
@@ -54,43 +55,33 @@ export function secretManifest(certs: ServiceCertificates, name: string, namespa
   return `# caBundle: ${certs.caBundle}\n${stringify(secret)}`;
 }
 
-export function writeCertificateFiles(dir: string, certs: ServiceCertificates): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'ca.crt'), certs.ca.cert);
-  writeFileSync(join(dir, 'ca.key'), certs.ca.key, { mode: 0o600 });
-  writeFileSync(join(dir, 'tls.crt'), certs.serving.cert);
-  writeFileSync(join(dir, 'tls.key'), certs.serving.key, { mode: 0o600 });
-}
-
 /**
  * Sets clientConfig.caBundle on every webhook of the validating and the mutating configuration.
  * Read-modify-replace carries the resourceVersion, so a concurrent edit gets 409 and is retried
  * on a fresh read rather than overwritten.
  */
 export async function patchCaBundle(kubeConfig: KubeConfig, name: string, caBundle: string, attempts = 3): Promise<string[]> {
-  const api = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const withBundle = <W extends { clientConfig: { caBundle?: string } }>(webhooks: W[] | undefined): W[] =>
-    (webhooks ?? []).map((webhook) => ({ ...webhook, clientConfig: { ...webhook.clientConfig, caBundle } }));
-  const retrying = async (what: string, write: () => Promise<unknown>): Promise<string> => {
+  const rest = kubeRest(kubeConfig);
+  const withBundle = (webhooks: readonly unknown[]): Record<string, unknown>[] =>
+    webhooks.map((webhook) => {
+      const record = asRecord(webhook) ?? {};
+      return { ...record, clientConfig: { ...(asRecord(record['clientConfig']) ?? {}), caBundle } };
+    });
+  const patch = async (plural: string): Promise<string> => {
+    const what = `${plural.replace(/s$/, '')}/${name}`;
+    const path = `/apis/admissionregistration.k8s.io/v1/${plural}/${name}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        await write();
+        const current = await rest.get(path);
+        await rest.replace(path, { ...current, webhooks: withBundle(arrayField(current, 'webhooks')) });
         return what;
       } catch (err) {
-        const conflict = typeof err === 'object' && err !== null && 'code' in err && err.code === 409;
+        const conflict = err instanceof KubeApiError && err.code === 409;
         if (!conflict || attempt >= attempts) throw new Error(`could not patch ${what}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   };
-  const validating = await retrying(`validatingwebhookconfiguration/${name}`, async () => {
-    const current = await api.readValidatingWebhookConfiguration({ name });
-    await api.replaceValidatingWebhookConfiguration({ name, body: { ...current, webhooks: withBundle(current.webhooks) } });
-  });
-  const mutating = await retrying(`mutatingwebhookconfiguration/${name}`, async () => {
-    const current = await api.readMutatingWebhookConfiguration({ name });
-    await api.replaceMutatingWebhookConfiguration({ name, body: { ...current, webhooks: withBundle(current.webhooks) } });
-  });
-  return [validating, mutating];
+  return [await patch('validatingwebhookconfigurations'), await patch('mutatingwebhookconfigurations')];
 }
 
 export interface CertsResult {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadPolicyFile, parsePolicy } from '../config/load.ts';
 import { watchParsedFile } from '../file-source.ts';
 import { loadKubeConfig } from '../kube/client.ts';
+import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
 import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
@@ -26,21 +27,43 @@ function identity(): string | undefined {
   return process.env['POD_NAME'];
 }
 
-/** `netguard controller`: runs until stopped; the returned function stops it and hands the lease back. */
-export function runController(options: ControllerCommandOptions): () => Promise<void> {
+export interface RunningControllerCommand {
+  /** Stops it and hands the lease back. */
+  stop(): Promise<void>;
+  /** SIGHUP: re-reads the policy (a good one requeues every namespace). */
+  reload(): void;
+}
+
+/** `netguard controller`: runs until stopped. */
+export function runController(options: ControllerCommandOptions): RunningControllerCommand {
   const logger = createLogger(options.logLevel);
-  const policy = watchParsedFile(loadPolicyFile(options.config), { path: options.config, what: 'policy', parse: parsePolicy, logger });
+  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
+  const policy = watchParsedFile(loadPolicyFile(options.config), {
+    path: options.config,
+    what: 'policy',
+    parse: parsePolicy,
+    logger,
+    onChange: () => controller.requeueAll(),
+  });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
+  const caches = startClusterCache({ kubeConfig, logger });
   const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
   const files = { config: options.config, exceptions: options.exceptions };
   const controller = withPolicyReports(
-    (onCacheChange) => startController({ kubeConfig, policy: policy.current, logger, identity: identity(), onCacheChange }),
+    (onCacheChange) => startController({ kubeConfig, caches, policy: policy.current, logger, identity: identity(), onCacheChange }),
     { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
   );
-  logger.info({ config: options.config, policyReports: options.policyReports }, 'netguard baseline controller started; waiting for the lease');
-  return async () => {
-    policy.close();
-    await controller.stop();
+  logger.info(
+    { config: options.config, policyReports: options.policyReports },
+    'netguard baseline controller started; waiting for the caches and the lease',
+  );
+  return {
+    async stop() {
+      policy.close();
+      await controller.stop();
+      await caches.stop();
+    },
+    reload: () => void policy.reload(),
   };
 }
 
@@ -55,9 +78,11 @@ export function registerController(program: Command): void {
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action((raw: Record<string, unknown>) => {
-      const stop = runController(parseOptions(controllerOptions, raw));
+      const running = runController(parseOptions(controllerOptions, raw));
+      // SIGHUP's default is to exit: reload instead, as `serve` does.
+      process.on('SIGHUP', () => running.reload());
       const exit = (): void => {
-        stop().then(
+        running.stop().then(
           () => process.exit(0),
           () => process.exit(1),
         );

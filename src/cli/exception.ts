@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { Document, Scalar } from 'yaml';
@@ -103,20 +103,7 @@ export function requestFromOptions(options: RequestOptions & { readonly reason: 
 
 function apiMessage(err: unknown): string {
   if (err instanceof KubeApiError) return `Error from server (${err.reason || err.code}): ${err.statusMessage}`;
-  if (err instanceof ApiException) {
-    const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
-    const message = body !== null && typeof body === 'object' && 'message' in body ? String(body.message) : String(err.body);
-    return `HTTP ${err.code}: ${message}`;
-  }
   return err instanceof Error ? err.message : String(err);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** YAML with the timestamp quoted, so YAML 1.1 readers (kubectl) keep it a string. */
@@ -291,8 +278,8 @@ function contextNamespace(kc: KubeConfig): string {
 async function clusterWaivers(options: ListOptions, io: ExceptionIo): Promise<{ waivers: Waiver[]; namespace: string | undefined }> {
   const kc = loadKubeConfig(options);
   const namespace = options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
-  const list = await listExceptions(kc.makeApiClient(CustomObjectsApi), namespace);
-  const waivers = waiversFromObjects(list.items, (object, problems) => {
+  const items = await listExceptions(kubeRest(kc), namespace);
+  const waivers = waiversFromObjects(items, (object, problems) => {
     io.stderr(`netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`);
   });
   return { waivers, namespace };

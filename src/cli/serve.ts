@@ -1,17 +1,20 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
-import { startController } from '../kube/controller.ts';
-import { kubeRest } from '../kube/rest.ts';
+import type { Logger } from 'pino';
+import { startCertRotation } from '../certs/rotation.ts';
 import { startExpiryEvents } from '../exceptions/expiry-events.ts';
+import { ownNamespace } from '../kube/client.ts';
+import { startController, type RunningController } from '../kube/controller.ts';
+import { kubeRest } from '../kube/rest.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
-import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
-import { loadOrCreateServingPair, watchServingPair } from '../server/tls.ts';
-import { startWorld } from '../world.ts';
-import { startCertRotation } from '../certs/rotation.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
-import { ownNamespace } from '../kube/client.ts';
+import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
+import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
+import { DRAIN_WINDOW_MS } from '../server/drain.ts';
+import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
+import { startWorld, type LiveWorld } from '../world.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
 import { CliError, configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
 
@@ -27,6 +30,7 @@ const serveOptions = z.strictObject({
   controller: z.boolean().optional(),
   certsSecret: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'expected a Secret name' }).optional(),
   service: z.string().min(1).optional(),
+  drainSeconds: z.coerce.number().min(0).max(600).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   auditLog: z.enum(AUDIT_LOG_LEVELS).optional(),
 });
@@ -36,8 +40,21 @@ export interface RunningServer {
   readonly url: string;
   /** Plain-HTTP Prometheus endpoint. */
   readonly metricsUrl: string;
-  /** Stops accepting, answers the reviews in flight, then resolves. */
+  /**
+   * Stops accepting connections; keeps answering on open ones for the drain window (each closed
+   * after its reply), answers the reviews in flight, then resolves.
+   */
   close(): Promise<void>;
+  /** SIGHUP: re-reads the policy, the exceptions file and the serving pair. */
+  reload(): void;
+}
+
+function startBesideWebhook(world: LiveWorld, logger: Logger, onCacheChange: () => void): RunningController {
+  const { caches, kubeConfig } = world;
+  if (caches === undefined || kubeConfig === undefined) throw new UsageError('--controller needs a cluster: give --kubeconfig, or run in a pod');
+  const controller = startController({ kubeConfig, caches, policy: world.policy, logger, identity: process.env['POD_NAME'], onCacheChange });
+  world.onPolicyChange(() => controller.requeueAll());
+  return controller;
 }
 
 /** A port that cannot be bound is one line and an exit, never a stack trace and a process left hanging. */
@@ -71,21 +88,28 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     rest: kubeRest(requireCluster(kubeConfig, '--certs-secret')),
     identity: { namespace: ownNamespace(), secret: options.certsSecret, service: options.service ?? 'netguard', webhookConfiguration: WEBHOOK_CONFIGURATION_NAME },
     logger,
-    onRenewed: (pair) => app?.server.setSecureContext(pair),
+    onRenewed: (pair) => app?.server.setSecureContext(servingContextOptions(pair)),
   });
   // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
   const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
   const tls = managed?.current() ?? loadOrCreateServingPair(options.certs, logger);
+  const budgetMetrics = bodyBudgetMetrics(metrics.registry);
   app = buildApp({
     logger,
     tls,
     context: () => world.context(new Date()),
     notReady: world.notReady,
     onDecision: metrics.recordDecision,
+    memory: { onRefused: budgetMetrics.onRefused },
     ...(options.auditLog === undefined ? {} : { auditLog: options.auditLog }),
   });
   const served = app;
-  const certWatcher = managed === undefined ? watchServingPair(options.certs, logger, (pair) => served.server.setSecureContext(pair)) : undefined;
+  budgetMetrics.observe(served.budget);
+  // Every serving context, rotated or not, carries the same TLS versions and suites.
+  const certWatcher =
+    managed === undefined
+      ? watchServingPair(options.certs, logger, (pair) => served.server.setSecureContext(servingContextOptions(pair)))
+      : undefined;
   const release = async (): Promise<void> => {
     certWatcher?.close();
     managed?.stop();
@@ -93,33 +117,47 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await world.close();
   };
   await listening(() => served.listen({ port: options.port, host: options.host }), `--port ${options.port}`, release);
-  const address = app.server.address();
+  const address = served.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
-  logger.info({ url, config: options.config, certs: options.certs }, `netguard webhook listening on ${url}`);
+  logger.info(
+    { url, config: options.config, certs: options.certs, bodyLimit: BODY_LIMIT, bodyBudget: served.budget.maxBytes },
+    `netguard webhook listening on ${url}`,
+  );
   const metricsServer = await listening(() => startMetricsServer(metrics.registry, options.metricsPort, options.host), `--metrics-port ${options.metricsPort}`, release);
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica may ask).
   // In a cluster: Events before and at each waiver's expiry, on the waiver and its target (never on the request path).
   const expiry =
     kubeConfig === undefined
       ? undefined
       : startExpiryEvents({ rest: kubeRest(kubeConfig), waivers: () => world.registry.all(), warnBeforeMs: () => world.policy().exceptions.warnBeforeMs, now: () => new Date(), logger });
-  // PolicyReports are rescanned every 10 minutes and after changes (docs/policy-reports.md).
-  const controllerConfig = options.controller === true ? loadKubeConfig(options) : undefined;
-  const controller = controllerConfig === undefined ? undefined : withPolicyReports(
-    (onCacheChange) => startController({ kubeConfig: controllerConfig, policy: world.policy, logger, identity: process.env['POD_NAME'], onCacheChange }),
-    { rest: kubeRest(controllerConfig), files: { config: options.config, exceptions: options.exceptions }, logger, periodMs: 600_000 },
-  );
+  // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
+  // may ask), on the world's caches: one set of informers per process. PolicyReports are rescanned
+  // every 10 minutes and after changes (docs/policy-reports.md).
+  const controller =
+    options.controller === true
+      ? withPolicyReports((onCacheChange) => startBesideWebhook(world, logger, onCacheChange), {
+          rest: kubeRest(requireCluster(kubeConfig, '--controller')),
+          files: { config: options.config, exceptions: options.exceptions },
+          logger,
+          periodMs: 600_000,
+        })
+      : undefined;
   return {
     url,
     metricsUrl: metricsServer.url,
+    reload() {
+      logger.info('SIGHUP: reloading the policy, the exceptions file and the serving pair');
+      world.reload();
+      certWatcher?.reload();
+    },
     async close() {
       expiry?.stop();
       await controller?.stop();
       certWatcher?.close();
       managed?.stop();
-      await app.close();
+      await served.drain.begin((options.drainSeconds ?? DRAIN_WINDOW_MS / 1000) * 1000);
+      await served.close();
       await metricsServer.close();
       await world.close();
     },
@@ -141,10 +179,13 @@ export function registerServe(program: Command): void {
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
     .option('--certs-secret <name>', 'manage the CA and serving certificate in this Secret of the pod\'s namespace and inject the caBundle (in a cluster)')
     .option('--service <name>', 'the webhook Service, for the certificate names (with --certs-secret; default netguard)')
+    .option('--drain-seconds <s>', 'after SIGTERM, keep answering on open connections this long', String(DRAIN_WINDOW_MS / 1000))
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .option('--audit-log <which>', 'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none', DEFAULT_AUDIT_LOG)
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
+      // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.
+      process.on('SIGHUP', () => running.reload());
       const stop = (): void => {
         running.close().then(
           () => process.exit(0),

@@ -67,7 +67,7 @@ export const DEFAULTS = {
     'apps.kubernetes.io/pod-index',
   ],
   approverGroups: ['netguard:approvers'],
-  controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard',
+  controllerServiceAccount: 'system:serviceaccount:netguard-system:netguard-controller',
 } as const;
 
 /** The required labels' keys and aliases: stable labels a waiver's selector may name. */

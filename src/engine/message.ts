@@ -134,14 +134,29 @@ export function unblockLines(subject: Subject, environment: Environment): string
   return lines;
 }
 
+// A denial stays readable and small whatever the object holds: the first findings in full (each
+// line cut), then counts per rule. Under 4 KiB in all; `netguard check` prints every finding.
+const DENIAL_FINDINGS_IN_FULL = 8;
+const DENIAL_LINE_MAX = 360;
+
+/** `NP004 x812, NP005 x3` for the findings past the ones shown in full. */
+function countsByRule(findings: readonly Finding[]): string {
+  const counts = new Map<string, number>();
+  for (const finding of findings) counts.set(finding.rule, (counts.get(finding.rule) ?? 0) + 1);
+  return [...counts].map(([rule, count]) => `${rule} x${count}`).join(', ');
+}
+
 /** The denial as kubectl shows it after `denied the request: `. */
 export function denialMessage(subject: Subject, environment: Environment): string {
   const denied = subject.findings.filter((finding) => finding.level === 'deny');
-  const where = subject.kind === 'Namespace' || subject.namespace === '' ? subject.name : `${subject.namespace}/${subject.name}`;
+  const where = warningLine(subject.kind === 'Namespace' || subject.namespace === '' ? subject.name : `${subject.namespace}/${subject.name}`, 260);
   const count = denied.length === 1 ? '1 guardrail' : `${denied.length} guardrails`;
+  const shown = denied.slice(0, DENIAL_FINDINGS_IN_FULL);
+  const rest = denied.slice(DENIAL_FINDINGS_IN_FULL);
   return [
     `${subject.kind} ${where} violates ${count} (environment ${environment.name}, mode ${environment.mode}):`,
-    ...denied.map((finding) => `- ${findingLine(finding)}`),
-    ...unblockLines(subject, environment),
+    ...shown.map((finding) => `- ${warningLine(findingLine(finding), DENIAL_LINE_MAX)}`),
+    ...(rest.length === 0 ? [] : [`- and ${rest.length} more (${warningLine(countsByRule(rest), DENIAL_LINE_MAX)}); run netguard check -f on the manifest for every finding`]),
+    ...unblockLines(subject, environment).map((line) => warningLine(line, 2 * DENIAL_LINE_MAX)),
   ].join('\n');
 }

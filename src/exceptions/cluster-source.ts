@@ -1,7 +1,9 @@
-import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { startCache, type ObjectCache } from '../kube/informer.ts';
+import { exceptionsPath } from './cluster-writes.ts';
+import { startCache, type ObjectCache, type CachedObject } from '../kube/informer.ts';
+import { kubeRest, listAll, type KubeRest } from '../kube/rest.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
 import { waiverSet, type WaiverSet } from './registry.ts';
@@ -10,21 +12,11 @@ import { toWaiver, type Waiver } from './waiver.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
 
-type ExceptionObject = KubernetesObject & Record<string, unknown>;
+/** The collection path of GuardrailExceptions in one namespace (POST creates there). */
 
-const objectListSchema = z.looseObject({
-  metadata: z.looseObject({ resourceVersion: z.string().optional(), continue: z.string().optional() }).optional(),
-  items: z.array(z.record(z.string(), z.unknown())),
-});
-
-/** CustomObjectsApi answers with untyped JSON: the list is checked here, each item when it becomes a waiver. */
-export async function listExceptions(api: CustomObjectsApi, namespace?: string): Promise<KubernetesListObject<ExceptionObject>> {
-  const raw: unknown =
-    namespace === undefined
-      ? await api.listClusterCustomObject({ group: EXCEPTION_GROUP, version: EXCEPTION_VERSION, plural: EXCEPTION_PLURAL })
-      : await api.listNamespacedCustomObject({ group: EXCEPTION_GROUP, version: EXCEPTION_VERSION, namespace, plural: EXCEPTION_PLURAL });
-  const list = objectListSchema.parse(raw);
-  return { metadata: list.metadata ?? {}, items: list.items };
+/** Every GuardrailException, or those of one namespace, page by page; each item is checked when it becomes a waiver. */
+export function listExceptions(rest: KubeRest, namespace?: string): Promise<KubeObject[]> {
+  return listAll(rest, namespace === undefined ? EXCEPTIONS_PATH : exceptionsPath(namespace));
 }
 
 /** Turns cluster objects into waivers; one that does not parse is skipped (and reported), never fatal. */
@@ -57,13 +49,12 @@ export interface ExceptionCacheOptions {
  * reviews that see no change.
  */
 export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCache {
-  const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
   let dirty = true;
   let current = waiverSet([]);
-  const cache: ObjectCache<ExceptionObject> = startCache<ExceptionObject>({
+  const cache: ObjectCache<CachedObject> = startCache({
     kubeConfig: options.kubeConfig,
+    rest: kubeRest(options.kubeConfig),
     path: EXCEPTIONS_PATH,
-    list: () => listExceptions(api),
     what: 'guardrailexceptions',
     logger: options.logger,
     onEvent: () => {

@@ -1,14 +1,12 @@
-import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { namespaceWideEgress, parsedPolicy } from '../rules/network-policy.ts';
+import type { ClusterView } from '../engine/types.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
-import type { ClusterView } from '../engine/types.ts';
+import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
 import type { NamespaceInfo } from '../vocabulary.ts';
-import type { NetworkPolicy } from '../rules/network-policy.ts';
-import { startCache, type ObjectCache } from './informer.ts';
-import { kubeRest, type KubeRest } from './rest.ts';
+import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
+import { kubeRest } from './rest.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -21,22 +19,19 @@ const OWNERS: Readonly<Record<string, string>> = {
   ReplicationController: '/api/v1/replicationcontrollers',
 };
 
-// Raw JSON as the API server sends it (client-node's models rename `from` to `_from`, which the rules would not see).
-const objectSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
-});
-type CachedObject = z.infer<typeof objectSchema>;
-
-function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObject<CachedObject>> {
-  return async () => {
-    const list = await rest.list(path);
-    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((item) => objectSchema.parse(item)) };
-  };
-}
+export type CachedKind = 'Namespace' | 'NetworkPolicy';
+export type ChangeListener = (kind: CachedKind, event: CacheEvent, object: CachedObject) => void;
 
 export interface ClusterCache {
   /** The engine's ClusterView, answered from memory. */
   readonly view: ClusterView;
+  /** The raw objects, for the baseline controller (the same caches the webhook reads). */
+  readonly namespaces: ObjectCache<CachedObject>;
+  readonly networkPolicies: ObjectCache<CachedObject>;
+  /** Every add, update and delete of Namespaces and NetworkPolicies, after the cache holds it. */
+  onChange(listener: ChangeListener): void;
+  /** Resolves once the Namespace and NetworkPolicy caches have synced. */
+  synced(): Promise<void>;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
   stop(): Promise<void>;
@@ -49,19 +44,34 @@ export interface ClusterCacheOptions {
   readonly delay?: (ms: number) => Promise<void>;
 }
 
+interface PolicyIndex {
+  readonly all: NetworkPolicy[];
+  /** The DNS-relevant neighbours NP001 reads: policies selecting the whole namespace that restrict egress. */
+  readonly wide: NetworkPolicy[];
+}
+
 /**
- * Namespaces (environment resolution, baseline annotations) and NetworkPolicies (NP001 reads a
- * namespace's other policies) as list+watch caches. When the API server is unreachable the caches
- * keep serving the last state they saw and reconnect with backoff; before the first sync they are
- * not ready, so /readyz answers 503 and the Service sends no reviews here.
+ * Namespaces (environment resolution, baseline annotations), NetworkPolicies (NP001 reads a
+ * namespace's other policies; the controller repairs its baselines) and the pod controllers (a
+ * Pod's owner is real only when cached with that uid) as list+watch caches, one set per process.
+ * NetworkPolicies are parsed as they enter the cache and indexed per namespace, so no review
+ * parses a neighbour. When the API server is unreachable the caches keep serving the last state
+ * they saw and reconnect with backoff; before the first sync they are not ready, so /readyz
+ * answers 503 and the Service sends no reviews here.
  */
 export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
-  const rest = kubeRest(options.kubeConfig);
   const logger = options.logger.child({ component: 'cluster-cache' });
-  const common = { kubeConfig: options.kubeConfig, logger, ...(options.delay === undefined ? {} : { delay: options.delay }) };
-  const watch = (path: string, what: string, onEvent?: (object: CachedObject) => void): ObjectCache<CachedObject> =>
-    startCache<CachedObject>({ ...common, path, list: rawList(rest, path), what, ...(onEvent === undefined ? {} : { onEvent: (_e, o) => onEvent(o) }) });
-  // Cached objects are replaced, never changed in place, so what is built once per object stays right.
+  const listeners: ChangeListener[] = [];
+  const common = {
+    kubeConfig: options.kubeConfig,
+    rest: kubeRest(options.kubeConfig),
+    logger,
+    ...(options.delay === undefined ? {} : { delay: options.delay }),
+  };
+  const following = (kind: CachedKind) => (event: CacheEvent, object: CachedObject) => {
+    for (const listener of listeners) listener(kind, event, object);
+  };
+  // Cached objects are replaced, never changed in place: what is built once per object stays right.
   const parsed = new WeakMap<CachedObject, NetworkPolicy | null>();
   const parse = (object: CachedObject): NetworkPolicy | undefined => {
     let policy = parsed.get(object);
@@ -69,18 +79,26 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     return policy ?? undefined;
   };
   // Per namespace, rebuilt on the first review after a change there.
-  const byNamespace = new Map<string, { all: NetworkPolicy[]; wide: NetworkPolicy[] }>();
-  const namespaces = watch(NAMESPACES, 'namespaces');
-  const policies = watch(NETWORK_POLICIES, 'networkpolicies', (object) => {
-    parse(object); // parsed as it enters the cache, not on a review
-    byNamespace.delete(object.metadata?.namespace ?? '');
+  const byNamespace = new Map<string, PolicyIndex>();
+  const namespaces = startCache({ ...common, path: NAMESPACES, what: 'namespaces', onEvent: following('Namespace') });
+  const networkPolicies = startCache({
+    ...common,
+    path: NETWORK_POLICIES,
+    what: 'networkpolicies',
+    onEvent: (event, object) => {
+      parse(object); // parsed as it enters the cache, not on a review
+      byNamespace.delete(object.metadata?.namespace ?? '');
+      following('NetworkPolicy')(event, object);
+    },
   });
-  const owners = Object.entries(OWNERS).map(([kind, path]) => [kind, watch(path, path.split('/').at(-1) ?? kind)] as const);
+  const owners = Object.entries(OWNERS).map(
+    ([kind, path]) => [kind, startCache({ ...common, path, what: path.split('/').at(-1) ?? kind })] as const,
+  );
   const ownerCaches = new Map(owners);
-  const indexOf = (namespace: string): { all: NetworkPolicy[]; wide: NetworkPolicy[] } => {
+  const indexOf = (namespace: string): PolicyIndex => {
     let entry = byNamespace.get(namespace);
     if (entry === undefined) {
-      const all = policies.list(namespace).flatMap((object) => parse(object) ?? []);
+      const all = networkPolicies.list(namespace).flatMap((object) => parse(object) ?? []);
       byNamespace.set(namespace, (entry = { all, wide: namespaceWideEgress(all) }));
     }
     return entry;
@@ -101,12 +119,18 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       return uid === '' ? undefined : uid;
     },
   };
-  const all = [namespaces, policies, ...ownerCaches.values()];
+  const all = [namespaces, networkPolicies, ...owners.map(([, cache]) => cache)];
   return {
     view,
+    namespaces,
+    networkPolicies,
+    onChange: (listener) => void listeners.push(listener),
+    synced: async () => {
+      await Promise.all([namespaces.synced(), networkPolicies.synced()]);
+    },
     notReady: () => [
       ...(namespaces.ready() ? [] : ['namespaces cache not synced']),
-      ...(policies.ready() ? [] : ['networkpolicies cache not synced']),
+      ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
       ...owners.filter(([, cache]) => !cache.ready()).map(([kind]) => `${kind.toLowerCase()}s cache not synced`),
     ],
     async stop() {

@@ -1,21 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Policy } from '../config/policy.ts';
 import { field } from '../object-access.ts';
-import type { KubeObject } from '../vocabulary.ts';
+import { BASELINE_POLICY_NAMES, type KubeObject } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
 import { desiredBaseline, isManagedPolicy, networkPolicyObject, type DesiredPolicy } from './baseline-policies.ts';
-import { startCache, type ObjectCache } from './informer.ts';
+import type { ClusterCache } from './cluster-cache.ts';
 import { startLeaderElection, type LeaderElectionOptions, type LeaderElector } from './leader-election.ts';
 import { KubeApiError, kubeRest, listAll, type KubeRest } from './rest.ts';
+import { sleep } from './sleep.ts';
+import { workQueue } from './work-queue.ts';
+
+/** What the controller reads of the cluster caches: the webhook's own in `serve --controller`. */
+export type ControllerCaches = Pick<ClusterCache, 'namespaces' | 'onChange' | 'synced'>;
+
+/** Every namespace is reconciled again this often: drift a watch missed never lasts longer. */
+export const RESYNC_MS = 10 * 60_000;
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;
+  /** Namespaces and their change events come from these caches; the controller starts none. */
+  readonly caches: ControllerCaches;
   /** Read at every reconcile, so a reloaded policy (DNS settings, exclusions) takes effect. */
   readonly policy: () => Policy;
   readonly logger: Logger;
@@ -26,6 +34,8 @@ export interface ControllerOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly leaderElection?: Pick<LeaderElectionOptions, 'now' | 'delay' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>;
+  /** Default RESYNC_MS. */
+  readonly resyncMs?: number;
   /** Told of every Namespace and NetworkPolicy event (the PolicyReport scanner rescans on it). */
   readonly onCacheChange?: () => void;
 }
@@ -34,35 +44,16 @@ export interface RunningController {
   isLeader(): boolean;
   /** Namespaces reconciled since start (for tests and logs). */
   reconciled(): number;
+  /** Queues every namespace again (a reloaded policy may change every baseline). */
+  requeueAll(): void;
   stop(): Promise<void>;
 }
 
-const objectSchema = z.looseObject({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
-  metadata: z
-    .looseObject({
-      name: z.string().optional(),
-      namespace: z.string().optional(),
-      resourceVersion: z.string().optional(),
-    })
-    .optional(),
-});
-type CachedObject = z.infer<typeof objectSchema>;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 const NP_PATH = '/apis/networking.k8s.io/v1';
 
 /** The controller's lease lives in netguard's own namespace, taken from its service account (`system:serviceaccount:NS:NAME`). */
 export function leaseNamespaceOf(policy: Policy): string {
   return policy.controllerServiceAccount.split(':')[2] ?? 'netguard-system';
-}
-
-function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObject<CachedObject>> {
-  return async () => {
-    const list = await rest.list(path);
-    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((item) => objectSchema.parse(item)) };
-  };
 }
 
 const metadataString = (object: unknown, key: string): string => {
@@ -139,120 +130,109 @@ function planFor(rest: KubeRest, namespace: string, desired: readonly DesiredPol
   return steps;
 }
 
+interface ReconcileDeps {
+  readonly rest: KubeRest;
+  readonly caches: ControllerCaches;
+  readonly policy: () => Policy;
+  readonly elector: LeaderElector;
+  readonly logger: Logger;
+}
+
+/** Brings one namespace to its baseline, against a fresh list of its policies. */
+async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promise<void> {
+  const object = deps.caches.namespaces.get(namespace);
+  // Gone or terminating: its policies go with it.
+  if (object === undefined || field(object, 'metadata', 'deletionTimestamp') !== undefined) return;
+  const current = deps.policy();
+  const desired = current.excludedNamespaces.has(namespace)
+    ? []
+    : desiredBaseline(stringMap(field(object, 'metadata', 'annotations')), current.networkPolicies.dns);
+  const existing = (await listAll(deps.rest, `${NP_PATH}/namespaces/${namespace}/networkpolicies`)).filter(
+    (np) => BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) || isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
+  );
+  for (const step of planFor(deps.rest, namespace, desired, existing, deps.logger)) {
+    // Leadership is checked before every write: a replica that lost its lease never writes.
+    if (!deps.elector.isLeader()) throw new LostLeadership('lost leadership');
+    await step.run();
+    deps.logger.info({ namespace }, step.describe);
+  }
+}
+
+/** A 409, or a 404 on PUT (deleted since we read it): reread and replan at once. */
+const isConflict = (err: unknown): boolean =>
+  err instanceof KubeApiError && (err.code === 409 || (err.code === 404 && err.message.startsWith('PUT')));
+
 /**
- * Starts the baseline controller: caches of Namespaces and NetworkPolicies feed a queue of
- * namespace names; the elected leader reconciles each one against a fresh list of its policies.
- * Updates are resourceVersion-checked PUTs: a 409 (someone wrote first, or created the name)
- * rereads and replans at once; any other error is retried with backoff.
+ * Starts the baseline controller: change events of the cluster caches feed a queue of namespace
+ * names; once the caches have synced, the elected leader reconciles each one. Every namespace is
+ * queued again when this replica becomes leader, every `resyncMs`, and on requeueAll() (policy
+ * reloads). Updates are resourceVersion-checked PUTs: a 409 rereads and replans at once; any
+ * other error is retried with backoff.
  */
 export function startController(options: ControllerOptions): RunningController {
   const logger = options.logger.child({ component: 'controller' });
   const rest = kubeRest(options.kubeConfig);
-  const delay = options.delay ?? sleep;
-  const initialBackoff = options.initialBackoffMs ?? 1_000;
-  const maxBackoff = options.maxBackoffMs ?? 60_000;
-  const pending = new Set<string>();
-  const failures = new Map<string, number>();
+  const { caches } = options;
+  let synced = false;
   let stopped = false;
   let count = 0;
-  let wake: () => void = () => undefined;
+  const allNamespaces = (): string[] => caches.namespaces.list().map((ns) => metadataString(ns, 'name'));
 
-  const enqueue = (namespace: string): void => {
-    if (namespace === '' || stopped) return;
-    pending.add(namespace);
-    wake();
-  };
-  const cacheOptions = { kubeConfig: options.kubeConfig, logger, delay, initialBackoffMs: initialBackoff, maxBackoffMs: 30_000 };
-  const namespaces: ObjectCache<CachedObject> = startCache<CachedObject>({
-    ...cacheOptions,
-    path: '/api/v1/namespaces',
-    list: rawList(rest, '/api/v1/namespaces'),
-    what: 'namespaces',
-    onEvent: (_event, object) => {
-      enqueue(object.metadata?.name ?? '');
-      options.onCacheChange?.();
-    },
-  });
-  const policies = startCache<CachedObject>({
-    ...cacheOptions,
-    path: `${NP_PATH}/networkpolicies`,
-    list: rawList(rest, `${NP_PATH}/networkpolicies`),
-    what: 'networkpolicies',
-    onEvent: (_event, object) => {
-      options.onCacheChange?.();
-      if (BASELINE_POLICY_NAMES.includes(object.metadata?.name ?? '')) enqueue(object.metadata?.namespace ?? '');
-    },
-  });
-  const policy = options.policy;
   const elector: LeaderElector = startLeaderElection({
     ...options.leaderElection,
     rest,
     logger,
-    namespace: options.lease?.namespace ?? leaseNamespaceOf(policy()),
+    namespace: options.lease?.namespace ?? leaseNamespaceOf(options.policy()),
     name: options.lease?.name ?? 'netguard-controller',
     identity: options.identity ?? `${hostname()}_${randomUUID()}`,
     // A new leader trusts nothing it did not see itself: every namespace is reconciled again.
-    onStartedLeading: () => {
-      for (const ns of namespaces.list()) enqueue(ns.metadata?.name ?? '');
-      wake();
-    },
+    onStartedLeading: () => requeueAll(),
   });
-
-  const reconcile = async (namespace: string): Promise<void> => {
-    const object = namespaces.get(namespace);
-    // Gone or terminating: its policies go with it.
-    if (object === undefined || field(object, 'metadata', 'deletionTimestamp') !== undefined) return;
-    const current = policy();
-    const desired = current.excludedNamespaces.has(namespace)
-      ? []
-      : desiredBaseline(stringMap(field(object, 'metadata', 'annotations')), current.networkPolicies.dns);
-    const existing = (await listAll(rest, `${NP_PATH}/namespaces/${namespace}/networkpolicies`)).filter((np) =>
-      BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) || isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
-    );
-    for (const step of planFor(rest, namespace, desired, existing, logger)) {
-      // Leadership is checked before every write: a replica that lost its lease never writes.
-      if (!elector.isLeader()) throw new LostLeadership('lost leadership');
-      await step.run();
-      logger.info({ namespace }, step.describe);
-    }
+  const queue = workQueue({
+    // Nothing is reconciled from a half-loaded cache: a namespace missing from it would look deleted.
+    ready: () => synced && elector.isLeader(),
+    delay: options.delay ?? sleep,
+    initialBackoffMs: options.initialBackoffMs ?? 1_000,
+    maxBackoffMs: options.maxBackoffMs ?? 60_000,
+  });
+  const requeueAll = (): void => {
+    for (const name of allNamespaces()) queue.add(name);
+    queue.poke();
   };
 
+  caches.onChange((kind, _event, object) => {
+    options.onCacheChange?.();
+    if (kind === 'Namespace') queue.add(metadataString(object, 'name'));
+    else if (BASELINE_POLICY_NAMES.includes(metadataString(object, 'name'))) queue.add(metadataString(object, 'namespace'));
+  });
+  void caches.synced().then(() => {
+    synced = true;
+    logger.info('caches synced; reconciling every namespace');
+    requeueAll();
+  });
+  const resync = setInterval(requeueAll, options.resyncMs ?? RESYNC_MS);
+  resync.unref();
+
+  const deps: ReconcileDeps = { rest, caches, policy: options.policy, elector, logger };
   const attempt = async (namespace: string): Promise<void> => {
     for (let tries = 0; tries < 5; tries++) {
       try {
-        await reconcile(namespace);
-        failures.delete(namespace);
+        await reconcileNamespace(deps, namespace);
+        queue.forget(namespace);
         count += 1;
         return;
       } catch (err) {
-        if (err instanceof LostLeadership) return void pending.add(namespace);
-        const conflict = err instanceof KubeApiError && (err.code === 409 || (err.code === 404 && err.message.startsWith('PUT')));
-        if (conflict && tries < 4) continue;
-        const failed = (failures.get(namespace) ?? 0) + 1;
-        failures.set(namespace, failed);
-        const wait = Math.min(initialBackoff * 2 ** (failed - 1), maxBackoff);
+        if (err instanceof LostLeadership) return queue.add(namespace);
+        if (isConflict(err) && tries < 4) continue;
+        const wait = queue.retryLater(namespace);
         logger.warn({ err, namespace, retryInMs: wait }, 'reconcile failed; retrying');
-        void delay(wait).then(() => enqueue(namespace));
         return;
       }
     }
   };
 
-  const next = (): string | undefined => {
-    // No wait for the first sync: a namespace is queued by its cache event, after the cache holds it.
-    if (!elector.isLeader()) return undefined;
-    const [first] = pending;
-    if (first !== undefined) pending.delete(first);
-    return first;
-  };
-
   const worker = (async (): Promise<void> => {
-    while (!stopped) {
-      const namespace = next();
-      if (namespace === undefined) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
+    for (let namespace = await queue.next(); namespace !== undefined && !stopped; namespace = await queue.next()) {
       await attempt(namespace);
     }
   })();
@@ -260,12 +240,13 @@ export function startController(options: ControllerOptions): RunningController {
   return {
     isLeader: () => elector.isLeader(),
     reconciled: () => count,
+    requeueAll,
     async stop() {
       stopped = true;
-      wake();
+      clearInterval(resync);
+      queue.stop();
       await worker;
       await elector.stop();
-      await Promise.all([namespaces.stop(), policies.stop()]);
     },
   };
 }

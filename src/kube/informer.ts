@@ -1,11 +1,19 @@
-import {
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { KubeRest } from './rest.ts';
+import { sleep } from './sleep.ts';
+
+/**
+ * Objects as the API server sends them, raw JSON (client-node's models rename `from` to `_from`,
+ * which the rules would not see); only the metadata the cache keys on is checked.
+ */
+const cachedObjectSchema = z.looseObject({
+  metadata: z
+    .looseObject({ name: z.string().optional(), namespace: z.string().optional(), resourceVersion: z.string().optional() })
+    .optional(),
+});
+export type CachedObject = z.infer<typeof cachedObjectSchema>;
 
 /** An informer behind the small interface the rest of netguard reads: get, list, ready. */
 export interface ObjectCache<T> {
@@ -13,35 +21,50 @@ export interface ObjectCache<T> {
   list(namespace?: string): readonly T[];
   /** True once the first list has been loaded; stays true across reconnects (the cache keeps serving). */
   ready(): boolean;
+  /** Resolves at the first sync (at once when already synced). */
+  synced(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export type CacheEvent = 'add' | 'update' | 'delete';
 
-export interface CacheOptions<T extends KubernetesObject> {
+export interface CacheOptions {
   readonly kubeConfig: KubeConfig;
-  /** Watch path, e.g. `/api/v1/namespaces`. */
+  /** Lists through the raw-JSON client; the watch goes through client-node's Watch. */
+  readonly rest: KubeRest;
+  /** Collection path, e.g. `/api/v1/namespaces`. */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
   readonly what: string;
   readonly logger: Logger;
-  readonly onEvent?: (event: CacheEvent, object: T) => void;
+  readonly onEvent?: (event: CacheEvent, object: CachedObject) => void;
   /** Injectable so tests do not sleep. */
   readonly delay?: (ms: number) => Promise<void>;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** The list function ListWatch wants, over the raw-JSON client. */
+function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObject<CachedObject>> {
+  return async () => {
+    const list = await rest.list(path);
+    return {
+      apiVersion: 'v1',
+      kind: 'List',
+      metadata: { resourceVersion: list.resourceVersion },
+      items: list.items.map((item) => cachedObjectSchema.parse(item)),
+    };
+  };
+}
 
 /**
  * Starts a list+watch cache. When the API server is unreachable or answers with an error,
  * it retries with exponential backoff (1 s doubling to 30 s by default); a 410 Gone relists.
  */
-export function startCache<T extends KubernetesObject>(options: CacheOptions<T>): ObjectCache<T> {
+export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const delay = options.delay ?? sleep;
+  const list = rawList(options.rest, options.path);
   // ListWatch directly (not makeInformer) so its own reconnect delays use the injected clock too.
-  const informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), options.list, false, undefined, undefined, {
+  const informer = new ListWatch<CachedObject>(options.path, new Watch(options.kubeConfig), list, false, undefined, undefined, {
     delayFn: delay,
   });
   const initial = options.initialBackoffMs ?? 1_000;
@@ -52,9 +75,11 @@ export function startCache<T extends KubernetesObject>(options: CacheOptions<T>)
   // Attempts overlap when a retry starts before the failed one returns: only the latest, unfailed one counts.
   let attempt = 0;
   let failedAttempt = -1;
+  let markSynced: () => void = () => undefined;
+  const firstSync = new Promise<void>((resolve) => (markSynced = resolve));
 
   for (const event of ['add', 'update', 'delete'] as const) {
-    informer.on(event, (object: T) => options.onEvent?.(event, object));
+    informer.on(event, (object: CachedObject) => options.onEvent?.(event, object));
   }
 
   const start = async (): Promise<void> => {
@@ -63,6 +88,7 @@ export function startCache<T extends KubernetesObject>(options: CacheOptions<T>)
     if (failedAttempt !== mine && attempt === mine && !stopped) {
       synced = true;
       backoff = initial;
+      markSynced();
     }
   };
 
@@ -80,6 +106,7 @@ export function startCache<T extends KubernetesObject>(options: CacheOptions<T>)
     get: (name, namespace) => informer.get(name, namespace),
     list: (namespace) => informer.list(namespace),
     ready: () => synced,
+    synced: () => firstSync,
     async stop() {
       stopped = true;
       await informer.stop();

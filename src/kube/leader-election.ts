@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 import { KubeApiError, type KubeRest } from './rest.ts';
+import { sleep } from './sleep.ts';
 
 export interface LeaderElectionOptions {
   readonly rest: KubeRest;
@@ -43,8 +44,6 @@ type Lease = z.infer<typeof leaseSchema>;
 
 /** Kubernetes MicroTime: RFC 3339 with six fractional digits. */
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, with client-go's semantics: another holder's

@@ -1,10 +1,12 @@
-import { request, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 
 /**
- * A small JSON client over the kubeconfig's TLS and credentials. The generated client-node models
+ * A small JSON client over the kubeconfig's TLS and credentials, or plain `http:` for a local
+ * `kubectl proxy` (which adds the credentials itself; none are sent over plain HTTP). The generated client-node models
  * rename fields (`from` becomes `_from`) and turn times into Dates; the engine and the controller
  * want objects exactly as the API server sends them, so these calls stay raw JSON.
  */
@@ -54,9 +56,9 @@ interface RawResponse {
   readonly text: string;
 }
 
-function send(options: RequestOptions, body: string | undefined): Promise<RawResponse> {
+function send(options: RequestOptions, body: string | undefined, plain: boolean): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(options, (res) => {
+    const req = (plain ? httpRequest : httpsRequest)(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -79,6 +81,8 @@ export function kubeRest(kc: KubeConfig): KubeRest {
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined) throw new Error('kubeconfig names no cluster server');
   const base = new URL(server);
+  const plain = base.protocol === 'http:';
+  if (!plain && base.protocol !== 'https:') throw new Error(`kubeconfig server ${server}: expected an https: or http: URL`);
 
   const call = async (method: string, path: string, body?: KubeObject, contentType = 'application/json'): Promise<unknown> => {
     const url = new URL(path, base);
@@ -91,8 +95,8 @@ export function kubeRest(kc: KubeConfig): KubeRest {
       // An explicit length: Node sends a DELETE body neither chunked nor sized otherwise.
       headers: { accept: 'application/json', 'content-type': contentType, ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) },
     };
-    await kc.applyToHTTPSOptions(options);
-    const res = await send(options, payload);
+    if (!plain) await kc.applyToHTTPSOptions(options);
+    const res = await send(options, payload, plain);
     const parsed = parseJson(res.text);
     if (res.code >= 200 && res.code < 300) return parsed;
     const status = statusSchema.safeParse(parsed);

@@ -9,25 +9,13 @@ import { validate, objectName } from '../engine/evaluate.ts';
 import { isSubresource } from '../engine/skips.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
+import { BODY_LIMIT, bodyBudgetFor, installBodyBudget, type BodyBudgetOptions } from './body-budget.ts';
+import { installDrain } from './drain.ts';
+import { TLS_CIPHERS } from './tls.ts';
 
-/**
- * Reviews carry `object` and `oldObject`; etcd stores objects up to 1.5 MiB each, so a
- * review can exceed 3 MiB. 8 MiB leaves headroom for JSON overhead and managedFields.
- */
-export const BODY_LIMIT = 8 * 1024 * 1024;
+export { BODY_LIMIT } from './body-budget.ts';
 
-/** TLS 1.2+ with forward-secret AEAD suites only; TLS 1.3 suites are Node's defaults. */
-export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+export { TLS_CIPHERS } from './tls.ts';
 
 /** One admission decision, as the audit log and the metrics see it. */
 export interface DecisionRecord {
@@ -81,6 +69,8 @@ export interface AppDeps {
   readonly bodyLimit?: number;
   /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
   readonly auditLog?: AuditLog;
+  /** Bytes of review bodies in flight at once, and what happens past them (default: sized from the heap). */
+  readonly memory?: Partial<Omit<BodyBudgetOptions, 'bodyLimit'>>;
   /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
   readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
 }
@@ -113,6 +103,7 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
 
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
+  const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
   const app = Fastify({
     https: {
       ...deps.tls,
@@ -124,7 +115,7 @@ export function buildApp(deps: AppDeps) {
     // listeners (~1 µs a review, issue 13) for request logs netguard turns off anyway. Reviews are
     // logged by the audit line, errors by the error handler below.
     logger: false,
-    bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
+    bodyLimit,
     // Above the API server's idle timeout (Go's IdleConnTimeout, 90 s): a server that closes an
     // idle connection first lets the API server write a review onto it; that POST fails with EOF,
     // is not retried, and under failurePolicy Fail refuses the user's write.
@@ -134,6 +125,8 @@ export function buildApp(deps: AppDeps) {
     requestTimeout: deps.timeouts?.requestMs ?? 30_000,
     return503OnClosing: false,
   });
+
+  const budget = installBodyBudget(app, { maxBytes: bodyBudgetFor(undefined, bodyLimit), ...deps.memory, bodyLimit });
 
   // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
   // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
@@ -184,17 +177,8 @@ export function buildApp(deps: AppDeps) {
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
-  // Draining: a keep-alive connection whose review finishes after close() began would otherwise
-  // idle until keepAliveTimeout (120 s), past the pod's grace period; `Connection: close` ends it.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  // Synchronous: an async hook costs a promise and a microtask on every reply.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
+  // Draining after SIGTERM: open connections keep being answered, each closed after its reply.
+  const drain = installDrain(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -212,5 +196,5 @@ export function buildApp(deps: AppDeps) {
     return reply.code(status).send({ error: status === 500 ? 'internal error' : message, code: error.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
-  return app;
+  return Object.assign(app, { budget, drain });
 }

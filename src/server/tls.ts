@@ -1,8 +1,31 @@
-import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { writeCertificateFiles } from '../certs/files.ts';
 import { createCA, createServingCert, LOCAL_IDENTITY } from '../certs/generate.ts';
+
+/** TLS 1.2+ with forward-secret AEAD suites only; TLS 1.3 suites are Node's defaults. */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * The serving context's options: the pair plus the protocol floor and suites. Used at start and
+ * on every rotation (`setSecureContext` replaces the whole context, so a bare pair would fall
+ * back to Node's defaults and accept CBC and non-forward-secret suites).
+ */
+export function servingContextOptions(pair: ServingPair): SecureContextOptions {
+  return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS };
+}
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -20,13 +43,8 @@ export function tlsFilesIn(dir: string): TlsFiles {
 
 /** Writes ca.crt, ca.key, tls.crt and tls.key into `dir`; keys are readable by the owner only. */
 export function writeLocalCertificates(dir: string): void {
-  mkdirSync(dir, { recursive: true });
   const ca = createCA('netguard local CA');
-  const serving = createServingCert(ca, LOCAL_IDENTITY);
-  writeFileSync(join(dir, 'ca.crt'), ca.cert);
-  writeFileSync(join(dir, 'ca.key'), ca.key, { mode: 0o600 });
-  writeFileSync(join(dir, 'tls.crt'), serving.cert);
-  writeFileSync(join(dir, 'tls.key'), serving.key, { mode: 0o600 });
+  writeCertificateFiles(dir, { ca, serving: createServingCert(ca, LOCAL_IDENTITY) });
 }
 
 /** Reads the serving pair, first generating a local CA and pair when none exists. */
@@ -51,13 +69,19 @@ export function readServingPair(files: TlsFiles): ServingPair {
  * what changes) and hands a new, verified pair to `apply`. A half-written or mismatched
  * pair is logged and skipped; the old one keeps serving.
  */
-export function watchServingPair(dir: string, logger: Logger, apply: (pair: ServingPair) => void): FSWatcher {
+export interface WatchedPair {
+  /** Re-reads the pair now (SIGHUP); a broken pair keeps the old one. */
+  reload(): void;
+  close(): void;
+}
+
+export function watchServingPair(dir: string, logger: Logger, apply: (pair: ServingPair) => void): WatchedPair {
   const files = tlsFilesIn(dir);
   let timer: NodeJS.Timeout | undefined;
   const reload = (): void => {
     try {
       const pair = readServingPair(files);
-      createSecureContext(pair); // throws when the key does not match the certificate
+      createSecureContext(servingContextOptions(pair)); // throws when the key does not match the certificate
       apply(pair);
       logger.info({ dir }, 'serving certificate reloaded');
     } catch (err) {
@@ -69,5 +93,5 @@ export function watchServingPair(dir: string, logger: Logger, apply: (pair: Serv
     timer = setTimeout(reload, 100);
   });
   watcher.on('close', () => clearTimeout(timer));
-  return watcher;
+  return { reload, close: () => watcher.close() };
 }

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -29,6 +29,17 @@ t.test('certs --out writes a CA and a serving pair for every Service DNS name', 
   t.equal(result.stdout, `${Buffer.from(readFileSync(join(out, 'ca.crt'))).toString('base64')}\n`, 'stdout is the caBundle');
   const other = await runCerts(base, now);
   t.not(new X509Certificate(other.certificates.serving.cert).serialNumber, leaf.serialNumber, 'random serials');
+});
+
+t.test('certs --out writes keys 0600 even over existing files with looser permissions', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'netguard-certs-'));
+  for (const file of ['tls.key', 'ca.key']) writeFileSync(join(out, file), 'old key\n', { mode: 0o644 });
+  chmodSync(join(out, 'tls.key'), 0o666);
+  t.equal(statSync(join(out, 'tls.key')).mode & 0o777, 0o666, 'the old key was world-readable');
+  const result = await runCerts({ ...base, out }, now);
+  for (const file of ['tls.key', 'ca.key']) t.equal(statSync(join(out, file)).mode & 0o777, 0o600, `${file} is 0600`);
+  t.equal(readFileSync(join(out, 'tls.key'), 'utf8'), result.certificates.serving.key, 'the new key replaced the old one');
+  t.same(readdirSync(out).sort(), ['ca.crt', 'ca.key', 'tls.crt', 'tls.key'], 'no temporary files left behind');
 });
 
 t.test('certs --secret prints an applicable kubernetes.io/tls Secret with the caBundle as a comment', async (t) => {

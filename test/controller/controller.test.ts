@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
-import { startController, type RunningController } from '../../src/kube/controller.ts';
+import { startClusterCache } from '../../src/kube/cluster-cache.ts';
+import { startController, type ControllerOptions, type RunningController } from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { shippedPolicy } from '../helpers/context.ts';
 import { until } from '../helpers/until.ts';
@@ -40,25 +41,36 @@ interface Harness {
   nextLeaseRound(): void;
 }
 
-async function start(t: Test, seed: (api: FakeKubeApi) => void): Promise<Harness> {
+async function start(
+  t: Test,
+  seed: (api: FakeKubeApi) => void,
+  more: Partial<ControllerOptions> & { cacheDelay?: (ms: number) => Promise<void> } = {},
+): Promise<Harness> {
   const api = await startFakeKubeApi(t);
   seed(api);
   const retries: number[] = [];
   const clock = { ms: Date.parse('2026-11-22T12:00:00Z') };
   let release: () => void = () => undefined;
+  const logger = pino({ level: process.env['LOG'] ?? 'silent' });
+  const record = async (ms: number): Promise<void> => {
+    retries.push(ms);
+  };
+  // The controller follows caches it did not start, as in `serve --controller`.
+  const caches = startClusterCache({ kubeConfig: api.kubeConfig(), logger, delay: more.cacheDelay ?? record });
+  t.teardown(() => caches.stop());
   const controller = startController({
     kubeConfig: api.kubeConfig(),
+    caches,
     policy: shippedPolicy,
-    logger: pino({ level: process.env['LOG'] ?? 'silent' }),
+    logger,
     identity: 'replica-a',
-    delay: async (ms) => {
-      retries.push(ms);
-    },
+    delay: record,
     leaderElection: {
       now: () => clock.ms,
       // The elector waits between rounds until the test releases it: no renew traffic, no sleeping.
       delay: () => new Promise<void>((resolve) => (release = resolve)),
     },
+    ...more,
   });
   t.teardown(() => controller.stop());
   return { api, controller, retries, clock, nextLeaseRound: () => release() };
@@ -215,4 +227,37 @@ t.test('409 Conflict rereads and retries at once; 500 backs off; 410 Gone relist
   h.api.emit(POLICIES, 'DELETED', { metadata: { name: 'netguard-allow-dns', namespace: 'prod-shop' } });
   await until(() => policyWrites(h.api).length === 6, 'repair after relist');
   t.same(policyWrites(h.api)[5], 'POST prod-shop/netguard-allow-dns');
+});
+
+t.test('nothing is reconciled until both caches have synced', async (t) => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const h = await start(
+    t,
+    (api) => {
+      api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
+      // The NetworkPolicy cache's first list fails; its retry waits for the gate.
+      api.failNext('GET', /^\/apis\/networking\.k8s\.io\/v1\/networkpolicies$/, 503, 'ServiceUnavailable');
+    },
+    { cacheDelay: () => gate },
+  );
+  await h.api.watching(NAMESPACES);
+  await until(() => h.controller.isLeader(), 'the lease');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(policyWrites(h.api), [], 'leader, namespaces synced, NetworkPolicies not: no writes');
+  release();
+  await until(() => policyWrites(h.api).length === 2, 'the baseline after the sync');
+  t.same(policyWrites(h.api), ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny']);
+});
+
+t.test('a periodic resync repairs drift that no watch event reported', async (t) => {
+  const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), { resyncMs: 50 });
+  await until(() => policyWrites(h.api).length === 2, 'baseline');
+  // Changed in the store behind every watch's back (as a missed event would leave it).
+  const stored = h.api.get(POLICIES, 'prod-shop', 'netguard-allow-dns');
+  if (stored === undefined) throw new Error('no allow-dns');
+  stored['spec'] = { podSelector: {}, policyTypes: ['Egress'], egress: [{}] };
+  await until(() => policyWrites(h.api).length === 3, 'the resync');
+  t.same(policyWrites(h.api)[2], 'PUT prod-shop/netguard-allow-dns');
+  t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[]).length, 1);
 });

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import t from 'tap';
 import { validate } from '../../src/engine/evaluate.ts';
+import { loadPolicyFile } from '../../src/config/load.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadFixture, reviewFor } from '../helpers/reviews.ts';
 import { decodeReview } from '../../src/admission/decode.ts';
@@ -27,16 +28,18 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
     [
       'ClusterRole/netguard',
       'ClusterRole/netguard-certs',
+      'ClusterRole/netguard-controller',
       'ClusterRole/netguard-exception-approver',
       'ClusterRole/netguard-exception-requester',
       'ClusterRole/netguard-policy-reports',
       'ClusterRoleBinding/netguard',
-      'ClusterRoleBinding/netguard-certs',
       'ClusterRoleBinding/netguard-certs-webhook',
+      'ClusterRoleBinding/netguard-controller',
       'ClusterRoleBinding/netguard-policy-reports',
       'ConfigMap/netguard-system/netguard-policy',
       'CustomResourceDefinition/guardrailexceptions.netguard.dev',
       'Deployment/netguard-system/netguard',
+      'Deployment/netguard-system/netguard-controller',
       'MutatingWebhookConfiguration/netguard',
       'Namespace/netguard-system',
       'NetworkPolicy/netguard-system/netguard',
@@ -49,7 +52,7 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'Secret/netguard-system/netguard-tls',
       'Service/netguard-system/netguard',
       'ServiceAccount/netguard-system/netguard',
-      'ServiceAccount/netguard-system/netguard-certs',
+      'ServiceAccount/netguard-system/netguard-controller',
       'ValidatingWebhookConfiguration/netguard',
     ],
   );
@@ -64,7 +67,7 @@ t.test('every rendered object validates against the Kubernetes OpenAPI schemas (
   }
   // The check can fail: a wrong type is caught.
   const { Deployment } = await import('kubernetes-models/apps/v1');
-  t.throws(() => new Deployment({ ...find('Deployment'), spec: { ...find('Deployment').spec, replicas: 'two' } }).validate());
+  t.throws(() => new Deployment({ ...find('Deployment', 'netguard'), spec: { ...find('Deployment', 'netguard').spec, replicas: 'two' } }).validate());
 });
 
 t.test('the cert-manager overlay injects the CA into both webhook configurations', async (t) => {
@@ -84,11 +87,17 @@ t.test('the cert-manager overlay injects the CA into both webhook configurations
 });
 
 t.test('the Deployment is highly available, hardened and probed', async (t) => {
-  const deployment = find('Deployment');
+  const deployment = find('Deployment', 'netguard');
   const pod = deployment.spec.template.spec;
   const [container] = pod.containers;
   t.equal(deployment.spec.replicas, 2);
-  t.ok(pod.affinity.podAntiAffinity, 'pod anti-affinity');
+  t.same(
+    pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+    [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } }],
+    'required anti-affinity: never two replicas on one node',
+  );
+  t.same(deployment.spec.strategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 }, 'rollouts need no spare node');
+  t.notOk(container.args.includes('--controller'), 'the webhook runs no controller');
   t.equal(pod.priorityClassName, find('PriorityClass').metadata.name);
   t.equal(pod.securityContext.runAsNonRoot, true);
   t.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
@@ -100,7 +109,27 @@ t.test('the Deployment is highly available, hardened and probed', async (t) => {
   t.equal(find('PodDisruptionBudget').spec.minAvailable, 1);
   t.same(find('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   t.same(find('Service').spec.selector, deployment.spec.selector.matchLabels);
-  t.equal(pod.serviceAccountName, 'netguard', 'NP011 lets system:serviceaccount:netguard-system:netguard manage baselines');
+  t.equal(pod.serviceAccountName, 'netguard', 'the webhook runs under the read-only identity');
+});
+
+t.test('the controller runs apart: its own identity, the one NP011 trusts, on other nodes than its twin', async (t) => {
+  const controller = find('Deployment', 'netguard-controller');
+  const pod = controller.spec.template.spec;
+  const [container] = pod.containers;
+  t.equal(controller.spec.replicas, 2, 'a standby for the lease');
+  t.same(container.args.slice(0, 1), ['controller']);
+  t.equal(`system:serviceaccount:netguard-system:${pod.serviceAccountName}`, loadPolicyFile('policies/guardrails.yaml').controllerServiceAccount, 'NP011 lets exactly this identity write baselines');
+  t.equal(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, 'kubernetes.io/hostname');
+  t.same(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+  t.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  t.ok(container.env.some((e: Obj) => e.name === 'POD_NAME'), 'the lease identity from the downward API');
+  t.notSame(controller.spec.selector.matchLabels, find('Service').spec.selector, 'the Service never sends reviews to controller pods');
+});
+
+t.test('netguard-system enforces the restricted Pod Security Standard', async (t) => {
+  const labels = find('Namespace').metadata.labels;
+  t.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+  t.equal(labels['pod-security.kubernetes.io/warn'], 'restricted');
 });
 
 t.test('the ConfigMap is generated from the one copy in policies/', async (t) => {
@@ -153,7 +182,7 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
   const rules = (kind: string, name: string) => find(kind, name).rules.map((r: Obj) => `${r.apiGroups.join(',')}/${r.resources.join(',')}:${r.verbs.join(',')}${r.resourceNames ? `@${r.resourceNames.join(',')}` : ''}`);
   t.same(rules('ClusterRole', 'netguard'), [
     '/namespaces:get,list,watch',
-    'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
+    'networking.k8s.io/networkpolicies:get,list,watch',
     'netguard.dev/guardrailexceptions:get,list,watch',
     '/replicationcontrollers:get,list,watch',
     'apps/replicasets,statefulsets,daemonsets:get,list,watch',
@@ -162,13 +191,27 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/pods:get',
     'apps/deployments:get',
     'batch/cronjobs:get',
+  ], 'the network-facing webhook only reads (and records waiver expiry Events)');
+  t.same(rules('ClusterRole', 'netguard-controller'), [
+    '/namespaces:get,list,watch',
+    'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
+    '/events:create',
+    '/replicationcontrollers:get,list,watch',
+    'apps/replicasets,statefulsets,daemonsets:get,list,watch',
+    'batch/jobs:get,list,watch',
   ]);
   t.same(rules('ClusterRole', 'netguard-exception-requester'), ['netguard.dev/guardrailexceptions:create,get,list']);
   t.same(find('ClusterRole', 'netguard-exception-requester').metadata.labels['rbac.authorization.k8s.io/aggregate-to-edit'], 'true', 'aggregated to edit');
   t.same(rules('ClusterRole', 'netguard-exception-approver'), ['netguard.dev/guardrailexceptions:get,list,update,patch']);
   t.notOk(find('ClusterRole', 'netguard-exception-approver').metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit'], 'approving is not part of edit');
   t.same(rules('Role', 'netguard-leader-election'), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get,update@netguard-controller']);
-  t.same(rules('ClusterRole', 'netguard-certs'), ['admissionregistration.k8s.io/validatingwebhookconfigurations,mutatingwebhookconfigurations:get,update@netguard']);
+  const subjectsOf = (kind: string, name: string) => find(kind, name).subjects.map((s: Obj) => s.name);
+  t.same(subjectsOf('ClusterRoleBinding', 'netguard'), ['netguard']);
+  t.same(subjectsOf('ClusterRoleBinding', 'netguard-controller'), ['netguard-controller']);
+  t.same(subjectsOf('RoleBinding', 'netguard-leader-election'), ['netguard-controller']);
+  const accounts = base.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort();
+  const used = base.filter((o) => o.kind === 'Deployment').map((o) => o.spec.template.spec.serviceAccountName).sort();
+  t.same(accounts, used, 'every service account is used by a Deployment, and only those exist');
   const everything = base.filter((o) => o.kind.endsWith('Role')).flatMap((o) => o.rules);
   t.notOk(everything.some((r: Obj) => [...r.verbs, ...r.resources, ...r.apiGroups].includes('*')), 'no wildcards');
   t.notOk(base.filter((o) => o.kind === 'ClusterRole').flatMap((o) => o.rules).some((r: Obj) => r.resources.includes('secrets')), 'no cluster-wide Secret access');
@@ -216,7 +259,7 @@ t.test("netguard's own NetworkPolicy and pods pass its guardrails as if judged i
   // NP012 is the one finding, and netguard-system is excluded for it: the webhook's caller is the
   // API server, whose address no selector or fixed block can name (see networkpolicy.yaml).
   const expected: Record<string, string[]> = { NetworkPolicy: ['NP012'], Deployment: [] };
-  for (const object of [find('NetworkPolicy'), find('Deployment')]) {
+  for (const object of [find('NetworkPolicy'), find('Deployment', 'netguard'), find('Deployment', 'netguard-controller')]) {
     const decision = judged(object);
     t.equal(decision.mode, 'enforce');
     t.same(decision.findings.map((f) => f.rule), expected[object.kind], `${object.kind}: ${expected[object.kind]?.join(', ') || 'no findings'}`);

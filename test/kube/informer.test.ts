@@ -1,7 +1,9 @@
-import { CoreV1Api, type V1Namespace } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
 import { startCache } from '../../src/kube/informer.ts';
+import { kubeRest } from '../../src/kube/rest.ts';
+import { stringMap } from '../../src/labels.ts';
+import { field } from '../../src/object-access.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { until } from '../helpers/until.ts';
 
@@ -16,12 +18,11 @@ t.test('the cache lists, follows watch events, relists after 410 Gone and retrie
   const api = await startFakeKubeApi(t);
   api.seed(NAMESPACES, ns('prod-shop', { env: 'prod' }));
   api.failNext('GET', /^\/api\/v1\/namespaces$/, 500, 'InternalError');
-  const core = api.kubeConfig().makeApiClient(CoreV1Api);
   const delays: number[] = [];
-  const cache = startCache<V1Namespace>({
+  const cache = startCache({
     kubeConfig: api.kubeConfig(),
+    rest: kubeRest(api.kubeConfig()),
     path: NAMESPACES,
-    list: () => core.listNamespace(),
     what: 'namespaces',
     logger: pino({ level: 'silent' }),
     delay: async (ms) => {
@@ -30,13 +31,17 @@ t.test('the cache lists, follows watch events, relists after 410 Gone and retrie
   });
   await until(() => cache.ready(), 'first sync');
   t.same(delays, [1000], 'the 500 was retried after the initial backoff');
-  t.equal(cache.get('prod-shop')?.metadata?.labels?.['env'], 'prod');
+  const labels = (name: string) => stringMap(field(cache.get(name), 'metadata', 'labels'));
+  t.equal(labels('prod-shop')['env'], 'prod');
+  let resolved = false;
+  void cache.synced().then(() => (resolved = true));
+  await until(() => resolved, 'synced() resolves once synced');
 
   await api.watching(NAMESPACES);
   api.emit(NAMESPACES, 'ADDED', ns('dev-shop'));
   await until(() => cache.get('dev-shop') !== undefined, 'ADDED');
   api.emit(NAMESPACES, 'MODIFIED', ns('dev-shop', { team: 'a' }));
-  await until(() => cache.get('dev-shop')?.metadata?.labels?.['team'] === 'a', 'MODIFIED');
+  await until(() => labels('dev-shop')['team'] === 'a', 'MODIFIED');
   api.emit(NAMESPACES, 'DELETED', ns('prod-shop'));
   await until(() => cache.get('prod-shop') === undefined, 'DELETED');
 

@@ -3,7 +3,7 @@ import { loadOne } from '../helpers/reviews.ts';
 import { findingsOf, judge, NAMESPACE_OF, RULE_FIXTURES } from './judge.ts';
 
 const fixture = (name: string) => loadOne(`${RULE_FIXTURES}/${name}`);
-const CONTROLLER = 'system:serviceaccount:netguard-system:netguard';
+const CONTROLLER = 'system:serviceaccount:netguard-system:netguard-controller';
 
 t.test('a user deleting a baseline policy is denied in every mode, observe included', async (t) => {
   for (const mode of ['observe', 'constrain', 'enforce'] as const) {
@@ -56,8 +56,8 @@ t.test('NP011 on CREATE: a reserved name or the managed-by label, by anyone but 
   }
   const [found] = findingsOf(judge(baseline), 'NP011');
   t.equal(found?.path, 'metadata.name');
-  t.match(found?.message, /is a reserved baseline name, and only netguard's controller \(system:serviceaccount:netguard-system:netguard\) may create such a policy/);
-  t.same(findingsOf(judge(baseline, { username: 'system:serviceaccount:netguard-system:netguard' }), 'NP011'), [], 'the controller may');
+  t.match(found?.message, /is a reserved baseline name, and only netguard's controller \(system:serviceaccount:netguard-system:netguard-controller\) may create such a policy/);
+  t.same(findingsOf(judge(baseline, { username: 'system:serviceaccount:netguard-system:netguard-controller' }), 'NP011'), [], 'the controller may');
   const squat = judge(loadOne('test/fixtures/adversarial/squat-default-deny.yaml'), { namespace: 'dev-x' });
   t.equal(squat.allowed, false, 'an unlabelled policy squatting the name is denied too, even in observe');
   t.same(findingsOf(squat, 'NP011').map((f) => f.path), ['metadata.name']);

@@ -1,5 +1,6 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -21,6 +22,21 @@ function healthz(port: number, ca: string): Promise<string> {
   });
 }
 
+/** A TLS 1.2 handshake offering only `cipher`: the suite the server chose, or the error code. */
+function handshake(port: number, ca: string, cipher: string, maxVersion: 'TLSv1.2' | 'TLSv1.1' = 'TLSv1.2'): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, ca, servername: 'netguard.netguard-system.svc', ciphers: cipher, maxVersion, minVersion: maxVersion }, () => {
+      resolve(socket.getCipher().standardName === '' ? 'none' : socket.getCipher().name);
+      socket.destroy();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+// Suites the issue saw accepted after the first rotation: CBC, and no forward secrecy.
+const WEAK = ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA'];
+
+
 t.test('a rotated pair on disk serves new connections without a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-rotate-'));
   const tls = join(dir, 'tls');
@@ -39,4 +55,10 @@ t.test('a rotated pair on disk serves new connections without a restart', async 
   await until(async () => (await healthz(port, second.certificates.ca.cert)) === 'HTTP 200', 'the new pair');
   t.pass('connected with the new CA');
   t.not(await healthz(port, first.certificates.ca.cert), 'HTTP 200', 'the old pair is no longer served');
+
+  // The rotated context keeps the protocol floor and the suites of the first one.
+  const ca = second.certificates.ca.cert;
+  t.equal(await handshake(port, ca, 'ECDHE-RSA-AES128-GCM-SHA256'), 'ECDHE-RSA-AES128-GCM-SHA256', 'a forward-secret AEAD suite is served');
+  for (const cipher of WEAK) t.not(await handshake(port, ca, cipher), cipher, `${cipher} refused after rotation`);
+  t.not(await handshake(port, ca, 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0', 'TLSv1.1'), 'ECDHE-RSA-AES128-SHA', 'TLS 1.1 refused after rotation');
 });

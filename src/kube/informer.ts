@@ -62,9 +62,24 @@ function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObje
  */
 export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const delay = options.delay ?? sleep;
-  const list = rawList(options.rest, options.path);
+  const listOnce = rawList(options.rest, options.path);
+  // ListWatch restarts itself after a 410 or a timeout; a restart already past its `stopped` check
+  // when stop() runs would open a watch nobody aborts, held until its 30 s inactivity timeout. So
+  // a list that returns after stop() fails, and a watch that opens after stop() is aborted at once.
+  const list = async (): Promise<Awaited<ReturnType<typeof listOnce>>> => {
+    const result = await listOnce();
+    if (stopped) throw new Error(`${options.what} cache stopped`);
+    return result;
+  };
+  const watch = new Watch(options.kubeConfig);
+  const watchOnce = watch.watch.bind(watch);
+  watch.watch = async (...args) => {
+    const request = await watchOnce(...args);
+    if (stopped) request.abort();
+    return request;
+  };
   // ListWatch directly (not makeInformer) so its own reconnect delays use the injected clock too.
-  const informer = new ListWatch<CachedObject>(options.path, new Watch(options.kubeConfig), list, false, undefined, undefined, {
+  const informer = new ListWatch<CachedObject>(options.path, watch, list, false, undefined, undefined, {
     delayFn: delay,
   });
   const initial = options.initialBackoffMs ?? 1_000;

@@ -101,7 +101,7 @@ t.test('serve --certs-secret: listens with the managed pair; the API server name
   t.teardown(() => delete process.env['POD_NAMESPACE']);
   const running = await serve({
     config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml', port: 0, metricsPort: 0, host: '127.0.0.1', certs: 'certs-unused',
-    kubeconfig: api.kubeconfigPath, certsSecret: 'netguard-tls', logLevel: 'silent',
+    kubeconfig: api.kubeconfigPath, certsSecret: 'netguard-tls', logLevel: 'silent', drainSeconds: 0,
   });
   t.teardown(() => running.close());
   const port = Number(new URL(running.url).port);

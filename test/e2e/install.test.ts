@@ -73,6 +73,8 @@ t.test(
       host: '127.0.0.1',
       certs: join(dir, 'tls'),
       logLevel: 'silent',
+      // Closing a test server need not wait out the harness's pooled connections.
+      drainSeconds: 0,
     });
     t.teardown(() => netguard.close());
     const port = Number(new URL(netguard.url).port);

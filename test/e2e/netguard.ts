@@ -101,6 +101,8 @@ export async function serveNetguard(
     host: '127.0.0.1',
     certs: certs.dir,
     logLevel: 'silent',
+    // A test's outage starts at close(): no drain window for the harness's pooled connections.
+    drainSeconds: 0,
   });
   let closed = false;
   const close = async (): Promise<void> => {

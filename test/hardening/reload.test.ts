@@ -23,6 +23,7 @@ t.test('policy and exception files replaced while serving: good versions apply, 
     host: '127.0.0.1',
     certs: certs.dir,
     logLevel: 'silent',
+    drainSeconds: 0,
   });
   const port = Number(new URL(running.url).port);
   const client = httpsClient(port, certs.ca);

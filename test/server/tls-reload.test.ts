@@ -42,7 +42,7 @@ t.test('a rotated pair on disk serves new connections without a restart', async 
   const tls = join(dir, 'tls');
   const first = await runCerts({ ...SERVICE, out: tls });
   writeFileSync(join(dir, 'exceptions.yaml'), '');
-  const server = await serve({ config: 'policies/guardrails.yaml', exceptions: join(dir, 'exceptions.yaml'), port: 0, metricsPort: 0, host: '127.0.0.1', certs: tls, logLevel: 'silent' });
+  const server = await serve({ config: 'policies/guardrails.yaml', exceptions: join(dir, 'exceptions.yaml'), port: 0, metricsPort: 0, host: '127.0.0.1', certs: tls, logLevel: 'silent', drainSeconds: 0 });
   t.teardown(() => server.close());
   const port = Number(new URL(server.url).port);
   t.equal(await healthz(port, first.certificates.ca.cert), 'HTTP 200');

@@ -8,9 +8,12 @@ export interface BareSettings {
 
 export function parseBareSettings(json: string): BareSettings {
   const parsed: unknown = JSON.parse(json);
-  const ciphers: unknown = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'ciphers') : undefined;
-  const bodyLimit: unknown = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'bodyLimit') : undefined;
-  if (typeof ciphers !== 'string' || typeof bodyLimit !== 'number') throw new Error(`bare endpoint settings missing: ${json}`);
+  const ciphers: unknown =
+    parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'ciphers') : undefined;
+  const bodyLimit: unknown =
+    parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'bodyLimit') : undefined;
+  if (typeof ciphers !== 'string' || typeof bodyLimit !== 'number')
+    throw new Error(`bare endpoint settings missing: ${json}`);
   return { ciphers, bodyLimit };
 }
 

@@ -75,7 +75,7 @@ class Tally {
       p50Ms: empty ? 0 : ms(this.latency.percentile(50)),
       p99Ms: empty ? 0 : ms(this.latency.percentile(99)),
       maxMs: empty ? 0 : ms(this.latency.max),
-      clientCpuPct: (clientCpuMicros / 1e4) / seconds,
+      clientCpuPct: clientCpuMicros / 1e4 / seconds,
       ...(sendLagP99Ms === undefined ? {} : { sendLagP99Ms }),
       problems: [...this.problems],
     };
@@ -87,10 +87,18 @@ async function exchangeOnce(pool: Pool, exchange: Exchange, tally: Tally): Promi
   const started = process.hrtime.bigint();
   let problem: Problem | undefined;
   try {
-    const { statusCode, body } = await pool.request({ path: exchange.path, method: 'POST', headers: JSON_HEADERS, body: exchange.body });
+    const { statusCode, body } = await pool.request({
+      path: exchange.path,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: exchange.body,
+    });
     problem = verifyReply(statusCode, await body.text(), exchange.uid, exchange.expect);
   } catch (err) {
-    problem = { kind: 'error', detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    problem = {
+      kind: 'error',
+      detail: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    };
   }
   tally.add(process.hrtime.bigint() - started, problem);
 }
@@ -101,7 +109,11 @@ function cpuMicrosSince(start: NodeJS.CpuUsage): number {
 }
 
 /** Closed loop: `connections` senders, each with one request in flight, until the time or count runs out. */
-export async function closedLoop(pool: Pool, next: NextExchange, options: { connections: number; durationMs: number; maxRequests: number }): Promise<LoadResult> {
+export async function closedLoop(
+  pool: Pool,
+  next: NextExchange,
+  options: { connections: number; durationMs: number; maxRequests: number },
+): Promise<LoadResult> {
   const tally = new Tally();
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -121,10 +133,17 @@ export async function closedLoop(pool: Pool, next: NextExchange, options: { conn
  * Open loop at a fixed rate: requests leave on schedule whether or not earlier ones came back
  * (a slow server cannot slow the arrivals down). Latency runs from the moment a request is sent.
  */
-export async function fixedRate(pool: Pool, next: NextExchange, options: { rate: number; durationMs: number; maxRequests: number }): Promise<LoadResult> {
+export async function fixedRate(
+  pool: Pool,
+  next: NextExchange,
+  options: { rate: number; durationMs: number; maxRequests: number },
+): Promise<LoadResult> {
   const tally = new Tally();
   const lag = createHistogram();
-  const total = Math.min(options.maxRequests, Math.round((options.rate * options.durationMs) / 1000));
+  const total = Math.min(
+    options.maxRequests,
+    Math.round((options.rate * options.durationMs) / 1000),
+  );
   const intervalMs = 1000 / options.rate;
   const hardStop = options.durationMs * 2 + 10_000;
   const pending = new Set<Promise<void>>();
@@ -137,7 +156,10 @@ export async function fixedRate(pool: Pool, next: NextExchange, options: { rate:
     for (; sent < due; sent++) {
       lag.record(Math.max(1, Math.round((elapsed - sent * intervalMs) * 1e6)));
       if (pending.size >= MAX_BACKLOG) {
-        tally.add(1n, { kind: 'error', detail: `server fell behind: ${MAX_BACKLOG} requests in flight, request not sent` });
+        tally.add(1n, {
+          kind: 'error',
+          detail: `server fell behind: ${MAX_BACKLOG} requests in flight, request not sent`,
+        });
         continue;
       }
       const request = exchangeOnce(pool, next(), tally);
@@ -147,5 +169,9 @@ export async function fixedRate(pool: Pool, next: NextExchange, options: { rate:
     await sleep(1);
   }
   await Promise.all(pending);
-  return tally.result((performance.now() - started) / 1000, cpuMicrosSince(cpu), lag.percentile(99) / 1e6);
+  return tally.result(
+    (performance.now() - started) / 1000,
+    cpuMicrosSince(cpu),
+    lag.percentile(99) / 1e6,
+  );
 }

@@ -15,9 +15,27 @@ export interface Plan {
   readonly maxRequests: number;
 }
 
-export const FULL: Plan = { name: 'full', warmupMs: 2_000, initialWarmupMs: 5_000, runMs: 5_000, runs: 3, connections: [32, 8, 100], fixedRateMs: 10_000, maxRequests: 2_000_000 };
+export const FULL: Plan = {
+  name: 'full',
+  warmupMs: 2_000,
+  initialWarmupMs: 5_000,
+  runMs: 5_000,
+  runs: 3,
+  connections: [32, 8, 100],
+  fixedRateMs: 10_000,
+  maxRequests: 2_000_000,
+};
 
-export const QUICK: Plan = { name: 'quick', warmupMs: 500, initialWarmupMs: 1_500, runMs: 1_000, runs: 3, connections: [32, 8, 100], fixedRateMs: 3_000, maxRequests: 500_000 };
+export const QUICK: Plan = {
+  name: 'quick',
+  warmupMs: 500,
+  initialWarmupMs: 1_500,
+  runMs: 1_000,
+  runs: 3,
+  connections: [32, 8, 100],
+  fixedRateMs: 3_000,
+  maxRequests: 500_000,
+};
 
 export const SOAK_SECONDS = 300;
 export const SOAK_SAMPLE_MS = 5_000;

@@ -21,7 +21,11 @@ export function usageOf(pid: number): Usage {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { cpuMicros: ticks * TICK_MICROS, rss: statusKB(status, 'VmRSS'), maxRss: statusKB(status, 'VmHWM') };
+  return {
+    cpuMicros: ticks * TICK_MICROS,
+    rss: statusKB(status, 'VmRSS'),
+    maxRss: statusKB(status, 'VmHWM'),
+  };
 }
 
 /** CPU time the whole machine spent busy (all cores), in microseconds. */

@@ -40,12 +40,17 @@ export function areaOf(frame: CallFrame): string {
   const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (module?.[1] !== undefined) return module[1];
   if (url.includes('/src/')) return `netguard ${url.slice(url.indexOf('/src/') + 1)}`;
-  if (url.startsWith('node:')) return url.startsWith('node:internal/tls') || url.startsWith('node:_tls') || url === 'node:tls' ? 'node tls' : 'node core';
+  if (url.startsWith('node:'))
+    return url.startsWith('node:internal/tls') || url.startsWith('node:_tls') || url === 'node:tls'
+      ? 'node tls'
+      : 'node core';
   return url.replace(/^.*\//, '');
 }
 
 function label(frame: CallFrame): string {
-  const file = frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
+  const file = frame.url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
   return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
 }
 
@@ -54,9 +59,12 @@ export function summariseProfile(path: string, top = 30): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  profile.samples.forEach((id, index) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  });
 
   const fnSelf = new Map<string, number>();
   const fnTotal = new Map<string, number>();
@@ -81,21 +89,46 @@ export function summariseProfile(path: string, top = 30): ProfileSummary {
     for (const fn of seenFns) fnTotal.set(fn, (fnTotal.get(fn) ?? 0) + micros);
     for (const area of seenAreas) areaTotal.set(area, (areaTotal.get(area) ?? 0) + micros);
   }
-  const lines = (selfMap: Map<string, number>, totalMap: Map<string, number>, by: 'self' | 'total'): ProfileLine[] =>
+  const lines = (
+    selfMap: Map<string, number>,
+    totalMap: Map<string, number>,
+    by: 'self' | 'total',
+  ): ProfileLine[] =>
     [...(by === 'self' ? selfMap : totalMap).keys()]
-      .map((key) => ({ label: key, selfPct: ((selfMap.get(key) ?? 0) / busy) * 100, totalPct: ((totalMap.get(key) ?? 0) / busy) * 100 }))
+      .map((key) => ({
+        label: key,
+        selfPct: ((selfMap.get(key) ?? 0) / busy) * 100,
+        totalPct: ((totalMap.get(key) ?? 0) / busy) * 100,
+      }))
       .sort((a, b) => (by === 'self' ? b.selfPct - a.selfPct : b.totalPct - a.totalPct))
       .slice(0, top);
-  return { busyMs: busy / 1000, byFunction: lines(fnSelf, fnTotal, 'self'), byArea: lines(areaSelf, areaTotal, 'self') };
+  return {
+    busyMs: busy / 1000,
+    byFunction: lines(fnSelf, fnTotal, 'self'),
+    byArea: lines(areaSelf, areaTotal, 'self'),
+  };
 }
 
 /** Inclusive time of the functions whose label matches, e.g. netguard's own entry points. */
 export function inclusiveOf(path: string, pattern: RegExp): ProfileLine[] {
-  return summariseProfile(path, Number.MAX_SAFE_INTEGER).byFunction.filter((line) => pattern.test(line.label)).sort((a, b) => b.totalPct - a.totalPct);
+  return summariseProfile(path, Number.MAX_SAFE_INTEGER)
+    .byFunction.filter((line) => pattern.test(line.label))
+    .sort((a, b) => b.totalPct - a.totalPct);
 }
 
 /** issue 13's components of a review's server CPU, in the order its table lists them. */
-export const COMPONENTS = ['socket write (TLS)', 'Node internals', 'JSON parse', 'fastify', 'envelope validation', 'audit log', 'metrics', 'engine', 'netguard, other', 'GC'] as const;
+export const COMPONENTS = [
+  'socket write (TLS)',
+  'Node internals',
+  'JSON parse',
+  'fastify',
+  'envelope validation',
+  'audit log',
+  'metrics',
+  'engine',
+  'netguard, other',
+  'GC',
+] as const;
 /** Loading and compiling modules at start: in the profile, but no review's cost. */
 export const STARTUP = 'startup (module loading)' as const;
 export type Component = (typeof COMPONENTS)[number] | typeof STARTUP;
@@ -116,7 +149,12 @@ function componentOfStack(frames: readonly CallFrame[]): Component {
     for (const [pattern, component] of MARKERS) {
       if (!pattern.test(frame.functionName)) continue;
       // `parse` only as secure-json-parse's or V8's JSON.parse, not any function of that name.
-      if (component === 'JSON parse' && frame.url !== '' && !frame.url.includes('secure-json-parse')) continue;
+      if (
+        component === 'JSON parse' &&
+        frame.url !== '' &&
+        !frame.url.includes('secure-json-parse')
+      )
+        continue;
       return component;
     }
   }
@@ -128,8 +166,20 @@ function componentOfStack(frames: readonly CallFrame[]): Component {
   if (area === 'pino' || area === 'sonic-boom') return 'audit log';
   if (area === 'prom-client') return 'metrics';
   // The route handlers and the per-review context (policy, caches, waivers, clock).
-  if (/\/(src|dist)\//.test(leaf.url) && !leaf.url.includes('node_modules')) return 'netguard, other';
-  if (['fastify', 'find-my-way', 'toad-cache', 'avvio', 'light-my-request', 'fast-json-stringify'].includes(area) || area.startsWith('@fastify/')) return 'fastify';
+  if (/\/(src|dist)\//.test(leaf.url) && !leaf.url.includes('node_modules'))
+    return 'netguard, other';
+  if (
+    [
+      'fastify',
+      'find-my-way',
+      'toad-cache',
+      'avvio',
+      'light-my-request',
+      'fast-json-stringify',
+    ].includes(area) ||
+    area.startsWith('@fastify/')
+  )
+    return 'fastify';
   return 'Node internals';
 }
 
@@ -138,8 +188,11 @@ export function componentsOf(path: string): Map<Component, number> {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const totals = new Map<Component, number>([...COMPONENTS, STARTUP].map((component): [Component, number] => [component, 0]));
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const totals = new Map<Component, number>(
+    [...COMPONENTS, STARTUP].map((component): [Component, number] => [component, 0]),
+  );
   const memo = new Map<number, Component>();
   profile.samples.forEach((id, index) => {
     const leaf = byId.get(id);

@@ -33,18 +33,34 @@ function cells(row: ScenarioRow): string[] {
   ];
 }
 
-const HEADERS = ['scenario', 'conns', 'body', 'netguard req/s', 'bare req/s', 'ratio', 'p50 ms (ng / bare)', 'p99 ms (ng / bare)', 'max ms (ng / bare)', 'server CPU µs/req (ng / bare)', 'peak RSS MB (ng / bare)', 'errors / wrong'];
+const HEADERS = [
+  'scenario',
+  'conns',
+  'body',
+  'netguard req/s',
+  'bare req/s',
+  'ratio',
+  'p50 ms (ng / bare)',
+  'p99 ms (ng / bare)',
+  'max ms (ng / bare)',
+  'server CPU µs/req (ng / bare)',
+  'peak RSS MB (ng / bare)',
+  'errors / wrong',
+];
 
 function fixedRateLines(results: Results): string[] {
   if (results.fixedRate.length === 0) return [];
   const line = (name: string, side: SideSummary): string =>
     `| ${name} | ${f0(side.rps)} | ${f2(side.p50Ms)} | ${f2(side.p99Ms)} | ${side.maxMs.toFixed(1)} | ${f0(side.cpuMicrosPerRequest)} | ${f0(side.maxRssMB)} | ${side.errors} / ${side.wrong} | ${f2(side.sendLagP99Ms ?? 0)} |`;
   return [
-    'Fixed rate, mix, open loop (requests leave on schedule), up to 32 connections: first half the bare endpoint\'s mix throughput, then 1,000 req/s:',
+    "Fixed rate, mix, open loop (requests leave on schedule), up to 32 connections: first half the bare endpoint's mix throughput, then 1,000 req/s:",
     '',
     '| rate | server | req/s | p50 ms | p99 ms | max ms | CPU µs/req | peak RSS MB | errors / wrong | client send lag p99 ms |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...results.fixedRate.flatMap((fixed) => [`| ${f0(fixed.rate)} ${line('netguard', fixed.netguard)}`, `| ${f0(fixed.rate)} ${line('bare', fixed.bare)}`]),
+    ...results.fixedRate.flatMap((fixed) => [
+      `| ${f0(fixed.rate)} ${line('netguard', fixed.netguard)}`,
+      `| ${f0(fixed.rate)} ${line('bare', fixed.bare)}`,
+    ]),
   ];
 }
 
@@ -79,15 +95,24 @@ export function markdownSection(results: Results): string {
     '',
     '| target | measured | met |',
     '| --- | --- | --- |',
-    ...results.targets.map((check) => `| ${check.target} | ${check.measured} | ${check.met ? 'yes' : '**no**'} |`),
+    ...results.targets.map(
+      (check) => `| ${check.target} | ${check.measured} | ${check.met ? 'yes' : '**no**'} |`,
+    ),
   ].join('\n');
 }
 
 /** A plain-text table for the terminal. */
 export function consoleTable(results: Results): string {
   const rows = [HEADERS, ...results.rows.map(cells)];
-  const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const text = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  const widths = HEADERS.map((_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const text = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   return [text[0] ?? '', widths.map((w) => '-'.repeat(w)).join('  '), ...text.slice(1)].join('\n');
 }
 
@@ -98,10 +123,15 @@ export function writeResults(results: Results): void {
 /** Replaces what lies between the markers; a missing doc or missing markers get a fresh section at the end. */
 export function updatePerformanceDoc(section: string): void {
   const block = `${START}\n${section}\n${END}`;
-  const text = existsSync(PERFORMANCE_DOC) ? readFileSync(PERFORMANCE_DOC, 'utf8') : '# Performance\n';
+  const text = existsSync(PERFORMANCE_DOC)
+    ? readFileSync(PERFORMANCE_DOC, 'utf8')
+    : '# Performance\n';
   const from = text.indexOf(START);
   const to = text.indexOf(END);
-  const next = from >= 0 && to > from ? `${text.slice(0, from)}${block}${text.slice(to + END.length)}` : `${text.trimEnd()}\n\n## Results\n\n${block}\n`;
+  const next =
+    from >= 0 && to > from
+      ? `${text.slice(0, from)}${block}${text.slice(to + END.length)}`
+      : `${text.trimEnd()}\n\n## Results\n\n${block}\n`;
   writeFileSync(PERFORMANCE_DOC, next);
 }
 
@@ -110,7 +140,8 @@ export function previousSoak(): Results['soak'] {
   if (!existsSync(RESULTS_JSON)) return undefined;
   try {
     const parsed: unknown = JSON.parse(readFileSync(RESULTS_JSON, 'utf8'));
-    const soak: unknown = parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'soak') : undefined;
+    const soak: unknown =
+      parsed !== null && typeof parsed === 'object' ? Reflect.get(parsed, 'soak') : undefined;
     return soak !== null && typeof soak === 'object' ? (soak as Results['soak']) : undefined;
   } catch {
     return undefined;

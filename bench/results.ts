@@ -58,26 +58,81 @@ const RSS_LIMIT_MB = 150;
 const MIXES = ['mix', 'mix-small'];
 
 /** Issues 7 and 13's targets, each with the number that decides it. */
-export function checkTargets(rows: readonly ScenarioRow[], fixedRates: readonly FixedRateRow[], soak: SoakResult | undefined): TargetCheck[] {
+export function checkTargets(
+  rows: readonly ScenarioRow[],
+  fixedRates: readonly FixedRateRow[],
+  soak: SoakResult | undefined,
+): TargetCheck[] {
   const [fixedRate, designRate] = fixedRates;
   const at32 = rows.filter((row) => row.connections === 32);
   const mixes = at32.filter((row) => MIXES.includes(row.id));
   const worstRatio = [...at32].sort((a, b) => a.ratio - b.ratio)[0];
   const worstDelta = [...at32].sort((a, b) => b.p99DeltaMs - a.p99DeltaMs)[0];
-  const maxRss = Math.max(0, ...rows.map((row) => row.netguard.maxRssMB), soak?.netguard.maxRssMB ?? 0);
-  const errors = rows.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) + fixedRates.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) + (soak?.netguard.errors ?? 0);
-  const wrong = rows.reduce((sum, row) => sum + row.netguard.wrong, 0) + fixedRates.reduce((sum, row) => sum + row.netguard.wrong, 0) + (soak?.netguard.wrong ?? 0);
+  const maxRss = Math.max(
+    0,
+    ...rows.map((row) => row.netguard.maxRssMB),
+    soak?.netguard.maxRssMB ?? 0,
+  );
+  const errors =
+    rows.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) +
+    fixedRates.reduce((sum, row) => sum + row.netguard.errors + row.bare.errors, 0) +
+    (soak?.netguard.errors ?? 0);
+  const wrong =
+    rows.reduce((sum, row) => sum + row.netguard.wrong, 0) +
+    fixedRates.reduce((sum, row) => sum + row.netguard.wrong, 0) +
+    (soak?.netguard.wrong ?? 0);
   const checks: TargetCheck[] = [];
   for (const mix of mixes) {
-    checks.push({ target: `${mix.title}: throughput ≥ 0.8 × bare (32 conns)`, measured: mix.ratio.toFixed(2), met: mix.ratio >= 0.8 });
-    checks.push({ target: `${mix.title}: p99 ≤ bare p99 + 1 ms (32 conns)`, measured: `${mix.p99DeltaMs >= 0 ? '+' : ''}${mix.p99DeltaMs.toFixed(2)} ms`, met: mix.p99DeltaMs <= 1 });
+    checks.push({
+      target: `${mix.title}: throughput ≥ 0.8 × bare (32 conns)`,
+      measured: mix.ratio.toFixed(2),
+      met: mix.ratio >= 0.8,
+    });
+    checks.push({
+      target: `${mix.title}: p99 ≤ bare p99 + 1 ms (32 conns)`,
+      measured: `${mix.p99DeltaMs >= 0 ? '+' : ''}${mix.p99DeltaMs.toFixed(2)} ms`,
+      met: mix.p99DeltaMs <= 1,
+    });
   }
-  if (worstRatio) checks.push({ target: 'every scenario ≥ 0.7 × bare (32 conns)', measured: `lowest ${worstRatio.ratio.toFixed(2)} (${worstRatio.title})`, met: worstRatio.ratio >= 0.7 });
-  if (worstDelta) checks.push({ target: 'p99 ≤ bare p99 + 1 ms (32 conns)', measured: `largest +${worstDelta.p99DeltaMs.toFixed(2)} ms (${worstDelta.title})`, met: worstDelta.p99DeltaMs <= 1 });
-  if (fixedRate) checks.push({ target: `p99 ≤ 2 ms at ${Math.round(fixedRate.rate)} req/s (half the bare mix)`, measured: `${fixedRate.netguard.p99Ms.toFixed(2)} ms`, met: fixedRate.netguard.p99Ms <= 2 });
-  if (designRate) checks.push({ target: `p99 < 5 ms at ${Math.round(designRate.rate)} req/s (DESIGN.md)`, measured: `${designRate.netguard.p99Ms.toFixed(2)} ms`, met: designRate.netguard.p99Ms < 5 });
-  checks.push({ target: `server RSS ≤ ${RSS_LIMIT_MB} MB`, measured: `peak ${maxRss.toFixed(0)} MB`, met: maxRss <= RSS_LIMIT_MB });
-  if (soak) checks.push({ target: 'RSS drift over the soak ≤ 5%', measured: `${soak.driftPct.toFixed(1)}%`, met: soak.driftPct <= 5 });
-  checks.push({ target: '0 errors, 0 wrong verdicts', measured: `${errors} errors, ${wrong} wrong`, met: errors === 0 && wrong === 0 });
+  if (worstRatio)
+    checks.push({
+      target: 'every scenario ≥ 0.7 × bare (32 conns)',
+      measured: `lowest ${worstRatio.ratio.toFixed(2)} (${worstRatio.title})`,
+      met: worstRatio.ratio >= 0.7,
+    });
+  if (worstDelta)
+    checks.push({
+      target: 'p99 ≤ bare p99 + 1 ms (32 conns)',
+      measured: `largest +${worstDelta.p99DeltaMs.toFixed(2)} ms (${worstDelta.title})`,
+      met: worstDelta.p99DeltaMs <= 1,
+    });
+  if (fixedRate)
+    checks.push({
+      target: `p99 ≤ 2 ms at ${Math.round(fixedRate.rate)} req/s (half the bare mix)`,
+      measured: `${fixedRate.netguard.p99Ms.toFixed(2)} ms`,
+      met: fixedRate.netguard.p99Ms <= 2,
+    });
+  if (designRate)
+    checks.push({
+      target: `p99 < 5 ms at ${Math.round(designRate.rate)} req/s (DESIGN.md)`,
+      measured: `${designRate.netguard.p99Ms.toFixed(2)} ms`,
+      met: designRate.netguard.p99Ms < 5,
+    });
+  checks.push({
+    target: `server RSS ≤ ${RSS_LIMIT_MB} MB`,
+    measured: `peak ${maxRss.toFixed(0)} MB`,
+    met: maxRss <= RSS_LIMIT_MB,
+  });
+  if (soak)
+    checks.push({
+      target: 'RSS drift over the soak ≤ 5%',
+      measured: `${soak.driftPct.toFixed(1)}%`,
+      met: soak.driftPct <= 5,
+    });
+  checks.push({
+    target: '0 errors, 0 wrong verdicts',
+    measured: `${errors} errors, ${wrong} wrong`,
+    met: errors === 0 && wrong === 0,
+  });
   return checks;
 }

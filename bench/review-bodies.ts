@@ -13,7 +13,8 @@ export interface BodyTemplate {
 export function bodyTemplate(review: { request: { uid: string } }): BodyTemplate {
   const text = JSON.stringify({ ...review, request: { ...review.request, uid: UID_MARK } });
   const at = text.indexOf(UID_MARK);
-  if (at < 0 || text.indexOf(UID_MARK, at + 1) >= 0) throw new Error('the uid placeholder must occur exactly once');
+  if (at < 0 || text.indexOf(UID_MARK, at + 1) >= 0)
+    throw new Error('the uid placeholder must occur exactly once');
   const prefix = text.slice(0, at);
   const suffix = text.slice(at + UID_MARK.length);
   return { prefix, suffix, bytes: Buffer.byteLength(prefix + randomUUID() + suffix) };

@@ -9,7 +9,15 @@ import { writeExceptionsFile } from './exceptions-file.ts';
 import { probeExpectations } from './expectations.ts';
 import { describeMachine } from './machine.ts';
 import { FULL, QUICK, SOAK_SECONDS } from './plan.ts';
-import { consoleTable, markdownSection, previousSoak, updatePerformanceDoc, writeResults, RESULTS_JSON, PERFORMANCE_DOC } from './report.ts';
+import {
+  consoleTable,
+  markdownSection,
+  previousSoak,
+  updatePerformanceDoc,
+  writeResults,
+  RESULTS_JSON,
+  PERFORMANCE_DOC,
+} from './report.ts';
 import { checkTargets, type Results, type ScenarioRow } from './results.ts';
 import { buildScenarios } from './scenarios.ts';
 import { netguardEntryPoint, startServer, type ServerProcess } from './server-process.ts';
@@ -25,8 +33,14 @@ const { values: flags } = parseArgs({
   },
 });
 const plan = flags.quick ? QUICK : FULL;
-const soakSeconds = Math.min(3_600, Math.max(10, Number(flags['soak-seconds'] ?? SOAK_SECONDS) || SOAK_SECONDS));
-const only = flags.only?.split(',').map((id) => id.trim()).filter(Boolean);
+const soakSeconds = Math.min(
+  3_600,
+  Math.max(10, Number(flags['soak-seconds'] ?? SOAK_SECONDS) || SOAK_SECONDS),
+);
+const only = flags.only
+  ?.split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
 // Quick and partial runs print only; the table in docs/ always comes from a full run.
 const writes = !flags.quick && only === undefined;
 // Bound the whole run: the full suite needs about 7 minutes; the soak adds its own length.
@@ -49,7 +63,9 @@ watchdog.unref();
 
 async function main(): Promise<void> {
   const machine = describeMachine();
-  log(`netguard bench (${plan.name}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+  log(
+    `netguard bench (${plan.name}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`,
+  );
   writeLocalCertificates(dir);
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   const exceptions = writeExceptionsFile(dir, new Date());
@@ -60,36 +76,77 @@ async function main(): Promise<void> {
   started.push(netguard);
   log(`servers: ${netguard.command} (pid ${netguard.pid}); ${bare.command} (pid ${bare.pid})`);
 
-  const scenarios = buildScenarios().filter((scenario) => only === undefined || only.includes(scenario.id));
-  const mix = scenarios.find((scenario) => scenario.id === 'mix') ?? buildScenarios().find((scenario) => scenario.id === 'mix');
+  const scenarios = buildScenarios().filter(
+    (scenario) => only === undefined || only.includes(scenario.id),
+  );
+  const mix =
+    scenarios.find((scenario) => scenario.id === 'mix') ??
+    buildScenarios().find((scenario) => scenario.id === 'mix');
   if (mix === undefined) throw new Error('no mix scenario');
-  const expectations = await probeExpectations(`https://127.0.0.1:${netguard.port}`, ca, [...scenarios, mix]);
+  const expectations = await probeExpectations(`https://127.0.0.1:${netguard.port}`, ca, [
+    ...scenarios,
+    mix,
+  ]);
   for (const [id, { note }] of expectations) if (note !== undefined) log(`note: ${id}: ${note}`);
-  const bench: Bench = { plan, ca, servers: { bare, netguard }, expectations, log, retryUntil: Date.now() + RETRY_BUDGET_MS };
+  const bench: Bench = {
+    plan,
+    ca,
+    servers: { bare, netguard },
+    expectations,
+    log,
+    retryUntil: Date.now() + RETRY_BUDGET_MS,
+  };
 
   await warmUp(bench, mix);
   const rows: ScenarioRow[] = [];
   const [main32 = 32, ...others] = plan.connections;
   for (const scenario of scenarios) rows.push(await measureScenario(bench, scenario, main32));
-  if (scenarios.includes(mix)) for (const connections of others) rows.push(await measureScenario(bench, mix, connections));
+  if (scenarios.includes(mix))
+    for (const connections of others) rows.push(await measureScenario(bench, mix, connections));
 
   const bareMix = rows.find((row) => row.id === 'mix' && row.connections === main32)?.bare.rps;
   const rate = Math.round((bareMix ?? 0) / 2);
-  const fixedRate = rate > 0 ? [await fixedRateRow(bench, mix, rate), await fixedRateRow(bench, mix, DESIGN_RATE)] : [];
-  const soakResult = flags.soak && rate > 0 ? await soak(bench, mix, rate, soakSeconds) : writes ? previousSoak() : undefined;
+  const fixedRate =
+    rate > 0
+      ? [await fixedRateRow(bench, mix, rate), await fixedRateRow(bench, mix, DESIGN_RATE)]
+      : [];
+  const soakResult =
+    flags.soak && rate > 0
+      ? await soak(bench, mix, rate, soakSeconds)
+      : writes
+        ? previousSoak()
+        : undefined;
 
   const servers = { netguard: netguard.command, bare: bare.command };
-  const results: Results = { at: new Date().toISOString(), plan: plan.name, machine, servers, rows, fixedRate, soak: soakResult, targets: checkTargets(rows, fixedRate, soakResult) };
+  const results: Results = {
+    at: new Date().toISOString(),
+    plan: plan.name,
+    machine,
+    servers,
+    rows,
+    fixedRate,
+    soak: soakResult,
+    targets: checkTargets(rows, fixedRate, soakResult),
+  };
   log('');
   log(consoleTable(results));
   log('');
   for (const row of fixedRate) {
-    for (const [name, side] of [['netguard', row.netguard], ['bare', row.bare]] as const) {
-      log(`fixed rate ${row.rate} req/s, ${name}: p50 ${side.p50Ms.toFixed(2)} ms, p99 ${side.p99Ms.toFixed(2)} ms, max ${side.maxMs.toFixed(1)} ms, ${Math.round(side.cpuMicrosPerRequest)} µs/req, ${side.errors} errors`);
+    for (const [name, side] of [
+      ['netguard', row.netguard],
+      ['bare', row.bare],
+    ] as const) {
+      log(
+        `fixed rate ${row.rate} req/s, ${name}: p50 ${side.p50Ms.toFixed(2)} ms, p99 ${side.p99Ms.toFixed(2)} ms, max ${side.maxMs.toFixed(1)} ms, ${Math.round(side.cpuMicrosPerRequest)} µs/req, ${side.errors} errors`,
+      );
     }
   }
-  if (soakResult) log(`soak: ${soakResult.seconds} s at ${Math.round(soakResult.rate)} req/s, RSS ${soakResult.rssWarmMB.toFixed(1)} → ${soakResult.rssEndMB.toFixed(1)} MB (${soakResult.driftPct.toFixed(1)}%), p99 ${soakResult.netguard.p99Ms.toFixed(2)} ms`);
-  for (const check of results.targets) log(`${check.met ? 'met    ' : 'NOT MET'}  ${check.target}: ${check.measured}`);
+  if (soakResult)
+    log(
+      `soak: ${soakResult.seconds} s at ${Math.round(soakResult.rate)} req/s, RSS ${soakResult.rssWarmMB.toFixed(1)} → ${soakResult.rssEndMB.toFixed(1)} MB (${soakResult.driftPct.toFixed(1)}%), p99 ${soakResult.netguard.p99Ms.toFixed(2)} ms`,
+    );
+  for (const check of results.targets)
+    log(`${check.met ? 'met    ' : 'NOT MET'}  ${check.target}: ${check.measured}`);
   if (writes) {
     writeResults(results);
     updatePerformanceDoc(markdownSection(results));

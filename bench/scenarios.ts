@@ -27,7 +27,8 @@ export interface Scenario {
 const FIXTURES = 'bench/fixtures';
 
 function record(value: unknown, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what} is not an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 
@@ -47,9 +48,21 @@ function fixture(name: string): KubeObject {
   return loadOne(`${FIXTURES}/${name}`);
 }
 
-function makeCase(id: string, object: KubeObject, expected: Verdict, more: Partial<Omit<Case, 'id' | 'template' | 'expected'>> & { review?: ReviewOptions } = {}): Case {
+function makeCase(
+  id: string,
+  object: KubeObject,
+  expected: Verdict,
+  more: Partial<Omit<Case, 'id' | 'template' | 'expected'>> & { review?: ReviewOptions } = {},
+): Case {
   const { review, ...rest } = more;
-  return { id, path: '/validate', patch: false, ...rest, template: bodyTemplate(reviewFor(object, review)), expected };
+  return {
+    id,
+    path: '/validate',
+    patch: false,
+    ...rest,
+    template: bodyTemplate(reviewFor(object, review)),
+    expected,
+  };
 }
 
 function podAllowed(): Case {
@@ -81,7 +94,12 @@ function deployment(): Case {
 /** An image bump of a Deployment whose template always lacked `tier`: pre-existing, so it only warns. */
 function deploymentUpdate(): Case {
   const before = fixture('deployment.yaml');
-  const stamp = { uid: '6f1c2f0e-7f57-4b1e-9a51-3f0f3c1f2a10', resourceVersion: '48213', generation: 4, creationTimestamp: '2026-10-02T08:00:00Z' };
+  const stamp = {
+    uid: '6f1c2f0e-7f57-4b1e-9a51-3f0f3c1f2a10',
+    resourceVersion: '48213',
+    generation: 4,
+    creationTimestamp: '2026-10-02T08:00:00Z',
+  };
   Object.assign(metadataOf(before), stamp);
   delete labels(metadataOf(templateOf(before)))['tier'];
   const after = structuredClone(before);
@@ -89,19 +107,28 @@ function deploymentUpdate(): Case {
   const containers = spec['containers'];
   if (!Array.isArray(containers)) throw new Error('spec.template.spec.containers is not a list');
   record(containers[0], 'containers[0]')['image'] = 'registry.example.com/payments/api:4.2.1';
-  return makeCase('deployment-update', after, 'allowed', { review: { operation: 'UPDATE', oldObject: before } });
+  return makeCase('deployment-update', after, 'allowed', {
+    review: { operation: 'UPDATE', oldObject: before },
+  });
 }
 
 function networkPolicyAdmitted(): Case {
-  return makeCase('networkpolicy-admitted', fixture('networkpolicy-admitted.yaml'), 'allowed', { pendingOn: 'the NetworkPolicy rules' });
+  return makeCase('networkpolicy-admitted', fixture('networkpolicy-admitted.yaml'), 'allowed', {
+    pendingOn: 'the NetworkPolicy rules',
+  });
 }
 
 function networkPolicyDenied(): Case {
-  return makeCase('networkpolicy-denied', fixture('networkpolicy-denied.yaml'), 'denied', { pendingOn: 'NP004 world-egress' });
+  return makeCase('networkpolicy-denied', fixture('networkpolicy-denied.yaml'), 'denied', {
+    pendingOn: 'NP004 world-egress',
+  });
 }
 
 function namespaceMutation(): Case {
-  return makeCase('namespace-mutation', fixture('namespace.yaml'), 'allowed', { path: '/mutate', patch: true });
+  return makeCase('namespace-mutation', fixture('namespace.yaml'), 'allowed', {
+    path: '/mutate',
+    patch: true,
+  });
 }
 
 /** issue 13's small reviews (1-3 KB): a controller's Pod, a server-side-applied Deployment. */
@@ -118,10 +145,16 @@ function smallDeployment(): Case {
 /** A replica bump of the small Deployment: UPDATE with oldObject, no findings. */
 function smallDeploymentUpdate(): Case {
   const before = fixture('small-deployment.yaml');
-  Object.assign(metadataOf(before), { uid: '0b6f3f52-9a51-4c1e-8f0e-2d7c6a1b9e44', resourceVersion: '91234', generation: 7 });
+  Object.assign(metadataOf(before), {
+    uid: '0b6f3f52-9a51-4c1e-8f0e-2d7c6a1b9e44',
+    resourceVersion: '91234',
+    generation: 7,
+  });
   const after = structuredClone(before);
   record(after['spec'], 'spec')['replicas'] = 5;
-  return makeCase('small-deployment-update', after, 'allowed', { review: { operation: 'UPDATE', oldObject: before } });
+  return makeCase('small-deployment-update', after, 'allowed', {
+    review: { operation: 'UPDATE', oldObject: before },
+  });
 }
 
 /** Spreads each case evenly over a cycle of sum(weights) requests (deterministic, no clumps). */
@@ -176,7 +209,17 @@ export function buildScenarios(): Scenario[] {
     single('networkpolicy-denied', 'NetworkPolicy denied', policies.denied),
     single('namespace-mutation', 'Namespace mutation', namespace),
     single('deployment-update', 'UPDATE with oldObject', workloads.update),
-    { id: 'mix', title: 'Mix', cases: mix.map(([c]) => c), cycle: weightedCycle(mix.map(([, weight]) => weight)) },
-    { id: 'mix-small', title: 'Small-review mix', cases: small.map(([c]) => c), cycle: weightedCycle(small.map(([, weight]) => weight)) },
+    {
+      id: 'mix',
+      title: 'Mix',
+      cases: mix.map(([c]) => c),
+      cycle: weightedCycle(mix.map(([, weight]) => weight)),
+    },
+    {
+      id: 'mix-small',
+      title: 'Small-review mix',
+      cases: small.map(([c]) => c),
+      cycle: weightedCycle(small.map(([, weight]) => weight)),
+    },
   ];
 }

@@ -53,20 +53,52 @@ async function freePort(): Promise<number> {
 
 /** Builds dist/ with the project's own build; when that fails (src mid-edit), netguard runs from its sources. */
 export function netguardEntryPoint(log: (line: string) => void): string {
-  const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+  const built = spawnSync('npm', ['run', '--silent', 'build'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (built.status === 0 && existsSync('dist/cli/main.js')) return 'dist/cli/main.js';
-  log(`note: npm run build failed (${(built.stderr ?? '').trim().split('\n')[0] ?? built.status}); netguard runs from src/cli/main.ts with type stripping`);
+  log(
+    `note: npm run build failed (${(built.stderr ?? '').trim().split('\n')[0] ?? built.status}); netguard runs from src/cli/main.ts with type stripping`,
+  );
   return 'src/cli/main.ts';
 }
 
 function argumentsFor(name: ServerName, port: number, options: StartOptions): string[] {
-  if (name === 'bare') return ['bench/bare-server.ts', String(port), options.certs, JSON.stringify({ ciphers: TLS_CIPHERS, bodyLimit: BODY_LIMIT })];
+  if (name === 'bare')
+    return [
+      'bench/bare-server.ts',
+      String(port),
+      options.certs,
+      JSON.stringify({ ciphers: TLS_CIPHERS, bodyLimit: BODY_LIMIT }),
+    ];
   // Exactly `netguard serve`: shipped policy, audit line per decision on stdout (pointed at /dev/null).
-  return [options.netguardMain, 'serve', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--certs', options.certs, '--exceptions', options.exceptions, '--config', 'policies/guardrails.yaml'];
+  return [
+    options.netguardMain,
+    'serve',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--metrics-port',
+    '0',
+    '--certs',
+    options.certs,
+    '--exceptions',
+    options.exceptions,
+    '--config',
+    'policies/guardrails.yaml',
+  ];
 }
 
 async function waitHealthy(port: number, ca: string, exited: () => boolean): Promise<void> {
-  const pool = new Pool(`https://127.0.0.1:${port}`, { connections: 1, connect: { ca, servername: 'localhost' }, headersTimeout: 2_000, bodyTimeout: 2_000 });
+  const pool = new Pool(`https://127.0.0.1:${port}`, {
+    connections: 1,
+    connect: { ca, servername: 'localhost' },
+    headersTimeout: 2_000,
+    bodyTimeout: 2_000,
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   try {
     while (Date.now() < deadline && !exited()) {

@@ -1,5 +1,11 @@
 import type { Pool } from 'undici';
-import { closedLoop, connectionPool, fixedRate, type LoadResult, type NextExchange } from './load.ts';
+import {
+  closedLoop,
+  connectionPool,
+  fixedRate,
+  type LoadResult,
+  type NextExchange,
+} from './load.ts';
 import type { Expectations } from './expectations.ts';
 import type { Plan } from './plan.ts';
 import { bodyWithUid } from './review-bodies.ts';
@@ -31,7 +37,10 @@ export function exchangesFor(bench: Bench, scenario: Scenario, server: ServerNam
     const item = cases[cycle[index++ % cycle.length] ?? 0];
     if (item === undefined) throw new Error(`scenario ${scenario.id} has no cases`);
     const { uid, body } = bodyWithUid(item.template);
-    const expect = server === 'bare' ? BARE_EXPECTATION : (bench.expectations.get(item.id)?.expect ?? BARE_EXPECTATION);
+    const expect =
+      server === 'bare'
+        ? BARE_EXPECTATION
+        : (bench.expectations.get(item.id)?.expect ?? BARE_EXPECTATION);
     return { path: item.path, body, uid, expect };
   };
 }
@@ -42,7 +51,8 @@ function meanBodyBytes(scenario: Scenario): number {
 }
 
 function pools(bench: Bench, connections: number): Record<ServerName, Pool> {
-  const pool = (name: ServerName): Pool => connectionPool(`https://127.0.0.1:${bench.servers[name].port}`, bench.ca, connections);
+  const pool = (name: ServerName): Pool =>
+    connectionPool(`https://127.0.0.1:${bench.servers[name].port}`, bench.ca, connections);
   return { bare: pool('bare'), netguard: pool('netguard') };
 }
 
@@ -55,7 +65,11 @@ function benchCpuMicros(servers: readonly ServerProcess[]): number {
   return own.user + own.system + servers.reduce((sum, server) => sum + server.usage().cpuMicros, 0);
 }
 
-async function measuredOnce(bench: Bench, server: ServerProcess, run: () => Promise<LoadResult>): Promise<RunSample> {
+async function measuredOnce(
+  bench: Bench,
+  server: ServerProcess,
+  run: () => Promise<LoadResult>,
+): Promise<RunSample> {
   const all = Object.values(bench.servers);
   const machine = machineBusyMicros();
   const ours = benchCpuMicros(all);
@@ -67,10 +81,22 @@ async function measuredOnce(bench: Bench, server: ServerProcess, run: () => Prom
 }
 
 /** One measured run; when other jobs on the machine took CPU meanwhile, it is repeated (bounded). */
-async function measured(bench: Bench, server: ServerProcess, run: () => Promise<LoadResult>): Promise<RunSample> {
+async function measured(
+  bench: Bench,
+  server: ServerProcess,
+  run: () => Promise<LoadResult>,
+): Promise<RunSample> {
   let sample = await measuredOnce(bench, server, run);
-  for (let retry = 0; retry < RETRIES && sample.foreignCpuPct > FOREIGN_CPU_LIMIT_PCT && Date.now() < bench.retryUntil; retry++) {
-    bench.log(`  (other processes used ${Math.round(sample.foreignCpuPct)}% of a core during that run: measuring it again)`);
+  for (
+    let retry = 0;
+    retry < RETRIES &&
+    sample.foreignCpuPct > FOREIGN_CPU_LIMIT_PCT &&
+    Date.now() < bench.retryUntil;
+    retry++
+  ) {
+    bench.log(
+      `  (other processes used ${Math.round(sample.foreignCpuPct)}% of a core during that run: measuring it again)`,
+    );
     sample = await measuredOnce(bench, server, run);
   }
   return sample;
@@ -84,8 +110,14 @@ export async function warmUp(bench: Bench, mix: Scenario): Promise<void> {
   const pool = pools(bench, 32);
   try {
     for (const name of SIDES) {
-      const load = await closedLoop(pool[name], exchangesFor(bench, mix, name), { connections: 32, durationMs: bench.plan.initialWarmupMs, maxRequests: bench.plan.maxRequests });
-      bench.log(`  warm-up ${name}: ${load.requests} requests, ${load.errors} errors, ${load.wrong} wrong`);
+      const load = await closedLoop(pool[name], exchangesFor(bench, mix, name), {
+        connections: 32,
+        durationMs: bench.plan.initialWarmupMs,
+        maxRequests: bench.plan.maxRequests,
+      });
+      bench.log(
+        `  warm-up ${name}: ${load.requests} requests, ${load.errors} errors, ${load.wrong} wrong`,
+      );
     }
   } finally {
     await Promise.all([pool.bare.close(), pool.netguard.close()]);
@@ -93,12 +125,20 @@ export async function warmUp(bench: Bench, mix: Scenario): Promise<void> {
 }
 
 /** Warm-up, then `plan.runs` closed-loop runs per server, alternating which goes first. */
-export async function measureScenario(bench: Bench, scenario: Scenario, connections: number): Promise<ScenarioRow> {
+export async function measureScenario(
+  bench: Bench,
+  scenario: Scenario,
+  connections: number,
+): Promise<ScenarioRow> {
   const { plan } = bench;
   const pool = pools(bench, connections);
   const samples: Record<ServerName, RunSample[]> = { bare: [], netguard: [] };
   const loop = (name: ServerName, durationMs: number) => () =>
-    closedLoop(pool[name], exchangesFor(bench, scenario, name), { connections, durationMs, maxRequests: plan.maxRequests });
+    closedLoop(pool[name], exchangesFor(bench, scenario, name), {
+      connections,
+      durationMs,
+      maxRequests: plan.maxRequests,
+    });
   try {
     for (const name of SIDES) await loop(name, plan.warmupMs)();
     for (let run = 0; run < plan.runs; run++) {
@@ -114,7 +154,9 @@ export async function measureScenario(bench: Bench, scenario: Scenario, connecti
   }
   const netguard = summarise(samples.netguard);
   const bare = summarise(samples.bare);
-  const notes = [...new Set(scenario.cases.flatMap((item) => bench.expectations.get(item.id)?.note ?? []))];
+  const notes = [
+    ...new Set(scenario.cases.flatMap((item) => bench.expectations.get(item.id)?.note ?? [])),
+  ];
   return {
     id: scenario.id,
     title: scenario.title,
@@ -129,22 +171,44 @@ export async function measureScenario(bench: Bench, scenario: Scenario, connecti
 }
 
 /** Open loop at `rate` against one server, measured like a closed-loop run. */
-export async function measureFixedRate(bench: Bench, scenario: Scenario, name: ServerName, rate: number, durationMs: number): Promise<RunSample> {
+export async function measureFixedRate(
+  bench: Bench,
+  scenario: Scenario,
+  name: ServerName,
+  rate: number,
+  durationMs: number,
+): Promise<RunSample> {
   const pool = connectionPool(`https://127.0.0.1:${bench.servers[name].port}`, bench.ca, 32);
   try {
     const maxRequests = bench.plan.maxRequests * 10;
     // A short warm-up fills the pool's connections, so TLS handshakes stay out of the measured latencies.
-    await fixedRate(pool, exchangesFor(bench, scenario, name), { rate, durationMs: 500, maxRequests });
-    return await measured(bench, bench.servers[name], () => fixedRate(pool, exchangesFor(bench, scenario, name), { rate, durationMs, maxRequests }));
+    await fixedRate(pool, exchangesFor(bench, scenario, name), {
+      rate,
+      durationMs: 500,
+      maxRequests,
+    });
+    return await measured(bench, bench.servers[name], () =>
+      fixedRate(pool, exchangesFor(bench, scenario, name), { rate, durationMs, maxRequests }),
+    );
   } finally {
     await pool.close();
   }
 }
 
-export async function fixedRateRow(bench: Bench, scenario: Scenario, rate: number): Promise<FixedRateRow> {
+export async function fixedRateRow(
+  bench: Bench,
+  scenario: Scenario,
+  rate: number,
+): Promise<FixedRateRow> {
   const bare = await measureFixedRate(bench, scenario, 'bare', rate, bench.plan.fixedRateMs);
   bench.log(`  fixed ${Math.round(rate)} req/s: ${describe('bare', bare)}`);
-  const netguard = await measureFixedRate(bench, scenario, 'netguard', rate, bench.plan.fixedRateMs);
+  const netguard = await measureFixedRate(
+    bench,
+    scenario,
+    'netguard',
+    rate,
+    bench.plan.fixedRateMs,
+  );
   bench.log(`  fixed ${Math.round(rate)} req/s: ${describe('netguard', netguard)}`);
   return { rate, netguard: summarise([netguard]), bare: summarise([bare]) };
 }

@@ -33,11 +33,17 @@ export interface SideSummary {
 
 const MB = 1024 * 1024;
 
-export function sampleOf(load: LoadResult, before: Usage, after: Usage, foreignCpuPct = 0): RunSample {
+export function sampleOf(
+  load: LoadResult,
+  before: Usage,
+  after: Usage,
+  foreignCpuPct = 0,
+): RunSample {
   return {
     foreignCpuPct,
     load,
-    cpuMicrosPerRequest: load.requests === 0 ? 0 : (after.cpuMicros - before.cpuMicros) / load.requests,
+    cpuMicrosPerRequest:
+      load.requests === 0 ? 0 : (after.cpuMicros - before.cpuMicros) / load.requests,
     rssMB: after.rss / MB,
     maxRssMB: after.maxRss / MB,
   };
@@ -47,12 +53,16 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 export function summarise(samples: readonly RunSample[]): SideSummary {
   const of = (pick: (sample: RunSample) => number): number => median(samples.map(pick));
-  const lags = samples.flatMap((sample) => (sample.load.sendLagP99Ms === undefined ? [] : [sample.load.sendLagP99Ms]));
+  const lags = samples.flatMap((sample) =>
+    sample.load.sendLagP99Ms === undefined ? [] : [sample.load.sendLagP99Ms],
+  );
   return {
     runs: samples.length,
     requests: samples.reduce((sum, sample) => sum + sample.load.requests, 0),

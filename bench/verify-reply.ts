@@ -12,7 +12,12 @@ function member(value: unknown, key: string): unknown {
 }
 
 /** HTTP 200, JSON, the uid echoed (else an error), and the expected verdict (else a wrong verdict). */
-export function verifyReply(status: number, text: string, uid: string, expect: Expectation): Problem | undefined {
+export function verifyReply(
+  status: number,
+  text: string,
+  uid: string,
+  expect: Expectation,
+): Problem | undefined {
   if (status !== 200) return { kind: 'error', detail: `HTTP ${status}: ${text.slice(0, 160)}` };
   let parsed: unknown;
   try {
@@ -21,10 +26,13 @@ export function verifyReply(status: number, text: string, uid: string, expect: E
     return { kind: 'error', detail: `reply is not JSON: ${text.slice(0, 80)}` };
   }
   const response = member(parsed, 'response');
-  if (member(response, 'uid') !== uid) return { kind: 'error', detail: `uid not echoed (sent ${uid})` };
+  if (member(response, 'uid') !== uid)
+    return { kind: 'error', detail: `uid not echoed (sent ${uid})` };
   const allowed = member(response, 'allowed');
-  if (allowed !== expect.allowed) return { kind: 'wrong', detail: `allowed=${String(allowed)}, expected ${expect.allowed}` };
-  if (expect.patch && member(response, 'patchType') !== 'JSONPatch') return { kind: 'wrong', detail: 'no JSON Patch in a mutation reply' };
+  if (allowed !== expect.allowed)
+    return { kind: 'wrong', detail: `allowed=${String(allowed)}, expected ${expect.allowed}` };
+  if (expect.patch && member(response, 'patchType') !== 'JSONPatch')
+    return { kind: 'wrong', detail: 'no JSON Patch in a mutation reply' };
   return undefined;
 }
 
@@ -32,5 +40,8 @@ export function verifyReply(status: number, text: string, uid: string, expect: E
 export function verdictOf(text: string): { allowed: boolean | undefined; patch: boolean } {
   const response = member(JSON.parse(text), 'response');
   const allowed = member(response, 'allowed');
-  return { allowed: typeof allowed === 'boolean' ? allowed : undefined, patch: member(response, 'patchType') === 'JSONPatch' };
+  return {
+    allowed: typeof allowed === 'boolean' ? allowed : undefined,
+    patch: member(response, 'patchType') === 'JSONPatch',
+  };
 }

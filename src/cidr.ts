@@ -37,7 +37,8 @@ function parseCidrText(text: string): CidrRange | undefined {
   // Parse with the family's own parser: ipaddr.parseCIDR tries IPv6 first and throws for every IPv4 block (~10x slower).
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) parsed = ipaddr.IPv4.parseCIDR(text);
-  else if (text.includes(':') && ipaddr.IPv6.isValidCIDR(text)) parsed = ipaddr.IPv6.parseCIDR(text);
+  else if (text.includes(':') && ipaddr.IPv6.isValidCIDR(text))
+    parsed = ipaddr.IPv6.parseCIDR(text);
   else return undefined;
   let [address, prefix] = parsed;
   // `::ffff:10.0.0.0/104` is 10.0.0.0/8 on the wire: judge the IPv4 addresses it reaches.
@@ -82,7 +83,11 @@ export function coveredBy(range: CidrRange, cover: readonly CidrRange[]): boolea
 }
 
 /** The part of `range` in `other` that `except` does not carve out, if any. */
-export function overlapsOutside(range: CidrRange, other: CidrRange, except: readonly CidrRange[]): boolean {
+export function overlapsOutside(
+  range: CidrRange,
+  other: CidrRange,
+  except: readonly CidrRange[],
+): boolean {
   const common = intersection(range, other);
   return common !== undefined && !coveredBy(common, except);
 }

@@ -25,7 +25,8 @@ export interface WatchOptions<T> {
   readonly ifMissing?: () => T;
 }
 
-const missing = (err: unknown): boolean => err instanceof Error && 'code' in err && err.code === 'ENOENT';
+const missing = (err: unknown): boolean =>
+  err instanceof Error && 'code' in err && err.code === 'ENOENT';
 
 /**
  * Holds a file's parsed value and keeps it current. The first load must succeed (the caller
@@ -51,7 +52,10 @@ export function watchParsedFile<T>(initial: T, options: WatchOptions<T>): Watche
       options.onChange?.(value);
       return true;
     } catch (err) {
-      logger.error({ err, file: path }, `${options.what} could not be reloaded; keeping the last good version`);
+      logger.error(
+        { err, file: path },
+        `${options.what} could not be reloaded; keeping the last good version`,
+      );
       options.onReload?.('failure');
       return false;
     }

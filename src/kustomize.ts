@@ -12,7 +12,8 @@ export function kustomizationIn(dir: string): string | undefined {
   return KUSTOMIZATION_FILES.map((name) => join(dir, name)).find((path) => existsSync(path));
 }
 
-export const isKustomizationFile = (name: string): boolean => KUSTOMIZATION_FILES.some((file) => name === file || name.endsWith(`/${file}`));
+export const isKustomizationFile = (name: string): boolean =>
+  KUSTOMIZATION_FILES.some((file) => name === file || name.endsWith(`/${file}`));
 
 export type Rendering =
   | { readonly how: 'kubectl'; readonly text: string }
@@ -21,10 +22,16 @@ export type Rendering =
 
 /** `kubectl kustomize DIR`: the real rendering, with patches, prefixes and generators applied. */
 export function renderKustomization(dir: string, kubectl = 'kubectl'): Rendering {
-  const run = spawnSync(kubectl, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+  const run = spawnSync(kubectl, ['kustomize', dir], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
   if (run.error !== undefined) {
     const code = 'code' in run.error ? String(run.error.code) : '';
-    return code === 'ENOENT' ? { how: 'unavailable' } : { how: 'failed', problem: run.error.message };
+    return code === 'ENOENT'
+      ? { how: 'unavailable' }
+      : { how: 'failed', problem: run.error.message };
   }
   if (run.status !== 0) {
     const first = run.stderr.trim().split('\n')[0] ?? '';
@@ -45,7 +52,8 @@ export interface ListedResources {
   readonly skipped: string[];
 }
 
-const isRemote = (entry: string): boolean => /^[a-z]+:\/\//.test(entry) || /^(github\.com|gitlab\.com|git@)/.test(entry);
+const isRemote = (entry: string): boolean =>
+  /^[a-z]+:\/\//.test(entry) || /^(github\.com|gitlab\.com|git@)/.test(entry);
 
 /**
  * Without kustomize: the files a kustomization lists under `resources` (and the old `bases`),

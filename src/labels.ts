@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { METADATA_NAME_LABEL, type KubeObject, type Labels, type NamespaceInfo } from './vocabulary.ts';
+import {
+  METADATA_NAME_LABEL,
+  type KubeObject,
+  type Labels,
+  type NamespaceInfo,
+} from './vocabulary.ts';
 
 export const labelSelectorSchema = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
@@ -55,7 +60,8 @@ export function stringMap(value: unknown): Record<string, string> {
 /** A Namespace object as netguard reads it; the name label is always there, as the API server defaults it. */
 export function namespaceInfoOf(object: KubeObject): NamespaceInfo {
   const metadata = object['metadata'];
-  const fields = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
+  const fields =
+    metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
   const name = typeof fields['name'] === 'string' ? fields['name'] : '';
   return {
     name,

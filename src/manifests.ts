@@ -2,7 +2,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { parseAllDocuments, parseDocument, isMap, isSeq, type Document, type Node } from 'yaml';
 import { lineOnly, LineCounter, sourceMapOf, type SourceMap } from './source-position.ts';
-import { isKustomizationFile, kustomizationIn, listedResources, renderKustomization } from './kustomize.ts';
+import {
+  isKustomizationFile,
+  kustomizationIn,
+  listedResources,
+  renderKustomization,
+} from './kustomize.ts';
 import { z } from 'zod';
 import type { KubeObject } from './vocabulary.ts';
 import { parseNetworkPolicy } from './rules/network-policy.ts';
@@ -58,7 +63,11 @@ const manifestSchema = z.looseObject({
 const listSchema = z.looseObject({ kind: z.string().regex(/List$/), items: z.array(z.unknown()) });
 
 /** Where in the input a problem or object sits, for people: `app.yaml: document 2, items[3]`. */
-export function describeLocation(location: { file: string; document: number | undefined; item: number | undefined }): string {
+export function describeLocation(location: {
+  file: string;
+  document: number | undefined;
+  item: number | undefined;
+}): string {
   const file = location.file === STDIN ? '<stdin>' : location.file;
   if (location.document === undefined) return file;
   return `${file}: document ${location.document}${location.item === undefined ? '' : `, items[${location.item}]`}`;
@@ -99,11 +108,14 @@ function collect(value: unknown, at: Parsed, out: ManifestSet): void {
   if (value === null || value === undefined) return;
   const { file, document } = at;
   const list = listSchema.safeParse(value);
-  const entries = list.success ? list.data.items.map((item, index) => ({ item, index })) : [{ item: value, index: undefined }];
+  const entries = list.success
+    ? list.data.items.map((item, index) => ({ item, index }))
+    : [{ item: value, index: undefined }];
   for (const { item, index } of entries) {
     const source = sourceMapOf(nodeOf(at.doc, index), at.lines);
     const result = validateObject(item);
-    if ('problem' in result) out.errors.push({ file, document, item: index, line: source.line, problem: result.problem });
+    if ('problem' in result)
+      out.errors.push({ file, document, item: index, line: source.line, problem: result.problem });
     else out.manifests.push({ file, document, item: index, object: result.object, source });
   }
 }
@@ -115,9 +127,18 @@ function readText(file: string, text: string, out: ManifestSet): void {
       // JSON.parse decides the values; YAML (a superset) only supplies the positions.
       const lines = new LineCounter();
       const doc = parseDocument(text, { lineCounter: lines });
-      collect(value, { file, document: 1, doc: doc.errors.length === 0 ? doc : undefined, lines }, out);
+      collect(
+        value,
+        { file, document: 1, doc: doc.errors.length === 0 ? doc : undefined, lines },
+        out,
+      );
     } catch (err) {
-      out.errors.push({ file, document: 1, item: undefined, problem: `not valid JSON: ${err instanceof Error ? err.message : String(err)}` });
+      out.errors.push({
+        file,
+        document: 1,
+        item: undefined,
+        problem: `not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
     return;
   }
@@ -127,13 +148,24 @@ function readText(file: string, text: string, out: ManifestSet): void {
     if (error !== undefined) {
       const line = error.linePos?.[0].line;
       const problem = `not valid YAML: ${error.message.split('\n')[0] ?? ''}`;
-      out.errors.push({ file, document: index + 1, item: undefined, ...(line === undefined ? {} : { line }), problem });
+      out.errors.push({
+        file,
+        document: index + 1,
+        item: undefined,
+        ...(line === undefined ? {} : { line }),
+        problem,
+      });
       return;
     }
     try {
       collect(doc.toJS({ maxAliasCount: 100 }), { file, document: index + 1, doc, lines }, out);
     } catch (err) {
-      out.errors.push({ file, document: index + 1, item: undefined, problem: err instanceof Error ? err.message : String(err) });
+      out.errors.push({
+        file,
+        document: index + 1,
+        item: undefined,
+        problem: err instanceof Error ? err.message : String(err),
+      });
     }
   });
 }
@@ -149,20 +181,36 @@ const identityOf = (object: KubeObject): string => {
 };
 
 /** A rendered object points at the file it came from (same kind, name kept or prefixed), else the kustomization. */
-function placeRendered(rendered: Manifest, sources: readonly Manifest[], fallback: string): Manifest {
+function placeRendered(
+  rendered: Manifest,
+  sources: readonly Manifest[],
+  fallback: string,
+): Manifest {
   const [kind, name] = identityOf(rendered.object).split('/');
   const origin =
     sources.find((source) => identityOf(source.object) === `${kind}/${name}`) ??
     sources.find((source) => {
       const [k, n] = identityOf(source.object).split('/');
-      return k === kind && n !== undefined && n !== '' && name !== undefined && name.includes(n);
+      return k === kind && n !== undefined && n !== '' && name?.includes(n);
     });
-  if (origin === undefined) return { ...rendered, file: fallback, document: 1, item: undefined, source: lineOnly(1) };
-  return { ...rendered, file: origin.file, document: origin.document, item: origin.item, source: origin.source };
+  if (origin === undefined)
+    return { ...rendered, file: fallback, document: 1, item: undefined, source: lineOnly(1) };
+  return {
+    ...rendered,
+    file: origin.file,
+    document: origin.document,
+    item: origin.item,
+    source: origin.source,
+  };
 }
 
 /** A kustomization directory: rendered by `kubectl kustomize`, else its listed resources as written. */
-function readKustomization(dir: string, file: string, out: ManifestSet, options: ReadOptions): void {
+function readKustomization(
+  dir: string,
+  file: string,
+  out: ManifestSet,
+  options: ReadOptions,
+): void {
   const listed = listedResources(dir);
   const sources: ManifestSet = { manifests: [], errors: [], notes: [] };
   for (const path of listed.files) readText(path, readFileSync(path, 'utf8'), sources);
@@ -174,12 +222,18 @@ function readKustomization(dir: string, file: string, out: ManifestSet, options:
   if (rendering.how === 'kubectl') {
     const rendered: ManifestSet = { manifests: [], errors: [], notes: [] };
     readText(`${file} (rendered)`, rendering.text, rendered);
-    out.manifests.push(...rendered.manifests.map((manifest) => placeRendered(manifest, sources.manifests, file)));
+    out.manifests.push(
+      ...rendered.manifests.map((manifest) => placeRendered(manifest, sources.manifests, file)),
+    );
     out.errors.push(...rendered.errors);
-    out.notes.push(`${dir}: kustomization rendered with kubectl kustomize (${rendered.manifests.length} objects)`);
+    out.notes.push(
+      `${dir}: kustomization rendered with kubectl kustomize (${rendered.manifests.length} objects)`,
+    );
     return;
   }
-  out.manifests.push(...sources.manifests.filter((manifest) => !isKustomizationFile(manifest.file)));
+  out.manifests.push(
+    ...sources.manifests.filter((manifest) => !isKustomizationFile(manifest.file)),
+  );
   out.errors.push(...sources.errors);
   const skipped = listed.skipped.length === 0 ? '' : `; not read: ${listed.skipped.join(', ')}`;
   out.notes.push(
@@ -196,7 +250,9 @@ function readDirectory(dir: string, out: ManifestSet, options: ReadOptions): num
     return 1;
   }
   let found = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found += readDirectory(path, out, options);
     else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
@@ -212,7 +268,11 @@ function readDirectory(dir: string, out: ManifestSet, options: ReadOptions): num
  * (stdin, read by the caller) into objects. Nothing here throws for bad input: each problem becomes
  * an error naming the file and document, and everything else is still returned.
  */
-export function readManifests(paths: readonly string[], stdin: () => string, options: ReadOptions = {}): ManifestSet {
+export function readManifests(
+  paths: readonly string[],
+  stdin: () => string,
+  options: ReadOptions = {},
+): ManifestSet {
   const out: ManifestSet = { manifests: [], errors: [], notes: [] };
   for (const path of paths) {
     if (path === STDIN) {
@@ -222,13 +282,23 @@ export function readManifests(paths: readonly string[], stdin: () => string, opt
     try {
       if (statSync(path).isDirectory()) {
         if (readDirectory(path, out, options) === 0) {
-          out.errors.push({ file: path, document: undefined, item: undefined, problem: 'no .yaml, .yml or .json files in this directory' });
+          out.errors.push({
+            file: path,
+            document: undefined,
+            item: undefined,
+            problem: 'no .yaml, .yml or .json files in this directory',
+          });
         }
       } else if (isKustomizationFile(path)) readKustomization(dirname(path), path, out, options);
       else readText(path, readFileSync(path, 'utf8'), out);
     } catch (err) {
       const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
-      out.errors.push({ file: path, document: undefined, item: undefined, problem: `cannot read: ${code}` });
+      out.errors.push({
+        file: path,
+        document: undefined,
+        item: undefined,
+        problem: `cannot read: ${code}`,
+      });
     }
   }
   return out;

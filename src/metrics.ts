@@ -10,7 +10,9 @@ import type { DecisionRecord } from './server/app.ts';
  * resolution is below a millisecond; the top buckets catch the pathological tail before
  * the API server's own timeout.
  */
-export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
+export const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1,
+];
 
 export type ReloadResult = 'success' | 'failure';
 
@@ -18,7 +20,13 @@ export type ReloadResult = 'success' | 'failure';
  * Label values come from requests, so each is checked against what netguard knows: a made-up
  * kind, mode or rule is `other`, and the number of series stays fixed whatever tenants send.
  */
-const KNOWN_KINDS: ReadonlySet<string> = new Set(['Pod', ...POD_KINDS, 'NetworkPolicy', 'Namespace', 'GuardrailException']);
+const KNOWN_KINDS: ReadonlySet<string> = new Set([
+  'Pod',
+  ...POD_KINDS,
+  'NetworkPolicy',
+  'Namespace',
+  'GuardrailException',
+]);
 const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const KNOWN_MODES: ReadonlySet<string> = new Set(MODES);
 const KNOWN_RULES: ReadonlySet<string> = new Set(RULES.map((rule) => rule.id));
@@ -31,7 +39,12 @@ const known = (set: ReadonlySet<string>, value: string): string => (set.has(valu
  * `inc` through prom-client (also through a bound child) hashes its label object every time.
  * Keys are the label values joined by spaces; every value comes from a bounded set without one.
  */
-function tallied(registry: Registry, name: string, help: string, labelNames: readonly string[]): (key: string) => void {
+function tallied(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+): (key: string) => void {
   const counts = new Map<string, number>();
   new Counter({
     name,
@@ -42,7 +55,10 @@ function tallied(registry: Registry, name: string, help: string, labelNames: rea
       this.reset();
       for (const [key, count] of counts) {
         const values = key.split(' ');
-        this.inc(Object.fromEntries(labelNames.map((label, index) => [label, values[index] ?? ''])), count);
+        this.inc(
+          Object.fromEntries(labelNames.map((label, index) => [label, values[index] ?? ''])),
+          count,
+        );
       }
     },
   });
@@ -90,7 +106,12 @@ export interface Metrics {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const countReview = tallied(registry, 'netguard_admission_reviews_total', 'Admission reviews answered, by webhook, kind, operation, verdict and mode.', ['webhook', 'kind', 'operation', 'verdict', 'mode']);
+  const countReview = tallied(
+    registry,
+    'netguard_admission_reviews_total',
+    'Admission reviews answered, by webhook, kind, operation, verdict and mode.',
+    ['webhook', 'kind', 'operation', 'verdict', 'mode'],
+  );
   const latency = new Histogram({
     name: 'netguard_admission_review_duration_seconds',
     help: 'Time from a decoded review to its decision, by webhook.',
@@ -131,12 +152,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const kind = known(KNOWN_KINDS, record.input.kind);
       const operation = known(KNOWN_OPERATIONS, record.input.operation);
       const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
-      countReview(`${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`);
+      countReview(
+        `${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`,
+      );
       latencyOf[record.webhook].observe(record.seconds);
       if (record.findings.length === 0) return;
       const namespace = namespaceLabel(record.input.namespace);
       for (const finding of record.findings) {
-        countFinding(`${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)} ${namespace}`);
+        countFinding(
+          `${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)} ${namespace}`,
+        );
       }
     },
     recordReload(file, result) {
@@ -161,7 +186,11 @@ function expiryGauge(registry: Registry, waivers: (() => readonly Waiver[]) | un
       this.reset();
       for (const waiver of waivers()) {
         if (!waiver.approved) continue;
-        for (const rule of waiver.rules) this.set({ namespace: waiver.namespace, name: waiver.name, rule }, waiver.expiresAt / 1000);
+        for (const rule of waiver.rules)
+          this.set(
+            { namespace: waiver.namespace, name: waiver.name, rule },
+            waiver.expiresAt / 1000,
+          );
       }
     },
   });
@@ -173,16 +202,25 @@ export interface MetricsServer {
 }
 
 /** Plain HTTP, `GET /metrics` only, on its own port: admission traffic never shares it. */
-export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  host: string,
+): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
+      response
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('only GET /metrics is served here\n');
       return;
     }
     registry.metrics().then(
       (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${String(err)}\n`),
+      (err: unknown) =>
+        response
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`metrics collection failed: ${String(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

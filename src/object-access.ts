@@ -2,7 +2,9 @@
 import type { KubeObject } from './vocabulary.ts';
 
 export function asRecord(value: unknown): KubeObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as KubeObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as KubeObject)
+    : undefined;
 }
 
 /** Walks own properties only, so `__proto__` or `constructor` keys in input never reach Object.prototype. */

@@ -33,7 +33,8 @@ function packageFile(name: string): string {
   return readFileSync(join(packageRoot(), name), 'utf8');
 }
 
-export const VERSION: string = (JSON.parse(packageFile('package.json')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(packageFile('package.json')) as { version: string })
+  .version;
 
 let seaPolicy: string | undefined;
 

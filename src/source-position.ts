@@ -18,7 +18,9 @@ export function pathSegments(path: string): (string | number)[] {
 /** The child at one path step, and the node whose line names it (a map entry's key, a list item). */
 function child(node: Node, segment: string | number): { node: Node; at: Node } | undefined {
   if (isMap(node) && typeof segment === 'string') {
-    const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === segment);
+    const pair = node.items.find(
+      (item) => (item.key as { value?: unknown } | null)?.value === segment,
+    );
     const key = pair?.key as Node | null | undefined;
     if (key === null || key === undefined) return undefined;
     return { node: (pair?.value as Node | null | undefined) ?? key, at: key };
@@ -41,7 +43,8 @@ export interface SourceMap {
 }
 
 export function sourceMapOf(node: Node | null | undefined, lines: LineCounter): SourceMap {
-  const lineAt = (n: Node): number => (n.range === undefined || n.range === null ? 1 : lines.linePos(n.range[0]).line);
+  const lineAt = (n: Node): number =>
+    n.range === undefined || n.range === null ? 1 : lines.linePos(n.range[0]).line;
   const line = node === null || node === undefined ? 1 : lineAt(node);
   return {
     line,

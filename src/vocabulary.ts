@@ -8,7 +8,11 @@ export const MODES = ['observe', 'constrain', 'enforce'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** How strict each mode is, for "moving to a weaker environment" (NS003) and baseline strength. */
-export const MODE_STRICTNESS: Readonly<Record<Mode, number>> = { observe: 0, constrain: 1, enforce: 2 };
+export const MODE_STRICTNESS: Readonly<Record<Mode, number>> = {
+  observe: 0,
+  constrain: 1,
+  enforce: 2,
+};
 
 export const LEVELS = ['deny', 'warn', 'off'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -79,4 +83,5 @@ export type PodKind = (typeof POD_KINDS)[number];
 /** Every kind some rule judges: what a waiver's `target.kind` may name. */
 export const JUDGED_KINDS = [...POD_KINDS, 'NetworkPolicy', 'Namespace'] as const;
 
-export const isPodKind = (kind: string): kind is PodKind => (POD_KINDS as readonly string[]).includes(kind);
+export const isPodKind = (kind: string): kind is PodKind =>
+  (POD_KINDS as readonly string[]).includes(kind);

@@ -11,7 +11,12 @@ import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import type { ClusterView, EvaluationContext } from './engine/types.ts';
 import { startExceptionCache, waiversFromObjects } from './exceptions/cluster-source.ts';
 import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
-import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSource } from './exceptions/registry.ts';
+import {
+  createRegistry,
+  waiverSet,
+  type ExceptionRegistry,
+  type WaiverSource,
+} from './exceptions/registry.ts';
 import { watchParsedFile } from './file-source.ts';
 import { startClusterCache, type ClusterCache } from './kube/cluster-cache.ts';
 import type { KubeObject } from './vocabulary.ts';
@@ -58,7 +63,9 @@ export function loadWorld(
   const fileSet = loadExceptionFile(files.exceptions);
   const sources: WaiverSource[] = [() => fileSet];
   if (cluster !== undefined) {
-    const clusterSet = waiverSet(waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver));
+    const clusterSet = waiverSet(
+      waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver),
+    );
     sources.push(() => clusterSet);
   }
   return worldOf(() => policy, createRegistry(sources), EMPTY_CLUSTER);
@@ -114,8 +121,10 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
     ifMissing: () => waiverSet([]),
   });
-  const crd = kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
-  const caches = kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
+  const crd =
+    kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
+  const caches =
+    kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
   const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];
   const world = worldOf(policy.current, createRegistry(sources), caches?.view ?? EMPTY_CLUSTER);
   return {

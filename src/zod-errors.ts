@@ -19,7 +19,10 @@ export function formatIssues(error: z.ZodError): string[] {
     }
     const path = formatPath(issue.path);
     // zod words a missing field as a type mismatch; users understand "required".
-    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `required (${issue.expected})` : issue.message;
+    const message =
+      issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+        ? `required (${issue.expected})`
+        : issue.message;
     return [path === '' ? message : `${path}: ${message}`];
   });
 }

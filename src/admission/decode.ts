@@ -26,11 +26,19 @@ export function decodeReview(body: unknown): DecodeResult {
   // The guard answers every review the API server sends; zod runs only to word a refusal.
   if (isAdmissionReview(body)) {
     const request = body.request;
-    return { ok: true, input: toAdmissionInput(request), subResource: request.subResource || undefined };
+    return {
+      ok: true,
+      input: toAdmissionInput(request),
+      subResource: request.subResource || undefined,
+    };
   }
   const parsed = admissionReviewSchema.safeParse(body);
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
   // Unreachable while the guard and the schema agree (test/server/envelope.test.ts holds them to it).
   const request = parsed.data.request;
-  return { ok: true, input: toAdmissionInput(request), subResource: request.subResource || undefined };
+  return {
+    ok: true,
+    input: toAdmissionInput(request),
+    subResource: request.subResource || undefined,
+  };
 }

@@ -20,9 +20,15 @@ export interface Reply {
 /** Builds the AdmissionReview reply; a deny is 403 Forbidden in `status`, never an HTTP error. */
 export function encodeReview(uid: string, reply: Reply) {
   const response: AdmissionResponse = { uid, allowed: reply.allowed };
-  if (!reply.allowed) response.status = { code: 403, reason: 'Forbidden', message: reply.message ?? 'denied by netguard' };
+  if (!reply.allowed)
+    response.status = {
+      code: 403,
+      reason: 'Forbidden',
+      message: reply.message ?? 'denied by netguard',
+    };
   // Every warning of both webhooks leaves through here, so this is where they are made safe.
-  if (reply.warnings !== undefined && reply.warnings.length > 0) response.warnings = sanitiseWarnings(reply.warnings);
+  if (reply.warnings !== undefined && reply.warnings.length > 0)
+    response.warnings = sanitiseWarnings(reply.warnings);
   if (reply.patch !== undefined && reply.patch.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(reply.patch)).toString('base64');

@@ -1,15 +1,23 @@
 import type { KubeObject } from '../vocabulary.ts';
-import { OPERATIONS, REQUIRED_OBJECTS, type AdmissionRequest, type AdmissionReview } from './schema.ts';
+import {
+  OPERATIONS,
+  REQUIRED_OBJECTS,
+  type AdmissionRequest,
+  type AdmissionReview,
+} from './schema.ts';
 
 // The hot-path twin of admissionReviewSchema: the same yes/no, without building a parsed copy
 // or an issue list (zod cost ~5 µs a review). Only a "no" goes on to zod, for the messages.
 
 type Fields = Record<string, unknown>;
 
-const isRecord = (value: unknown): value is Fields => value !== null && typeof value === 'object' && !Array.isArray(value);
-const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+const isRecord = (value: unknown): value is Fields =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const optionalString = (value: unknown): boolean =>
+  value === undefined || typeof value === 'string';
 const nonEmptyString = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
-const optionalObject = (value: unknown): value is KubeObject | null | undefined => value === undefined || value === null || isRecord(value);
+const optionalObject = (value: unknown): value is KubeObject | null | undefined =>
+  value === undefined || value === null || isRecord(value);
 const OPERATION_SET: ReadonlySet<unknown> = new Set(OPERATIONS);
 
 function isStringList(value: unknown): boolean {
@@ -21,11 +29,19 @@ function isStringList(value: unknown): boolean {
 function isUserInfo(value: unknown): boolean {
   if (value === undefined) return true;
   if (!isRecord(value)) return false;
-  return optionalString(value['username']) && (value['groups'] === undefined || isStringList(value['groups']));
+  return (
+    optionalString(value['username']) &&
+    (value['groups'] === undefined || isStringList(value['groups']))
+  );
 }
 
 function isGroupVersion(value: unknown, name: 'kind' | 'resource'): boolean {
-  return isRecord(value) && typeof value['group'] === 'string' && typeof value['version'] === 'string' && nonEmptyString(value[name]);
+  return (
+    isRecord(value) &&
+    typeof value['group'] === 'string' &&
+    typeof value['version'] === 'string' &&
+    nonEmptyString(value[name])
+  );
 }
 
 function isRequest(value: unknown): value is AdmissionRequest {
@@ -54,5 +70,10 @@ function isRequest(value: unknown): value is AdmissionRequest {
 
 /** True exactly when admissionReviewSchema would accept `body`. */
 export function isAdmissionReview(body: unknown): body is AdmissionReview {
-  return isRecord(body) && body['apiVersion'] === 'admission.k8s.io/v1' && body['kind'] === 'AdmissionReview' && isRequest(body['request']);
+  return (
+    isRecord(body) &&
+    body['apiVersion'] === 'admission.k8s.io/v1' &&
+    body['kind'] === 'AdmissionReview' &&
+    isRequest(body['request'])
+  );
 }

@@ -7,7 +7,11 @@ const isObject = (value: unknown): value is KubeObject =>
 // Objects stay opaque here (rules read what they need); only their being objects is checked.
 const kubeObject = z.custom<KubeObject>(isObject, { message: 'expected an object' });
 
-const groupVersionKind = z.looseObject({ group: z.string(), version: z.string(), kind: z.string().min(1) });
+const groupVersionKind = z.looseObject({
+  group: z.string(),
+  version: z.string(),
+  kind: z.string().min(1),
+});
 
 export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
 
@@ -16,7 +20,9 @@ export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
  * the stored one (`oldObject`) on UPDATE and DELETE. A review without them is not one the API
  * server sent, and judging it would admit an object nobody looked at.
  */
-export const REQUIRED_OBJECTS: Readonly<Record<(typeof OPERATIONS)[number], readonly ('object' | 'oldObject')[]>> = {
+export const REQUIRED_OBJECTS: Readonly<
+  Record<(typeof OPERATIONS)[number], readonly ('object' | 'oldObject')[]>
+> = {
   CREATE: ['object'],
   UPDATE: ['object', 'oldObject'],
   DELETE: ['oldObject'],
@@ -27,7 +33,11 @@ const request = z
   .looseObject({
     uid: z.string().min(1),
     kind: groupVersionKind,
-    resource: z.looseObject({ group: z.string(), version: z.string(), resource: z.string().min(1) }),
+    resource: z.looseObject({
+      group: z.string(),
+      version: z.string(),
+      resource: z.string().min(1),
+    }),
     subResource: z.string().optional(),
     name: z.string().optional(),
     namespace: z.string().optional(),
@@ -43,7 +53,11 @@ const request = z
     for (const field of REQUIRED_OBJECTS[value.operation]) {
       const present = value[field];
       if (present === undefined || present === null) {
-        ctx.addIssue({ code: 'custom', path: [field], message: `required for ${value.operation} (the API server always sends it)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `required for ${value.operation} (the API server always sends it)`,
+        });
       }
     }
   });

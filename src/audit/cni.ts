@@ -23,22 +23,37 @@ const always: Judge = () => ({ enforces: true });
 
 /** The AWS VPC CNI enforces only when its network-policy agent runs with --enable-network-policy=true. */
 const awsNode: Judge = (daemonSet) => {
-  const agent = arrayField(daemonSet, 'spec', 'template', 'spec', 'containers').find((c) => stringField(c, 'name') === 'aws-network-policy-agent');
+  const agent = arrayField(daemonSet, 'spec', 'template', 'spec', 'containers').find(
+    (c) => stringField(c, 'name') === 'aws-network-policy-agent',
+  );
   const enabled = arrayField(agent, 'args').some((arg) => arg === '--enable-network-policy=true');
   return enabled
     ? { enforces: true }
-    : { enforces: false, note: 'the aws-network-policy-agent is not enabled (set enableNetworkPolicy in the VPC CNI add-on)' };
+    : {
+        enforces: false,
+        note: 'the aws-network-policy-agent is not enabled (set enableNetworkPolicy in the VPC CNI add-on)',
+      };
 };
 
 /** kindnetd enforces since kind v0.24.0 (kube-network-policies); older kindnetd images, tagged by date, do not. */
 const kindnet: Judge = (daemonSet) => {
-  const image = stringField(arrayField(daemonSet, 'spec', 'template', 'spec', 'containers')[0], 'image');
+  const image = stringField(
+    arrayField(daemonSet, 'spec', 'template', 'spec', 'containers')[0],
+    'image',
+  );
   const date = /:v(\d{8})/.exec(image)?.[1];
-  if (date !== undefined && date < '20240813') return { enforces: false, note: `kindnetd image ${image} predates NetworkPolicy support (kind v0.24.0)` };
+  if (date !== undefined && date < '20240813')
+    return {
+      enforces: false,
+      note: `kindnetd image ${image} predates NetworkPolicy support (kind v0.24.0)`,
+    };
   return { enforces: true, note: 'kindnetd enforces NetworkPolicy from kind v0.24.0 on' };
 };
 
-const flannel: Judge = () => ({ enforces: false, note: 'flannel alone does not implement NetworkPolicy (Canal adds Calico\'s policy engine)' });
+const flannel: Judge = () => ({
+  enforces: false,
+  note: "flannel alone does not implement NetworkPolicy (Canal adds Calico's policy engine)",
+});
 
 /** DaemonSet names of known CNIs, as their installers create them. */
 const KNOWN: readonly { name: string; cni: string; judge: Judge; prefix?: boolean }[] = [
@@ -59,16 +74,25 @@ const KNOWN: readonly { name: string; cni: string; judge: Judge; prefix?: boolea
 
 function identify(daemonSet: KubeObject): CniFound | undefined {
   const name = stringField(daemonSet, 'metadata', 'name');
-  const known = KNOWN.find((entry) => (entry.prefix === true ? name.startsWith(entry.name) : name === entry.name));
+  const known = KNOWN.find((entry) =>
+    entry.prefix === true ? name.startsWith(entry.name) : name === entry.name,
+  );
   if (known === undefined) return undefined;
   const verdict = known.judge(daemonSet);
-  return { name: known.cni, daemonSet: `${stringField(daemonSet, 'metadata', 'namespace')}/${name}`, ...verdict };
+  return {
+    name: known.cni,
+    daemonSet: `${stringField(daemonSet, 'metadata', 'namespace')}/${name}`,
+    ...verdict,
+  };
 }
 
 export function detectCni(daemonSets: readonly KubeObject[]): CniVerdict {
   const found = daemonSets.map(identify).filter((entry) => entry !== undefined);
   const enforcing = found.some((entry) => entry.enforces);
-  const seen = found.length === 0 ? 'no known CNI DaemonSet was found' : `found ${found.map((entry) => entry.name).join(', ')}, which does not enforce it`;
+  const seen =
+    found.length === 0
+      ? 'no known CNI DaemonSet was found'
+      : `found ${found.map((entry) => entry.name).join(', ')}, which does not enforce it`;
   const warning = enforcing
     ? undefined
     : `NO NETWORKPOLICY-ENFORCING CNI DETECTED (${seen}). The API server accepts NetworkPolicies, but nothing enforces them: every pod can still reach every other pod. Install a CNI that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) before relying on netguard's baseline.`;

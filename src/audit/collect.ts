@@ -19,7 +19,8 @@ interface Collection {
   readonly resource: string;
 }
 
-const api = (apiVersion: string): string => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+const api = (apiVersion: string): string =>
+  apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 
 export const JUDGED: readonly Collection[] = [
   { kind: 'Pod', apiVersion: 'v1', resource: 'pods' },
@@ -32,7 +33,11 @@ export const JUDGED: readonly Collection[] = [
   { kind: 'ReplicationController', apiVersion: 'v1', resource: 'replicationcontrollers' },
   { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies' },
 ];
-const EXCEPTIONS: Collection = { kind: 'GuardrailException', apiVersion: 'netguard.dev/v1alpha1', resource: 'guardrailexceptions' };
+const EXCEPTIONS: Collection = {
+  kind: 'GuardrailException',
+  apiVersion: 'netguard.dev/v1alpha1',
+  resource: 'guardrailexceptions',
+};
 
 export interface CollectOptions {
   /** Only this namespace's objects (the Namespace list and DaemonSets stay cluster-wide). */
@@ -45,24 +50,47 @@ export interface CollectOptions {
 const typed = (collection: Collection, items: readonly KubeObject[]): KubeObject[] =>
   items.map((item) => ({ ...item, kind: collection.kind, apiVersion: collection.apiVersion }));
 
-async function listCollection(rest: KubeRest, collection: Collection, namespace: string | undefined, options: CollectOptions): Promise<KubeObject[]> {
+async function listCollection(
+  rest: KubeRest,
+  collection: Collection,
+  namespace: string | undefined,
+  options: CollectOptions,
+): Promise<KubeObject[]> {
   const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
-  const items = await listAll(rest, `${api(collection.apiVersion)}${scope}/${collection.resource}`, {
-    limit: options.pageSize ?? 500,
-    onPage: (count) => options.onProgress?.(collection.resource, count),
-  });
+  const items = await listAll(
+    rest,
+    `${api(collection.apiVersion)}${scope}/${collection.resource}`,
+    {
+      limit: options.pageSize ?? 500,
+      onPage: (count) => options.onProgress?.(collection.resource, count),
+    },
+  );
   return typed(collection, items);
 }
 
 /** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
-export async function collectCluster(rest: KubeRest, options: CollectOptions = {}): Promise<ClusterSnapshot> {
-  const namespaces = await listCollection(rest, { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' }, undefined, options);
+export async function collectCluster(
+  rest: KubeRest,
+  options: CollectOptions = {},
+): Promise<ClusterSnapshot> {
+  const namespaces = await listCollection(
+    rest,
+    { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' },
+    undefined,
+    options,
+  );
   const objects: KubeObject[] = [];
-  for (const collection of JUDGED) objects.push(...(await listCollection(rest, collection, options.namespace, options)));
+  for (const collection of JUDGED)
+    objects.push(...(await listCollection(rest, collection, options.namespace, options)));
   const daemonSets =
     options.namespace === undefined
       ? objects.filter((object) => object['kind'] === 'DaemonSet')
-      : await listCollection(rest, { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' }, undefined, options);
+      : await listCollection(
+          rest,
+          { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' },
+          undefined,
+          options,
+        );
   const unavailable: string[] = [];
   let exceptions: KubeObject[] = [];
   try {

@@ -26,18 +26,27 @@ export interface LiveAudit {
  * A cluster as audit and the background report scan see it: list, then judge with the policy and
  * every waiver (file and cluster, as at admission). Invalid waivers waive nothing and become notes.
  */
-export async function auditLiveCluster(rest: KubeRest, files: WorldFiles, options: LiveAuditOptions): Promise<LiveAudit> {
+export async function auditLiveCluster(
+  rest: KubeRest,
+  files: WorldFiles,
+  options: LiveAuditOptions,
+): Promise<LiveAudit> {
   const snapshot = await collectCluster(rest, {
     namespace: options.namespace,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
   options.onListed?.(snapshot.objects.length, snapshot.namespaces.length);
-  const notes = snapshot.unavailable.map((kind) => `${kind} is not served by this cluster (CRD not installed?): only ${files.exceptions} waivers were applied`);
+  const notes = snapshot.unavailable.map(
+    (kind) =>
+      `${kind} is not served by this cluster (CRD not installed?): only ${files.exceptions} waivers were applied`,
+  );
   const world = loadWorld(files, {
     waiverObjects: snapshot.exceptions,
     onInvalidWaiver: (object, problems) =>
-      notes.push(`GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`),
+      notes.push(
+        `GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`,
+      ),
   });
   const { policy, waivers } = world.context(options.now);
   const { report, judged } = auditWithDecisions({

@@ -1,11 +1,23 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION } from '../vocabulary.ts';
+import {
+  ALLOW_DNS_ANNOTATION,
+  BASELINE_ANNOTATION,
+  DEFAULT_DENY_ANNOTATION,
+} from '../vocabulary.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
-import type { AdmissionInput, ClusterView, Decision, EvaluationContext, Finding, WaiverRef, WaiverView } from '../engine/types.ts';
+import type {
+  AdmissionInput,
+  ClusterView,
+  Decision,
+  EvaluationContext,
+  Finding,
+  WaiverRef,
+  WaiverView,
+} from '../engine/types.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
@@ -54,7 +66,10 @@ export interface EnvironmentReadiness {
   /** Deny findings in the next mode, per rule. */
   readonly nextModeDenialsByRule: Readonly<Record<string, number>>;
   /** Namespaces lacking the baseline the next mode (or enforce) gives new namespaces, and what they lack. */
-  readonly withoutBaseline: readonly { readonly namespace: string; readonly missing: readonly string[] }[];
+  readonly withoutBaseline: readonly {
+    readonly namespace: string;
+    readonly missing: readonly string[];
+  }[];
 }
 
 export interface AuditReport {
@@ -88,12 +103,24 @@ export interface AuditInput {
   readonly namespace?: string | undefined;
 }
 
-const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = { observe: 'constrain', constrain: 'enforce', enforce: null };
+const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = {
+  observe: 'constrain',
+  constrain: 'enforce',
+  enforce: null,
+};
 
-function controllerRef(object: KubeObject): { kind: string; name: string; uid: string } | undefined {
-  const owner = arrayField(object, 'metadata', 'ownerReferences').map(asRecord).find((ref) => field(ref, 'controller') === true);
+function controllerRef(
+  object: KubeObject,
+): { kind: string; name: string; uid: string } | undefined {
+  const owner = arrayField(object, 'metadata', 'ownerReferences')
+    .map(asRecord)
+    .find((ref) => field(ref, 'controller') === true);
   if (owner === undefined) return undefined;
-  return { kind: stringField(owner, 'kind'), name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
+  return {
+    kind: stringField(owner, 'kind'),
+    name: stringField(owner, 'name'),
+    uid: stringField(owner, 'uid'),
+  };
 }
 
 const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
@@ -109,8 +136,13 @@ const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
  */
 export function reportedAtOwner(object: KubeObject, cluster: ClusterView): boolean {
   const owner = controllerRef(object);
-  if (owner === undefined || !(REPORTED_AT[stringField(object, 'kind')] ?? []).includes(owner.kind)) return false;
-  const uid = cluster.ownerUid(stringField(object, 'metadata', 'namespace'), owner.kind, owner.name);
+  if (owner === undefined || !(REPORTED_AT[stringField(object, 'kind')] ?? []).includes(owner.kind))
+    return false;
+  const uid = cluster.ownerUid(
+    stringField(object, 'metadata', 'namespace'),
+    owner.kind,
+    owner.name,
+  );
   return uid !== undefined && uid === owner.uid;
 }
 
@@ -120,7 +152,11 @@ export function reportedAtOwner(object: KubeObject, cluster: ClusterView): boole
  * netguard` (or edits a baseline) does not make it netguard's: it is judged.
  */
 function isBaselinePolicy(object: KubeObject, cluster: ClusterView, policy: Policy): boolean {
-  if (stringField(object, 'kind') !== 'NetworkPolicy' || !isManagedPolicy(stringMap(field(object, 'metadata', 'labels')))) return false;
+  if (
+    stringField(object, 'kind') !== 'NetworkPolicy' ||
+    !isManagedPolicy(stringMap(field(object, 'metadata', 'labels')))
+  )
+    return false;
   const namespace = cluster.namespace(stringField(object, 'metadata', 'namespace'));
   const desired = desiredBaseline(namespace?.annotations ?? {}, policy.networkPolicies.dns).find(
     (wanted) => wanted.name === stringField(object, 'metadata', 'name'),
@@ -145,25 +181,39 @@ function inputFor(object: KubeObject, index: number): AdmissionInput {
 
 /** The policy as it would be with one environment moved to another mode. */
 export function withMode(policy: Policy, environment: string, mode: Mode): Policy {
-  const move = (env: Environment): Environment => (env.name === environment ? { ...env, mode } : env);
-  return { ...policy, environments: policy.environments.map(move), defaultEnvironment: move(policy.defaultEnvironment) };
+  const move = (env: Environment): Environment =>
+    env.name === environment ? { ...env, mode } : env;
+  return {
+    ...policy,
+    environments: policy.environments.map(move),
+    defaultEnvironment: move(policy.defaultEnvironment),
+  };
 }
 
 /** What a namespace lacks of the annotations NS001 gives new namespaces in `mode`. */
 export function baselineGaps(annotations: Readonly<Record<string, string>>, mode: Mode): string[] {
   if (mode === 'observe') {
-    return annotations[BASELINE_ANNOTATION] !== undefined || annotations[DEFAULT_DENY_ANNOTATION] !== undefined ? [] : [`${BASELINE_ANNOTATION}: observe`];
+    return annotations[BASELINE_ANNOTATION] !== undefined ||
+      annotations[DEFAULT_DENY_ANNOTATION] !== undefined
+      ? []
+      : [`${BASELINE_ANNOTATION}: observe`];
   }
   const wanted = baselineAnnotations(mode);
   const have = deniedTypes(annotations[DEFAULT_DENY_ANNOTATION]);
-  const missingTypes = [...policyTypesOf(wanted[DEFAULT_DENY_ANNOTATION])].filter((type) => !have.some((word) => word === type));
+  const missingTypes = [...policyTypesOf(wanted[DEFAULT_DENY_ANNOTATION])].filter(
+    (type) => !have.some((word) => word === type),
+  );
   const gaps: string[] = [];
-  if (missingTypes.length > 0) gaps.push(`${DEFAULT_DENY_ANNOTATION}: ${wanted[DEFAULT_DENY_ANNOTATION] ?? ''}${have.length > 0 ? ` (has ${have.join(',')})` : ''}`);
+  if (missingTypes.length > 0)
+    gaps.push(
+      `${DEFAULT_DENY_ANNOTATION}: ${wanted[DEFAULT_DENY_ANNOTATION] ?? ''}${have.length > 0 ? ` (has ${have.join(',')})` : ''}`,
+    );
   if (annotations[ALLOW_DNS_ANNOTATION] !== 'true') gaps.push(`${ALLOW_DNS_ANNOTATION}: "true"`);
   return gaps;
 }
 
-const FQDN_HINT = 'Cilium is installed: a CiliumNetworkPolicy with toFQDNs can allow these destinations by DNS name instead of IP blocks.';
+const FQDN_HINT =
+  'Cilium is installed: a CiliumNetworkPolicy with toFQDNs can allow these destinations by DNS name instead of IP blocks.';
 
 function auditFinding(decision: Decision, finding: Finding, cni: CniVerdict): AuditFinding {
   const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
@@ -198,7 +248,8 @@ function groupByRule(decisions: readonly Decision[], cni: CniVerdict): RuleGroup
     }));
 }
 
-const hasWarning = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
+const hasWarning = (decision: Decision): boolean =>
+  decision.findings.some((finding) => finding.level === 'warn');
 
 /** One judged object: what was listed, what the engine was asked, what it decided. */
 export interface Judged {
@@ -207,7 +258,13 @@ export interface Judged {
   readonly decision: Decision;
 }
 
-function readiness(env: Environment, namespaces: readonly NamespaceReport[], judged: readonly Judged[], input: AuditInput, ctx: EvaluationContext): EnvironmentReadiness {
+function readiness(
+  env: Environment,
+  namespaces: readonly NamespaceReport[],
+  judged: readonly Judged[],
+  input: AuditInput,
+  ctx: EvaluationContext,
+): EnvironmentReadiness {
   const nextMode = NEXT_MODE[env.mode];
   const mine = namespaces.filter((ns) => ns.environment === env.name);
   const names = new Set(mine.map((ns) => ns.name));
@@ -223,9 +280,17 @@ function readiness(env: Environment, namespaces: readonly NamespaceReport[], jud
     }
   }
   const target = nextMode ?? env.mode;
-  const annotationsOf = new Map(input.namespaces.map((ns) => [stringField(ns, 'metadata', 'name'), stringMap(field(ns, 'metadata', 'annotations'))]));
+  const annotationsOf = new Map(
+    input.namespaces.map((ns) => [
+      stringField(ns, 'metadata', 'name'),
+      stringMap(field(ns, 'metadata', 'annotations')),
+    ]),
+  );
   const withoutBaseline = mine
-    .map((ns) => ({ namespace: ns.name, missing: baselineGaps(annotationsOf.get(ns.name) ?? {}, target) }))
+    .map((ns) => ({
+      namespace: ns.name,
+      missing: baselineGaps(annotationsOf.get(ns.name) ?? {}, target),
+    }))
     .filter((entry) => entry.missing.length > 0);
   return {
     environment: env.name,
@@ -235,7 +300,9 @@ function readiness(env: Environment, namespaces: readonly NamespaceReport[], jud
     objects: objects.length,
     deniedNow: objects.filter((entry) => !entry.decision.allowed).length,
     deniedInNextMode,
-    nextModeDenialsByRule: Object.fromEntries(Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b))),
+    nextModeDenialsByRule: Object.fromEntries(
+      Object.entries(byRule).sort(([a], [b]) => a.localeCompare(b)),
+    ),
     withoutBaseline,
   };
 }
@@ -246,8 +313,14 @@ export function auditCluster(input: AuditInput): AuditReport {
 }
 
 /** The report and the per-object decisions behind it (PolicyReports list each object). Pure. */
-export function auditWithDecisions(input: AuditInput): { report: AuditReport; judged: readonly Judged[] } {
-  const namespaceObjects = input.namespaces.filter((ns) => input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace);
+export function auditWithDecisions(input: AuditInput): {
+  report: AuditReport;
+  judged: readonly Judged[];
+} {
+  const namespaceObjects = input.namespaces.filter(
+    (ns) =>
+      input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace,
+  );
   const ctx: EvaluationContext = {
     policy: input.policy,
     // Owners too: a Pod's controller counts only when the listing holds it with that uid.
@@ -255,21 +328,26 @@ export function auditWithDecisions(input: AuditInput): { report: AuditReport; ju
     waivers: input.waivers,
     now: input.now,
   };
-  const isBaseline = (object: KubeObject): boolean => isBaselinePolicy(object, ctx.cluster, input.policy);
+  const isBaseline = (object: KubeObject): boolean =>
+    isBaselinePolicy(object, ctx.cluster, input.policy);
   const atOwner = (object: KubeObject): boolean => reportedAtOwner(object, ctx.cluster);
   const candidates = input.objects.filter((object) => !atOwner(object) && !isBaseline(object));
   const judged: Judged[] = candidates
     .map((object, index) => ({ object, input: inputFor(object, index) }))
     .map((entry) => ({ ...entry, decision: validate(entry.input, ctx) }))
     .filter((entry) => entry.decision.skipped === undefined);
-  const excluded = namespaceObjects.filter((ns) => input.policy.excludedNamespaces.has(stringField(ns, 'metadata', 'name')));
+  const excluded = namespaceObjects.filter((ns) =>
+    input.policy.excludedNamespaces.has(stringField(ns, 'metadata', 'name')),
+  );
   const namespaces = namespaceObjects
     .filter((ns) => !excluded.includes(ns))
     .map((ns): NamespaceReport => {
       const name = stringField(ns, 'metadata', 'name');
       const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
       const env = resolveEnvironment(input.policy, info);
-      const decisions = judged.filter((entry) => entry.decision.namespace === name).map((entry) => entry.decision);
+      const decisions = judged
+        .filter((entry) => entry.decision.namespace === name)
+        .map((entry) => entry.decision);
       return {
         name,
         environment: env.name,
@@ -291,10 +369,16 @@ export function auditWithDecisions(input: AuditInput): { report: AuditReport; ju
       warned: judged.filter((entry) => entry.decision.allowed && hasWarning(entry.decision)).length,
       excludedNamespaces: excluded.length,
       baselinePolicies: input.objects.filter(isBaseline).length,
-      reportedAtOwner: input.objects.filter((object) => atOwner(object) && !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace'))).length,
+      reportedAtOwner: input.objects.filter(
+        (object) =>
+          atOwner(object) &&
+          !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace')),
+      ).length,
     },
     namespaces,
-    environments: input.policy.environments.map((env) => readiness(env, namespaces, judged, input, ctx)),
+    environments: input.policy.environments.map((env) =>
+      readiness(env, namespaces, judged, input, ctx),
+    ),
     notes: input.notes ?? [],
   };
   return { report, judged };

@@ -18,7 +18,11 @@ function randomSerial(): string {
   return bytes.toString('hex');
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, now: Date, days: number): forge.pki.Certificate {
+function newCertificate(
+  publicKey: forge.pki.PublicKey,
+  now: Date,
+  days: number,
+): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
@@ -40,7 +44,10 @@ export function createCA(commonName: string, now = new Date()): CertificatePair 
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  return {
+    cert: forge.pki.certificateToPem(cert),
+    key: forge.pki.privateKeyToPem(keys.privateKey),
+  };
 }
 
 export interface ServingIdentity {
@@ -49,7 +56,11 @@ export interface ServingIdentity {
   readonly ipAddresses?: readonly string[];
 }
 
-export function createServingCert(ca: CertificatePair, identity: ServingIdentity, now = new Date()): CertificatePair {
+export function createServingCert(
+  ca: CertificatePair,
+  identity: ServingIdentity,
+  now = new Date(),
+): CertificatePair {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
@@ -68,15 +79,26 @@ export function createServingCert(ca: CertificatePair, identity: ServingIdentity
       ],
     },
     { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+    {
+      name: 'authorityKeyIdentifier',
+      keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes(),
+    },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  return {
+    cert: forge.pki.certificateToPem(cert),
+    key: forge.pki.privateKeyToPem(keys.privateKey),
+  };
 }
 
 /** Every name the API server may use to reach a Service: svc, svc.ns, svc.ns.svc, svc.ns.svc.cluster.local. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
 export const LOCAL_IDENTITY: ServingIdentity = {

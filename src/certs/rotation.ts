@@ -34,9 +34,14 @@ export interface SecretCertificates {
 }
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
-const unb64 = (value: unknown): string => (typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : '');
+const unb64 = (value: unknown): string =>
+  typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : '';
 
-function readSecretData(secret: KubeObject | undefined): { ca?: CertificatePair; serving?: CertificatePair; previousCa?: string } {
+function readSecretData(secret: KubeObject | undefined): {
+  ca?: CertificatePair;
+  serving?: CertificatePair;
+  previousCa?: string;
+} {
   const data = (field(secret ?? {}, 'data') ?? {}) as Record<string, unknown>;
   const pair = (cert: string, key: string): CertificatePair | undefined => {
     const c = unb64(data[cert]);
@@ -46,7 +51,11 @@ function readSecretData(secret: KubeObject | undefined): { ca?: CertificatePair;
   const ca = pair('ca.crt', 'ca.key');
   const serving = pair('tls.crt', 'tls.key');
   const previousCa = unb64(data['ca-previous.crt']);
-  return { ...(ca === undefined ? {} : { ca }), ...(serving === undefined ? {} : { serving }), ...(previousCa === '' ? {} : { previousCa }) };
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(serving === undefined ? {} : { serving }),
+    ...(previousCa === '' ? {} : { previousCa }),
+  };
 }
 
 const keyMatches = (pair: CertificatePair): boolean => {
@@ -56,7 +65,8 @@ const keyMatches = (pair: CertificatePair): boolean => {
   return publicKey.n.equals(key.n) && publicKey.e.equals(key.e);
 };
 
-const lastsPast = (pem: string, at: number): boolean => forge.pki.certificateFromPem(pem).validity.notAfter.getTime() > at;
+const lastsPast = (pem: string, at: number): boolean =>
+  forge.pki.certificateFromPem(pem).validity.notAfter.getTime() > at;
 
 /** Why a CA cannot stay, or undefined when it can. */
 function caProblem(ca: CertificatePair | undefined, now: Date): string | undefined {
@@ -70,44 +80,74 @@ function caProblem(ca: CertificatePair | undefined, now: Date): string | undefin
   return undefined;
 }
 
-function servingProblem(serving: CertificatePair | undefined, ca: CertificatePair, dnsNames: readonly string[], now: Date): string | undefined {
+function servingProblem(
+  serving: CertificatePair | undefined,
+  ca: CertificatePair,
+  dnsNames: readonly string[],
+  now: Date,
+): string | undefined {
   if (serving === undefined) return 'no serving certificate';
   try {
     const cert = forge.pki.certificateFromPem(serving.cert);
     if (!keyMatches(serving)) return 'serving key does not match its certificate';
-    if (!forge.pki.certificateFromPem(ca.cert).verify(cert)) return 'serving certificate not signed by the CA';
-    const ext = cert.getExtension('subjectAltName') as { altNames?: { value?: string }[] } | undefined;
+    if (!forge.pki.certificateFromPem(ca.cert).verify(cert))
+      return 'serving certificate not signed by the CA';
+    const ext = cert.getExtension('subjectAltName') as
+      | { altNames?: { value?: string }[] }
+      | undefined;
     const names = new Set((ext?.altNames ?? []).map((alt) => alt.value));
     const missing = dnsNames.filter((name) => !names.has(name));
     if (missing.length > 0) return `serving certificate lacks ${missing.join(', ')}`;
-    if (!lastsPast(serving.cert, now.getTime() + RENEW_BEFORE_MS)) return 'serving certificate expires within 90 days';
+    if (!lastsPast(serving.cert, now.getTime() + RENEW_BEFORE_MS))
+      return 'serving certificate expires within 90 days';
   } catch (err) {
     return `serving certificate unreadable: ${err instanceof Error ? err.message : String(err)}`;
   }
   return undefined;
 }
 
-export type Assessment = { readonly ok: SecretCertificates } | { readonly renew: string; readonly next: SecretCertificates };
+export type Assessment =
+  | { readonly ok: SecretCertificates }
+  | { readonly renew: string; readonly next: SecretCertificates };
 
 /** What the Secret holds, and what it should hold instead (pure apart from key generation). */
-export function assessSecret(secret: KubeObject | undefined, identity: ManagedIdentity, now: Date): Assessment {
+export function assessSecret(
+  secret: KubeObject | undefined,
+  identity: ManagedIdentity,
+  now: Date,
+): Assessment {
   const current = readSecretData(secret);
   const dnsNames = serviceDnsNames(identity.service, identity.namespace);
   const subject = { commonName: `${identity.service}.${identity.namespace}.svc`, dnsNames };
   const withPrevious = (ca: string, previous: string | undefined): string =>
-    previous !== undefined && lastsPast(previous, now.getTime()) ? `${ca.trim()}\n${previous.trim()}\n` : ca;
+    previous !== undefined && lastsPast(previous, now.getTime())
+      ? `${ca.trim()}\n${previous.trim()}\n`
+      : ca;
   const badCa = caProblem(current.ca, now);
   if (badCa !== undefined || current.ca === undefined) {
     const ca = createCA(`netguard CA (${identity.service}.${identity.namespace})`, now);
     // The old CA stays trusted until it expires, so replicas still serving its certificate keep working.
-    const previous = current.ca !== undefined && badCa === 'CA expires within 90 days' ? current.ca.cert : undefined;
-    return { renew: badCa ?? 'no CA', next: { ca, serving: createServingCert(ca, subject, now), caBundle: withPrevious(ca.cert, previous) } };
+    const previous =
+      current.ca !== undefined && badCa === 'CA expires within 90 days'
+        ? current.ca.cert
+        : undefined;
+    return {
+      renew: badCa ?? 'no CA',
+      next: {
+        ca,
+        serving: createServingCert(ca, subject, now),
+        caBundle: withPrevious(ca.cert, previous),
+      },
+    };
   }
   const ca = current.ca;
   const caBundle = withPrevious(ca.cert, current.previousCa);
   const badServing = servingProblem(current.serving, ca, dnsNames, now);
   if (badServing !== undefined || current.serving === undefined) {
-    return { renew: badServing ?? 'no serving certificate', next: { ca, serving: createServingCert(ca, subject, now), caBundle } };
+    return {
+      renew: badServing ?? 'no serving certificate',
+      next: { ca, serving: createServingCert(ca, subject, now), caBundle },
+    };
   }
   return { ok: { ca, serving: current.serving, caBundle } };
 }
@@ -123,24 +163,35 @@ function secretData(certs: SecretCertificates): Record<string, string> {
   };
 }
 
-const secretPath = (identity: ManagedIdentity): string => `/api/v1/namespaces/${identity.namespace}/secrets/${identity.secret}`;
+const secretPath = (identity: ManagedIdentity): string =>
+  `/api/v1/namespaces/${identity.namespace}/secrets/${identity.secret}`;
 
 /** The Secret holds valid certificates afterwards; returns them (ours, or another replica's that won). */
-export async function ensureSecret(rest: KubeRest, identity: ManagedIdentity, logger: Logger, now: Date): Promise<SecretCertificates> {
+export async function ensureSecret(
+  rest: KubeRest,
+  identity: ManagedIdentity,
+  logger: Logger,
+  now: Date,
+): Promise<SecretCertificates> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const secret = await rest.get(secretPath(identity));
     const assessment = assessSecret(secret, identity, now);
     if ('ok' in assessment) return assessment.ok;
     try {
       await rest.replace(secretPath(identity), { ...secret, data: secretData(assessment.next) });
-      logger.info({ secret: `${identity.namespace}/${identity.secret}`, reason: assessment.renew }, 'webhook certificates renewed');
+      logger.info(
+        { secret: `${identity.namespace}/${identity.secret}`, reason: assessment.renew },
+        'webhook certificates renewed',
+      );
       return assessment.next;
     } catch (err) {
       // Another replica renewed first: read again and adopt what it wrote.
       if (!(err instanceof KubeApiError && err.code === 409)) throw err;
     }
   }
-  throw new Error(`could not update Secret ${identity.namespace}/${identity.secret}: it kept changing`);
+  throw new Error(
+    `could not update Secret ${identity.namespace}/${identity.secret}: it kept changing`,
+  );
 }
 
 const WEBHOOK_PATHS = ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'].map(
@@ -148,7 +199,11 @@ const WEBHOOK_PATHS = ['validatingwebhookconfigurations', 'mutatingwebhookconfig
 );
 
 /** Writes caBundle into every webhook of both configurations that lacks it; returns what changed. */
-export async function injectCaBundle(rest: KubeRest, identity: ManagedIdentity, caBundle: string): Promise<string[]> {
+export async function injectCaBundle(
+  rest: KubeRest,
+  identity: ManagedIdentity,
+  caBundle: string,
+): Promise<string[]> {
   const bundle = b64(caBundle);
   const changed: string[] = [];
   for (const collection of WEBHOOK_PATHS) {
@@ -157,7 +212,10 @@ export async function injectCaBundle(rest: KubeRest, identity: ManagedIdentity, 
       const config = await rest.get(path);
       const webhooks = (field(config, 'webhooks') ?? []) as Record<string, unknown>[];
       if (webhooks.every((hook) => field(hook, 'clientConfig', 'caBundle') === bundle)) break;
-      const patched = webhooks.map((hook) => ({ ...hook, clientConfig: { ...(hook['clientConfig'] as object), caBundle: bundle } }));
+      const patched = webhooks.map((hook) => ({
+        ...hook,
+        clientConfig: { ...(hook['clientConfig'] as object), caBundle: bundle },
+      }));
       try {
         await rest.replace(path, { ...config, webhooks: patched });
         changed.push(path.split('/').slice(-2).join('/'));
@@ -193,7 +251,8 @@ export async function startCertRotation(options: {
   const sync = async (): Promise<SecretCertificates> => {
     const certs = await ensureSecret(options.rest, options.identity, logger, now());
     const changed = await injectCaBundle(options.rest, options.identity, certs.caBundle);
-    if (changed.length > 0) logger.info({ changed }, 'caBundle injected into the webhook configurations');
+    if (changed.length > 0)
+      logger.info({ changed }, 'caBundle injected into the webhook configurations');
     return certs;
   };
   let certs = await sync();
@@ -203,7 +262,10 @@ export async function startCertRotation(options: {
       if (next.serving.cert !== certs.serving.cert) options.onRenewed(next.serving);
       certs = next;
     } catch (err) {
-      logger.error({ err }, 'certificate check failed; the current certificate keeps serving, retrying at the next check');
+      logger.error(
+        { err },
+        'certificate check failed; the current certificate keeps serving, retrying at the next check',
+      );
     }
   };
   const timer = setInterval(() => void recheck(), options.checkEveryMs ?? CHECK_EVERY_MS);

@@ -8,14 +8,23 @@ import { policyReports } from '../reports/policy-report.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { adviseOnObjects, readFlowFiles } from './advise.ts';
-import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
+import {
+  configOption,
+  contextOption,
+  exceptionsOption,
+  kubeconfigOption,
+  parseOptions,
+} from './options.ts';
 
 const AUDIT_FORMATS = ['text', 'json', 'yaml', 'policyreport'] as const;
 
 const auditOptions = z.strictObject({
   config: z.string().min(1),
   exceptions: z.string().min(1),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }).optional(),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' })
+    .optional(),
   output: z.enum(AUDIT_FORMATS),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -44,7 +53,12 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
   const { snapshot, report, judged, policy } = await auditLiveCluster(rest, options, {
     namespace: options.namespace,
     pageSize: options.pageSize,
-    onProgress: (what, count) => io.progress?.(io.tty === true ? `\rlisting ${what}: ${count}\u001b[K` : `netguard: listing ${what}: ${count}\n`),
+    onProgress: (what, count) =>
+      io.progress?.(
+        io.tty === true
+          ? `\rlisting ${what}: ${count}\u001b[K`
+          : `netguard: listing ${what}: ${count}\n`,
+      ),
     now: io.now,
     onListed: (objects, namespaces) => {
       io.progress?.(io.tty === true ? '\r\u001b[K' : '');
@@ -56,14 +70,26 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
   const cuts =
     flows === undefined
       ? undefined
-      : adviseOnObjects([...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects], flows, policy).namespaces;
+      : adviseOnObjects(
+          [...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects],
+          flows,
+          policy,
+        ).namespaces;
   const shown = cuts === undefined ? report : { ...report, observedFlows: cuts };
   const render: Record<AuditOptions['output'], () => string> = {
-    text: () => `${renderAuditText(report)}${cuts === undefined ? '' : `\n${renderFlowCutsText(cuts)}`}`,
+    text: () =>
+      `${renderAuditText(report)}${cuts === undefined ? '' : `\n${renderFlowCutsText(cuts)}`}`,
     json: () => renderAuditJson(shown),
     yaml: () => stringify(shown, { lineWidth: 0 }),
     policyreport: () =>
-      renderPolicyReports(policyReports({ judged, namespaces: report.namespaces, namespaceObjects: snapshot.namespaces, now: io.now })),
+      renderPolicyReports(
+        policyReports({
+          judged,
+          namespaces: report.namespaces,
+          namespaceObjects: snapshot.namespaces,
+          now: io.now,
+        }),
+      ),
   };
   io.stdout(render[options.output]());
   return report;
@@ -72,13 +98,24 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .description('scan a live cluster\'s existing objects and report what the webhook would deny, per namespace, rule and environment')
+    .description(
+      "scan a live cluster's existing objects and report what the webhook would deny, per namespace, rule and environment",
+    )
     .addOption(configOption())
-    .addOption(exceptionsOption('GuardrailException file (cluster GuardrailExceptions are read too)'))
+    .addOption(
+      exceptionsOption('GuardrailException file (cluster GuardrailExceptions are read too)'),
+    )
     .option('-n, --namespace <name>', 'audit only this namespace')
-    .option('-o, --output <format>', `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`, 'text')
+    .option(
+      '-o, --output <format>',
+      `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`,
+      'text',
+    )
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')
-    .option('--flows <file...>', 'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut')
+    .option(
+      '--flows <file...>',
+      'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut',
+    )
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {

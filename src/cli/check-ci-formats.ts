@@ -33,13 +33,19 @@ function sarifRules(): object[] {
     id: rule.id,
     name: rule.name,
     shortDescription: { text: `${rule.id} ${rule.name}` },
-    ...(rule.doc.checks === '' ? {} : { fullDescription: { text: rule.doc.checks }, help: { text: rule.doc.fix } }),
+    ...(rule.doc.checks === ''
+      ? {}
+      : { fullDescription: { text: rule.doc.checks }, help: { text: rule.doc.fix } }),
     helpUri: `${RULES_DOC}#${rule.id.toLowerCase()}-${rule.name}`,
     defaultConfiguration: { level: rule.levels.enforce === 'deny' ? 'error' : 'warning' },
   }));
 }
 
-function sarifResult(result: CheckResult, finding: Finding, ruleIndex: Map<string, number>): object {
+function sarifResult(
+  result: CheckResult,
+  finding: Finding,
+  ruleIndex: Map<string, number>,
+): object {
   const { manifest, decision } = result;
   const index = ruleIndex.get(finding.rule);
   const waived = finding.waivedBy;
@@ -54,30 +60,64 @@ function sarifResult(result: CheckResult, finding: Finding, ruleIndex: Map<strin
           artifactLocation: { uri: artifactUri(manifest.file), uriBaseId: '%SRCROOT%' },
           region: { startLine: manifest.source.lineOf(finding.path) },
         },
-        logicalLocations: [{ fullyQualifiedName: `${objectName(result)}/${finding.path}`, kind: 'member' }],
+        logicalLocations: [
+          { fullyQualifiedName: `${objectName(result)}/${finding.path}`, kind: 'member' },
+        ],
       },
     ],
-    partialFingerprints: { 'netguardFinding/v1': `${objectName(result)}|${finding.rule}|${finding.path}` },
-    properties: { environment: decision.environment ?? null, mode: decision.mode ?? null, verdict: decision.allowed ? 'allowed' : 'denied' },
+    partialFingerprints: {
+      'netguardFinding/v1': `${objectName(result)}|${finding.rule}|${finding.path}`,
+    },
+    properties: {
+      environment: decision.environment ?? null,
+      mode: decision.mode ?? null,
+      verdict: decision.allowed ? 'allowed' : 'denied',
+    },
     ...(waived === undefined
       ? {}
-      : { suppressions: [{ kind: 'external', status: 'accepted', justification: `waived by GuardrailException ${waived.namespace}/${waived.name} until ${waived.expires}` }] }),
+      : {
+          suppressions: [
+            {
+              kind: 'external',
+              status: 'accepted',
+              justification: `waived by GuardrailException ${waived.namespace}/${waived.name} until ${waived.expires}`,
+            },
+          ],
+        }),
   };
 }
 
-function notification(text: string, level: 'error' | 'warning' | 'note', error?: ManifestError): object {
-  const where = error === undefined
-    ? {}
-    : { locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(error.file), uriBaseId: '%SRCROOT%' }, ...(error.line === undefined ? {} : { region: { startLine: error.line } }) } }] };
+function notification(
+  text: string,
+  level: 'error' | 'warning' | 'note',
+  error?: ManifestError,
+): object {
+  const where =
+    error === undefined
+      ? {}
+      : {
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: artifactUri(error.file), uriBaseId: '%SRCROOT%' },
+                ...(error.line === undefined ? {} : { region: { startLine: error.line } }),
+              },
+            },
+          ],
+        };
   return { message: { text }, level, ...where };
 }
 
 export function renderSarif(report: CheckReport): string {
   const rules = sarifRules();
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
-  const results = report.results.flatMap((result) => result.decision.findings.map((finding) => sarifResult(result, finding, ruleIndex)));
+  const results = report.results.flatMap((result) =>
+    result.decision.findings.map((finding) => sarifResult(result, finding, ruleIndex)),
+  );
   const notifications = [
-    ...report.errors.map((error) => notification(`${describeLocation(error)}: ${error.problem}`, 'error', error)),
+    ...report.errors.map((error) =>
+      notification(`${describeLocation(error)}: ${error.problem}`, 'error', error),
+    ),
     ...report.guesses.map((text) => notification(text, 'warning')),
     ...report.notes.map((text) => notification(text, 'note')),
   ];
@@ -86,9 +126,22 @@ export function renderSarif(report: CheckReport): string {
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'netguard', version: VERSION, semanticVersion: VERSION, informationUri: INFORMATION_URI, rules } },
+        tool: {
+          driver: {
+            name: 'netguard',
+            version: VERSION,
+            semanticVersion: VERSION,
+            informationUri: INFORMATION_URI,
+            rules,
+          },
+        },
         originalUriBaseIds: { '%SRCROOT%': { uri: `${pathToUri(process.cwd())}/` } },
-        invocations: [{ executionSuccessful: report.errors.length === 0, toolExecutionNotifications: notifications }],
+        invocations: [
+          {
+            executionSuccessful: report.errors.length === 0,
+            toolExecutionNotifications: notifications,
+          },
+        ],
         results,
         properties: { policy: report.policy, summary: summaryOf(report.results) },
       },
@@ -97,13 +150,20 @@ export function renderSarif(report: CheckReport): string {
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
-const pathToUri = (path: string): string => `file://${path.split(sep).map(encodeURIComponent).join('/')}`;
+const pathToUri = (path: string): string =>
+  `file://${path.split(sep).map(encodeURIComponent).join('/')}`;
 
 // ---------------------------------------------------------------------------------------- JUnit
 
 const XML_INVALID = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd]/g;
 const xml = (text: string): string =>
-  text.replace(XML_INVALID, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  text
+    .replace(XML_INVALID, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 
 function findingLine(result: CheckResult, finding: Finding): string {
   const line = result.manifest.source.lineOf(finding.path);
@@ -118,11 +178,20 @@ function junitCase(result: CheckResult): string {
   const lines = [head];
   if (!decision.allowed) {
     const rules = [...new Set(denies.map((finding) => finding.rule))].join(',');
-    lines.push(`      <failure message="${xml(`${objectName(result)} would be denied (${decision.environment ?? ''}, ${decision.mode ?? ''}): ${rules}`)}" type="${xml(rules)}">`);
-    lines.push(xml(denies.map((finding) => findingLine(result, finding)).join('\n')), '      </failure>');
-  } else if (decision.skipped !== undefined) lines.push('      <skipped message="excluded namespace"/>');
+    lines.push(
+      `      <failure message="${xml(`${objectName(result)} would be denied (${decision.environment ?? ''}, ${decision.mode ?? ''}): ${rules}`)}" type="${xml(rules)}">`,
+    );
+    lines.push(
+      xml(denies.map((finding) => findingLine(result, finding)).join('\n')),
+      '      </failure>',
+    );
+  } else if (decision.skipped !== undefined)
+    lines.push('      <skipped message="excluded namespace"/>');
   const warnings = decision.findings.filter((finding) => finding.level === 'warn');
-  if (warnings.length > 0) lines.push(`      <system-out>${xml(warnings.map((finding) => findingLine(result, finding)).join('\n'))}</system-out>`);
+  if (warnings.length > 0)
+    lines.push(
+      `      <system-out>${xml(warnings.map((finding) => findingLine(result, finding)).join('\n'))}</system-out>`,
+    );
   lines.push('    </testcase>');
   return lines.join('\n');
 }
@@ -137,7 +206,12 @@ function junitError(error: ManifestError): string {
 
 /** One testsuite per input file, in input order. */
 export function renderJunit(report: CheckReport): string {
-  const files = [...new Set([...report.results.map((result) => result.manifest.file), ...report.errors.map((error) => error.file)])];
+  const files = [
+    ...new Set([
+      ...report.results.map((result) => result.manifest.file),
+      ...report.errors.map((error) => error.file),
+    ]),
+  ];
   const suites = files.map((file) => {
     const results = report.results.filter((result) => result.manifest.file === file);
     const errors = report.errors.filter((error) => error.file === file);
@@ -151,7 +225,10 @@ export function renderJunit(report: CheckReport): string {
     ].join('\n');
   });
   const summary = summaryOf(report.results);
-  const properties = [`    <property name="policy" value="${xml(report.policy)}"/>`, ...report.guesses.map((text) => `    <property name="warning" value="${xml(text)}"/>`)];
+  const properties = [
+    `    <property name="policy" value="${xml(report.policy)}"/>`,
+    ...report.guesses.map((text) => `    <property name="warning" value="${xml(text)}"/>`),
+  ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="netguard check" tests="${summary.objects + report.errors.length}" failures="${summary.denied}" errors="${report.errors.length}">`,
@@ -170,10 +247,15 @@ export function renderJunit(report: CheckReport): string {
 // ------------------------------------------------------------------------- GitHub Actions commands
 
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions: data and properties escapes.
-const ghData = (text: string): string => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const ghData = (text: string): string =>
+  text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const ghProperty = (text: string): string => ghData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-function annotation(command: 'error' | 'warning' | 'notice', message: string, where: { file?: string; line?: number; title?: string }): string {
+function annotation(
+  command: 'error' | 'warning' | 'notice',
+  message: string,
+  where: { file?: string; line?: number; title?: string },
+): string {
   const props = [
     where.file === undefined ? '' : `file=${ghProperty(artifactUri(where.file))}`,
     where.line === undefined ? '' : `line=${where.line}`,
@@ -184,10 +266,12 @@ function annotation(command: 'error' | 'warning' | 'notice', message: string, wh
 
 export function renderGithub(report: CheckReport): string {
   const lines = [`netguard check: policy ${report.policy}`];
-  for (const text of report.guesses) lines.push(annotation('warning', text, { title: 'netguard: environment guessed' }));
+  for (const text of report.guesses)
+    lines.push(annotation('warning', text, { title: 'netguard: environment guessed' }));
   for (const result of report.results) {
     for (const finding of result.decision.findings) {
-      const command = finding.waivedBy !== undefined ? 'notice' : finding.level === 'deny' ? 'error' : 'warning';
+      const command =
+        finding.waivedBy !== undefined ? 'notice' : finding.level === 'deny' ? 'error' : 'warning';
       lines.push(
         annotation(command, `${objectName(result)} at ${finding.path}: ${findingText(finding)}`, {
           file: result.manifest.file,
@@ -198,9 +282,17 @@ export function renderGithub(report: CheckReport): string {
     }
   }
   for (const error of report.errors) {
-    lines.push(annotation('error', error.problem, { file: error.file, ...(error.line === undefined ? {} : { line: error.line }), title: 'netguard: input error' }));
+    lines.push(
+      annotation('error', error.problem, {
+        file: error.file,
+        ...(error.line === undefined ? {} : { line: error.line }),
+        title: 'netguard: input error',
+      }),
+    );
   }
   const s = summaryOf(report.results);
-  lines.push(`netguard check: ${s.objects} ${s.objects === 1 ? 'object' : 'objects'}: ${s.denied} denied, ${s.warned} admitted with warnings, ${s.objects - s.denied - s.warned} admitted`);
+  lines.push(
+    `netguard check: ${s.objects} ${s.objects === 1 ? 'object' : 'objects'}: ${s.denied} denied, ${s.warned} admitted with warnings, ${s.objects - s.denied - s.warned} admitted`,
+  );
   return `${lines.join('\n')}\n`;
 }

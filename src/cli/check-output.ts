@@ -26,14 +26,20 @@ export function findingText(finding: Finding): string {
   return `${finding.message} ${finding.fix}${notes}`;
 }
 
-const hasWarnings = (decision: Decision): boolean => decision.findings.some((finding) => finding.level === 'warn');
+const hasWarnings = (decision: Decision): boolean =>
+  decision.findings.some((finding) => finding.level === 'warn');
 
-export function summaryOf(results: readonly CheckResult[]): { objects: number; denied: number; warned: number } {
+export function summaryOf(results: readonly CheckResult[]): {
+  objects: number;
+  denied: number;
+  warned: number;
+} {
   return {
     objects: results.length,
     denied: results.filter((result) => !result.decision.allowed).length,
     // Admitted with at least one warning; a denied object counts once, as denied.
-    warned: results.filter((result) => result.decision.allowed && hasWarnings(result.decision)).length,
+    warned: results.filter((result) => result.decision.allowed && hasWarnings(result.decision))
+      .length,
   };
 }
 
@@ -84,10 +90,25 @@ interface Paint {
   readonly bold: (text: string) => string;
 }
 
-const ansi = (open: number, close: number) => (text: string): string => `\u001b[${open}m${text}\u001b[${close}m`;
-const COLOR: Paint = { red: ansi(31, 39), yellow: ansi(33, 39), green: ansi(32, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+const ansi =
+  (open: number, close: number) =>
+  (text: string): string =>
+    `\u001b[${open}m${text}\u001b[${close}m`;
+const COLOR: Paint = {
+  red: ansi(31, 39),
+  yellow: ansi(33, 39),
+  green: ansi(32, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+};
 const identity = (text: string): string => text;
-const PLAIN: Paint = { red: identity, yellow: identity, green: identity, dim: identity, bold: identity };
+const PLAIN: Paint = {
+  red: identity,
+  yellow: identity,
+  green: identity,
+  dim: identity,
+  bold: identity,
+};
 
 function verdictLabel(decision: Decision, paint: Paint): string {
   if (decision.skipped !== undefined) return paint.dim('SKIPPED');
@@ -96,29 +117,54 @@ function verdictLabel(decision: Decision, paint: Paint): string {
 }
 
 function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy: Policy): string[] {
-  const where = decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
-  const context = decision.skipped !== undefined ? 'excluded namespace' : `${decision.environment ?? ''}, ${decision.mode ?? ''}`;
+  const where =
+    decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
+  const context =
+    decision.skipped !== undefined
+      ? 'excluded namespace'
+      : `${decision.environment ?? ''}, ${decision.mode ?? ''}`;
   const location = `${describeLocation(manifest)}, line ${manifest.source.line}`;
-  const lines = [`${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(location))}`];
+  const lines = [
+    `${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(location))}`,
+  ];
   for (const finding of decision.findings) {
     const level = finding.level === 'deny' ? paint.red('deny') : paint.yellow('warn');
     const line = paint.dim(`(line ${manifest.source.lineOf(finding.path)})`);
-    lines.push(`  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)} ${line}`, `       ${clean(findingText(finding))}`);
+    lines.push(
+      `  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)} ${line}`,
+      `       ${clean(findingText(finding))}`,
+    );
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
   if (!decision.allowed && environment !== undefined) {
-    lines.push(...unblockLines({ ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) }, environment).map((line) => `  ${clean(line)}`));
+    lines.push(
+      ...unblockLines(
+        { ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) },
+        environment,
+      ).map((line) => `  ${clean(line)}`),
+    );
   }
   return lines;
 }
 
 /** Grouped per object, one verdict line each with its findings under it, then a summary. */
-export function renderText(report: CheckReport, options: { color: boolean; policy: Policy }): string {
+export function renderText(
+  report: CheckReport,
+  options: { color: boolean; policy: Policy },
+): string {
   const paint = options.color ? COLOR : PLAIN;
-  const lines = [`Policy: ${clean(report.policy)}`, ...report.results.flatMap((result) => renderResult(result, paint, options.policy))];
+  const lines = [
+    `Policy: ${clean(report.policy)}`,
+    ...report.results.flatMap((result) => renderResult(result, paint, options.policy)),
+  ];
   const summary = summaryOf(report.results);
   const admitted = summary.objects - summary.denied - summary.warned;
-  const errors = report.errors.length > 0 ? `; ${report.errors.length} input ${report.errors.length === 1 ? 'error' : 'errors'} (see stderr)` : '';
-  lines.push(`${summary.objects} ${summary.objects === 1 ? 'object' : 'objects'}: ${summary.denied} denied, ${summary.warned} admitted with warnings, ${admitted} admitted${errors}`);
+  const errors =
+    report.errors.length > 0
+      ? `; ${report.errors.length} input ${report.errors.length === 1 ? 'error' : 'errors'} (see stderr)`
+      : '';
+  lines.push(
+    `${summary.objects} ${summary.objects === 1 ? 'object' : 'objects'}: ${summary.denied} denied, ${summary.warned} admitted with warnings, ${admitted} admitted${errors}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -5,23 +5,46 @@ import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
 import type { AdmissionInput, ClusterView, Decision, EvaluationContext } from '../engine/types.ts';
-import { describeLocation, readManifests, STDIN, type Manifest, type ManifestError } from '../manifests.ts';
-import { renderJson, renderText, renderYaml, type CheckReport, type CheckResult } from './check-output.ts';
+import {
+  describeLocation,
+  readManifests,
+  STDIN,
+  type Manifest,
+  type ManifestError,
+} from '../manifests.ts';
+import {
+  renderJson,
+  renderText,
+  renderYaml,
+  type CheckReport,
+  type CheckResult,
+} from './check-output.ts';
 import { renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
 import { matchEnvironment } from '../config/environment.ts';
 import { loadWorld, type World } from '../world.ts';
-import { configOption, describePolicy, exceptionsOption, parseOptions, UsageError } from './options.ts';
+import {
+  configOption,
+  describePolicy,
+  exceptionsOption,
+  parseOptions,
+  UsageError,
+} from './options.ts';
 
 export const CHECK_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
 const DEFAULT_NAMESPACE = 'default';
 
 const checkOptions = z.strictObject({
-  filename: z.array(z.string().min(1)).min(1, { message: 'name at least one file, directory or - for stdin' }),
+  filename: z
+    .array(z.string().min(1))
+    .min(1, { message: 'name at least one file, directory or - for stdin' }),
   config: z.string().min(1),
   exceptions: z.string().min(1),
   environment: z.string().min(1).optional(),
   // Absent: objects that name no namespace land in "default", and the output says it guessed.
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' }).optional(),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' })
+    .optional(),
   output: z.enum(CHECK_FORMATS),
 });
 export type CheckOptions = z.infer<typeof checkOptions>;
@@ -32,11 +55,24 @@ export const EXIT_DENIED = 1;
 export const EXIT_INPUT_ERROR = 2;
 
 // Kinds without a namespace; every other kind lands in --namespace when it names none, as with kubectl.
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+]);
 
 function metadataOf(object: KubeObject): Record<string, unknown> {
   const metadata = object['metadata'];
-  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata) ? { ...metadata } : {};
+  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)
+    ? { ...metadata }
+    : {};
 }
 
 /** A copy with the namespace the API server would give it. */
@@ -58,18 +94,28 @@ function forceEnvironment(view: ClusterView, environment: Environment | undefine
       const known = view.namespace(name);
       return {
         name,
-        labels: { ...unknownNamespace(name).labels, ...known?.labels, [ENVIRONMENT_LABEL]: environment.name },
+        labels: {
+          ...unknownNamespace(name).labels,
+          ...known?.labels,
+          [ENVIRONMENT_LABEL]: environment.name,
+        },
         annotations: known?.annotations ?? {},
       };
     },
   };
 }
 
-function withEnvironmentLabel(object: KubeObject, environment: Environment | undefined): KubeObject {
+function withEnvironmentLabel(
+  object: KubeObject,
+  environment: Environment | undefined,
+): KubeObject {
   if (environment === undefined || object['kind'] !== 'Namespace') return object;
   const metadata = metadataOf(object);
   const labels = metadata['labels'];
-  metadata['labels'] = { ...(labels !== null && typeof labels === 'object' ? labels : {}), [ENVIRONMENT_LABEL]: environment.name };
+  metadata['labels'] = {
+    ...(labels !== null && typeof labels === 'object' ? labels : {}),
+    [ENVIRONMENT_LABEL]: environment.name,
+  };
   return { ...object, metadata };
 }
 
@@ -99,7 +145,9 @@ export function judgeManifests(
   manifests: readonly Manifest[],
   options: { world: World; environment: Environment | undefined; namespace: string; now: Date },
 ): CheckResult[] {
-  const objects = manifests.map((manifest) => withEnvironmentLabel(placed(manifest, options.namespace), options.environment));
+  const objects = manifests.map((manifest) =>
+    withEnvironmentLabel(placed(manifest, options.namespace), options.environment),
+  );
   const cluster = forceEnvironment(staticClusterView(objects), options.environment);
   const ctx: EvaluationContext = options.world.context(options.now, cluster);
   return manifests.map((manifest, index) => {
@@ -112,7 +160,9 @@ function environmentNamed(policy: Policy, name: string | undefined): Environment
   if (name === undefined) return undefined;
   const found = policy.environments.find((env) => env.name === name);
   if (found === undefined) {
-    throw new UsageError(`--environment: unknown environment "${name}" (known: ${policy.environments.map((env) => env.name).join(', ')})`);
+    throw new UsageError(
+      `--environment: unknown environment "${name}" (known: ${policy.environments.map((env) => env.name).join(', ')})`,
+    );
   }
   return found;
 }
@@ -134,19 +184,34 @@ const plural = (count: number, word: string): string => `${count} ${word}${count
  * --namespace was given), and namespaces no environment of the policy claims, which land in the
  * default environment (observe in the shipped policy: nothing is ever denied there).
  */
-function environmentGuesses(results: readonly CheckResult[], manifests: readonly Manifest[], options: CheckOptions, policy: Policy): string[] {
+function environmentGuesses(
+  results: readonly CheckResult[],
+  manifests: readonly Manifest[],
+  options: CheckOptions,
+  policy: Policy,
+): string[] {
   if (options.environment !== undefined) return [];
   const guesses: string[] = [];
-  const unplaced = manifests.filter((m) => m.object['kind'] !== 'Namespace' && typeof metadataOf(m.object)['namespace'] !== 'string');
+  const unplaced = manifests.filter(
+    (m) =>
+      m.object['kind'] !== 'Namespace' && typeof metadataOf(m.object)['namespace'] !== 'string',
+  );
   if (options.namespace === undefined && unplaced.length > 0) {
-    guesses.push(`${plural(unplaced.length, 'object')} ${unplaced.length === 1 ? 'names' : 'name'} no namespace and no --namespace was given: judged in namespace "${DEFAULT_NAMESPACE}".`);
+    guesses.push(
+      `${plural(unplaced.length, 'object')} ${unplaced.length === 1 ? 'names' : 'name'} no namespace and no --namespace was given: judged in namespace "${DEFAULT_NAMESPACE}".`,
+    );
   }
-  const cluster = staticClusterView(manifests.map((manifest) => placed(manifest, options.namespace ?? DEFAULT_NAMESPACE)));
+  const cluster = staticClusterView(
+    manifests.map((manifest) => placed(manifest, options.namespace ?? DEFAULT_NAMESPACE)),
+  );
   const byNamespace = new Map<string, number>();
   for (const { decision } of results) {
     if (decision.skipped !== undefined || decision.environment === undefined) continue;
     const name = decision.kind === 'Namespace' ? decision.name : decision.namespace;
-    if (matchEnvironment(policy, cluster.namespace(name) ?? unknownNamespace(name)).by === 'default') byNamespace.set(name, (byNamespace.get(name) ?? 0) + 1);
+    if (
+      matchEnvironment(policy, cluster.namespace(name) ?? unknownNamespace(name)).by === 'default'
+    )
+      byNamespace.set(name, (byNamespace.get(name) ?? 0) + 1);
   }
   const fallback = policy.defaultEnvironment;
   for (const [name, count] of byNamespace) {
@@ -159,7 +224,9 @@ function environmentGuesses(results: readonly CheckResult[], manifests: readonly
   return guesses;
 }
 
-const RENDER: Readonly<Record<CheckOptions['output'], (report: CheckReport, policy: Policy, color: boolean) => string>> = {
+const RENDER: Readonly<
+  Record<CheckOptions['output'], (report: CheckReport, policy: Policy, color: boolean) => string>
+> = {
   text: (report, policy, color) => renderText(report, { color, policy }),
   json: renderJson,
   yaml: renderYaml,
@@ -179,11 +246,21 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
   const world = loadWorld(options);
   const policy = world.policy();
   const environment = environmentNamed(policy, options.environment);
-  const read = readManifests(options.filename, io.stdin, io.kubectl === undefined ? {} : { kubectl: io.kubectl });
+  const read = readManifests(
+    options.filename,
+    io.stdin,
+    io.kubectl === undefined ? {} : { kubectl: io.kubectl },
+  );
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const results = judgeManifests(read.manifests, { world, environment, namespace, now: io.now });
   const guesses = environmentGuesses(results, read.manifests, options, policy);
-  const report: CheckReport = { results, errors: read.errors, policy: describePolicy(options.config), notes: read.notes, guesses };
+  const report: CheckReport = {
+    results,
+    errors: read.errors,
+    policy: describePolicy(options.config),
+    notes: read.notes,
+    guesses,
+  };
   io.stdout(RENDER[options.output](report, policy, io.color));
   io.stderr(loudly(guesses));
   for (const note of read.notes) io.stderr(`netguard: ${note}\n`);
@@ -198,7 +275,8 @@ function describeError(error: ManifestError): string {
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  for await (const chunk of process.stdin)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -230,12 +308,23 @@ const PROCESS_HOST: CheckHost = {
 export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST): void {
   program
     .command('check')
-    .description('judge manifests offline with the webhook\'s engine and config; exit 0 admitted, 1 denied, 2 usage or input error')
-    .option('-f, --filename <path...>', 'files, directories (recursive: .yaml, .yml, .json; a kustomization rendered) or - for stdin; repeatable')
+    .description(
+      "judge manifests offline with the webhook's engine and config; exit 0 admitted, 1 denied, 2 usage or input error",
+    )
+    .option(
+      '-f, --filename <path...>',
+      'files, directories (recursive: .yaml, .yml, .json; a kustomization rendered) or - for stdin; repeatable',
+    )
     .addOption(configOption())
     .addOption(exceptionsOption())
-    .option('--environment <name>', 'judge every object as if its namespace were in this environment')
-    .option('-n, --namespace <name>', 'namespace for objects that name none (default: "default", with a warning)')
+    .option(
+      '--environment <name>',
+      'judge every object as if its namespace were in this environment',
+    )
+    .option(
+      '-n, --namespace <name>',
+      'namespace for objects that name none (default: "default", with a warning)',
+    )
     .option('-o, --output <format>', CHECK_FORMATS.join(', '), 'text')
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(checkOptions, { ...raw, filename: raw['filename'] ?? [] });

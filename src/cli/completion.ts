@@ -11,12 +11,29 @@ interface Node {
 
 function nodeOf(command: Command, parent: string[]): Node {
   const path = [...parent, command.name()];
-  return { path, description: command.description(), options: command.options, children: command.commands.map((sub) => nodeOf(sub, path)) };
+  return {
+    path,
+    description: command.description(),
+    options: command.options,
+    children: command.commands.map((sub) => nodeOf(sub, path)),
+  };
 }
 
-const flagsOf = (node: Node): string[] => node.options.flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined));
+const flagsOf = (node: Node): string[] =>
+  node.options.flatMap((option) =>
+    [option.short, option.long].filter((flag): flag is string => flag !== undefined),
+  );
 // Flags whose value is a file or folder: the shell completes paths after them.
-const PATH_FLAGS = ['-f', '--filename', '--config', '--exceptions', '--kubeconfig', '--certs', '--out', '--flows'];
+const PATH_FLAGS = [
+  '-f',
+  '--filename',
+  '--config',
+  '--exceptions',
+  '--kubeconfig',
+  '--certs',
+  '--out',
+  '--flows',
+];
 const OUTPUTS = 'text json yaml sarif junit github policyreport';
 
 function allNodes(node: Node): Node[] {
@@ -26,11 +43,16 @@ function allNodes(node: Node): Node[] {
 function bash(root: Node): string {
   const cases = allNodes(root)
     .map((node) => {
-      const words = [...node.children.map((child) => child.path.at(-1) ?? ''), ...flagsOf(node)].join(' ');
+      const words = [
+        ...node.children.map((child) => child.path.at(-1) ?? ''),
+        ...flagsOf(node),
+      ].join(' ');
       return `    "${node.path.slice(1).join(' ')}") words="${words}" ;;`;
     })
     .join('\n');
-  const known = allNodes(root).map((node) => `|${node.path.slice(1).join(' ')}|`).join('');
+  const known = allNodes(root)
+    .map((node) => `|${node.path.slice(1).join(' ')}|`)
+    .join('');
   return `# netguard bash completion: source it, or save it as /etc/bash_completion.d/netguard
 _netguard() {
   local cur prev path words i w next
@@ -68,21 +90,36 @@ ${bash(root)}`;
 const fishQuote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function fish(root: Node): string {
-  const lines = ['# netguard fish completion: netguard completion fish > ~/.config/fish/completions/netguard.fish', 'complete -c netguard -f'];
+  const lines = [
+    '# netguard fish completion: netguard completion fish > ~/.config/fish/completions/netguard.fish',
+    'complete -c netguard -f',
+  ];
   for (const node of allNodes(root)) {
     const depth = node.path.length - 1;
     const seen = node.path.slice(1);
-    const condition = depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${seen.at(-1) ?? ''}`;
+    const condition =
+      depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${seen.at(-1) ?? ''}`;
     for (const child of node.children) {
-      lines.push(`complete -c netguard -n ${fishQuote(condition)} -a ${child.path.at(-1) ?? ''} -d ${fishQuote(child.description.slice(0, 80))}`);
+      lines.push(
+        `complete -c netguard -n ${fishQuote(condition)} -a ${child.path.at(-1) ?? ''} -d ${fishQuote(child.description.slice(0, 80))}`,
+      );
     }
     if (depth === 0) continue;
     for (const option of node.options) {
       const short = option.short === undefined ? '' : ` -s ${option.short.slice(1)}`;
       const long = option.long === undefined ? '' : ` -l ${option.long.slice(2)}`;
       const takesPath = PATH_FLAGS.some((flag) => flag === option.long || flag === option.short);
-      const value = option.long === '--output' ? ` -x -a ${fishQuote(OUTPUTS)}` : takesPath ? ' -r -F' : option.required || option.optional ? ' -x' : '';
-      lines.push(`complete -c netguard -n ${fishQuote(condition)}${short}${long}${value} -d ${fishQuote(option.description.slice(0, 80))}`);
+      const value =
+        option.long === '--output'
+          ? ` -x -a ${fishQuote(OUTPUTS)}`
+          : takesPath
+            ? ' -r -F'
+            : option.required || option.optional
+              ? ' -x'
+              : '';
+      lines.push(
+        `complete -c netguard -n ${fishQuote(condition)}${short}${long}${value} -d ${fishQuote(option.description.slice(0, 80))}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -99,7 +136,8 @@ export function registerCompletion(program: Command): void {
     .description('print a shell completion script: bash, zsh or fish')
     .argument('<shell>', 'bash, zsh or fish')
     .action((shell: string) => {
-      if (!Object.hasOwn(SHELLS, shell)) throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
+      if (!Object.hasOwn(SHELLS, shell))
+        throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
       const render = SHELLS[shell as keyof typeof SHELLS];
       process.stdout.write(render(fullTree(program)));
     });

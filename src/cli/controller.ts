@@ -6,7 +6,13 @@ import { loadKubeConfig } from '../kube/client.ts';
 import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
 import { createLogger } from '../log.ts';
-import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions } from './options.ts';
+import {
+  configOption,
+  contextOption,
+  exceptionsOption,
+  kubeconfigOption,
+  parseOptions,
+} from './options.ts';
 import { DURATION_HINT, parseDuration } from '../config/duration.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
@@ -15,7 +21,10 @@ const controllerOptions = z.strictObject({
   config: z.string().min(1),
   exceptions: z.string().min(1),
   // `0` turns the PolicyReport scan off.
-  policyReports: z.union([z.literal('0'), z.string().refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT })]),
+  policyReports: z.union([
+    z.literal('0'),
+    z.string().refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT }),
+  ]),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -50,7 +59,15 @@ export function runController(options: ControllerCommandOptions): RunningControl
   const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
   const files = { config: options.config, exceptions: options.exceptions };
   const controller = withPolicyReports(
-    (onCacheChange) => startController({ kubeConfig, caches, policy: policy.current, logger, identity: identity(), onCacheChange }),
+    (onCacheChange) =>
+      startController({
+        kubeConfig,
+        caches,
+        policy: policy.current,
+        logger,
+        identity: identity(),
+        onCacheChange,
+      }),
     { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
   );
   logger.info(
@@ -70,10 +87,18 @@ export function runController(options: ControllerCommandOptions): RunningControl
 export function registerController(program: Command): void {
   program
     .command('controller')
-    .description('keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)')
+    .description(
+      'keep the baseline NetworkPolicies of annotated namespaces (leader-elected on a Lease)',
+    )
     .addOption(configOption())
-    .addOption(exceptionsOption('GuardrailException file (applied with cluster waivers in PolicyReports)'))
-    .option('--policy-reports <period>', 'rescan and write PolicyReports this often, and after cluster changes; 0 turns it off', '10m')
+    .addOption(
+      exceptionsOption('GuardrailException file (applied with cluster waivers in PolicyReports)'),
+    )
+    .option(
+      '--policy-reports <period>',
+      'rescan and write PolicyReports this often, and after cluster changes; 0 turns it off',
+      '10m',
+    )
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')

@@ -11,8 +11,20 @@ import { DEFAULTS, type Environment } from '../config/policy.ts';
 import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
-import { approve, createWithFreeName, exceptionsPath, readException, renewalOf } from '../exceptions/cluster-writes.ts';
-import { canonicalKind, defaultExceptionName, exceptionObject, resolveExpiry, type ExceptionRequest } from '../exceptions/request.ts';
+import {
+  approve,
+  createWithFreeName,
+  exceptionsPath,
+  readException,
+  renewalOf,
+} from '../exceptions/cluster-writes.ts';
+import {
+  canonicalKind,
+  defaultExceptionName,
+  exceptionObject,
+  resolveExpiry,
+  type ExceptionRequest,
+} from '../exceptions/request.ts';
 import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
@@ -20,7 +32,14 @@ import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { KubeApiError, kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
-import { configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
+import {
+  configOption,
+  contextOption,
+  exceptionsOption,
+  kubeconfigOption,
+  parseOptions,
+  UsageError,
+} from './options.ts';
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -33,12 +52,15 @@ export interface ExceptionIo {
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a', REASON_PLACEHOLDER]);
 /** The denial's `<why this is needed>`, or any `<...>` left unedited. */
-const isPlaceholder = (text: string): boolean => PLACEHOLDERS.has(text.trim().toLowerCase()) || /^<[^>]*>$/.test(text.trim());
+const isPlaceholder = (text: string): boolean =>
+  PLACEHOLDERS.has(text.trim().toLowerCase()) || /^<[^>]*>$/.test(text.trim());
 const reasonSchema = z
   .string()
   .trim()
   .min(1, { message: 'say why the guardrail cannot be met yet' })
-  .refine((text) => !isPlaceholder(text), { message: 'replace the placeholder with the real reason' });
+  .refine((text) => !isPlaceholder(text), {
+    message: 'replace the placeholder with the real reason',
+  });
 
 export const requestOptionsSchema = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }),
@@ -46,7 +68,11 @@ export const requestOptionsSchema = z.strictObject({
   target: z.string().min(1).optional(),
   selector: z.string().min(1).optional(),
   reason: reasonSchema.optional(),
-  owner: z.string().trim().min(1, { message: 'name the team or person who answers for this waiver' }).optional(),
+  owner: z
+    .string()
+    .trim()
+    .min(1, { message: 'name the team or person who answers for this waiver' })
+    .optional(),
   expires: z.string().min(1),
   ticket: z.string().min(1).optional(),
   name: z.string().regex(DNS_NAME, { message: 'expected a lowercase DNS name' }).max(63).optional(),
@@ -57,13 +83,19 @@ export const requestOptionsSchema = z.strictObject({
 type RequestOptions = z.infer<typeof requestOptionsSchema>;
 
 function parseRules(text: string): string[] {
-  const rules = text.split(',').map((rule) => rule.trim().toUpperCase()).filter((rule) => rule !== '');
+  const rules = text
+    .split(',')
+    .map((rule) => rule.trim().toUpperCase())
+    .filter((rule) => rule !== '');
   for (const rule of rules) {
     if (!RULES_BY_ID.has(rule) || rule.startsWith('EX')) {
-      throw new UsageError(`--rule: unknown or unwaivable rule ID ${rule} (known: ${[...RULES_BY_ID.keys()].filter((id) => !id.startsWith('EX')).join(', ')})`);
+      throw new UsageError(
+        `--rule: unknown or unwaivable rule ID ${rule} (known: ${[...RULES_BY_ID.keys()].filter((id) => !id.startsWith('EX')).join(', ')})`,
+      );
     }
   }
-  if (rules.length === 0) throw new UsageError('--rule: name at least one rule ID, e.g. --rule NP004');
+  if (rules.length === 0)
+    throw new UsageError('--rule: name at least one rule ID, e.g. --rule NP004');
   return rules;
 }
 
@@ -71,21 +103,36 @@ function parseSelector(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const term of text.split(',')) {
     const match = /^([A-Za-z0-9./_-]+)=([A-Za-z0-9._-]*)$/.exec(term.trim());
-    if (match === null) throw new UsageError(`--selector: expected key=value[,key=value], got ${JSON.stringify(term)}`);
+    if (match === null)
+      throw new UsageError(
+        `--selector: expected key=value[,key=value], got ${JSON.stringify(term)}`,
+      );
     labels[match[1] ?? ''] = match[2] ?? '';
   }
   return labels;
 }
 
 /** Flags → a request; every problem is a UsageError naming the flag. */
-export function requestFromOptions(options: RequestOptions & { readonly reason: string }): ExceptionRequest {
+export function requestFromOptions(
+  options: RequestOptions & { readonly reason: string },
+): ExceptionRequest {
   const rules = parseRules(options.rule);
-  const [kindText = '', name, ...rest] = (options.target ?? (options.selector !== undefined ? 'Deployment' : '')).split('/');
-  if (kindText === '') throw new UsageError('--target: name what the waiver covers, e.g. --target networkpolicy/crawler-egress (or --selector app=crawler for a Deployment)');
+  const [kindText = '', name, ...rest] = (
+    options.target ?? (options.selector !== undefined ? 'Deployment' : '')
+  ).split('/');
+  if (kindText === '')
+    throw new UsageError(
+      '--target: name what the waiver covers, e.g. --target networkpolicy/crawler-egress (or --selector app=crawler for a Deployment)',
+    );
   const kind = canonicalKind(kindText);
-  if (kind === undefined || rest.length > 0) throw new UsageError(`--target: expected KIND/NAME such as networkpolicy/crawler-egress, got ${JSON.stringify(options.target)}`);
+  if (kind === undefined || rest.length > 0)
+    throw new UsageError(
+      `--target: expected KIND/NAME such as networkpolicy/crawler-egress, got ${JSON.stringify(options.target)}`,
+    );
   if ((name === undefined || name === '') === (options.selector === undefined)) {
-    throw new UsageError('--target/--selector: give --target KIND/NAME, or --target KIND with --selector key=value, not both');
+    throw new UsageError(
+      '--target/--selector: give --target KIND/NAME, or --target KIND with --selector key=value, not both',
+    );
   }
   return {
     namespace: options.namespace,
@@ -102,7 +149,8 @@ export function requestFromOptions(options: RequestOptions & { readonly reason: 
 }
 
 function apiMessage(err: unknown): string {
-  if (err instanceof KubeApiError) return `Error from server (${err.reason || err.code}): ${err.statusMessage}`;
+  if (err instanceof KubeApiError)
+    return `Error from server (${err.reason || err.code}): ${err.statusMessage}`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -118,19 +166,30 @@ function asYaml(object: Record<string, unknown>, expires: string): string {
 /** --reason, else (on a terminal) the answer to a question; a placeholder is never a reason. */
 async function reasonOf(options: RequestOptions, io: ExceptionIo): Promise<string> {
   if (options.reason !== undefined) return options.reason;
-  const missing = '--reason: say why the guardrail cannot be met yet, e.g. --reason "vendor API has no fixed addresses until Q1"';
+  const missing =
+    '--reason: say why the guardrail cannot be met yet, e.g. --reason "vendor API has no fixed addresses until Q1"';
   if (io.ask === undefined) throw new UsageError(missing);
-  const parsed = reasonSchema.safeParse(await io.ask('Why is this waiver needed (what ends the need, and when)? '));
-  if (!parsed.success) throw new UsageError(`--reason: ${parsed.error.issues[0]?.message ?? missing}`);
+  const parsed = reasonSchema.safeParse(
+    await io.ask('Why is this waiver needed (what ends the need, and when)? '),
+  );
+  if (!parsed.success)
+    throw new UsageError(`--reason: ${parsed.error.issues[0]?.message ?? missing}`);
   return parsed.data;
 }
 
 /** `netguard exception request`: prints the GuardrailException as YAML, or creates it with --apply. Returns the exit code. */
-export async function runExceptionRequest(options: RequestOptions, io: ExceptionIo): Promise<number> {
+export async function runExceptionRequest(
+  options: RequestOptions,
+  io: ExceptionIo,
+): Promise<number> {
   const request = requestFromOptions({ ...options, reason: await reasonOf(options, io) });
   const expires = resolveExpiry(request.expires, io.now);
-  if (expires === undefined) throw new UsageError('--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp');
-  if (Date.parse(expires) <= io.now.getTime()) throw new UsageError(`--expires: ${expires} is not in the future`);
+  if (expires === undefined)
+    throw new UsageError(
+      '--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp',
+    );
+  if (Date.parse(expires) <= io.now.getTime())
+    throw new UsageError(`--expires: ${expires} is not in the future`);
   const object = exceptionObject(request, expires);
   const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
   if (options.apply !== true) {
@@ -143,14 +202,26 @@ export async function runExceptionRequest(options: RequestOptions, io: Exception
   }
   const rest = kubeRest(loadKubeConfig(options));
   // An explicit --name is the user's choice: a collision is reported, not worked around.
-  const base = options.name ?? defaultExceptionName(request.rules, request.name ?? Object.values(request.selector ?? {}).join('-'));
+  const base =
+    options.name ??
+    defaultExceptionName(
+      request.rules,
+      request.name ?? Object.values(request.selector ?? {}).join('-'),
+    );
   try {
-    const created = options.name === undefined ? await createWithFreeName(rest, { ...object, metadata }, base) : await rest.create(exceptionsPath(metadata.namespace), object);
+    const created =
+      options.name === undefined
+        ? await createWithFreeName(rest, { ...object, metadata }, base)
+        : await rest.create(exceptionsPath(metadata.namespace), object);
     io.stdout(createdText(created, metadata.namespace));
   } catch (err) {
-    io.stderr(`netguard: cannot create GuardrailException ${metadata.namespace}/${base}: ${apiMessage(err)}\n`);
+    io.stderr(
+      `netguard: cannot create GuardrailException ${metadata.namespace}/${base}: ${apiMessage(err)}\n`,
+    );
     if (err instanceof KubeApiError && err.code === 409) {
-      io.stderr(`netguard: leave out --name to get a free one, or renew it: netguard exception renew -n ${metadata.namespace} ${base} --expires ${request.expires}\n`);
+      io.stderr(
+        `netguard: leave out --name to get a free one, or renew it: netguard exception renew -n ${metadata.namespace} ${base} --expires ${request.expires}\n`,
+      );
     }
     return 1;
   }
@@ -159,7 +230,9 @@ export async function runExceptionRequest(options: RequestOptions, io: Exception
 
 function createdText(created: Record<string, unknown>, namespace: string): string {
   const name = z.object({ metadata: z.object({ name: z.string() }) }).parse(created).metadata.name;
-  const owner = z.object({ spec: z.object({ owner: z.string().optional() }).optional() }).safeParse(created).data?.spec?.owner;
+  const owner = z
+    .object({ spec: z.object({ owner: z.string().optional() }).optional() })
+    .safeParse(created).data?.spec?.owner;
   return (
     `guardrailexception.netguard.dev/${name} created in namespace ${namespace}${owner === undefined ? '' : ` (owner ${owner})`}.\n` +
     `It is pending: it waives nothing until a member of the approver groups runs:\n` +
@@ -178,7 +251,11 @@ type ApproveOptions = z.infer<typeof approveOptions>;
  * `netguard exception approve NAME`: signs spec.approvedBy with the caller's own username, as the
  * API server knows it (SelfSubjectReview), so EX004 can check the approver group and the requester.
  */
-export async function runExceptionApprove(name: string, options: ApproveOptions, io: ExceptionIo): Promise<number> {
+export async function runExceptionApprove(
+  name: string,
+  options: ApproveOptions,
+  io: ExceptionIo,
+): Promise<number> {
   const kc = loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
@@ -188,7 +265,9 @@ export async function runExceptionApprove(name: string, options: ApproveOptions,
     const waiver = toWaiver(exception, 'cluster');
     const label = `${namespace}/${name}`;
     if (waiver.expiresAt <= io.now.getTime()) {
-      io.stderr(`netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`);
+      io.stderr(
+        `netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`,
+      );
       return 1;
     }
     if (waiver.approvedBy !== undefined && waiver.approved) {
@@ -196,10 +275,14 @@ export async function runExceptionApprove(name: string, options: ApproveOptions,
       return 0;
     }
     if (waiver.requestedBy === me.username) {
-      io.stderr(`netguard: ${label} was requested by you (${me.username}); another member of the approver groups must approve it\n`);
+      io.stderr(
+        `netguard: ${label} was requested by you (${me.username}); another member of the approver groups must approve it\n`,
+      );
       return 1;
     }
-    const resourceVersion = z.object({ metadata: z.object({ resourceVersion: z.string() }) }).parse(raw).metadata.resourceVersion;
+    const resourceVersion = z
+      .object({ metadata: z.object({ resourceVersion: z.string() }) })
+      .parse(raw).metadata.resourceVersion;
     await approve(rest, exception, resourceVersion, me.username);
     io.stdout(
       `guardrailexception.netguard.dev/${name} approved by ${me.username}: ${[...waiver.rules].join(',')} waived for ` +
@@ -207,7 +290,9 @@ export async function runExceptionApprove(name: string, options: ApproveOptions,
     );
     return 0;
   } catch (err) {
-    io.stderr(`netguard: cannot approve GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`);
+    io.stderr(
+      `netguard: cannot approve GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`,
+    );
     return 1;
   }
 }
@@ -223,10 +308,18 @@ const renewOptions = z.strictObject({
 type RenewOptions = z.infer<typeof renewOptions>;
 
 /** `netguard exception renew NAME --expires D`: a new pending waiver with spec.renews, under a free name. */
-export async function runExceptionRenew(name: string, options: RenewOptions, io: ExceptionIo): Promise<number> {
+export async function runExceptionRenew(
+  name: string,
+  options: RenewOptions,
+  io: ExceptionIo,
+): Promise<number> {
   const expires = resolveExpiry(options.expires, io.now);
-  if (expires === undefined) throw new UsageError('--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp');
-  if (Date.parse(expires) <= io.now.getTime()) throw new UsageError(`--expires: ${expires} is not in the future`);
+  if (expires === undefined)
+    throw new UsageError(
+      '--expires: expected a duration such as 14d, a date such as 2026-12-06, or an RFC 3339 timestamp',
+    );
+  if (Date.parse(expires) <= io.now.getTime())
+    throw new UsageError(`--expires: ${expires} is not in the future`);
   const kc = loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
@@ -234,10 +327,14 @@ export async function runExceptionRenew(name: string, options: RenewOptions, io:
     const { exception } = await readException(rest, namespace, name);
     const renewal = renewalOf(exception, expires, { reason: options.reason, owner: options.owner });
     const created = await createWithFreeName(rest, renewal, renewal.metadata.name);
-    io.stdout(createdText(created, namespace).replace(' created in', ` (renews ${name}) created in`));
+    io.stdout(
+      createdText(created, namespace).replace(' created in', ` (renews ${name}) created in`),
+    );
     return 0;
   } catch (err) {
-    io.stderr(`netguard: cannot renew GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`);
+    io.stderr(
+      `netguard: cannot renew GuardrailException ${namespace}/${name}: ${apiMessage(err)}\n`,
+    );
     return 1;
   }
 }
@@ -249,7 +346,12 @@ const listOptions = z.strictObject({
   allNamespaces: z.boolean().optional(),
   state: z.enum(WAIVER_STATES).optional(),
   output: z.enum(['table', 'json']),
-  at: z.iso.datetime({ offset: true, message: 'expected an RFC 3339 timestamp such as 2026-12-06T00:00:00Z' }).optional(),
+  at: z.iso
+    .datetime({
+      offset: true,
+      message: 'expected an RFC 3339 timestamp such as 2026-12-06T00:00:00Z',
+    })
+    .optional(),
   cluster: z.boolean().optional(),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -257,12 +359,21 @@ const listOptions = z.strictObject({
 type ListOptions = z.infer<typeof listOptions>;
 
 /** The environment a waiver is held to (EX001), from names alone: the namespace it covers, existing or not. */
-function environmentsOf(configPath: string): ((waiver: Waiver) => Environment | undefined) | undefined {
+function environmentsOf(
+  configPath: string,
+): ((waiver: Waiver) => Environment | undefined) | undefined {
   if (!existsSync(configPath)) return undefined;
   const policy = loadPolicyFile(configPath);
   return (waiver) => {
-    const name = waiver.target.kind === 'Namespace' && waiver.target.name !== undefined ? waiver.target.name : waiver.namespace;
-    return resolveEnvironment(policy, { name, labels: { 'kubernetes.io/metadata.name': name }, annotations: {} });
+    const name =
+      waiver.target.kind === 'Namespace' && waiver.target.name !== undefined
+        ? waiver.target.name
+        : waiver.namespace;
+    return resolveEnvironment(policy, {
+      name,
+      labels: { 'kubernetes.io/metadata.name': name },
+      annotations: {},
+    });
   };
 }
 
@@ -275,12 +386,18 @@ function contextNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
-async function clusterWaivers(options: ListOptions, io: ExceptionIo): Promise<{ waivers: Waiver[]; namespace: string | undefined }> {
+async function clusterWaivers(
+  options: ListOptions,
+  io: ExceptionIo,
+): Promise<{ waivers: Waiver[]; namespace: string | undefined }> {
   const kc = loadKubeConfig(options);
-  const namespace = options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
+  const namespace =
+    options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
   const items = await listExceptions(kubeRest(kc), namespace);
   const waivers = waiversFromObjects(items, (object, problems) => {
-    io.stderr(`netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`);
+    io.stderr(
+      `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
+    );
   });
   return { waivers, namespace };
 }
@@ -289,7 +406,8 @@ async function clusterWaivers(options: ListOptions, io: ExceptionIo): Promise<{ 
 export async function runExceptionList(options: ListOptions, io: ExceptionIo): Promise<number> {
   const now = options.at === undefined ? io.now : new Date(options.at);
   const warnBefore = warnBeforeMs(options.config);
-  const fromCluster = options.cluster === true || options.context !== undefined || clusterRequested(options);
+  const fromCluster =
+    options.cluster === true || options.context !== undefined || clusterRequested(options);
   let waivers: readonly Waiver[];
   let namespace = options.allNamespaces === true ? undefined : options.namespace;
   if (fromCluster) {
@@ -302,13 +420,26 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
   } else {
     waivers = loadExceptionFile(options.exceptions).waivers;
   }
-  const scoped = waivers.filter((waiver) => namespace === undefined || waiver.namespace === namespace);
-  const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter((row) => options.state === undefined || row.state === options.state);
+  const scoped = waivers.filter(
+    (waiver) => namespace === undefined || waiver.namespace === namespace,
+  );
+  const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter(
+    (row) => options.state === undefined || row.state === options.state,
+  );
   if (options.output === 'json') {
-    io.stdout(`${JSON.stringify({ exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) }, null, 2)}\n`);
-  } else if (rows.length === 0 && fromCluster && namespace !== undefined && options.namespace === undefined) {
+    io.stdout(
+      `${JSON.stringify({ exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) }, null, 2)}\n`,
+    );
+  } else if (
+    rows.length === 0 &&
+    fromCluster &&
+    namespace !== undefined &&
+    options.namespace === undefined
+  ) {
     // As kubectl: the context's namespace is the default, and an empty answer says which one it was.
-    io.stdout(`No exceptions found in namespace ${namespace} (the context's namespace). Use -A for every namespace, or -n NAME.\n`);
+    io.stdout(
+      `No exceptions found in namespace ${namespace} (the context's namespace). Use -A for every namespace, or -n NAME.\n`,
+    );
   } else {
     io.stdout(renderWaiverTable(rows));
   }
@@ -338,20 +469,47 @@ export interface ExceptionCommandEnv {
   readonly exit: (code: number) => void;
 }
 
-const PROCESS_ENV: ExceptionCommandEnv = { io: cliIo, exit: (code) => void (process.exitCode = code) };
+const PROCESS_ENV: ExceptionCommandEnv = {
+  io: cliIo,
+  exit: (code) => void (process.exitCode = code),
+};
 
 export function registerException(program: Command, env: ExceptionCommandEnv = PROCESS_ENV): void {
-  const exception = program.command('exception').description('request, approve, renew and list GuardrailExceptions: owned, approved waivers that always expire');
+  const exception = program
+    .command('exception')
+    .description(
+      'request, approve, renew and list GuardrailExceptions: owned, approved waivers that always expire',
+    );
   exception
     .command('request')
-    .description('print a GuardrailException as YAML (or create it with --apply); it waives nothing until approved')
-    .requiredOption('-n, --namespace <name>', 'namespace of the object to waive (Namespace waivers go to netguard-system)')
+    .description(
+      'print a GuardrailException as YAML (or create it with --apply); it waives nothing until approved',
+    )
+    .requiredOption(
+      '-n, --namespace <name>',
+      'namespace of the object to waive (Namespace waivers go to netguard-system)',
+    )
     .requiredOption('--rule <ids>', 'rule ID(s) to waive, comma-separated: NP004 or NP004,NP005')
-    .option('--target <kind/name>', 'what to waive: networkpolicy/NAME, deployment/NAME, namespace/NAME; or just KIND with --selector')
-    .option('--selector <k=v,...>', 'label selector for workloads and Pods (with --target KIND; default kind Deployment)')
-    .option('--reason <text>', 'why the guardrail cannot be met yet (asked for on a terminal when missing)')
-    .option('--owner <who>', 'who answers for the waiver (default: the namespace annotation netguard.dev/owner, else you)')
-    .requiredOption('--expires <when>', 'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp')
+    .option(
+      '--target <kind/name>',
+      'what to waive: networkpolicy/NAME, deployment/NAME, namespace/NAME; or just KIND with --selector',
+    )
+    .option(
+      '--selector <k=v,...>',
+      'label selector for workloads and Pods (with --target KIND; default kind Deployment)',
+    )
+    .option(
+      '--reason <text>',
+      'why the guardrail cannot be met yet (asked for on a terminal when missing)',
+    )
+    .option(
+      '--owner <who>',
+      'who answers for the waiver (default: the namespace annotation netguard.dev/owner, else you)',
+    )
+    .requiredOption(
+      '--expires <when>',
+      'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp',
+    )
     .option('--ticket <id>', 'tracking ticket')
     .option('--name <name>', 'name of the GuardrailException (default: rules and target)')
     .option('--apply', 'create it in the cluster (pending until approved) instead of printing it')
@@ -362,7 +520,9 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     });
   exception
     .command('approve <name>')
-    .description('approve a pending GuardrailException in your own name (members of the approver groups)')
+    .description(
+      'approve a pending GuardrailException in your own name (members of the approver groups)',
+    )
     .option('-n, --namespace <name>', "the waiver's namespace (default: the context's)")
     .addOption(kubeconfigOption())
     .addOption(contextOption())
@@ -371,9 +531,14 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     });
   exception
     .command('renew <name>')
-    .description('file a new pending GuardrailException that continues NAME (spec.renews), under a free name')
+    .description(
+      'file a new pending GuardrailException that continues NAME (spec.renews), under a free name',
+    )
     .option('-n, --namespace <name>', "the waiver's namespace (default: the context's)")
-    .requiredOption('--expires <when>', 'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp')
+    .requiredOption(
+      '--expires <when>',
+      'a duration from now (14d) or a date (2026-12-06) or an RFC 3339 timestamp',
+    )
     .option('--reason <text>', 'a new reason (default: the old one)')
     .option('--owner <who>', 'a new owner (default: the old one)')
     .addOption(kubeconfigOption())
@@ -383,14 +548,19 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     });
   exception
     .command('list')
-    .description('list exceptions with their state (active, expiring, expired, pending), from the file or the cluster')
+    .description(
+      'list exceptions with their state (active, expiring, expired, pending), from the file or the cluster',
+    )
     .addOption(exceptionsOption())
     .addOption(configOption('GuardrailPolicy file (for exceptions.warnBefore)'))
     .option('-n, --namespace <name>', 'only this namespace')
     .option('-A, --all-namespaces', 'every namespace (the default for the file)')
     .option('--state <state>', 'only active, expiring, expired or pending')
     .option('-o, --output <format>', 'table or json', 'table')
-    .option('--at <timestamp>', 'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z')
+    .option(
+      '--at <timestamp>',
+      'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z',
+    )
     .option('--cluster', 'read the cluster (current kubeconfig) instead of the file')
     .addOption(kubeconfigOption('read the cluster through this kubeconfig'))
     .option('--context <name>', 'kubeconfig context (implies --cluster)')

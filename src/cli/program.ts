@@ -40,7 +40,8 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .exitOverride();
   const requested = argv[2];
   // `completion` describes every command, so it loads them all, as help does.
-  const one = requested !== undefined && requested !== 'completion' && Object.hasOwn(COMMANDS, requested);
+  const one =
+    requested !== undefined && requested !== 'completion' && Object.hasOwn(COMMANDS, requested);
   const names = one ? [requested] : Object.keys(COMMANDS);
   for (const name of names) {
     const load = COMMANDS[name];
@@ -54,7 +55,9 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
 function commandOf(program: Command, argv: readonly string[]): Command {
   let at = program;
   for (const word of argv.slice(2)) {
-    const sub = at.commands.find((command) => command.name() === word || command.aliases().includes(word));
+    const sub = at.commands.find(
+      (command) => command.name() === word || command.aliases().includes(word),
+    );
     if (sub === undefined) break;
     at = sub;
   }
@@ -66,12 +69,18 @@ function systemError(err: unknown): string | undefined {
   if (!(err instanceof Error) || !('code' in err)) return undefined;
   const { code } = err;
   const first = err.message.split('\n')[0] ?? '';
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_|SELF_SIGNED)/.test(code)) {
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_|SELF_SIGNED)/.test(
+      code,
+    )
+  ) {
     return `cannot reach the cluster: ${first}`;
   }
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return first;
   // client-node ApiException: an HTTP status and the API server's Status body.
-  if (typeof code === 'number' && code >= 400) return `the API server refused (HTTP ${code}): ${first}`;
+  if (typeof code === 'number' && code >= 400)
+    return `the API server refused (HTTP ${code}): ${first}`;
   return undefined;
 }
 
@@ -79,7 +88,11 @@ function systemError(err: unknown): string | undefined {
  * What a failure means for the user: one line (no stack) and an exit code. Stack traces are for
  * bugs only; every error a user can cause (usage, input, config, cluster, port) has a type here.
  */
-export function failureOf(err: unknown, program: Command | undefined, argv: readonly string[]): { code: number; text: string } {
+export function failureOf(
+  err: unknown,
+  program: Command | undefined,
+  argv: readonly string[],
+): { code: number; text: string } {
   if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : 2, text: '' };
   if (err instanceof UsageError) {
     const usage = program === undefined ? '' : `${usageOf(commandOf(program, argv))}\n`;
@@ -87,8 +100,12 @@ export function failureOf(err: unknown, program: Command | undefined, argv: read
   }
   if (err instanceof ConfigError) return { code: 2, text: `netguard: ${err.message}\n` };
   if (err instanceof CliError) return { code: err.exitCode, text: `netguard: ${err.message}\n` };
-  if (err instanceof KubeApiError) return { code: 1, text: `netguard: the API server refused: ${err.message}\n` };
+  if (err instanceof KubeApiError)
+    return { code: 1, text: `netguard: the API server refused: ${err.message}\n` };
   const system = systemError(err);
   if (system !== undefined) return { code: 1, text: `netguard: ${system}\n` };
-  return { code: 1, text: `netguard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n` };
+  return {
+    code: 1,
+    text: `netguard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  };
 }

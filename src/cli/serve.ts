@@ -16,7 +16,16 @@ import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld, type LiveWorld } from '../world.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
-import { CliError, configOption, contextOption, exceptionsOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
+import {
+  CliError,
+  configOption,
+  contextOption,
+  exceptionsOption,
+  kubeconfigOption,
+  parseOptions,
+  port,
+  UsageError,
+} from './options.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -28,7 +37,10 @@ const serveOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   controller: z.boolean().optional(),
-  certsSecret: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'expected a Secret name' }).optional(),
+  certsSecret: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: 'expected a Secret name' })
+    .optional(),
   service: z.string().min(1).optional(),
   drainSeconds: z.coerce.number().min(0).max(600).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -49,28 +61,52 @@ export interface RunningServer {
   reload(): void;
 }
 
-function startBesideWebhook(world: LiveWorld, logger: Logger, onCacheChange: () => void): RunningController {
+function startBesideWebhook(
+  world: LiveWorld,
+  logger: Logger,
+  onCacheChange: () => void,
+): RunningController {
   const { caches, kubeConfig } = world;
-  if (caches === undefined || kubeConfig === undefined) throw new UsageError('--controller needs a cluster: give --kubeconfig, or run in a pod');
-  const controller = startController({ kubeConfig, caches, policy: world.policy, logger, identity: process.env['POD_NAME'], onCacheChange });
+  if (caches === undefined || kubeConfig === undefined)
+    throw new UsageError('--controller needs a cluster: give --kubeconfig, or run in a pod');
+  const controller = startController({
+    kubeConfig,
+    caches,
+    policy: world.policy,
+    logger,
+    identity: process.env['POD_NAME'],
+    onCacheChange,
+  });
   world.onPolicyChange(() => controller.requeueAll());
   return controller;
 }
 
 /** A port that cannot be bound is one line and an exit, never a stack trace and a process left hanging. */
-async function listening<T>(listen: () => Promise<T>, flag: string, release: () => Promise<void>): Promise<T> {
+async function listening<T>(
+  listen: () => Promise<T>,
+  flag: string,
+  release: () => Promise<void>,
+): Promise<T> {
   try {
     return await listen();
   } catch (err) {
     await release().catch(() => undefined);
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-    const why = code === 'EADDRINUSE' ? 'address already in use (is another netguard running?)' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err instanceof Error ? err.message : String(err);
+    const why =
+      code === 'EADDRINUSE'
+        ? 'address already in use (is another netguard running?)'
+        : code === 'EACCES'
+          ? 'permission denied (ports below 1024 need privileges)'
+          : err instanceof Error
+            ? err.message
+            : String(err);
     throw new CliError(`${flag}: cannot listen: ${why}`);
   }
 }
 
 function requireCluster<T>(kubeConfig: T | undefined, flag: string): T {
-  if (kubeConfig === undefined) throw new UsageError(`${flag} needs a cluster: run in one, or pass --kubeconfig`);
+  if (kubeConfig === undefined)
+    throw new UsageError(`${flag} needs a cluster: run in one, or pass --kubeconfig`);
   return kubeConfig;
 }
 
@@ -78,20 +114,35 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const logger = createLogger(options.logLevel);
   // Waiver counts are read at scrape time, when `world` exists.
   const metrics = createMetrics({
-    waiverCounts: () => world.registry.countsByState(new Date(), world.policy().exceptions.warnBeforeMs),
+    waiverCounts: () =>
+      world.registry.countsByState(new Date(), world.policy().exceptions.warnBeforeMs),
     waivers: () => world.registry.all(),
   });
   const kubeConfig = clusterRequested(options) ? loadKubeConfig(options) : undefined;
   // --certs-secret: certificates managed in the cluster (src/certs/rotation.ts); otherwise files in --certs.
   let app: ReturnType<typeof buildApp> | undefined;
-  const managed = options.certsSecret === undefined ? undefined : await startCertRotation({
-    rest: kubeRest(requireCluster(kubeConfig, '--certs-secret')),
-    identity: { namespace: ownNamespace(), secret: options.certsSecret, service: options.service ?? 'netguard', webhookConfiguration: WEBHOOK_CONFIGURATION_NAME },
-    logger,
-    onRenewed: (pair) => app?.server.setSecureContext(servingContextOptions(pair)),
-  });
+  const managed =
+    options.certsSecret === undefined
+      ? undefined
+      : await startCertRotation({
+          rest: kubeRest(requireCluster(kubeConfig, '--certs-secret')),
+          identity: {
+            namespace: ownNamespace(),
+            secret: options.certsSecret,
+            service: options.service ?? 'netguard',
+            webhookConfiguration: WEBHOOK_CONFIGURATION_NAME,
+          },
+          logger,
+          onRenewed: (pair) => app?.server.setSecureContext(servingContextOptions(pair)),
+        });
   // In a cluster, waivers, Namespaces and NetworkPolicies come from caches; until they sync, /readyz says 503.
-  const world = startWorld({ config: options.config, exceptions: options.exceptions, logger, kubeConfig, onReload: metrics.recordReload });
+  const world = startWorld({
+    config: options.config,
+    exceptions: options.exceptions,
+    logger,
+    kubeConfig,
+    onReload: metrics.recordReload,
+  });
   const tls = managed?.current() ?? loadOrCreateServingPair(options.certs, logger);
   const budgetMetrics = bodyBudgetMetrics(metrics.registry);
   app = buildApp({
@@ -108,7 +159,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // Every serving context, rotated or not, carries the same TLS versions and suites.
   const certWatcher =
     managed === undefined
-      ? watchServingPair(options.certs, logger, (pair) => served.server.setSecureContext(servingContextOptions(pair)))
+      ? watchServingPair(options.certs, logger, (pair) =>
+          served.server.setSecureContext(servingContextOptions(pair)),
+        )
       : undefined;
   const release = async (): Promise<void> => {
     certWatcher?.close();
@@ -116,21 +169,41 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await served.close();
     await world.close();
   };
-  await listening(() => served.listen({ port: options.port, host: options.host }), `--port ${options.port}`, release);
+  await listening(
+    () => served.listen({ port: options.port, host: options.host }),
+    `--port ${options.port}`,
+    release,
+  );
   const address = served.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
   const url = `https://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${boundPort}`;
   logger.info(
-    { url, config: options.config, certs: options.certs, bodyLimit: BODY_LIMIT, bodyBudget: served.budget.maxBytes },
+    {
+      url,
+      config: options.config,
+      certs: options.certs,
+      bodyLimit: BODY_LIMIT,
+      bodyBudget: served.budget.maxBytes,
+    },
     `netguard webhook listening on ${url}`,
   );
-  const metricsServer = await listening(() => startMetricsServer(metrics.registry, options.metricsPort, options.host), `--metrics-port ${options.metricsPort}`, release);
+  const metricsServer = await listening(
+    () => startMetricsServer(metrics.registry, options.metricsPort, options.host),
+    `--metrics-port ${options.metricsPort}`,
+    release,
+  );
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // In a cluster: Events before and at each waiver's expiry, on the waiver and its target (never on the request path).
   const expiry =
     kubeConfig === undefined
       ? undefined
-      : startExpiryEvents({ rest: kubeRest(kubeConfig), waivers: () => world.registry.all(), warnBeforeMs: () => world.policy().exceptions.warnBeforeMs, now: () => new Date(), logger });
+      : startExpiryEvents({
+          rest: kubeRest(kubeConfig),
+          waivers: () => world.registry.all(),
+          warnBeforeMs: () => world.policy().exceptions.warnBeforeMs,
+          now: () => new Date(),
+          logger,
+        });
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
   // may ask), on the world's caches: one set of informers per process. PolicyReports are rescanned
   // every 10 minutes and after changes (docs/policy-reports.md).
@@ -167,21 +240,41 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the admission webhook (HTTPS): POST /validate, POST /mutate, GET /healthz, GET /readyz')
+    .description(
+      'run the admission webhook (HTTPS): POST /validate, POST /mutate, GET /healthz, GET /readyz',
+    )
     .addOption(configOption())
     .addOption(exceptionsOption())
     .option('--port <port>', 'HTTPS port for the webhook', '8443')
     .option('--metrics-port <port>', 'plain-HTTP port for /metrics', '9090')
     .option('--host <address>', 'address to listen on', '0.0.0.0')
-    .option('--certs <dir>', 'folder holding tls.crt and tls.key (generated with a local CA when missing)', 'certs')
+    .option(
+      '--certs <dir>',
+      'folder holding tls.crt and tls.key (generated with a local CA when missing)',
+      'certs',
+    )
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--controller', 'also run the baseline controller (see `netguard controller`)')
-    .option('--certs-secret <name>', 'manage the CA and serving certificate in this Secret of the pod\'s namespace and inject the caBundle (in a cluster)')
-    .option('--service <name>', 'the webhook Service, for the certificate names (with --certs-secret; default netguard)')
-    .option('--drain-seconds <s>', 'after SIGTERM, keep answering on open connections this long', String(DRAIN_WINDOW_MS / 1000))
+    .option(
+      '--certs-secret <name>',
+      "manage the CA and serving certificate in this Secret of the pod's namespace and inject the caBundle (in a cluster)",
+    )
+    .option(
+      '--service <name>',
+      'the webhook Service, for the certificate names (with --certs-secret; default netguard)',
+    )
+    .option(
+      '--drain-seconds <s>',
+      'after SIGTERM, keep answering on open connections this long',
+      String(DRAIN_WINDOW_MS / 1000),
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
-    .option('--audit-log <which>', 'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none', DEFAULT_AUDIT_LOG)
+    .option(
+      '--audit-log <which>',
+      'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none',
+      DEFAULT_AUDIT_LOG,
+    )
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
       // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.

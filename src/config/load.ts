@@ -19,12 +19,16 @@ export function parsePolicy(text: string, source: string): Policy {
     throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
   }
   if (document === null || document === undefined) {
-    throw new ConfigError(`${source}: the file is empty; a policy needs apiVersion, kind and spec.environments (an empty file is never an empty policy)`);
+    throw new ConfigError(
+      `${source}: the file is empty; a policy needs apiVersion, kind and spec.environments (an empty file is never an empty policy)`,
+    );
   }
   const parsed = guardrailPolicySchema.safeParse(document);
-  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error).join(`\n${source}: `)}`);
+  if (!parsed.success)
+    throw new ConfigError(`${source}: ${formatIssues(parsed.error).join(`\n${source}: `)}`);
   const compiled = compilePolicy(parsed.data, RULES_BY_ID);
-  if ('problems' in compiled) throw new ConfigError(`${source}: ${compiled.problems.join(`\n${source}: `)}`);
+  if ('problems' in compiled)
+    throw new ConfigError(`${source}: ${compiled.problems.join(`\n${source}: `)}`);
   return compiled.policy;
 }
 
@@ -33,7 +37,9 @@ export function loadPolicyFile(path: string): Policy {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parsePolicy(text, path);
 }

@@ -32,7 +32,10 @@ export interface NetworkPolicySettings {
   /** The same blocks parsed once at load, so no review parses them again. */
   readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   readonly clusterRanges: readonly { readonly text: string; readonly range: CidrRange }[];
-  readonly dns: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  readonly dns: {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+  };
   readonly ephemeralLabels: readonly string[];
 }
 
@@ -44,7 +47,10 @@ export interface Policy {
   readonly defaultEnvironment: Environment;
   readonly requiredLabels: readonly RequiredLabel[];
   readonly networkPolicies: NetworkPolicySettings;
-  readonly exceptions: { readonly warnBeforeMs: number; readonly approverGroups: readonly string[] };
+  readonly exceptions: {
+    readonly warnBeforeMs: number;
+    readonly approverGroups: readonly string[];
+  };
   readonly controllerServiceAccount: string;
   levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
@@ -76,7 +82,10 @@ export function requiredLabelKeys(policy: Policy): string[] {
 }
 
 export function patternToRegExp(pattern: string): RegExp {
-  const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*');
+  const body = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${body}$`);
 }
 
@@ -99,7 +108,8 @@ export function compilePolicy(
   const environments: Environment[] = [];
   const seen = new Set<string>();
   spec.environments.forEach((env, index) => {
-    if (seen.has(env.name)) problems.push(`spec.environments[${index}].name: duplicate environment "${env.name}"`);
+    if (seen.has(env.name))
+      problems.push(`spec.environments[${index}].name: duplicate environment "${env.name}"`);
     seen.add(env.name);
     const maxDuration = env.exceptionMaxDuration ?? DEFAULTS.exceptionMaxDuration;
     environments.push({
@@ -115,7 +125,9 @@ export function compilePolicy(
   const defaultName = spec.defaultEnvironment ?? spec.environments[0]?.name ?? '';
   const defaultEnvironment = byName.get(defaultName);
   if (defaultEnvironment === undefined) {
-    problems.push(`spec.defaultEnvironment: "${defaultName}" is not one of the environments (${[...byName.keys()].join(', ')})`);
+    problems.push(
+      `spec.defaultEnvironment: "${defaultName}" is not one of the environments (${[...byName.keys()].join(', ')})`,
+    );
   }
   const overrides = new Map<string, Map<string, Level>>();
   for (const [id, override] of Object.entries(spec.rules ?? {})) {
@@ -137,7 +149,9 @@ export function compilePolicy(
   for (const field of ['approvedEgressCIDRs', 'clusterCIDRs'] as const) {
     (np[field] ?? []).forEach((text, index) => {
       if (parseCidr(text) === undefined) {
-        problems.push(`spec.networkPolicies.${field}[${index}]: "${text}" is not a CIDR block such as 10.244.0.0/16 or fd00::/8`);
+        problems.push(
+          `spec.networkPolicies.${field}[${index}]: "${text}" is not a CIDR block such as 10.244.0.0/16 or fd00::/8`,
+        );
       }
     });
   }
@@ -162,11 +176,13 @@ export function compilePolicy(
         warnBeforeMs: durationMs(spec.exceptions?.warnBefore ?? DEFAULTS.warnBefore),
         approverGroups: spec.exceptions?.approverGroups ?? DEFAULTS.approverGroups,
       },
-      controllerServiceAccount: spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
+      controllerServiceAccount:
+        spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
       levelOf(rule, env) {
         const level = overrides.get(rule.id)?.get(env.name) ?? rule.levels[env.mode];
         // observe never denies a guardrail; rules that deny even in observe (NP011, EX*) protect netguard itself.
-        if (env.mode === 'observe' && level === 'deny' && rule.levels.observe !== 'deny') return 'warn';
+        if (env.mode === 'observe' && level === 'deny' && rule.levels.observe !== 'deny')
+          return 'warn';
         return level;
       },
     },

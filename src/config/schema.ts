@@ -3,7 +3,9 @@ import { labelSelectorSchema } from '../labels.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { MODES } from '../vocabulary.ts';
 
-const duration = z.string().refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT });
+const duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, { message: DURATION_HINT });
 const level = z.enum(['deny', 'warn', 'off']);
 const mode = z.enum(MODES);
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -46,13 +48,19 @@ export const guardrailPolicySchema = z.strictObject({
         approvedEgressCIDRs: z.array(cidr).optional(),
         clusterCIDRs: z.array(cidr).optional(),
         dns: z
-          .strictObject({ namespace: z.string().min(1), podLabels: z.record(z.string(), z.string()) })
+          .strictObject({
+            namespace: z.string().min(1),
+            podLabels: z.record(z.string(), z.string()),
+          })
           .optional(),
         ephemeralLabels: z.array(z.string().min(1)).optional(),
       })
       .optional(),
     exceptions: z
-      .strictObject({ warnBefore: duration.optional(), approverGroups: z.array(z.string().min(1)).optional() })
+      .strictObject({
+        warnBefore: duration.optional(),
+        approverGroups: z.array(z.string().min(1)).optional(),
+      })
       .optional(),
     controller: z.strictObject({ serviceAccount: z.string().min(1).optional() }).optional(),
     rules: z.record(z.string(), ruleOverride).optional(),

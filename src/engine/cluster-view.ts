@@ -1,13 +1,22 @@
 import { namespaceInfoOf } from '../labels.ts';
 import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
-import { field, stringField } from '../object-access.ts';
+import { stringField } from '../object-access.ts';
 import type { ClusterView, Finding, WaiverView } from './types.ts';
 import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
 
 /** The workload kinds a Pod's controller ownerReference may name, whose uids the cluster view keeps. */
-export const OWNER_KINDS: readonly string[] = ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController', 'Deployment', 'CronJob'];
+export const OWNER_KINDS: readonly string[] = [
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'ReplicationController',
+  'Deployment',
+  'CronJob',
+];
 
-export const ownerKey = (namespace: string, kind: string, name: string): string => `${namespace}\u0000${kind}\u0000${name}`;
+export const ownerKey = (namespace: string, kind: string, name: string): string =>
+  `${namespace}\u0000${kind}\u0000${name}`;
 
 /** A cluster view over objects already in memory: the other documents in `check`, audit's listing, or test data. */
 export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
@@ -22,13 +31,16 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
       namespaces.set(name, namespaceInfoOf(object));
     } else if (kind === 'NetworkPolicy') {
       const policy = parsedPolicy(object);
-      if (policy !== undefined) policies.set(namespace, [...(policies.get(namespace) ?? []), policy]);
+      if (policy !== undefined)
+        policies.set(namespace, [...(policies.get(namespace) ?? []), policy]);
     } else if (OWNER_KINDS.includes(kind)) {
       const uid = stringField(object, 'metadata', 'uid');
       if (uid !== '') owners.set(ownerKey(namespace, kind, name), uid);
     }
   }
-  const wide = new Map([...policies].map(([namespace, list]) => [namespace, namespaceWideEgress(list)]));
+  const wide = new Map(
+    [...policies].map(([namespace, list]) => [namespace, namespaceWideEgress(list)]),
+  );
   return {
     namespace: (name) => namespaces.get(name),
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
@@ -40,4 +52,7 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
 export const EMPTY_CLUSTER: ClusterView = staticClusterView([]);
 
 /** For callers with no exception registry: nothing is waived. */
-export const NO_WAIVERS: WaiverView = { apply: (_findings: Finding[]) => undefined, lapsedRules: () => new Set() };
+export const NO_WAIVERS: WaiverView = {
+  apply: (_findings: Finding[]) => undefined,
+  lapsedRules: () => new Set(),
+};

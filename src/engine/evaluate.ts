@@ -55,7 +55,12 @@ function grandfathered(finding: Finding, lapsedRules: ReadonlySet<string>): bool
  * UPDATE: a finding the old object already had is not the change's fault, so it only warns —
  * unless the change widens it (see notWidened): a widened violation is a new one.
  */
-function downgradePreExisting(findings: Finding[], rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): void {
+function downgradePreExisting(
+  findings: Finding[],
+  rules: readonly Rule[],
+  target: RuleTarget,
+  ctx: EvaluationContext,
+): void {
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
@@ -76,10 +81,15 @@ function downgradePreExisting(findings: Finding[], rules: readonly Rule[], targe
 }
 
 /** A Pod of a verified controller is judged at its workload: here a deny only warns, so scaling never breaks. */
-function downgradeControlledPod(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
+function downgradeControlledPod(
+  findings: Finding[],
+  target: RuleTarget,
+  ctx: EvaluationContext,
+): void {
   if (target.kind !== 'Pod') return;
   const owner = controllerOf(target.object);
-  if (owner === undefined || !ownerVerified(target.input, target.namespace.name, owner, ctx)) return;
+  if (owner === undefined || !ownerVerified(target.input, target.namespace.name, owner, ctx))
+    return;
   for (const finding of findings) {
     if (finding.level !== 'deny') continue;
     finding.level = 'warn';
@@ -93,11 +103,23 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
   const base = { kind: input.kind, namespace: input.namespace, name: placement.name };
   if (isExcludedNamespace(input, scope, ctx)) {
-    return { ...base, allowed: true, environment: undefined, mode: undefined, skipped: 'excluded-namespace', findings: [], message: undefined, warnings: [] };
+    return {
+      ...base,
+      allowed: true,
+      environment: undefined,
+      mode: undefined,
+      skipped: 'excluded-namespace',
+      findings: [],
+      message: undefined,
+      warnings: [],
+    };
   }
   const { environment } = placement;
   const object = input.operation === 'DELETE' ? input.oldObject : input.object;
-  const rules = object !== undefined && isWrittenByController(input, object, ctx) ? [] : rulesFor(input.kind, input.operation);
+  const rules =
+    object !== undefined && isWrittenByController(input, object, ctx)
+      ? []
+      : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
     const target = targetOf(input, object, placement, ctx);
@@ -107,10 +129,22 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     applyWaivers(findings, target, ctx);
   }
   const allowed = !findings.some((finding) => finding.level === 'deny');
-  const decision = { ...base, allowed, environment: environment.name, mode: environment.mode, skipped: undefined, findings };
+  const decision = {
+    ...base,
+    allowed,
+    environment: environment.name,
+    mode: environment.mode,
+    skipped: undefined,
+    findings,
+  };
   return {
     ...decision,
-    message: allowed ? undefined : denialMessage({ ...decision, object, selectorKeys: requiredLabelKeys(ctx.policy) }, environment),
+    message: allowed
+      ? undefined
+      : denialMessage(
+          { ...decision, object, selectorKeys: requiredLabelKeys(ctx.policy) },
+          environment,
+        ),
     warnings: warningLines(findings),
   };
 }

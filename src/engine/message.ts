@@ -19,7 +19,9 @@ export function warningLines(findings: readonly Finding[]): string[] {
   const warned = findings.filter((finding) => finding.level === 'warn');
   for (const [index, finding] of warned.entries()) {
     const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';
-    const line = warningLine(`netguard ${finding.rule}: ${finding.path}: ${finding.message.replace(/\.$/, '')}${notes}`);
+    const line = warningLine(
+      `netguard ${finding.rule}: ${finding.path}: ${finding.message.replace(/\.$/, '')}${notes}`,
+    );
     const rest = warned.length - index;
     const more = `netguard: ${rest} more findings; run netguard check for the full list`;
     if (total + line.length > WARNINGS_TOTAL_MAX - more.length) {
@@ -52,14 +54,17 @@ function targetArgs(subject: Subject): string {
   const named = `--target ${quoteArg(`${subject.kind.toLowerCase()}/${subject.name}`)}`;
   if (subject.kind !== 'Pod' || subject.object === undefined) return named;
   const owner = ownersOf(subject.object).at(-1);
-  if (owner !== undefined && owner.name !== '') return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
+  if (owner !== undefined && owner.name !== '')
+    return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
   if (stringField(subject.object, 'metadata', 'name') !== '') return named;
   // Only stable labels: a selector on pod-template-hash would stop matching at the next rollout.
   const keys = new Set(subject.selectorKeys ?? []);
   const labels = Object.entries(stringMap(field(subject.object, 'metadata', 'labels')))
     .filter(([key, value]) => keys.has(key) && value !== '')
     .map(([key, value]) => `${key}=${value}`);
-  return labels.length === 0 ? '--target pod --selector <key=value>' : `--target pod --selector ${quoteArg(labels.join(','))}`;
+  return labels.length === 0
+    ? '--target pod --selector <key=value>'
+    : `--target pod --selector ${quoteArg(labels.join(','))}`;
 }
 
 function quoteArg(text: string): string {
@@ -82,8 +87,17 @@ function day(timestamp: string): string {
  * and it creates a pending waiver in the cluster that denied it (`--apply`); the owner defaults to
  * the namespace's `netguard.dev/owner` annotation, else the requester. Undefined when nothing denied is waivable.
  */
-export function exceptionRequestLine(subject: Subject, environment: Environment): string | undefined {
-  const denied = subject.findings.filter((f) => f.level === 'deny' && waivable(f) && f.expiredWaiver === undefined && f.pendingWaiver === undefined);
+export function exceptionRequestLine(
+  subject: Subject,
+  environment: Environment,
+): string | undefined {
+  const denied = subject.findings.filter(
+    (f) =>
+      f.level === 'deny' &&
+      waivable(f) &&
+      f.expiredWaiver === undefined &&
+      f.pendingWaiver === undefined,
+  );
   const rules = [...new Set(denied.map((f) => f.rule))].join(',');
   if (rules === '') return undefined;
   const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
@@ -98,13 +112,17 @@ function renewLines(subject: Subject, environment: Environment): string[] {
   const expired = new Map<string, NonNullable<Finding['expiredWaiver']>>();
   for (const finding of subject.findings) {
     if (finding.level === 'deny' && finding.expiredWaiver !== undefined) {
-      expired.set(`${finding.expiredWaiver.namespace}/${finding.expiredWaiver.name}`, finding.expiredWaiver);
+      expired.set(
+        `${finding.expiredWaiver.namespace}/${finding.expiredWaiver.name}`,
+        finding.expiredWaiver,
+      );
     }
   }
   return [...expired.values()].map((ref) => {
     const lapsed = `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}; the guardrail applies again, to updates too.`;
     // A file waiver is renewed where it was approved: by a reviewed change to the file.
-    if (ref.source === 'file') return `${lapsed} Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.`;
+    if (ref.source === 'file')
+      return `${lapsed} Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.`;
     return `${lapsed} Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`;
   });
 }
@@ -114,7 +132,10 @@ function approveLines(subject: Subject): string[] {
   const pending = new Map<string, WaiverRef>();
   for (const finding of subject.findings) {
     if (finding.level === 'deny' && finding.pendingWaiver !== undefined) {
-      pending.set(`${finding.pendingWaiver.namespace}/${finding.pendingWaiver.name}`, finding.pendingWaiver);
+      pending.set(
+        `${finding.pendingWaiver.namespace}/${finding.pendingWaiver.name}`,
+        finding.pendingWaiver,
+      );
     }
   }
   return [...pending.values()].map(
@@ -127,7 +148,11 @@ function approveLines(subject: Subject): string[] {
 /** How the denial ends: approve a pending waiver, renew an expired one, request a new one, or (for a waiver) fix it. */
 export function unblockLines(subject: Subject, environment: Environment): string[] {
   const request = exceptionRequestLine(subject, environment);
-  const lines = [...approveLines(subject), ...renewLines(subject, environment), ...(request === undefined ? [] : [`Need more time? ${request}`])];
+  const lines = [
+    ...approveLines(subject),
+    ...renewLines(subject, environment),
+    ...(request === undefined ? [] : [`Need more time? ${request}`]),
+  ];
   if (subject.findings.some((f) => f.level === 'deny' && !waivable(f))) {
     lines.push('EX rules guard the waivers themselves and cannot be waived: fix the fields above.');
   }
@@ -149,14 +174,23 @@ function countsByRule(findings: readonly Finding[]): string {
 /** The denial as kubectl shows it after `denied the request: `. */
 export function denialMessage(subject: Subject, environment: Environment): string {
   const denied = subject.findings.filter((finding) => finding.level === 'deny');
-  const where = warningLine(subject.kind === 'Namespace' || subject.namespace === '' ? subject.name : `${subject.namespace}/${subject.name}`, 260);
+  const where = warningLine(
+    subject.kind === 'Namespace' || subject.namespace === ''
+      ? subject.name
+      : `${subject.namespace}/${subject.name}`,
+    260,
+  );
   const count = denied.length === 1 ? '1 guardrail' : `${denied.length} guardrails`;
   const shown = denied.slice(0, DENIAL_FINDINGS_IN_FULL);
   const rest = denied.slice(DENIAL_FINDINGS_IN_FULL);
   return [
     `${subject.kind} ${where} violates ${count} (environment ${environment.name}, mode ${environment.mode}):`,
     ...shown.map((finding) => `- ${warningLine(findingLine(finding), DENIAL_LINE_MAX)}`),
-    ...(rest.length === 0 ? [] : [`- and ${rest.length} more (${warningLine(countsByRule(rest), DENIAL_LINE_MAX)}); run netguard check -f on the manifest for every finding`]),
+    ...(rest.length === 0
+      ? []
+      : [
+          `- and ${rest.length} more (${warningLine(countsByRule(rest), DENIAL_LINE_MAX)}); run netguard check -f on the manifest for every finding`,
+        ]),
     ...unblockLines(subject, environment).map((line) => warningLine(line, 2 * DENIAL_LINE_MAX)),
   ].join('\n');
 }

@@ -10,8 +10,14 @@ import type { AdmissionInput, EvaluationContext } from './types.ts';
  * In a namespace the policy excludes (kube-system, netguard's own, ...). GuardrailExceptions are
  * judged wherever they live: Namespace waivers live in netguard's own, excluded, namespace.
  */
-export function isExcludedNamespace(input: AdmissionInput, scope: string, ctx: EvaluationContext): boolean {
-  return scope !== '' && input.kind !== 'GuardrailException' && ctx.policy.excludedNamespaces.has(scope);
+export function isExcludedNamespace(
+  input: AdmissionInput,
+  scope: string,
+  ctx: EvaluationContext,
+): boolean {
+  return (
+    scope !== '' && input.kind !== 'GuardrailException' && ctx.policy.excludedNamespaces.has(scope)
+  );
 }
 
 /**

@@ -10,14 +10,21 @@ import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
 
 export function objectName(input: AdmissionInput): string {
   const object = input.object ?? input.oldObject;
-  return input.name || stringField(object, 'metadata', 'name') || stringField(object, 'metadata', 'generateName');
+  return (
+    input.name ||
+    stringField(object, 'metadata', 'name') ||
+    stringField(object, 'metadata', 'generateName')
+  );
 }
 
 /** Namespaces describe themselves; anything else reads its namespace from the cluster view. */
 export function namespaceOf(input: AdmissionInput, ctx: EvaluationContext): NamespaceInfo {
   if (input.kind === 'Namespace') {
     // An UPDATE is judged in the environment the namespace is in, not the one its new labels ask for.
-    const object = input.operation === 'UPDATE' ? (input.oldObject ?? input.object) : (input.object ?? input.oldObject);
+    const object =
+      input.operation === 'UPDATE'
+        ? (input.oldObject ?? input.object)
+        : (input.object ?? input.oldObject);
     return { ...namespaceInfoOf(object ?? {}), name: objectName(input) };
   }
   return ctx.cluster.namespace(input.namespace) ?? unknownNamespace(input.namespace);
@@ -32,7 +39,11 @@ export interface Placement {
 
 export function placementOf(input: AdmissionInput, ctx: EvaluationContext): Placement {
   const namespace = namespaceOf(input, ctx);
-  return { name: objectName(input), namespace, environment: resolveEnvironment(ctx.policy, namespace) };
+  return {
+    name: objectName(input),
+    namespace,
+    environment: resolveEnvironment(ctx.policy, namespace),
+  };
 }
 
 /** The one parsed view of the object every rule reads, with the owners the engine trusts. */

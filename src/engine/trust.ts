@@ -9,7 +9,13 @@ import type { KubeObject } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
 
 /** Controllers whose pods are judged at the workload; on the Pod a deny only warns, so scaling never breaks. */
-const POD_CONTROLLERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
+const POD_CONTROLLERS = new Set([
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'ReplicationController',
+]);
 
 export interface ControllerRef {
   readonly kind: string;
@@ -23,14 +29,18 @@ export function controllerOf(object: KubeObject): ControllerRef | undefined {
     const owner = asRecord(ref);
     if (field(owner, 'controller') !== true) continue;
     const kind = stringField(owner, 'kind');
-    if (POD_CONTROLLERS.has(kind)) return { kind, name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
+    if (POD_CONTROLLERS.has(kind))
+      return { kind, name: stringField(owner, 'name'), uid: stringField(owner, 'uid') };
   }
   return undefined;
 }
 
 /** Identities that run the workload controllers: their Pods are the workload scaling or healing. */
 export function isControllerIdentity(username: string): boolean {
-  return username === 'system:kube-controller-manager' || username.startsWith('system:serviceaccount:kube-system:');
+  return (
+    username === 'system:kube-controller-manager' ||
+    username.startsWith('system:serviceaccount:kube-system:')
+  );
 }
 
 /** Whether this ownerReference is real: asked by a controller identity, or the owner is cached with that uid. */
@@ -56,6 +66,10 @@ export function trustedOwners(
     .map(asRecord)
     .find((owner) => field(owner, 'controller') === true);
   if (ref === undefined) return [];
-  const named = { kind: stringField(ref, 'kind'), name: stringField(ref, 'name'), uid: stringField(ref, 'uid') };
+  const named = {
+    kind: stringField(ref, 'kind'),
+    name: stringField(ref, 'name'),
+    uid: stringField(ref, 'uid'),
+  };
   return ownerVerified(input, namespace, named, ctx) ? ownersOf(object) : [];
 }

@@ -32,10 +32,15 @@ function valueAt(object: unknown, keys: readonly string[]): unknown {
 }
 
 const peerAt = (policy: NetworkPolicy, path: string): Peer | undefined =>
-  [...policy.ingress, ...policy.egress].flatMap((rule) => rule.peers).find((peer) => path.startsWith(`${peer.path}.`));
+  [...policy.ingress, ...policy.egress]
+    .flatMap((rule) => rule.peers)
+    .find((peer) => path.startsWith(`${peer.path}.`));
 
 const ruleAt = (policy: NetworkPolicy, path: string): PolicyRule | undefined =>
-  [...policy.ingress, ...policy.egress].find((rule) => path === rule.path || path.startsWith(`${rule.path}.`) || path.startsWith(`${rule.path}[`));
+  [...policy.ingress, ...policy.egress].find(
+    (rule) =>
+      path === rule.path || path.startsWith(`${rule.path}.`) || path.startsWith(`${rule.path}[`),
+  );
 
 /** The value at the finding's path is the same, or (for an ipBlock) covers no address it did not. */
 function valueNoBroader(path: string, before: RuleTarget, after: RuleTarget): boolean {
@@ -44,7 +49,8 @@ function valueNoBroader(path: string, before: RuleTarget, after: RuleTarget): bo
   if (isDeepStrictEqual(valueAt(before.object, keys), valueAt(after.object, keys))) return true;
   const oldPolicy = before.view.networkPolicy;
   const newPolicy = after.view.networkPolicy;
-  if (oldPolicy === undefined || newPolicy === undefined || !path.includes('.ipBlock')) return false;
+  if (oldPolicy === undefined || newPolicy === undefined || !path.includes('.ipBlock'))
+    return false;
   const oldBlock = peerAt(oldPolicy, path)?.ipBlock?.addresses;
   const newBlock = peerAt(newPolicy, path)?.ipBlock?.addresses;
   return oldBlock !== undefined && newBlock !== undefined && isSubset(newBlock, oldBlock);

@@ -14,16 +14,29 @@ interface Candidate {
 }
 
 /** Its state, or rejected: failing EX002/EX003 as parsed, or EX001's limit in the target's environment. */
-function candidateOf(waiver: Waiver, target: RuleTarget, now: Date, warnBeforeMs: number): Candidate {
+function candidateOf(
+  waiver: Waiver,
+  target: RuleTarget,
+  now: Date,
+  warnBeforeMs: number,
+): Candidate {
   const expiry = expiryProblem(waiver, target.environment, now);
   const rejected = expiry === undefined ? waiver.rejected : [...waiver.rejected, expiry];
-  return { waiver, state: rejected.length > 0 ? 'rejected' : waiverState(waiver, now, warnBeforeMs), rejected };
+  return {
+    waiver,
+    state: rejected.length > 0 ? 'rejected' : waiverState(waiver, now, warnBeforeMs),
+    rejected,
+  };
 }
 
-const usable = (candidate: Candidate): boolean => candidate.state === 'active' || candidate.state === 'expiring';
+const usable = (candidate: Candidate): boolean =>
+  candidate.state === 'active' || candidate.state === 'expiring';
 
 function laterFirst(a: Candidate, b: Candidate): number {
-  return b.waiver.expiresAt - a.waiver.expiresAt || waiverLabel(a.waiver).localeCompare(waiverLabel(b.waiver));
+  return (
+    b.waiver.expiresAt - a.waiver.expiresAt ||
+    waiverLabel(a.waiver).localeCompare(waiverLabel(b.waiver))
+  );
 }
 
 /** The extra warning a waiver near its end adds, once per decision. */
@@ -42,8 +55,11 @@ function expiryWarning(waiver: Waiver, rules: readonly string[], now: Date): Fin
 /** Explains, on a denial, why the waivers that match did not waive it. */
 function unusableNotes(candidates: readonly Candidate[]): string[] {
   return candidates.map(({ waiver, state, rejected }) => {
-    if (state === 'rejected') return `waiver ${waiverLabel(waiver)} is rejected: ${rejected.join('; ')}`;
-    return state === 'expired' ? `waiver ${waiverLabel(waiver)} expired on ${expiryDate(waiver)}` : `waiver ${waiverLabel(waiver)} awaits approval`;
+    if (state === 'rejected')
+      return `waiver ${waiverLabel(waiver)} is rejected: ${rejected.join('; ')}`;
+    return state === 'expired'
+      ? `waiver ${waiverLabel(waiver)} expired on ${expiryDate(waiver)}`
+      : `waiver ${waiverLabel(waiver)} awaits approval`;
   });
 }
 
@@ -75,13 +91,16 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
           const pending = matching.find((candidate) => candidate.state === 'pending');
           const expired = matching.find((candidate) => candidate.state === 'expired');
           if (pending !== undefined) finding.pendingWaiver = waiverRef(pending.waiver);
-          else if (expired !== undefined) finding.expiredWaiver = { ...waiverRef(expired.waiver), source: expired.waiver.source };
+          else if (expired !== undefined)
+            finding.expiredWaiver = { ...waiverRef(expired.waiver), source: expired.waiver.source };
           continue;
         }
         const { waiver } = chosen;
         finding.level = 'warn';
         finding.waivedBy = waiverRef(waiver);
-        finding.notes.push(`waived by ${waiverLabel(waiver)} until ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))})`);
+        finding.notes.push(
+          `waived by ${waiverLabel(waiver)} until ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))})`,
+        );
         if (chosen.state === 'expiring') {
           const rules = expiring.get(waiver) ?? [];
           if (!rules.includes(finding.rule)) rules.push(finding.rule);
@@ -93,7 +112,12 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
     lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string> {
       const lapsed = new Set<string>();
       for (const waiver of lookup(waiverScope(target))) {
-        if (waiver.expiresAt > now.getTime() || !waiver.approved || !waiverCoversTarget(waiver, target)) continue;
+        if (
+          waiver.expiresAt > now.getTime() ||
+          !waiver.approved ||
+          !waiverCoversTarget(waiver, target)
+        )
+          continue;
         for (const rule of waiver.rules) lapsed.add(rule);
       }
       return lapsed;

@@ -2,8 +2,10 @@ import { field, stringField } from '../object-access.ts';
 import type { UserInfo } from '../engine/types.ts';
 import type { KubeObject } from '../vocabulary.ts';
 
-export const requestedByOf = (object: KubeObject | undefined): string => stringField(object, 'spec', 'requestedBy').trim();
-export const approvedByOf = (object: KubeObject | undefined): string => stringField(object, 'spec', 'approvedBy').trim();
+export const requestedByOf = (object: KubeObject | undefined): string =>
+  stringField(object, 'spec', 'requestedBy').trim();
+export const approvedByOf = (object: KubeObject | undefined): string =>
+  stringField(object, 'spec', 'approvedBy').trim();
 
 export function isApprover(user: UserInfo, approverGroups: readonly string[]): boolean {
   return user.groups.some((group) => approverGroups.includes(group));
@@ -19,7 +21,10 @@ export function widens(oldObject: KubeObject, newObject: KubeObject): boolean {
   if (Number.isNaN(after) || !(after <= before)) return true;
   const oldRules = new Set(rulesOf(oldObject));
   if (rulesOf(newObject).some((rule) => !oldRules.has(rule))) return true;
-  return JSON.stringify(field(oldObject, 'spec', 'target') ?? null) !== JSON.stringify(field(newObject, 'spec', 'target') ?? null);
+  return (
+    JSON.stringify(field(oldObject, 'spec', 'target') ?? null) !==
+    JSON.stringify(field(newObject, 'spec', 'target') ?? null)
+  );
 }
 
 function rulesOf(object: KubeObject): string[] {
@@ -28,6 +33,16 @@ function rulesOf(object: KubeObject): string[] {
 }
 
 /** An approval that stands in this very request: set by an approver, in their own name, who did not request it. */
-export function approvalByThisUser(approvedBy: string, requestedBy: string, user: UserInfo, approverGroups: readonly string[]): boolean {
-  return approvedBy !== '' && approvedBy === user.username && approvedBy !== requestedBy && isApprover(user, approverGroups);
+export function approvalByThisUser(
+  approvedBy: string,
+  requestedBy: string,
+  user: UserInfo,
+  approverGroups: readonly string[],
+): boolean {
+  return (
+    approvedBy !== '' &&
+    approvedBy === user.username &&
+    approvedBy !== requestedBy &&
+    isApprover(user, approverGroups)
+  );
 }

@@ -15,7 +15,9 @@ export function waiverProblems(object: unknown, namespace: string): string[] {
   const draft = exceptionDraftOf(object);
   return [
     ...ownershipFindings(draft).map((finding) => `EX002 ${finding.path}: ${finding.message}`),
-    ...scopeFindings(draft, namespace).map((finding) => `EX003 ${finding.path}: ${finding.message}`),
+    ...scopeFindings(draft, namespace).map(
+      (finding) => `EX003 ${finding.path}: ${finding.message}`,
+    ),
   ];
 }
 
@@ -23,7 +25,11 @@ export function waiverProblems(object: unknown, namespace: string): string[] {
  * EX001's limit, judged when the waiver would apply: in the environment of what it covers (for a
  * Namespace waiver, the namespace's own). An expiry in the past is not a rejection: it is expired.
  */
-export function expiryProblem(waiver: Waiver, environment: Environment, now: Date): string | undefined {
+export function expiryProblem(
+  waiver: Waiver,
+  environment: Environment,
+  now: Date,
+): string | undefined {
   const left = waiver.expiresAt - now.getTime();
   if (left <= environment.exceptionMaxDurationMs) return undefined;
   return `EX001 spec.expires: ${waiver.expires} is ${Math.ceil(left / DAY_MS)} days away; environment ${environment.name} allows at most ${environment.exceptionMaxDuration}`;

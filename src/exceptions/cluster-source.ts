@@ -7,7 +7,14 @@ import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
 import { waiverSet, type WaiverSet } from './registry.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_GROUP, EXCEPTION_KIND, EXCEPTION_PLURAL, EXCEPTION_VERSION, guardrailExceptionSchema } from './schema.ts';
+import {
+  EXCEPTION_API_VERSION,
+  EXCEPTION_GROUP,
+  EXCEPTION_KIND,
+  EXCEPTION_PLURAL,
+  EXCEPTION_VERSION,
+  guardrailExceptionSchema,
+} from './schema.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
@@ -20,12 +27,26 @@ export function listExceptions(rest: KubeRest, namespace?: string): Promise<Kube
 }
 
 /** Turns cluster objects into waivers; one that does not parse is skipped (and reported), never fatal. */
-export function waiversFromObjects(objects: readonly Record<string, unknown>[], onInvalid: (object: Record<string, unknown>, problems: string[]) => void): Waiver[] {
+export function waiversFromObjects(
+  objects: readonly Record<string, unknown>[],
+  onInvalid: (object: Record<string, unknown>, problems: string[]) => void,
+): Waiver[] {
   const waivers: Waiver[] = [];
   for (const object of objects) {
     // List items may omit apiVersion and kind; the collection says what they are.
-    const parsed = guardrailExceptionSchema.safeParse({ apiVersion: EXCEPTION_API_VERSION, kind: EXCEPTION_KIND, ...object });
-    if (parsed.success) waivers.push(toWaiver(parsed.data, 'cluster', waiverProblems(parsed.data, parsed.data.metadata.namespace)));
+    const parsed = guardrailExceptionSchema.safeParse({
+      apiVersion: EXCEPTION_API_VERSION,
+      kind: EXCEPTION_KIND,
+      ...object,
+    });
+    if (parsed.success)
+      waivers.push(
+        toWaiver(
+          parsed.data,
+          'cluster',
+          waiverProblems(parsed.data, parsed.data.metadata.namespace),
+        ),
+      );
     else onInvalid(object, formatIssues(parsed.error));
   }
   return waivers;
@@ -68,7 +89,10 @@ export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCa
       dirty = false;
       current = waiverSet(
         waiversFromObjects(cache.list(), (object, problems) =>
-          options.logger.warn({ name: object['metadata'], problems }, 'ignoring a GuardrailException that does not parse'),
+          options.logger.warn(
+            { name: object['metadata'], problems },
+            'ignoring a GuardrailException that does not parse',
+          ),
         ),
       );
       return current;

@@ -4,12 +4,19 @@
  */
 import { KubeApiError, type KubeRest } from '../kube/rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { EXCEPTION_GROUP, EXCEPTION_PLURAL, EXCEPTION_VERSION, guardrailExceptionSchema, type GuardrailException } from './schema.ts';
+import {
+  EXCEPTION_GROUP,
+  EXCEPTION_PLURAL,
+  EXCEPTION_VERSION,
+  guardrailExceptionSchema,
+  type GuardrailException,
+} from './schema.ts';
 import { formatIssues } from '../zod-errors.ts';
 
 export const exceptionsPath = (namespace: string): string =>
   `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/namespaces/${encodeURIComponent(namespace)}/${EXCEPTION_PLURAL}`;
-export const exceptionPath = (namespace: string, name: string): string => `${exceptionsPath(namespace)}/${encodeURIComponent(name)}`;
+export const exceptionPath = (namespace: string, name: string): string =>
+  `${exceptionsPath(namespace)}/${encodeURIComponent(name)}`;
 
 /** Bounded: a namespace with 20 waivers of one rule on one target has a problem a suffix won't solve. */
 const MAX_NAME_TRIES = 20;
@@ -28,22 +35,40 @@ export const nameStem = (name: string): string => name.replace(/-\d+$/, '') || n
  * Creates the waiver under the first free name from `base` on. An old waiver, expired or not, keeps
  * its name (it is the record of what was waived), so a new request never collides with it.
  */
-export async function createWithFreeName(rest: KubeRest, object: KubeObject & { metadata: { name: string; namespace: string } }, base: string): Promise<KubeObject> {
+export async function createWithFreeName(
+  rest: KubeRest,
+  object: KubeObject & { metadata: { name: string; namespace: string } },
+  base: string,
+): Promise<KubeObject> {
   for (let attempt = 1; ; attempt++) {
     const name = candidateName(base, attempt);
     try {
-      return await rest.create(exceptionsPath(object.metadata.namespace), { ...object, metadata: { ...object.metadata, name } });
+      return await rest.create(exceptionsPath(object.metadata.namespace), {
+        ...object,
+        metadata: { ...object.metadata, name },
+      });
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists') || attempt >= MAX_NAME_TRIES) throw err;
+      if (
+        !(err instanceof KubeApiError && err.code === 409 && err.reason === 'AlreadyExists') ||
+        attempt >= MAX_NAME_TRIES
+      )
+        throw err;
     }
   }
 }
 
 /** A stored waiver, parsed; a broken one is an error naming the field. */
-export async function readException(rest: KubeRest, namespace: string, name: string): Promise<{ raw: KubeObject; exception: GuardrailException }> {
+export async function readException(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+): Promise<{ raw: KubeObject; exception: GuardrailException }> {
   const raw = await rest.get(exceptionPath(namespace, name));
   const parsed = guardrailExceptionSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`GuardrailException ${namespace}/${name} does not parse: ${formatIssues(parsed.error).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `GuardrailException ${namespace}/${name} does not parse: ${formatIssues(parsed.error).join('; ')}`,
+    );
   return { raw, exception: parsed.data };
 }
 
@@ -51,7 +76,12 @@ export async function readException(rest: KubeRest, namespace: string, name: str
  * Signs the approval: a merge patch of `spec.approvedBy`, conditional on the version the approver
  * read (what was reviewed is what gets approved). EX004 at the webhook checks group and requester.
  */
-export function approve(rest: KubeRest, exception: GuardrailException, resourceVersion: string, username: string): Promise<KubeObject> {
+export function approve(
+  rest: KubeRest,
+  exception: GuardrailException,
+  resourceVersion: string,
+  username: string,
+): Promise<KubeObject> {
   return rest.mergePatch(exceptionPath(exception.metadata.namespace, exception.metadata.name), {
     metadata: { resourceVersion },
     spec: { approvedBy: username },

@@ -27,7 +27,8 @@ const TARGET_PATHS: Readonly<Record<string, (namespace: string, name: string) =>
   ReplicaSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`,
   Job: (ns, name) => `/apis/batch/v1/namespaces/${ns}/jobs/${name}`,
   CronJob: (ns, name) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${name}`,
-  NetworkPolicy: (ns, name) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${name}`,
+  NetworkPolicy: (ns, name) =>
+    `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${name}`,
 };
 
 interface Involved {
@@ -39,7 +40,11 @@ interface Involved {
 }
 
 /** What is due for a waiver now: nothing, or the Event of the stage it has reached. Pending waivers waive nothing and say nothing. */
-export function dueReason(waiver: Waiver, now: Date, warnBeforeMs: number): ExpiryReason | undefined {
+export function dueReason(
+  waiver: Waiver,
+  now: Date,
+  warnBeforeMs: number,
+): ExpiryReason | undefined {
   if (!waiver.approved) return undefined;
   const left = waiver.expiresAt - now.getTime();
   if (left <= 0) return 'WaiverExpired';
@@ -48,7 +53,8 @@ export function dueReason(waiver: Waiver, now: Date, warnBeforeMs: number): Expi
 
 /** events.k8s.io caps a note at 1 KiB; owner and target are requester-written, so both are bounded. */
 const MESSAGE_MAX = 1024;
-const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const clip = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
 export function expiryMessage(waiver: Waiver, reason: ExpiryReason, now: Date): string {
   return clip(expiryText({ ...waiver, owner: clip(waiver.owner, 120) }, reason, now), MESSAGE_MAX);
@@ -59,23 +65,36 @@ function expiryText(waiver: Waiver, reason: ExpiryReason, now: Date): string {
   const target = clip(targetLabel(waiver.target), 200);
   const renew = `netguard exception renew -n ${waiver.namespace} ${waiver.name} --expires <duration>`;
   if (reason === 'WaiverExpiring') {
-    return `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); ` +
-      `then ${rules} is enforced on ${target} again. Fix it, or have a renewal approved: ${renew}`;
+    return (
+      `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); ` +
+      `then ${rules} is enforced on ${target} again. Fix it, or have a renewal approved: ${renew}`
+    );
   }
-  return `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expired on ${expiryDate(waiver)}: ${rules} is enforced on ${target} again, ` +
-    `and an update that keeps the violation is denied. Fix it, or have a renewal approved: ${renew}`;
+  return (
+    `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expired on ${expiryDate(waiver)}: ${rules} is enforced on ${target} again, ` +
+    `and an update that keeps the violation is denied. Fix it, or have a renewal approved: ${renew}`
+  );
 }
 
-const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 12);
+const shortHash = (text: string): string =>
+  createHash('sha256').update(text).digest('hex').slice(0, 12);
 
 /** core/v1 Event, as client-go's recorder writes it. Cluster-scoped objects' events go to `default`. */
-export function expiryEvent(waiver: Waiver, reason: ExpiryReason, involved: Involved, now: Date): KubeObject {
+export function expiryEvent(
+  waiver: Waiver,
+  reason: ExpiryReason,
+  involved: Involved,
+  now: Date,
+): KubeObject {
   const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const key = shortHash(`${waiverLabel(waiver)}/${waiver.expires}/${reason}`);
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${involved.name.slice(0, 200)}.${reason.toLowerCase()}.${key}`, namespace: involved.namespace ?? 'default' },
+    metadata: {
+      name: `${involved.name.slice(0, 200)}.${reason.toLowerCase()}.${key}`,
+      namespace: involved.namespace ?? 'default',
+    },
     involvedObject: {
       apiVersion: involved.apiVersion,
       kind: involved.kind,
@@ -111,7 +130,8 @@ export interface ExpiryEvents {
   stop(): void;
 }
 
-const metadataString = (object: KubeObject, key: string): string | undefined => stringField(object, 'metadata', key) || undefined;
+const metadataString = (object: KubeObject, key: string): string | undefined =>
+  stringField(object, 'metadata', key) || undefined;
 
 export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
   const { rest, logger } = options;
@@ -121,7 +141,13 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
   const involvedOf = async (waiver: Waiver): Promise<Involved[]> => {
     const involved: Involved[] = [];
     if (waiver.source === 'cluster') {
-      involved.push({ apiVersion: EXCEPTION_API_VERSION, kind: EXCEPTION_KIND, name: waiver.name, namespace: waiver.namespace, uid: waiver.uid });
+      involved.push({
+        apiVersion: EXCEPTION_API_VERSION,
+        kind: EXCEPTION_KIND,
+        name: waiver.name,
+        namespace: waiver.namespace,
+        uid: waiver.uid,
+      });
     }
     const { kind, name } = waiver.target;
     const path = TARGET_PATHS[kind];
@@ -129,9 +155,16 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
     try {
       const target = await rest.get(path(waiver.namespace, name));
       const apiVersion = typeof target['apiVersion'] === 'string' ? target['apiVersion'] : '';
-      involved.push({ apiVersion, kind, name, namespace: kind === 'Namespace' ? undefined : waiver.namespace, uid: metadataString(target, 'uid') });
+      involved.push({
+        apiVersion,
+        kind,
+        name,
+        namespace: kind === 'Namespace' ? undefined : waiver.namespace,
+        uid: metadataString(target, 'uid'),
+      });
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 404)) logger.warn({ err, waiver: waiverLabel(waiver) }, 'cannot read the target of a waiver');
+      if (!(err instanceof KubeApiError && err.code === 404))
+        logger.warn({ err, waiver: waiverLabel(waiver) }, 'cannot read the target of a waiver');
     }
     return involved;
   };
@@ -165,7 +198,10 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
         }
         sent.add(key);
       } catch (err) {
-        logger.warn({ err, waiver: waiverLabel(waiver), reason }, 'cannot record a waiver expiry Event; retrying at the next look');
+        logger.warn(
+          { err, waiver: waiverLabel(waiver), reason },
+          'cannot record a waiver expiry Event; retrying at the next look',
+        );
       }
     }
     return created;
@@ -179,7 +215,16 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
     return next;
   };
   const interval = options.intervalMs ?? 60_000;
-  const timer = interval > 0 ? setInterval(() => void queued().catch((err: unknown) => logger.warn({ err }, 'waiver expiry look failed')), interval) : undefined;
+  const timer =
+    interval > 0
+      ? setInterval(
+          () =>
+            void queued().catch((err: unknown) =>
+              logger.warn({ err }, 'waiver expiry look failed'),
+            ),
+          interval,
+        )
+      : undefined;
   timer?.unref();
   return { tick: queued, stop: () => clearInterval(timer) };
 }

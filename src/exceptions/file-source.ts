@@ -24,7 +24,12 @@ function entriesOf(value: unknown): unknown[] {
 
 function parseEntry(value: unknown, where: string): Waiver {
   const parsed = guardrailExceptionSchema.safeParse(value);
-  if (!parsed.success) throw new ExceptionFileError(formatIssues(parsed.error).map((line) => `${where}: ${line}`).join('\n'));
+  if (!parsed.success)
+    throw new ExceptionFileError(
+      formatIssues(parsed.error)
+        .map((line) => `${where}: ${line}`)
+        .join('\n'),
+    );
   // A waiver that parses but fails EX002/EX003 is kept, listed as rejected with the reason, and waives nothing.
   return toWaiver(parsed.data, 'file', waiverProblems(parsed.data, parsed.data.metadata.namespace));
 }
@@ -39,13 +44,17 @@ export function parseExceptionFile(text: string, source: string): WaiverSet {
   parseAllDocuments(text, { prettyErrors: true }).forEach((doc, index) => {
     const where = `${source}: document ${index + 1}`;
     const [error] = doc.errors;
-    if (error !== undefined) throw new ExceptionFileError(`${where}: not valid YAML: ${error.message.split('\n')[0] ?? ''}`);
+    if (error !== undefined)
+      throw new ExceptionFileError(
+        `${where}: not valid YAML: ${error.message.split('\n')[0] ?? ''}`,
+      );
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     const isList = listSchema.safeParse(value).success;
     entriesOf(value).forEach((entry, item) => {
       const waiver = parseEntry(entry, isList ? `${where}, items[${item}]` : where);
       const key = `${waiver.namespace}/${waiver.name}`;
-      if (seen.has(key)) throw new ExceptionFileError(`${where}: duplicate GuardrailException ${key}`);
+      if (seen.has(key))
+        throw new ExceptionFileError(`${where}: duplicate GuardrailException ${key}`);
       seen.add(key);
       waivers.push(waiver);
     });

@@ -69,8 +69,16 @@ export function renderWaiverTable(rows: readonly WaiverRow[]): string {
     String(row.daysLeft),
     row.state,
   ]);
-  const widths = HEADERS.map((header, column) => Math.max(header.length, ...cells.map((line) => (line[column] ?? '').length)));
-  const format = (line: readonly string[]): string => line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('   ').trimEnd();
-  const reasons = rows.flatMap((row) => row.rejectedBecause.map((reason) => `${row.namespace}/${row.name} rejected: ${reason}`));
+  const widths = HEADERS.map((header, column) =>
+    Math.max(header.length, ...cells.map((line) => (line[column] ?? '').length)),
+  );
+  const format = (line: readonly string[]): string =>
+    line
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('   ')
+      .trimEnd();
+  const reasons = rows.flatMap((row) =>
+    row.rejectedBecause.map((reason) => `${row.namespace}/${row.name} rejected: ${reason}`),
+  );
   return `${[HEADERS, ...cells].map(format).join('\n')}\n${reasons.map((line) => `${line}\n`).join('')}`;
 }

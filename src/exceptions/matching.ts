@@ -48,7 +48,10 @@ export function ownersOf(object: KubeObject): Owner[] {
 }
 
 export function isEmptySelector(selector: LabelSelector): boolean {
-  return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  return (
+    Object.keys(selector.matchLabels ?? {}).length === 0 &&
+    (selector.matchExpressions ?? []).length === 0
+  );
 }
 
 function selectorCovers(waiver: Waiver, target: RuleTarget): boolean {

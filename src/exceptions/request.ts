@@ -5,7 +5,15 @@ import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
 
 /** kubectl's short names, so `--target netpol/x` works as it does there. */
 const SHORT_NAMES: Readonly<Record<string, string>> = {
-  netpol: 'NetworkPolicy', ns: 'Namespace', po: 'Pod', deploy: 'Deployment', sts: 'StatefulSet', ds: 'DaemonSet', rs: 'ReplicaSet', rc: 'ReplicationController', cj: 'CronJob',
+  netpol: 'NetworkPolicy',
+  ns: 'Namespace',
+  po: 'Pod',
+  deploy: 'Deployment',
+  sts: 'StatefulSet',
+  ds: 'DaemonSet',
+  rs: 'ReplicaSet',
+  rc: 'ReplicationController',
+  cj: 'CronJob',
 };
 
 /** `networkpolicy`, `networkpolicies`, `netpol` → `NetworkPolicy`; undefined for a kind no rule judges. */
@@ -39,23 +47,34 @@ export interface ExceptionRequest {
 /** An absolute expiry: now + a duration, a `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp. */
 export function resolveExpiry(text: string, now: Date): string | undefined {
   const duration = parseDuration(text);
-  if (duration !== undefined) return `${new Date(now.getTime() + duration).toISOString().slice(0, 19)}Z`;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Number.isNaN(Date.parse(`${text}T00:00:00Z`)) ? undefined : `${text}T00:00:00Z`;
-  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))) return `${new Date(text).toISOString().slice(0, 19)}Z`;
+  if (duration !== undefined)
+    return `${new Date(now.getTime() + duration).toISOString().slice(0, 19)}Z`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text))
+    return Number.isNaN(Date.parse(`${text}T00:00:00Z`)) ? undefined : `${text}T00:00:00Z`;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text)))
+    return `${new Date(text).toISOString().slice(0, 19)}Z`;
   return undefined;
 }
 
 /** A DNS-1123 name from the rules and target: `np004-crawler-egress`. */
 export function defaultExceptionName(rules: readonly string[], target: string): string {
-  const name = `${rules.join('-')}-${target}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const name = `${rules.join('-')}-${target}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return name.slice(0, 63).replace(/-+$/, '');
 }
 
 /** The GuardrailException a request describes; `expires` must already be absolute. */
-export function exceptionObject(request: ExceptionRequest, expires: string): Record<string, unknown> {
+export function exceptionObject(
+  request: ExceptionRequest,
+  expires: string,
+): Record<string, unknown> {
   const targetWord = request.name ?? Object.values(request.selector ?? {}).join('-');
   const target =
-    request.name !== undefined ? { kind: request.kind, name: request.name } : { kind: request.kind, selector: { matchLabels: { ...request.selector } } };
+    request.name !== undefined
+      ? { kind: request.kind, name: request.name }
+      : { kind: request.kind, selector: { matchLabels: { ...request.selector } } };
   return {
     apiVersion: EXCEPTION_API_VERSION,
     kind: EXCEPTION_KIND,

@@ -17,7 +17,10 @@ export const WAIVABLE_KINDS: readonly string[] = JUDGED_KINDS;
 /** RFC 3339 with a zone, as Kubernetes writes timestamps: `2026-12-06T00:00:00Z`. */
 export const timestampSchema = z.iso.datetime({
   offset: true,
-  error: (issue) => (issue.input === undefined ? 'required: every waiver expires' : 'expected an RFC 3339 timestamp such as "2026-12-06T00:00:00Z"'),
+  error: (issue) =>
+    issue.input === undefined
+      ? 'required: every waiver expires'
+      : 'expected an RFC 3339 timestamp such as "2026-12-06T00:00:00Z"',
 });
 
 export const exceptionTargetSchema = z
@@ -39,13 +42,18 @@ export const guardrailExceptionSchema = z.looseObject({
   kind: z.literal(EXCEPTION_KIND),
   metadata: z.looseObject({
     name: z.string().min(1),
-    namespace: z.string().min(1, { message: 'a waiver lives in the namespace it covers (netguard-system for Namespace waivers)' }),
+    namespace: z.string().min(1, {
+      message: 'a waiver lives in the namespace it covers (netguard-system for Namespace waivers)',
+    }),
   }),
   spec: z.strictObject({
     rules: z.array(z.string().min(1)).min(1),
     target: exceptionTargetSchema,
     reason: z.string().trim().min(1),
-    owner: z.string().trim().min(1, { message: 'required: who answers for this waiver (netguard fills it in on apply)' }),
+    owner: z
+      .string()
+      .trim()
+      .min(1, { message: 'required: who answers for this waiver (netguard fills it in on apply)' }),
     ticket: z.string().optional(),
     expires: timestampSchema,
     requestedBy: z.string().optional(),
@@ -62,7 +70,11 @@ const draftSchema = z
       .looseObject({
         rules: z.array(z.unknown()).min(1).optional().catch(undefined),
         target: z
-          .looseObject({ kind: z.string().optional().catch(undefined), name: z.unknown().optional(), selector: z.unknown().optional() })
+          .looseObject({
+            kind: z.string().optional().catch(undefined),
+            name: z.unknown().optional(),
+            selector: z.unknown().optional(),
+          })
           .optional()
           .catch(undefined),
         reason: z.unknown().optional(),
@@ -111,7 +123,12 @@ export function exceptionDraftOf(object: unknown): ExceptionDraft {
     target:
       target === undefined
         ? undefined
-        : { kind: target.kind ?? '', name: target.name, selector: target.selector, labelSelector: selector.success ? selector.data : undefined },
+        : {
+            kind: target.kind ?? '',
+            name: target.name,
+            selector: target.selector,
+            labelSelector: selector.success ? selector.data : undefined,
+          },
     reason: spec?.reason,
     owner: spec?.owner,
     expires:

@@ -32,7 +32,11 @@ export function expiryDate(waiver: Waiver): string {
 }
 
 /** Waiver counts per state, every state present (zeros included), for the metrics endpoint and `exception list`. */
-export function countWaiversByState(waivers: readonly Waiver[], now: Date, warnBeforeMs: number): Record<WaiverState, number> {
+export function countWaiversByState(
+  waivers: readonly Waiver[],
+  now: Date,
+  warnBeforeMs: number,
+): Record<WaiverState, number> {
   const counts: Record<WaiverState, number> = { active: 0, expiring: 0, expired: 0, pending: 0 };
   for (const waiver of waivers) counts[waiverState(waiver, now, warnBeforeMs)] += 1;
   return counts;

@@ -9,7 +9,11 @@ export interface Waiver {
   readonly name: string;
   readonly namespace: string;
   readonly rules: ReadonlySet<string>;
-  readonly target: { readonly kind: string; readonly name?: string | undefined; readonly selector?: LabelSelector | undefined };
+  readonly target: {
+    readonly kind: string;
+    readonly name?: string | undefined;
+    readonly selector?: LabelSelector | undefined;
+  };
   readonly reason: string;
   readonly owner: string;
   readonly ticket: string | undefined;
@@ -29,7 +33,11 @@ export interface Waiver {
   readonly rejected: readonly string[];
 }
 
-export function toWaiver(exception: GuardrailException, source: WaiverSourceName, rejected: readonly string[] = []): Waiver {
+export function toWaiver(
+  exception: GuardrailException,
+  source: WaiverSourceName,
+  rejected: readonly string[] = [],
+): Waiver {
   const { spec, metadata } = exception;
   const approvedBy = spec.approvedBy?.trim() || undefined;
   const requestedBy = spec.requestedBy?.trim() || undefined;
@@ -68,7 +76,10 @@ export function targetLabel(target: Waiver['target']): string {
   if (target.name !== undefined) return `${target.kind.toLowerCase()}/${target.name}`;
   const terms = [
     ...Object.entries(target.selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`),
-    ...(target.selector?.matchExpressions ?? []).map((term) => `${term.key} ${term.operator}${term.values === undefined ? '' : ` (${term.values.join(',')})`}`),
+    ...(target.selector?.matchExpressions ?? []).map(
+      (term) =>
+        `${term.key} ${term.operator}${term.values === undefined ? '' : ` (${term.values.join(',')})`}`,
+    ),
   ];
   return `${target.kind.toLowerCase()} ${terms.join(',')}`;
 }

@@ -1,9 +1,23 @@
 import type { NetworkPolicySettings } from '../config/policy.ts';
-import { ALLOW_DNS_ANNOTATION, ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, BASELINE_POLICY_NAMES, DEFAULT_DENY_ANNOTATION, DEFAULT_DENY_POLICY, MANAGED_BY_LABEL, MANAGED_BY_NETGUARD } from '../vocabulary.ts';
+import {
+  ALLOW_DNS_ANNOTATION,
+  ALLOW_DNS_POLICY,
+  ALLOW_SAME_NAMESPACE_POLICY,
+  BASELINE_POLICY_NAMES,
+  DEFAULT_DENY_ANNOTATION,
+  DEFAULT_DENY_POLICY,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_NETGUARD,
+} from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { policyTypesOf } from '../mutation/baseline-annotations.ts';
 
-export { ALLOW_DNS_POLICY, ALLOW_SAME_NAMESPACE_POLICY, DEFAULT_DENY_POLICY, BASELINE_POLICY_NAMES };
+export {
+  ALLOW_DNS_POLICY,
+  ALLOW_SAME_NAMESPACE_POLICY,
+  DEFAULT_DENY_POLICY,
+  BASELINE_POLICY_NAMES,
+};
 
 /** A baseline NetworkPolicy the controller keeps; `deny` marks the one that isolates (created last, removed first). */
 export interface DesiredPolicy {
@@ -13,7 +27,9 @@ export interface DesiredPolicy {
   readonly spec: KubeObject;
 }
 
-export const MANAGED_LABELS: Readonly<Record<string, string>> = { [MANAGED_BY_LABEL]: MANAGED_BY_NETGUARD };
+export const MANAGED_LABELS: Readonly<Record<string, string>> = {
+  [MANAGED_BY_LABEL]: MANAGED_BY_NETGUARD,
+};
 
 export function isManagedPolicy(labels: Readonly<Record<string, string>>): boolean {
   return labels[MANAGED_BY_LABEL] === MANAGED_BY_NETGUARD;
@@ -52,7 +68,10 @@ const allowSameNamespace = (): KubeObject => ({
   ingress: [{ from: [{ podSelector: {} }] }],
 });
 
-const defaultDeny = (types: readonly string[]): KubeObject => ({ podSelector: {}, policyTypes: [...types] });
+const defaultDeny = (types: readonly string[]): KubeObject => ({
+  podSelector: {},
+  policyTypes: [...types],
+});
 
 /**
  * The baseline a namespace's annotations ask for, allow policies first and the deny policy last.
@@ -63,20 +82,43 @@ const defaultDeny = (types: readonly string[]): KubeObject => ({ podSelector: {}
  * - `netguard-allow-same-namespace` when only Ingress is denied (constrain: the namespace boundary
  *   is closed, traffic inside it keeps flowing).
  */
-export function desiredBaseline(annotations: Readonly<Record<string, string>>, dns: NetworkPolicySettings['dns']): DesiredPolicy[] {
+export function desiredBaseline(
+  annotations: Readonly<Record<string, string>>,
+  dns: NetworkPolicySettings['dns'],
+): DesiredPolicy[] {
   const types = deniedTypes(annotations[DEFAULT_DENY_ANNOTATION]);
   const desired: DesiredPolicy[] = [];
   if (annotations[ALLOW_DNS_ANNOTATION] === 'true' && types.includes('Egress')) {
-    desired.push({ name: ALLOW_DNS_POLICY, deny: false, labels: MANAGED_LABELS, spec: allowDns(dns) });
+    desired.push({
+      name: ALLOW_DNS_POLICY,
+      deny: false,
+      labels: MANAGED_LABELS,
+      spec: allowDns(dns),
+    });
   }
   if (types.length === 1 && types[0] === 'Ingress') {
-    desired.push({ name: ALLOW_SAME_NAMESPACE_POLICY, deny: false, labels: MANAGED_LABELS, spec: allowSameNamespace() });
+    desired.push({
+      name: ALLOW_SAME_NAMESPACE_POLICY,
+      deny: false,
+      labels: MANAGED_LABELS,
+      spec: allowSameNamespace(),
+    });
   }
-  if (types.length > 0) desired.push({ name: DEFAULT_DENY_POLICY, deny: true, labels: MANAGED_LABELS, spec: defaultDeny(types) });
+  if (types.length > 0)
+    desired.push({
+      name: DEFAULT_DENY_POLICY,
+      deny: true,
+      labels: MANAGED_LABELS,
+      spec: defaultDeny(types),
+    });
   return desired;
 }
 
-export function networkPolicyObject(namespace: string, policy: DesiredPolicy, resourceVersion?: string): KubeObject {
+export function networkPolicyObject(
+  namespace: string,
+  policy: DesiredPolicy,
+  resourceVersion?: string,
+): KubeObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',

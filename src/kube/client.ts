@@ -11,12 +11,23 @@ export interface ClusterFlags {
  * True when netguard should talk to a cluster: a kubeconfig or a context was named (a context
  * alone means the default kubeconfig, as with kubectl, never "no cluster"), or it runs in a pod.
  */
-export function clusterRequested(flags: ClusterFlags, env: NodeJS.ProcessEnv = process.env): boolean {
-  return flags.kubeconfig !== undefined || flags.context !== undefined || env['KUBERNETES_SERVICE_HOST'] !== undefined;
+export function clusterRequested(
+  flags: ClusterFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return (
+    flags.kubeconfig !== undefined ||
+    flags.context !== undefined ||
+    env['KUBERNETES_SERVICE_HOST'] !== undefined
+  );
 }
 
 const reason = (err: unknown): string =>
-  err instanceof Error ? ('code' in err && typeof err.code === 'string' ? err.code : err.message.split('\n')[0] ?? '') : String(err);
+  err instanceof Error
+    ? 'code' in err && typeof err.code === 'string'
+      ? err.code
+      : (err.message.split('\n')[0] ?? '')
+    : String(err);
 
 /**
  * As kubectl resolves it: --kubeconfig, else in-cluster, else $KUBECONFIG or ~/.kube/config; then
@@ -28,22 +39,32 @@ export function loadKubeConfig(flags: ClusterFlags): KubeConfig {
     if (flags.kubeconfig !== undefined) kc.loadFromString(readFileSync(flags.kubeconfig, 'utf8'));
     else kc.loadFromDefault();
   } catch (err) {
-    throw new CliError(`${flags.kubeconfig ?? 'kubeconfig'}: cannot load: ${reason(err)}`, { exitCode: 2 });
+    throw new CliError(`${flags.kubeconfig ?? 'kubeconfig'}: cannot load: ${reason(err)}`, {
+      exitCode: 2,
+    });
   }
   if (flags.context !== undefined) {
     if (kc.getContextObject(flags.context) === null) {
       const have = kc.getContexts().map((c) => c.name);
-      throw new CliError(`--context: kubeconfig has no context "${flags.context}" (have: ${have.length === 0 ? 'none' : have.join(', ')})`, { exitCode: 2 });
+      throw new CliError(
+        `--context: kubeconfig has no context "${flags.context}" (have: ${have.length === 0 ? 'none' : have.join(', ')})`,
+        { exitCode: 2 },
+      );
     }
     kc.setCurrentContext(flags.context);
   }
-  if (kc.getCurrentCluster() === null) throw new CliError(`${flags.kubeconfig ?? 'kubeconfig'}: no current cluster (set current-context or pass --context)`, { exitCode: 2 });
+  if (kc.getCurrentCluster() === null)
+    throw new CliError(
+      `${flags.kubeconfig ?? 'kubeconfig'}: no current cluster (set current-context or pass --context)`,
+      { exitCode: 2 },
+    );
   return kc;
 }
 
 /** The pod's namespace: the downward API's POD_NAMESPACE, else the service account's, else netguard-system. */
 export function ownNamespace(env: NodeJS.ProcessEnv = process.env): string {
-  if (env['POD_NAMESPACE'] !== undefined && env['POD_NAMESPACE'] !== '') return env['POD_NAMESPACE'];
+  if (env['POD_NAMESPACE'] !== undefined && env['POD_NAMESPACE'] !== '')
+    return env['POD_NAMESPACE'];
   try {
     return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
   } catch {

@@ -80,7 +80,12 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
   };
   // Per namespace, rebuilt on the first review after a change there.
   const byNamespace = new Map<string, PolicyIndex>();
-  const namespaces = startCache({ ...common, path: NAMESPACES, what: 'namespaces', onEvent: following('Namespace') });
+  const namespaces = startCache({
+    ...common,
+    path: NAMESPACES,
+    what: 'namespaces',
+    onEvent: following('Namespace'),
+  });
   const networkPolicies = startCache({
     ...common,
     path: NETWORK_POLICIES,
@@ -92,7 +97,8 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     },
   });
   const owners = Object.entries(OWNERS).map(
-    ([kind, path]) => [kind, startCache({ ...common, path, what: path.split('/').at(-1) ?? kind })] as const,
+    ([kind, path]) =>
+      [kind, startCache({ ...common, path, what: path.split('/').at(-1) ?? kind })] as const,
   );
   const ownerCaches = new Map(owners);
   const indexOf = (namespace: string): PolicyIndex => {
@@ -131,7 +137,9 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     notReady: () => [
       ...(namespaces.ready() ? [] : ['namespaces cache not synced']),
       ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
-      ...owners.filter(([, cache]) => !cache.ready()).map(([kind]) => `${kind.toLowerCase()}s cache not synced`),
+      ...owners
+        .filter(([, cache]) => !cache.ready())
+        .map(([kind]) => `${kind.toLowerCase()}s cache not synced`),
     ],
     async stop() {
       await Promise.all(all.map((cache) => cache.stop()));

@@ -7,9 +7,18 @@ import type { Policy } from '../config/policy.ts';
 import { field } from '../object-access.ts';
 import { BASELINE_POLICY_NAMES, type KubeObject } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
-import { desiredBaseline, isManagedPolicy, networkPolicyObject, type DesiredPolicy } from './baseline-policies.ts';
+import {
+  desiredBaseline,
+  isManagedPolicy,
+  networkPolicyObject,
+  type DesiredPolicy,
+} from './baseline-policies.ts';
 import type { ClusterCache } from './cluster-cache.ts';
-import { startLeaderElection, type LeaderElectionOptions, type LeaderElector } from './leader-election.ts';
+import {
+  startLeaderElection,
+  type LeaderElectionOptions,
+  type LeaderElector,
+} from './leader-election.ts';
 import { KubeApiError, kubeRest, listAll, type KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 import { workQueue } from './work-queue.ts';
@@ -33,7 +42,10 @@ export interface ControllerOptions {
   readonly delay?: (ms: number) => Promise<void>;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  readonly leaderElection?: Pick<LeaderElectionOptions, 'now' | 'delay' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>;
+  readonly leaderElection?: Pick<
+    LeaderElectionOptions,
+    'now' | 'delay' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+  >;
   /** Default RESYNC_MS. */
   readonly resyncMs?: number;
   /** Told of every Namespace and NetworkPolicy event (the PolicyReport scanner rescans on it). */
@@ -70,8 +82,16 @@ interface Step {
 }
 
 /** A Warning Event beside the log line, so `kubectl get events -n NS` shows why the policy changed. Best effort. */
-async function reportTakeBack(rest: KubeRest, namespace: string, name: string, logger: Logger): Promise<void> {
-  logger.warn({ namespace, policy: name }, 'a NetworkPolicy squatted the baseline name without the netguard label; replaced it with the baseline');
+async function reportTakeBack(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+  logger: Logger,
+): Promise<void> {
+  logger.warn(
+    { namespace, policy: name },
+    'a NetworkPolicy squatted the baseline name without the netguard label; replaced it with the baseline',
+  );
   const now = new Date().toISOString();
   const event = {
     apiVersion: 'v1',
@@ -86,45 +106,83 @@ async function reportTakeBack(rest: KubeRest, namespace: string, name: string, l
     lastTimestamp: now,
     count: 1,
   };
-  await rest.create(`/api/v1/namespaces/${namespace}/events`, event).catch((err: unknown) => logger.warn({ err, namespace }, 'could not record the event'));
+  await rest
+    .create(`/api/v1/namespaces/${namespace}/events`, event)
+    .catch((err: unknown) => logger.warn({ err, namespace }, 'could not record the event'));
 }
 
 /** The writes that bring a namespace to its baseline: upsert allows, then the deny, then delete what is no longer wanted (deny first). */
-function planFor(rest: KubeRest, namespace: string, desired: readonly DesiredPolicy[], existing: readonly KubeObject[], logger: Logger): Step[] {
+function planFor(
+  rest: KubeRest,
+  namespace: string,
+  desired: readonly DesiredPolicy[],
+  existing: readonly KubeObject[],
+  logger: Logger,
+): Step[] {
   const base = `${NP_PATH}/namespaces/${namespace}/networkpolicies`;
   const byName = new Map(existing.map((object) => [metadataString(object, 'name'), object]));
   const steps: Step[] = [];
   for (const policy of desired) {
     const current = byName.get(policy.name);
     if (current === undefined) {
-      steps.push({ describe: `create ${namespace}/${policy.name}`, run: () => rest.create(base, networkPolicyObject(namespace, policy)) });
+      steps.push({
+        describe: `create ${namespace}/${policy.name}`,
+        run: () => rest.create(base, networkPolicyObject(namespace, policy)),
+      });
       continue;
     }
     if (!isManagedPolicy(stringMap(field(current, 'metadata', 'labels')))) {
       // The name is reserved (NP011 refuses it to anyone else): a squatted one, written before netguard
       // ran or while its webhook was down, would keep the real baseline out. Take it back, loudly.
       const version = metadataString(current, 'resourceVersion');
-      steps.push({ describe: `take back ${namespace}/${policy.name} (squatted: not labelled as netguard's)`, run: () => rest.replace(`${base}/${policy.name}`, networkPolicyObject(namespace, policy, version)) });
-      steps.push({ describe: `event BaselineNameTakenBack on ${namespace}/${policy.name}`, run: () => reportTakeBack(rest, namespace, policy.name, logger) });
+      steps.push({
+        describe: `take back ${namespace}/${policy.name} (squatted: not labelled as netguard's)`,
+        run: () =>
+          rest.replace(`${base}/${policy.name}`, networkPolicyObject(namespace, policy, version)),
+      });
+      steps.push({
+        describe: `event BaselineNameTakenBack on ${namespace}/${policy.name}`,
+        run: () => reportTakeBack(rest, namespace, policy.name, logger),
+      });
       continue;
     }
     if (isDeepStrictEqual(field(current, 'spec'), policy.spec)) continue;
     const version = metadataString(current, 'resourceVersion');
-    steps.push({ describe: `repair ${namespace}/${policy.name}`, run: () => rest.replace(`${base}/${policy.name}`, networkPolicyObject(namespace, policy, version)) });
+    steps.push({
+      describe: `repair ${namespace}/${policy.name}`,
+      run: () =>
+        rest.replace(`${base}/${policy.name}`, networkPolicyObject(namespace, policy, version)),
+    });
   }
   const wanted = new Set(desired.map((policy) => policy.name));
   const stale = existing
-    .filter((object) => !wanted.has(metadataString(object, 'name')) && isManagedPolicy(stringMap(field(object, 'metadata', 'labels'))))
-    .map((object) => ({ name: metadataString(object, 'name'), uid: metadataString(object, 'uid'), version: metadataString(object, 'resourceVersion') }))
-    .sort((a, b) => Number(b.name === 'netguard-default-deny') - Number(a.name === 'netguard-default-deny'));
+    .filter(
+      (object) =>
+        !wanted.has(metadataString(object, 'name')) &&
+        isManagedPolicy(stringMap(field(object, 'metadata', 'labels'))),
+    )
+    .map((object) => ({
+      name: metadataString(object, 'name'),
+      uid: metadataString(object, 'uid'),
+      version: metadataString(object, 'resourceVersion'),
+    }))
+    .sort(
+      (a, b) =>
+        Number(b.name === 'netguard-default-deny') - Number(a.name === 'netguard-default-deny'),
+    );
   for (const old of stale) {
     // Preconditions: delete exactly the object we judged to be ours, not one recreated since.
-    const body = { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: old.uid, resourceVersion: old.version } };
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      preconditions: { uid: old.uid, resourceVersion: old.version },
+    };
     steps.push({
       describe: `delete ${namespace}/${old.name}`,
-      run: () => rest.remove(`${base}/${old.name}`, body).catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-      }),
+      run: () =>
+        rest.remove(`${base}/${old.name}`, body).catch((err: unknown) => {
+          if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+        }),
     });
   }
   return steps;
@@ -146,9 +204,16 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
   const current = deps.policy();
   const desired = current.excludedNamespaces.has(namespace)
     ? []
-    : desiredBaseline(stringMap(field(object, 'metadata', 'annotations')), current.networkPolicies.dns);
-  const existing = (await listAll(deps.rest, `${NP_PATH}/namespaces/${namespace}/networkpolicies`)).filter(
-    (np) => BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) || isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
+    : desiredBaseline(
+        stringMap(field(object, 'metadata', 'annotations')),
+        current.networkPolicies.dns,
+      );
+  const existing = (
+    await listAll(deps.rest, `${NP_PATH}/namespaces/${namespace}/networkpolicies`)
+  ).filter(
+    (np) =>
+      BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) ||
+      isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
   );
   for (const step of planFor(deps.rest, namespace, desired, existing, deps.logger)) {
     // Leadership is checked before every write: a replica that lost its lease never writes.
@@ -160,7 +225,8 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
 
 /** A 409, or a 404 on PUT (deleted since we read it): reread and replan at once. */
 const isConflict = (err: unknown): boolean =>
-  err instanceof KubeApiError && (err.code === 409 || (err.code === 404 && err.message.startsWith('PUT')));
+  err instanceof KubeApiError &&
+  (err.code === 409 || (err.code === 404 && err.message.startsWith('PUT')));
 
 /**
  * Starts the baseline controller: change events of the cluster caches feed a queue of namespace
@@ -176,7 +242,8 @@ export function startController(options: ControllerOptions): RunningController {
   let synced = false;
   let stopped = false;
   let count = 0;
-  const allNamespaces = (): string[] => caches.namespaces.list().map((ns) => metadataString(ns, 'name'));
+  const allNamespaces = (): string[] =>
+    caches.namespaces.list().map((ns) => metadataString(ns, 'name'));
 
   const elector: LeaderElector = startLeaderElection({
     ...options.leaderElection,
@@ -203,7 +270,8 @@ export function startController(options: ControllerOptions): RunningController {
   caches.onChange((kind, _event, object) => {
     options.onCacheChange?.();
     if (kind === 'Namespace') queue.add(metadataString(object, 'name'));
-    else if (BASELINE_POLICY_NAMES.includes(metadataString(object, 'name'))) queue.add(metadataString(object, 'namespace'));
+    else if (BASELINE_POLICY_NAMES.includes(metadataString(object, 'name')))
+      queue.add(metadataString(object, 'namespace'));
   });
   void caches.synced().then(() => {
     synced = true;
@@ -232,7 +300,11 @@ export function startController(options: ControllerOptions): RunningController {
   };
 
   const worker = (async (): Promise<void> => {
-    for (let namespace = await queue.next(); namespace !== undefined && !stopped; namespace = await queue.next()) {
+    for (
+      let namespace = await queue.next();
+      namespace !== undefined && !stopped;
+      namespace = await queue.next()
+    ) {
       await attempt(namespace);
     }
   })();

@@ -1,4 +1,9 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KubeRest } from './rest.ts';
@@ -10,7 +15,11 @@ import { sleep } from './sleep.ts';
  */
 const cachedObjectSchema = z.looseObject({
   metadata: z
-    .looseObject({ name: z.string().optional(), namespace: z.string().optional(), resourceVersion: z.string().optional() })
+    .looseObject({
+      name: z.string().optional(),
+      namespace: z.string().optional(),
+      resourceVersion: z.string().optional(),
+    })
     .optional(),
 });
 export type CachedObject = z.infer<typeof cachedObjectSchema>;
@@ -79,9 +88,17 @@ export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
     return request;
   };
   // ListWatch directly (not makeInformer) so its own reconnect delays use the injected clock too.
-  const informer = new ListWatch<CachedObject>(options.path, watch, list, false, undefined, undefined, {
-    delayFn: delay,
-  });
+  const informer = new ListWatch<CachedObject>(
+    options.path,
+    watch,
+    list,
+    false,
+    undefined,
+    undefined,
+    {
+      delayFn: delay,
+    },
+  );
   const initial = options.initialBackoffMs ?? 1_000;
   const max = options.maxBackoffMs ?? 30_000;
   let backoff = initial;
@@ -110,7 +127,10 @@ export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   informer.on('error', (err?: unknown) => {
     failedAttempt = attempt;
     if (stopped) return;
-    options.logger.warn({ err, what: options.what, retryInMs: backoff }, `${options.what} watch failed; retrying`);
+    options.logger.warn(
+      { err, what: options.what, retryInMs: backoff },
+      `${options.what} watch failed; retrying`,
+    );
     const wait = backoff;
     backoff = Math.min(backoff * 2, max);
     void delay(wait).then(() => (stopped ? undefined : start()));

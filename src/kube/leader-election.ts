@@ -74,7 +74,8 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   });
 
   const observe = (lease: Lease): void => {
-    if (observed === undefined || !isDeepStrictEqual(observed.spec, lease.spec)) observed = { spec: lease.spec, at: now() };
+    if (observed === undefined || !isDeepStrictEqual(observed.spec, lease.spec))
+      observed = { spec: lease.spec, at: now() };
   };
 
   const heldByOther = (lease: Lease): boolean => {
@@ -87,13 +88,28 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   const write = async (lease: Lease | undefined): Promise<Lease> => {
     const metadata = { name: options.name, namespace: options.namespace };
     if (lease === undefined) {
-      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec: spec(0, microTime(now())) };
-      return leaseSchema.parse(await options.rest.create(`/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`, body));
+      const body = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata,
+        spec: spec(0, microTime(now())),
+      };
+      return leaseSchema.parse(
+        await options.rest.create(
+          `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`,
+          body,
+        ),
+      );
     }
     const mine = lease.spec?.holderIdentity === options.identity;
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1);
     const acquireTime = mine ? (lease.spec?.acquireTime ?? microTime(now())) : microTime(now());
-    const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { ...metadata, resourceVersion: lease.metadata.resourceVersion }, spec: spec(transitions, acquireTime) };
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { ...metadata, resourceVersion: lease.metadata.resourceVersion },
+      spec: spec(transitions, acquireTime),
+    };
     return leaseSchema.parse(await options.rest.replace(path, body));
   };
 
@@ -116,7 +132,10 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     observe(lastLease);
     renewedAt = now();
     if (!wasLeading) {
-      options.logger.info({ lease: `${options.namespace}/${options.name}`, identity: options.identity }, 'became the leader');
+      options.logger.info(
+        { lease: `${options.namespace}/${options.name}`, identity: options.identity },
+        'became the leader',
+      );
       options.onStartedLeading?.();
     }
   };
@@ -127,7 +146,8 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
         await attempt();
       } catch (err) {
         // A 409 means someone else wrote first: the next round rereads. Anything else is logged and retried.
-        if (!(err instanceof KubeApiError && err.code === 409)) options.logger.warn({ err }, 'lease update failed; retrying');
+        if (!(err instanceof KubeApiError && err.code === 409))
+          options.logger.warn({ err }, 'lease update failed; retrying');
       }
       if (stopped) break;
       await delay(retryMs);
@@ -142,9 +162,25 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       stopped = true;
       if (!wasLeading || lastLease === undefined) return;
       renewedAt = undefined;
-      const released = { ...lastLease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now()) };
-      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: options.name, namespace: options.namespace, resourceVersion: lastLease.metadata.resourceVersion }, spec: released };
-      await options.rest.replace(path, body).catch((err: unknown) => options.logger.warn({ err }, 'could not release the lease'));
+      const released = {
+        ...lastLease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(now()),
+      };
+      const body = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: options.name,
+          namespace: options.namespace,
+          resourceVersion: lastLease.metadata.resourceVersion,
+        },
+        spec: released,
+      };
+      await options.rest
+        .replace(path, body)
+        .catch((err: unknown) => options.logger.warn({ err }, 'could not release the lease'));
     },
   };
 }

@@ -46,22 +46,33 @@ export class KubeApiError extends Error {
 
 const objectSchema = z.record(z.string(), z.unknown());
 const listSchema = z.looseObject({
-  metadata: z.looseObject({ continue: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
+  metadata: z
+    .looseObject({ continue: z.string().optional(), resourceVersion: z.string().optional() })
+    .optional(),
   items: z.array(objectSchema).nullish(),
 });
-const statusSchema = z.looseObject({ reason: z.string().optional(), message: z.string().optional() });
+const statusSchema = z.looseObject({
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
 
 interface RawResponse {
   readonly code: number;
   readonly text: string;
 }
 
-function send(options: RequestOptions, body: string | undefined, plain: boolean): Promise<RawResponse> {
+function send(
+  options: RequestOptions,
+  body: string | undefined,
+  plain: boolean,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = (plain ? httpRequest : httpsRequest)(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -82,9 +93,15 @@ export function kubeRest(kc: KubeConfig): KubeRest {
   if (server === undefined) throw new Error('kubeconfig names no cluster server');
   const base = new URL(server);
   const plain = base.protocol === 'http:';
-  if (!plain && base.protocol !== 'https:') throw new Error(`kubeconfig server ${server}: expected an https: or http: URL`);
+  if (!plain && base.protocol !== 'https:')
+    throw new Error(`kubeconfig server ${server}: expected an https: or http: URL`);
 
-  const call = async (method: string, path: string, body?: KubeObject, contentType = 'application/json'): Promise<unknown> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: KubeObject,
+    contentType = 'application/json',
+  ): Promise<unknown> => {
     const url = new URL(path, base);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const options: RequestOptions = {
@@ -93,7 +110,11 @@ export function kubeRest(kc: KubeConfig): KubeRest {
       port: url.port,
       path: `${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`,
       // An explicit length: Node sends a DELETE body neither chunked nor sized otherwise.
-      headers: { accept: 'application/json', 'content-type': contentType, ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) },
+      headers: {
+        accept: 'application/json',
+        'content-type': contentType,
+        ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }),
+      },
     };
     if (!plain) await kc.applyToHTTPSOptions(options);
     const res = await send(options, payload, plain);
@@ -114,7 +135,10 @@ export function kubeRest(kc: KubeConfig): KubeRest {
       if (continueToken !== undefined) query.set('continue', continueToken);
       const list = listSchema.parse(await call('GET', `${path}?${query.toString()}`));
       const next = list.metadata?.continue;
-      return { items: list.items ?? [], continueToken: next === undefined || next === '' ? undefined : next };
+      return {
+        items: list.items ?? [],
+        continueToken: next === undefined || next === '' ? undefined : next,
+      };
     },
     async list(path) {
       const list = listSchema.parse(await call('GET', path));
@@ -125,7 +149,8 @@ export function kubeRest(kc: KubeConfig): KubeRest {
     async remove(path, body) {
       await call('DELETE', path, body);
     },
-    mergePatch: async (path, patch) => objectSchema.parse(await call('PATCH', path, patch, 'application/merge-patch+json')),
+    mergePatch: async (path, patch) =>
+      objectSchema.parse(await call('PATCH', path, patch, 'application/merge-patch+json')),
   };
 }
 
@@ -150,7 +175,10 @@ export async function listAll(
       } while (token !== undefined);
       return items;
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 410 && token !== undefined && restart === 0)) throw err;
+      if (
+        !(err instanceof KubeApiError && err.code === 410 && token !== undefined && restart === 0)
+      )
+        throw err;
     }
   }
 }

@@ -6,7 +6,10 @@ export const SELF_SUBJECT_REVIEWS = '/apis/authentication.k8s.io/v1/selfsubjectr
 
 const reviewSchema = z.looseObject({
   status: z.looseObject({
-    userInfo: z.looseObject({ username: z.string().min(1), groups: z.array(z.string()).optional() }),
+    userInfo: z.looseObject({
+      username: z.string().min(1),
+      groups: z.array(z.string()).optional(),
+    }),
   }),
 });
 
@@ -14,9 +17,14 @@ const reviewSchema = z.looseObject({
  * The caller's username as the API server authenticates it (what admission's userInfo will say),
  * which a kubeconfig's user entry name is not: that is only a local label for the credentials.
  */
-export async function whoAmI(rest: KubeRest): Promise<{ username: string; groups: readonly string[] }> {
+export async function whoAmI(
+  rest: KubeRest,
+): Promise<{ username: string; groups: readonly string[] }> {
   const review = reviewSchema.parse(
-    await rest.create(SELF_SUBJECT_REVIEWS, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+    await rest.create(SELF_SUBJECT_REVIEWS, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    }),
   );
   return { username: review.status.userInfo.username, groups: review.status.userInfo.groups ?? [] };
 }

@@ -1,5 +1,9 @@
-import { ALLOW_DNS_ANNOTATION, BASELINE_ANNOTATION, DEFAULT_DENY_ANNOTATION, type Mode } from '../vocabulary.ts';
-
+import {
+  ALLOW_DNS_ANNOTATION,
+  BASELINE_ANNOTATION,
+  DEFAULT_DENY_ANNOTATION,
+  type Mode,
+} from '../vocabulary.ts';
 
 /** The annotations NS001 gives a new namespace in each mode; the controller turns them into NetworkPolicies. */
 export function baselineAnnotations(mode: Mode): Record<string, string> {
@@ -15,5 +19,10 @@ export function baselineAnnotations(mode: Mode): Record<string, string> {
 
 /** `Ingress,Egress` → {Ingress, Egress}; unknown words are kept so a typo never reads as stronger. */
 export function policyTypesOf(value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((word) => word.trim()).filter((word) => word !== ''));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((word) => word.trim())
+      .filter((word) => word !== ''),
+  );
 }

@@ -20,9 +20,16 @@ export interface ExceptionMutation {
  *   (for a Namespace waiver, that of the namespace it covers), else the requester.
  * Everything else (who may set `approvedBy`) is judged by EX004 at /validate, after this patch.
  */
-export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationContext): ExceptionMutation {
+export function mutateGuardrailException(
+  input: AdmissionInput,
+  ctx: EvaluationContext,
+): ExceptionMutation {
   const object = input.object;
-  if (object === undefined || asRecord(field(object, 'spec')) === undefined || (input.operation !== 'CREATE' && input.operation !== 'UPDATE')) {
+  if (
+    object === undefined ||
+    asRecord(field(object, 'spec')) === undefined ||
+    (input.operation !== 'CREATE' && input.operation !== 'UPDATE')
+  ) {
     return { patch: [], warnings: [] };
   }
   const old = input.operation === 'UPDATE' ? input.oldObject : undefined;
@@ -33,7 +40,10 @@ export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationC
   if (requester !== '' && current !== requester) {
     const present = field(object, 'spec', 'requestedBy') !== undefined;
     patch.push({ op: present ? 'replace' : 'add', path: '/spec/requestedBy', value: requester });
-    if (current !== '') warnings.push(`netguard EX004: spec.requestedBy: set to ${requester} (the requester), not ${JSON.stringify(current).slice(0, 80)}`);
+    if (current !== '')
+      warnings.push(
+        `netguard EX004: spec.requestedBy: set to ${requester} (the requester), not ${JSON.stringify(current).slice(0, 80)}`,
+      );
   }
   if (old === undefined) patch.push(...defaultOwner(input, ctx, requester));
   const approvedBy = approvedByOf(object);
@@ -45,7 +55,9 @@ export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationC
     !approvalByThisUser(approvedBy, requester, input.user, ctx.policy.exceptions.approverGroups)
   ) {
     patch.push({ op: 'remove', path: '/spec/approvedBy' });
-    warnings.push(`netguard EX004: spec.approvedBy: approval by ${approvedBy} removed; the waiver now asks for more, so it is pending until approved again`);
+    warnings.push(
+      `netguard EX004: spec.approvedBy: approval by ${approvedBy} removed; the waiver now asks for more, so it is pending until approved again`,
+    );
   }
   return { patch, warnings };
 }
@@ -55,11 +67,18 @@ export function mutateGuardrailException(input: AdmissionInput, ctx: EvaluationC
  * requester. Here rather than in the CLI: the webhook sees the authenticated user and the namespace
  * cache, where the CLI may not be allowed to read Namespaces and a kubeconfig user name is not an identity.
  */
-function defaultOwner(input: AdmissionInput, ctx: EvaluationContext, requester: string): PatchOperation[] {
+function defaultOwner(
+  input: AdmissionInput,
+  ctx: EvaluationContext,
+  requester: string,
+): PatchOperation[] {
   const object = input.object;
   const owner = field(object, 'spec', 'owner');
   if (typeof owner === 'string' && owner.trim() !== '') return [];
-  const covered = stringField(object, 'spec', 'target', 'kind') === 'Namespace' ? stringField(object, 'spec', 'target', 'name') : input.namespace;
+  const covered =
+    stringField(object, 'spec', 'target', 'kind') === 'Namespace'
+      ? stringField(object, 'spec', 'target', 'name')
+      : input.namespace;
   const annotated = (ctx.cluster.namespace(covered)?.annotations[OWNER_ANNOTATION] ?? '').trim();
   const value = annotated || requester;
   if (value === '') return [];

@@ -12,10 +12,16 @@ export function escapePointer(segment: string): string {
 export function namespaceBaselinePatch(namespace: KubeObject, mode: Mode): PatchOperation[] {
   const wanted = baselineAnnotations(mode);
   const metadata = asRecord(field(namespace, 'metadata'));
-  if (metadata === undefined) return [{ op: 'add', path: '/metadata', value: { annotations: wanted } }];
+  if (metadata === undefined)
+    return [{ op: 'add', path: '/metadata', value: { annotations: wanted } }];
   const annotations = asRecord(field(metadata, 'annotations'));
-  if (annotations === undefined) return [{ op: 'add', path: '/metadata/annotations', value: wanted }];
+  if (annotations === undefined)
+    return [{ op: 'add', path: '/metadata/annotations', value: wanted }];
   return Object.entries(wanted)
     .filter(([key]) => !Object.hasOwn(annotations, key))
-    .map(([key, value]) => ({ op: 'add', path: `/metadata/annotations/${escapePointer(key)}`, value }));
+    .map(([key, value]) => ({
+      op: 'add',
+      path: `/metadata/annotations/${escapePointer(key)}`,
+      value,
+    }));
 }

@@ -1,7 +1,11 @@
 import type { Policy } from '../config/policy.ts';
 import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { desiredBaseline, isManagedPolicy, networkPolicyObject } from '../kube/baseline-policies.ts';
+import {
+  desiredBaseline,
+  isManagedPolicy,
+  networkPolicyObject,
+} from '../kube/baseline-policies.ts';
 import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { baselineAnnotations } from '../mutation/baseline-annotations.ts';

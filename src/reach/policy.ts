@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../cidr.ts';
 import { selectorMatches, type LabelSelector } from '../labels.ts';
-import { type Labels } from '../vocabulary.ts';
+import type { Labels } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
 import type { CompiledPolicy, PeerSpec, PortSpec, RuleSpec } from './model.ts';

@@ -53,7 +53,8 @@ function resultOf(finding: Finding): ResultKind {
 }
 
 /** How bad the rule is where it matters most: its level in enforce. */
-const severityOf = (ruleId: string): ReportResult['severity'] => (RULES_BY_ID.get(ruleId)?.levels.enforce === 'deny' ? 'high' : 'medium');
+const severityOf = (ruleId: string): ReportResult['severity'] =>
+  RULES_BY_ID.get(ruleId)?.levels.enforce === 'deny' ? 'high' : 'medium';
 
 function reference(object: KubeObject): Record<string, string> {
   const ref: Record<string, string> = {
@@ -68,7 +69,10 @@ function reference(object: KubeObject): Record<string, string> {
   return ref;
 }
 
-const timestampOf = (now: Date): ReportResult['timestamp'] => ({ seconds: Math.floor(now.getTime() / 1000), nanos: 0 });
+const timestampOf = (now: Date): ReportResult['timestamp'] => ({
+  seconds: Math.floor(now.getTime() / 1000),
+  nanos: 0,
+});
 
 function findingResult(entry: Judged, finding: Finding, now: Date): ReportResult {
   const { decision } = entry;
@@ -89,12 +93,18 @@ function findingResult(entry: Judged, finding: Finding, now: Date): ReportResult
       path: finding.path,
       environment: decision.environment ?? '',
       mode: decision.mode ?? '',
-      ...(waived === undefined ? {} : { waivedBy: `${waived.namespace}/${waived.name}`, waiverExpires: waived.expires }),
+      ...(waived === undefined
+        ? {}
+        : { waivedBy: `${waived.namespace}/${waived.name}`, waiverExpires: waived.expires }),
     },
   };
 }
 
-function baselineResult(ns: NamespaceReport, namespace: KubeObject | undefined, now: Date): ReportResult {
+function baselineResult(
+  ns: NamespaceReport,
+  namespace: KubeObject | undefined,
+  now: Date,
+): ReportResult {
   return {
     policy: 'NS001',
     rule: 'baseline',
@@ -105,14 +115,29 @@ function baselineResult(ns: NamespaceReport, namespace: KubeObject | undefined, 
     source: SOURCE,
     message: `namespace ${ns.name} lacks the ${ns.mode} baseline annotations (${ns.baselineMissing.join(', ')}): the controller keeps no default-deny policy there. Annotate it; NS001 only sets them on new namespaces.`,
     timestamp: timestampOf(now),
-    resources: [namespace === undefined ? { apiVersion: 'v1', kind: 'Namespace', name: ns.name } : reference(namespace)],
+    resources: [
+      namespace === undefined
+        ? { apiVersion: 'v1', kind: 'Namespace', name: ns.name }
+        : reference(namespace),
+    ],
     properties: { environment: ns.environment, mode: ns.mode },
   };
 }
 
-const ORDER: Readonly<Record<ResultKind, number>> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
+const ORDER: Readonly<Record<ResultKind, number>> = {
+  fail: 0,
+  error: 1,
+  warn: 2,
+  skip: 3,
+  pass: 4,
+};
 
-function report(kind: 'PolicyReport' | 'ClusterPolicyReport', namespace: string | undefined, results: ReportResult[], passed: number): KubeObject {
+function report(
+  kind: 'PolicyReport' | 'ClusterPolicyReport',
+  namespace: string | undefined,
+  results: ReportResult[],
+  passed: number,
+): KubeObject {
   const summary: Summary = { pass: passed, fail: 0, warn: 0, error: 0, skip: 0 };
   for (const result of results) summary[result.result] += 1;
   const sorted = [...results].sort((a, b) => ORDER[a.result] - ORDER[b.result]);
@@ -125,9 +150,17 @@ function report(kind: 'PolicyReport' | 'ClusterPolicyReport', namespace: string 
       name: REPORT_NAME,
       ...(namespace === undefined ? {} : { namespace }),
       labels: { ...MANAGED_BY },
-      ...(dropped > 0 ? { annotations: { [TRUNCATED_ANNOTATION]: `${dropped} of ${sorted.length} results not listed; the summary counts all` } } : {}),
+      ...(dropped > 0
+        ? {
+            annotations: {
+              [TRUNCATED_ANNOTATION]: `${dropped} of ${sorted.length} results not listed; the summary counts all`,
+            },
+          }
+        : {}),
     },
-    ...(namespace === undefined ? {} : { scope: { apiVersion: 'v1', kind: 'Namespace', name: namespace } }),
+    ...(namespace === undefined
+      ? {}
+      : { scope: { apiVersion: 'v1', kind: 'Namespace', name: namespace } }),
     summary,
     results: kept,
   };
@@ -143,20 +176,29 @@ export interface PolicyReportInput {
 
 /** One PolicyReport per judged namespace, then the ClusterPolicyReport. */
 export function policyReports(input: PolicyReportInput): KubeObject[] {
-  const byNamespace = new Map<string, { results: ReportResult[]; passed: number }>(input.namespaces.map((ns) => [ns.name, { results: [], passed: 0 }]));
+  const byNamespace = new Map<string, { results: ReportResult[]; passed: number }>(
+    input.namespaces.map((ns) => [ns.name, { results: [], passed: 0 }]),
+  );
   const cluster = { results: [] as ReportResult[], passed: 0 };
   for (const entry of input.judged) {
-    const bucket = entry.decision.namespace === '' ? cluster : byNamespace.get(entry.decision.namespace);
+    const bucket =
+      entry.decision.namespace === '' ? cluster : byNamespace.get(entry.decision.namespace);
     if (bucket === undefined) continue;
     if (entry.decision.findings.length === 0) bucket.passed += 1;
-    for (const finding of entry.decision.findings) bucket.results.push(findingResult(entry, finding, input.now));
+    for (const finding of entry.decision.findings)
+      bucket.results.push(findingResult(entry, finding, input.now));
   }
-  const namespaceObject = new Map(input.namespaceObjects.map((ns) => [stringField(ns, 'metadata', 'name'), ns]));
+  const namespaceObject = new Map(
+    input.namespaceObjects.map((ns) => [stringField(ns, 'metadata', 'name'), ns]),
+  );
   for (const ns of input.namespaces) {
-    if (ns.baselineMissing.length > 0) cluster.results.push(baselineResult(ns, namespaceObject.get(ns.name), input.now));
+    if (ns.baselineMissing.length > 0)
+      cluster.results.push(baselineResult(ns, namespaceObject.get(ns.name), input.now));
   }
   return [
-    ...[...byNamespace.entries()].map(([name, bucket]) => report('PolicyReport', name, bucket.results, bucket.passed)),
+    ...[...byNamespace.entries()].map(([name, bucket]) =>
+      report('PolicyReport', name, bucket.results, bucket.passed),
+    ),
     report('ClusterPolicyReport', undefined, cluster.results, cluster.passed),
   ];
 }

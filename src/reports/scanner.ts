@@ -57,8 +57,15 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
     if (!options.isLeader()) return 'skipped';
     try {
       const at = now();
-      const { report, judged, snapshot } = await auditLiveCluster(options.rest, options.files, { now: at });
-      const reports = policyReports({ judged, namespaces: report.namespaces, namespaceObjects: snapshot.namespaces, now: at });
+      const { report, judged, snapshot } = await auditLiveCluster(options.rest, options.files, {
+        now: at,
+      });
+      const reports = policyReports({
+        judged,
+        namespaces: report.namespaces,
+        namespaceObjects: snapshot.namespaces,
+        now: at,
+      });
       // Leadership can be lost while listing; a former leader never writes.
       if (!options.isLeader()) return 'skipped';
       return await writePolicyReports(options.rest, reports, logger);
@@ -111,12 +118,18 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
  */
 export function withPolicyReports<C extends { isLeader(): boolean; stop(): Promise<void> }>(
   start: (onCacheChange: () => void) => C,
-  options: Pick<ReportScannerOptions, 'rest' | 'files' | 'logger' | 'settleMs' | 'onScan'> & { readonly periodMs: number | undefined },
+  options: Pick<ReportScannerOptions, 'rest' | 'files' | 'logger' | 'settleMs' | 'onScan'> & {
+    readonly periodMs: number | undefined;
+  },
 ): C {
   let scanner: ReportScanner | undefined;
   const controller = start(() => scanner?.changed());
   if (options.periodMs !== undefined) {
-    scanner = startReportScanner({ ...options, periodMs: options.periodMs, isLeader: () => controller.isLeader() });
+    scanner = startReportScanner({
+      ...options,
+      periodMs: options.periodMs,
+      isLeader: () => controller.isLeader(),
+    });
   }
   const stop = controller.stop.bind(controller);
   return Object.assign(controller, {

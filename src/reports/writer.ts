@@ -12,7 +12,11 @@ import type { KubeObject } from '../vocabulary.ts';
 import { MANAGED_BY, REPORT_NAME } from './policy-report.ts';
 
 const GROUP = '/apis/wgpolicyk8s.io/v1alpha2';
-const SELECTOR = `labelSelector=${encodeURIComponent(Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(','))}`;
+const SELECTOR = `labelSelector=${encodeURIComponent(
+  Object.entries(MANAGED_BY)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(','),
+)}`;
 
 export interface WriteResult {
   readonly created: number;
@@ -28,12 +32,16 @@ export class ReportsUnavailable extends Error {
 
 const collectionOf = (report: KubeObject): string => {
   const namespace = stringField(report, 'metadata', 'namespace');
-  return namespace === '' ? `${GROUP}/clusterpolicyreports` : `${GROUP}/namespaces/${namespace}/policyreports`;
+  return namespace === ''
+    ? `${GROUP}/clusterpolicyreports`
+    : `${GROUP}/namespaces/${namespace}/policyreports`;
 };
 
 const isOurs = (report: KubeObject): boolean =>
   stringField(report, 'metadata', 'name') === REPORT_NAME &&
-  Object.entries(MANAGED_BY).every(([key, value]) => field(report, 'metadata', 'labels', key) === value);
+  Object.entries(MANAGED_BY).every(
+    ([key, value]) => field(report, 'metadata', 'labels', key) === value,
+  );
 
 /** What a report says, without the scan time every result carries. */
 function content(report: KubeObject): unknown {
@@ -42,25 +50,40 @@ function content(report: KubeObject): unknown {
     summary: field(report, 'summary') ?? null,
     scope: field(report, 'scope') ?? null,
     annotations: field(report, 'metadata', 'annotations') ?? null,
-    results: Array.isArray(results) ? results.map((result: Record<string, unknown>) => ({ ...result, timestamp: null })) : [],
+    results: Array.isArray(results)
+      ? results.map((result: Record<string, unknown>) => ({ ...result, timestamp: null }))
+      : [],
   };
 }
 
 async function existing(rest: KubeRest): Promise<KubeObject[]> {
   try {
-    const [namespaced, cluster] = await Promise.all([rest.list(`${GROUP}/policyreports?${SELECTOR}`), rest.list(`${GROUP}/clusterpolicyreports?${SELECTOR}`)]);
+    const [namespaced, cluster] = await Promise.all([
+      rest.list(`${GROUP}/policyreports?${SELECTOR}`),
+      rest.list(`${GROUP}/clusterpolicyreports?${SELECTOR}`),
+    ]);
     // List items come without kind; the key below needs it.
-    const typed = (kind: string, items: KubeObject[]): KubeObject[] => items.map((item) => ({ ...item, kind }));
-    return [...typed('PolicyReport', namespaced.items), ...typed('ClusterPolicyReport', cluster.items)].filter(isOurs);
+    const typed = (kind: string, items: KubeObject[]): KubeObject[] =>
+      items.map((item) => ({ ...item, kind }));
+    return [
+      ...typed('PolicyReport', namespaced.items),
+      ...typed('ClusterPolicyReport', cluster.items),
+    ].filter(isOurs);
   } catch (err) {
     if (err instanceof KubeApiError && err.code === 404) {
-      throw new ReportsUnavailable('the cluster does not serve wgpolicyk8s.io/v1alpha2 PolicyReports (install the CRDs, e.g. with Policy Reporter or Kyverno)');
+      throw new ReportsUnavailable(
+        'the cluster does not serve wgpolicyk8s.io/v1alpha2 PolicyReports (install the CRDs, e.g. with Policy Reporter or Kyverno)',
+      );
     }
     throw err;
   }
 }
 
-async function put(rest: KubeRest, report: KubeObject, current: KubeObject | undefined): Promise<'created' | 'updated' | 'unchanged'> {
+async function put(
+  rest: KubeRest,
+  report: KubeObject,
+  current: KubeObject | undefined,
+): Promise<'created' | 'updated' | 'unchanged'> {
   const collection = collectionOf(report);
   if (current === undefined) {
     try {
@@ -73,14 +96,22 @@ async function put(rest: KubeRest, report: KubeObject, current: KubeObject | und
     }
   }
   if (isDeepStrictEqual(content(current), content(report))) return 'unchanged';
-  const metadata = { ...(report['metadata'] as Record<string, unknown>), resourceVersion: stringField(current, 'metadata', 'resourceVersion') };
+  const metadata = {
+    ...(report['metadata'] as Record<string, unknown>),
+    resourceVersion: stringField(current, 'metadata', 'resourceVersion'),
+  };
   await rest.replace(`${collection}/${REPORT_NAME}`, { ...report, metadata });
   return 'updated';
 }
 
-export async function writePolicyReports(rest: KubeRest, reports: readonly KubeObject[], logger: Logger): Promise<WriteResult> {
+export async function writePolicyReports(
+  rest: KubeRest,
+  reports: readonly KubeObject[],
+  logger: Logger,
+): Promise<WriteResult> {
   const before = await existing(rest);
-  const key = (report: KubeObject): string => `${stringField(report, 'kind')}/${stringField(report, 'metadata', 'namespace')}`;
+  const key = (report: KubeObject): string =>
+    `${stringField(report, 'kind')}/${stringField(report, 'metadata', 'namespace')}`;
   const current = new Map(before.map((report) => [key(report), report]));
   const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
   for (const report of reports) {

@@ -7,12 +7,15 @@ const sets = new WeakMap<readonly { readonly range: CidrRange }[], AddressSet>()
 
 function setOf(ranges: readonly { readonly range: CidrRange }[]): AddressSet {
   let set = sets.get(ranges);
-  if (set === undefined) sets.set(ranges, (set = rangesAddresses(ranges.map((entry) => entry.range))));
+  if (set === undefined)
+    sets.set(ranges, (set = rangesAddresses(ranges.map((entry) => entry.range))));
   return set;
 }
 
 /** `networkPolicies.approvedEgressCIDRs` as one address set. */
-export const approvedEgressAddresses = (ctx: EvaluationContext): AddressSet => setOf(ctx.policy.networkPolicies.approvedEgressRanges);
+export const approvedEgressAddresses = (ctx: EvaluationContext): AddressSet =>
+  setOf(ctx.policy.networkPolicies.approvedEgressRanges);
 
 /** `networkPolicies.clusterCIDRs` (pod and service addresses) as one address set. */
-export const clusterAddresses = (ctx: EvaluationContext): AddressSet => setOf(ctx.policy.networkPolicies.clusterRanges);
+export const clusterAddresses = (ctx: EvaluationContext): AddressSet =>
+  setOf(ctx.policy.networkPolicies.clusterRanges);

@@ -5,13 +5,14 @@ import { MODES } from '../vocabulary.ts';
 
 export const RULES_DOC_PATH = 'docs/rules.md';
 
-
 /** A mutation (NS001) has no operations of its own to judge and no levels to show. */
 const isMutation = (rule: Rule): boolean => rule.operations.length === 0;
 
 function judges(rule: Rule): string {
   const kinds = rule.kinds.join(', ');
-  return isMutation(rule) ? `${kinds} (mutating webhook)` : `${kinds} on ${rule.operations.join(', ')}`;
+  return isMutation(rule)
+    ? `${kinds} (mutating webhook)`
+    : `${kinds} on ${rule.operations.join(', ')}`;
 }
 
 function levels(rule: Rule): string[] {
@@ -22,11 +23,21 @@ function summaryTable(rules: readonly Rule[]): string[] {
   return [
     '| ID | name | judges | observe | constrain | enforce |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rules.map((rule) => `| [${rule.id}](#${rule.id.toLowerCase()}-${rule.name}) | ${rule.name} | ${judges(rule)} | ${levels(rule).join(' | ')} |`),
+    ...rules.map(
+      (rule) =>
+        `| [${rule.id}](#${rule.id.toLowerCase()}-${rule.name}) | ${rule.name} | ${judges(rule)} | ${levels(rule).join(' | ')} |`,
+    ),
   ];
 }
 
-const example = (title: string, manifest: string): string[] => [`**${title}**`, '', '```yaml', manifest.trimEnd(), '```', ''];
+const example = (title: string, manifest: string): string[] => [
+  `**${title}**`,
+  '',
+  '```yaml',
+  manifest.trimEnd(),
+  '```',
+  '',
+];
 
 function section(rule: Rule): string[] {
   const { doc } = rule;
@@ -38,7 +49,14 @@ function section(rule: Rule): string[] {
   ];
   // Rules still being written (empty docs) get a placeholder rather than empty headings.
   if (doc.checks === '') return [...lines, '_Not documented yet._', ''];
-  lines.push(`**What it checks.** ${doc.checks}`, '', `**The failure it prevents.** ${doc.prevents}`, '', `**How to fix it.** ${doc.fix}`, '');
+  lines.push(
+    `**What it checks.** ${doc.checks}`,
+    '',
+    `**The failure it prevents.** ${doc.prevents}`,
+    '',
+    `**How to fix it.** ${doc.fix}`,
+    '',
+  );
   if (doc.fires !== '') lines.push(...example('Fires:', doc.fires));
   if (doc.passes !== '') lines.push(...example('Passes:', doc.passes));
   return lines;

@@ -5,8 +5,10 @@ import type { ExceptionDraft } from '../exceptions/schema.ts';
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a']);
 
 function judge(value: unknown, path: string, what: string, fix: string): RawFinding | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return { path, message: `is missing or empty, so nobody ${what}.`, fix };
-  if (PLACEHOLDERS.has(value.trim().toLowerCase())) return { path, message: `${JSON.stringify(value)} is a placeholder, so nobody ${what}.`, fix };
+  if (typeof value !== 'string' || value.trim() === '')
+    return { path, message: `is missing or empty, so nobody ${what}.`, fix };
+  if (PLACEHOLDERS.has(value.trim().toLowerCase()))
+    return { path, message: `${JSON.stringify(value)} is a placeholder, so nobody ${what}.`, fix };
   return undefined;
 }
 
@@ -18,8 +20,10 @@ export const exOwnership: Rule = {
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'object',
   doc: {
-    checks: '`spec.reason` and `spec.owner` are present and not empty (nor a placeholder such as `...` or `TBD`).',
-    prevents: 'Waivers nobody can explain or answer for: when one expires or causes an incident, someone must know why it exists and who to call.',
+    checks:
+      '`spec.reason` and `spec.owner` are present and not empty (nor a placeholder such as `...` or `TBD`).',
+    prevents:
+      'Waivers nobody can explain or answer for: when one expires or causes an incident, someone must know why it exists and who to call.',
     fix: 'Write why the guardrail cannot be met yet (and until when) in `reason`, and a team or person who answers for it in `owner`.',
     fires: `apiVersion: netguard.dev/v1alpha1
 kind: GuardrailException
@@ -49,7 +53,17 @@ spec:
 /** EX002 on a waiver, wherever it comes from. */
 export function ownershipFindings(draft: ExceptionDraft): RawFinding[] {
   return [
-    judge(draft.reason, 'spec.reason', 'can tell why the guardrail is waived', 'Say why the guardrail cannot be met yet, and what ends the need.'),
-    judge(draft.owner, 'spec.owner', 'answers for the waiver', 'Name the team or person responsible, e.g. team-crawl@example.com.'),
+    judge(
+      draft.reason,
+      'spec.reason',
+      'can tell why the guardrail is waived',
+      'Say why the guardrail cannot be met yet, and what ends the need.',
+    ),
+    judge(
+      draft.owner,
+      'spec.owner',
+      'answers for the waiver',
+      'Name the team or person responsible, e.g. team-crawl@example.com.',
+    ),
   ].filter((finding) => finding !== undefined);
 }

@@ -9,19 +9,40 @@ const knownIds = (): string => [...GUARDRAILS_BY_ID.keys()].join(', ');
 // The EX rules guard the waivers themselves; they are named here, not imported, since the registry lists this rule.
 const WAIVER_RULE_IDS: ReadonlySet<string> = new Set(['EX001', 'EX002', 'EX003', 'EX004']);
 
-function judgeRules(rules: readonly unknown[] | undefined): { findings: RawFinding[]; ids: string[] } {
+function judgeRules(rules: readonly unknown[] | undefined): {
+  findings: RawFinding[];
+  ids: string[];
+} {
   const fix = `List the rule IDs to waive (${knownIds()}).`;
   if (rules === undefined) {
-    return { findings: [{ path: 'spec.rules', message: 'names no rule, and a waiver must say which guardrails it waives (no all-rules waivers).', fix }], ids: [] };
+    return {
+      findings: [
+        {
+          path: 'spec.rules',
+          message:
+            'names no rule, and a waiver must say which guardrails it waives (no all-rules waivers).',
+          fix,
+        },
+      ],
+      ids: [],
+    };
   }
   const findings: RawFinding[] = [];
   const ids: string[] = [];
   rules.forEach((rule, index) => {
     const path = `spec.rules[${index}]`;
     if (typeof rule === 'string' && WAIVER_RULE_IDS.has(rule)) {
-      findings.push({ path, message: `${rule} protects the waivers themselves and cannot be waived.`, fix: 'Remove it from spec.rules.' });
+      findings.push({
+        path,
+        message: `${rule} protects the waivers themselves and cannot be waived.`,
+        fix: 'Remove it from spec.rules.',
+      });
     } else if (typeof rule !== 'string' || !GUARDRAILS_BY_ID.has(rule)) {
-      findings.push({ path, message: `${JSON.stringify(rule)} is not a netguard rule ID, so the waiver cannot say what it waives.`, fix });
+      findings.push({
+        path,
+        message: `${JSON.stringify(rule)} is not a netguard rule ID, so the waiver cannot say what it waives.`,
+        fix,
+      });
     } else {
       ids.push(rule);
     }
@@ -31,47 +52,112 @@ function judgeRules(rules: readonly unknown[] | undefined): { findings: RawFindi
 
 function judgeKind(kind: string, ids: readonly string[], namespace: string): RawFinding[] {
   const path = 'spec.target.kind';
-  if (kind === '') return [{ path, message: 'is missing, so the waiver would not say what it covers.', fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.' }];
+  if (kind === '')
+    return [
+      {
+        path,
+        message: 'is missing, so the waiver would not say what it covers.',
+        fix: 'Name a kind such as NetworkPolicy, Deployment or Namespace.',
+      },
+    ];
   // Spelled exactly: a kind written `namespace` would otherwise slip past checks keyed on `Namespace`.
   if (!WAIVABLE_KINDS.includes(kind)) {
-    return [{ path, message: `${JSON.stringify(kind)} is not a kind netguard judges, spelled as Kubernetes spells it.`, fix: `Use one of: ${WAIVABLE_KINDS.join(', ')}.` }];
+    return [
+      {
+        path,
+        message: `${JSON.stringify(kind)} is not a kind netguard judges, spelled as Kubernetes spells it.`,
+        fix: `Use one of: ${WAIVABLE_KINDS.join(', ')}.`,
+      },
+    ];
   }
   const findings: RawFinding[] = [];
   for (const id of ids) {
     const rule = GUARDRAILS_BY_ID.get(id);
     if (rule !== undefined && !rule.kinds.includes(kind)) {
-      findings.push({ path, message: `${id} never judges a ${kind}, so this waiver would waive nothing.`, fix: `Target one of: ${rule.kinds.join(', ')}.` });
+      findings.push({
+        path,
+        message: `${id} never judges a ${kind}, so this waiver would waive nothing.`,
+        fix: `Target one of: ${rule.kinds.join(', ')}.`,
+      });
     }
   }
   const isNamespace = kind === 'Namespace';
   const home = namespace === NETGUARD_NAMESPACE;
   if (isNamespace && !home) {
-    findings.push({ path, message: `a Namespace waiver must live in ${NETGUARD_NAMESPACE}, since it must exist before the namespace it covers.`, fix: `Create it with -n ${NETGUARD_NAMESPACE}.` });
+    findings.push({
+      path,
+      message: `a Namespace waiver must live in ${NETGUARD_NAMESPACE}, since it must exist before the namespace it covers.`,
+      fix: `Create it with -n ${NETGUARD_NAMESPACE}.`,
+    });
   } else if (!isNamespace && home) {
-    findings.push({ path, message: `only Namespace waivers live in ${NETGUARD_NAMESPACE}; a waiver covers objects in its own namespace.`, fix: 'Create it in the namespace of the object it covers.' });
+    findings.push({
+      path,
+      message: `only Namespace waivers live in ${NETGUARD_NAMESPACE}; a waiver covers objects in its own namespace.`,
+      fix: 'Create it in the namespace of the object it covers.',
+    });
   }
   return findings;
 }
 
 function judgeNameOrSelector(target: NonNullable<ExceptionDraft['target']>): RawFinding[] {
   const { kind, name, selector } = target;
-  const fix = 'Give spec.target.name, or for workloads and Pods a spec.target.selector with matchLabels.';
+  const fix =
+    'Give spec.target.name, or for workloads and Pods a spec.target.selector with matchLabels.';
   if (name !== undefined && selector !== undefined) {
-    return [{ path: 'spec.target', message: 'has both a name and a selector, so it is unclear what the waiver covers.', fix: 'Keep one of them.' }];
+    return [
+      {
+        path: 'spec.target',
+        message: 'has both a name and a selector, so it is unclear what the waiver covers.',
+        fix: 'Keep one of them.',
+      },
+    ];
   }
   if (selector === undefined) {
-    return typeof name === 'string' && name !== '' ? [] : [{ path: 'spec.target.name', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix }];
+    return typeof name === 'string' && name !== ''
+      ? []
+      : [
+          {
+            path: 'spec.target.name',
+            message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).',
+            fix,
+          },
+        ];
   }
   if (!isPodKind(kind)) {
-    return [{ path: 'spec.target.selector', message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`, fix: 'Name the object in spec.target.name.' }];
+    return [
+      {
+        path: 'spec.target.selector',
+        message: `a selector only picks workloads and Pods, not a ${kind || 'target without a kind'}.`,
+        fix: 'Name the object in spec.target.name.',
+      },
+    ];
   }
   const parsed = target.labelSelector;
-  if (parsed === undefined) return [{ path: 'spec.target.selector', message: 'is not a label selector (matchLabels, matchExpressions).', fix }];
+  if (parsed === undefined)
+    return [
+      {
+        path: 'spec.target.selector',
+        message: 'is not a label selector (matchLabels, matchExpressions).',
+        fix,
+      },
+    ];
   if (isEmptySelector(parsed)) {
-    return [{ path: 'spec.target.selector', message: `is empty and would cover every ${kind} in the namespace.`, fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.' }];
+    return [
+      {
+        path: 'spec.target.selector',
+        message: `is empty and would cover every ${kind} in the namespace.`,
+        fix: 'Select the workload by its labels, e.g. matchLabels: {app: crawler}.',
+      },
+    ];
   }
   if (!hasEqualityRequirement(parsed)) {
-    return [{ path: 'spec.target.selector', message: `has no equality requirement (matchLabels or In), so it would cover every ${kind} in the namespace that lacks a label (NotIn, DoesNotExist and Exists only exclude or ask for presence).`, fix: 'Select the workload by label values, e.g. matchLabels: {app: crawler}.' }];
+    return [
+      {
+        path: 'spec.target.selector',
+        message: `has no equality requirement (matchLabels or In), so it would cover every ${kind} in the namespace that lacks a label (NotIn, DoesNotExist and Exists only exclude or ask for presence).`,
+        fix: 'Select the workload by label values, e.g. matchLabels: {app: crawler}.',
+      },
+    ];
   }
   return [];
 }
@@ -80,9 +166,20 @@ function judgeNameOrSelector(target: NonNullable<ExceptionDraft['target']>): Raw
 export function scopeFindings(draft: ExceptionDraft, namespace: string): RawFinding[] {
   const { findings, ids } = judgeRules(draft.rules);
   if (draft.target === undefined) {
-    return [...findings, { path: 'spec.target', message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).', fix: 'Add spec.target with a kind and a name.' }];
+    return [
+      ...findings,
+      {
+        path: 'spec.target',
+        message: 'is missing, and a waiver must name what it covers (no cluster-wide waivers).',
+        fix: 'Add spec.target with a kind and a name.',
+      },
+    ];
   }
-  return [...findings, ...judgeKind(draft.target.kind, ids, namespace), ...judgeNameOrSelector(draft.target)];
+  return [
+    ...findings,
+    ...judgeKind(draft.target.kind, ids, namespace),
+    ...judgeNameOrSelector(draft.target),
+  ];
 }
 
 export const exScope: Rule = {
@@ -95,7 +192,8 @@ export const exScope: Rule = {
   doc: {
     checks:
       '`spec.rules` lists known rule IDs (not EX rules, which guard the waivers); `spec.target` has a kind spelled exactly as Kubernetes spells it (`Namespace`, not `namespace`) that those rules judge, and either a name or, for workloads and Pods, a label selector with an equality requirement (`matchLabels` or `In`; `NotIn`, `DoesNotExist` and `Exists` alone would cover every unlabelled object). Namespace waivers live in netguard-system; all others in the namespace of what they cover. Waivers from the exceptions file pass the same check.',
-    prevents: 'Waivers that cover more than was reviewed: every rule, every object in a namespace, or a kind the rule never judges (a waiver that silently does nothing).',
+    prevents:
+      'Waivers that cover more than was reviewed: every rule, every object in a namespace, or a kind the rule never judges (a waiver that silently does nothing).',
     fix: 'Name the rules and the object: `--rule NP004 --target networkpolicy/crawler-egress`, or `--target deployment --selector app=crawler`.',
     fires: `apiVersion: netguard.dev/v1alpha1
 kind: GuardrailException
@@ -119,6 +217,8 @@ spec:
 `,
   },
   check(target) {
-    return target.view.exception === undefined ? [] : scopeFindings(target.view.exception, target.namespace.name);
+    return target.view.exception === undefined
+      ? []
+      : scopeFindings(target.view.exception, target.namespace.name);
   },
 };

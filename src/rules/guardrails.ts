@@ -1,5 +1,4 @@
 import type { Rule } from '../engine/types.ts';
-import type { Operation } from '../vocabulary.ts';
 import { npDnsEgress } from './np-dns-egress.ts';
 import { npAllowAll } from './np-allow-all.ts';
 import { npAnyNamespace } from './np-any-namespace.ts';
@@ -45,4 +44,6 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   nsEnvironmentDowngrade,
 ];
 
-export const GUARDRAILS_BY_ID: ReadonlyMap<string, Rule> = new Map(GUARDRAIL_RULES.map((rule) => [rule.id, rule]));
+export const GUARDRAILS_BY_ID: ReadonlyMap<string, Rule> = new Map(
+  GUARDRAIL_RULES.map((rule) => [rule.id, rule]),
+);

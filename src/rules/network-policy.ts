@@ -41,7 +41,9 @@ const ingressRuleSchema = z.looseObject({ from: peersSchema, ports: portsSchema 
 const egressRuleSchema = z.looseObject({ to: peersSchema, ports: portsSchema });
 
 const networkPolicySchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string().nullish(), namespace: z.string().nullish() }).nullish(),
+  metadata: z
+    .looseObject({ name: z.string().nullish(), namespace: z.string().nullish() })
+    .nullish(),
   spec: z.looseObject({
     podSelector: selectorSchema.nullish(),
     policyTypes: z.array(z.enum(['Ingress', 'Egress'])).nullish(),
@@ -132,7 +134,10 @@ export function isEmptySelector(selector: Selector): boolean {
 
 /** Label keys a selector reads, in matchLabels and matchExpressions. */
 export function selectorKeys(selector: Selector): string[] {
-  return [...Object.keys(selector.matchLabels), ...selector.matchExpressions.map((term) => term.key)];
+  return [
+    ...Object.keys(selector.matchLabels),
+    ...selector.matchExpressions.map((term) => term.key),
+  ];
 }
 
 function toPeer(input: PeerInput, path: string, index: number): Peer {
@@ -140,7 +145,11 @@ function toPeer(input: PeerInput, path: string, index: number): Peer {
   const ipBlock =
     block === null || block === undefined
       ? undefined
-      : { cidr: block.cidr, except: block.except ?? [], addresses: ipBlockAddresses(block.cidr, block.except ?? []) };
+      : {
+          cidr: block.cidr,
+          except: block.except ?? [],
+          addresses: ipBlockAddresses(block.cidr, block.except ?? []),
+        };
   return {
     path,
     index,
@@ -157,7 +166,11 @@ export function isWholeFamily(peer: Peer): boolean {
 }
 
 function toPort(input: PortInput): PolicyPort {
-  return { protocol: input.protocol ?? 'TCP', port: input.port ?? undefined, endPort: input.endPort ?? undefined };
+  return {
+    protocol: input.protocol ?? 'TCP',
+    port: input.port ?? undefined,
+    endPort: input.endPort ?? undefined,
+  };
 }
 
 interface RuleInput {
@@ -171,18 +184,29 @@ function toRules(direction: Direction, rules: readonly RuleInput[]): PolicyRule[
     const path = `spec.${direction}[${index}]`;
     const peers = rule.peers ?? [];
     const ports = (rule.ports ?? []).map(toPort);
-    const parsedPeers = peers.map((peer, peerIndex) => toPeer(peer, `${path}.${peersField}[${peerIndex}]`, peerIndex));
+    const parsedPeers = peers.map((peer, peerIndex) =>
+      toPeer(peer, `${path}.${peersField}[${peerIndex}]`, peerIndex),
+    );
     return {
       direction,
       path,
       index,
       peersField,
-      peersWritten: rule.peers === null || rule.peers === undefined ? 'absent' : peers.length === 0 ? 'empty' : 'listed',
+      peersWritten:
+        rule.peers === null || rule.peers === undefined
+          ? 'absent'
+          : peers.length === 0
+            ? 'empty'
+            : 'listed',
       peers: parsedPeers,
       ports,
       portSet: portSet(ports),
       addresses: union(...parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
-      partialAddresses: union(...parsedPeers.map((peer) => (isWholeFamily(peer) ? NO_ADDRESSES : (peer.ipBlock?.addresses ?? NO_ADDRESSES)))),
+      partialAddresses: union(
+        ...parsedPeers.map((peer) =>
+          isWholeFamily(peer) ? NO_ADDRESSES : (peer.ipBlock?.addresses ?? NO_ADDRESSES),
+        ),
+      ),
     };
   });
 }
@@ -194,11 +218,22 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
   const parsed = networkPolicySchema.safeParse(object);
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
   const { spec, metadata } = parsed.data;
-  const ingress = toRules('ingress', (spec.ingress ?? []).map((rule) => ({ peers: rule.from, ports: rule.ports })));
-  const egress = toRules('egress', (spec.egress ?? []).map((rule) => ({ peers: rule.to, ports: rule.ports })));
-  const declared = spec.policyTypes !== null && spec.policyTypes !== undefined && spec.policyTypes.length > 0 ? [...new Set(spec.policyTypes)] : undefined;
+  const ingress = toRules(
+    'ingress',
+    (spec.ingress ?? []).map((rule) => ({ peers: rule.from, ports: rule.ports })),
+  );
+  const egress = toRules(
+    'egress',
+    (spec.egress ?? []).map((rule) => ({ peers: rule.to, ports: rule.ports })),
+  );
+  const declared =
+    spec.policyTypes !== null && spec.policyTypes !== undefined && spec.policyTypes.length > 0
+      ? [...new Set(spec.policyTypes)]
+      : undefined;
   const inferred: Direction[] = egress.length > 0 ? ['ingress', 'egress'] : ['ingress'];
-  const policyTypes = new Set<Direction>(declared?.map((type) => (type === 'Ingress' ? 'ingress' : 'egress')) ?? inferred);
+  const policyTypes = new Set<Direction>(
+    declared?.map((type) => (type === 'Ingress' ? 'ingress' : 'egress')) ?? inferred,
+  );
   return {
     ok: true,
     policy: {
@@ -210,12 +245,20 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
       ingress,
       egress,
       addresses: {
-        ingress: policyTypes.has('ingress') ? union(...ingress.map((rule) => rule.addresses)) : NO_ADDRESSES,
-        egress: policyTypes.has('egress') ? union(...egress.map((rule) => rule.addresses)) : NO_ADDRESSES,
+        ingress: policyTypes.has('ingress')
+          ? union(...ingress.map((rule) => rule.addresses))
+          : NO_ADDRESSES,
+        egress: policyTypes.has('egress')
+          ? union(...egress.map((rule) => rule.addresses))
+          : NO_ADDRESSES,
       },
       partialAddresses: {
-        ingress: policyTypes.has('ingress') ? union(...ingress.map((rule) => rule.partialAddresses)) : NO_ADDRESSES,
-        egress: policyTypes.has('egress') ? union(...egress.map((rule) => rule.partialAddresses)) : NO_ADDRESSES,
+        ingress: policyTypes.has('ingress')
+          ? union(...ingress.map((rule) => rule.partialAddresses))
+          : NO_ADDRESSES,
+        egress: policyTypes.has('egress')
+          ? union(...egress.map((rule) => rule.partialAddresses))
+          : NO_ADDRESSES,
       },
     },
   };
@@ -224,16 +267,22 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
 /** Rules of the directions the policy actually restricts; rules of other directions have no effect. */
 export function rulesInEffect(policy: NetworkPolicy, direction?: Direction): PolicyRule[] {
   const directions: Direction[] = direction === undefined ? ['ingress', 'egress'] : [direction];
-  return directions.filter((d) => policy.policyTypes.has(d)).flatMap((d) => (d === 'ingress' ? policy.ingress : policy.egress));
+  return directions
+    .filter((d) => policy.policyTypes.has(d))
+    .flatMap((d) => (d === 'ingress' ? policy.ingress : policy.egress));
 }
 
 /** Every selector in effect with its path: spec.podSelector and the peers' selectors of the rules in effect. */
 export function selectorsOf(policy: NetworkPolicy): { path: string; selector: Selector }[] {
-  const found: { path: string; selector: Selector }[] = [{ path: 'spec.podSelector', selector: policy.podSelector }];
+  const found: { path: string; selector: Selector }[] = [
+    { path: 'spec.podSelector', selector: policy.podSelector },
+  ];
   for (const rule of rulesInEffect(policy)) {
     for (const peer of rule.peers) {
-      if (peer.podSelector !== undefined) found.push({ path: `${peer.path}.podSelector`, selector: peer.podSelector });
-      if (peer.namespaceSelector !== undefined) found.push({ path: `${peer.path}.namespaceSelector`, selector: peer.namespaceSelector });
+      if (peer.podSelector !== undefined)
+        found.push({ path: `${peer.path}.podSelector`, selector: peer.podSelector });
+      if (peer.namespaceSelector !== undefined)
+        found.push({ path: `${peer.path}.namespaceSelector`, selector: peer.namespaceSelector });
     }
   }
   return found;
@@ -241,15 +290,25 @@ export function selectorsOf(policy: NetworkPolicy): { path: string; selector: Se
 
 /** The label selector in the form `selectorMatches` reads. */
 export function asLabelSelector(selector: Selector): LabelSelector {
-  return { matchLabels: { ...selector.matchLabels }, matchExpressions: selector.matchExpressions.map((term) => ({ ...term, values: [...(term.values ?? [])] })) };
+  return {
+    matchLabels: { ...selector.matchLabels },
+    matchExpressions: selector.matchExpressions.map((term) => ({
+      ...term,
+      values: [...(term.values ?? [])],
+    })),
+  };
 }
-
 
 /** `80/TCP, 443/TCP` for messages; named ports are validated by the API server as short DNS labels. */
 export function describePorts(ports: readonly PolicyPort[]): string {
   return ports
     .map((entry) => {
-      const port = entry.port === undefined ? 'any port' : entry.endPort !== undefined ? `${entry.port}-${entry.endPort}` : JSON.stringify(entry.port).replaceAll('"', '');
+      const port =
+        entry.port === undefined
+          ? 'any port'
+          : entry.endPort !== undefined
+            ? `${entry.port}-${entry.endPort}`
+            : JSON.stringify(entry.port).replaceAll('"', '');
       return `${port}/${entry.protocol}`;
     })
     .join(', ');
@@ -258,10 +317,16 @@ export function describePorts(ports: readonly PolicyPort[]): string {
 /** For messages: a label selector written like `app=web, tier in (a,b)`; keys and values quoted when unusual. */
 export function describeSelector(selector: Selector): string {
   const plain = (text: string): string => (/^[\w./-]*$/.test(text) ? text : JSON.stringify(text));
-  const parts = Object.entries(selector.matchLabels).map(([key, value]) => `${plain(key)}=${plain(value)}`);
+  const parts = Object.entries(selector.matchLabels).map(
+    ([key, value]) => `${plain(key)}=${plain(value)}`,
+  );
   for (const term of selector.matchExpressions) {
     const values = (term.values ?? []).map(plain).join(',');
-    parts.push(term.operator === 'Exists' || term.operator === 'DoesNotExist' ? `${term.operator === 'DoesNotExist' ? '!' : ''}${plain(term.key)}` : `${plain(term.key)} ${term.operator.toLowerCase()} (${values})`);
+    parts.push(
+      term.operator === 'Exists' || term.operator === 'DoesNotExist'
+        ? `${term.operator === 'DoesNotExist' ? '!' : ''}${plain(term.key)}`
+        : `${plain(term.key)} ${term.operator.toLowerCase()} (${values})`,
+    );
   }
   return parts.length === 0 ? 'all' : parts.join(', ');
 }
@@ -274,5 +339,7 @@ export function parsedPolicy(object: KubeObject): NetworkPolicy | undefined {
 
 /** The DNS-relevant neighbours: policies selecting the whole namespace that restrict egress. */
 export function namespaceWideEgress(policies: readonly NetworkPolicy[]): NetworkPolicy[] {
-  return policies.filter((policy) => isEmptySelector(policy.podSelector) && policy.policyTypes.has('egress'));
+  return policies.filter(
+    (policy) => isEmptySelector(policy.podSelector) && policy.policyTypes.has('egress'),
+  );
 }

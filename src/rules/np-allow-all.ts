@@ -1,5 +1,10 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { describePorts, rulesInEffect, type PolicyPort, type PolicyRule } from './network-policy.ts';
+import {
+  describePorts,
+  rulesInEffect,
+  type PolicyPort,
+  type PolicyRule,
+} from './network-policy.ts';
 
 /**
  * Exactly numeric port 53 on UDP or TCP: no range, no other port. A named port is whatever number
@@ -17,7 +22,10 @@ function opensOnlyDns(rule: PolicyRule): boolean {
 
 function describeRule(rule: PolicyRule): RawFinding {
   const field = `${rule.path}.${rule.peersField}`;
-  const written = rule.peersWritten === 'absent' ? `has no ${rule.peersField}` : `has an empty ${rule.peersField}`;
+  const written =
+    rule.peersWritten === 'absent'
+      ? `has no ${rule.peersField}`
+      : `has an empty ${rule.peersField}`;
   const ports = rule.ports.length === 0 ? 'on every port' : `on ${describePorts(rule.ports)}`;
   if (rule.direction === 'ingress') {
     return {

@@ -1,8 +1,14 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
 
-const namespaceOnly = (peer: Peer): boolean => peer.namespaceSelector !== undefined && peer.podSelector === undefined && peer.ipBlock === undefined;
-const podOnly = (peer: Peer): boolean => peer.podSelector !== undefined && peer.namespaceSelector === undefined && peer.ipBlock === undefined;
+const namespaceOnly = (peer: Peer): boolean =>
+  peer.namespaceSelector !== undefined &&
+  peer.podSelector === undefined &&
+  peer.ipBlock === undefined;
+const podOnly = (peer: Peer): boolean =>
+  peer.podSelector !== undefined &&
+  peer.namespaceSelector === undefined &&
+  peer.ipBlock === undefined;
 
 function judge(rule: PolicyRule): RawFinding | undefined {
   const namespaces = rule.peers.filter(namespaceOnly).map((peer) => peer.index);
@@ -10,7 +16,10 @@ function judge(rule: PolicyRule): RawFinding | undefined {
   if (namespaces.length === 0 || pods.length === 0) return undefined;
   const field = `${rule.path}.${rule.peersField}`;
   // The warning line carries the message only and is cut at 256 characters: keep it short, the fix inside.
-  const list = (indexes: number[]): string => (indexes.length > 3 ? `${rule.peersField}[${indexes.slice(0, 3).join(',')},...]` : `${rule.peersField}[${indexes.join(',')}]`);
+  const list = (indexes: number[]): string =>
+    indexes.length > 3
+      ? `${rule.peersField}[${indexes.slice(0, 3).join(',')},...]`
+      : `${rule.peersField}[${indexes.join(',')}]`;
   return {
     path: field,
     message: `${list(namespaces)} (namespaceSelector only) and ${list(pods)} (podSelector only) are separate items, so they are ORed, not ANDed; to mean pods matching both, put both selectors in one item.`,

@@ -1,13 +1,26 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { selectsEveryNamespace, selectsEveryPod } from '../semantics/selectors.ts';
-import { describeSelector, isEmptySelector, rulesInEffect, type Peer, type PolicyRule, type Selector } from './network-policy.ts';
+import {
+  describeSelector,
+  isEmptySelector,
+  rulesInEffect,
+  type Peer,
+  type PolicyRule,
+  type Selector,
+} from './network-policy.ts';
 
 function describePeer(rule: PolicyRule, peer: Peer, namespaces: Selector): RawFinding {
-  const pods = peer.podSelector === undefined || selectsEveryPod(peer.podSelector) ? 'every pod' : `pods with ${describeSelector(peer.podSelector)}`;
+  const pods =
+    peer.podSelector === undefined || selectsEveryPod(peer.podSelector)
+      ? 'every pod'
+      : `pods with ${describeSelector(peer.podSelector)}`;
   const written = isEmptySelector(namespaces)
     ? 'an empty namespaceSelector'
     : `namespaceSelector ${describeSelector(namespaces)} requires no label a namespace must carry, so it`;
-  const reach = rule.direction === 'ingress' ? `${pods} in every namespace of the cluster can connect to these pods` : `these pods can connect to ${pods} in every namespace of the cluster`;
+  const reach =
+    rule.direction === 'ingress'
+      ? `${pods} in every namespace of the cluster can connect to these pods`
+      : `these pods can connect to ${pods} in every namespace of the cluster`;
   return {
     path: `${peer.path}.namespaceSelector`,
     message: `${written} matches all namespaces, so ${reach}, including namespaces created later.`,
@@ -55,10 +68,11 @@ spec:
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
     return rulesInEffect(policy).flatMap((rule) =>
-      rule.peers
-        .flatMap((peer) =>
-          peer.namespaceSelector !== undefined && selectsEveryNamespace(peer.namespaceSelector) ? [describePeer(rule, peer, peer.namespaceSelector)] : [],
-        ),
+      rule.peers.flatMap((peer) =>
+        peer.namespaceSelector !== undefined && selectsEveryNamespace(peer.namespaceSelector)
+          ? [describePeer(rule, peer, peer.namespaceSelector)]
+          : [],
+      ),
     );
   },
 };

@@ -9,14 +9,21 @@ import {
   MANAGED_BY_NETGUARD,
 } from '../vocabulary.ts';
 
-const isManaged = (object: unknown): boolean => stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD;
+const isManaged = (object: unknown): boolean =>
+  stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD;
 
 /** Fields whose change alters what the baseline enforces or who manages it; bookkeeping (managedFields, resourceVersion) is not tampering. */
-const GUARDED_FIELDS: readonly (readonly string[])[] = [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
+const GUARDED_FIELDS: readonly (readonly string[])[] = [
+  ['spec'],
+  ['metadata', 'labels'],
+  ['metadata', 'annotations'],
+];
 
 function changedField(target: RuleTarget): string | undefined {
   const before = target.input.oldObject;
-  const changed = GUARDED_FIELDS.find((path) => !isDeepStrictEqual(field(before, ...path), field(target.object, ...path)));
+  const changed = GUARDED_FIELDS.find(
+    (path) => !isDeepStrictEqual(field(before, ...path), field(target.object, ...path)),
+  );
   return changed?.join('.');
 }
 
@@ -29,7 +36,8 @@ export const npBaselineTamper: Rule = {
   judges: 'change',
   doc: {
     checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard-controller\`) may CREATE a NetworkPolicy under a reserved baseline name (\`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`) or labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\`, and UPDATE or DELETE one so labelled. Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself; a squatted name would keep the real baseline out.`,
-    prevents: 'Lifting a namespace\'s isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.',
+    prevents:
+      "Lifting a namespace's isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.",
     fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY_ANNOTATION}\`, \`${ALLOW_DNS_ANNOTATION}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
     fires: `# DELETE by a user (not the controller's service account)
 apiVersion: networking.k8s.io/v1
@@ -56,24 +64,42 @@ metadata:
     if (input.operation === 'CREATE') {
       const reserved = BASELINE_POLICY_NAMES.includes(target.name);
       if (!reserved && !isManaged(target.object)) return [];
-      const claim = reserved ? `${target.name} is a reserved baseline name` : `the ${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD} label claims netguard's ownership`;
+      const claim = reserved
+        ? `${target.name} is a reserved baseline name`
+        : `the ${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD} label claims netguard's ownership`;
       return [
         {
           path: reserved ? 'metadata.name' : keyPath('metadata.labels', MANAGED_BY_LABEL),
           message: `${claim}, and only netguard's controller (${ctx.policy.controllerServiceAccount}) may create such a policy; a squatted baseline name would keep the real baseline out.`,
-          fix: reserved ? 'Choose another name for your policy.' : `Remove the ${MANAGED_BY_LABEL} label, or set it to your own tool.`,
+          fix: reserved
+            ? 'Choose another name for your policy.'
+            : `Remove the ${MANAGED_BY_LABEL} label, or set it to your own tool.`,
         },
       ];
     }
     if (!isManaged(input.oldObject) && !isManaged(target.object)) return [];
-    const namespace = /^[a-z0-9-]+$/.test(target.namespace.name) ? target.namespace.name : '<namespace>';
+    const namespace = /^[a-z0-9-]+$/.test(target.namespace.name)
+      ? target.namespace.name
+      : '<namespace>';
     const fix = `To change the baseline, edit the namespace annotations instead (kubectl annotate namespace ${namespace} ${DEFAULT_DENY_ANNOTATION}=Ingress,Egress --overwrite, or ${ALLOW_DNS_ANNOTATION}); the controller then updates this policy.`;
     const owner = `only netguard's controller (${ctx.policy.controllerServiceAccount}) may`;
     if (input.operation === 'DELETE') {
-      return [{ path: keyPath('metadata.labels', MANAGED_BY_LABEL), message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} delete it; deleting it lifts the namespace's isolation.`, fix }];
+      return [
+        {
+          path: keyPath('metadata.labels', MANAGED_BY_LABEL),
+          message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} delete it; deleting it lifts the namespace's isolation.`,
+          fix,
+        },
+      ];
     }
     const changed = changedField(target);
     if (changed === undefined) return [];
-    return [{ path: changed, message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} change its ${changed}; the controller would revert the edit as drift.`, fix }];
+    return [
+      {
+        path: changed,
+        message: `this is a baseline NetworkPolicy managed by netguard, and ${owner} change its ${changed}; the controller would revert the edit as drift.`,
+        fix,
+      },
+    ];
   },
 };

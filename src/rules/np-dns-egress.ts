@@ -1,5 +1,5 @@
 import { selectorMatches } from '../labels.ts';
-import { type Labels } from '../vocabulary.ts';
+import type { Labels } from '../vocabulary.ts';
 import { ALLOW_DNS_ANNOTATION } from '../vocabulary.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import { intersection, isEmpty, type AddressSet } from '../semantics/addresses.ts';
@@ -16,7 +16,10 @@ import {
 
 const DNS_PORT = 53;
 // CoreDNS and kube-dns name their ports `dns` (UDP 53) and `dns-tcp` (TCP 53); a named port only means the port of that protocol.
-const DNS_PORT_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = { UDP: ['dns'], TCP: ['dns-tcp'] };
+const DNS_PORT_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = {
+  UDP: ['dns'],
+  TCP: ['dns-tcp'],
+};
 const DNS_PROTOCOLS = ['UDP', 'TCP'] as const;
 
 interface DnsScope {
@@ -36,7 +39,8 @@ function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
     dnsNamespace: dns.namespace,
     dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
     dnsPodLabels: dns.podLabels,
-    podAddresses: ctx.policy.networkPolicies.clusterRanges.length === 0 ? undefined : clusterAddresses(ctx),
+    podAddresses:
+      ctx.policy.networkPolicies.clusterRanges.length === 0 ? undefined : clusterAddresses(ctx),
   };
 }
 
@@ -48,11 +52,17 @@ function peerReachesDns(peer: Peer, scope: DnsScope): boolean {
     if (scope.podAddresses === undefined) return true; // pod addresses unknown: do not claim DNS is unreachable
     return !isEmpty(intersection(addresses, scope.podAddresses));
   }
-  const podsMatch = peer.podSelector === undefined || selectorMatches(asLabelSelector(peer.podSelector), scope.dnsPodLabels);
+  const podsMatch =
+    peer.podSelector === undefined ||
+    selectorMatches(asLabelSelector(peer.podSelector), scope.dnsPodLabels);
   if (peer.namespaceSelector === undefined) {
-    return peer.podSelector === undefined || (scope.policyNamespace === scope.dnsNamespace && podsMatch);
+    return (
+      peer.podSelector === undefined || (scope.policyNamespace === scope.dnsNamespace && podsMatch)
+    );
   }
-  return selectorMatches(asLabelSelector(peer.namespaceSelector), scope.dnsNamespaceLabels) && podsMatch;
+  return (
+    selectorMatches(asLabelSelector(peer.namespaceSelector), scope.dnsNamespaceLabels) && podsMatch
+  );
 }
 
 function ruleReachesDns(rule: PolicyRule, scope: DnsScope): boolean {
@@ -74,11 +84,16 @@ function dnsAllowedByPolicy(policy: NetworkPolicy, scope: DnsScope): Set<Protoco
 }
 
 /** DNS allowed for every pod of the namespace by other policies with an empty podSelector, and which ones. */
-function dnsAllowedByNamespacePolicies(target: RuleTarget, ctx: EvaluationContext, scope: DnsScope): Map<Protocol, string> {
+function dnsAllowedByNamespacePolicies(
+  target: RuleTarget,
+  ctx: EvaluationContext,
+  scope: DnsScope,
+): Map<Protocol, string> {
   const allowed = new Map<Protocol, string>();
   for (const other of ctx.cluster.namespaceWideEgressPolicies(target.namespace.name)) {
     if (other.name === target.name) continue;
-    for (const protocol of dnsAllowedByPolicy(other, scope)) if (!allowed.has(protocol)) allowed.set(protocol, other.name);
+    for (const protocol of dnsAllowedByPolicy(other, scope))
+      if (!allowed.has(protocol)) allowed.set(protocol, other.name);
   }
   return allowed;
 }
@@ -119,7 +134,9 @@ function finding(policy: NetworkPolicy, facts: DnsFacts, scope: DnsScope): RawFi
   if (allowed.has('UDP')) return halfOpen(path, 'UDP', facts);
   if (allowed.has('TCP')) return halfOpen(path, 'TCP', facts);
   if (facts.elsewhere.size > 0) {
-    const pods = Object.entries(scope.dnsPodLabels).map(([key, value]) => `${key}=${value}`).join(', ');
+    const pods = Object.entries(scope.dnsPodLabels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ');
     const only = facts.elsewhere.size === 1 ? ` (${[...facts.elsewhere].join('')} only)` : '';
     const both = facts.elsewhere.size === 1 ? ' Open both UDP 53 and TCP 53.' : '';
     return {
@@ -128,7 +145,11 @@ function finding(policy: NetworkPolicy, facts: DnsFacts, scope: DnsScope): RawFi
       fix: `Add a peer to the DNS rule: namespaceSelector kubernetes.io/metadata.name=${scope.dnsNamespace} with podSelector ${pods}.${both}`,
     };
   }
-  return { path, message: 'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.', fix: FIX_DNS_RULE };
+  return {
+    path,
+    message: 'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.',
+    fix: FIX_DNS_RULE,
+  };
 }
 
 export const npDnsEgress: Rule = {
@@ -177,9 +198,12 @@ spec:
     const here = dnsAllowedByPolicy(policy, scope);
     if (here.has('UDP') && here.has('TCP')) return [];
     const neighbours = dnsAllowedByNamespacePolicies(target, ctx, scope);
-    if ((here.has('UDP') || neighbours.has('UDP')) && (here.has('TCP') || neighbours.has('TCP'))) return [];
+    if ((here.has('UDP') || neighbours.has('UDP')) && (here.has('TCP') || neighbours.has('TCP')))
+      return [];
     const elsewhere = new Set(
-      rulesInEffect(policy, 'egress').flatMap((rule) => DNS_PROTOCOLS.filter((protocol) => opensDnsPort(rule, protocol))),
+      rulesInEffect(policy, 'egress').flatMap((rule) =>
+        DNS_PROTOCOLS.filter((protocol) => opensDnsPort(rule, protocol)),
+      ),
     );
     return [finding(policy, { here, neighbours, elsewhere }, scope)];
   },

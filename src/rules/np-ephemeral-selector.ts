@@ -11,7 +11,7 @@ export const npEphemeralSelector: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'No selector (`spec.podSelector` or a peer\'s podSelector/namespaceSelector) uses a label that controllers generate: by default `pod-template-hash`, `controller-revision-hash`, `statefulset.kubernetes.io/pod-name`, `batch.kubernetes.io/controller-uid`, `controller-uid` and `apps.kubernetes.io/pod-index` (configurable as `networkPolicies.ephemeralLabels`), in matchLabels or matchExpressions.',
+      "No selector (`spec.podSelector` or a peer's podSelector/namespaceSelector) uses a label that controllers generate: by default `pod-template-hash`, `controller-revision-hash`, `statefulset.kubernetes.io/pod-name`, `batch.kubernetes.io/controller-uid`, `controller-uid` and `apps.kubernetes.io/pod-index` (configurable as `networkPolicies.ephemeralLabels`), in matchLabels or matchExpressions.",
     prevents:
       'A policy that breaks on the next rollout: the value of `pod-template-hash` changes with every new ReplicaSet, so the selector stops matching and traffic is cut (or no longer restricted) without anyone touching the policy.',
     fix: 'Select on labels you own and keep stable, such as `app` or `app.kubernetes.io/name` and `tier`.',

@@ -38,6 +38,12 @@ spec:
     const message = policy.policyTypes.has('egress')
       ? 'policyTypes is omitted, so Kubernetes infers [Ingress, Egress] from the egress rules, and removing the last egress rule would silently lift egress isolation.'
       : 'policyTypes is omitted, so Kubernetes infers [Ingress] and this policy restricts no egress at all.';
-    return [{ path: 'spec.policyTypes', message, fix: `Set policyTypes explicitly (today's inferred value is ${inferred}; add Egress to restrict outgoing traffic).` }];
+    return [
+      {
+        path: 'spec.policyTypes',
+        message,
+        fix: `Set policyTypes explicitly (today's inferred value is ${inferred}; add Egress to restrict outgoing traffic).`,
+      },
+    ];
   },
 };

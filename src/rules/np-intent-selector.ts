@@ -9,8 +9,10 @@ export const npIntentSelector: Rule = {
   levels: { observe: 'warn', constrain: 'warn', enforce: 'warn' },
   judges: 'object',
   doc: {
-    checks: 'A non-empty `spec.podSelector` uses at least one of the required pod labels (`pods.requiredLabels`, default `app` or `app.kubernetes.io/name`, and `tier`). An empty podSelector (the whole namespace) is fine. The shipped policy turns this rule off.',
-    prevents: 'Policies keyed on incidental labels (`version`, `team`, a Helm chart label) that drift from the workloads they protect; the required labels are the ones netguard guarantees every pod carries.',
+    checks:
+      'A non-empty `spec.podSelector` uses at least one of the required pod labels (`pods.requiredLabels`, default `app` or `app.kubernetes.io/name`, and `tier`). An empty podSelector (the whole namespace) is fine. The shipped policy turns this rule off.',
+    prevents:
+      'Policies keyed on incidental labels (`version`, `team`, a Helm chart label) that drift from the workloads they protect; the required labels are the ones netguard guarantees every pod carries.',
     fix: 'Select the pods by `app` (or `app.kubernetes.io/name`) and/or `tier`.',
     fires: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -36,7 +38,10 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined || isEmptySelector(policy.podSelector)) return [];
-    const required = ctx.policy.requiredLabels.flatMap((label) => [label.key, ...(label.aliases ?? [])]);
+    const required = ctx.policy.requiredLabels.flatMap((label) => [
+      label.key,
+      ...(label.aliases ?? []),
+    ]);
     if (selectorKeys(policy.podSelector).some((key) => required.includes(key))) return [];
     return [
       {

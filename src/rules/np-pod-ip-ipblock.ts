@@ -46,13 +46,25 @@ spec:
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy)) {
       // The internet as a whole (however it is spelled) is NP004/NP012's concern, not pod addresses.
-      if (coversInternet(rule.partialAddresses) || coversInternet(policy.partialAddresses[rule.direction])) continue;
+      if (
+        coversInternet(rule.partialAddresses) ||
+        coversInternet(policy.partialAddresses[rule.direction])
+      )
+        continue;
       for (const peer of rule.peers) {
         const addresses = peer.ipBlock?.addresses;
         const range = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);
-        if (peer.ipBlock === undefined || addresses === undefined || range === undefined || isWorld(range)) continue;
+        if (
+          peer.ipBlock === undefined ||
+          addresses === undefined ||
+          range === undefined ||
+          isWorld(range)
+        )
+          continue;
         if (isEmpty(intersection(addresses, pods))) continue;
-        const hit = cluster.find((entry) => !isEmpty(intersection(addresses, rangesAddresses([entry.range]))));
+        const hit = cluster.find(
+          (entry) => !isEmpty(intersection(addresses, rangesAddresses([entry.range]))),
+        );
         if (hit === undefined) continue;
         findings.push({
           path: `${peer.path}.ipBlock.cidr`,

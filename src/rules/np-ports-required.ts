@@ -6,7 +6,10 @@ import { describePorts, rulesInEffect, type Peer, type PolicyRule } from './netw
 /** A peer that can only be a pod of the policy's own namespace. */
 function inOwnNamespace(peer: Peer, namespace: string): boolean {
   if (peer.ipBlock !== undefined) return false;
-  return peer.namespaceSelector === undefined || requiresLabel(peer.namespaceSelector, NAMESPACE_NAME_LABEL, namespace);
+  return (
+    peer.namespaceSelector === undefined ||
+    requiresLabel(peer.namespaceSelector, NAMESPACE_NAME_LABEL, namespace)
+  );
 }
 
 /** In constrain the namespace boundary is what is enforced: traffic inside the namespace keeps flowing, on any port. */
@@ -22,7 +25,12 @@ function describe(rule: PolicyRule): RawFinding {
   const fix = 'List the ports the pods serve, e.g. ports: [{protocol: TCP, port: 8080}].';
   const path = `${rule.path}.ports`;
   if (rule.ports.length === 0) {
-    return { path, message: 'this ingress rule lists no ports, so its sources can connect to every port of these pods, admin and debug ports included.', fix };
+    return {
+      path,
+      message:
+        'this ingress rule lists no ports, so its sources can connect to every port of these pods, admin and debug ports included.',
+      fix,
+    };
   }
   return {
     path,
@@ -40,8 +48,9 @@ export const npPortsRequired: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule\'s sources; so does an entry with a protocol and no port (or `port: null`), or ranges that together cover 1-65535 of a protocol (`port: 1, endPort: 65535`). In constrain, a rule whose peers are all pods of the policy\'s own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.',
-    prevents: 'Exposing debug, admin and metrics ports (and anything a compromised container starts listening on) to peers that only needed the service port.',
+      "Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule's sources; so does an entry with a protocol and no port (or `port: null`), or ranges that together cover 1-65535 of a protocol (`port: 1, endPort: 65535`). In constrain, a rule whose peers are all pods of the policy's own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.",
+    prevents:
+      'Exposing debug, admin and metrics ports (and anything a compromised container starts listening on) to peers that only needed the service port.',
     fix: 'List the ports the pods serve, e.g. `ports: [{protocol: TCP, port: 8080}]`.',
     fires: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

@@ -2,7 +2,12 @@ import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { coversInternet, isSubset, type AddressSet } from '../semantics/addresses.ts';
 import { approvedEgressAddresses } from './configured-addresses.ts';
-import { rulesInEffect, type IpBlock, type NetworkPolicy, type PolicyRule } from './network-policy.ts';
+import {
+  rulesInEffect,
+  type IpBlock,
+  type NetworkPolicy,
+  type PolicyRule,
+} from './network-policy.ts';
 
 interface Approved {
   readonly text: readonly string[];
@@ -13,18 +18,37 @@ interface Approved {
  * An ipBlock is judged as the addresses it covers. A block of the whole family, or one whose peer
  * list (or the policy's egress ipBlocks together) covers every address of a family, is the internet.
  */
-function judge(ipBlock: IpBlock, path: string, together: 'alone' | 'rule' | 'policy', approved: Approved): RawFinding | undefined {
+function judge(
+  ipBlock: IpBlock,
+  path: string,
+  together: 'alone' | 'rule' | 'policy',
+  approved: Approved,
+): RawFinding | undefined {
   const approvedList = approved.text.length > 0 ? approved.text.join(', ') : 'none configured';
   const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
   if (ipBlock.addresses === undefined) {
-    return { path, message: `${JSON.stringify(ipBlock.cidr)} is not a valid CIDR, so netguard cannot tell where these pods may connect.`, fix: 'Write the destination as an address block such as 160.79.104.0/23.' };
+    return {
+      path,
+      message: `${JSON.stringify(ipBlock.cidr)} is not a valid CIDR, so netguard cannot tell where these pods may connect.`,
+      fix: 'Write the destination as an address block such as 160.79.104.0/23.',
+    };
   }
   // `except` only carves holes: what remains still reaches addresses nobody approved.
   const range = parseCidr(ipBlock.cidr);
-  if (range !== undefined && isWorld(range)) return { path, message: `${ipBlock.cidr} lets these pods reach any address on the internet.`, fix };
+  if (range !== undefined && isWorld(range))
+    return {
+      path,
+      message: `${ipBlock.cidr} lets these pods reach any address on the internet.`,
+      fix,
+    };
   if (together !== 'alone') {
-    const others = together === 'rule' ? "this rule's other ipBlocks" : "the policy's other egress ipBlocks";
-    return { path, message: `${ipBlock.cidr}, together with ${others}, covers every address of its family, so it lets these pods reach any address on the internet.`, fix };
+    const others =
+      together === 'rule' ? "this rule's other ipBlocks" : "the policy's other egress ipBlocks";
+    return {
+      path,
+      message: `${ipBlock.cidr}, together with ${others}, covers every address of its family, so it lets these pods reach any address on the internet.`,
+      fix,
+    };
   }
   if (isSubset(ipBlock.addresses, approved.addresses)) return undefined;
   return {
@@ -79,7 +103,10 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
-    const approved = { text: ctx.policy.networkPolicies.approvedEgressCIDRs, addresses: approvedEgressAddresses(ctx) };
+    const approved = {
+      text: ctx.policy.networkPolicies.approvedEgressCIDRs,
+      addresses: approvedEgressAddresses(ctx),
+    };
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy, 'egress')) {
       const together = togetherness(rule, policy);

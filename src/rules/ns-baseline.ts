@@ -11,8 +11,10 @@ export const nsBaseline: Rule = {
   levels: { observe: 'warn', constrain: 'warn', enforce: 'warn' },
   judges: 'object',
   doc: {
-    checks: 'On Namespace CREATE the mutating webhook adds `netguard.dev/default-deny` (`Ingress,Egress` in enforce, `Ingress` in constrain) and `netguard.dev/allow-dns: "true"`; in observe only `netguard.dev/baseline: observe`. Values the user set are never overwritten.',
-    prevents: 'A new namespace starting wide open. The baseline controller turns the annotations into default-deny and DNS-allow NetworkPolicies, so isolation is the default rather than a wiki page.',
+    checks:
+      'On Namespace CREATE the mutating webhook adds `netguard.dev/default-deny` (`Ingress,Egress` in enforce, `Ingress` in constrain) and `netguard.dev/allow-dns: "true"`; in observe only `netguard.dev/baseline: observe`. Values the user set are never overwritten.',
+    prevents:
+      'A new namespace starting wide open. The baseline controller turns the annotations into default-deny and DNS-allow NetworkPolicies, so isolation is the default rather than a wiki page.',
     fix: 'Nothing to fix: it is applied for you. To opt a namespace out, an approved GuardrailException for NS001 naming the namespace, in netguard-system, must exist before the namespace is created.',
     fires: `apiVersion: v1
 kind: Namespace

@@ -16,8 +16,9 @@ export const nsEnvironmentDowngrade: Rule = {
   judges: 'change',
   doc: {
     checks: `A Namespace UPDATE does not change its labels (\`${ENVIRONMENT_LABEL}\`, or labels an environment's selector reads) so that the namespace resolves to an environment with a weaker mode. Judged in the environment the namespace was in. Moving to a stricter environment is always allowed.`,
-    prevents: 'Escaping enforcement by relabelling: one label moves a production namespace to observe, where every guardrail only warns.',
-    fix: 'Keep the namespace in its environment. Which namespaces belong where is the platform team\'s decision in policies/guardrails.yaml; for a temporary move, request an exception for NS003 naming the namespace.',
+    prevents:
+      'Escaping enforcement by relabelling: one label moves a production namespace to observe, where every guardrail only warns.',
+    fix: "Keep the namespace in its environment. Which namespaces belong where is the platform team's decision in policies/guardrails.yaml; for a temporary move, request an exception for NS003 naming the namespace.",
     fires: `# UPDATE of prod-payments (production, enforce)
 apiVersion: v1
 kind: Namespace
@@ -39,7 +40,10 @@ metadata:
     if (STRENGTH[after.mode] >= STRENGTH[before.mode]) return [];
     const oldLabels = target.namespace.labels;
     const newLabels = namespaceInfoOf(target.object).labels;
-    const path = oldLabels[ENVIRONMENT_LABEL] !== newLabels[ENVIRONMENT_LABEL] ? keyPath('metadata.labels', ENVIRONMENT_LABEL) : 'metadata.labels';
+    const path =
+      oldLabels[ENVIRONMENT_LABEL] !== newLabels[ENVIRONMENT_LABEL]
+        ? keyPath('metadata.labels', ENVIRONMENT_LABEL)
+        : 'metadata.labels';
     return [
       {
         path,

@@ -12,7 +12,8 @@ export const podHostNetwork: Rule = {
   judges: 'object',
   doc: {
     checks: 'Pods do not set `hostNetwork: true`.',
-    prevents: "A host-network pod shares the node's network namespace: NetworkPolicies do not apply to it, so it bypasses every guardrail and can reach whatever the node can.",
+    prevents:
+      "A host-network pod shares the node's network namespace: NetworkPolicies do not apply to it, so it bypasses every guardrail and can reach whatever the node can.",
     fix: 'Remove `hostNetwork: true`. If the pod truly needs the node network (a CNI or node agent), run it in an excluded namespace or request an exception.',
     fires: `apiVersion: v1
 kind: Pod
@@ -31,7 +32,8 @@ spec: {containers: [{name: agent, image: busybox:1.36}]}
     return [
       {
         path: `${template.prefix}spec.hostNetwork`,
-        message: "hostNetwork: true puts these pods in the node's network namespace, where NetworkPolicies do not apply.",
+        message:
+          "hostNetwork: true puts these pods in the node's network namespace, where NetworkPolicies do not apply.",
         fix: 'Remove hostNetwork, or request an exception if the pod must use the node network.',
       },
     ];

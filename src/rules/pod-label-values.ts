@@ -10,8 +10,10 @@ export const podLabelValues: Rule = {
   levels: { observe: 'warn', constrain: 'warn', enforce: 'deny' },
   judges: 'object',
   doc: {
-    checks: 'A required label that has a fixed set of values (default `tier`: frontend, backend, data, sandbox) uses one of them.',
-    prevents: 'Policies are written for the known tiers. A pod labelled `tier: web` matches none of them and silently loses (or never gets) its allowed traffic.',
+    checks:
+      'A required label that has a fixed set of values (default `tier`: frontend, backend, data, sandbox) uses one of them.',
+    prevents:
+      'Policies are written for the known tiers. A pod labelled `tier: web` matches none of them and silently loses (or never gets) its allowed traffic.',
     fix: 'Use one of the allowed values, or ask the platform team to add the value to `spec.pods.requiredLabels` in the policy.',
     fires: `apiVersion: v1
 kind: Pod
@@ -31,7 +33,8 @@ spec: {containers: [{name: web, image: nginx:1.27}]}
     for (const required of ctx.policy.requiredLabels) {
       const allowed = required.allowedValues;
       const value = template.labels[required.key];
-      if (allowed === undefined || allowed.length === 0 || value === undefined || value === '') continue;
+      if (allowed === undefined || allowed.length === 0 || value === undefined || value === '')
+        continue;
       if (allowed.includes(value)) continue;
       findings.push({
         path: `${template.prefix}metadata.labels.${required.key}`,

@@ -10,8 +10,10 @@ export const podRequiredLabels: Rule = {
   levels: { observe: 'warn', constrain: 'deny', enforce: 'deny' },
   judges: 'object',
   doc: {
-    checks: 'Every Pod, and the pod template of every workload, carries the required labels (default `app`, with `app.kubernetes.io/name` accepted, and `tier`) with a non-empty value.',
-    prevents: 'NetworkPolicies select pods by label. A pod without `app` or `tier` cannot be targeted by an allow rule, so it is either cut off by default-deny or left outside every policy.',
+    checks:
+      'Every Pod, and the pod template of every workload, carries the required labels (default `app`, with `app.kubernetes.io/name` accepted, and `tier`) with a non-empty value.',
+    prevents:
+      'NetworkPolicies select pods by label. A pod without `app` or `tier` cannot be targeted by an allow rule, so it is either cut off by default-deny or left outside every policy.',
     fix: 'Add the missing labels to `metadata.labels` of the Pod, or to `spec.template.metadata.labels` of the workload.',
     fires: `apiVersion: apps/v1
 kind: Deployment
@@ -40,8 +42,12 @@ spec:
       const keys = [required.key, ...(required.aliases ?? [])];
       if (keys.some((key) => (template.labels[key] ?? '') !== '')) continue;
       const empty = keys.some((key) => template.labels[key] === '');
-      const named = required.aliases?.length ? `"${required.key}" (or ${required.aliases.join(', ')})` : `"${required.key}"`;
-      const values = required.allowedValues?.length ? ` (one of ${required.allowedValues.join(', ')})` : '';
+      const named = required.aliases?.length
+        ? `"${required.key}" (or ${required.aliases.join(', ')})`
+        : `"${required.key}"`;
+      const values = required.allowedValues?.length
+        ? ` (one of ${required.allowedValues.join(', ')})`
+        : '';
       findings.push({
         path: `${template.prefix}metadata.labels`,
         message: `required label ${named} is ${empty ? 'empty' : 'missing'}, so NetworkPolicies cannot select these pods by ${required.key}.`,

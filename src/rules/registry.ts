@@ -7,7 +7,13 @@ import { exApproval } from './ex-approval.ts';
 import { GUARDRAIL_RULES } from './guardrails.ts';
 
 /** Every rule netguard knows: the guardrails, then the rules that guard their waivers. */
-export const RULES: readonly Rule[] = [...GUARDRAIL_RULES, exExpiry, exOwnership, exScope, exApproval];
+export const RULES: readonly Rule[] = [
+  ...GUARDRAIL_RULES,
+  exExpiry,
+  exOwnership,
+  exScope,
+  exApproval,
+];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((rule) => [rule.id, rule]));
 
@@ -28,5 +34,7 @@ export function rulesFor(kind: string, operation: Operation): readonly Rule[] {
 
 /** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
 export function mutatorsFor(kind: string, operation: Operation): readonly Rule[] {
-  return RULES.filter((rule) => rule.kinds.includes(kind) && rule.mutation?.operations.includes(operation) === true);
+  return RULES.filter(
+    (rule) => rule.kinds.includes(kind) && rule.mutation?.operations.includes(operation) === true,
+  );
 }

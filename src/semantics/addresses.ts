@@ -22,7 +22,9 @@ const LAST: Readonly<Record<Family, bigint>> = { ipv4: (1n << 32n) - 1n, ipv6: (
 export const NO_ADDRESSES: AddressSet = { ipv4: [], ipv6: [] };
 
 function normalise(intervals: readonly Interval[]): Interval[] {
-  const sorted = [...intervals].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const sorted = [...intervals].sort((a, b) =>
+    a.first < b.first ? -1 : a.first > b.first ? 1 : 0,
+  );
   const merged: Interval[] = [];
   for (const next of sorted) {
     const last = merged.at(-1);
@@ -50,7 +52,9 @@ function subtract(from: readonly Interval[], holes: readonly Interval[]): Interv
 
 function ofRanges(ranges: readonly CidrRange[]): AddressSet {
   const pick = (family: Family): Interval[] =>
-    normalise(ranges.filter((range) => range.family === family).map(({ first, last }) => ({ first, last })));
+    normalise(
+      ranges.filter((range) => range.family === family).map(({ first, last }) => ({ first, last })),
+    );
   return { ipv4: pick('ipv4'), ipv6: pick('ipv6') };
 }
 
@@ -85,7 +89,12 @@ export function isEmpty(set: AddressSet): boolean {
 export function coversInternet(set: AddressSet): boolean {
   return FAMILIES.some((family) => {
     const [only] = set[family];
-    return set[family].length === 1 && only !== undefined && only.first === 0n && only.last === LAST[family];
+    return (
+      set[family].length === 1 &&
+      only !== undefined &&
+      only.first === 0n &&
+      only.last === LAST[family]
+    );
   });
 }
 

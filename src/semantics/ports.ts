@@ -26,7 +26,8 @@ function merge(ranges: readonly (readonly [number, number])[]): [number, number]
   const merged: [number, number][] = [];
   for (const [first, last] of [...ranges].sort((a, b) => a[0] - b[0])) {
     const previous = merged.at(-1);
-    if (previous !== undefined && first <= previous[1] + 1) previous[1] = Math.max(previous[1], last);
+    if (previous !== undefined && first <= previous[1] + 1)
+      previous[1] = Math.max(previous[1], last);
     else merged.push([first, last]);
   }
   return merged;
@@ -39,7 +40,8 @@ export function portSet(ports: readonly PolicyPort[]): PortSet {
     // A protocol with no port (or `port: null`) opens every port of that protocol.
     if (entry.port === undefined) ranges[entry.protocol].push([FIRST_PORT, LAST_PORT]);
     else if (typeof entry.port === 'string') names[entry.protocol].add(entry.port);
-    else ranges[entry.protocol].push([entry.port, Math.max(entry.port, entry.endPort ?? entry.port)]);
+    else
+      ranges[entry.protocol].push([entry.port, Math.max(entry.port, entry.endPort ?? entry.port)]);
   }
   for (const protocol of PROTOCOLS) ranges[protocol] = merge(ranges[protocol]);
   return { all: ports.length === 0, ranges, names };
@@ -50,12 +52,22 @@ export function opensEveryPort(set: PortSet): boolean {
   if (set.all) return true;
   return PROTOCOLS.some((protocol) => {
     const [only] = set.ranges[protocol];
-    return set.ranges[protocol].length === 1 && only !== undefined && only[0] <= FIRST_PORT && only[1] >= LAST_PORT;
+    return (
+      set.ranges[protocol].length === 1 &&
+      only !== undefined &&
+      only[0] <= FIRST_PORT &&
+      only[1] >= LAST_PORT
+    );
   });
 }
 
 /** Whether `port` of `protocol` is open; a named port counts only when it is one of `names`. */
-export function portOpen(set: PortSet, protocol: Protocol, port: number, names: readonly string[] = []): boolean {
+export function portOpen(
+  set: PortSet,
+  protocol: Protocol,
+  port: number,
+  names: readonly string[] = [],
+): boolean {
   if (set.all) return true;
   if (set.ranges[protocol].some(([first, last]) => first <= port && port <= last)) return true;
   return names.some((name) => set.names[protocol].has(name));
@@ -67,7 +79,8 @@ export function portSetNoBroader(narrow: PortSet, wide: PortSet): boolean {
   if (narrow.all) return false;
   return PROTOCOLS.every(
     (protocol) =>
-      narrow.ranges[protocol].every(([first, last]) => wide.ranges[protocol].some(([from, to]) => from <= first && last <= to)) &&
-      [...narrow.names[protocol]].every((name) => wide.names[protocol].has(name)),
+      narrow.ranges[protocol].every(([first, last]) =>
+        wide.ranges[protocol].some(([from, to]) => from <= first && last <= to),
+      ) && [...narrow.names[protocol]].every((name) => wide.names[protocol].has(name)),
   );
 }

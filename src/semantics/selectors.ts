@@ -8,11 +8,18 @@ type Term = Selector['matchExpressions'][number];
 /** A policy's parsed selector or a waiver's label selector: both are label selectors. */
 interface AnySelector {
   readonly matchLabels?: Readonly<Record<string, string>> | undefined;
-  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] | undefined }[] | undefined;
+  readonly matchExpressions?:
+    | readonly {
+        readonly key: string;
+        readonly operator: string;
+        readonly values?: readonly string[] | undefined;
+      }[]
+    | undefined;
 }
 
 /** `NotIn` and `DoesNotExist` only exclude; an object without the label satisfies them. */
-const excludesOnly = (term: Term): boolean => term.operator === 'NotIn' || term.operator === 'DoesNotExist';
+const excludesOnly = (term: Term): boolean =>
+  term.operator === 'NotIn' || term.operator === 'DoesNotExist';
 
 /**
  * Whether a namespaceSelector selects every namespace that exists or will be created: it has no
@@ -22,13 +29,17 @@ const excludesOnly = (term: Term): boolean => term.operator === 'NotIn' || term.
 export function selectsEveryNamespace(selector: Selector): boolean {
   if (Object.keys(selector.matchLabels).length > 0) return false;
   return selector.matchExpressions.every((term) =>
-    term.key === NAMESPACE_NAME_LABEL ? term.operator === 'Exists' || term.operator === 'NotIn' : excludesOnly(term),
+    term.key === NAMESPACE_NAME_LABEL
+      ? term.operator === 'Exists' || term.operator === 'NotIn'
+      : excludesOnly(term),
   );
 }
 
 /** Whether a podSelector selects every pod that could exist (pods carry no label by default). */
 export function selectsEveryPod(selector: Selector): boolean {
-  return Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.every(excludesOnly);
+  return (
+    Object.keys(selector.matchLabels).length === 0 && selector.matchExpressions.every(excludesOnly)
+  );
 }
 
 /** The values a selector lets `key` take, when it pins the key by equality (matchLabels or In); else undefined. */
@@ -54,7 +65,9 @@ export function requiresLabel(selector: Selector, key: string, value: string): b
 export function hasEqualityRequirement(selector: AnySelector): boolean {
   return (
     Object.keys(selector.matchLabels ?? {}).length > 0 ||
-    (selector.matchExpressions ?? []).some((term) => term.operator === 'In' && (term.values ?? []).length > 0)
+    (selector.matchExpressions ?? []).some(
+      (term) => term.operator === 'In' && (term.values ?? []).length > 0,
+    )
   );
 }
 
@@ -67,6 +80,11 @@ export function selectorNoBroader(narrow: Selector, wide: Selector): boolean {
     ([key, value]) => Object.hasOwn(narrow.matchLabels, key) && narrow.matchLabels[key] === value,
   );
   const same = (a: Term, b: Term): boolean =>
-    a.key === b.key && a.operator === b.operator && JSON.stringify(a.values ?? []) === JSON.stringify(b.values ?? []);
-  return labels && wide.matchExpressions.every((term) => narrow.matchExpressions.some((mine) => same(mine, term)));
+    a.key === b.key &&
+    a.operator === b.operator &&
+    JSON.stringify(a.values ?? []) === JSON.stringify(b.values ?? []);
+  return (
+    labels &&
+    wide.matchExpressions.every((term) => narrow.matchExpressions.some((mine) => same(mine, term)))
+  );
 }

@@ -9,7 +9,12 @@ import { validate, objectName } from '../engine/evaluate.ts';
 import { isSubresource } from '../engine/skips.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
-import { BODY_LIMIT, bodyBudgetFor, installBodyBudget, type BodyBudgetOptions } from './body-budget.ts';
+import {
+  BODY_LIMIT,
+  bodyBudgetFor,
+  installBodyBudget,
+  type BodyBudgetOptions,
+} from './body-budget.ts';
 import { installDrain } from './drain.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -94,7 +99,11 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
       verdict: record.allowed ? 'allowed' : 'denied',
       rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
       changed: record.changed,
-      waivedBy: record.findings.flatMap((finding) => (finding.waivedBy === undefined ? [] : [`${finding.rule}:${finding.waivedBy.namespace}/${finding.waivedBy.name}`])),
+      waivedBy: record.findings.flatMap((finding) =>
+        finding.waivedBy === undefined
+          ? []
+          : [`${finding.rule}:${finding.waivedBy.namespace}/${finding.waivedBy.name}`],
+      ),
       us: Math.round(record.seconds * 1e6),
     },
     'admission decision',
@@ -126,29 +135,49 @@ export function buildApp(deps: AppDeps) {
     return503OnClosing: false,
   });
 
-  const budget = installBodyBudget(app, { maxBytes: bodyBudgetFor(undefined, bodyLimit), ...deps.memory, bodyLimit });
+  const budget = installBodyBudget(app, {
+    maxBytes: bodyBudgetFor(undefined, bodyLimit),
+    ...deps.memory,
+    bodyLimit,
+  });
 
   // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
   // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
   // what is really wrong instead, and never judge an object other than the one that was sent.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
-    if (!isUtf8(body)) {
-      done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
-      return;
-    }
-    try {
-      done(null, secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      const message = /forbidden (prototype|constructor)/.test(reason) ? `body rejected: ${reason}` : `body is not valid JSON: ${reason}`;
-      done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    (_request, body: Buffer, done) => {
+      if (!isUtf8(body)) {
+        done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
+        return;
+      }
+      try {
+        done(
+          null,
+          secureJson.parse(body.toString('utf8'), undefined, {
+            protoAction: 'error',
+            constructorAction: 'error',
+          }),
+        );
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const message = /forbidden (prototype|constructor)/.test(reason)
+          ? `body rejected: ${reason}`
+          : `body is not valid JSON: ${reason}`;
+        done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
+      }
+    },
+  );
 
   const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
   const audit = deps.logger.child({ audit: true });
-  const record = (webhook: DecisionRecord['webhook'], started: bigint, rest: Omit<DecisionRecord, 'webhook' | 'seconds'>): void => {
+  const record = (
+    webhook: DecisionRecord['webhook'],
+    started: bigint,
+    rest: Omit<DecisionRecord, 'webhook' | 'seconds'>,
+  ): void => {
     const full = { ...rest, webhook, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
     if (audited(auditLog, full)) auditLine(audit, full);
     deps.onDecision?.(full);
@@ -157,7 +186,8 @@ export function buildApp(deps: AppDeps) {
   app.post('/validate', async (request, reply) => {
     const started = process.hrtime.bigint();
     const decoded = decodeReview(request.body);
-    if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
+    if (!decoded.ok)
+      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     const { input } = decoded;
     if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
     const decision = validate(input, deps.context());
@@ -168,12 +198,20 @@ export function buildApp(deps: AppDeps) {
   app.post('/mutate', async (request, reply) => {
     const started = process.hrtime.bigint();
     const decoded = decodeReview(request.body);
-    if (!decoded.ok) return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
+    if (!decoded.ok)
+      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     const { input } = decoded;
     if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
     const mutation = mutate(input, deps.context());
     const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
-    record('mutate', started, { input, allowed: true, environment: undefined, mode: undefined, findings: [], changed });
+    record('mutate', started, {
+      input,
+      allowed: true,
+      environment: undefined,
+      mode: undefined,
+      findings: [],
+      changed,
+    });
     return encodeReview(input.uid, { allowed: true, ...mutation });
   });
 
@@ -189,12 +227,26 @@ export function buildApp(deps: AppDeps) {
 
   // One place turns every failure into a JSON reply; the process never crashes on input.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) deps.logger.error({ err: error, url: request.url }, 'internal error while answering a review');
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    if (status === 500)
+      deps.logger.error(
+        { err: error, url: request.url },
+        'internal error while answering a review',
+      );
     else deps.logger.debug({ err: error, url: request.url }, 'rejected request');
-    const message = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: ${String(request.headers['content-type'] ?? 'none').slice(0, 100)}; send application/json` : error.message;
-    return reply.code(status).send({ error: status === 500 ? 'internal error' : message, code: error.code });
+    const message =
+      error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? `Unsupported Media Type: ${String(request.headers['content-type'] ?? 'none').slice(0, 100)}; send application/json`
+        : error.message;
+    return reply
+      .code(status)
+      .send({ error: status === 500 ? 'internal error' : message, code: error.code });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),
+  );
   return Object.assign(app, { budget, drain });
 }

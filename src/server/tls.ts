@@ -75,7 +75,11 @@ export interface WatchedPair {
   close(): void;
 }
 
-export function watchServingPair(dir: string, logger: Logger, apply: (pair: ServingPair) => void): WatchedPair {
+export function watchServingPair(
+  dir: string,
+  logger: Logger,
+  apply: (pair: ServingPair) => void,
+): WatchedPair {
   const files = tlsFilesIn(dir);
   let timer: NodeJS.Timeout | undefined;
   const reload = (): void => {
@@ -85,7 +89,10 @@ export function watchServingPair(dir: string, logger: Logger, apply: (pair: Serv
       apply(pair);
       logger.info({ dir }, 'serving certificate reloaded');
     } catch (err) {
-      logger.warn({ err, dir }, 'serving certificate changed but could not be loaded; keeping the previous one');
+      logger.warn(
+        { err, dir },
+        'serving certificate changed but could not be loaded; keeping the previous one',
+      );
     }
   };
   const watcher = watch(dir, () => {

@@ -14,7 +14,10 @@ const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 function run(command: string, args: readonly string[]): void {
   const result = spawnSync(command, args, { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`,
+    );
 }
 
 /** The tools this needs, or why they are missing (the smoke test skips with that message). */
@@ -33,7 +36,8 @@ export function missingTools(): string | undefined {
 export async function buildStandalone(): Promise<string> {
   const missing = missingTools();
   if (missing !== undefined) throw new Error(missing);
-  if (!existsSync('dist/standalone/entry.js')) throw new Error('dist/ is not built (npm run build)');
+  if (!existsSync('dist/standalone/entry.js'))
+    throw new Error('dist/ is not built (npm run build)');
   mkdirSync(OUT, { recursive: true });
   const { build } = await import('esbuild');
   await build({
@@ -52,7 +56,10 @@ export async function buildStandalone(): Promise<string> {
     output: join(OUT, 'netguard.blob'),
     disableExperimentalSEAWarning: true,
     useCodeCache: false,
-    assets: { 'package.json': 'package.json', 'policies/guardrails.yaml': 'policies/guardrails.yaml' },
+    assets: {
+      'package.json': 'package.json',
+      'policies/guardrails.yaml': 'policies/guardrails.yaml',
+    },
   };
   writeFileSync(join(OUT, 'sea-config.json'), JSON.stringify(config, null, 2));
   run(process.execPath, ['--experimental-sea-config', join(OUT, 'sea-config.json')]);
@@ -68,7 +75,9 @@ if (import.meta.main) {
   buildStandalone().then(
     (binary) => process.stdout.write(`built ${binary} (no Node needed to run it)\n`),
     (err: unknown) => {
-      process.stderr.write(`build:standalone: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `build:standalone: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       process.exitCode = 1;
     },
   );

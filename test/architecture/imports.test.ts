@@ -19,7 +19,9 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8');
-    const targets = [...text.matchAll(IMPORT)].map((match) => resolve(dirname(file), match[1] ?? ''));
+    const targets = [...text.matchAll(IMPORT)].map((match) =>
+      resolve(dirname(file), match[1] ?? ''),
+    );
     graph.set(file, targets);
   }
   return graph;
@@ -62,7 +64,13 @@ t.test('the kube layer sees the engine only through the ClusterView port it fill
   const offenders = [...graph.entries()]
     .filter(([file]) => relative(SRC, file).startsWith('kube/'))
     .flatMap(([file, targets]) =>
-      targets.filter((target) => relative(SRC, target).startsWith('engine/') && relative(SRC, target) !== 'engine/types.ts').map((target) => `${relative(SRC, file)} → ${relative(SRC, target)}`),
+      targets
+        .filter(
+          (target) =>
+            relative(SRC, target).startsWith('engine/') &&
+            relative(SRC, target) !== 'engine/types.ts',
+        )
+        .map((target) => `${relative(SRC, file)} → ${relative(SRC, target)}`),
     );
   t.same(offenders, []);
 });

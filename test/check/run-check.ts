@@ -7,13 +7,17 @@ import type { CliRun } from './run-cli.ts';
  * `netguard check <args>` in-process: the same commander definition, option parsing, runCheck and
  * error-to-exit-code mapping as the binary, with captured streams and no child process.
  */
-export async function runCheckInProcess(args: readonly string[], options: { stdin?: string; kubectl?: string; now?: Date } = {}): Promise<CliRun> {
+export async function runCheckInProcess(
+  args: readonly string[],
+  options: { stdin?: string; kubectl?: string; now?: Date } = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   let code: number | null = 0;
-  const program = new Command('netguard')
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
+  const program = new Command('netguard').exitOverride().configureOutput({
+    writeOut: (text) => void (stdout += text),
+    writeErr: (text) => void (stderr += text),
+  });
   registerCheck(program, {
     io: async () => ({
       stdout: (text) => void (stdout += text),

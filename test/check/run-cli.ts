@@ -8,14 +8,22 @@ export interface CliRun {
 }
 
 /** Runs `netguard <args>` as users do, in a child Node (24 strips the types), from the repository root. */
-export function runCli(args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): CliRun {
+export function runCli(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): CliRun {
   const child = spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
     input: options.stdin ?? '',
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '', ...options.env },
     timeout: 60_000,
   });
-  return { code: child.status, stdout: child.stdout, stderr: child.stderr, json: () => JSON.parse(child.stdout) };
+  return {
+    code: child.status,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    json: () => JSON.parse(child.stdout),
+  };
 }
 
 export const FIXTURES = 'test/fixtures/check';

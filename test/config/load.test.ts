@@ -14,9 +14,15 @@ t.test('the shipped policy loads as DESIGN.md gives it', async (t) => {
     ],
   );
   t.equal(policy.defaultEnvironment.name, 'development');
-  t.same([...policy.excludedNamespaces], ['kube-system', 'kube-public', 'kube-node-lease', 'netguard-system']);
+  t.same(
+    [...policy.excludedNamespaces],
+    ['kube-system', 'kube-public', 'kube-node-lease', 'netguard-system'],
+  );
   t.same(policy.networkPolicies.approvedEgressCIDRs, ['160.79.104.0/23']);
-  t.same(policy.networkPolicies.dns, { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } });
+  t.same(policy.networkPolicies.dns, {
+    namespace: 'kube-system',
+    podLabels: { 'k8s-app': 'kube-dns' },
+  });
   t.equal(policy.exceptions.warnBeforeMs, 7 * 86_400_000);
   t.same(policy.exceptions.approverGroups, ['netguard:approvers']);
 });
@@ -25,19 +31,40 @@ t.test('a minimal file fills every optional field with its default', async (t) =
   const policy = loadPolicyFile(`${dir}/minimal.yaml`);
   t.equal(policy.defaultEnvironment.name, 'everywhere');
   t.equal(policy.environments[0]?.exceptionMaxDuration, '30d');
-  t.same(policy.requiredLabels.map((label) => label.key), ['app', 'tier']);
+  t.same(
+    policy.requiredLabels.map((label) => label.key),
+    ['app', 'tier'],
+  );
   t.ok(policy.excludedNamespaces.has('kube-system'));
 });
 
 const broken: [string, string][] = [
   ['unknown-field.yaml', `${dir}/unknown-field.yaml: spec.excludeNamespaces: unknown field`],
-  ['bad-mode.yaml', `${dir}/bad-mode.yaml: spec.environments[1].mode: Invalid option: expected one of "observe"|"constrain"|"enforce"`],
-  ['bad-pattern.yaml', `${dir}/bad-pattern.yaml: spec.environments[0].namespaces[0]: expected a namespace name pattern: lowercase letters, digits, "-" and "*" wildcards`],
-  ['bad-duration.yaml', `${dir}/bad-duration.yaml: spec.environments[0].exceptionMaxDuration: expected a duration such as 90d, 12h or 2w (units s, m, h, d, w)`],
-  ['duplicate-environment.yaml', `${dir}/duplicate-environment.yaml: spec.environments[1].name: duplicate environment "production"`],
+  [
+    'bad-mode.yaml',
+    `${dir}/bad-mode.yaml: spec.environments[1].mode: Invalid option: expected one of "observe"|"constrain"|"enforce"`,
+  ],
+  [
+    'bad-pattern.yaml',
+    `${dir}/bad-pattern.yaml: spec.environments[0].namespaces[0]: expected a namespace name pattern: lowercase letters, digits, "-" and "*" wildcards`,
+  ],
+  [
+    'bad-duration.yaml',
+    `${dir}/bad-duration.yaml: spec.environments[0].exceptionMaxDuration: expected a duration such as 90d, 12h or 2w (units s, m, h, d, w)`,
+  ],
+  [
+    'duplicate-environment.yaml',
+    `${dir}/duplicate-environment.yaml: spec.environments[1].name: duplicate environment "production"`,
+  ],
   ['unknown-rule.yaml', `${dir}/unknown-rule.yaml: spec.rules.NP999: unknown rule ID`],
-  ['missing-environments.yaml', `${dir}/missing-environments.yaml: spec.environments: required (array)`],
-  ['empty.yaml', `${dir}/empty.yaml: the file is empty; a policy needs apiVersion, kind and spec.environments`],
+  [
+    'missing-environments.yaml',
+    `${dir}/missing-environments.yaml: spec.environments: required (array)`,
+  ],
+  [
+    'empty.yaml',
+    `${dir}/empty.yaml: the file is empty; a policy needs apiVersion, kind and spec.environments`,
+  ],
   ['not-yaml.yaml', `${dir}/not-yaml.yaml: not valid YAML:`],
   ['does-not-exist.yaml', `${dir}/does-not-exist.yaml: cannot read: ENOENT`],
 ];
@@ -46,7 +73,10 @@ for (const [file, expected] of broken) {
   t.test(`${file} is refused with the file, the field and the problem`, async (t) => {
     const error = t.throws(() => loadPolicyFile(`${dir}/${file}`));
     t.type(error, ConfigError);
-    t.ok(String((error as Error).message).startsWith(expected), `message: ${(error as Error).message}`);
+    t.ok(
+      String((error as Error).message).startsWith(expected),
+      `message: ${(error as Error).message}`,
+    );
   });
 }
 
@@ -69,5 +99,11 @@ spec:
       'inline.yaml: spec.networkPolicies.clusterCIDRs[1]: "300.1.1.1/32" is not a CIDR block such as 10.244.0.0/16 or fd00::/8',
   );
   const shipped = loadPolicyFile('policies/guardrails.yaml');
-  t.same(shipped.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]), [['10.244.0.0/16', 16], ['10.96.0.0/12', 12]]);
+  t.same(
+    shipped.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]),
+    [
+      ['10.244.0.0/16', 16],
+      ['10.96.0.0/12', 12],
+    ],
+  );
 });

@@ -25,8 +25,14 @@ function fieldPaths(schema: JsonSchema, prefix: string): string[] {
 
 t.test('docs/policy.md documents every field of the policy schema', async (t) => {
   const doc = readFileSync('docs/policy.md', 'utf8');
-  const paths = fieldPaths(z.toJSONSchema(guardrailPolicySchema, { io: 'input' }) as JsonSchema, '');
-  t.ok(paths.includes('spec.environments[].exceptionMaxDuration'), 'the walk reaches nested fields');
+  const paths = fieldPaths(
+    z.toJSONSchema(guardrailPolicySchema, { io: 'input' }) as JsonSchema,
+    '',
+  );
+  t.ok(
+    paths.includes('spec.environments[].exceptionMaxDuration'),
+    'the walk reaches nested fields',
+  );
   const missing = paths.filter((path) => !doc.includes(`\`${path}\``));
   t.same(missing, [], 'every field has a row');
 });

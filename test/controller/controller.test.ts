@@ -1,7 +1,11 @@
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { startClusterCache } from '../../src/kube/cluster-cache.ts';
-import { startController, type ControllerOptions, type RunningController } from '../../src/kube/controller.ts';
+import {
+  startController,
+  type ControllerOptions,
+  type RunningController,
+} from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { shippedPolicy } from '../helpers/context.ts';
 import { until } from '../helpers/until.ts';
@@ -56,7 +60,11 @@ async function start(
     retries.push(ms);
   };
   // The controller follows caches it did not start, as in `serve --controller`.
-  const caches = startClusterCache({ kubeConfig: api.kubeConfig(), logger, delay: more.cacheDelay ?? record });
+  const caches = startClusterCache({
+    kubeConfig: api.kubeConfig(),
+    logger,
+    delay: more.cacheDelay ?? record,
+  });
   t.teardown(() => caches.stop());
   const controller = startController({
     kubeConfig: api.kubeConfig(),
@@ -77,157 +85,291 @@ async function start(
 }
 
 const policyIn = (api: FakeKubeApi, namespace: string, name: string) =>
-  api.get(POLICIES, namespace, name) as { metadata: { labels?: Record<string, string> }; spec: Record<string, unknown> } | undefined;
+  api.get(POLICIES, namespace, name) as
+    | { metadata: { labels?: Record<string, string> }; spec: Record<string, unknown> }
+    | undefined;
 
-t.test('a namespace with the enforce baseline gets allow-dns before default-deny, labelled as netguard\'s', async (t) => {
-  const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE), ns('dev-shop', { 'netguard.dev/baseline': 'observe' })));
-  await until(() => policyWrites(h.api).length === 2, 'two creates');
-  t.same(policyWrites(h.api), ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny']);
-  const lease = h.api.writes().findIndex((w) => w.path.includes('/leases'));
-  const firstPolicy = h.api.writes().findIndex((w) => w.path.includes('/networkpolicies'));
-  t.ok(lease >= 0 && lease < firstPolicy, 'the lease was taken before any policy write');
-  const dns = policyIn(h.api, 'prod-shop', 'netguard-allow-dns');
-  t.same(dns?.metadata.labels, MANAGED);
-  t.same(dns?.spec, {
-    podSelector: {},
-    policyTypes: ['Egress'],
-    egress: [
-      {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-      },
-    ],
-  });
-  t.same(policyIn(h.api, 'prod-shop', 'netguard-default-deny')?.spec, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-  t.equal(h.api.list(POLICIES, 'dev-shop').length, 0, 'observe namespaces get no policies');
-});
+t.test(
+  "a namespace with the enforce baseline gets allow-dns before default-deny, labelled as netguard's",
+  async (t) => {
+    const h = await start(t, (api) =>
+      api.seed(
+        NAMESPACES,
+        ns('prod-shop', ENFORCE),
+        ns('dev-shop', { 'netguard.dev/baseline': 'observe' }),
+      ),
+    );
+    await until(() => policyWrites(h.api).length === 2, 'two creates');
+    t.same(policyWrites(h.api), [
+      'POST prod-shop/netguard-allow-dns',
+      'POST prod-shop/netguard-default-deny',
+    ]);
+    const lease = h.api.writes().findIndex((w) => w.path.includes('/leases'));
+    const firstPolicy = h.api.writes().findIndex((w) => w.path.includes('/networkpolicies'));
+    t.ok(lease >= 0 && lease < firstPolicy, 'the lease was taken before any policy write');
+    const dns = policyIn(h.api, 'prod-shop', 'netguard-allow-dns');
+    t.same(dns?.metadata.labels, MANAGED);
+    t.same(dns?.spec, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    });
+    t.same(policyIn(h.api, 'prod-shop', 'netguard-default-deny')?.spec, {
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    t.equal(h.api.list(POLICIES, 'dev-shop').length, 0, 'observe namespaces get no policies');
+  },
+);
 
-t.test('Ingress becomes Ingress,Egress: allow-dns first, then the deny widened, then the same-namespace allow removed', async (t) => {
-  const h = await start(t, (api) => api.seed(NAMESPACES, ns('staging-shop', CONSTRAIN)));
-  await until(() => policyWrites(h.api).length === 2, 'constrain baseline');
-  t.same(policyWrites(h.api), ['POST staging-shop/netguard-allow-same-namespace', 'POST staging-shop/netguard-default-deny'], 'constrain: no DNS policy, since Egress is not isolated');
-  t.same(policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace')?.spec, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
+t.test(
+  'Ingress becomes Ingress,Egress: allow-dns first, then the deny widened, then the same-namespace allow removed',
+  async (t) => {
+    const h = await start(t, (api) => api.seed(NAMESPACES, ns('staging-shop', CONSTRAIN)));
+    await until(() => policyWrites(h.api).length === 2, 'constrain baseline');
+    t.same(
+      policyWrites(h.api),
+      [
+        'POST staging-shop/netguard-allow-same-namespace',
+        'POST staging-shop/netguard-default-deny',
+      ],
+      'constrain: no DNS policy, since Egress is not isolated',
+    );
+    t.same(policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace')?.spec, {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: {} }] }],
+    });
 
-  await h.api.watching(NAMESPACES);
-  h.api.emit(NAMESPACES, 'MODIFIED', ns('staging-shop', ENFORCE));
-  await until(() => policyWrites(h.api).length === 5, 'the change');
-  t.same(policyWrites(h.api).slice(2), [
-    'POST staging-shop/netguard-allow-dns',
-    'PUT staging-shop/netguard-default-deny',
-    'DELETE staging-shop/netguard-allow-same-namespace',
-  ]);
-  t.same(policyIn(h.api, 'staging-shop', 'netguard-default-deny')?.spec, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-  const put = h.api.writes().find((w) => w.method === 'PUT' && w.path.includes('networkpolicies'));
-  t.match(put?.body?.['metadata']?.['resourceVersion'], /^\d+$/, 'the update carries the resourceVersion it read');
-});
+    await h.api.watching(NAMESPACES);
+    h.api.emit(NAMESPACES, 'MODIFIED', ns('staging-shop', ENFORCE));
+    await until(() => policyWrites(h.api).length === 5, 'the change');
+    t.same(policyWrites(h.api).slice(2), [
+      'POST staging-shop/netguard-allow-dns',
+      'PUT staging-shop/netguard-default-deny',
+      'DELETE staging-shop/netguard-allow-same-namespace',
+    ]);
+    t.same(policyIn(h.api, 'staging-shop', 'netguard-default-deny')?.spec, {
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    const put = h.api
+      .writes()
+      .find((w) => w.method === 'PUT' && w.path.includes('networkpolicies'));
+    t.match(
+      put?.body?.['metadata']?.['resourceVersion'],
+      /^\d+$/,
+      'the update carries the resourceVersion it read',
+    );
+  },
+);
 
 t.test('a managed policy deleted or edited by someone is restored', async (t) => {
   const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)));
   await until(() => policyWrites(h.api).length === 2, 'baseline');
   await h.api.watching(POLICIES);
   const deny = policyIn(h.api, 'prod-shop', 'netguard-default-deny');
-  h.api.emit(POLICIES, 'DELETED', { ...deny, metadata: { ...deny?.metadata, name: 'netguard-default-deny', namespace: 'prod-shop' } });
+  h.api.emit(POLICIES, 'DELETED', {
+    ...deny,
+    metadata: { ...deny?.metadata, name: 'netguard-default-deny', namespace: 'prod-shop' },
+  });
   await until(() => policyWrites(h.api).length === 3, 'recreate');
   t.same(policyWrites(h.api)[2], 'POST prod-shop/netguard-default-deny');
 
   const dns = policyIn(h.api, 'prod-shop', 'netguard-allow-dns');
-  h.api.emit(POLICIES, 'MODIFIED', { ...dns, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] } });
+  h.api.emit(POLICIES, 'MODIFIED', {
+    ...dns,
+    spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] },
+  });
   await until(() => policyWrites(h.api).length === 4, 'repair');
   t.same(policyWrites(h.api)[3], 'PUT prod-shop/netguard-allow-dns');
-  t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[])[0], { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] });
-});
-
-t.test('a squatted baseline name is taken back, with an Event; other netguard-* policies are never touched', async (t) => {
-  const squatted = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'netguard-allow-same-namespace', namespace: 'staging-shop', labels: { team: 'shop' } },
-    spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }] }] },
-  };
-  const extra = { ...squatted, metadata: { ...squatted.metadata, name: 'netguard-legacy' } };
-  const h = await start(t, (api) => {
-    api.seed(NAMESPACES, ns('staging-shop', CONSTRAIN), ns('prod-shop', ENFORCE));
-    api.seed(POLICIES, squatted, extra);
+  t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[])[0], {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
   });
-  await until(() => policyWrites(h.api).length === 4, 'baselines');
-  t.same(
-    policyWrites(h.api).filter((w) => w.includes('staging-shop')),
-    ['PUT staging-shop/netguard-allow-same-namespace', 'POST staging-shop/netguard-default-deny'],
-    'the squatted name is replaced (resourceVersion-checked), before the deny',
-  );
-  const taken = policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace');
-  t.same(taken?.metadata.labels, MANAGED, 'now netguard\'s');
-  t.same(taken?.spec, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] }, 'the real baseline, not the squatter\'s rule');
-  const events = h.api.writes().filter((w) => w.path === '/api/v1/namespaces/staging-shop/events');
-  t.equal(events.length, 1, 'one Event says why');
-  t.equal(events[0]?.body?.['reason'], 'BaselineNameTakenBack');
-  t.equal(events[0]?.body?.['type'], 'Warning');
-  t.equal(h.api.get(POLICIES, 'staging-shop', 'netguard-legacy')?.['spec']?.['ingress']?.[0]?.['from']?.[0]?.['podSelector']?.['matchLabels']?.['app'], 'web', 'an unreserved netguard-* name is not ours');
-
-  await h.api.watching(NAMESPACES);
-  h.api.emit(NAMESPACES, 'MODIFIED', ns('prod-shop'));
-  h.api.emit(NAMESPACES, 'MODIFIED', ns('staging-shop'));
-  await until(() => policyWrites(h.api).length === 8, 'removals');
-  t.same(policyWrites(h.api).slice(4), [
-    'DELETE prod-shop/netguard-default-deny',
-    'DELETE prod-shop/netguard-allow-dns',
-    'DELETE staging-shop/netguard-default-deny',
-    'DELETE staging-shop/netguard-allow-same-namespace',
-  ]);
-  t.same(h.api.list(POLICIES, 'staging-shop').map((p) => p['metadata']['name']).sort(), ['netguard-legacy']);
-  t.equal(h.api.list(POLICIES, 'prod-shop').length, 0);
 });
 
-t.test('while another replica holds a live lease nothing is written; once it lapses on our clock, we take over', async (t) => {
-  const h = await start(t, (api) => {
-    api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
-    api.seed('/apis/coordination.k8s.io/v1/leases', {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'netguard-controller', namespace: 'netguard-system' },
-      spec: { holderIdentity: 'replica-b', leaseDurationSeconds: 15, renewTime: '2026-11-22T12:00:00.000000Z', leaseTransitions: 3 },
+t.test(
+  'a squatted baseline name is taken back, with an Event; other netguard-* policies are never touched',
+  async (t) => {
+    const squatted = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: {
+        name: 'netguard-allow-same-namespace',
+        namespace: 'staging-shop',
+        labels: { team: 'shop' },
+      },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }] }],
+      },
+    };
+    const extra = { ...squatted, metadata: { ...squatted.metadata, name: 'netguard-legacy' } };
+    const h = await start(t, (api) => {
+      api.seed(NAMESPACES, ns('staging-shop', CONSTRAIN), ns('prod-shop', ENFORCE));
+      api.seed(POLICIES, squatted, extra);
     });
-  });
-  await until(() => h.api.requests.some((r) => r.path.includes('/leases/')), 'a lease read');
-  await h.api.watching(NAMESPACES);
-  t.same(h.api.writes(), [], 'no writes at all: not the lease, not a policy');
-  t.notOk(h.controller.isLeader());
+    await until(() => policyWrites(h.api).length === 4, 'baselines');
+    t.same(
+      policyWrites(h.api).filter((w) => w.includes('staging-shop')),
+      ['PUT staging-shop/netguard-allow-same-namespace', 'POST staging-shop/netguard-default-deny'],
+      'the squatted name is replaced (resourceVersion-checked), before the deny',
+    );
+    const taken = policyIn(h.api, 'staging-shop', 'netguard-allow-same-namespace');
+    t.same(taken?.metadata.labels, MANAGED, "now netguard's");
+    t.same(
+      taken?.spec,
+      { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] },
+      "the real baseline, not the squatter's rule",
+    );
+    const events = h.api
+      .writes()
+      .filter((w) => w.path === '/api/v1/namespaces/staging-shop/events');
+    t.equal(events.length, 1, 'one Event says why');
+    t.equal(events[0]?.body?.['reason'], 'BaselineNameTakenBack');
+    t.equal(events[0]?.body?.['type'], 'Warning');
+    t.equal(
+      h.api.get(POLICIES, 'staging-shop', 'netguard-legacy')?.['spec']?.['ingress']?.[0]?.[
+        'from'
+      ]?.[0]?.['podSelector']?.['matchLabels']?.['app'],
+      'web',
+      'an unreserved netguard-* name is not ours',
+    );
 
-  h.clock.ms += 16_000;
-  h.nextLeaseRound();
-  await until(() => policyWrites(h.api).length === 2, 'takeover');
-  const lease = h.api.get(LEASES, 'netguard-system', 'netguard-controller') as { spec: Record<string, unknown> };
-  t.equal(lease.spec['holderIdentity'], 'replica-a');
-  t.equal(lease.spec['leaseTransitions'], 4);
-  t.equal(lease.spec['renewTime'], '2026-11-22T12:00:16.000000Z', 'MicroTime, as the API server wants it');
-  t.same(h.api.writes()[0]?.method, 'PUT', 'the takeover is a resourceVersion-checked update');
-  t.match(h.api.writes()[0]?.body?.['metadata'], { resourceVersion: /^\d+$/ });
-});
+    await h.api.watching(NAMESPACES);
+    h.api.emit(NAMESPACES, 'MODIFIED', ns('prod-shop'));
+    h.api.emit(NAMESPACES, 'MODIFIED', ns('staging-shop'));
+    await until(() => policyWrites(h.api).length === 8, 'removals');
+    t.same(policyWrites(h.api).slice(4), [
+      'DELETE prod-shop/netguard-default-deny',
+      'DELETE prod-shop/netguard-allow-dns',
+      'DELETE staging-shop/netguard-default-deny',
+      'DELETE staging-shop/netguard-allow-same-namespace',
+    ]);
+    t.same(
+      h.api
+        .list(POLICIES, 'staging-shop')
+        .map((p) => p['metadata']['name'])
+        .sort(),
+      ['netguard-legacy'],
+    );
+    t.equal(h.api.list(POLICIES, 'prod-shop').length, 0);
+  },
+);
 
-t.test('409 Conflict rereads and retries at once; 500 backs off; 410 Gone relists and repairs what the watch missed', async (t) => {
-  const h = await start(t, (api) => {
-    api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
-    api.failNext('POST', /\/namespaces\/prod-shop\/networkpolicies$/, 500, 'InternalError');
-  });
-  await until(() => policyWrites(h.api).length === 3, 'baseline after a 500');
-  t.same(policyWrites(h.api), ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny']);
-  t.same(h.retries.filter((ms) => ms === 1000).length >= 1, true, 'the 500 was retried after the initial backoff');
-  t.notOk(policyWrites(h.api).slice(0, 2).includes('POST prod-shop/netguard-default-deny'), 'no deny while DNS could not be allowed');
+t.test(
+  'while another replica holds a live lease nothing is written; once it lapses on our clock, we take over',
+  async (t) => {
+    const h = await start(t, (api) => {
+      api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
+      api.seed('/apis/coordination.k8s.io/v1/leases', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'netguard-controller', namespace: 'netguard-system' },
+        spec: {
+          holderIdentity: 'replica-b',
+          leaseDurationSeconds: 15,
+          renewTime: '2026-11-22T12:00:00.000000Z',
+          leaseTransitions: 3,
+        },
+      });
+    });
+    await until(() => h.api.requests.some((r) => r.path.includes('/leases/')), 'a lease read');
+    await h.api.watching(NAMESPACES);
+    t.same(h.api.writes(), [], 'no writes at all: not the lease, not a policy');
+    t.notOk(h.controller.isLeader());
 
-  await h.api.watching(NAMESPACES);
-  h.api.failNext('PUT', /netguard-default-deny$/, 409, 'Conflict');
-  h.api.emit(NAMESPACES, 'MODIFIED', ns('prod-shop', { ...ENFORCE, 'netguard.dev/default-deny': 'Egress' }));
-  await until(() => policyWrites(h.api).length === 5, 'conflict retried');
-  t.same(policyWrites(h.api).slice(3), ['PUT prod-shop/netguard-default-deny', 'PUT prod-shop/netguard-default-deny']);
-  t.same(policyIn(h.api, 'prod-shop', 'netguard-default-deny')?.spec, { podSelector: {}, policyTypes: ['Egress'] });
+    h.clock.ms += 16_000;
+    h.nextLeaseRound();
+    await until(() => policyWrites(h.api).length === 2, 'takeover');
+    const lease = h.api.get(LEASES, 'netguard-system', 'netguard-controller') as {
+      spec: Record<string, unknown>;
+    };
+    t.equal(lease.spec['holderIdentity'], 'replica-a');
+    t.equal(lease.spec['leaseTransitions'], 4);
+    t.equal(
+      lease.spec['renewTime'],
+      '2026-11-22T12:00:16.000000Z',
+      'MicroTime, as the API server wants it',
+    );
+    t.same(h.api.writes()[0]?.method, 'PUT', 'the takeover is a resourceVersion-checked update');
+    t.match(h.api.writes()[0]?.body?.['metadata'], { resourceVersion: /^\d+$/ });
+  },
+);
 
-  await h.api.watching(POLICIES);
-  h.api.expireWatches(POLICIES);
-  // Deleted while no watch was open: only the relist after 410 Gone can notice.
-  h.api.emit(POLICIES, 'DELETED', { metadata: { name: 'netguard-allow-dns', namespace: 'prod-shop' } });
-  await until(() => policyWrites(h.api).length === 6, 'repair after relist');
-  t.same(policyWrites(h.api)[5], 'POST prod-shop/netguard-allow-dns');
-});
+t.test(
+  '409 Conflict rereads and retries at once; 500 backs off; 410 Gone relists and repairs what the watch missed',
+  async (t) => {
+    const h = await start(t, (api) => {
+      api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
+      api.failNext('POST', /\/namespaces\/prod-shop\/networkpolicies$/, 500, 'InternalError');
+    });
+    await until(() => policyWrites(h.api).length === 3, 'baseline after a 500');
+    t.same(policyWrites(h.api), [
+      'POST prod-shop/netguard-allow-dns',
+      'POST prod-shop/netguard-allow-dns',
+      'POST prod-shop/netguard-default-deny',
+    ]);
+    t.same(
+      h.retries.filter((ms) => ms === 1000).length >= 1,
+      true,
+      'the 500 was retried after the initial backoff',
+    );
+    t.notOk(
+      policyWrites(h.api).slice(0, 2).includes('POST prod-shop/netguard-default-deny'),
+      'no deny while DNS could not be allowed',
+    );
+
+    await h.api.watching(NAMESPACES);
+    h.api.failNext('PUT', /netguard-default-deny$/, 409, 'Conflict');
+    h.api.emit(
+      NAMESPACES,
+      'MODIFIED',
+      ns('prod-shop', { ...ENFORCE, 'netguard.dev/default-deny': 'Egress' }),
+    );
+    await until(() => policyWrites(h.api).length === 5, 'conflict retried');
+    t.same(policyWrites(h.api).slice(3), [
+      'PUT prod-shop/netguard-default-deny',
+      'PUT prod-shop/netguard-default-deny',
+    ]);
+    t.same(policyIn(h.api, 'prod-shop', 'netguard-default-deny')?.spec, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+    });
+
+    await h.api.watching(POLICIES);
+    h.api.expireWatches(POLICIES);
+    // Deleted while no watch was open: only the relist after 410 Gone can notice.
+    h.api.emit(POLICIES, 'DELETED', {
+      metadata: { name: 'netguard-allow-dns', namespace: 'prod-shop' },
+    });
+    await until(() => policyWrites(h.api).length === 6, 'repair after relist');
+    t.same(policyWrites(h.api)[5], 'POST prod-shop/netguard-allow-dns');
+  },
+);
 
 t.test('nothing is reconciled until both caches have synced', async (t) => {
   let release: () => void = () => undefined;
@@ -237,7 +379,12 @@ t.test('nothing is reconciled until both caches have synced', async (t) => {
     (api) => {
       api.seed(NAMESPACES, ns('prod-shop', ENFORCE));
       // The NetworkPolicy cache's first list fails; its retry waits for the gate.
-      api.failNext('GET', /^\/apis\/networking\.k8s\.io\/v1\/networkpolicies$/, 503, 'ServiceUnavailable');
+      api.failNext(
+        'GET',
+        /^\/apis\/networking\.k8s\.io\/v1\/networkpolicies$/,
+        503,
+        'ServiceUnavailable',
+      );
     },
     { cacheDelay: () => gate },
   );
@@ -247,11 +394,16 @@ t.test('nothing is reconciled until both caches have synced', async (t) => {
   t.same(policyWrites(h.api), [], 'leader, namespaces synced, NetworkPolicies not: no writes');
   release();
   await until(() => policyWrites(h.api).length === 2, 'the baseline after the sync');
-  t.same(policyWrites(h.api), ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny']);
+  t.same(policyWrites(h.api), [
+    'POST prod-shop/netguard-allow-dns',
+    'POST prod-shop/netguard-default-deny',
+  ]);
 });
 
 t.test('a periodic resync repairs drift that no watch event reported', async (t) => {
-  const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), { resyncMs: 50 });
+  const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), {
+    resyncMs: 50,
+  });
   await until(() => policyWrites(h.api).length === 2, 'baseline');
   // Changed in the store behind every watch's back (as a missed event would leave it).
   const stored = h.api.get(POLICIES, 'prod-shop', 'netguard-allow-dns');
@@ -259,5 +411,8 @@ t.test('a periodic resync repairs drift that no watch event reported', async (t)
   stored['spec'] = { podSelector: {}, policyTypes: ['Egress'], egress: [{}] };
   await until(() => policyWrites(h.api).length === 3, 'the resync');
   t.same(policyWrites(h.api)[2], 'PUT prod-shop/netguard-allow-dns');
-  t.same((policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[]).length, 1);
+  t.same(
+    (policyIn(h.api, 'prod-shop', 'netguard-allow-dns')?.spec['egress'] as unknown[]).length,
+    1,
+  );
 });

@@ -124,12 +124,22 @@ t.test(
     const started = Date.now();
     child.kill('SIGTERM');
     // After SIGTERM the API server may still write on a pooled connection: it is answered, not reset.
-    const late = await kubectl.apply('prod-late.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: prod-late}\n');
-    t.same(late.lines, ['namespace/prod-late created'], 'a review on a kept-alive connection after SIGTERM is answered');
+    const late = await kubectl.apply(
+      'prod-late.yaml',
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: prod-late}\n',
+    );
+    t.same(
+      late.lines,
+      ['namespace/prod-late created'],
+      'a review on a kept-alive connection after SIGTERM is answered',
+    );
     t.equal(kubectl.connectionsOpened, 4, 'on a connection already in the pool');
     t.equal(await exited, 0, 'exit 0');
     const took = Date.now() - started;
-    t.ok(took < 5_000, `exited in ${took} ms: the 1 s drain window, not the idle connections' 90 s`);
+    t.ok(
+      took < 5_000,
+      `exited in ${took} ms: the 1 s drain window, not the idle connections' 90 s`,
+    );
 
     // The pool saw every connection closed: the next review dials (and is refused), no EOF.
     t.same(

@@ -12,50 +12,94 @@ const ADVERSARIAL = 'test/fixtures/adversarial';
 const NOW = new Date('2026-11-22T12:00:00Z');
 const policy = shippedPolicy();
 
-function review(file: string, operation: Operation, oldFile?: string, waivers = ''): ReturnType<typeof validate> {
+function review(
+  file: string,
+  operation: Operation,
+  oldFile?: string,
+  waivers = '',
+): ReturnType<typeof validate> {
   const object = loadOne(`${ADVERSARIAL}/${file}`);
-  const oldObject: KubeObject | undefined = oldFile === undefined ? undefined : loadOne(`${ADVERSARIAL}/${oldFile}`);
+  const oldObject: KubeObject | undefined =
+    oldFile === undefined ? undefined : loadOne(`${ADVERSARIAL}/${oldFile}`);
   const name = String((object['metadata'] as { name: string }).name);
   const input: AdmissionInput = {
-    uid: 'u', kind: 'Namespace', operation, namespace: name, name, object, oldObject,
-    user: { username: 'alice@example.com', groups: ['system:authenticated'] }, dryRun: false,
+    uid: 'u',
+    kind: 'Namespace',
+    operation,
+    namespace: name,
+    name,
+    object,
+    oldObject,
+    user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+    dryRun: false,
   };
   const registry = createRegistry([() => parseExceptionFile(waivers, 'waivers.yaml')]);
-  return validate(input, contextFor({ policy, now: NOW, waivers: registry.view(policy.exceptions.warnBeforeMs) }));
+  return validate(
+    input,
+    contextFor({ policy, now: NOW, waivers: registry.view(policy.exceptions.warnBeforeMs) }),
+  );
 }
 
-t.test('environment escape: a label that moves prod to observe is NS003, judged in production', async (t) => {
-  const moved = review('environment-escape-label.yaml', 'UPDATE', 'environment-escape-old.yaml');
-  t.equal(moved.allowed, false);
-  t.equal(moved.environment, 'production', 'judged in the environment the namespace was in');
-  const [finding] = findingsOf(moved, 'NS003');
-  t.equal(finding?.level, 'deny');
-  t.equal(finding?.path, 'metadata.labels["netguard.dev/environment"]');
-  t.equal(finding?.message, 'these labels move the namespace from environment production (enforce) to development (observe), a weaker mode, so its guardrails would stop being enforced.');
+t.test(
+  'environment escape: a label that moves prod to observe is NS003, judged in production',
+  async (t) => {
+    const moved = review('environment-escape-label.yaml', 'UPDATE', 'environment-escape-old.yaml');
+    t.equal(moved.allowed, false);
+    t.equal(moved.environment, 'production', 'judged in the environment the namespace was in');
+    const [finding] = findingsOf(moved, 'NS003');
+    t.equal(finding?.level, 'deny');
+    t.equal(finding?.path, 'metadata.labels["netguard.dev/environment"]');
+    t.equal(
+      finding?.message,
+      'these labels move the namespace from environment production (enforce) to development (observe), a weaker mode, so its guardrails would stop being enforced.',
+    );
 
-  const both = review('environment-escape-and-baseline-removal.yaml', 'UPDATE', 'environment-escape-old.yaml');
-  t.same(findingsOf(both, 'NS002').map((f) => f.level), ['deny', 'deny'], 'NS002 stays a deny: judged in production');
-  t.equal(both.allowed, false);
-});
+    const both = review(
+      'environment-escape-and-baseline-removal.yaml',
+      'UPDATE',
+      'environment-escape-old.yaml',
+    );
+    t.same(
+      findingsOf(both, 'NS002').map((f) => f.level),
+      ['deny', 'deny'],
+      'NS002 stays a deny: judged in production',
+    );
+    t.equal(both.allowed, false);
+  },
+);
 
-t.test('moving to a stricter environment and replacing the observe marker is allowed', async (t) => {
-  const up = review('observe-marker-to-production.yaml', 'UPDATE', 'observe-marker-old.yaml');
-  t.same(up.findings, [], 'no NS002 (not a removal) and no NS003 (stricter)');
-  t.equal(up.allowed, true);
-});
+t.test(
+  'moving to a stricter environment and replacing the observe marker is allowed',
+  async (t) => {
+    const up = review('observe-marker-to-production.yaml', 'UPDATE', 'observe-marker-old.yaml');
+    t.same(up.findings, [], 'no NS002 (not a removal) and no NS003 (stricter)');
+    t.equal(up.allowed, true);
+  },
+);
 
-t.test('opt-out on create: weaker or invalid baseline values are NS002 unless waived', async (t) => {
-  const optOut = review('opt-out-on-create.yaml', 'CREATE');
-  t.equal(optOut.allowed, false);
-  t.same(findingsOf(optOut, 'NS002').map((f) => [f.path, f.level]), [
-    ['metadata.annotations["netguard.dev/default-deny"]', 'deny'],
-    ['metadata.annotations["netguard.dev/allow-dns"]', 'deny'],
-  ]);
-  t.match(findingsOf(optOut, 'NS002')[0]?.message, '"none" is not a list of policy types (Ingress, Egress)');
-  const weaker = review('weaker-baseline-on-create.yaml', 'CREATE');
-  t.equal(findingsOf(weaker, 'NS002')[0]?.message, '"Ingress" leaves out default-deny for Egress, which environment production (enforce) gives every new namespace.');
+t.test(
+  'opt-out on create: weaker or invalid baseline values are NS002 unless waived',
+  async (t) => {
+    const optOut = review('opt-out-on-create.yaml', 'CREATE');
+    t.equal(optOut.allowed, false);
+    t.same(
+      findingsOf(optOut, 'NS002').map((f) => [f.path, f.level]),
+      [
+        ['metadata.annotations["netguard.dev/default-deny"]', 'deny'],
+        ['metadata.annotations["netguard.dev/allow-dns"]', 'deny'],
+      ],
+    );
+    t.match(
+      findingsOf(optOut, 'NS002')[0]?.message,
+      '"none" is not a list of policy types (Ingress, Egress)',
+    );
+    const weaker = review('weaker-baseline-on-create.yaml', 'CREATE');
+    t.equal(
+      findingsOf(weaker, 'NS002')[0]?.message,
+      '"Ingress" leaves out default-deny for Egress, which environment production (enforce) gives every new namespace.',
+    );
 
-  const waiver = `apiVersion: netguard.dev/v1alpha1
+    const waiver = `apiVersion: netguard.dev/v1alpha1
 kind: GuardrailException
 metadata: {name: batch-no-baseline, namespace: netguard-system}
 spec:
@@ -65,7 +109,8 @@ spec:
   owner: team-batch@example.com
   expires: "2026-12-01T00:00:00Z"
 `;
-  const waived = review('opt-out-on-create.yaml', 'CREATE', undefined, waiver);
-  t.equal(waived.allowed, true, 'an approved NS002 waiver naming the namespace lets it through');
-  t.equal(waived.findings[0]?.waivedBy?.name, 'batch-no-baseline');
-});
+    const waived = review('opt-out-on-create.yaml', 'CREATE', undefined, waiver);
+    t.equal(waived.allowed, true, 'an approved NS002 waiver naming the namespace lets it through');
+    t.equal(waived.findings[0]?.waivedBy?.name, 'batch-no-baseline');
+  },
+);

@@ -36,11 +36,23 @@ function inputOf(object: KubeObject, options: ReviewOptions = {}): AdmissionInpu
 }
 
 /** The crawler Pod's ReplicaSet, as the cluster cache holds it: the Pod's ownerReference is real. */
-const CRAWLER_REPLICA_SET: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'crawler-7d9f8c6b5', namespace: 'prod-crawl', uid: '1f0c' } };
+const CRAWLER_REPLICA_SET: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'crawler-7d9f8c6b5', namespace: 'prod-crawl', uid: '1f0c' },
+};
 
 function judge(object: KubeObject, waivers: readonly Waiver[], now = NOW) {
   const registry = createRegistry([() => waiverSet(waivers)]);
-  return validate(inputOf(object), contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now, objects: [CRAWLER_REPLICA_SET] }));
+  return validate(
+    inputOf(object),
+    contextFor({
+      policy,
+      waivers: registry.view(policy.exceptions.warnBeforeMs),
+      now,
+      objects: [CRAWLER_REPLICA_SET],
+    }),
+  );
 }
 
 const NP004_PATH = 'spec.egress[0].to[0].ipBlock.cidr';
@@ -49,33 +61,62 @@ const NP004_TEXT = '0.0.0.0/0 lets these pods reach any address on the internet'
 t.test('without a waiver the NP004 example is denied in production', async (t) => {
   const decision = judge(crawlerPolicy(), []);
   t.equal(decision.allowed, false);
-  t.same(decision.findings.map((f) => [f.rule, f.level, f.path]), [['NP004', 'deny', NP004_PATH]]);
+  t.same(
+    decision.findings.map((f) => [f.rule, f.level, f.path]),
+    [['NP004', 'deny', NP004_PATH]],
+  );
 });
 
-t.test('an active approved waiver turns the deny into a warning naming it and its days left', async (t) => {
-  const decision = judge(crawlerPolicy(), fileWaivers);
-  t.equal(decision.allowed, true);
-  t.same(decision.warnings, [`netguard NP004: ${NP004_PATH}: ${NP004_TEXT} (waived by prod-crawl/crawler-egress until 2026-12-06 (14 days left))`]);
-  t.same(decision.findings[0]?.waivedBy, { name: 'crawler-egress', namespace: 'prod-crawl', expires: '2026-12-06T00:00:00Z' });
-});
+t.test(
+  'an active approved waiver turns the deny into a warning naming it and its days left',
+  async (t) => {
+    const decision = judge(crawlerPolicy(), fileWaivers);
+    t.equal(decision.allowed, true);
+    t.same(decision.warnings, [
+      `netguard NP004: ${NP004_PATH}: ${NP004_TEXT} (waived by prod-crawl/crawler-egress until 2026-12-06 (14 days left))`,
+    ]);
+    t.same(decision.findings[0]?.waivedBy, {
+      name: 'crawler-egress',
+      namespace: 'prod-crawl',
+      expires: '2026-12-06T00:00:00Z',
+    });
+  },
+);
 
-t.test('expiry: one second before it waives (with an expiry warning), one second after it is ignored and named', async (t) => {
-  const before = judge(crawlerPolicy(), fileWaivers, new Date('2026-12-05T23:59:59Z'));
-  t.equal(before.allowed, true);
-  t.same(before.warnings, [
-    `netguard NP004: ${NP004_PATH}: ${NP004_TEXT} (waived by prod-crawl/crawler-egress until 2026-12-06 (1 day left))`,
-    'netguard EX001: waiver prod-crawl/crawler-egress: expires on 2026-12-06 (1 day left); after that NP004 is enforced again',
-  ]);
-  const after = judge(crawlerPolicy(), fileWaivers, new Date('2026-12-06T00:00:01Z'));
-  t.equal(after.allowed, false);
-  t.equal(after.findings[0]?.waivedBy, undefined);
-  t.match(after.message, `- NP004 world-egress at ${NP004_PATH}: ${NP004_TEXT}. Allow only the destinations they need (approved: 160.79.104.0/23). (waiver prod-crawl/crawler-egress expired on 2026-12-06)`);
-  const waiver = fileWaivers[0];
-  if (waiver === undefined) throw new Error('no waiver');
-  t.equal(waiverState(waiver, new Date('2026-12-05T23:59:59Z'), policy.exceptions.warnBeforeMs), 'expiring');
-  t.equal(waiverState(waiver, new Date('2026-12-06T00:00:00Z'), policy.exceptions.warnBeforeMs), 'expired', 'the expiry instant itself is past');
-  t.equal(waiverState(waiver, new Date('2026-11-28T23:59:59Z'), policy.exceptions.warnBeforeMs), 'active', 'more than warnBefore (7d) left');
-});
+t.test(
+  'expiry: one second before it waives (with an expiry warning), one second after it is ignored and named',
+  async (t) => {
+    const before = judge(crawlerPolicy(), fileWaivers, new Date('2026-12-05T23:59:59Z'));
+    t.equal(before.allowed, true);
+    t.same(before.warnings, [
+      `netguard NP004: ${NP004_PATH}: ${NP004_TEXT} (waived by prod-crawl/crawler-egress until 2026-12-06 (1 day left))`,
+      'netguard EX001: waiver prod-crawl/crawler-egress: expires on 2026-12-06 (1 day left); after that NP004 is enforced again',
+    ]);
+    const after = judge(crawlerPolicy(), fileWaivers, new Date('2026-12-06T00:00:01Z'));
+    t.equal(after.allowed, false);
+    t.equal(after.findings[0]?.waivedBy, undefined);
+    t.match(
+      after.message,
+      `- NP004 world-egress at ${NP004_PATH}: ${NP004_TEXT}. Allow only the destinations they need (approved: 160.79.104.0/23). (waiver prod-crawl/crawler-egress expired on 2026-12-06)`,
+    );
+    const waiver = fileWaivers[0];
+    if (waiver === undefined) throw new Error('no waiver');
+    t.equal(
+      waiverState(waiver, new Date('2026-12-05T23:59:59Z'), policy.exceptions.warnBeforeMs),
+      'expiring',
+    );
+    t.equal(
+      waiverState(waiver, new Date('2026-12-06T00:00:00Z'), policy.exceptions.warnBeforeMs),
+      'expired',
+      'the expiry instant itself is past',
+    );
+    t.equal(
+      waiverState(waiver, new Date('2026-11-28T23:59:59Z'), policy.exceptions.warnBeforeMs),
+      'active',
+      'more than warnBefore (7d) left',
+    );
+  },
+);
 
 t.test('pending and expired cluster waivers waive nothing and the denial says why', async (t) => {
   const decision = judge(crawlerPolicy(), clusterWaivers);
@@ -85,63 +126,125 @@ t.test('pending and expired cluster waivers waive nothing and the denial says wh
     'waiver prod-crawl/self-approved awaits approval',
     'waiver prod-crawl/old-egress expired on 2026-11-20',
   ]);
-  t.match(decision.message, '(waiver prod-crawl/new-egress awaits approval; waiver prod-crawl/self-approved awaits approval; waiver prod-crawl/old-egress expired on 2026-11-20)');
+  t.match(
+    decision.message,
+    '(waiver prod-crawl/new-egress awaits approval; waiver prod-crawl/self-approved awaits approval; waiver prod-crawl/old-egress expired on 2026-11-20)',
+  );
 });
 
-t.test('a waiver in another namespace, for another rule or another name does not match', async (t) => {
-  const [waiver] = fileWaivers;
-  if (waiver === undefined) throw new Error('no waiver');
-  const elsewhere = { ...waiver, namespace: 'prod-other' };
-  const otherRule = { ...waiver, rules: new Set(['NP005']) };
-  const otherName = { ...waiver, target: { kind: 'NetworkPolicy', name: 'something-else' } };
-  for (const candidate of [elsewhere, otherRule, otherName]) {
-    t.equal(judge(crawlerPolicy(), [candidate]).allowed, false);
-  }
-});
+t.test(
+  'a waiver in another namespace, for another rule or another name does not match',
+  async (t) => {
+    const [waiver] = fileWaivers;
+    if (waiver === undefined) throw new Error('no waiver');
+    const elsewhere = { ...waiver, namespace: 'prod-other' };
+    const otherRule = { ...waiver, rules: new Set(['NP005']) };
+    const otherName = { ...waiver, target: { kind: 'NetworkPolicy', name: 'something-else' } };
+    for (const candidate of [elsewhere, otherRule, otherName]) {
+      t.equal(judge(crawlerPolicy(), [candidate]).allowed, false);
+    }
+  },
+);
 
-t.test('a selector waiver on a Deployment waives its denial and adds the expiry warning', async (t) => {
-  const decision = judge(loadOne(`${FIXTURES}/crawler-deployment.yaml`), fileWaivers);
-  t.equal(decision.allowed, true);
-  t.same(decision.findings.map((f) => [f.rule, f.level, f.waivedBy?.name]), [
-    ['POD002', 'warn', 'crawler-labels'],
-    ['EX001', 'warn', undefined],
-  ]);
-  t.match(decision.warnings[0], /^netguard POD002: spec\.template\.metadata\.labels\.tier: .* \(waived by prod-crawl\/crawler-labels until 2026-11-25 \(3 days left\)\)$/);
-  t.equal(decision.warnings[1], 'netguard EX001: waiver prod-crawl/crawler-labels: expires on 2026-11-25 (3 days left); after that POD002 is enforced again');
-});
+t.test(
+  'a selector waiver on a Deployment waives its denial and adds the expiry warning',
+  async (t) => {
+    const decision = judge(loadOne(`${FIXTURES}/crawler-deployment.yaml`), fileWaivers);
+    t.equal(decision.allowed, true);
+    t.same(
+      decision.findings.map((f) => [f.rule, f.level, f.waivedBy?.name]),
+      [
+        ['POD002', 'warn', 'crawler-labels'],
+        ['EX001', 'warn', undefined],
+      ],
+    );
+    t.match(
+      decision.warnings[0],
+      /^netguard POD002: spec\.template\.metadata\.labels\.tier: .* \(waived by prod-crawl\/crawler-labels until 2026-11-25 \(3 days left\)\)$/,
+    );
+    t.equal(
+      decision.warnings[1],
+      'netguard EX001: waiver prod-crawl/crawler-labels: expires on 2026-11-25 (3 days left); after that POD002 is enforced again',
+    );
+  },
+);
 
-t.test('a Pod created by the Deployment\'s ReplicaSet matches the waiver through the selector, and by name', async (t) => {
-  const pod = loadOne(`${FIXTURES}/crawler-pod.yaml`);
-  const bySelector = judge(pod, fileWaivers);
-  t.equal(bySelector.findings[0]?.rule, 'POD002');
-  t.equal(bySelector.findings[0]?.waivedBy?.name, 'crawler-labels');
-  t.same(bySelector.findings[0]?.notes, ['judged at its ReplicaSet crawler-7d9f8c6b5', 'waived by prod-crawl/crawler-labels until 2026-11-25 (3 days left)']);
+t.test(
+  "a Pod created by the Deployment's ReplicaSet matches the waiver through the selector, and by name",
+  async (t) => {
+    const pod = loadOne(`${FIXTURES}/crawler-pod.yaml`);
+    const bySelector = judge(pod, fileWaivers);
+    t.equal(bySelector.findings[0]?.rule, 'POD002');
+    t.equal(bySelector.findings[0]?.waivedBy?.name, 'crawler-labels');
+    t.same(bySelector.findings[0]?.notes, [
+      'judged at its ReplicaSet crawler-7d9f8c6b5',
+      'waived by prod-crawl/crawler-labels until 2026-11-25 (3 days left)',
+    ]);
 
-  const [, labels] = fileWaivers;
-  if (labels === undefined) throw new Error('no waiver');
-  const byName = { ...labels, name: 'crawler-by-name', target: { kind: 'Deployment', name: 'crawler' } };
-  t.equal(judge(pod, [byName]).findings[0]?.waivedBy?.name, 'crawler-by-name', 'ReplicaSet name minus pod-template-hash is the Deployment');
-  const otherDeployment = { ...byName, target: { kind: 'Deployment', name: 'crawler-7d9f8c6b5' } };
-  t.equal(judge(pod, [otherDeployment]).findings[0]?.waivedBy, undefined);
+    const [, labels] = fileWaivers;
+    if (labels === undefined) throw new Error('no waiver');
+    const byName = {
+      ...labels,
+      name: 'crawler-by-name',
+      target: { kind: 'Deployment', name: 'crawler' },
+    };
+    t.equal(
+      judge(pod, [byName]).findings[0]?.waivedBy?.name,
+      'crawler-by-name',
+      'ReplicaSet name minus pod-template-hash is the Deployment',
+    );
+    const otherDeployment = {
+      ...byName,
+      target: { kind: 'Deployment', name: 'crawler-7d9f8c6b5' },
+    };
+    t.equal(judge(pod, [otherDeployment]).findings[0]?.waivedBy, undefined);
 
-  const bare = loadOne(`${FIXTURES}/crawler-pod.yaml`);
-  delete (bare['metadata'] as Record<string, unknown>)['ownerReferences'];
-  const bareDecision = judge(bare, fileWaivers);
-  t.equal(bareDecision.allowed, true, 'a bare Pod with the selected labels is waived: deny → warn');
-  t.equal(judge(bare, []).allowed, false);
-});
+    const bare = loadOne(`${FIXTURES}/crawler-pod.yaml`);
+    delete (bare['metadata'] as Record<string, unknown>)['ownerReferences'];
+    const bareDecision = judge(bare, fileWaivers);
+    t.equal(
+      bareDecision.allowed,
+      true,
+      'a bare Pod with the selected labels is waived: deny → warn',
+    );
+    t.equal(judge(bare, []).allowed, false);
+  },
+);
 
-t.test('NS001 opt-out: an approved Namespace waiver in netguard-system keeps the baseline annotations off', async (t) => {
-  const registry = createRegistry([() => waiverSet(fileWaivers)]);
-  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'legacy-batch', labels: { 'kubernetes.io/metadata.name': 'legacy-batch' } } };
-  const waived = mutate(inputOf(namespace), contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now: NOW }));
-  t.same(waived.patch, []);
-  t.same(waived.warnings, ['netguard NS001: metadata.annotations: baseline annotations withheld for this namespace (waived by netguard-system/legacy-batch-baseline until 2026-12-01 (9 days left))']);
-  const other = { ...namespace, metadata: { name: 'legacy-other' } };
-  t.not(mutate(inputOf(other), contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now: NOW })).patch.length, 0);
-});
+t.test(
+  'NS001 opt-out: an approved Namespace waiver in netguard-system keeps the baseline annotations off',
+  async (t) => {
+    const registry = createRegistry([() => waiverSet(fileWaivers)]);
+    const namespace = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'legacy-batch', labels: { 'kubernetes.io/metadata.name': 'legacy-batch' } },
+    };
+    const waived = mutate(
+      inputOf(namespace),
+      contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now: NOW }),
+    );
+    t.same(waived.patch, []);
+    t.same(waived.warnings, [
+      'netguard NS001: metadata.annotations: baseline annotations withheld for this namespace (waived by netguard-system/legacy-batch-baseline until 2026-12-01 (9 days left))',
+    ]);
+    const other = { ...namespace, metadata: { name: 'legacy-other' } };
+    t.not(
+      mutate(
+        inputOf(other),
+        contextFor({ policy, waivers: registry.view(policy.exceptions.warnBeforeMs), now: NOW }),
+      ).patch.length,
+      0,
+    );
+  },
+);
 
 t.test('counts per state for the metrics endpoint', async (t) => {
   const registry = createRegistry([() => waiverSet(fileWaivers), () => waiverSet(clusterWaivers)]);
-  t.same(registry.countsByState(NOW, policy.exceptions.warnBeforeMs), { active: 2, expiring: 1, expired: 1, pending: 2 });
+  t.same(registry.countsByState(NOW, policy.exceptions.warnBeforeMs), {
+    active: 2,
+    expiring: 1,
+    expired: 1,
+    pending: 2,
+  });
 });

@@ -23,7 +23,9 @@ function mutateAt(value: unknown, path: readonly number[], replacement: unknown)
   if (keys.length === 0) return replacement;
   const [head = 0, ...rest] = path;
   const key = keys[head % keys.length] ?? '';
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as unknown as Record<string, unknown>) : { ...value };
+  const copy: Record<string, unknown> = Array.isArray(value)
+    ? ([...value] as unknown as Record<string, unknown>)
+    : { ...value };
   copy[key] = mutateAt((value as Record<string, unknown>)[key], rest, replacement);
   return copy;
 }
@@ -37,49 +39,88 @@ const mutatedReview = fc
     replacement: fc.jsonValue({ maxDepth: 4 }),
   })
   .map(({ object, operation, namespace, path, replacement }) => {
-    const review = reviewFor(object, { operation: operation as 'CREATE', oldObject: operation === 'CREATE' ? undefined : object });
+    const review = reviewFor(object, {
+      operation: operation as 'CREATE',
+      oldObject: operation === 'CREATE' ? undefined : object,
+    });
     review.request.namespace = namespace;
     return mutateAt(review, path, replacement);
   });
 
-t.test('mutated reviews never crash or 500; every review with a uid gets that uid back', async (t) => {
-  const app = injectableApp();
-  t.teardown(() => app.close());
-  await fc.assert(
-    fc.asyncProperty(mutatedReview, fc.constantFrom('/validate', '/mutate'), async (review, url) => {
-      const reply = await app.inject({ method: 'POST', url, payload: JSON.stringify(review), headers: { 'content-type': 'application/json' } });
-      if (reply.statusCode !== 200 && reply.statusCode !== 400) return false;
-      const body = reply.json();
-      if (reply.statusCode === 400) return typeof body.error === 'string' && Array.isArray(body.problems) && body.problems.length > 0;
-      const request = (review as { request: { uid: unknown } }).request;
-      return body.response.uid === request.uid && typeof body.response.allowed === 'boolean';
-    }),
-    { numRuns: 400, seed: 20261122 },
-  );
-});
+t.test(
+  'mutated reviews never crash or 500; every review with a uid gets that uid back',
+  async (t) => {
+    const app = injectableApp();
+    t.teardown(() => app.close());
+    await fc.assert(
+      fc.asyncProperty(
+        mutatedReview,
+        fc.constantFrom('/validate', '/mutate'),
+        async (review, url) => {
+          const reply = await app.inject({
+            method: 'POST',
+            url,
+            payload: JSON.stringify(review),
+            headers: { 'content-type': 'application/json' },
+          });
+          if (reply.statusCode !== 200 && reply.statusCode !== 400) return false;
+          const body = reply.json();
+          if (reply.statusCode === 400)
+            return (
+              typeof body.error === 'string' &&
+              Array.isArray(body.problems) &&
+              body.problems.length > 0
+            );
+          const request = (review as { request: { uid: unknown } }).request;
+          return body.response.uid === request.uid && typeof body.response.allowed === 'boolean';
+        },
+      ),
+      { numRuns: 400, seed: 20261122 },
+    );
+  },
+);
 
 t.test('random JSON bodies get 200 or 400, never 500', async (t) => {
   const app = injectableApp();
   t.teardown(() => app.close());
   await fc.assert(
     fc.asyncProperty(fc.jsonValue({ maxDepth: 6 }), async (body) => {
-      const reply = await app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const reply = await app.inject({
+        method: 'POST',
+        url: '/validate',
+        payload: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       return reply.statusCode === 400 || reply.statusCode === 200;
     }),
     { numRuns: 300, seed: 7 },
   );
 });
 
-t.test('findings are deterministic: the same input twice gives the same decision', async (t) => {
+t.test('findings are deterministic: the same input twice gives the same decision', async (_t) => {
   const ctx = contextFor();
   fc.assert(
-    fc.property(fc.constantFrom(...objects), fc.constantFrom('dev-a', 'staging-a', 'prod-a'), (object, namespace) => {
-      const input: AdmissionInput = {
-        uid: 'u', kind: String(object['kind']), operation: 'CREATE', namespace, name: 'x',
-        object, oldObject: undefined, user: { username: 'u', groups: [] }, dryRun: false,
-      };
-      return JSON.stringify(validate(input, ctx)) === JSON.stringify(validate(structuredClone(input), ctx));
-    }),
+    fc.property(
+      fc.constantFrom(...objects),
+      fc.constantFrom('dev-a', 'staging-a', 'prod-a'),
+      (object, namespace) => {
+        const input: AdmissionInput = {
+          uid: 'u',
+          kind: String(object['kind']),
+          operation: 'CREATE',
+          namespace,
+          name: 'x',
+          object,
+          oldObject: undefined,
+          user: { username: 'u', groups: [] },
+          dryRun: false,
+        };
+        return (
+          JSON.stringify(validate(input, ctx)) ===
+          JSON.stringify(validate(structuredClone(input), ctx))
+        );
+      },
+    ),
     { numRuns: 100, seed: 3 },
   );
 });

@@ -12,12 +12,14 @@ export function shippedPolicy(): Policy {
 }
 
 /** An engine context over in-memory objects, as `check` and the caches give it. */
-export function contextFor(options: {
-  policy?: Policy;
-  objects?: readonly KubeObject[];
-  waivers?: WaiverView;
-  now?: Date;
-} = {}): EvaluationContext {
+export function contextFor(
+  options: {
+    policy?: Policy;
+    objects?: readonly KubeObject[];
+    waivers?: WaiverView;
+    now?: Date;
+  } = {},
+): EvaluationContext {
   return {
     policy: options.policy ?? shippedPolicy(),
     cluster: staticClusterView(options.objects ?? []),

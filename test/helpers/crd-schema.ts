@@ -14,19 +14,33 @@ function strict(schema: Schema): Schema {
   for (const [key, value] of Object.entries(schema)) {
     if (key.startsWith('x-kubernetes-')) continue;
     if (key === 'properties' && value !== null && typeof value === 'object') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([name, sub]) => [name, strict(sub)]));
-    } else if ((key === 'items' || key === 'additionalProperties') && value !== null && typeof value === 'object') {
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, Schema>).map(([name, sub]) => [name, strict(sub)]),
+      );
+    } else if (
+      (key === 'items' || key === 'additionalProperties') &&
+      value !== null &&
+      typeof value === 'object'
+    ) {
       out[key] = strict(value as Schema);
     } else out[key] = value;
   }
-  const declaresFreeForm = schema['properties'] === undefined && schema['additionalProperties'] === undefined;
-  if (schema['type'] === 'object' && !declaresFreeForm && schema['additionalProperties'] === undefined) out['additionalProperties'] = false;
+  const declaresFreeForm =
+    schema['properties'] === undefined && schema['additionalProperties'] === undefined;
+  if (
+    schema['type'] === 'object' &&
+    !declaresFreeForm &&
+    schema['additionalProperties'] === undefined
+  )
+    out['additionalProperties'] = false;
   return out;
 }
 
 /** A validator for one served version of a vendored CRD (test/fixtures/schemas). */
 export function crdValidator(path: string, version: string): ValidateFunction {
-  const crd = parse(readFileSync(path, 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+  const crd = parse(readFileSync(path, 'utf8')) as {
+    spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+  };
   const served = crd.spec.versions.find((v) => v.name === version);
   if (served === undefined) throw new Error(`${path}: no version ${version}`);
   const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true } });

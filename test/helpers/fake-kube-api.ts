@@ -49,8 +49,18 @@ export interface AdmissionAttempt {
 
 /** Admitted (possibly mutated), or refused with the Status the API server returns. */
 export type AdmissionOutcome =
-  | { readonly allowed: true; readonly object?: Obj | undefined; readonly warnings?: readonly string[] }
-  | { readonly allowed: false; readonly code: number; readonly reason: string; readonly message: string; readonly warnings?: readonly string[] };
+  | {
+      readonly allowed: true;
+      readonly object?: Obj | undefined;
+      readonly warnings?: readonly string[];
+    }
+  | {
+      readonly allowed: false;
+      readonly code: number;
+      readonly reason: string;
+      readonly message: string;
+      readonly warnings?: readonly string[];
+    };
 
 export interface FakeKubeApiOptions {
   /** Bearer token → user. Set, and a request without a known token is 401. */
@@ -117,7 +127,16 @@ function route(pathname: string): Route | undefined {
 }
 
 function status(code: number, reason: string, message: string, details: Obj = {}): Obj {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    details,
+    code,
+  };
 }
 
 interface Watcher {
@@ -153,12 +172,21 @@ export interface FakeKubeApi {
 }
 
 /** `collection` keys look like `/api/v1/namespaces` or `/apis/networking.k8s.io/v1/networkpolicies`. */
-export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
+export async function startFakeKubeApi(
+  t: Test,
+  options: FakeKubeApiOptions = {},
+): Promise<FakeKubeApi> {
   const certs = localCertificates();
   const store = new Map<string, Map<string, Obj>>();
   const requests: RecordedRequest[] = [];
   const watchers = new Set<Watcher>();
-  const failures: { method: string; pattern: RegExp; code: number; reason: string; count: number }[] = [];
+  const failures: {
+    method: string;
+    pattern: RegExp;
+    code: number;
+    reason: string;
+    count: number;
+  }[] = [];
   const rbac = options.rbac === undefined ? undefined : authorizer(options.rbac);
   const watchWaiters: { collection: string; resolve: () => void }[] = [];
   let resourceVersion = 1000;
@@ -168,7 +196,8 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
     if (objects === undefined) store.set(collection, (objects = new Map()));
     return objects;
   };
-  const keyOf = (obj: Obj): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+  const keyOf = (obj: Obj): string =>
+    `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
   const stamp = (obj: Obj): Obj => {
     const copy = structuredClone(obj);
     copy.metadata = { ...(copy.metadata ?? {}), resourceVersion: String(++resourceVersion) };
@@ -179,12 +208,15 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
   const notify = (collection: string, type: string, obj: Obj): void => {
     for (const watcher of watchers) {
       if (watcher.collection !== collection) continue;
-      if (watcher.namespace !== undefined && obj.metadata?.namespace !== watcher.namespace) continue;
+      if (watcher.namespace !== undefined && obj.metadata?.namespace !== watcher.namespace)
+        continue;
       watcher.res.write(`${JSON.stringify({ type, object: obj })}\n`);
     }
   };
   const listOf = (collection: string, namespace?: string): Obj[] =>
-    [...bucket(collection).values()].filter((o) => namespace === undefined || o.metadata?.namespace === namespace);
+    [...bucket(collection).values()].filter(
+      (o) => namespace === undefined || o.metadata?.namespace === namespace,
+    );
 
   const send = (res: ServerResponse, code: number, body: Obj): void => {
     res.writeHead(code, { 'content-type': 'application/json' });
@@ -201,19 +233,48 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
       body = undefined;
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const user = options.users === undefined ? undefined : token === undefined ? undefined : options.users[token];
-    requests.push({ method, path: url.pathname, query: url.searchParams, body, contentType: req.headers['content-type'], user: user?.username });
-    if (options.users !== undefined && user === undefined) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    const user =
+      options.users === undefined
+        ? undefined
+        : token === undefined
+          ? undefined
+          : options.users[token];
+    requests.push({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      body,
+      contentType: req.headers['content-type'],
+      user: user?.username,
+    });
+    if (options.users !== undefined && user === undefined)
+      return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     if (user !== undefined && url.pathname === SELF_SUBJECT_REVIEWS && method === 'POST') {
-      return send(res, 201, { ...body, status: { userInfo: { username: user.username, groups: [...user.groups, 'system:authenticated'] } } });
+      return send(res, 201, {
+        ...body,
+        status: {
+          userInfo: { username: user.username, groups: [...user.groups, 'system:authenticated'] },
+        },
+      });
     }
-    const failure = failures.find((f) => f.method === method && f.pattern.test(url.pathname) && f.count > 0);
+    const failure = failures.find(
+      (f) => f.method === method && f.pattern.test(url.pathname) && f.count > 0,
+    );
     if (failure !== undefined) {
       failure.count -= 1;
-      return send(res, failure.code, status(failure.code, failure.reason, `injected ${failure.reason}`));
+      return send(
+        res,
+        failure.code,
+        status(failure.code, failure.reason, `injected ${failure.reason}`),
+      );
     }
     const r = route(url.pathname);
-    if (r === undefined) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource`));
+    if (r === undefined)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `the server could not find the requested resource`),
+      );
     const collection = `${r.prefix}/${r.resource}`;
     const objects = bucket(collection);
     // /api/v1/namespaces/NAME is a get of a namespace, not a namespaced list.
@@ -223,7 +284,13 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
     if (user !== undefined && rbac !== undefined) {
       const verb = verbOf(method, name, url.searchParams);
       const { group } = groupVersion(r.prefix);
-      const denied = rbac.refusal(user, { verb, group, resource: r.resource, namespace, name: name ?? (method === 'POST' ? body?.metadata?.name : undefined) });
+      const denied = rbac.refusal(user, {
+        verb,
+        group,
+        resource: r.resource,
+        namespace,
+        name: name ?? (method === 'POST' ? body?.metadata?.name : undefined),
+      });
       if (denied !== undefined) return send(res, 403, denied);
     }
 
@@ -234,62 +301,147 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
         const watcher: Watcher = { collection, namespace, res };
         watchers.add(watcher);
         res.on('close', () => watchers.delete(watcher));
-        for (const waiter of watchWaiters.splice(0).filter((w) => { if (w.collection === collection) { w.resolve(); return false; } return true; })) watchWaiters.push(waiter);
+        for (const waiter of watchWaiters.splice(0).filter((w) => {
+          if (w.collection === collection) {
+            w.resolve();
+            return false;
+          }
+          return true;
+        }))
+          watchWaiters.push(waiter);
         return;
       }
       const kind = LIST_KINDS[r.resource] ?? 'List';
       // Paged lists as the API server pages them: `limit` items, then an opaque `continue` token.
       const all = listOf(collection, namespace);
       const limit = Number(url.searchParams.get('limit') ?? '0');
-      const offset = Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString() || '0');
+      const offset = Number(
+        Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString() || '0',
+      );
       const items = limit > 0 ? all.slice(offset, offset + limit) : all;
       const more = limit > 0 && offset + limit < all.length;
       return send(res, 200, {
         kind,
         apiVersion: r.prefix.replace(/^\/apis?\//, ''),
-        metadata: { resourceVersion: String(resourceVersion), ...(more ? { continue: Buffer.from(String(offset + limit)).toString('base64url'), remainingItemCount: all.length - offset - limit } : {}) },
+        metadata: {
+          resourceVersion: String(resourceVersion),
+          ...(more
+            ? {
+                continue: Buffer.from(String(offset + limit)).toString('base64url'),
+                remainingItemCount: all.length - offset - limit,
+              }
+            : {}),
+        },
         items,
       });
     }
     if (method === 'GET') {
       const found = objects.get(key);
-      return found === undefined ? send(res, 404, status(404, 'NotFound', `${r.resource} "${name}" not found`, { name, kind: r.resource })) : send(res, 200, found);
+      return found === undefined
+        ? send(
+            res,
+            404,
+            status(404, 'NotFound', `${r.resource} "${name}" not found`, {
+              name,
+              kind: r.resource,
+            }),
+          )
+        : send(res, 200, found);
     }
-    const admit = async (operation: AdmissionAttempt['operation'], object: Obj | undefined, oldObject: Obj | undefined): Promise<Obj | undefined | false> => {
+    const admit = async (
+      operation: AdmissionAttempt['operation'],
+      object: Obj | undefined,
+      oldObject: Obj | undefined,
+    ): Promise<Obj | undefined | false> => {
       if (options.admission === undefined || user === undefined) return object;
       const { group, version } = groupVersion(r.prefix);
       const outcome = await options.admission({
-        operation, group, version, resource: r.resource, kind: String((object ?? oldObject)?.kind ?? ''), namespace,
-        name: String((object ?? oldObject)?.metadata?.name ?? ''), object, oldObject, user,
+        operation,
+        group,
+        version,
+        resource: r.resource,
+        kind: String((object ?? oldObject)?.kind ?? ''),
+        namespace,
+        name: String((object ?? oldObject)?.metadata?.name ?? ''),
+        object,
+        oldObject,
+        user,
       });
       // Header values are Latin-1: anything past it travels as a JSON \u escape.
-      const quoted = (text: string): string => JSON.stringify(text).replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-      for (const warning of outcome.warnings ?? []) res.appendHeader('warning', `299 - ${quoted(warning)}`);
+      const quoted = (text: string): string =>
+        JSON.stringify(text).replace(
+          /[\u0100-\uffff]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+        );
+      for (const warning of outcome.warnings ?? [])
+        res.appendHeader('warning', `299 - ${quoted(warning)}`);
       if (outcome.allowed) return outcome.object ?? object;
       send(res, outcome.code, status(outcome.code, outcome.reason, outcome.message));
       return false;
     };
     if (method === 'POST') {
       const objectKey = `${namespace ?? ''}/${body?.metadata?.name ?? ''}`;
-      if (objects.has(objectKey)) return send(res, 409, status(409, 'AlreadyExists', `${r.resource} "${body?.metadata?.name}" already exists`, { name: body?.metadata?.name, kind: r.resource }));
-      const admitted = await admit('CREATE', { ...body, metadata: { ...(body?.metadata ?? {}), ...(namespace === undefined ? {} : { namespace }) } }, undefined);
+      if (objects.has(objectKey))
+        return send(
+          res,
+          409,
+          status(409, 'AlreadyExists', `${r.resource} "${body?.metadata?.name}" already exists`, {
+            name: body?.metadata?.name,
+            kind: r.resource,
+          }),
+        );
+      const admitted = await admit(
+        'CREATE',
+        {
+          ...body,
+          metadata: {
+            ...(body?.metadata ?? {}),
+            ...(namespace === undefined ? {} : { namespace }),
+          },
+        },
+        undefined,
+      );
       if (admitted === false) return;
-      const created = stamp({ ...admitted, metadata: { ...(admitted?.metadata ?? {}), namespace } });
+      const created = stamp({
+        ...admitted,
+        metadata: { ...(admitted?.metadata ?? {}), namespace },
+      });
       if (namespace === undefined) delete created.metadata.namespace;
       objects.set(objectKey, created);
       notify(collection, 'ADDED', created);
       return send(res, 201, created);
     }
     const existing = objects.get(key);
-    if (existing === undefined) return send(res, 404, status(404, 'NotFound', `${r.resource} "${name}" not found`, { name, kind: r.resource }));
+    if (existing === undefined)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `${r.resource} "${name}" not found`, { name, kind: r.resource }),
+      );
     if (method === 'PUT') {
       const wanted = body?.metadata?.resourceVersion;
       if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) {
-        return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: r.resource }));
+        return send(
+          res,
+          409,
+          status(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            { name, kind: r.resource },
+          ),
+        );
       }
-      const admitted = await admit('UPDATE', { ...body, metadata: { ...body?.metadata, uid: existing.metadata.uid } }, existing);
+      const admitted = await admit(
+        'UPDATE',
+        { ...body, metadata: { ...body?.metadata, uid: existing.metadata.uid } },
+        existing,
+      );
       if (admitted === false) return;
-      const replaced = stamp({ ...admitted, metadata: { ...admitted?.metadata, uid: existing.metadata.uid } });
+      const replaced = stamp({
+        ...admitted,
+        metadata: { ...admitted?.metadata, uid: existing.metadata.uid },
+      });
       objects.set(key, replaced);
       notify(collection, 'MODIFIED', replaced);
       return send(res, 200, replaced);
@@ -298,7 +450,16 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
       // A resourceVersion in a merge patch is a precondition, as on the real API server.
       const wanted = body?.metadata?.resourceVersion;
       if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) {
-        return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: r.resource }));
+        return send(
+          res,
+          409,
+          status(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            { name, kind: r.resource },
+          ),
+        );
       }
       const admitted = await admit('UPDATE', mergePatch(existing, body ?? {}), existing);
       if (admitted === false) return;
@@ -321,7 +482,8 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
-        if (!res.headersSent) send(res, 500, status(500, 'InternalError', `fake API server: ${String(err)}`));
+        if (!res.headersSent)
+          send(res, 500, status(500, 'InternalError', `fake API server: ${String(err)}`));
       });
     });
   });
@@ -331,26 +493,27 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
   const url = `https://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'netguard-kube-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  const writeKubeconfig = (path: string, token: string): void => writeFileSync(
-    path,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: fake',
-      '  cluster:',
-      `    server: ${url}`,
-      `    certificate-authority-data: ${Buffer.from(certs.ca).toString('base64')}`,
-      'users:',
-      '- name: tester',
-      `  user: {token: ${token}}`,
-      'contexts:',
-      '- name: fake',
-      '  context: {cluster: fake, user: tester}',
-      'current-context: fake',
-      '',
-    ].join('\n'),
-  );
+  const writeKubeconfig = (path: string, token: string): void =>
+    writeFileSync(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: fake',
+        '  cluster:',
+        `    server: ${url}`,
+        `    certificate-authority-data: ${Buffer.from(certs.ca).toString('base64')}`,
+        'users:',
+        '- name: tester',
+        `  user: {token: ${token}}`,
+        'contexts:',
+        '- name: fake',
+        '  context: {cluster: fake, user: tester}',
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
   writeKubeconfig(kubeconfigPath, 'fake-token');
   t.teardown(async () => {
     for (const watcher of watchers) watcher.res.destroy();
@@ -380,7 +543,9 @@ export async function startFakeKubeApi(t: Test, options: FakeKubeApiOptions = {}
     expireWatches(collection) {
       for (const watcher of [...watchers]) {
         if (watcher.collection !== collection) continue;
-        watcher.res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version') })}\n`);
+        watcher.res.end(
+          `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version') })}\n`,
+        );
         watchers.delete(watcher);
       }
     },
@@ -407,7 +572,14 @@ function mergePatch(target: Obj, patch: Obj): Obj {
   const out: Obj = { ...target };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
-    else if (typeof value === 'object' && !Array.isArray(value) && typeof out[key] === 'object' && out[key] !== null && !Array.isArray(out[key])) out[key] = mergePatch(out[key], value);
+    else if (
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof out[key] === 'object' &&
+      out[key] !== null &&
+      !Array.isArray(out[key])
+    )
+      out[key] = mergePatch(out[key], value);
     else out[key] = value;
   }
   return out;
@@ -416,13 +588,24 @@ function mergePatch(target: Obj, patch: Obj): Obj {
 /** `/api/v1` → core v1; `/apis/apps/v1` → apps v1. */
 function groupVersion(prefix: string): { group: string; version: string } {
   const parts = prefix.split('/').filter((p) => p !== '');
-  return parts[0] === 'api' ? { group: '', version: parts[1] ?? '' } : { group: parts[1] ?? '', version: parts[2] ?? '' };
+  return parts[0] === 'api'
+    ? { group: '', version: parts[1] ?? '' }
+    : { group: parts[1] ?? '', version: parts[2] ?? '' };
 }
 
 /** The RBAC verb of a request, as the API server's request-info resolver names it. */
 function verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
-  if (method === 'GET') return name !== undefined ? 'get' : query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
-  return ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? method.toLowerCase();
+  if (method === 'GET')
+    return name !== undefined
+      ? 'get'
+      : query.get('watch') === 'true' || query.get('watch') === '1'
+        ? 'watch'
+        : 'list';
+  return (
+    ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[
+      method
+    ] ?? method.toLowerCase()
+  );
 }
 
 interface Attributes {
@@ -448,50 +631,91 @@ function authorizer(objects: readonly Obj[]) {
     const role = clusterRoles.find((o) => o.metadata?.name === name);
     if (role === undefined) return [];
     const aggregated = (role.aggregationRule?.clusterRoleSelectors ?? []).flatMap((selector: Obj) =>
-      clusterRoles.filter((other) => other !== role && labelsMatch(selector, other.metadata?.labels ?? {})).flatMap((other) => other.rules ?? []),
+      clusterRoles
+        .filter((other) => other !== role && labelsMatch(selector, other.metadata?.labels ?? {}))
+        .flatMap((other) => other.rules ?? []),
     );
     return [...(role.rules ?? []), ...aggregated];
   };
   const rulesOfRef = (ref: Obj, namespace: string | undefined): Obj[] =>
     ref.kind === 'ClusterRole'
       ? rulesOfClusterRole(ref.name)
-      : objects.find((o) => o.kind === 'Role' && o.metadata?.name === ref.name && o.metadata?.namespace === namespace)?.rules ?? [];
-  const has = (list: readonly string[] | undefined, value: string): boolean => (list ?? []).includes('*') || (list ?? []).includes(value);
+      : (objects.find(
+          (o) =>
+            o.kind === 'Role' &&
+            o.metadata?.name === ref.name &&
+            o.metadata?.namespace === namespace,
+        )?.rules ?? []);
+  const has = (list: readonly string[] | undefined, value: string): boolean =>
+    (list ?? []).includes('*') || (list ?? []).includes(value);
   const covers = (rule: Obj, a: Attributes): boolean =>
-    has(rule.verbs, a.verb) && has(rule.apiGroups, a.group) && has(rule.resources, a.resource) &&
-    (rule.resourceNames === undefined || (a.name !== undefined && rule.resourceNames.includes(a.name)));
-  const subjectOf = (user: UserInfo) => (subject: Obj): boolean =>
-    (subject.kind === 'User' && subject.name === user.username) ||
-    (subject.kind === 'Group' && [...user.groups, 'system:authenticated'].includes(subject.name)) ||
-    (subject.kind === 'ServiceAccount' && user.username === `system:serviceaccount:${subject.namespace}:${subject.name}`);
+    has(rule.verbs, a.verb) &&
+    has(rule.apiGroups, a.group) &&
+    has(rule.resources, a.resource) &&
+    (rule.resourceNames === undefined ||
+      (a.name !== undefined && rule.resourceNames.includes(a.name)));
+  const subjectOf =
+    (user: UserInfo) =>
+    (subject: Obj): boolean =>
+      (subject.kind === 'User' && subject.name === user.username) ||
+      (subject.kind === 'Group' &&
+        [...user.groups, 'system:authenticated'].includes(subject.name)) ||
+      (subject.kind === 'ServiceAccount' &&
+        user.username === `system:serviceaccount:${subject.namespace}:${subject.name}`);
   return {
     refusal(user: UserInfo, a: Attributes): Obj | undefined {
       const bindings = objects.filter(
-        (o) => (o.kind === 'ClusterRoleBinding' || (o.kind === 'RoleBinding' && o.metadata?.namespace === a.namespace)) && (o.subjects ?? []).some(subjectOf(user)),
+        (o) =>
+          (o.kind === 'ClusterRoleBinding' ||
+            (o.kind === 'RoleBinding' && o.metadata?.namespace === a.namespace)) &&
+          (o.subjects ?? []).some(subjectOf(user)),
       );
-      if (bindings.some((b) => rulesOfRef(b.roleRef, b.metadata?.namespace).some((rule) => covers(rule, a)))) return undefined;
+      if (
+        bindings.some((b) =>
+          rulesOfRef(b.roleRef, b.metadata?.namespace).some((rule) => covers(rule, a)),
+        )
+      )
+        return undefined;
       const groupResource = a.group === '' ? a.resource : `${a.resource}.${a.group}`;
       const subject = a.name === undefined ? groupResource : `${groupResource} "${a.name}"`;
-      const scope = a.namespace === undefined ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
-      return status(403, 'Forbidden', `${subject} is forbidden: User "${user.username}" cannot ${a.verb} resource "${a.resource}" in API group "${a.group}" ${scope}`, {
-        ...(a.name === undefined ? {} : { name: a.name }),
-        group: a.group,
-        kind: a.resource,
-      });
+      const scope =
+        a.namespace === undefined ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
+      return status(
+        403,
+        'Forbidden',
+        `${subject} is forbidden: User "${user.username}" cannot ${a.verb} resource "${a.resource}" in API group "${a.group}" ${scope}`,
+        {
+          ...(a.name === undefined ? {} : { name: a.name }),
+          group: a.group,
+          kind: a.resource,
+        },
+      );
     },
   };
 }
 
 /** One request over TLS trusting only the fake's CA; warnings decoded from `299 - "text"` headers. */
-function rawRequest(base: string, ca: string, token: string, method: string, path: string, body?: Obj): Promise<RawReply> {
+function rawRequest(
+  base: string,
+  ca: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: Obj,
+): Promise<RawReply> {
   const url = new URL(path, base);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
-        host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, ca,
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method,
+        ca,
         headers: {
-          authorization: `Bearer ${token}`, accept: 'application/json',
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
           'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
           ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }),
         },
@@ -505,7 +729,11 @@ function rawRequest(base: string, ca: string, token: string, method: string, pat
           const warnings = (header === undefined ? [] : Array.isArray(header) ? header : [header])
             .flatMap((value) => value.split(/,(?=\s*299 )/))
             .map((value) => JSON.parse(value.trim().replace(/^299 - /, '')) as string);
-          resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text), warnings });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text === '' ? undefined : JSON.parse(text),
+            warnings,
+          });
         });
       },
     );

@@ -16,16 +16,34 @@ export interface HttpsClient {
 /** A keep-alive HTTPS client that trusts only `ca` (never rejectUnauthorized: false). */
 export function httpsClient(port: number, ca: string, host = 'localhost'): HttpsClient {
   const agent = new Agent({ keepAlive: true, ca });
-  const send = (method: string, path: string, payload?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> =>
+  const send = (
+    method: string,
+    path: string,
+    payload?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const req = httpsRequest(
-        { host, port, path, method, agent, headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers } },
+        {
+          host,
+          port,
+          path,
+          method,
+          agent,
+          headers:
+            payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body,
+              json: () => JSON.parse(body),
+            });
           });
         },
       );
@@ -33,7 +51,13 @@ export function httpsClient(port: number, ca: string, host = 'localhost'): Https
       req.end(payload);
     });
   return {
-    post: (path, body, headers) => send('POST', path, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers),
+    post: (path, body, headers) =>
+      send(
+        'POST',
+        path,
+        typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        headers,
+      ),
     get: (path) => send('GET', path),
     close: () => agent.destroy(),
   };

@@ -8,7 +8,11 @@ import addFormats from 'ajv-formats';
  * unicode regular expression, hence unicodeRegExp off.
  */
 export function schemaValidator(path: string): ValidateFunction {
-  const { $schema: _dialect, id, ...schema } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const {
+    $schema: _dialect,
+    id,
+    ...schema
+  } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
   addFormats.default(ajv);
   return ajv.compile(id === undefined ? schema : { ...schema, $id: id });

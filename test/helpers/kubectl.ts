@@ -9,7 +9,8 @@ import { parseAllDocuments } from 'yaml';
 export const KUBECTL_MISSING: string | undefined = findKubectl();
 
 function findKubectl(): string | undefined {
-  if (process.env['NETGUARD_TEST_NO_KUBECTL'] !== undefined) return 'NETGUARD_TEST_NO_KUBECTL is set';
+  if (process.env['NETGUARD_TEST_NO_KUBECTL'] !== undefined)
+    return 'NETGUARD_TEST_NO_KUBECTL is set';
   try {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
     return undefined;

@@ -13,14 +13,22 @@ interface RecordedList {
   items: Record<string, unknown>[];
 }
 
-const PLURAL: Record<string, string> = { NetworkPolicyList: 'networkpolicies', GuardrailExceptionList: 'guardrailexceptions' };
+const PLURAL: Record<string, string> = {
+  NetworkPolicyList: 'networkpolicies',
+  GuardrailExceptionList: 'guardrailexceptions',
+};
 const collectionOf = (list: RecordedList): string => {
   const plural = PLURAL[list.kind] ?? `${list.kind.replace(/List$/, '').toLowerCase()}s`;
-  return list.apiVersion.includes('/') ? `/apis/${list.apiVersion}/${plural}` : `/api/${list.apiVersion}/${plural}`;
+  return list.apiVersion.includes('/')
+    ? `/apis/${list.apiVersion}/${plural}`
+    : `/api/${list.apiVersion}/${plural}`;
 };
 
 /** Serves the recorded list responses; `replace` swaps a file's items (e.g. another CNI). */
-export async function recordedCluster(t: Test, replace: Record<string, Record<string, unknown>[]> = {}): Promise<FakeKubeApi> {
+export async function recordedCluster(
+  t: Test,
+  replace: Record<string, Record<string, unknown>[]> = {},
+): Promise<FakeKubeApi> {
   const api = await startFakeKubeApi(t);
   for (const file of readdirSync(RECORDED).filter((name) => name.endsWith('.yaml'))) {
     const list = parse(readFileSync(join(RECORDED, file), 'utf8')) as RecordedList;

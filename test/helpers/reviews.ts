@@ -52,7 +52,10 @@ export function reviewFor(object: KubeObject | undefined, options: ReviewOptions
   const name = String(meta(source)['name'] ?? '');
   const namespace = kind === 'Namespace' ? name : String(meta(source)['namespace'] ?? '');
   const operation = options.operation ?? 'CREATE';
-  const user = options.user ?? { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+  const user = options.user ?? {
+    username: 'kubernetes-admin',
+    groups: ['system:masters', 'system:authenticated'],
+  };
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -65,11 +68,23 @@ export function reviewFor(object: KubeObject | undefined, options: ReviewOptions
       name,
       namespace,
       operation,
-      userInfo: { username: user.username, uid: randomUUID(), groups: user.groups ?? ['system:authenticated'] },
+      userInfo: {
+        username: user.username,
+        uid: randomUUID(),
+        groups: user.groups ?? ['system:authenticated'],
+      },
       object: operation === 'DELETE' ? null : (object ?? null),
       oldObject: options.oldObject ?? null,
       dryRun: options.dryRun ?? false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: operation === 'DELETE' ? 'DeleteOptions' : operation === 'UPDATE' ? 'UpdateOptions' : 'CreateOptions' },
+      options: {
+        apiVersion: 'meta.k8s.io/v1',
+        kind:
+          operation === 'DELETE'
+            ? 'DeleteOptions'
+            : operation === 'UPDATE'
+              ? 'UpdateOptions'
+              : 'CreateOptions',
+      },
     },
   };
 }

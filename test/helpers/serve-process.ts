@@ -6,7 +6,12 @@ import { createInterface } from 'node:readline';
 import type { Test } from 'tap';
 import { runCerts } from '../../src/cli/certs.ts';
 
-const SERVICE = { service: 'netguard', namespace: 'netguard-system', secretName: 'netguard-tls', webhookConfiguration: 'netguard' };
+const SERVICE = {
+  service: 'netguard',
+  namespace: 'netguard-system',
+  secretName: 'netguard-tls',
+  webhookConfiguration: 'netguard',
+};
 
 export interface ServeProcess {
   readonly child: ChildProcess;
@@ -23,15 +28,33 @@ export interface ServeProcess {
 }
 
 /** `netguard serve` in a child process (Node flags first), on loopback ports chosen by the OS. */
-export async function startServeProcess(t: Test, options: { nodeArgs?: string[]; args?: string[] } = {}): Promise<ServeProcess> {
+export async function startServeProcess(
+  t: Test,
+  options: { nodeArgs?: string[]; args?: string[] } = {},
+): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-serve-'));
   const certs = await runCerts({ ...SERVICE, out: join(dir, 'tls') });
   writeFileSync(join(dir, 'exceptions.yaml'), '');
-  const args = ['src/cli/main.ts', 'serve', '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--certs', join(dir, 'tls'), '--exceptions', join(dir, 'exceptions.yaml')];
+  const args = [
+    'src/cli/main.ts',
+    'serve',
+    '--port',
+    '0',
+    '--metrics-port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--certs',
+    join(dir, 'tls'),
+    '--exceptions',
+    join(dir, 'exceptions.yaml'),
+  ];
   // tap's process-info hook re-adds itself to NODE_OPTIONS of every spawn and more than triples the
   // child's heap; `env -u` drops it, so the heap measured is netguard's alone.
   const node = [process.execPath, ...(options.nodeArgs ?? []), ...args, ...(options.args ?? [])];
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', ...node], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -40,7 +63,8 @@ export async function startServeProcess(t: Test, options: { nodeArgs?: string[];
   let port = 0;
   let metricsUrl = '';
   const lines = createInterface({ input: child.stdout });
-  if (process.env['SERVE_STDOUT'] !== undefined) lines.on('line', (line) => process.stderr.write(`${line}\n`));
+  if (process.env['SERVE_STDOUT'] !== undefined)
+    lines.on('line', (line) => process.stderr.write(`${line}\n`));
   const ready = new Promise<void>((resolve, reject) => {
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
@@ -54,7 +78,9 @@ export async function startServeProcess(t: Test, options: { nodeArgs?: string[];
         resolve();
       }
     });
-    void exited.then((code) => reject(new Error(`netguard serve exited (${code}) before listening`)));
+    void exited.then((code) =>
+      reject(new Error(`netguard serve exited (${code}) before listening`)),
+    );
   });
   await ready;
   return {

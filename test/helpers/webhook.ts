@@ -19,7 +19,11 @@ export interface RunningWebhook {
 /** Starts the real HTTPS app on an ephemeral loopback port; closed when the test ends. */
 export async function startWebhook(
   t: Test,
-  options: { context?: () => EvaluationContext; notReady?: () => string[]; deps?: Partial<AppDeps> } = {},
+  options: {
+    context?: () => EvaluationContext;
+    notReady?: () => string[];
+    deps?: Partial<AppDeps>;
+  } = {},
 ): Promise<RunningWebhook> {
   const certs = localCertificates();
   const context = options.context ?? (() => contextFor());

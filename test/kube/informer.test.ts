@@ -14,43 +14,50 @@ const ns = (name: string, labels: Record<string, string> = {}) => ({
   metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
 });
 
-t.test('the cache lists, follows watch events, relists after 410 Gone and retries after a 500', async (t) => {
-  const api = await startFakeKubeApi(t);
-  api.seed(NAMESPACES, ns('prod-shop', { env: 'prod' }));
-  api.failNext('GET', /^\/api\/v1\/namespaces$/, 500, 'InternalError');
-  const delays: number[] = [];
-  const cache = startCache({
-    kubeConfig: api.kubeConfig(),
-    rest: kubeRest(api.kubeConfig()),
-    path: NAMESPACES,
-    what: 'namespaces',
-    logger: pino({ level: 'silent' }),
-    delay: async (ms) => {
-      delays.push(ms);
-    },
-  });
-  await until(() => cache.ready(), 'first sync');
-  t.same(delays, [1000], 'the 500 was retried after the initial backoff');
-  const labels = (name: string) => stringMap(field(cache.get(name), 'metadata', 'labels'));
-  t.equal(labels('prod-shop')['env'], 'prod');
-  let resolved = false;
-  void cache.synced().then(() => (resolved = true));
-  await until(() => resolved, 'synced() resolves once synced');
+t.test(
+  'the cache lists, follows watch events, relists after 410 Gone and retries after a 500',
+  async (t) => {
+    const api = await startFakeKubeApi(t);
+    api.seed(NAMESPACES, ns('prod-shop', { env: 'prod' }));
+    api.failNext('GET', /^\/api\/v1\/namespaces$/, 500, 'InternalError');
+    const delays: number[] = [];
+    const cache = startCache({
+      kubeConfig: api.kubeConfig(),
+      rest: kubeRest(api.kubeConfig()),
+      path: NAMESPACES,
+      what: 'namespaces',
+      logger: pino({ level: 'silent' }),
+      delay: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    await until(() => cache.ready(), 'first sync');
+    t.same(delays, [1000], 'the 500 was retried after the initial backoff');
+    const labels = (name: string) => stringMap(field(cache.get(name), 'metadata', 'labels'));
+    t.equal(labels('prod-shop')['env'], 'prod');
+    let resolved = false;
+    void cache.synced().then(() => (resolved = true));
+    await until(() => resolved, 'synced() resolves once synced');
 
-  await api.watching(NAMESPACES);
-  api.emit(NAMESPACES, 'ADDED', ns('dev-shop'));
-  await until(() => cache.get('dev-shop') !== undefined, 'ADDED');
-  api.emit(NAMESPACES, 'MODIFIED', ns('dev-shop', { team: 'a' }));
-  await until(() => labels('dev-shop')['team'] === 'a', 'MODIFIED');
-  api.emit(NAMESPACES, 'DELETED', ns('prod-shop'));
-  await until(() => cache.get('prod-shop') === undefined, 'DELETED');
+    await api.watching(NAMESPACES);
+    api.emit(NAMESPACES, 'ADDED', ns('dev-shop'));
+    await until(() => cache.get('dev-shop') !== undefined, 'ADDED');
+    api.emit(NAMESPACES, 'MODIFIED', ns('dev-shop', { team: 'a' }));
+    await until(() => labels('dev-shop')['team'] === 'a', 'MODIFIED');
+    api.emit(NAMESPACES, 'DELETED', ns('prod-shop'));
+    await until(() => cache.get('prod-shop') === undefined, 'DELETED');
 
-  const listsBefore = api.requests.filter((r) => r.path === NAMESPACES && r.query.get('watch') === null).length;
-  api.seed(NAMESPACES, ns('staging-shop'));
-  api.expireWatches(NAMESPACES);
-  await until(() => cache.get('staging-shop') !== undefined, 'relist after 410');
-  const listsAfter = api.requests.filter((r) => r.path === NAMESPACES && r.query.get('watch') === null).length;
-  t.equal(listsAfter, listsBefore + 1, '410 Gone forced exactly one relist');
-  t.ok(cache.ready(), 'still ready after the relist');
-  await cache.stop();
-});
+    const listsBefore = api.requests.filter(
+      (r) => r.path === NAMESPACES && r.query.get('watch') === null,
+    ).length;
+    api.seed(NAMESPACES, ns('staging-shop'));
+    api.expireWatches(NAMESPACES);
+    await until(() => cache.get('staging-shop') !== undefined, 'relist after 410');
+    const listsAfter = api.requests.filter(
+      (r) => r.path === NAMESPACES && r.query.get('watch') === null,
+    ).length;
+    t.equal(listsAfter, listsBefore + 1, '410 Gone forced exactly one relist');
+    t.ok(cache.ready(), 'still ready after the relist');
+    await cache.stop();
+  },
+);

@@ -68,7 +68,10 @@ t.test('netguard check admits the proposals in production, without a finding', a
     object,
     source: lineOnly(1),
   }));
-  const world = loadWorld({ config: 'policies/guardrails.yaml', exceptions: 'policies/exceptions.yaml' });
+  const world = loadWorld({
+    config: 'policies/guardrails.yaml',
+    exceptions: 'policies/exceptions.yaml',
+  });
   const results = judgeManifests([...manifests, ...proposals], {
     world,
     environment: undefined,

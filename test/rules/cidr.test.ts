@@ -1,5 +1,12 @@
 import t from 'tap';
-import { contains, coveredBy, isWorld, overlapsOutside, parseCidr, type CidrRange } from '../../src/cidr.ts';
+import {
+  contains,
+  coveredBy,
+  isWorld,
+  overlapsOutside,
+  parseCidr,
+  type CidrRange,
+} from '../../src/cidr.ts';
 
 const cidr = (text: string): CidrRange => {
   const range = parseCidr(text);
@@ -15,11 +22,24 @@ t.test('parses IPv4 and IPv6 as Kubernetes writes them, masking host bits', asyn
   t.notOk(isWorld(cidr('0.0.0.0/1')));
 });
 
-t.test('refuses what the API server refuses: short, octal or hex IPv4, bad prefixes, plain addresses', async (t) => {
-  for (const text of ['10/8', '010.0.0.0/8', '0x0a.0.0.0/8', '10.0.0.0/33', '10.0.0.0', '2001:db8::/129', '', 'any', '10.0.0.0/8\n']) {
-    t.equal(parseCidr(text), undefined, JSON.stringify(text));
-  }
-});
+t.test(
+  'refuses what the API server refuses: short, octal or hex IPv4, bad prefixes, plain addresses',
+  async (t) => {
+    for (const text of [
+      '10/8',
+      '010.0.0.0/8',
+      '0x0a.0.0.0/8',
+      '10.0.0.0/33',
+      '10.0.0.0',
+      '2001:db8::/129',
+      '',
+      'any',
+      '10.0.0.0/8\n',
+    ]) {
+      t.equal(parseCidr(text), undefined, JSON.stringify(text));
+    }
+  },
+);
 
 t.test('containment is whole: inside, equal, merely overlapping, other family', async (t) => {
   const approved = cidr('160.79.104.0/23');
@@ -35,8 +55,14 @@ t.test('except carves holes: overlap counts only where no except covers it', asy
   const pods = cidr('10.244.0.0/16');
   t.ok(overlapsOutside(cidr('10.0.0.0/8'), pods, []));
   t.notOk(overlapsOutside(cidr('10.0.0.0/8'), pods, [cidr('10.244.0.0/16')]));
-  t.notOk(overlapsOutside(cidr('10.0.0.0/8'), pods, [cidr('10.244.0.0/17'), cidr('10.244.128.0/17')]), 'two halves cover the whole');
-  t.ok(overlapsOutside(cidr('10.0.0.0/8'), pods, [cidr('10.244.0.0/17')]), 'one half leaves the other in');
+  t.notOk(
+    overlapsOutside(cidr('10.0.0.0/8'), pods, [cidr('10.244.0.0/17'), cidr('10.244.128.0/17')]),
+    'two halves cover the whole',
+  );
+  t.ok(
+    overlapsOutside(cidr('10.0.0.0/8'), pods, [cidr('10.244.0.0/17')]),
+    'one half leaves the other in',
+  );
   t.notOk(overlapsOutside(cidr('192.168.0.0/16'), pods, []));
   t.ok(coveredBy(cidr('10.244.3.0/24'), [cidr('10.0.0.0/8')]));
   t.notOk(coveredBy(cidr('10.244.3.0/24'), []));

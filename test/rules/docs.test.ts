@@ -6,15 +6,26 @@ import { renderRulesDoc, RULES_DOC_PATH } from '../../src/rules/docs.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { defaultLevelsPolicy, findingsOf, judge } from './judge.ts';
 
-t.test('docs/rules.md is generated from the registry and up to date (run `npm run docs`)', async (t) => {
-  t.equal(readFileSync(RULES_DOC_PATH, 'utf8'), renderRulesDoc(RULES));
-});
+t.test(
+  'docs/rules.md is generated from the registry and up to date (run `npm run docs`)',
+  async (t) => {
+    t.equal(readFileSync(RULES_DOC_PATH, 'utf8'), renderRulesDoc(RULES));
+  },
+);
 
 t.test('every rule has a section; rules without docs get a placeholder', async (t) => {
   const doc = renderRulesDoc(RULES);
   for (const rule of RULES) t.match(doc, `\n## ${rule.id} ${rule.name}\n`, rule.id);
-  const undocumented = { ...RULES[0], id: 'XX999', name: 'pending', doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' } };
-  t.match(renderRulesDoc([undocumented as (typeof RULES)[number]]), '## XX999 pending\n\nJudges Pod, Deployment');
+  const undocumented = {
+    ...RULES[0],
+    id: 'XX999',
+    name: 'pending',
+    doc: { checks: '', prevents: '', fix: '', fires: '', passes: '' },
+  };
+  t.match(
+    renderRulesDoc([undocumented as (typeof RULES)[number]]),
+    '## XX999 pending\n\nJudges Pod, Deployment',
+  );
   t.match(renderRulesDoc([undocumented as (typeof RULES)[number]]), '_Not documented yet._');
 });
 
@@ -25,12 +36,21 @@ const single = (manifest: string): KubeObject => {
 
 t.test("each NetworkPolicy rule's documented examples do what the docs say", async (t) => {
   const policy = defaultLevelsPolicy();
-  for (const rule of RULES.filter((r) => r.id.startsWith('NP') && r.operations.includes('CREATE'))) {
+  for (const rule of RULES.filter(
+    (r) => r.id.startsWith('NP') && r.operations.includes('CREATE'),
+  )) {
     const fires = single(rule.doc.fires);
     const namespace = String((fires['metadata'] as { namespace: string }).namespace);
-    t.ok(findingsOf(judge(fires, { namespace, policy }), rule.id).length > 0, `${rule.id}: the "fires" example fires it`);
+    t.ok(
+      findingsOf(judge(fires, { namespace, policy }), rule.id).length > 0,
+      `${rule.id}: the "fires" example fires it`,
+    );
     const passes = judge(single(rule.doc.passes), { namespace, policy });
-    t.same(passes.findings.map((finding) => `${finding.rule} ${finding.path}`), [], `${rule.id}: the "passes" example has no findings at all`);
+    t.same(
+      passes.findings.map((finding) => `${finding.rule} ${finding.path}`),
+      [],
+      `${rule.id}: the "passes" example has no findings at all`,
+    );
   }
 });
 

@@ -10,7 +10,11 @@ import { loadFixture } from '../helpers/reviews.ts';
 export const RULE_FIXTURES = 'test/fixtures/network-policies/rules';
 
 /** The namespace of each mode under the shipped policy. */
-export const NAMESPACE_OF: Readonly<Record<Mode, string>> = { observe: 'dev-x', constrain: 'staging-x', enforce: 'prod-x' };
+export const NAMESPACE_OF: Readonly<Record<Mode, string>> = {
+  observe: 'dev-x',
+  constrain: 'staging-x',
+  enforce: 'prod-x',
+};
 
 /** The shipped environments without rule overrides: the rules' own default levels. */
 export function defaultLevelsPolicy(): Policy {
@@ -33,7 +37,8 @@ spec:
 
 function moved(object: KubeObject, namespace: string): KubeObject {
   const metadata = object['metadata'];
-  if (object['kind'] === 'Namespace') return { ...object, metadata: { ...(metadata as object), name: namespace } };
+  if (object['kind'] === 'Namespace')
+    return { ...object, metadata: { ...(metadata as object), name: namespace } };
   return { ...object, metadata: { ...(metadata as object), namespace } };
 }
 
@@ -65,7 +70,10 @@ export function judge(object: KubeObject, options: JudgeOptions = {}): Decision 
     dryRun: false,
   };
   const others = (options.others ?? []).map((other) => moved(other, namespace));
-  return validate(input, contextFor({ policy: options.policy ?? shippedPolicy(), objects: others }));
+  return validate(
+    input,
+    contextFor({ policy: options.policy ?? shippedPolicy(), objects: others }),
+  );
 }
 
 /** The fixture's last document is judged; earlier ones (a Namespace, other policies) are the cluster around it. */
@@ -73,20 +81,30 @@ export function judgeFixture(file: string, options: JudgeOptions = {}): Decision
   const documents = loadFixture(`${RULE_FIXTURES}/${file}`);
   const object = documents.at(-1);
   if (object === undefined) throw new Error(`${file} is empty`);
-  return judge(object, { ...options, others: [...documents.slice(0, -1), ...(options.others ?? [])] });
+  return judge(object, {
+    ...options,
+    others: [...documents.slice(0, -1), ...(options.others ?? [])],
+  });
 }
 
 export function findingsOf(decision: Decision, rule: string): Finding[] {
   return decision.findings.filter((finding) => finding.rule === rule);
 }
 
-export const rulesOf = (decision: Decision): string[] => [...new Set(decision.findings.map((finding) => finding.rule))].sort();
+export const rulesOf = (decision: Decision): string[] =>
+  [...new Set(decision.findings.map((finding) => finding.rule))].sort();
 
 /**
  * Judges a fixture in dev-x, staging-x and prod-x and checks the rule's level and the verdict in each.
  * `alone` means the fixture trips only this rule, so the verdict follows from its level.
  */
-export function assertLevels(t: Test, file: string, rule: string, levels: Readonly<Record<Mode, Level>>, options: JudgeOptions & { alone?: boolean } = {}): void {
+export function assertLevels(
+  t: Test,
+  file: string,
+  rule: string,
+  levels: Readonly<Record<Mode, Level>>,
+  options: JudgeOptions & { alone?: boolean } = {},
+): void {
   for (const mode of ['observe', 'constrain', 'enforce'] as const) {
     const decision = judgeFixture(file, { ...options, namespace: NAMESPACE_OF[mode] });
     const found = findingsOf(decision, rule);
@@ -95,10 +113,18 @@ export function assertLevels(t: Test, file: string, rule: string, levels: Readon
       continue;
     }
     t.ok(found.length > 0, `${rule} fires on ${file} in ${mode}`);
-    t.same([...new Set(found.map((finding) => finding.level))], [levels[mode]], `${rule} is ${levels[mode]} in ${mode}`);
+    t.same(
+      [...new Set(found.map((finding) => finding.level))],
+      [levels[mode]],
+      `${rule} is ${levels[mode]} in ${mode}`,
+    );
     if (options.alone === true) {
       t.same(rulesOf(decision), [rule], `${file} trips only ${rule}`);
-      t.equal(decision.allowed, levels[mode] !== 'deny', `${file} is ${levels[mode] === 'deny' ? 'denied' : 'admitted'} in ${mode}`);
+      t.equal(
+        decision.allowed,
+        levels[mode] !== 'deny',
+        `${file} is ${levels[mode] === 'deny' ? 'denied' : 'admitted'} in ${mode}`,
+      );
     }
   }
 }

@@ -2,19 +2,40 @@ import t from 'tap';
 import { assertLevels, findingsOf, judgeFixture } from './judge.ts';
 
 t.test('an ingress rule without from: level per mode and the words', async (t) => {
-  assertLevels(t, 'np002-fires-ingress.yaml', 'NP002', { observe: 'warn', constrain: 'deny', enforce: 'deny' }, { alone: true });
+  assertLevels(
+    t,
+    'np002-fires-ingress.yaml',
+    'NP002',
+    { observe: 'warn', constrain: 'deny', enforce: 'deny' },
+    { alone: true },
+  );
   const decision = judgeFixture('np002-fires-ingress.yaml', { namespace: 'staging-x' });
   const [finding] = findingsOf(decision, 'NP002');
   t.equal(finding?.path, 'spec.ingress[0].from');
-  t.equal(finding?.message, 'this ingress rule has no from, so any source (every pod in every namespace and any address outside the cluster) can connect to these pods on 8080/TCP.');
-  t.equal(finding?.fix, 'List the allowed sources under from: a podSelector, a namespaceSelector by kubernetes.io/metadata.name, or an ipBlock.');
-  t.match(decision.message, /^NetworkPolicy staging-x\/api-ingress violates 1 guardrail \(environment staging, mode constrain\):\n- NP002 allow-all at spec\.ingress\[0\]\.from: /);
+  t.equal(
+    finding?.message,
+    'this ingress rule has no from, so any source (every pod in every namespace and any address outside the cluster) can connect to these pods on 8080/TCP.',
+  );
+  t.equal(
+    finding?.fix,
+    'List the allowed sources under from: a podSelector, a namespaceSelector by kubernetes.io/metadata.name, or an ipBlock.',
+  );
+  t.match(
+    decision.message,
+    /^NetworkPolicy staging-x\/api-ingress violates 1 guardrail \(environment staging, mode constrain\):\n- NP002 allow-all at spec\.ingress\[0\]\.from: /,
+  );
 });
 
 t.test('every offending rule is reported, not just the first', async (t) => {
   const found = findingsOf(judgeFixture('np002-fires-every-rule.yaml'), 'NP002');
-  t.same(found.map((finding) => finding.path), ['spec.ingress[1].from', 'spec.egress[0].to']);
-  t.equal(found[1]?.message, 'this egress rule has an empty to, so these pods can connect to any destination, in the cluster or on the internet, on 443/TCP.');
+  t.same(
+    found.map((finding) => finding.path),
+    ['spec.ingress[1].from', 'spec.egress[0].to'],
+  );
+  t.equal(
+    found[1]?.message,
+    'this egress rule has an empty to, so these pods can connect to any destination, in the cluster or on the internet, on 443/TCP.',
+  );
 });
 
 t.test('named peers pass; an egress rule that opens only port 53 is exempt', async (t) => {

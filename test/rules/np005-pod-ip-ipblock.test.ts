@@ -2,11 +2,23 @@ import t from 'tap';
 import { assertLevels, findingsOf, judgeFixture } from './judge.ts';
 
 t.test('an ipBlock inside the pod CIDR: level per mode and the words', async (t) => {
-  assertLevels(t, 'np005-fires.yaml', 'NP005', { observe: 'warn', constrain: 'warn', enforce: 'deny' }, { alone: true });
+  assertLevels(
+    t,
+    'np005-fires.yaml',
+    'NP005',
+    { observe: 'warn', constrain: 'warn', enforce: 'deny' },
+    { alone: true },
+  );
   const [finding] = findingsOf(judgeFixture('np005-fires.yaml'), 'NP005');
   t.equal(finding?.path, 'spec.ingress[0].from[0].ipBlock.cidr');
-  t.equal(finding?.message, '10.244.3.0/24 overlaps the cluster range 10.244.0.0/16, and pod and service IPs change whenever pods are rescheduled, so this rule will not keep matching the pods it was written for.');
-  t.equal(finding?.fix, 'Select in-cluster peers with a podSelector or namespaceSelector instead, or add the cluster range to except.');
+  t.equal(
+    finding?.message,
+    '10.244.3.0/24 overlaps the cluster range 10.244.0.0/16, and pod and service IPs change whenever pods are rescheduled, so this rule will not keep matching the pods it was written for.',
+  );
+  t.equal(
+    finding?.fix,
+    'Select in-cluster peers with a podSelector or namespaceSelector instead, or add the cluster range to except.',
+  );
 });
 
 t.test('a wider block whose except leaves a cluster range in still fires', async (t) => {

@@ -13,7 +13,9 @@ function outcomeOf(decision: Decision): Outcome {
 t.test('every realistic policy gets the verdict the docs table states, in each mode', async (t) => {
   for (const c of REALISTIC) {
     const documents = loadFixture(`${REALISTIC_DIR}/${c.file}`);
-    const index = documents.findIndex((doc) => (doc['metadata'] as { name?: string }).name === c.name);
+    const index = documents.findIndex(
+      (doc) => (doc['metadata'] as { name?: string }).name === c.name,
+    );
     const object = documents[index];
     t.ok(object, `${c.file} holds ${c.name}`);
     if (object === undefined) continue;
@@ -31,5 +33,8 @@ t.test('the realistic set covers every fixture file', async (t) => {
 });
 
 t.test('docs/verdicts.md carries the same table', async (t) => {
-  t.ok(readFileSync('docs/verdicts.md', 'utf8').includes(`${verdictTable()}\n`), 'docs/verdicts.md table matches test/rules/realistic-expected.ts');
+  t.ok(
+    readFileSync('docs/verdicts.md', 'utf8').includes(`${verdictTable()}\n`),
+    'docs/verdicts.md table matches test/rules/realistic-expected.ts',
+  );
 });

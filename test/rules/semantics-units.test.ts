@@ -1,10 +1,25 @@
 import t from 'tap';
-import { coversInternet, ipBlockAddresses, isSubset, union } from '../../src/semantics/addresses.ts';
+import {
+  coversInternet,
+  ipBlockAddresses,
+  isSubset,
+  union,
+} from '../../src/semantics/addresses.ts';
 import { opensEveryPort, portSet, portSetNoBroader } from '../../src/semantics/ports.ts';
-import { hasEqualityRequirement, requiresLabel, selectorNoBroader, selectsEveryNamespace, selectsEveryPod } from '../../src/semantics/selectors.ts';
+import {
+  hasEqualityRequirement,
+  requiresLabel,
+  selectorNoBroader,
+  selectsEveryNamespace,
+  selectsEveryPod,
+} from '../../src/semantics/selectors.ts';
 import type { Selector } from '../../src/rules/network-policy.ts';
 
-const selector = (partial: Partial<Selector>): Selector => ({ matchLabels: {}, matchExpressions: [], ...partial });
+const selector = (partial: Partial<Selector>): Selector => ({
+  matchLabels: {},
+  matchExpressions: [],
+  ...partial,
+});
 const block = (cidr: string, except: string[] = []) => {
   const set = ipBlockAddresses(cidr, except);
   if (set === undefined) throw new Error(cidr);
@@ -13,18 +28,75 @@ const block = (cidr: string, except: string[] = []) => {
 
 t.test('selectors', async (t) => {
   t.ok(selectsEveryNamespace(selector({})));
-  t.ok(selectsEveryNamespace(selector({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'Exists', values: [] }] })));
-  t.ok(selectsEveryNamespace(selector({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['x'] }] })));
-  t.notOk(selectsEveryNamespace(selector({ matchExpressions: [{ key: 'team', operator: 'Exists', values: [] }] })), 'Exists on another label is a requirement');
-  t.notOk(selectsEveryNamespace(selector({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'DoesNotExist', values: [] }] })), 'selects no namespace at all');
+  t.ok(
+    selectsEveryNamespace(
+      selector({
+        matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'Exists', values: [] }],
+      }),
+    ),
+  );
+  t.ok(
+    selectsEveryNamespace(
+      selector({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['x'] }] }),
+    ),
+  );
+  t.notOk(
+    selectsEveryNamespace(
+      selector({ matchExpressions: [{ key: 'team', operator: 'Exists', values: [] }] }),
+    ),
+    'Exists on another label is a requirement',
+  );
+  t.notOk(
+    selectsEveryNamespace(
+      selector({
+        matchExpressions: [
+          { key: 'kubernetes.io/metadata.name', operator: 'DoesNotExist', values: [] },
+        ],
+      }),
+    ),
+    'selects no namespace at all',
+  );
   t.notOk(selectsEveryNamespace(selector({ matchLabels: { team: 'a' } })));
-  t.notOk(selectsEveryPod(selector({ matchExpressions: [{ key: 'app', operator: 'Exists', values: [] }] })));
-  t.ok(requiresLabel(selector({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend'] }] }), 'tier', 'frontend'));
-  t.notOk(requiresLabel(selector({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }] }), 'tier', 'frontend'));
-  t.ok(requiresLabel(selector({ matchLabels: { tier: 'frontend' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }] }), 'tier', 'frontend'), 'both must hold: frontend');
+  t.notOk(
+    selectsEveryPod(
+      selector({ matchExpressions: [{ key: 'app', operator: 'Exists', values: [] }] }),
+    ),
+  );
+  t.ok(
+    requiresLabel(
+      selector({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend'] }] }),
+      'tier',
+      'frontend',
+    ),
+  );
+  t.notOk(
+    requiresLabel(
+      selector({
+        matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }],
+      }),
+      'tier',
+      'frontend',
+    ),
+  );
+  t.ok(
+    requiresLabel(
+      selector({
+        matchLabels: { tier: 'frontend' },
+        matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend', 'backend'] }],
+      }),
+      'tier',
+      'frontend',
+    ),
+    'both must hold: frontend',
+  );
   t.notOk(hasEqualityRequirement({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }));
   t.ok(hasEqualityRequirement({ matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }] }));
-  t.ok(selectorNoBroader(selector({ matchLabels: { app: 'a', tier: 'b' } }), selector({ matchLabels: { app: 'a' } })));
+  t.ok(
+    selectorNoBroader(
+      selector({ matchLabels: { app: 'a', tier: 'b' } }),
+      selector({ matchLabels: { app: 'a' } }),
+    ),
+  );
   t.notOk(selectorNoBroader(selector({}), selector({ matchLabels: { app: 'a' } })));
 });
 
@@ -33,19 +105,46 @@ t.test('address sets', async (t) => {
   t.ok(coversInternet(block('::ffff:0.0.0.0/96')), 'IPv4-mapped is IPv4');
   t.ok(coversInternet(block('::/0')));
   t.notOk(coversInternet(block('0.0.0.0/0', ['10.0.0.0/8'])));
-  t.ok(coversInternet(union(block('0.0.0.0/0', ['10.0.0.0/8']), block('10.0.0.0/8'))), 'the hole filled by another peer');
-  t.ok(isSubset(union(block('160.79.104.0/24'), block('160.79.105.0/24')), block('160.79.104.0/23')));
-  t.ok(isSubset(block('160.79.104.0/22', ['160.79.106.0/23']), block('160.79.104.0/23')), 'except carves it down to the approved block');
+  t.ok(
+    coversInternet(union(block('0.0.0.0/0', ['10.0.0.0/8']), block('10.0.0.0/8'))),
+    'the hole filled by another peer',
+  );
+  t.ok(
+    isSubset(union(block('160.79.104.0/24'), block('160.79.105.0/24')), block('160.79.104.0/23')),
+  );
+  t.ok(
+    isSubset(block('160.79.104.0/22', ['160.79.106.0/23']), block('160.79.104.0/23')),
+    'except carves it down to the approved block',
+  );
   t.equal(ipBlockAddresses('10/8', []), undefined, 'refused as the API server refuses it');
 });
 
 t.test('port sets', async (t) => {
   t.ok(opensEveryPort(portSet([])));
   t.ok(opensEveryPort(portSet([{ protocol: 'TCP', port: undefined, endPort: undefined }])));
-  t.ok(opensEveryPort(portSet([{ protocol: 'UDP', port: 1, endPort: 100 }, { protocol: 'UDP', port: 101, endPort: 65535 }])));
+  t.ok(
+    opensEveryPort(
+      portSet([
+        { protocol: 'UDP', port: 1, endPort: 100 },
+        { protocol: 'UDP', port: 101, endPort: 65535 },
+      ]),
+    ),
+  );
   t.notOk(opensEveryPort(portSet([{ protocol: 'TCP', port: 2, endPort: 65535 }])));
   t.notOk(opensEveryPort(portSet([{ protocol: 'TCP', port: 'http', endPort: undefined }])));
-  t.ok(portSetNoBroader(portSet([{ protocol: 'TCP', port: 443, endPort: undefined }]), portSet([{ protocol: 'TCP', port: 400, endPort: 500 }])));
-  t.notOk(portSetNoBroader(portSet([]), portSet([{ protocol: 'TCP', port: 443, endPort: undefined }])));
-  t.notOk(portSetNoBroader(portSet([{ protocol: 'UDP', port: 443, endPort: undefined }]), portSet([{ protocol: 'TCP', port: 443, endPort: undefined }])));
+  t.ok(
+    portSetNoBroader(
+      portSet([{ protocol: 'TCP', port: 443, endPort: undefined }]),
+      portSet([{ protocol: 'TCP', port: 400, endPort: 500 }]),
+    ),
+  );
+  t.notOk(
+    portSetNoBroader(portSet([]), portSet([{ protocol: 'TCP', port: 443, endPort: undefined }])),
+  );
+  t.notOk(
+    portSetNoBroader(
+      portSet([{ protocol: 'UDP', port: 443, endPort: undefined }]),
+      portSet([{ protocol: 'TCP', port: 443, endPort: undefined }]),
+    ),
+  );
 });

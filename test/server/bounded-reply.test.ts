@@ -2,33 +2,64 @@ import t from 'tap';
 import { injectableApp } from '../helpers/app.ts';
 import { reviewFor } from '../helpers/reviews.ts';
 
-t.test('a 2 MiB NetworkPolicy with 40,000 findings gets a denial of a few KB naming counts per rule', async (t) => {
-  const app = injectableApp();
-  t.teardown(() => app.close());
-  // Every egress rule opens the internet (NP004) on a pod IP range too (NP005), with a long description label.
-  const egress = Array.from({ length: 20_000 }, (_, i) => ({
-    to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: `10.244.${i % 256}.0/24` } }],
-    ports: [{ port: 443, protocol: 'TCP' }],
-  }));
-  const policy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'x'.repeat(253), namespace: 'prod-shop' },
-    spec: { podSelector: { matchLabels: { app: 'web', tier: 'frontend' } }, policyTypes: ['Egress'], egress },
-  };
-  const payload = JSON.stringify(reviewFor(policy));
-  t.ok(payload.length > 2 * 1024 * 1024, `a ${(payload.length / 1024 / 1024).toFixed(1)} MiB review`);
-  const reply = await app.inject({ method: 'POST', url: '/validate', payload, headers: { 'content-type': 'application/json' } });
-  t.equal(reply.statusCode, 200);
-  const response = reply.json().response;
-  t.equal(response.allowed, false);
-  const message: string = response.status.message;
-  t.ok(message.length < 4096, `denial is ${message.length} characters`);
-  const lines = message.split('\n');
-  t.match(lines[0], /^NetworkPolicy prod-shop\/x+… violates \d+ guardrails \(environment production, mode enforce\):$/);
-  t.equal(lines.filter((line) => line.startsWith('- NP')).length, 8, 'the first 8 findings in full');
-  t.match(lines.at(-2), /^- and \d+ more \(NP004 x\d+, NP005 x\d+.*\); run netguard check -f on the manifest for every finding$/);
-  t.match(lines.at(-1), /^Need more time\? netguard exception request -n prod-shop --rule NP001,NP004,NP005 --target networkpolicy\/x+ --expires 14d --reason/);
-  t.ok(lines.every((line) => line.length <= 720), 'every line bounded');
-  t.ok(JSON.stringify(response.warnings ?? []).length < 4096, 'warnings bounded too');
-});
+t.test(
+  'a 2 MiB NetworkPolicy with 40,000 findings gets a denial of a few KB naming counts per rule',
+  async (t) => {
+    const app = injectableApp();
+    t.teardown(() => app.close());
+    // Every egress rule opens the internet (NP004) on a pod IP range too (NP005), with a long description label.
+    const egress = Array.from({ length: 20_000 }, (_, i) => ({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: `10.244.${i % 256}.0/24` } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    }));
+    const policy = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'x'.repeat(253), namespace: 'prod-shop' },
+      spec: {
+        podSelector: { matchLabels: { app: 'web', tier: 'frontend' } },
+        policyTypes: ['Egress'],
+        egress,
+      },
+    };
+    const payload = JSON.stringify(reviewFor(policy));
+    t.ok(
+      payload.length > 2 * 1024 * 1024,
+      `a ${(payload.length / 1024 / 1024).toFixed(1)} MiB review`,
+    );
+    const reply = await app.inject({
+      method: 'POST',
+      url: '/validate',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    t.equal(reply.statusCode, 200);
+    const response = reply.json().response;
+    t.equal(response.allowed, false);
+    const message: string = response.status.message;
+    t.ok(message.length < 4096, `denial is ${message.length} characters`);
+    const lines = message.split('\n');
+    t.match(
+      lines[0],
+      /^NetworkPolicy prod-shop\/x+… violates \d+ guardrails \(environment production, mode enforce\):$/,
+    );
+    t.equal(
+      lines.filter((line) => line.startsWith('- NP')).length,
+      8,
+      'the first 8 findings in full',
+    );
+    t.match(
+      lines.at(-2),
+      /^- and \d+ more \(NP004 x\d+, NP005 x\d+.*\); run netguard check -f on the manifest for every finding$/,
+    );
+    t.match(
+      lines.at(-1),
+      /^Need more time\? netguard exception request -n prod-shop --rule NP001,NP004,NP005 --target networkpolicy\/x+ --expires 14d --reason/,
+    );
+    t.ok(
+      lines.every((line) => line.length <= 720),
+      'every line bounded',
+    );
+    t.ok(JSON.stringify(response.warnings ?? []).length < 4096, 'warnings bounded too');
+  },
+);

@@ -8,18 +8,37 @@ import { startServeProcess } from '../helpers/serve-process.ts';
 const MiB = 1024 * 1024;
 
 /** One review on its own TLS connection: status and body, or the socket error (a crash shows as ECONNRESET). */
-function post(port: number, ca: string, body: string): Promise<{ status: number | string; text: string }> {
+function post(
+  port: number,
+  ca: string,
+  body: string,
+): Promise<{ status: number | string; text: string }> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/validate', method: 'POST', ca, servername: 'netguard.netguard-system.svc', agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        ca,
+        servername: 'netguard.netguard-system.svc',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, text: '' }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({ status: err.code ?? err.message, text: '' }),
+        );
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, text: '' }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ status: err.code ?? err.message, text: '' }),
+    );
     req.end(body);
   });
 }
@@ -27,9 +46,14 @@ function post(port: number, ca: string, body: string): Promise<{ status: number 
 /** Sends only the headers of a POST declaring `length` bytes; resolves with what the server answers. */
 function headersOnly(port: number, ca: string, length: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca, servername: 'netguard.netguard-system.svc' }, () => {
-      socket.write(`POST /validate HTTP/1.1\r\nHost: netguard\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, ca, servername: 'netguard.netguard-system.svc' },
+      () => {
+        socket.write(
+          `POST /validate HTTP/1.1\r\nHost: netguard\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+        );
+      },
+    );
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -43,7 +67,9 @@ function headersOnly(port: number, ca: string, length: number): Promise<string> 
 /** The issue's shape: a small Deployment whose object carries `[{},{},...]` up to `bytes` (each `{}` becomes a JS object). */
 function tinyObjectsReview(namespace: string, bytes: number): string {
   const deployment = loadOne('test/fixtures/workloads/deployment-labelled.yaml');
-  const base = JSON.stringify(reviewFor({ ...deployment, metadata: { ...(deployment['metadata'] as object), namespace } }));
+  const base = JSON.stringify(
+    reviewFor({ ...deployment, metadata: { ...(deployment['metadata'] as object), namespace } }),
+  );
   const count = Math.floor((bytes - base.length - 20) / 3);
   return base.replace('"spec":{', `"spec":{"junk":[${'{},'.repeat(count)}{}],`);
 }
@@ -56,35 +82,73 @@ async function metric(url: string, name: string): Promise<number> {
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
-t.test('concurrent large hostile bodies under a small heap: refused or judged, never a crash; then a good review is answered', async (t) => {
-  // The heap flags the shipped Deployment gives (deploy/base/deployment.yaml, NODE_OPTIONS).
-  const server = await startServeProcess(t, { nodeArgs: ['--max-old-space-size=256', '--max-semi-space-size=16'] });
-  const started = server.logs.find((entry) => entry['bodyBudget'] !== undefined);
-  t.equal(started?.['bodyLimit'], BODY_LIMIT, 'the start line states the body limit');
-  const budget = Number(started?.['bodyBudget']);
-  t.ok(budget >= BODY_LIMIT && budget < 2 * BODY_LIMIT, `budget ${(budget / MiB).toFixed(1)} MiB: one largest body at a time under 256 MB`);
+t.test(
+  'concurrent large hostile bodies under a small heap: refused or judged, never a crash; then a good review is answered',
+  async (t) => {
+    // The heap flags the shipped Deployment gives (deploy/base/deployment.yaml, NODE_OPTIONS).
+    const server = await startServeProcess(t, {
+      nodeArgs: ['--max-old-space-size=256', '--max-semi-space-size=16'],
+    });
+    const started = server.logs.find((entry) => entry['bodyBudget'] !== undefined);
+    t.equal(started?.['bodyLimit'], BODY_LIMIT, 'the start line states the body limit');
+    const budget = Number(started?.['bodyBudget']);
+    t.ok(
+      budget >= BODY_LIMIT && budget < 2 * BODY_LIMIT,
+      `budget ${(budget / MiB).toFixed(1)} MiB: one largest body at a time under 256 MB`,
+    );
 
-  const big = tinyObjectsReview('prod-shop', BODY_LIMIT - 64 * 1024);
-  const replies = await Promise.all(Array.from({ length: 5 }, () => post(server.port, server.ca, big)));
-  const statuses = replies.map((reply) => reply.status);
-  t.ok(statuses.every((status) => status === 200 || status === 503), `every body got 200 or 503, none a reset: ${statuses.join(', ')}`);
-  t.ok(statuses.includes(200), 'the first body in was judged');
-  for (const reply of replies.filter((r) => r.status === 200)) t.equal(JSON.parse(reply.text).response.allowed, true, 'a judged one got its verdict');
-  for (const reply of replies.filter((r) => r.status === 503)) t.match(JSON.parse(reply.text).error, /^review refused: .*memory budget/);
-  const refused = statuses.filter((status) => status === 503).length;
-  t.equal(await metric(server.metricsUrl, 'netguard_review_bodies_refused_total'), refused, 'each refusal counted');
+    const big = tinyObjectsReview('prod-shop', BODY_LIMIT - 64 * 1024);
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => post(server.port, server.ca, big)),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    t.ok(
+      statuses.every((status) => status === 200 || status === 503),
+      `every body got 200 or 503, none a reset: ${statuses.join(', ')}`,
+    );
+    t.ok(statuses.includes(200), 'the first body in was judged');
+    for (const reply of replies.filter((r) => r.status === 200))
+      t.equal(JSON.parse(reply.text).response.allowed, true, 'a judged one got its verdict');
+    for (const reply of replies.filter((r) => r.status === 503))
+      t.match(JSON.parse(reply.text).error, /^review refused: .*memory budget/);
+    const refused = statuses.filter((status) => status === 503).length;
+    t.equal(
+      await metric(server.metricsUrl, 'netguard_review_bodies_refused_total'),
+      refused,
+      'each refusal counted',
+    );
 
-  const tooLarge = await headersOnly(server.port, server.ca, BODY_LIMIT + 1);
-  t.match(tooLarge, /^HTTP\/1\.1 413 /, 'a body over the limit is refused on its Content-Length, before a byte of it is read');
+    const tooLarge = await headersOnly(server.port, server.ca, BODY_LIMIT + 1);
+    t.match(
+      tooLarge,
+      /^HTTP\/1\.1 413 /,
+      'a body over the limit is refused on its Content-Length, before a byte of it is read',
+    );
 
-  const good = loadOne('test/fixtures/workloads/deployment-missing-tier.yaml');
-  const answer = await post(server.port, server.ca, JSON.stringify(reviewFor({ ...good, metadata: { ...(good['metadata'] as object), namespace: 'prod-shop' } })));
-  t.equal(answer.status, 200);
-  const response = JSON.parse(answer.text).response;
-  t.equal(response.allowed, false, 'the good review is judged as before');
-  t.match(response.status.message, /POD001 required-labels at spec\.template\.metadata\.labels/);
-  t.equal(await metric(server.metricsUrl, 'netguard_review_body_bytes_in_flight'), 0, 'every reservation released');
-  t.equal(server.child.exitCode, null, 'still running');
-  t.ok(server.peakRss() < 512 * MiB, 'peak RSS stayed under the Deployment\'s 512Mi memory limit');
-  t.comment(`peak RSS ${(server.peakRss() / MiB).toFixed(0)} MiB, budget ${(budget / MiB).toFixed(1)} MiB, ${refused} of 5 refused`);
-});
+    const good = loadOne('test/fixtures/workloads/deployment-missing-tier.yaml');
+    const answer = await post(
+      server.port,
+      server.ca,
+      JSON.stringify(
+        reviewFor({
+          ...good,
+          metadata: { ...(good['metadata'] as object), namespace: 'prod-shop' },
+        }),
+      ),
+    );
+    t.equal(answer.status, 200);
+    const response = JSON.parse(answer.text).response;
+    t.equal(response.allowed, false, 'the good review is judged as before');
+    t.match(response.status.message, /POD001 required-labels at spec\.template\.metadata\.labels/);
+    t.equal(
+      await metric(server.metricsUrl, 'netguard_review_body_bytes_in_flight'),
+      0,
+      'every reservation released',
+    );
+    t.equal(server.child.exitCode, null, 'still running');
+    t.ok(server.peakRss() < 512 * MiB, "peak RSS stayed under the Deployment's 512Mi memory limit");
+    t.comment(
+      `peak RSS ${(server.peakRss() / MiB).toFixed(0)} MiB, budget ${(budget / MiB).toFixed(1)} MiB, ${refused} of 5 refused`,
+    );
+  },
+);

@@ -1,11 +1,10 @@
 import { parseCidr, type CidrRange } from '../cidr.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
-import type { KubeObject } from '../vocabulary.ts';
+import { METADATA_NAME_LABEL, type KubeObject } from '../vocabulary.ts';
+import { podTemplateOf } from '../rules/pod-template.ts';
 import { selectorMatches, stringMap, type LabelSelector } from '../labels.ts';
 import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';
-
-const NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Which kind a kind-less name means when several share it, as DESIGN.md lists them. */
 const KIND_ORDER = [
@@ -19,22 +18,11 @@ const KIND_ORDER = [
   'Pod',
 ];
 
-/** Where each workload kind keeps its pod template. */
-const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
-
 export function namespaceNode(name: string, object?: KubeObject): NamespaceNode {
   const labels = stringMap(field(object, 'metadata', 'labels'));
   return {
     name,
-    labels: { ...labels, [NAME_LABEL]: name },
+    labels: { ...labels, [METADATA_NAME_LABEL]: name },
     annotations: stringMap(field(object, 'metadata', 'annotations')),
   };
 }
@@ -117,13 +105,12 @@ export function worldFromObjects(
       policyObjects.push(object);
       continue;
     }
-    const templatePath = TEMPLATE_PATH[kind];
+    const template = podTemplateOf(kind, object);
     if (kind === 'Pod' && hasController(object)) {
       ownedPods.push(object);
       continue;
     }
-    if (kind !== 'Pod' && (templatePath === undefined || hasController(object))) continue;
-    const template = kind === 'Pod' ? object : field(object, ...(templatePath ?? []));
+    if (template === undefined || (kind !== 'Pod' && hasController(object))) continue;
     const addresses = kind === 'Pod' ? podAddresses(object) : [];
     const workload: Workload = {
       kind: 'workload',
@@ -131,8 +118,8 @@ export function worldFromObjects(
       namespace,
       name,
       workloadKind: kind,
-      labels: stringMap(field(template, 'metadata', 'labels')),
-      ports: containerPorts(field(template, 'spec')),
+      labels: template.labels,
+      ports: containerPorts(template.spec),
       addresses,
     };
     const same = workloads.get(workload.id);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { Document, Scalar } from 'yaml';
+import { Document, Scalar, stringify } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { resolveEnvironment } from '../config/environment.ts';
@@ -345,7 +345,8 @@ const listOptions = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
   allNamespaces: z.boolean().optional(),
   state: z.enum(WAIVER_STATES).optional(),
-  output: z.enum(['table', 'json']),
+  // `text` is the name every command uses; `table` is kept as its alias.
+  output: z.enum(['text', 'table', 'json', 'yaml']),
   at: z.iso
     .datetime({
       offset: true,
@@ -426,10 +427,11 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
   const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter(
     (row) => options.state === undefined || row.state === options.state,
   );
+  const listed = { exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) };
   if (options.output === 'json') {
-    io.stdout(
-      `${JSON.stringify({ exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) }, null, 2)}\n`,
-    );
+    io.stdout(`${JSON.stringify(listed, null, 2)}\n`);
+  } else if (options.output === 'yaml') {
+    io.stdout(stringify(listed, { lineWidth: 0 }));
   } else if (
     rows.length === 0 &&
     fromCluster &&
@@ -556,7 +558,7 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .option('-n, --namespace <name>', 'only this namespace')
     .option('-A, --all-namespaces', 'every namespace (the default for the file)')
     .option('--state <state>', 'only active, expiring, expired or pending')
-    .option('-o, --output <format>', 'table or json', 'table')
+    .option('-o, --output <format>', 'text, json or yaml', 'text')
     .option(
       '--at <timestamp>',
       'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z',

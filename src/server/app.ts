@@ -16,7 +16,7 @@ import {
   type BodyBudgetOptions,
 } from './body-budget.ts';
 import { installDrain } from './drain.ts';
-import { TLS_CIPHERS } from './tls.ts';
+import { servingContextOptions } from './tls.ts';
 
 export { BODY_LIMIT } from './body-budget.ts';
 
@@ -114,10 +114,10 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
 export function buildApp(deps: AppDeps) {
   const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
   const app = Fastify({
+    // The same versions and suites as every rotated context (servingContextOptions).
     https: {
       ...deps.tls,
-      minVersion: 'TLSv1.2',
-      ciphers: TLS_CIPHERS,
+      ...servingContextOptions(deps.tls),
       handshakeTimeout: deps.timeouts?.connectionMs ?? 30_000,
     },
     // No logger for Fastify itself: with one, every request gets a child logger and two response

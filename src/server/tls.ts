@@ -23,7 +23,9 @@ export const TLS_CIPHERS = [
  * on every rotation (`setSecureContext` replaces the whole context, so a bare pair would fall
  * back to Node's defaults and accept CBC and non-forward-secret suites).
  */
-export function servingContextOptions(pair: ServingPair): SecureContextOptions {
+export function servingContextOptions(
+  pair: Pick<SecureContextOptions, 'cert' | 'key'>,
+): SecureContextOptions {
   return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS };
 }
 

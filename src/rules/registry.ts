@@ -17,24 +17,31 @@ export const RULES: readonly Rule[] = [
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((rule) => [rule.id, rule]));
 
-const byKindAndOperation = new Map<string, Rule[]>();
-for (const rule of RULES) {
-  for (const kind of rule.kinds) {
-    for (const operation of rule.operations) {
-      const key = `${kind}/${operation}`;
-      byKindAndOperation.set(key, [...(byKindAndOperation.get(key) ?? []), rule]);
+/** Rules by `kind/operation`, for the operations `operationsOf` gives each rule; built once at load. */
+function indexByKindAndOperation(
+  operationsOf: (rule: Rule) => readonly Operation[],
+): ReadonlyMap<string, readonly Rule[]> {
+  const index = new Map<string, Rule[]>();
+  for (const rule of RULES) {
+    for (const kind of rule.kinds) {
+      for (const operation of operationsOf(rule)) {
+        const key = `${kind}/${operation}`;
+        index.set(key, [...(index.get(key) ?? []), rule]);
+      }
     }
   }
+  return index;
 }
+
+const judging = indexByKindAndOperation((rule) => rule.operations);
+const mutating = indexByKindAndOperation((rule) => rule.mutation?.operations ?? []);
 
 /** The rules that judge this kind on this operation, looked up once per request. */
 export function rulesFor(kind: string, operation: Operation): readonly Rule[] {
-  return byKindAndOperation.get(`${kind}/${operation}`) ?? [];
+  return judging.get(`${kind}/${operation}`) ?? [];
 }
 
 /** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
 export function mutatorsFor(kind: string, operation: Operation): readonly Rule[] {
-  return RULES.filter(
-    (rule) => rule.kinds.includes(kind) && rule.mutation?.operations.includes(operation) === true,
-  );
+  return mutating.get(`${kind}/${operation}`) ?? [];
 }

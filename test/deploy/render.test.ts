@@ -428,8 +428,44 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/pods,replicationcontrollers:list',
     'apps/deployments,statefulsets,daemonsets,replicasets:list',
     'batch/jobs,cronjobs:list',
+    'netguard.dev/guardrailexceptions:list',
     'wgpolicyk8s.io/policyreports,clusterpolicyreports:get,list,create,update,delete',
   ]);
+});
+
+t.test('the controller identity may list everything its PolicyReport scan lists', async (t) => {
+  // The scan is `netguard audit` run by the controller: namespaces, workloads, Pods, policies, waivers.
+  const bound = base
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .filter((o) =>
+      o.subjects?.some((s: Obj) => s.kind === 'ServiceAccount' && s.name === 'netguard-controller'),
+    )
+    .map((o) => find('ClusterRole', o.roleRef.name));
+  const mayList = (group: string, resource: string): boolean =>
+    bound.some((role) =>
+      role.rules.some(
+        (r: Obj) =>
+          r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes('list'),
+      ),
+    );
+  const listed: [string, string][] = [
+    ['', 'namespaces'],
+    ['', 'pods'],
+    ['', 'replicationcontrollers'],
+    ['apps', 'deployments'],
+    ['apps', 'statefulsets'],
+    ['apps', 'daemonsets'],
+    ['apps', 'replicasets'],
+    ['batch', 'jobs'],
+    ['batch', 'cronjobs'],
+    ['networking.k8s.io', 'networkpolicies'],
+    ['netguard.dev', 'guardrailexceptions'],
+  ];
+  t.same(
+    listed.filter(([group, resource]) => !mayList(group, resource)).map(([g, r]) => `${g}/${r}`),
+    [],
+    'a 403 on any of these fails the whole scan',
+  );
 });
 
 t.test('webhook configurations follow DESIGN.md', async (t) => {

@@ -195,6 +195,10 @@ t.test(
     const [container] = pod.containers;
     t.equal(controller.spec.replicas, 2, 'a standby for the lease');
     t.same(container.args.slice(0, 1), ['controller']);
+    t.ok(
+      container.args.includes('--exceptions=/etc/netguard/policy/exceptions.yaml'),
+      "the PolicyReport scan applies the webhook's file waivers",
+    );
     t.equal(
       `system:serviceaccount:netguard-system:${pod.serviceAccountName}`,
       loadPolicyFile('policies/guardrails.yaml').controllerServiceAccount,

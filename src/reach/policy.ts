@@ -4,27 +4,11 @@ import { selectorMatches, type LabelSelector } from '../labels.ts';
 import type { Labels } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
+import { peerSchema, selectorSchema } from '../rules/network-policy.ts';
 import type { CompiledPolicy, PeerSpec, PortSpec, RuleSpec } from './model.ts';
 
-// networking.k8s.io/v1 NetworkPolicy as the reachability engine reads it: loose (unknown fields
-// pass), `null` read as absent, as the API server does for `from:` with nothing after it.
-const selectorSchema = z.looseObject({
-  matchLabels: z.record(z.string(), z.string()).nullish(),
-  matchExpressions: z
-    .array(
-      z.looseObject({
-        key: z.string().min(1),
-        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-        values: z.array(z.string()).nullish(),
-      }),
-    )
-    .nullish(),
-});
-const peerSchema = z.looseObject({
-  podSelector: selectorSchema.nullish(),
-  namespaceSelector: selectorSchema.nullish(),
-  ipBlock: z.looseObject({ cidr: z.string(), except: z.array(z.string()).nullish() }).nullish(),
-});
+// networking.k8s.io/v1 NetworkPolicy as the reachability engine reads it: selectors and peers as
+// the rules read them; ports checked for range, since reach computes with them.
 const portSchema = z.looseObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).nullish(),
   port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).nullish(),

@@ -8,9 +8,9 @@ import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semant
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
 
-// The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules read it. Unknown fields
+// The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules (and `reach`) read it. Unknown fields
 // pass through; YAML's `from:` with nothing after it is null, which Kubernetes reads as absent.
-const selectorSchema = z.looseObject({
+export const selectorSchema = z.looseObject({
   matchLabels: z.record(z.string(), z.string()).nullish(),
   matchExpressions: z
     .array(
@@ -23,7 +23,7 @@ const selectorSchema = z.looseObject({
     .nullish(),
 });
 
-const peerSchema = z.looseObject({
+export const peerSchema = z.looseObject({
   podSelector: selectorSchema.nullish(),
   namespaceSelector: selectorSchema.nullish(),
   ipBlock: z.looseObject({ cidr: z.string(), except: z.array(z.string()).nullish() }).nullish(),

@@ -1,24 +1,14 @@
-/**
- * SIGTERM against connections that stay open: the API server keeps idle keep-alive connections to
- * every replica (up to 25, for 90 s), and netguard keeps them 120 s. `netguard serve` as the
- * container runs it must still exit promptly on SIGTERM, closing those connections cleanly, so the
- * API server's next review dials afresh instead of meeting a half-closed connection.
- */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { get } from 'node:https';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t from 'tap';
 import { apiServer } from './api-server.ts';
-import { renderDeploy, serviceCertificates } from './netguard.ts';
+import { startServeProcess } from '../helpers/serve-process.ts';
+import { renderDeploy } from './netguard.ts';
 import { IDLE_CONN_TIMEOUT_MS } from './webhook-client.ts';
 import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
 
 skipFileWithoutKubectl(t);
 
 const rendered = renderDeploy();
-const certs = serviceCertificates();
 const CLUSTER_IP = '10.96.183.24';
 
 /** The response headers of GET /healthz over a fresh connection. */
@@ -48,48 +38,11 @@ function healthHeaders(
 t.test(
   "SIGTERM with the API server's pooled connections open: prompt exit 0, connections closed cleanly",
   async (t) => {
-    writeFileSync(join(certs.dir, 'exceptions.yaml'), '');
-    const child = spawn(
-      process.execPath,
-      [
-        'src/cli/main.ts',
-        'serve',
-        '--port',
-        '0',
-        '--metrics-port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--certs',
-        certs.dir,
-        '--exceptions',
-        join(certs.dir, 'exceptions.yaml'),
-        // The drain window: open connections keep being answered this long after SIGTERM.
-        '--drain-seconds',
-        '1',
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    t.teardown(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+    // The drain window: open connections keep being answered this long after SIGTERM.
+    const { child, port, ca, exited } = await startServeProcess(t, {
+      args: ['--drain-seconds', '1'],
     });
-    let port = 0;
-    for await (const line of createInterface({ input: child.stdout })) {
-      const url: unknown = JSON.parse(line).url;
-      if (typeof url === 'string' && url.startsWith('https://')) {
-        port = Number(new URL(url).port);
-        break;
-      }
-    }
-    child.stdout.resume();
     t.ok(port > 0, 'listening');
-
-    const ca = Buffer.from(certs.caBundle, 'base64').toString('utf8');
     const announced = Number(
       /timeout=(\d+)/.exec(String((await healthHeaders(port, ca))['keep-alive']))?.[1],
     );
@@ -100,7 +53,7 @@ t.test(
 
     const kubectl = apiServer({
       rendered,
-      caBundle: certs.caBundle,
+      caBundle: Buffer.from(ca).toString('base64'),
       clusterIP: CLUSTER_IP,
       service: () => ({ host: '127.0.0.1', port }),
     });

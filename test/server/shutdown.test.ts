@@ -1,19 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, type TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t from 'tap';
-import { runCerts } from '../../src/cli/certs.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
-
-const SERVICE = {
-  service: 'netguard',
-  namespace: 'netguard-system',
-  secretName: 'netguard-tls',
-  webhookConfiguration: 'netguard',
-};
+import { startServeProcess } from '../helpers/serve-process.ts';
 
 /** Opens a TLS connection and sends a review's headers and half its body: a review in flight. */
 function startReview(
@@ -64,42 +52,7 @@ function refused(port: number, ca: string): Promise<boolean> {
 const NAMESPACES = Array.from({ length: 200 }, (_, i) => (i % 3 === 2 ? `dev-${i}` : `prod-${i}`));
 
 t.test('SIGTERM with 200 reviews in flight: every one is answered, then exit 0', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'netguard-shutdown-'));
-  const certs = await runCerts({ ...SERVICE, out: join(dir, 'tls') });
-  writeFileSync(join(dir, 'exceptions.yaml'), '');
-  const child = spawn(
-    process.execPath,
-    [
-      'src/cli/main.ts',
-      'serve',
-      '--port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--certs',
-      join(dir, 'tls'),
-      '--exceptions',
-      join(dir, 'exceptions.yaml'),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let port = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const url: unknown = JSON.parse(line).url;
-    if (typeof url === 'string' && url.startsWith('https://')) {
-      port = Number(new URL(url).port);
-      break;
-    }
-  }
-  child.stdout.resume();
+  const { child, port, ca, exited } = await startServeProcess(t);
   t.ok(port > 0, 'listening');
 
   const deployment = loadOne('test/fixtures/workloads/deployment-missing-tier.yaml');
@@ -107,7 +60,7 @@ t.test('SIGTERM with 200 reviews in flight: every one is answered, then exit 0',
     NAMESPACES.map((namespace) =>
       startReview(
         port,
-        certs.certificates.ca.cert,
+        ca,
         JSON.stringify(
           reviewFor({
             ...deployment,
@@ -119,9 +72,9 @@ t.test('SIGTERM with 200 reviews in flight: every one is answered, then exit 0',
   );
   child.kill('SIGTERM');
   // The listener closes first: once a new connection is refused, SIGTERM has been handled.
-  for (let i = 0; i < 500 && !(await refused(port, certs.certificates.ca.cert)); i++)
+  for (let i = 0; i < 500 && !(await refused(port, ca)); i++)
     await new Promise((resolve) => setTimeout(resolve, 10));
-  t.ok(await refused(port, certs.certificates.ca.cert), 'no new connections after SIGTERM');
+  t.ok(await refused(port, ca), 'no new connections after SIGTERM');
 
   const replies = await Promise.all(inFlight.map((review) => review.finish()));
   t.ok(

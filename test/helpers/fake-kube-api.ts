@@ -418,19 +418,19 @@ export async function startFakeKubeApi(
         404,
         status(404, 'NotFound', `${r.resource} "${name}" not found`, { name, kind: r.resource }),
       );
+    // A resourceVersion in the body is a precondition (PUT and merge PATCH), as on the real server.
+    const stale = (wanted: unknown, current: unknown): boolean =>
+      wanted !== undefined && wanted !== current;
+    const conflict = (resource: string, objectName: string | undefined) =>
+      status(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${objectName}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name: objectName, kind: resource },
+      );
     if (method === 'PUT') {
-      const wanted = body?.metadata?.resourceVersion;
-      if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) {
-        return send(
-          res,
-          409,
-          status(
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-            { name, kind: r.resource },
-          ),
-        );
+      if (stale(body?.metadata?.resourceVersion, existing.metadata.resourceVersion)) {
+        return send(res, 409, conflict(r.resource, name));
       }
       const admitted = await admit(
         'UPDATE',
@@ -447,19 +447,8 @@ export async function startFakeKubeApi(
       return send(res, 200, replaced);
     }
     if (method === 'PATCH') {
-      // A resourceVersion in a merge patch is a precondition, as on the real API server.
-      const wanted = body?.metadata?.resourceVersion;
-      if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) {
-        return send(
-          res,
-          409,
-          status(
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-            { name, kind: r.resource },
-          ),
-        );
+      if (stale(body?.metadata?.resourceVersion, existing.metadata.resourceVersion)) {
+        return send(res, 409, conflict(r.resource, name));
       }
       const admitted = await admit('UPDATE', mergePatch(existing, body ?? {}), existing);
       if (admitted === false) return;

@@ -61,3 +61,37 @@ t.test(
     await cache.stop();
   },
 );
+
+t.test('a cache stopped while its list is in flight opens no watch afterwards', async (t) => {
+  const api = await startFakeKubeApi(t);
+  api.seed(NAMESPACES, ns('prod-shop'));
+  const rest = kubeRest(api.kubeConfig());
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The list answers only after stop(): the race in which ListWatch used to open a watch anyway.
+  const slow = {
+    ...rest,
+    list: async (path: string) => {
+      await held;
+      return rest.list(path);
+    },
+  };
+  const cache = startCache({
+    kubeConfig: api.kubeConfig(),
+    rest: slow,
+    path: NAMESPACES,
+    what: 'namespaces',
+    logger: pino({ level: 'silent' }),
+    delay: async () => undefined,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const stopping = cache.stop();
+  release();
+  await stopping;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const watches = api.requests.filter(
+    (r) => r.path === NAMESPACES && r.query.get('watch') !== null,
+  );
+  t.same(watches, [], 'no watch request after stop()');
+  t.notOk(cache.ready(), 'a stopped cache never reports ready');
+});

@@ -17,7 +17,7 @@ const CAROL = {
 };
 const DAVE = { username: 'dave@example.com', groups: ['system:authenticated'] };
 
-const request = (): KubeObject => loadOne('test/fixtures/exceptions/request.yaml');
+const request = (): KubeObject => loadOne('test/fixtures/exceptions/request.yaml', NOW);
 const spec = (object: KubeObject): Record<string, unknown> =>
   object['spec'] as Record<string, unknown>;
 const withSpec = (object: KubeObject, changes: Record<string, unknown>): KubeObject => {

@@ -67,7 +67,10 @@ t.test('a generateName Pod is waived by its labels, never by the prefix', async 
 });
 
 t.test('a denied waiver ends with its fix, never with a request to waive EX rules', async (t) => {
-  const tooLong = loadOne('test/fixtures/exceptions/request.yaml');
+  const tooLong = loadOne(
+    'test/fixtures/exceptions/request.yaml',
+    new Date('2026-11-22T00:00:00Z'),
+  );
   (tooLong['spec'] as Record<string, unknown>)['expires'] = '2099-01-01T00:00:00Z';
   const decision = judge(
     tooLong,

@@ -7,6 +7,9 @@ import type { KubeObject } from '../../src/vocabulary.ts';
 
 export const SHIPPED_POLICY = 'policies/guardrails.yaml';
 
+/** The clock `contextFor` gives unless a test brings its own. */
+export const TEST_CLOCK = new Date('2026-11-22T12:00:00Z');
+
 export function shippedPolicy(): Policy {
   return parsePolicy(readFileSync(SHIPPED_POLICY, 'utf8'), SHIPPED_POLICY);
 }
@@ -24,6 +27,6 @@ export function contextFor(
     policy: options.policy ?? shippedPolicy(),
     cluster: staticClusterView(options.objects ?? []),
     waivers: options.waivers ?? NO_WAIVERS,
-    now: options.now ?? new Date('2026-11-22T12:00:00Z'),
+    now: options.now ?? TEST_CLOCK,
   };
 }

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, Operation } from '../../src/vocabulary.ts';
+import { readFixture } from './dates.ts';
 
-/** Loads every document of a YAML fixture; each call returns fresh copies, so tests may mutate them. */
-export function loadFixture(path: string): KubeObject[] {
-  return parseAllDocuments(readFileSync(path, 'utf8'))
+/**
+ * Loads every document of a YAML fixture, its relative dates resolved against `now` (see dates.ts);
+ * each call returns fresh copies, so tests may mutate them.
+ */
+export function loadFixture(path: string, now?: Date): KubeObject[] {
+  return parseAllDocuments(readFixture(path, now))
     .map((doc) => doc.toJS() as unknown)
     .filter((value): value is KubeObject => value !== null && typeof value === 'object');
 }
 
-export function loadOne(path: string): KubeObject {
-  const [first] = loadFixture(path);
+export function loadOne(path: string, now?: Date): KubeObject {
+  const [first] = loadFixture(path, now);
   if (first === undefined) throw new Error(`${path} holds no document`);
   return first;
 }

@@ -4,6 +4,7 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import type { Protocol } from '../../src/reach/model.ts';
 import { buildGraph } from '../../src/reach/world.ts';
+import '../helpers/property.ts';
 
 // Properties of the Kubernetes model on the truth-table grid, over random policies.
 const grid = parseAllDocuments(readFileSync('test/fixtures/reach/grid.yaml', 'utf8')).map(
@@ -102,7 +103,6 @@ t.test(
           return both.size === union.size && [...union].every((key) => both.has(key));
         },
       ),
-      { numRuns: 60 },
     );
     t.pass('additivity held on 60 random pairs of policy sets');
   },

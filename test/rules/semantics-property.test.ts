@@ -4,8 +4,7 @@ import type { Decision } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { coversInternet, ipBlockAddresses, union } from '../../src/semantics/addresses.ts';
 import { findingsOf, judge, rulesOf } from './judge.ts';
-
-const RUNS = { numRuns: 150, seed: 20261125 };
+import '../helpers/property.ts';
 
 /** What a reviewer sees: the verdict, and each rule's level. Paths aside, since spellings differ in items. */
 const verdict = (decision: Decision): string =>
@@ -90,7 +89,6 @@ t.test('equivalent namespaceSelector spellings get the verdict of {}', async (t)
       everyNamespace,
       (selector) => verdict(judge(ingressPolicy([{ namespaceSelector: selector }]))) === reference,
     ),
-    RUNS,
   );
   // The same namespace by matchLabels or by In: one meaning, one verdict.
   fc.assert(
@@ -107,7 +105,6 @@ t.test('equivalent namespaceSelector spellings get the verdict of {}', async (t)
       );
       return byLabels === byIn && !byLabels.includes('NP003');
     }),
-    RUNS,
   );
 });
 
@@ -175,7 +172,6 @@ t.test('a generated covers-everything set is always the internet', async (_t) =>
         );
       },
     ),
-    { numRuns: 60, seed: 20261125 },
   );
   // except carves a hole that another peer fills: still everything.
   fc.assert(
@@ -189,7 +185,6 @@ t.test('a generated covers-everything set is always the internet', async (_t) =>
       ];
       return findingsOf(judge(ingressPolicy(peers)), 'NP012').length === 1;
     }),
-    RUNS,
   );
 });
 
@@ -214,7 +209,6 @@ t.test(
           );
         },
       ),
-      RUNS,
     );
   },
 );
@@ -241,7 +235,6 @@ t.test('every port, however spelled, is NP008 as no ports at all', async (t) => 
   t.match(reference, /NP008:deny/);
   fc.assert(
     fc.property(everyPort, (ports) => verdict(judge(ingressPolicy([peer], ports))) === reference),
-    RUNS,
   );
   fc.assert(
     fc.property(
@@ -259,7 +252,6 @@ t.test('every port, however spelled, is NP008 as no ports at all', async (t) => 
         );
       },
     ),
-    RUNS,
   );
 });
 
@@ -315,6 +307,5 @@ t.test('a widened UPDATE never gets the pre-existing downgrade', async (t) => {
         )
       );
     }),
-    RUNS,
   );
 });

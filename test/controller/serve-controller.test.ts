@@ -5,17 +5,10 @@ import t from 'tap';
 import { serve } from '../../src/cli/serve.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { localCertificates } from '../helpers/tls.ts';
+import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const watchesOf = (api: FakeKubeApi, path: string): number =>
   api.requests.filter((r) => r.path === path && r.query.get('watch') === 'true').length;

@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { startWorld } from '../../src/world.ts';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '../helpers/until.ts';
 
 const names = (world: { registry: { all(): readonly { name: string }[] } }): string[] =>
   world.registry

@@ -28,6 +28,7 @@ import {
 } from '../helpers/fake-kube-api.ts';
 import { loadFixture, loadOne, reviewFor } from '../helpers/reviews.ts';
 import { startWebhook, type RunningWebhook } from '../helpers/webhook.ts';
+import { until } from '../helpers/until.ts';
 
 type Obj = Record<string, any>;
 const FIXTURES = 'test/fixtures/exceptions/unblock';
@@ -52,14 +53,6 @@ const USERS = {
   },
 } as const;
 type Person = keyof typeof USERS;
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Splits a printed command line as a POSIX shell would (plain words, "double" and 'single' quotes). */
 function shellWords(line: string): string[] {

@@ -8,7 +8,8 @@ import { advise, type Advice } from '../reach/advise.ts';
 import { renderAdviceJson, renderAdviceText, renderProposalsYaml } from '../reach/advise-render.ts';
 import { parseFlows, type FlowSet } from '../reach/flows.ts';
 import { contextOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
-import { graphOf, loadObjects, readStdin } from './reach-input.ts';
+import { cliIo, readStdin } from './io.ts';
+import { graphOf, loadObjects } from './reach-input.ts';
 
 const adviseOptions = z.strictObject({
   filename: z.array(z.string().min(1)).optional(),
@@ -95,7 +96,7 @@ export function registerAdvise(program: Command): void {
       const options = parseOptions(adviseOptions, { ...raw, flows: raw['flows'] ?? [] });
       const stdinText = options.filename?.includes('-') === true ? await readStdin() : '';
       await runAdvise(options, {
-        stdout: (text) => process.stdout.write(text),
+        stdout: cliIo().stdout,
         stdin: () => stdinText,
       });
     });

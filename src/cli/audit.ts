@@ -15,6 +15,7 @@ import {
   kubeconfigOption,
   parseOptions,
 } from './options.ts';
+import { cliIo } from './io.ts';
 
 const AUDIT_FORMATS = ['text', 'json', 'yaml', 'policyreport'] as const;
 
@@ -120,9 +121,9 @@ export function registerAudit(program: Command): void {
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
       await runAudit(parseOptions(auditOptions, raw), {
-        stdout: (text) => process.stdout.write(text),
-        progress: (text) => process.stderr.write(text),
-        tty: process.stderr.isTTY === true,
+        stdout: cliIo().stdout,
+        progress: cliIo().stderr,
+        tty: cliIo().stderrIsTTY,
         now: new Date(),
       });
     });

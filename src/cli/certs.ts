@@ -15,6 +15,7 @@ import { loadKubeConfig } from '../kube/client.ts';
 import { KubeApiError, kubeRest } from '../kube/rest.ts';
 import { arrayField, asRecord } from '../object-access.ts';
 import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
+import { cliIo } from './io.ts';
 
 /** The webhook configurations deploy/ installs; --patch writes the caBundle into both. */
 export const WEBHOOK_CONFIGURATION_NAME = 'netguard';
@@ -182,7 +183,7 @@ export function registerCerts(program: Command): void {
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
       const result = await runCerts(parseOptions(certsOptions, raw));
-      for (const note of result.notes) process.stderr.write(`netguard: ${note}\n`);
-      process.stdout.write(result.stdout);
+      for (const note of result.notes) cliIo().stderr(`netguard: ${note}\n`);
+      cliIo().stdout(result.stdout);
     });
 }

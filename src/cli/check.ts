@@ -29,6 +29,7 @@ import {
   parseOptions,
   UsageError,
 } from './options.ts';
+import { cliIo, readStdin } from './io.ts';
 
 export const CHECK_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
 const DEFAULT_NAMESPACE = 'default';
@@ -273,21 +274,15 @@ function describeError(error: ManifestError): string {
   return `${describeLocation(error)}: ${error.problem}`;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The process's own streams; tests pass their own to run `check` in-process. */
 export async function processCheckIo(options: CheckOptions): Promise<CheckIo> {
   const stdinText = options.filename.includes(STDIN) ? await readStdin() : '';
+  const io = cliIo();
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: io.stdout,
+    stderr: io.stderr,
     stdin: () => stdinText,
-    color: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
+    color: io.stdoutIsTTY && io.env['NO_COLOR'] === undefined,
     now: new Date(),
   };
 }
@@ -300,9 +295,7 @@ export interface CheckHost {
 
 const PROCESS_HOST: CheckHost = {
   io: processCheckIo,
-  exit: (code) => {
-    process.exitCode = code;
-  },
+  exit: (code) => cliIo().exit(code),
 };
 
 export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST): void {

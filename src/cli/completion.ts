@@ -1,5 +1,6 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from './options.ts';
+import { cliIo } from './io.ts';
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
 interface Node {
@@ -139,6 +140,6 @@ export function registerCompletion(program: Command): void {
       if (!Object.hasOwn(SHELLS, shell))
         throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
       const render = SHELLS[shell as keyof typeof SHELLS];
-      process.stdout.write(render(fullTree(program)));
+      cliIo().stdout(render(fullTree(program)));
     });
 }

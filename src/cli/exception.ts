@@ -40,6 +40,7 @@ import {
   parseOptions,
   UsageError,
 } from './options.ts';
+import { cliIo } from './io.ts';
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -450,7 +451,7 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
 
 /** Asks one question on the terminal (stderr, so stdout stays the YAML). */
 async function askOnTerminal(question: string): Promise<string> {
-  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  const terminal = createInterface({ input: process.stdin, output: process.stderr }); // a real terminal only
   try {
     return await terminal.question(question);
   } finally {
@@ -458,12 +459,15 @@ async function askOnTerminal(question: string): Promise<string> {
   }
 }
 
-const cliIo = (): ExceptionIo => ({
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  now: new Date(),
-  ask: process.stdin.isTTY === true ? askOnTerminal : undefined,
-});
+const exceptionIo = (): ExceptionIo => {
+  const io = cliIo();
+  return {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    now: new Date(),
+    ask: io.stdinIsTTY ? askOnTerminal : undefined,
+  };
+};
 
 /** Where the commands write, when "now" is, and how they exit: the process's, or a test's. */
 export interface ExceptionCommandEnv {
@@ -472,8 +476,8 @@ export interface ExceptionCommandEnv {
 }
 
 const PROCESS_ENV: ExceptionCommandEnv = {
-  io: cliIo,
-  exit: (code) => void (process.exitCode = code),
+  io: exceptionIo,
+  exit: (code) => cliIo().exit(code),
 };
 
 export function registerException(program: Command, env: ExceptionCommandEnv = PROCESS_ENV): void {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { KubeApiError } from '../kube/rest.ts';
 import { VERSION } from '../package-info.ts';
+import { cliIo } from './io.ts';
 import { CliError, UsageError } from './options.ts';
 type Register = (program: Command) => void;
 
@@ -37,7 +38,12 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('netguard')
     .description('Kubernetes admission webhook for network-policy guardrails')
     .version(VERSION, '-V, --version', 'print the version')
-    .exitOverride();
+    .exitOverride()
+    // Help and commander's own errors go where the run's io says; subcommands inherit this.
+    .configureOutput({
+      writeOut: (text) => cliIo().stdout(text),
+      writeErr: (text) => cliIo().stderr(text),
+    });
   const requested = argv[2];
   // `completion` describes every command, so it loads them all, as help does.
   const one =

@@ -73,11 +73,3 @@ export function graphOf(objects: readonly KubeObject[], options: BuildOptions = 
     throw err;
   }
 }
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -11,7 +11,8 @@ import {
   renderVerdictText,
 } from '../reach/render.ts';
 import { contextOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
-import { graphOf, loadObjects, readStdin, resolveEndpoint } from './reach-input.ts';
+import { cliIo, readStdin } from './io.ts';
+import { graphOf, loadObjects, resolveEndpoint } from './reach-input.ts';
 
 const namespaceName = z
   .string()
@@ -114,9 +115,11 @@ export function registerReach(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const options = parseReachOptions(raw);
       const stdinText = options.filename?.includes('-') === true ? await readStdin() : '';
-      process.exitCode = await runReach(options, {
-        stdout: (text) => process.stdout.write(text),
-        stdin: () => stdinText,
-      });
+      cliIo().exit(
+        await runReach(options, {
+          stdout: cliIo().stdout,
+          stdin: () => stdinText,
+        }),
+      );
     });
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { cliInProcess, noClusterEnv } from '../helpers/cli.ts';
 
 /** `netguard ARGS` as users run it, with a home that has no kubeconfig and no in-cluster variables. */
 function cli(
@@ -21,6 +22,12 @@ function cli(
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr, signal: run.signal };
 }
+
+/** The same, in this process (no child to start): every case that is not about the process itself. */
+const inProcess = (args: readonly string[]) =>
+  cliInProcess(args, {
+    env: noClusterEnv({ HOME: mkdtempSync(join(tmpdir(), 'netguard-home-')) }),
+  });
 
 const oneLine = (t: Test, stderr: string): void => {
   t.equal(stderr.trim().split('\n').length, 1, `one line: ${stderr}`);
@@ -61,7 +68,7 @@ t.test(
 t.test(
   'kubeconfig and context problems are one line, never a stack, never "no cluster"',
   async (t) => {
-    const missing = cli(['audit', '--kubeconfig', '/nonexistent/kubeconfig']);
+    const missing = await inProcess(['audit', '--kubeconfig', '/nonexistent/kubeconfig']);
     t.equal(missing.code, 2);
     t.equal(missing.stderr, 'netguard: /nonexistent/kubeconfig: cannot load: ENOENT\n');
     const dir = mkdtempSync(join(tmpdir(), 'netguard-kc-'));
@@ -70,10 +77,10 @@ t.test(
       kubeconfig,
       'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: dev, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\ncurrent-context: dev\n',
     );
-    const context = cli(['audit', '--kubeconfig', kubeconfig, '--context', 'prod']);
+    const context = await inProcess(['audit', '--kubeconfig', kubeconfig, '--context', 'prod']);
     t.equal(context.code, 2);
     t.equal(context.stderr, 'netguard: --context: kubeconfig has no context "prod" (have: dev)\n');
-    const refused = cli(['audit', '--kubeconfig', kubeconfig]);
+    const refused = await inProcess(['audit', '--kubeconfig', kubeconfig]);
     t.equal(refused.code, 1);
     t.match(
       refused.stderr,
@@ -99,13 +106,13 @@ t.test(
 );
 
 t.test("usage errors print one line and the command's usage, not the whole help", async (t) => {
-  const run = cli(['audit', '--output', 'xml']);
+  const run = await inProcess(['audit', '--output', 'xml']);
   t.equal(run.code, 2);
   t.match(
     run.stderr,
     /^netguard: --output: .*"policyreport".*\nUsage: netguard audit \[options\]\nRun "netguard audit --help" for details\.\n$/,
   );
-  const unknown = cli(['chek']);
+  const unknown = await inProcess(['chek']);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /^error: unknown command 'chek'/);
   t.notMatch(unknown.stderr, /Commands:/);
@@ -115,7 +122,7 @@ t.test('--version and completion', async (t) => {
   const version = cli(['--version']);
   t.equal(version.code, 0);
   t.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
-  const bash = cli(['completion', 'bash']);
+  const bash = await inProcess(['completion', 'bash']);
   const probe = spawnSync(
     'bash',
     [
@@ -125,9 +132,9 @@ t.test('--version and completion', async (t) => {
     { encoding: 'utf8' },
   );
   t.same(probe.stdout.trim().split('\n'), ['--output', 'sarif', 'exception'], probe.stderr);
-  const zsh = cli(['completion', 'zsh']);
+  const zsh = await inProcess(['completion', 'zsh']);
   t.match(zsh.stdout, /^#compdef netguard\n/);
-  const fish = cli(['completion', 'fish']);
+  const fish = await inProcess(['completion', 'fish']);
   t.match(fish.stdout, /complete -c netguard -n '__fish_use_subcommand' -a check -d /);
   t.match(
     fish.stdout,
@@ -138,7 +145,7 @@ t.test('--version and completion', async (t) => {
     ['fish', 'fish'],
   ] as const) {
     if (spawnSync(binary, ['--version']).error !== undefined) continue;
-    const out = cli(['completion', shell]).stdout;
+    const out = (await inProcess(['completion', shell])).stdout;
     const check = spawnSync(
       binary,
       shell === 'fish' ? ['--no-execute', '-c', out] : ['-n', '-c', out],
@@ -146,7 +153,7 @@ t.test('--version and completion', async (t) => {
     );
     t.equal(check.status, 0, `${shell} parses it: ${check.stderr}`);
   }
-  const bad = cli(['completion', 'powershell']);
+  const bad = await inProcess(['completion', 'powershell']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /completion: unknown shell "powershell" \(bash, zsh or fish\)/);
 });

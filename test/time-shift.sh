@@ -8,4 +8,4 @@ if [ -z "$lib" ]; then
   exit 1
 fi
 echo "test:time: the suite with the clock at $(FAKETIME=+400d LD_PRELOAD=$lib date -u +%F) (+400 days)"
-FAKETIME=+400d LD_PRELOAD="$lib" exec tap "$@"
+FAKETIME=+400d LD_PRELOAD="$lib" NODE_COMPILE_CACHE=node_modules/.cache/node-compile exec tap "$@"

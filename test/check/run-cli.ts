@@ -16,7 +16,7 @@ export function runCli(
     input: options.stdin ?? '',
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '', ...options.env },
-    timeout: 60_000,
+    timeout: 240_000, // catches a hang; a busy machine may take long to start a child
   });
   return {
     code: child.status,

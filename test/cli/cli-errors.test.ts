@@ -9,7 +9,7 @@ import { cliInProcess, noClusterEnv } from '../helpers/cli.ts';
 /** `netguard ARGS` as users run it, with a home that has no kubeconfig and no in-cluster variables. */
 function cli(
   args: readonly string[],
-  timeout = 30_000,
+  timeout = 240_000, // a hang, not slowness: a busy machine may take long to start a child
 ): { code: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null } {
   const home = mkdtempSync(join(tmpdir(), 'netguard-home-'));
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1' };

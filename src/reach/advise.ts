@@ -1,10 +1,10 @@
 import { contains, parseCidr } from '../cidr.ts';
-import type { Policy } from '../config/policy.ts';
+import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { desiredBaseline } from '../kube/baseline-policies.ts';
 import { ALLOW_DNS_POLICY } from '../vocabulary.ts';
 import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
-import type { FlowEnd, FlowSet, ObservedFlow } from './flows.ts';
+import type { Entity, FlowEnd, FlowSet, ObservedFlow } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
 import type { Endpoint, External, Protocol, Verdict, Workload } from './model.ts';
 
@@ -18,6 +18,47 @@ export interface JudgedFlow {
   readonly dropped: boolean;
   readonly today: Verdict;
   readonly enforced: Verdict;
+  /** Set when one end is a Cilium reserved entity (the API server, another node, the pod's node). */
+  readonly entity?: Entity | undefined;
+}
+
+/** What backs one proposed rule: the flows it keeps, from whom, and whether it opens more than they were. */
+export interface RuleBacking {
+  /** `namespace/name` of the proposal. */
+  readonly policy: string;
+  readonly direction: 'ingress' | 'egress';
+  /** The peer, for people: `prod-shop/api`, `160.79.104.10/32`, `the internet (...)`. */
+  readonly peer: string;
+  readonly ports: string;
+  readonly flows: number;
+  /** The observed clients (ingress) or servers (egress) behind the rule. */
+  readonly observed: readonly string[];
+  /** Set when the rule opens more than the observed ends: the internet, or other workloads. */
+  readonly opens?: string | undefined;
+}
+
+/** One proposal judged by netguard's own rules in its namespace's environment (filled in by the CLI). */
+export interface ProposalCheck {
+  readonly proposal: string;
+  readonly environment: string | undefined;
+  readonly mode: string | undefined;
+  readonly allowed: boolean;
+  readonly findings: readonly {
+    readonly rule: string;
+    readonly level: 'deny' | 'warn';
+    readonly path: string;
+    readonly message: string;
+  }[];
+  /** What it takes to apply it as is: approvedEgressCIDRs entries, or the exception request command. */
+  readonly approvals: readonly string[];
+}
+
+/** How complete the capture was: what Hubble lost, and what was left out and why. */
+export interface CaptureReport {
+  readonly lostEvents: number;
+  readonly unavailableNodes: readonly string[];
+  readonly skipped: Readonly<Record<string, number>>;
+  readonly complete: boolean;
 }
 
 export interface NamespaceCuts {
@@ -34,6 +75,15 @@ export interface Advice {
   readonly cutByEnforce: number;
   readonly namespaces: readonly NamespaceCuts[];
   readonly proposals: readonly KubeObject[];
+  /** Per proposed rule, the flows and ends that back it. */
+  readonly backing: readonly RuleBacking[];
+  /** Flows no proposal admits, each with the reason (no stable labels to select by). */
+  readonly refused: readonly string[];
+  /** Cuts of the API server, other nodes and the pod's node, each with the fix for the capture's CNI. */
+  readonly entityCuts: readonly string[];
+  readonly capture: CaptureReport;
+  /** Per proposal, in order: the rules it meets and the approval it needs (empty until checked). */
+  readonly checks: readonly ProposalCheck[];
   /** Flows naming workloads the input does not have, and records the reader skipped. */
   readonly notes: readonly string[];
 }
@@ -45,6 +95,11 @@ interface Resolved {
 }
 
 function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
+  if (end.kind === 'entity') {
+    const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
+    if (address === undefined) return `"${end.address}" is not an IP address`;
+    return { kind: 'external', id: `${end.entity} (${end.address})`, address, entity: end.entity };
+  }
   if (end.kind === 'address') {
     const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
     if (address === undefined) return `"${end.address}" is not an IP address`;
@@ -57,12 +112,21 @@ function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
   return `${end.namespace}/${end.names[0] ?? '?'} is not a workload in the input`;
 }
 
-/** The labels that pick out exactly this workload in its namespace: the required labels when they do, else all stable labels. */
+/** Labels that name what a workload is, never how it was rolled out: `app`, `app.kubernetes.io/name`, the required labels. */
+function stableKeys(policy: Policy): string[] {
+  return [...new Set(['app', 'app.kubernetes.io/name', ...requiredLabelKeys(policy)])];
+}
+
+/**
+ * The stable labels that pick out this workload in its namespace: the required labels when they
+ * do, else every stable label it has. Undefined when it has none: a selector would then name the
+ * whole namespace, so nothing is proposed for it.
+ */
 function identifyingLabels(
   graph: ReachGraph,
   workload: Workload,
   policy: Policy,
-): Record<string, string> {
+): Record<string, string> | undefined {
   const picks = (labels: Record<string, string>): boolean =>
     Object.keys(labels).length > 0 &&
     graph
@@ -73,19 +137,27 @@ function identifyingLabels(
   const required: Record<string, string> = {};
   for (const label of policy.requiredLabels) {
     const key = [label.key, ...(label.aliases ?? [])].find(
-      (candidate) => workload.labels[candidate] !== undefined,
+      (candidate) => (workload.labels[candidate] ?? '') !== '',
     );
     const value = key === undefined ? undefined : workload.labels[key];
     if (key !== undefined && value !== undefined) required[key] = value;
   }
   if (picks(required)) return required;
-  const ephemeral = new Set(policy.networkPolicies.ephemeralLabels);
-  return Object.fromEntries(Object.entries(workload.labels).filter(([key]) => !ephemeral.has(key)));
+  const stable = Object.fromEntries(
+    stableKeys(policy)
+      .filter((key) => (workload.labels[key] ?? '') !== '')
+      .map((key) => [key, workload.labels[key] ?? '']),
+  );
+  return Object.keys(stable).length === 0 ? undefined : stable;
 }
+
+const noStableLabels = (workload: Workload, policy: Policy): string =>
+  `${workload.id} has none of the stable labels ${stableKeys(policy).join(', ')}: a selector would name every pod of ${workload.namespace}. Label it, then run advise again`;
 
 /** Workloads besides `workload` that its identifying labels also select (none when it has its own app label). */
 function alsoSelected(graph: ReachGraph, workload: Workload, policy: Policy): string[] {
-  const labels = Object.entries(identifyingLabels(graph, workload, policy));
+  const labels = Object.entries(identifyingLabels(graph, workload, policy) ?? {});
+  if (labels.length === 0) return [];
   return graph
     .workloadsIn(workload.namespace)
     .filter((w) => w !== workload && labels.every(([k, v]) => w.labels[k] === v))
@@ -101,10 +173,17 @@ function isInternet(policy: Policy, address: External): boolean {
   );
 }
 
+interface Peer {
+  readonly peer: KubeObject;
+  /** For people, in the backing lines. */
+  readonly text: string;
+  readonly opens?: string | undefined;
+}
+
 /**
- * The peer a rule of `subject` names for `other`. Internet clients of a frontend (tier=frontend,
- * the only tier NP012 lets face the internet) become the whole internet minus the cluster ranges;
- * every other address is named alone (/32, /128).
+ * The peer a rule of `subject` names for `other`, or why none can be written. Internet clients
+ * of a frontend (tier=frontend, the only tier NP012 lets face the internet) become the whole
+ * internet minus the cluster ranges, and the report says so; every other address is named alone.
  */
 function peerFor(
   graph: ReachGraph,
@@ -112,7 +191,7 @@ function peerFor(
   subject: Workload,
   other: Endpoint,
   direction: 'ingress' | 'egress',
-): KubeObject {
+): Peer | string {
   if (
     other.kind === 'external' &&
     direction === 'ingress' &&
@@ -123,19 +202,35 @@ function peerFor(
     const except = policy.networkPolicies.clusterRanges
       .filter(({ range }) => range.family === other.address.family)
       .map(({ text }) => text);
+    const cidr = v4 ? '0.0.0.0/0' : '::/0';
+    const text = `${cidr}${except.length > 0 ? ` except ${except.join(', ')}` : ''}`;
     return {
-      ipBlock: { cidr: v4 ? '0.0.0.0/0' : '::/0', ...(except.length > 0 ? { except } : {}) },
+      peer: { ipBlock: { cidr, ...(except.length > 0 ? { except } : {}) } },
+      text,
+      opens: `opens the internet (${text}) to ${subject.id}, a tier=frontend workload, because internet clients reached it`,
     };
   }
-  const subjectNamespace = subject.namespace;
   if (other.kind === 'external') {
-    return { ipBlock: { cidr: `${other.id}/${other.address.family === 'ipv4' ? 32 : 128}` } };
+    const cidr = `${other.id}/${other.address.family === 'ipv4' ? 32 : 128}`;
+    return { peer: { ipBlock: { cidr } }, text: cidr };
   }
-  const podSelector = { matchLabels: identifyingLabels(graph, other, policy) };
-  if (other.namespace === subjectNamespace) return { podSelector };
+  const labels = identifyingLabels(graph, other, policy);
+  if (labels === undefined) return noStableLabels(other, policy);
+  const twins = alsoSelected(graph, other, policy);
+  const opens =
+    twins.length === 0
+      ? undefined
+      : `also admits ${twins.join(', ')}, which share ${other.id}'s labels`;
+  const podSelector = { matchLabels: labels };
+  if (other.namespace === subject.namespace)
+    return { peer: { podSelector }, text: other.id, opens };
   return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other.namespace } },
-    podSelector,
+    peer: {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other.namespace } },
+      podSelector,
+    },
+    text: other.id,
+    opens,
   };
 }
 
@@ -149,33 +244,45 @@ function isDns(policy: Policy, dst: Endpoint, port: number): boolean {
   );
 }
 
+interface RuleEntry {
+  readonly peer: Peer;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly flows: number;
+  readonly observed: string;
+}
+
+interface Grouped {
+  readonly peer: Peer;
+  readonly ports: Map<string, { protocol: Protocol; port: number }>;
+  flows: number;
+  readonly observed: Set<string>;
+}
+
 /** Rules grouped by peer, each with the ports seen for it, in a stable order. */
-function rulesOf(
-  entries: readonly { peer: KubeObject; port: number; protocol: Protocol }[],
-  field: 'from' | 'to',
-): KubeObject[] {
-  const byPeer = new Map<
-    string,
-    { peer: KubeObject; ports: Map<string, { protocol: Protocol; port: number }> }
-  >();
+function groupRules(entries: readonly RuleEntry[]): Grouped[] {
+  const byPeer = new Map<string, Grouped>();
   for (const entry of entries) {
-    const key = JSON.stringify(entry.peer);
-    const group = byPeer.get(key) ?? { peer: entry.peer, ports: new Map() };
+    const key = JSON.stringify(entry.peer.peer);
+    const group = byPeer.get(key) ?? {
+      peer: entry.peer,
+      ports: new Map(),
+      flows: 0,
+      observed: new Set<string>(),
+    };
     group.ports.set(`${entry.protocol}/${entry.port}`, {
       protocol: entry.protocol,
       port: entry.port,
     });
+    group.flows += entry.flows;
+    group.observed.add(entry.observed);
     byPeer.set(key, group);
   }
-  return [...byPeer.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, group]) => ({
-      [field]: [group.peer],
-      ports: [...group.ports.values()].sort(
-        (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
-      ),
-    }));
+  return [...byPeer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, group]) => group);
 }
+
+const sortedPorts = (group: Grouped): { protocol: Protocol; port: number }[] =>
+  [...group.ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 
 function dnsEgressRules(policy: Policy): KubeObject[] {
   const allowDns = desiredBaseline(baselineAnnotations('enforce'), policy.networkPolicies.dns).find(
@@ -185,63 +292,214 @@ function dnsEgressRules(policy: Policy): KubeObject[] {
   return Array.isArray(egress) ? structuredClone(egress) : [];
 }
 
-/**
- * One least-privilege NetworkPolicy per judged workload seen in the flows: ingress from each
- * observed client on the observed ports, egress to each observed server (and DNS, as the
- * baseline allows it). Both ends are needed: in enforce, egress and ingress are denied by default.
- */
-function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Policy): KubeObject[] {
+interface Subject {
+  readonly workload: Workload;
+  readonly ingress: RuleEntry[];
+  readonly egress: RuleEntry[];
+  /** Flows with a reserved entity at the other end: only a Cilium policy can name it. */
+  readonly entities: {
+    entity: Entity;
+    direction: 'ingress' | 'egress';
+    port: number;
+    protocol: Protocol;
+  }[];
+}
+
+interface Proposed {
+  readonly proposals: KubeObject[];
+  readonly backing: RuleBacking[];
+  readonly refused: string[];
+}
+
+const MAX_LISTED = 5;
+const listed = (ids: readonly string[]): string[] =>
+  ids.length <= MAX_LISTED
+    ? [...ids]
+    : [...ids.slice(0, MAX_LISTED), `${ids.length - MAX_LISTED} more`];
+
+const flowText = (r: Resolved): string =>
+  `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`;
+
+/** Collects, per judged workload, the rules its observed flows need; refuses what no selector can name. */
+function collectSubjects(
+  resolved: readonly Resolved[],
+  graph: ReachGraph,
+  policy: Policy,
+  refused: string[],
+): Map<string, Subject> {
   const judged = (e: Endpoint): e is Workload =>
     e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
-  const subjects = new Map<
-    string,
-    {
-      workload: Workload;
-      ingress: { peer: KubeObject; port: number; protocol: Protocol }[];
-      egress: { peer: KubeObject; port: number; protocol: Protocol }[];
-    }
-  >();
-  const subject = (w: Workload) => {
-    const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [] };
+  const subjects = new Map<string, Subject>();
+  const subject = (w: Workload): Subject => {
+    const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [], entities: [] };
     subjects.set(w.id, found);
     return found;
   };
-  for (const { flow, src, dst } of resolved) {
-    if (judged(src)) {
-      const entry = subject(src);
-      if (!isDns(policy, dst, flow.port))
-        entry.egress.push({
-          peer: peerFor(graph, policy, src, dst, 'egress'),
-          port: flow.port,
-          protocol: flow.protocol,
-        });
-    }
-    if (judged(dst))
-      subject(dst).ingress.push({
-        peer: peerFor(graph, policy, dst, src, 'ingress'),
-        port: flow.port,
-        protocol: flow.protocol,
+  const add = (r: Resolved, self: Workload, other: Endpoint, direction: 'ingress' | 'egress') => {
+    if (other.kind === 'external' && other.entity !== undefined) {
+      subject(self).entities.push({
+        entity: other.entity,
+        direction,
+        port: r.flow.port,
+        protocol: r.flow.protocol,
       });
+      return;
+    }
+    const peer = peerFor(graph, policy, self, other, direction);
+    if (typeof peer === 'string') {
+      refused.push(`${flowText(r)} (${direction} of ${self.id}): ${peer}`);
+      return;
+    }
+    subject(self)[direction].push({
+      peer,
+      port: r.flow.port,
+      protocol: r.flow.protocol,
+      flows: r.flow.count,
+      observed: other.id,
+    });
+  };
+  for (const r of resolved) {
+    // A pod always reaches itself (Kubernetes): no rule for it.
+    if (r.src === r.dst && r.src.kind === 'workload' && r.src.workloadKind === 'Pod') continue;
+    if (judged(r.src) && !isDns(policy, r.dst, r.flow.port)) add(r, r.src, r.dst, 'egress');
+    if (judged(r.dst)) add(r, r.dst, r.src, 'ingress');
   }
-  return [...subjects.values()]
-    .sort((a, b) => a.workload.id.localeCompare(b.workload.id))
-    .map(({ workload, ingress, egress }) => ({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: {
-        name: `${workload.name.slice(0, 244)}-observed`,
-        namespace: workload.namespace,
-        annotations: {
-          'netguard.dev/advised': `from observed flows of ${workload.workloadKind} ${workload.name}; review before applying`,
-        },
+  return subjects;
+}
+
+function networkPolicyFor(
+  s: Subject,
+  selector: Record<string, string>,
+  policy: Policy,
+  backing: RuleBacking[],
+): KubeObject {
+  const name = `${s.workload.name.slice(0, 244)}-observed`;
+  const rules = (direction: 'ingress' | 'egress'): KubeObject[] =>
+    groupRules(s[direction]).map((group) => {
+      const ports = sortedPorts(group);
+      backing.push({
+        policy: `${s.workload.namespace}/${name}`,
+        direction,
+        peer: group.peer.text,
+        ports: ports.map((p) => `${p.protocol}/${p.port}`).join(', '),
+        flows: group.flows,
+        observed: listed([...group.observed].sort()),
+        opens: group.peer.opens,
+      });
+      return { [direction === 'ingress' ? 'from' : 'to']: [group.peer.peer], ports };
+    });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name,
+      namespace: s.workload.namespace,
+      annotations: {
+        'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name}; review before applying`,
       },
-      spec: {
-        podSelector: { matchLabels: identifyingLabels(graph, workload, policy) },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: rulesOf(ingress, 'from'),
-        egress: [...dnsEgressRules(policy), ...rulesOf(egress, 'to')],
+    },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: rules('ingress'),
+      egress: [...dnsEgressRules(policy), ...rules('egress')],
+    },
+  };
+}
+
+/**
+ * Flows to or from Cilium's reserved entities, as a CiliumNetworkPolicy: a NetworkPolicy ipBlock
+ * does not select the API server or nodes on Cilium (unless `policy-cidr-match-mode: nodes`).
+ */
+function ciliumPolicyFor(s: Subject, selector: Record<string, string>): KubeObject {
+  const rules = (direction: 'ingress' | 'egress'): KubeObject[] => {
+    const byEntity = new Map<Entity, Map<string, { port: string; protocol: Protocol }>>();
+    for (const e of s.entities.filter((entry) => entry.direction === direction)) {
+      const ports = byEntity.get(e.entity) ?? new Map();
+      ports.set(`${e.protocol}/${e.port}`, { port: String(e.port), protocol: e.protocol });
+      byEntity.set(e.entity, ports);
+    }
+    return [...byEntity.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([entity, ports]) => ({
+        [direction === 'ingress' ? 'fromEntities' : 'toEntities']: [entity],
+        toPorts: [{ ports: [...ports.values()].sort((a, b) => Number(a.port) - Number(b.port)) }],
+      }));
+  };
+  const ingress = rules('ingress');
+  const egress = rules('egress');
+  return {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: {
+      name: `${s.workload.name.slice(0, 235)}-observed-entities`,
+      namespace: s.workload.namespace,
+      annotations: {
+        'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name} with the API server or nodes; review before applying`,
       },
-    }));
+    },
+    spec: {
+      endpointSelector: { matchLabels: selector },
+      ...(ingress.length > 0 ? { ingress } : {}),
+      ...(egress.length > 0 ? { egress } : {}),
+    },
+  };
+}
+
+/**
+ * One least-privilege NetworkPolicy per judged workload seen in the flows: ingress from each
+ * observed client on the observed ports, egress to each observed server (and DNS, as the
+ * baseline allows it), plus a CiliumNetworkPolicy for the API server and nodes. A workload
+ * without stable labels gets none: its selector would name the whole namespace.
+ */
+function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Policy): Proposed {
+  const refused: string[] = [];
+  const backing: RuleBacking[] = [];
+  const proposals: KubeObject[] = [];
+  const subjects = [...collectSubjects(resolved, graph, policy, refused).values()].sort((a, b) =>
+    a.workload.id.localeCompare(b.workload.id),
+  );
+  for (const s of subjects) {
+    const selector = identifyingLabels(graph, s.workload, policy);
+    if (selector === undefined) {
+      refused.push(`no policy for ${noStableLabels(s.workload, policy)}`);
+      continue;
+    }
+    if (s.ingress.length > 0 || s.egress.length > 0 || s.entities.length === 0)
+      proposals.push(networkPolicyFor(s, selector, policy, backing));
+    if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector));
+  }
+  return { proposals, backing, refused };
+}
+
+const ENTITY_FIX: Readonly<Record<Entity, { what: string; cilium: string; elsewhere: string }>> = {
+  'kube-apiserver': {
+    what: 'the API server (webhooks, aggregated APIs, watches)',
+    cilium: 'a CiliumNetworkPolicy with fromEntities/toEntities [kube-apiserver] (proposed below)',
+    elsewhere:
+      "elsewhere, a peer for the API server's source address: konnectivity-agent pods in kube-system where the distribution runs them, else the control-plane node or ENI addresses as an ipBlock (docs/observe.md says how to find them)",
+  },
+  'remote-node': {
+    what: 'another node (host-network agents, scrapers, NodePort traffic)',
+    cilium: 'a CiliumNetworkPolicy with fromEntities/toEntities [remote-node] (proposed below)',
+    elsewhere:
+      'elsewhere, an ipBlock of the node addresses (kubectl get nodes -o wide); ipBlocks match nodes on Cilium only with policy-cidr-match-mode: nodes',
+  },
+  host: {
+    what: "the pod's own node (node-local agents and caches)",
+    cilium: 'a CiliumNetworkPolicy with toEntities [host] (proposed below)',
+    elsewhere: 'elsewhere, an ipBlock of the node addresses (kubectl get nodes -o wide)',
+  },
+};
+
+/** One line per flow the enforce baseline cuts at the API server or a node, with the fix; a waiver opens no traffic. */
+function entityCutLines(judged: readonly JudgedFlow[]): string[] {
+  return judged
+    .filter((f) => f.entity !== undefined && !f.enforced.allowed)
+    .map((f) => {
+      const fix = ENTITY_FIX[f.entity ?? 'kube-apiserver'];
+      return `${f.from} → ${f.to} ${f.protocol}/${f.port}: traffic with ${fix.what} would be cut. Fix on Cilium (this capture): ${fix.cilium}; ${fix.elsewhere}. A waiver opens no traffic.`;
+    });
 }
 
 /**
@@ -279,13 +537,8 @@ function namespaceCuts(
 }
 
 /** Skipped records, counted by reason: `7 replies` rather than seven lines. */
-function skippedSummary(skipped: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const line of skipped) {
-    const reason = line.replace(/^.*?:\d+: /, '');
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  }
-  return [...counts].map(
+function skippedSummary(skipped: Readonly<Record<string, number>>): string[] {
+  return Object.entries(skipped).map(
     ([reason, count]) => `skipped ${count} record${count === 1 ? '' : 's'}: ${reason}`,
   );
 }
@@ -326,7 +579,7 @@ export function advise(
   enforced: ReachGraph,
   policy: Policy,
 ): Advice {
-  const notes = skippedSummary(flows.skipped);
+  const notes = skippedSummary(flows.skippedByReason);
   const resolved = resolveFlows(flows, today, notes);
   // A tenant can make any connection attempt; only traffic that flowed becomes an allow rule.
   const dropped = resolved.filter((r) => r.flow.dropped);
@@ -334,13 +587,14 @@ export function advise(
     notes.push(
       `${dropped.length} flow${dropped.length === 1 ? ' was' : 's were'} only ever dropped: listed, not proposed ` +
         `(an attempt is not a dependency; allow it by hand if it is one): ` +
-        dropped
-          .map((r) => `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`)
-          .join(', '),
+        dropped.map(flowText).join(', '),
     );
   }
-  const judged = resolved.map(
-    ({ flow, src, dst }): JudgedFlow => ({
+  const judged = resolved.map(({ flow, src, dst }): JudgedFlow => {
+    const entity =
+      (src.kind === 'external' ? src.entity : undefined) ??
+      (dst.kind === 'external' ? dst.entity : undefined);
+    return {
       from: src.id,
       to: dst.id,
       port: flow.port,
@@ -349,8 +603,9 @@ export function advise(
       dropped: flow.dropped,
       today: today.decide(src, dst, flow.port, flow.protocol),
       enforced: enforced.decide(src, dst, flow.port, flow.protocol),
-    }),
-  );
+      ...(entity === undefined ? {} : { entity }),
+    };
+  });
   const seen = new Set<string>();
   for (const end of resolved.flatMap((r) => [r.src, r.dst])) {
     if (end.kind !== 'workload' || seen.has(end.id) || policy.excludedNamespaces.has(end.namespace))
@@ -363,16 +618,28 @@ export function advise(
       );
     }
   }
+  const proposed = propose(
+    resolved.filter((r) => !r.flow.dropped),
+    today,
+    policy,
+  );
+  const complete = flows.lostEvents === 0 && flows.unavailableNodes.length === 0;
   return {
     flows: judged,
     allowedToday: judged.filter((f) => f.today.allowed).length,
     cutByEnforce: judged.filter((f) => !f.enforced.allowed).length,
     namespaces: namespaceCuts(judged, resolved, policy),
-    proposals: propose(
-      resolved.filter((r) => !r.flow.dropped),
-      today,
-      policy,
-    ),
+    proposals: proposed.proposals,
+    backing: proposed.backing,
+    refused: proposed.refused,
+    entityCuts: entityCutLines(judged),
+    capture: {
+      lostEvents: flows.lostEvents,
+      unavailableNodes: [...flows.unavailableNodes],
+      skipped: { ...flows.skippedByReason },
+      complete,
+    },
+    checks: [],
     notes,
   };
 }

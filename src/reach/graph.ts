@@ -31,6 +31,7 @@ export interface Connection {
 }
 
 const OPEN: SideVerdict = { allowed: true, policies: [] };
+const SELF: Verdict = { allowed: true, egress: OPEN, ingress: OPEN };
 
 /**
  * The reachability engine: pure and synchronous. Policies are indexed by namespace, and which
@@ -131,8 +132,20 @@ export class ReachGraph {
     return { allowed: allowing.length > 0, policies: decided.map((policy) => policy.name) };
   }
 
-  /** Can `src` open a connection to `dst` on port/protocol? Both its egress and dst's ingress must allow it. */
-  decide(src: Endpoint, dst: Endpoint, port: number, protocol: Protocol): Verdict {
+  /**
+   * Can `src` open a connection to `dst` on port/protocol? Both its egress and dst's ingress must
+   * allow it. A bare Pod always reaches itself: Kubernetes says a pod cannot block access to itself.
+   */
+  decide(
+    src: Endpoint,
+    dst: Endpoint,
+    port: number,
+    protocol: Protocol,
+    options: { samePod?: boolean } = {},
+  ): Verdict {
+    const onePod =
+      options.samePod === true || (src.kind === 'workload' && src.workloadKind === 'Pod');
+    if (src === dst && onePod) return SELF;
     const egress = this.side('egress', src, dst, port, protocol);
     const ingress = this.side('ingress', src, dst, port, protocol);
     return { allowed: egress.allowed && ingress.allowed, egress, ingress };

@@ -34,6 +34,9 @@ const adviseOptions = z.strictObject({
 });
 export type AdviseOptions = z.infer<typeof adviseOptions>;
 
+/** Commander's raw values checked; a bad flag is a UsageError naming it. */
+export const parseAdviseOptions = (raw: unknown): AdviseOptions => parseOptions(adviseOptions, raw);
+
 /** A flow file may be large, never unbounded: Hubble exports beyond this are split by time first. */
 const MAX_FLOW_FILE_BYTES = 256 * 1024 * 1024;
 

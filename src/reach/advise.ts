@@ -152,7 +152,7 @@ function identifyingLabels(
 }
 
 const noStableLabels = (workload: Workload, policy: Policy): string =>
-  `${workload.id} has none of the stable labels ${stableKeys(policy).join(', ')}: a selector would name every pod of ${workload.namespace}. Label it, then run advise again`;
+  `${workload.id} has none of the stable labels ${stableKeys(policy).join(', ')}, so a selector for it would name every pod of ${workload.namespace}; label it, then run advise again`;
 
 /** Workloads besides `workload` that its identifying labels also select (none when it has its own app label). */
 function alsoSelected(graph: ReachGraph, workload: Workload, policy: Policy): string[] {
@@ -302,6 +302,8 @@ interface Subject {
     direction: 'ingress' | 'egress';
     port: number;
     protocol: Protocol;
+    flows: number;
+    observed: string;
   }[];
 }
 
@@ -342,6 +344,8 @@ function collectSubjects(
         direction,
         port: r.flow.port,
         protocol: r.flow.protocol,
+        flows: r.flow.count,
+        observed: other.id,
       });
       return;
     }
@@ -388,6 +392,7 @@ function networkPolicyFor(
       });
       return { [direction === 'ingress' ? 'from' : 'to']: [group.peer.peer], ports };
     });
+  const ingress = rules('ingress');
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -398,10 +403,11 @@ function networkPolicyFor(
         'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name}; review before applying`,
       },
     },
+    // No observed ingress: Ingress is left to the baseline, so applying this in observe cuts nothing seen.
     spec: {
       podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: rules('ingress'),
+      policyTypes: ingress.length > 0 ? ['Ingress', 'Egress'] : ['Egress'],
+      ...(ingress.length > 0 ? { ingress } : {}),
       egress: [...dnsEgressRules(policy), ...rules('egress')],
     },
   };
@@ -411,20 +417,46 @@ function networkPolicyFor(
  * Flows to or from Cilium's reserved entities, as a CiliumNetworkPolicy: a NetworkPolicy ipBlock
  * does not select the API server or nodes on Cilium (unless `policy-cidr-match-mode: nodes`).
  */
-function ciliumPolicyFor(s: Subject, selector: Record<string, string>): KubeObject {
+function ciliumPolicyFor(
+  s: Subject,
+  selector: Record<string, string>,
+  backing: RuleBacking[],
+): KubeObject {
+  const name = `${s.workload.name.slice(0, 235)}-observed-entities`;
   const rules = (direction: 'ingress' | 'egress'): KubeObject[] => {
-    const byEntity = new Map<Entity, Map<string, { port: string; protocol: Protocol }>>();
+    const byEntity = new Map<
+      Entity,
+      {
+        ports: Map<string, { port: string; protocol: Protocol }>;
+        flows: number;
+        observed: Set<string>;
+      }
+    >();
     for (const e of s.entities.filter((entry) => entry.direction === direction)) {
-      const ports = byEntity.get(e.entity) ?? new Map();
-      ports.set(`${e.protocol}/${e.port}`, { port: String(e.port), protocol: e.protocol });
-      byEntity.set(e.entity, ports);
+      const group = byEntity.get(e.entity) ?? { ports: new Map(), flows: 0, observed: new Set() };
+      group.ports.set(`${e.protocol}/${e.port}`, { port: String(e.port), protocol: e.protocol });
+      group.flows += e.flows;
+      group.observed.add(e.observed);
+      byEntity.set(e.entity, group);
     }
     return [...byEntity.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([entity, ports]) => ({
-        [direction === 'ingress' ? 'fromEntities' : 'toEntities']: [entity],
-        toPorts: [{ ports: [...ports.values()].sort((a, b) => Number(a.port) - Number(b.port)) }],
-      }));
+      .map(([entity, group]) => {
+        const ports = [...group.ports.values()].sort((a, b) => Number(a.port) - Number(b.port));
+        backing.push({
+          policy: `${s.workload.namespace}/${name}`,
+          direction,
+          peer: `entity ${entity}`,
+          ports: ports.map((p) => `${p.protocol}/${p.port}`).join(', '),
+          flows: group.flows,
+          observed: listed([...group.observed].sort()),
+          opens: `admits every ${entity === 'kube-apiserver' ? 'API server address' : 'node'} Cilium knows, not only the observed ${[...group.observed].join(', ')}`,
+        });
+        return {
+          [direction === 'ingress' ? 'fromEntities' : 'toEntities']: [entity],
+          toPorts: [{ ports }],
+        };
+      });
   };
   const ingress = rules('ingress');
   const egress = rules('egress');
@@ -432,7 +464,7 @@ function ciliumPolicyFor(s: Subject, selector: Record<string, string>): KubeObje
     apiVersion: 'cilium.io/v2',
     kind: 'CiliumNetworkPolicy',
     metadata: {
-      name: `${s.workload.name.slice(0, 235)}-observed-entities`,
+      name,
       namespace: s.workload.namespace,
       annotations: {
         'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name} with the API server or nodes; review before applying`,
@@ -462,12 +494,12 @@ function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Polic
   for (const s of subjects) {
     const selector = identifyingLabels(graph, s.workload, policy);
     if (selector === undefined) {
-      refused.push(`no policy for ${noStableLabels(s.workload, policy)}`);
+      refused.push(`${s.workload.id}: no policy proposed: ${noStableLabels(s.workload, policy)}`);
       continue;
     }
     if (s.ingress.length > 0 || s.egress.length > 0 || s.entities.length === 0)
       proposals.push(networkPolicyFor(s, selector, policy, backing));
-    if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector));
+    if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector, backing));
   }
   return { proposals, backing, refused };
 }

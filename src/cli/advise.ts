@@ -5,6 +5,7 @@ import { contains, parseCidr } from '../cidr.ts';
 import type { Policy } from '../config/policy.ts';
 import { exceptionRequestLine } from '../engine/message.ts';
 import type { Manifest } from '../manifests.ts';
+import { arrayField, stringField } from '../object-access.ts';
 import { advise, type Advice, type ProposalCheck } from '../reach/advise.ts';
 import { renderAdviceJson, renderAdviceText, renderProposalsYaml } from '../reach/advise-render.ts';
 import { emptyFlowSet, parseFlows, type FlowSet } from '../reach/flows.ts';
@@ -71,13 +72,10 @@ export function adviseOnObjects(
 
 /** Egress ipBlocks of a proposal that approvedEgressCIDRs does not cover: each needs an entry there. */
 function unapprovedCidrs(proposal: KubeObject, policy: Policy): string[] {
-  const egress = (proposal['spec'] as { egress?: { to?: { ipBlock?: { cidr?: string } }[] }[] })
-    .egress;
-  const cidrs = (egress ?? []).flatMap((rule) =>
-    (rule.to ?? []).flatMap((peer) =>
-      peer.ipBlock?.cidr === undefined ? [] : [peer.ipBlock.cidr],
-    ),
-  );
+  const cidrs = arrayField(proposal, 'spec', 'egress')
+    .flatMap((rule) => arrayField(rule, 'to'))
+    .map((peer) => stringField(peer, 'ipBlock', 'cidr'))
+    .filter((cidr) => cidr !== '');
   return cidrs.filter((cidr) => {
     const range = parseCidr(cidr);
     return (

@@ -29,7 +29,9 @@ t.test(
         flow({}),
         flow({
           is_reply: true,
-          l4: { TCP: { source_port: 8080, destination_port: 40100, flags: { SYN: true, ACK: true } } },
+          l4: {
+            TCP: { source_port: 8080, destination_port: 40100, flags: { SYN: true, ACK: true } },
+          },
         }),
         flow({ l4: { ICMPv4: { type: 8 } } }),
         flow({ source: { identity: 1, labels: ['reserved:host'] } }),

@@ -11,7 +11,7 @@ import { parseAdviseOptions, readFlowFiles, runAdvise } from '../../src/cli/advi
 import { parseReachOptions, runReach } from '../../src/cli/reach.ts';
 import { loadPolicyFile } from '../../src/config/load.ts';
 import { readManifests } from '../../src/manifests.ts';
-import type { Advice } from '../../src/reach/advise.ts';
+import { advise as adviseFlows, type Advice } from '../../src/reach/advise.ts';
 import { parseFlows } from '../../src/reach/flows.ts';
 import { buildGraph } from '../../src/reach/world.ts';
 import { runCli } from '../check/run-cli.ts';
@@ -474,5 +474,87 @@ t.test(
         /^opens the internet \(0\.0\.0\.0\/0 except .*\) to prod-ingress\/ingress-nginx-controller, a tier=frontend workload/,
     });
     t.match(shop.out, /OPENS MORE THAN OBSERVED: opens the internet/);
+  },
+);
+
+t.test(
+  '4. property: selectors only ever use stable labels; every flow is proposed or refused with a reason',
+  async (t) => {
+    const policy = loadPolicyFile('policies/guardrails.yaml');
+    const STABLE = new Set(['app', 'app.kubernetes.io/name', 'tier']);
+    const labelSet = fc.record(
+      {
+        app: fc.constantFrom('a', 'b'),
+        'app.kubernetes.io/name': fc.constantFrom('x', 'y'),
+        tier: fc.constantFrom('frontend', 'backend'),
+        'pod-template-hash': fc.constantFrom('6d5f7c8b9', '7b9c6d5f4'),
+        role: fc.constantFrom('cleanup', 'batch'),
+      },
+      { requiredKeys: [] },
+    );
+    const deployment = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'prod-shop' },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 8080 }] }] },
+        },
+      },
+    });
+    fc.assert(
+      fc.property(
+        fc.array(labelSet, { minLength: 2, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 1, maxLength: 6 }),
+        (labels, pairs) => {
+          const names = labels.map((_, i) => `w${i}`);
+          const objects = [
+            { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod-shop' } },
+            ...labels.map((l, i) => deployment(names[i] ?? '', l)),
+          ];
+          const csv = pairs
+            .map(([a, b]) => [names[a % names.length], names[b % names.length]])
+            .filter(([a, b]) => a !== b)
+            .map(([a, b]) => `prod-shop,${a},prod-shop,${b},8080,TCP`)
+            .join('\n');
+          if (csv === '') return true;
+          const graphs = {
+            today: buildGraph(objects),
+            enforced: buildGraph(objects, { asEnforced: policy }),
+          };
+          const advice = adviseFlows(
+            parseFlows('p.csv', csv),
+            graphs.today,
+            graphs.enforced,
+            policy,
+          );
+          for (const p of advice.proposals) {
+            const keys = Object.keys(
+              (p['spec'] as { podSelector: { matchLabels: Record<string, string> } }).podSelector
+                .matchLabels,
+            );
+            if (keys.length === 0 || keys.some((k) => !STABLE.has(k))) return false;
+          }
+          for (const flow of advice.flows) {
+            const [to, from] = [flow.to, flow.from];
+            const admitted = advice.backing.some(
+              (b) =>
+                b.policy === `${to}-observed` &&
+                b.direction === 'ingress' &&
+                b.observed.includes(from),
+            );
+            const refused = advice.refused.some(
+              (r) => r.includes(`${from} → ${to}`) || r.startsWith(`${to}: no policy`),
+            );
+            if (!admitted && !refused) return false;
+          }
+          return true;
+        },
+      ),
+      { seed: 42, numRuns: 100 },
+    );
+    t.pass('100 random label sets and flow sets');
   },
 );

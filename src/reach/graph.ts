@@ -31,7 +31,12 @@ export interface Connection {
 }
 
 const OPEN: SideVerdict = { allowed: true, policies: [] };
-const SELF: Verdict = { allowed: true, egress: OPEN, ingress: OPEN };
+const ITSELF: SideVerdict = {
+  allowed: true,
+  policies: [],
+  note: 'a pod reaching itself (Kubernetes: a pod cannot block access to itself)',
+};
+const SELF: Verdict = { allowed: true, egress: ITSELF, ingress: ITSELF };
 
 /**
  * The reachability engine: pure and synchronous. Policies are indexed by namespace, and which

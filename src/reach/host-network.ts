@@ -28,8 +28,6 @@ export interface HostNetworkAnswer {
   readonly ifNotApplied: boolean;
 }
 
-const OPEN: SideVerdict = { allowed: true, policies: [] };
-
 /**
  * Re-answers a verdict whose src or dst is a hostNetwork pod: on a CNI that does not govern them
  * that side is open; otherwise both outcomes are given and `allowed` stays the policies' answer.
@@ -43,18 +41,23 @@ export function answerForHostNetwork(
   const hostSrc = src.kind === 'workload' && src.hostNetwork;
   const hostDst = dst.kind === 'workload' && dst.hostNetwork;
   if (!hostSrc && !hostDst) return { verdict, hostNetwork: undefined };
-  const egress = hostSrc ? OPEN : verdict.egress;
-  const ingress = hostDst ? OPEN : verdict.ingress;
-  const open: Verdict = { allowed: egress.allowed && ingress.allowed, egress, ingress };
+  const open: SideVerdict = {
+    allowed: true,
+    policies: [],
+    note: `a host-network pod${policy === undefined ? '' : `: NetworkPolicy does not govern it on ${policy.cni}`}`,
+  };
+  const egress = hostSrc ? open : verdict.egress;
+  const ingress = hostDst ? open : verdict.ingress;
+  const opened: Verdict = { allowed: egress.allowed && ingress.allowed, egress, ingress };
   const workloads = [hostSrc ? src.id : '', hostDst ? dst.id : ''].filter((id) => id !== '');
   if (policy !== undefined)
     return {
-      verdict: open,
+      verdict: opened,
       hostNetwork: {
         workloads,
         answer: 'not governed by NetworkPolicy on this CNI',
         cni: policy.cni,
-        ifNotApplied: open.allowed,
+        ifNotApplied: opened.allowed,
       },
     };
   return {
@@ -63,7 +66,7 @@ export function answerForHostNetwork(
       workloads,
       answer: 'undefined by Kubernetes',
       ifApplied: verdict.allowed,
-      ifNotApplied: open.allowed,
+      ifNotApplied: opened.allowed,
     },
   };
 }

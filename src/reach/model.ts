@@ -96,6 +96,8 @@ export type Direction = 'ingress' | 'egress';
 export interface SideVerdict {
   readonly allowed: boolean;
   readonly policies: readonly string[];
+  /** Why the side is open without any policy deciding (a pod reaching itself, a host-network pod). */
+  readonly note?: string | undefined;
 }
 
 export interface Verdict {

@@ -193,6 +193,7 @@ export function renderVerdictText(
     const subject = name === 'egress' ? question.from : question.to;
     if (subject.kind === 'external')
       return `${name}: an address outside the cluster (no NetworkPolicy applies)`;
+    if (s.note !== undefined) return `${name}: allowed, ${clean(s.note)}`;
     if (s.policies.length === 0)
       return `${name}: not restricted (no policy selects the pod for ${name})`;
     return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(clean).join(', ')}`;

@@ -409,6 +409,26 @@ t.test(
       false,
       'a Deployment to itself asks about its other replicas',
     );
+    let text = '';
+    await runReach(
+      parseReachOptions({
+        filename: [CLUSTER],
+        from: 'prod-shop/debug',
+        to: 'prod-shop/debug',
+        port: '8000',
+        protocol: 'TCP',
+        asEnforced: true,
+        output: 'text',
+        config: 'policies/guardrails.yaml',
+      }),
+      { stdout: (out) => (text += out), stdin: () => '' },
+    );
+    t.equal(
+      text,
+      'prod-shop/debug → prod-shop/debug TCP/8000: allowed\n' +
+        '  egress: allowed, a pod reaching itself (Kubernetes: a pod cannot block access to itself)\n' +
+        '  ingress: allowed, a pod reaching itself (Kubernetes: a pod cannot block access to itself)\n',
+    );
   },
 );
 

@@ -4,6 +4,7 @@ import { describeLocation, readManifests } from '../manifests.ts';
 import type { ReachGraph } from '../reach/graph.ts';
 import { PolicyError } from '../reach/policy.ts';
 import { buildGraph, type BuildOptions } from '../reach/world.ts';
+import { canonicalAddress } from '../reach/flows.ts';
 import type { Endpoint } from '../reach/model.ts';
 import { UsageError } from './options.ts';
 
@@ -36,10 +37,11 @@ export async function loadObjects(flags: SourceFlags, stdin: () => string): Prom
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-/** `NS/WORKLOAD` as the graph knows it, or an IP address outside the cluster's workloads. */
+/** `NS/WORKLOAD` as the graph knows it, or an IP address: a known pod's IP is that pod's workload. */
 export function resolveEndpoint(graph: ReachGraph, text: string, flag: string): Endpoint {
   const address = parseCidr(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
-  if (address !== undefined && !text.includes('/')) return { kind: 'external', id: text, address };
+  if (address !== undefined && !text.includes('/'))
+    return graph.workloadAt(address) ?? { kind: 'external', id: canonicalAddress(text), address };
   const [namespace, name, extra] = text.split('/');
   if (
     namespace === undefined ||

@@ -10,6 +10,7 @@ import {
   renderVerdictJson,
   renderVerdictText,
 } from '../reach/render.ts';
+import { answerForHostNetwork, hostNetworkPolicy } from '../reach/host-network.ts';
 import { contextOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
 import { cliIo, readStdin } from './io.ts';
 import { graphOf, loadObjects, resolveEndpoint } from './reach-input.ts';
@@ -60,13 +61,28 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
   if (options.from !== undefined && options.to !== undefined && options.port !== undefined) {
     const src = resolveEndpoint(graph, options.from, '--from');
     const dst = resolveEndpoint(graph, options.to, '--to');
-    const verdict = graph.decide(src, dst, options.port, options.protocol);
+    // The same pod IP at both ends is one pod reaching itself, whatever its workload.
+    const samePod =
+      src === dst &&
+      src.kind === 'workload' &&
+      options.from === options.to &&
+      !options.from.includes('/');
+    const decided = samePod
+      ? graph.decide(src, src, options.port, options.protocol, { samePod: true })
+      : graph.decide(src, dst, options.port, options.protocol);
+    const { verdict, hostNetwork } = answerForHostNetwork(
+      decided,
+      src,
+      dst,
+      hostNetworkPolicy(objects),
+    );
     io.stdout(
       options.output === 'json'
-        ? renderVerdictJson(verdict)
+        ? renderVerdictJson(verdict, hostNetwork)
         : renderVerdictText(
             { from: src, to: dst, port: options.port, protocol: options.protocol },
             verdict,
+            hostNetwork,
           ),
     );
     return 0;

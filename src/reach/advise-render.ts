@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { Advice, JudgedFlow } from './advise.ts';
+import type { Advice, JudgedFlow, ProposalCheck, RuleBacking } from './advise.ts';
 
 const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 const flowName = (f: JudgedFlow): string =>
@@ -13,19 +13,78 @@ function cutBy(f: JudgedFlow): string {
   return sides.join(' and ');
 }
 
-/** Only the proposed policies, as a multi-document YAML stream (`advise --output yaml`). */
+/** YAML comment lines naming each rule a proposal meets, so a reviewer sees them before applying it. */
+function checkComments(check: ProposalCheck | undefined): string {
+  if (check === undefined || check.findings.length === 0) return '';
+  const where = `environment ${check.environment ?? '?'}, mode ${check.mode ?? '?'}`;
+  const head = check.allowed
+    ? `# netguard check admits this with warnings (${where}):`
+    : `# netguard check would DENY this as written (${where}):`;
+  const lines = check.findings.map(
+    (f) => `#   ${f.rule} (${f.level}) at ${clean(f.path)}: ${clean(f.message)}`,
+  );
+  const approvals = check.approvals.map((a) => `#   needs: ${clean(a)}`);
+  return `${[head, ...lines, ...approvals].join('\n')}\n`;
+}
+
+/** Only the proposed policies, as a multi-document YAML stream (`advise --output yaml`); rules met are YAML comments. */
 export function renderProposalsYaml(advice: Advice): string {
-  return advice.proposals.map((policy) => `---\n${stringify(policy, { lineWidth: 0 })}`).join('');
+  return advice.proposals
+    .map(
+      (policy, index) =>
+        `---\n${checkComments(advice.checks[index])}${stringify(policy, { lineWidth: 0 })}`,
+    )
+    .join('');
 }
 
 export function renderAdviceJson(advice: Advice): string {
   return `${JSON.stringify(advice, null, 2)}\n`;
 }
 
+function captureLines(advice: Advice): string[] {
+  const { lostEvents, unavailableNodes } = advice.capture;
+  if (advice.capture.complete) return [];
+  return [
+    'CAPTURE INCOMPLETE: flows are missing from it, so enforce may cut dependencies this report does not show.',
+    ...(lostEvents > 0
+      ? [
+          `  Hubble lost ${lostEvents} event${lostEvents === 1 ? '' : 's'} (lost_events records): raise the ring buffer (hubble.eventBufferCapacity) or capture per namespace, and record again.`,
+        ]
+      : []),
+    ...(unavailableNodes.length > 0
+      ? [`  Nodes Hubble Relay could not read: ${unavailableNodes.map(clean).join(', ')}.`]
+      : []),
+    '',
+  ];
+}
+
+function backingLine(b: RuleBacking): string {
+  const observed = b.observed.map(clean).join(', ');
+  const opens = b.opens === undefined ? '' : `\n    OPENS MORE THAN OBSERVED: ${clean(b.opens)}`;
+  return `  ${clean(b.policy)} ${b.direction} ${b.direction === 'ingress' ? 'from' : 'to'} ${clean(b.peer)} on ${b.ports}: ${b.flows} flow${b.flows === 1 ? '' : 's'} (${b.direction === 'ingress' ? 'from' : 'to'} ${observed})${opens}`;
+}
+
+function approvalLines(advice: Advice): string[] {
+  const needing = advice.checks.filter((c) => c.approvals.length > 0 || !c.allowed);
+  if (needing.length === 0) return [];
+  return [
+    '',
+    'Proposals netguard would deny as written (printed anyway; each needs an approval before it applies):',
+    ...needing.flatMap((c) => [
+      `  ${clean(c.proposal)}: ${c.findings
+        .filter((f) => f.level === 'deny')
+        .map((f) => f.rule)
+        .join(', ')}`,
+      ...c.approvals.map((a) => `    ${clean(a)}`),
+    ]),
+  ];
+}
+
 export function renderAdviceText(advice: Advice): string {
   const cut = advice.flows.filter((f) => !f.enforced.allowed);
   const deniedToday = advice.flows.filter((f) => !f.today.allowed);
   const lines = [
+    ...captureLines(advice),
     `${advice.flows.length} distinct observed flows; ${advice.allowedToday} allowed by today's NetworkPolicies.`,
     ...deniedToday.map(
       (f) => `  denied today: ${flowName(f)}${f.dropped ? ' (dropped; not proposed)' : ''}`,
@@ -35,14 +94,28 @@ export function renderAdviceText(advice: Advice): string {
       ? 'Enforce would cut none of them.'
       : `Enforce would cut ${cut.length} of them (the outage you avoid):`,
     ...cut.map((f) => `  ${flowName(f)}: cut at ${cutBy(f)}`),
+    ...(advice.entityCuts.length === 0
+      ? []
+      : [
+          '',
+          'Cuts at the API server and nodes (not fixed by a NetworkPolicy selector):',
+          ...advice.entityCuts.map((line) => `  ${clean(line)}`),
+        ]),
     '',
     'Per namespace (flows leaving or entering it / cut by its enforce baseline):',
     ...advice.namespaces.map(
       (ns) => `  ${clean(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
     ),
     '',
-    `${advice.proposals.length} proposed NetworkPolicies (print only them: --output yaml; then netguard check -f FILE):`,
+    `${advice.proposals.length} proposed policies (print only them: --output yaml; then netguard check -f FILE):`,
     renderProposalsYaml(advice).trimEnd(),
+    '',
+    'What backs each proposed rule (observe-time probes become rules too: drop any you do not recognise):',
+    ...advice.backing.map(backingLine),
+    ...approvalLines(advice),
+    ...(advice.refused.length === 0
+      ? []
+      : ['', 'Not proposed:', ...advice.refused.map((r) => `  ${clean(r)}`)]),
     ...advice.notes.map((note) => `note: ${clean(note)}`),
   ];
   return `${lines.join('\n')}\n`;

@@ -1,12 +1,13 @@
-import { contains, parseCidr } from '../cidr.ts';
+import { parseCidr } from '../cidr.ts';
 import type { Policy } from '../config/policy.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { desiredBaseline } from '../kube/baseline-policies.ts';
-import { ALLOW_DNS_POLICY } from '../vocabulary.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
-import type { FlowEnd, FlowSet, ObservedFlow } from './flows.ts';
+import type { Entity, FlowEnd, FlowSet } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
-import type { Endpoint, External, Protocol, Verdict, Workload } from './model.ts';
+import type { Endpoint, Protocol, Verdict } from './model.ts';
+import { flowText, propose, type Resolved, type RuleBacking } from './propose.ts';
+import { alsoSelected } from './selectors.ts';
+
+export type { RuleBacking } from './propose.ts';
 
 export interface JudgedFlow {
   readonly from: string;
@@ -18,6 +19,32 @@ export interface JudgedFlow {
   readonly dropped: boolean;
   readonly today: Verdict;
   readonly enforced: Verdict;
+  /** Set when one end is a Cilium reserved entity (the API server, another node, the pod's node). */
+  readonly entity?: Entity | undefined;
+}
+
+/** One proposal judged by netguard's own rules in its namespace's environment (filled in by the CLI). */
+export interface ProposalCheck {
+  readonly proposal: string;
+  readonly environment: string | undefined;
+  readonly mode: string | undefined;
+  readonly allowed: boolean;
+  readonly findings: readonly {
+    readonly rule: string;
+    readonly level: 'deny' | 'warn';
+    readonly path: string;
+    readonly message: string;
+  }[];
+  /** What it takes to apply it as is: approvedEgressCIDRs entries, or the exception request command. */
+  readonly approvals: readonly string[];
+}
+
+/** How complete the capture was: what Hubble lost, and what was left out and why. */
+export interface CaptureReport {
+  readonly lostEvents: number;
+  readonly unavailableNodes: readonly string[];
+  readonly skipped: Readonly<Record<string, number>>;
+  readonly complete: boolean;
 }
 
 export interface NamespaceCuts {
@@ -34,17 +61,25 @@ export interface Advice {
   readonly cutByEnforce: number;
   readonly namespaces: readonly NamespaceCuts[];
   readonly proposals: readonly KubeObject[];
+  /** Per proposed rule, the flows and ends that back it. */
+  readonly backing: readonly RuleBacking[];
+  /** Flows no proposal admits, each with the reason (no stable labels to select by). */
+  readonly refused: readonly string[];
+  /** Cuts of the API server, other nodes and the pod's node, each with the fix for the capture's CNI. */
+  readonly entityCuts: readonly string[];
+  readonly capture: CaptureReport;
+  /** Per proposal, in order: the rules it meets and the approval it needs (empty until checked). */
+  readonly checks: readonly ProposalCheck[];
   /** Flows naming workloads the input does not have, and records the reader skipped. */
   readonly notes: readonly string[];
 }
 
-interface Resolved {
-  readonly flow: ObservedFlow;
-  readonly src: Endpoint;
-  readonly dst: Endpoint;
-}
-
 function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
+  if (end.kind === 'entity') {
+    const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
+    if (address === undefined) return `"${end.address}" is not an IP address`;
+    return { kind: 'external', id: `${end.entity} (${end.address})`, address, entity: end.entity };
+  }
   if (end.kind === 'address') {
     const address = parseCidr(`${end.address}/${end.address.includes(':') ? 128 : 32}`);
     if (address === undefined) return `"${end.address}" is not an IP address`;
@@ -57,191 +92,34 @@ function resolveEnd(graph: ReachGraph, end: FlowEnd): Endpoint | string {
   return `${end.namespace}/${end.names[0] ?? '?'} is not a workload in the input`;
 }
 
-/** The labels that pick out exactly this workload in its namespace: the required labels when they do, else all stable labels. */
-function identifyingLabels(
-  graph: ReachGraph,
-  workload: Workload,
-  policy: Policy,
-): Record<string, string> {
-  const picks = (labels: Record<string, string>): boolean =>
-    Object.keys(labels).length > 0 &&
-    graph
-      .workloadsIn(workload.namespace)
-      .every(
-        (w) => (w === workload) === Object.entries(labels).every(([k, v]) => w.labels[k] === v),
-      );
-  const required: Record<string, string> = {};
-  for (const label of policy.requiredLabels) {
-    const key = [label.key, ...(label.aliases ?? [])].find(
-      (candidate) => workload.labels[candidate] !== undefined,
-    );
-    const value = key === undefined ? undefined : workload.labels[key];
-    if (key !== undefined && value !== undefined) required[key] = value;
-  }
-  if (picks(required)) return required;
-  const ephemeral = new Set(policy.networkPolicies.ephemeralLabels);
-  return Object.fromEntries(Object.entries(workload.labels).filter(([key]) => !ephemeral.has(key)));
-}
+const ENTITY_FIX: Readonly<Record<Entity, { what: string; cilium: string; elsewhere: string }>> = {
+  'kube-apiserver': {
+    what: 'the API server (webhooks, aggregated APIs, watches)',
+    cilium: 'a CiliumNetworkPolicy with fromEntities/toEntities [kube-apiserver] (proposed below)',
+    elsewhere:
+      "elsewhere, a peer for the API server's source address: konnectivity-agent pods in kube-system where the distribution runs them, else the control-plane node or ENI addresses as an ipBlock (docs/observe.md says how to find them)",
+  },
+  'remote-node': {
+    what: 'another node (host-network agents, scrapers, NodePort traffic)',
+    cilium: 'a CiliumNetworkPolicy with fromEntities/toEntities [remote-node] (proposed below)',
+    elsewhere:
+      'elsewhere, an ipBlock of the node addresses (kubectl get nodes -o wide); ipBlocks match nodes on Cilium only with policy-cidr-match-mode: nodes',
+  },
+  host: {
+    what: "the pod's own node (node-local agents and caches)",
+    cilium: 'a CiliumNetworkPolicy with toEntities [host] (proposed below)',
+    elsewhere: 'elsewhere, an ipBlock of the node addresses (kubectl get nodes -o wide)',
+  },
+};
 
-/** Workloads besides `workload` that its identifying labels also select (none when it has its own app label). */
-function alsoSelected(graph: ReachGraph, workload: Workload, policy: Policy): string[] {
-  const labels = Object.entries(identifyingLabels(graph, workload, policy));
-  return graph
-    .workloadsIn(workload.namespace)
-    .filter((w) => w !== workload && labels.every(([k, v]) => w.labels[k] === v))
-    .map((w) => w.id);
-}
-
-const FRONTEND = { key: 'tier', value: 'frontend' } as const;
-
-/** Outside the cluster ranges: an internet client, whose address says nothing about the next one. */
-function isInternet(policy: Policy, address: External): boolean {
-  return !policy.networkPolicies.clusterRanges.some(({ range }) =>
-    contains(range, address.address),
-  );
-}
-
-/**
- * The peer a rule of `subject` names for `other`. Internet clients of a frontend (tier=frontend,
- * the only tier NP012 lets face the internet) become the whole internet minus the cluster ranges;
- * every other address is named alone (/32, /128).
- */
-function peerFor(
-  graph: ReachGraph,
-  policy: Policy,
-  subject: Workload,
-  other: Endpoint,
-  direction: 'ingress' | 'egress',
-): KubeObject {
-  if (
-    other.kind === 'external' &&
-    direction === 'ingress' &&
-    subject.labels[FRONTEND.key] === FRONTEND.value &&
-    isInternet(policy, other)
-  ) {
-    const v4 = other.address.family === 'ipv4';
-    const except = policy.networkPolicies.clusterRanges
-      .filter(({ range }) => range.family === other.address.family)
-      .map(({ text }) => text);
-    return {
-      ipBlock: { cidr: v4 ? '0.0.0.0/0' : '::/0', ...(except.length > 0 ? { except } : {}) },
-    };
-  }
-  const subjectNamespace = subject.namespace;
-  if (other.kind === 'external') {
-    return { ipBlock: { cidr: `${other.id}/${other.address.family === 'ipv4' ? 32 : 128}` } };
-  }
-  const podSelector = { matchLabels: identifyingLabels(graph, other, policy) };
-  if (other.namespace === subjectNamespace) return { podSelector };
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other.namespace } },
-    podSelector,
-  };
-}
-
-function isDns(policy: Policy, dst: Endpoint, port: number): boolean {
-  const dns = policy.networkPolicies.dns;
-  return (
-    dst.kind === 'workload' &&
-    port === 53 &&
-    dst.namespace === dns.namespace &&
-    Object.entries(dns.podLabels).every(([k, v]) => dst.labels[k] === v)
-  );
-}
-
-/** Rules grouped by peer, each with the ports seen for it, in a stable order. */
-function rulesOf(
-  entries: readonly { peer: KubeObject; port: number; protocol: Protocol }[],
-  field: 'from' | 'to',
-): KubeObject[] {
-  const byPeer = new Map<
-    string,
-    { peer: KubeObject; ports: Map<string, { protocol: Protocol; port: number }> }
-  >();
-  for (const entry of entries) {
-    const key = JSON.stringify(entry.peer);
-    const group = byPeer.get(key) ?? { peer: entry.peer, ports: new Map() };
-    group.ports.set(`${entry.protocol}/${entry.port}`, {
-      protocol: entry.protocol,
-      port: entry.port,
+/** One line per flow the enforce baseline cuts at the API server or a node, with the fix; a waiver opens no traffic. */
+function entityCutLines(judged: readonly JudgedFlow[]): string[] {
+  return judged
+    .filter((f) => f.entity !== undefined && !f.enforced.allowed)
+    .map((f) => {
+      const fix = ENTITY_FIX[f.entity ?? 'kube-apiserver'];
+      return `${f.from} → ${f.to} ${f.protocol}/${f.port}: traffic with ${fix.what} would be cut. Fix on Cilium (this capture): ${fix.cilium}; ${fix.elsewhere}. A waiver opens no traffic.`;
     });
-    byPeer.set(key, group);
-  }
-  return [...byPeer.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, group]) => ({
-      [field]: [group.peer],
-      ports: [...group.ports.values()].sort(
-        (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
-      ),
-    }));
-}
-
-function dnsEgressRules(policy: Policy): KubeObject[] {
-  const allowDns = desiredBaseline(baselineAnnotations('enforce'), policy.networkPolicies.dns).find(
-    (p) => p.name === ALLOW_DNS_POLICY,
-  );
-  const egress = allowDns?.spec['egress'];
-  return Array.isArray(egress) ? structuredClone(egress) : [];
-}
-
-/**
- * One least-privilege NetworkPolicy per judged workload seen in the flows: ingress from each
- * observed client on the observed ports, egress to each observed server (and DNS, as the
- * baseline allows it). Both ends are needed: in enforce, egress and ingress are denied by default.
- */
-function propose(resolved: readonly Resolved[], graph: ReachGraph, policy: Policy): KubeObject[] {
-  const judged = (e: Endpoint): e is Workload =>
-    e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
-  const subjects = new Map<
-    string,
-    {
-      workload: Workload;
-      ingress: { peer: KubeObject; port: number; protocol: Protocol }[];
-      egress: { peer: KubeObject; port: number; protocol: Protocol }[];
-    }
-  >();
-  const subject = (w: Workload) => {
-    const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [] };
-    subjects.set(w.id, found);
-    return found;
-  };
-  for (const { flow, src, dst } of resolved) {
-    if (judged(src)) {
-      const entry = subject(src);
-      if (!isDns(policy, dst, flow.port))
-        entry.egress.push({
-          peer: peerFor(graph, policy, src, dst, 'egress'),
-          port: flow.port,
-          protocol: flow.protocol,
-        });
-    }
-    if (judged(dst))
-      subject(dst).ingress.push({
-        peer: peerFor(graph, policy, dst, src, 'ingress'),
-        port: flow.port,
-        protocol: flow.protocol,
-      });
-  }
-  return [...subjects.values()]
-    .sort((a, b) => a.workload.id.localeCompare(b.workload.id))
-    .map(({ workload, ingress, egress }) => ({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: {
-        name: `${workload.name.slice(0, 244)}-observed`,
-        namespace: workload.namespace,
-        annotations: {
-          'netguard.dev/advised': `from observed flows of ${workload.workloadKind} ${workload.name}; review before applying`,
-        },
-      },
-      spec: {
-        podSelector: { matchLabels: identifyingLabels(graph, workload, policy) },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: rulesOf(ingress, 'from'),
-        egress: [...dnsEgressRules(policy), ...rulesOf(egress, 'to')],
-      },
-    }));
 }
 
 /**
@@ -279,13 +157,8 @@ function namespaceCuts(
 }
 
 /** Skipped records, counted by reason: `7 replies` rather than seven lines. */
-function skippedSummary(skipped: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const line of skipped) {
-    const reason = line.replace(/^.*?:\d+: /, '');
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  }
-  return [...counts].map(
+function skippedSummary(skipped: Readonly<Record<string, number>>): string[] {
+  return Object.entries(skipped).map(
     ([reason, count]) => `skipped ${count} record${count === 1 ? '' : 's'}: ${reason}`,
   );
 }
@@ -326,7 +199,7 @@ export function advise(
   enforced: ReachGraph,
   policy: Policy,
 ): Advice {
-  const notes = skippedSummary(flows.skipped);
+  const notes = skippedSummary(flows.skippedByReason);
   const resolved = resolveFlows(flows, today, notes);
   // A tenant can make any connection attempt; only traffic that flowed becomes an allow rule.
   const dropped = resolved.filter((r) => r.flow.dropped);
@@ -334,13 +207,14 @@ export function advise(
     notes.push(
       `${dropped.length} flow${dropped.length === 1 ? ' was' : 's were'} only ever dropped: listed, not proposed ` +
         `(an attempt is not a dependency; allow it by hand if it is one): ` +
-        dropped
-          .map((r) => `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`)
-          .join(', '),
+        dropped.map(flowText).join(', '),
     );
   }
-  const judged = resolved.map(
-    ({ flow, src, dst }): JudgedFlow => ({
+  const judged = resolved.map(({ flow, src, dst }): JudgedFlow => {
+    const entity =
+      (src.kind === 'external' ? src.entity : undefined) ??
+      (dst.kind === 'external' ? dst.entity : undefined);
+    return {
       from: src.id,
       to: dst.id,
       port: flow.port,
@@ -349,8 +223,9 @@ export function advise(
       dropped: flow.dropped,
       today: today.decide(src, dst, flow.port, flow.protocol),
       enforced: enforced.decide(src, dst, flow.port, flow.protocol),
-    }),
-  );
+      ...(entity === undefined ? {} : { entity }),
+    };
+  });
   const seen = new Set<string>();
   for (const end of resolved.flatMap((r) => [r.src, r.dst])) {
     if (end.kind !== 'workload' || seen.has(end.id) || policy.excludedNamespaces.has(end.namespace))
@@ -363,16 +238,28 @@ export function advise(
       );
     }
   }
+  const proposed = propose(
+    resolved.filter((r) => !r.flow.dropped),
+    today,
+    policy,
+  );
+  const complete = flows.lostEvents === 0 && flows.unavailableNodes.length === 0;
   return {
     flows: judged,
     allowedToday: judged.filter((f) => f.today.allowed).length,
     cutByEnforce: judged.filter((f) => !f.enforced.allowed).length,
     namespaces: namespaceCuts(judged, resolved, policy),
-    proposals: propose(
-      resolved.filter((r) => !r.flow.dropped),
-      today,
-      policy,
-    ),
+    proposals: proposed.proposals,
+    backing: proposed.backing,
+    refused: proposed.refused,
+    entityCuts: entityCutLines(judged),
+    capture: {
+      lostEvents: flows.lostEvents,
+      unavailableNodes: [...flows.unavailableNodes],
+      skipped: { ...flows.skippedByReason },
+      complete,
+    },
+    checks: [],
     notes,
   };
 }

@@ -1,24 +1,19 @@
 import type { Policy } from '../config/policy.ts';
 import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import {
-  desiredBaseline,
-  isManagedPolicy,
-  networkPolicyObject,
-} from '../kube/baseline-policies.ts';
-import { stringMap } from '../labels.ts';
-import { field, stringField } from '../object-access.ts';
+import { desiredBaseline, networkPolicyObject } from '../kube/baseline-policies.ts';
+import { stringField } from '../object-access.ts';
 import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
 import type { NamespaceNode } from './model.ts';
 
+// Any policy under a reserved name: the controller takes a hand-made one back (NP011), label or not.
 const isBaselinePolicy = (object: KubeObject): boolean =>
-  BASELINE_POLICY_NAMES.includes(stringField(object, 'metadata', 'name')) &&
-  isManagedPolicy(stringMap(field(object, 'metadata', 'labels')));
+  BASELINE_POLICY_NAMES.includes(stringField(object, 'metadata', 'name'));
 
 /**
  * The NetworkPolicies as they would be with every judged namespace in enforce: the controller's
  * baseline for enforce (default-deny Ingress and Egress, DNS to kube-dns) replaces whatever
- * baseline a namespace has today. Excluded namespaces get none, as in the cluster.
+ * baseline a namespace has today, and any hand-made policy squatting a baseline name. Excluded namespaces get none, as in the cluster.
  */
 export function withEnforceBaseline(
   policyObjects: readonly KubeObject[],

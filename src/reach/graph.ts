@@ -31,6 +31,12 @@ export interface Connection {
 }
 
 const OPEN: SideVerdict = { allowed: true, policies: [] };
+const ITSELF: SideVerdict = {
+  allowed: true,
+  policies: [],
+  note: 'a pod reaching itself (Kubernetes: a pod cannot block access to itself)',
+};
+const SELF: Verdict = { allowed: true, egress: ITSELF, ingress: ITSELF };
 
 /**
  * The reachability engine: pure and synchronous. Policies are indexed by namespace, and which
@@ -131,8 +137,20 @@ export class ReachGraph {
     return { allowed: allowing.length > 0, policies: decided.map((policy) => policy.name) };
   }
 
-  /** Can `src` open a connection to `dst` on port/protocol? Both its egress and dst's ingress must allow it. */
-  decide(src: Endpoint, dst: Endpoint, port: number, protocol: Protocol): Verdict {
+  /**
+   * Can `src` open a connection to `dst` on port/protocol? Both its egress and dst's ingress must
+   * allow it. A bare Pod always reaches itself: Kubernetes says a pod cannot block access to itself.
+   */
+  decide(
+    src: Endpoint,
+    dst: Endpoint,
+    port: number,
+    protocol: Protocol,
+    options: { samePod?: boolean } = {},
+  ): Verdict {
+    const onePod =
+      options.samePod === true || (src.kind === 'workload' && src.workloadKind === 'Pod');
+    if (src === dst && onePod) return SELF;
     const egress = this.side('egress', src, dst, port, protocol);
     const ingress = this.side('ingress', src, dst, port, protocol);
     return { allowed: egress.allowed && ingress.allowed, egress, ingress };

@@ -30,6 +30,8 @@ export interface Workload {
   readonly ports: readonly ContainerPort[];
   /** Pod IPs when known (a cluster's Pods); ipBlock peers match them, as on a real cluster. */
   readonly addresses: readonly CidrRange[];
+  /** `hostNetwork: true`: Kubernetes leaves to the CNI whether NetworkPolicy applies to its pods. */
+  readonly hostNetwork: boolean;
 }
 
 /** An address outside every workload we know: the internet, or a cluster range without a pod. */
@@ -37,6 +39,11 @@ export interface External {
   readonly kind: 'external';
   readonly id: string;
   readonly address: CidrRange;
+  /**
+   * A Cilium reserved entity (the API server, a node): ipBlocks do not select it there unless
+   * `policy-cidr-match-mode: nodes`, so only peerless rules admit it.
+   */
+  readonly entity?: 'kube-apiserver' | 'remote-node' | 'host' | undefined;
 }
 
 export type Endpoint = Workload | External;
@@ -89,6 +96,8 @@ export type Direction = 'ingress' | 'egress';
 export interface SideVerdict {
   readonly allowed: boolean;
   readonly policies: readonly string[];
+  /** Why the side is open without any policy deciding (a pod reaching itself, a host-network pod). */
+  readonly note?: string | undefined;
 }
 
 export interface Verdict {

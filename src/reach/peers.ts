@@ -20,6 +20,7 @@ export function peerNames(
   namespaceLabels: (name: string) => Labels | undefined,
 ): boolean {
   if (peer.kind === 'ipBlock') {
+    if (endpoint.kind === 'external' && endpoint.entity !== undefined) return false;
     const addresses = endpoint.kind === 'external' ? [endpoint.address] : endpoint.addresses;
     return addresses.some((address) => ipBlockHolds(peer, address));
   }

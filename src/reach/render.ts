@@ -1,4 +1,5 @@
 import type { Connection, OutsideRules, ReachGraph } from './graph.ts';
+import type { HostNetworkAnswer } from './host-network.ts';
 import type { Endpoint, Verdict } from './model.ts';
 
 /** The whole picture: every allowed connection on declared ports, and each workload's way out. */
@@ -167,26 +168,36 @@ export function renderReachMermaid(report: ReachReport): string {
 }
 
 /** The one-question form: exactly the JSON DESIGN.md fixes. */
-export function renderVerdictJson(verdict: Verdict): string {
+export function renderVerdictJson(verdict: Verdict, hostNetwork?: HostNetworkAnswer): string {
   const side = (s: Verdict['egress']): { allowed: boolean; policies: string[] } => ({
     allowed: s.allowed,
     policies: [...s.policies],
   });
-  return `${JSON.stringify({ allowed: verdict.allowed, egress: side(verdict.egress), ingress: side(verdict.ingress) })}\n`;
+  return `${JSON.stringify({ allowed: verdict.allowed, egress: side(verdict.egress), ingress: side(verdict.ingress), ...(hostNetwork === undefined ? {} : { hostNetwork }) })}\n`;
+}
+
+function hostNetworkText(h: HostNetworkAnswer | undefined): string {
+  if (h === undefined) return '';
+  const who = h.workloads.map(clean).join(' and ');
+  if (h.answer === 'not governed by NetworkPolicy on this CNI')
+    return `  hostNetwork: ${who} — not governed by NetworkPolicy on this CNI (${h.cni ?? '?'}: no host endpoints); answered as open on that side\n`;
+  return `  hostNetwork: ${who} — undefined by Kubernetes (the CNI decides): ${h.ifApplied === true ? 'allowed' : 'denied'} if it applies NetworkPolicy to host-network pods, ${h.ifNotApplied ? 'allowed' : 'denied'} if it does not\n`;
 }
 
 export function renderVerdictText(
   question: { from: Endpoint; to: Endpoint; port: number; protocol: string },
   verdict: Verdict,
+  hostNetwork?: HostNetworkAnswer,
 ): string {
   const side = (name: 'egress' | 'ingress', s: Verdict['egress']): string => {
     const subject = name === 'egress' ? question.from : question.to;
     if (subject.kind === 'external')
       return `${name}: an address outside the cluster (no NetworkPolicy applies)`;
+    if (s.note !== undefined) return `${name}: allowed, ${clean(s.note)}`;
     if (s.policies.length === 0)
       return `${name}: not restricted (no policy selects the pod for ${name})`;
     return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(clean).join(', ')}`;
   };
   const head = `${clean(question.from.id)} → ${clean(question.to.id)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
-  return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n`;
+  return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n${hostNetworkText(hostNetwork)}`;
 }

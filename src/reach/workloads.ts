@@ -121,6 +121,7 @@ export function worldFromObjects(
       labels: template.labels,
       ports: containerPorts(template.spec),
       addresses,
+      hostNetwork: field(template.spec, 'hostNetwork') === true,
     };
     const same = workloads.get(workload.id);
     // One name, two kinds (a Deployment and a bare Pod `web`): the earlier kind of KIND_ORDER wins.

@@ -189,7 +189,7 @@ t.test('advise text: today, the cut, per namespace, the proposals', async (t) =>
     / {2}prod-payments\/payments → 160\.79\.104\.10 TCP\/443: cut at egress \(netguard-allow-dns, netguard-default-deny\)\n/,
   );
   t.match(run.stdout, / {2}prod-shop: 6 observed, 3 would be cut\n/);
-  t.match(run.stdout, /5 proposed NetworkPolicies/);
+  t.match(run.stdout, /5 proposed policies/);
 });
 
 t.test('bad flow input is a usage error naming the file or field (exit 2)', async (t) => {
@@ -206,7 +206,7 @@ t.test('a flow that was only ever dropped is reported, never proposed', async (t
     flow: {
       verdict: 'DROPPED',
       IP: { source: '10.244.1.21', destination: '10.244.3.51' },
-      l4: { TCP: { source_port: 41000, destination_port: 5432 } },
+      l4: { TCP: { source_port: 41000, destination_port: 5432, flags: { SYN: true } } },
       source: {
         namespace: 'prod-shop',
         pod_name: 'frontend-7d9f8b6c5b-4kq2m',

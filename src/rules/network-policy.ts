@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 import type { LabelSelector } from '../labels.ts';
 import { isWorld, parseCidr } from '../cidr.ts';
-import { ipBlockAddresses, NO_ADDRESSES, union, type AddressSet } from '../semantics/addresses.ts';
+import { ipBlockAddresses, NO_ADDRESSES, unionAll, type AddressSet } from '../semantics/addresses.ts';
 import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
 
 export type { PolicyPort, Protocol };
@@ -201,9 +201,9 @@ function toRules(direction: Direction, rules: readonly RuleInput[]): PolicyRule[
       peers: parsedPeers,
       ports,
       portSet: portSet(ports),
-      addresses: union(...parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
-      partialAddresses: union(
-        ...parsedPeers.map((peer) =>
+      addresses: unionAll(parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
+      partialAddresses: unionAll(
+        parsedPeers.map((peer) =>
           isWholeFamily(peer) ? NO_ADDRESSES : (peer.ipBlock?.addresses ?? NO_ADDRESSES),
         ),
       ),
@@ -246,18 +246,18 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
       egress,
       addresses: {
         ingress: policyTypes.has('ingress')
-          ? union(...ingress.map((rule) => rule.addresses))
+          ? unionAll(ingress.map((rule) => rule.addresses))
           : NO_ADDRESSES,
         egress: policyTypes.has('egress')
-          ? union(...egress.map((rule) => rule.addresses))
+          ? unionAll(egress.map((rule) => rule.addresses))
           : NO_ADDRESSES,
       },
       partialAddresses: {
         ingress: policyTypes.has('ingress')
-          ? union(...ingress.map((rule) => rule.partialAddresses))
+          ? unionAll(ingress.map((rule) => rule.partialAddresses))
           : NO_ADDRESSES,
         egress: policyTypes.has('egress')
-          ? union(...egress.map((rule) => rule.partialAddresses))
+          ? unionAll(egress.map((rule) => rule.partialAddresses))
           : NO_ADDRESSES,
       },
     },

@@ -1,44 +1,54 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { coversInternet, isEmpty, union } from '../semantics/addresses.ts';
-import { requiresLabel } from '../semantics/selectors.ts';
-import { isEmptySelector, rulesInEffect, type NetworkPolicy } from './network-policy.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
+import { jointSelections } from '../model/joint-selection.ts';
+import { directionAddresses, grantAddresses } from '../model/meaning-queries.ts';
+import { meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import type { PolicyMeaning } from '../model/policy-meaning.ts';
+import { describeInternet, opensInternet } from '../model/public-space.ts';
+import { unionAll, type AddressSet } from '../semantics/addresses.ts';
+import { privateAddresses } from './configured-addresses.ts';
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 const FIX =
   'Allow only the sources these pods need; if they serve the internet, run them as frontends (select tier: frontend) behind which backends stay private.';
 
+const ingressOf = (meaning: PolicyMeaning): AddressSet => directionAddresses(meaning, 'ingress');
+
 /**
- * Policies add up: another policy of the namespace that selects the same pods (the same podSelector,
- * or every pod) may hold the other half of the internet. Returns its name when together they cover it.
+ * Policies add up (DESIGN "Across policies"): for each label set the reviewed podSelector matches
+ * (without tier: frontend), the other policies selecting it too. The reviewed policy is what opens
+ * the internet when the union with it does and the union without it (on UPDATE: with its old
+ * version) does not. Returns the names of the policies it combined with.
  */
 function completedBy(
-  policy: NetworkPolicy,
+  meaning: PolicyMeaning,
   target: RuleTarget,
   ctx: EvaluationContext,
-): string | undefined {
-  if (isEmpty(policy.addresses.ingress)) return undefined;
-  const same = ctx.cluster
-    .networkPolicies(target.namespace.name)
-    .filter(
-      (other) =>
-        other.name !== policy.name &&
-        (isEmptySelector(other.podSelector) ||
-          isDeepStrictEqual(other.podSelector, policy.podSelector)),
-    )
-    // One that covers the internet alone had its own NP012; it does not make every neighbour a finding.
-    .filter((other) => !coversInternet(other.addresses.ingress));
-  if (
-    !coversInternet(
-      union(policy.addresses.ingress, ...same.map((other) => other.addresses.ingress)),
-    )
-  )
-    return undefined;
-  return same
-    .filter((other) => !isEmpty(other.addresses.ingress))
-    .map((other) => other.name)
-    .join(', ');
+  notPublic: AddressSet,
+): string[] | undefined {
+  const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
+  const others = index.ingressAddresses.filter(
+    (other) => other.source.name !== meaning.source.name,
+  );
+  if (others.length === 0) return undefined;
+  const old =
+    target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
+  const own = ingressOf(meaning);
+  for (const joint of jointSelections(meaning.subject.pods, others)) {
+    if (joint.labels[FRONTEND.key] === FRONTEND.value || joint.others.length === 0) continue;
+    const theirs = unionAll(joint.others.map(ingressOf));
+    const before = old === undefined ? theirs : unionAll([theirs, ingressOf(old)]);
+    if (opensInternet(unionAll([own, theirs]), notPublic) && !opensInternet(before, notPublic))
+      return joint.others.map((other) => other.source.name);
+  }
+  return undefined;
 }
+
+/** Whether some label set the podSelector matches lacks tier: frontend. */
+const selectsNonFrontend = (meaning: PolicyMeaning): boolean =>
+  jointSelections(meaning.subject.pods, []).some(
+    (joint) => joint.labels[FRONTEND.key] !== FRONTEND.value,
+  );
 
 export const npWorldIngress: Rule = {
   id: 'NP012',
@@ -76,31 +86,40 @@ spec:
   },
   check(target, ctx) {
     const policy = target.view.networkPolicy;
-    if (policy === undefined || requiresLabel(policy.podSelector, FRONTEND.key, FRONTEND.value))
-      return [];
-    if (!coversInternet(policy.addresses.ingress)) {
-      const others = completedBy(policy, target, ctx);
+    if (policy === undefined) return [];
+    const meaning = meaningOf(policy);
+    if (meaning.ingress === undefined || !selectsNonFrontend(meaning)) return [];
+    const notPublic = privateAddresses(ctx);
+    const own = ingressOf(meaning);
+    if (!opensInternet(own, notPublic)) {
+      const others = completedBy(meaning, target, ctx, notPublic);
       if (others === undefined) return [];
       return [
         {
           path: 'spec.ingress',
-          message: `with NetworkPolicy ${others} (which selects these pods too), these ipBlocks cover every address on the internet, so anyone can connect to pods that are not frontends.`,
+          message: `with NetworkPolicy ${others.join(', ')} (which select${others.length === 1 ? 's' : ''} these pods too), these ipBlocks reach the internet, so anyone can connect to pods that are not frontends.`,
           fix: FIX,
         },
       ];
     }
-    const message =
-      'these sources cover every address on the internet, so anyone can connect to pods that are not frontends (tier: frontend).';
-    const rules = rulesInEffect(policy, 'ingress').filter((rule) => coversInternet(rule.addresses));
-    // Rules each covering the internet are named; otherwise the blocks compose it across rules.
-    if (rules.length === 0)
+    const grants = meaning.ingress.grants.filter((grant) =>
+      opensInternet(grantAddresses(grant), notPublic),
+    );
+    // Rules each opening the internet are named; otherwise the blocks open it across rules.
+    if (grants.length === 0)
       return [
         {
           path: 'spec.ingress',
-          message: `together, the ingress ipBlocks of this policy cover every address on the internet, so anyone can connect to pods that are not frontends (tier: frontend).`,
+          message: `together, the ingress ipBlocks of this policy reach ${describeInternet(own, notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
           fix: FIX,
         },
       ];
-    return rules.map((rule): RawFinding => ({ path: `${rule.path}.from`, message, fix: FIX }));
+    return grants.map(
+      (grant): RawFinding => ({
+        path: `${grant.path}.from`,
+        message: `these sources reach ${describeInternet(grantAddresses(grant), notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
+        fix: FIX,
+      }),
+    );
   },
 };

@@ -68,17 +68,33 @@ function judge(
   };
 }
 
-/** Whether the blocks open the internet together: in this rule's peer list, or across the policy's egress rules. */
+/**
+ * Whether smaller blocks open the internet together: in this rule's peer list, or across the
+ * policy's egress rules. Blocks that open it alone have their own sentence and are left out, so a
+ * `0.0.0.0/0` elsewhere does not drag every other block into this one.
+ */
 function togetherness(
   rule: PolicyRule,
   policy: NetworkPolicy,
   approved: Approved,
 ): { set: AddressSet | undefined; whose: 'rule' | 'policy' } {
-  const opens = (set: AddressSet): boolean =>
-    opensInternet(difference(set, approved.addresses), approved.notPublic);
-  if (opens(rule.addresses)) return { set: rule.addresses, whose: 'rule' };
-  const all = unionAll(rulesInEffect(policy, 'egress').map((each) => each.addresses));
-  return opens(all) ? { set: all, whose: 'policy' } : { set: undefined, whose: 'policy' };
+  const unapproved = (rules: readonly PolicyRule[]): AddressSet =>
+    unionAll(
+      rules.flatMap((each) =>
+        each.peers.flatMap((peer) => {
+          const addresses = peer.ipBlock?.addresses;
+          if (addresses === undefined) return [];
+          const outside = difference(addresses, approved.addresses);
+          return opensInternet(outside, approved.notPublic) ? [] : [outside];
+        }),
+      ),
+    );
+  const inRule = unapproved([rule]);
+  if (opensInternet(inRule, approved.notPublic)) return { set: inRule, whose: 'rule' };
+  const inPolicy = unapproved(rulesInEffect(policy, 'egress'));
+  return opensInternet(inPolicy, approved.notPublic)
+    ? { set: inPolicy, whose: 'policy' }
+    : { set: undefined, whose: 'policy' };
 }
 
 export const npWorldEgress: Rule = {
@@ -97,20 +113,22 @@ export const npWorldEgress: Rule = {
     fires: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: crawler-egress, namespace: prod-crawl}
-{app: crawler}
+spec:
+  podSelector: {matchLabels: {app: crawler}}
   policyTypes: [Egress]
   egress:
-    - to: [{cidr: 0.0.0.0/0, except: [10.0.0.0/8]}]
+    - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
       ports: [{protocol: TCP, port: 443}]
     - ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 `,
     passes: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: crawler-egress, namespace: prod-crawl}
-{app: crawler}
+spec:
+  podSelector: {matchLabels: {app: crawler}}
   policyTypes: [Egress]
   egress:
-    - to: [{cidr: 160.79.104.0/24}]
+    - to: [{ipBlock: {cidr: 160.79.104.0/24}}]
       ports: [{protocol: TCP, port: 443}]
     - ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 `,

@@ -16,8 +16,6 @@ export interface Interval {
 }
 
 export type Family = 'ipv4' | 'ipv6';
-const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
-const LAST: Readonly<Record<Family, bigint>> = { ipv4: (1n << 32n) - 1n, ipv6: (1n << 128n) - 1n };
 
 export const NO_ADDRESSES: AddressSet = { ipv4: [], ipv6: [] };
 
@@ -105,19 +103,6 @@ export function difference(set: AddressSet, minus: AddressSet): AddressSet {
 
 export function isEmpty(set: AddressSet): boolean {
   return set.ipv4.length === 0 && set.ipv6.length === 0;
-}
-
-/** Every address of a family: the internet, however it is written. */
-export function coversInternet(set: AddressSet): boolean {
-  return FAMILIES.some((family) => {
-    const [only] = set[family];
-    return (
-      set[family].length === 1 &&
-      only !== undefined &&
-      only.first === 0n &&
-      only.last === LAST[family]
-    );
-  });
 }
 
 export function isSubset(inner: AddressSet, outer: AddressSet): boolean {

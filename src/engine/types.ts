@@ -2,6 +2,7 @@ import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../rules/network-policy.ts';
 import type { ObjectView } from '../rules/object-view.ts';
+import type { SubjectAtom } from '../model/subject.ts';
 
 export interface UserInfo {
   readonly username: string;
@@ -79,9 +80,14 @@ export interface RawFinding {
   readonly path: string;
   readonly message: string;
   readonly fix: string;
+  /**
+   * What the finding is about, by meaning (DESIGN "Widening"). The engine keeps it out of the
+   * finding it reports; on UPDATE it decides whether the finding is pre-existing.
+   */
+  readonly subject?: readonly SubjectAtom[];
 }
 
-export interface Finding extends RawFinding {
+export interface Finding extends Omit<RawFinding, 'subject'> {
   readonly rule: string;
   readonly name: string;
   level: 'deny' | 'warn';

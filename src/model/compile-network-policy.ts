@@ -95,3 +95,8 @@ export function meaningOf(policy: NetworkPolicy): PolicyMeaning {
   compiled.set(policy, meaning);
   return meaning;
 }
+
+/** The meaning of one written rule of a parsed policy (its grant), for rules that walk the spelling's paths. */
+export function grantOfRule(policy: NetworkPolicy, rule: PolicyRule): Grant {
+  return meaningOf(policy)[rule.direction]?.grants[rule.index] ?? grantOf(rule, policy.namespace);
+}

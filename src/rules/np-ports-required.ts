@@ -1,5 +1,5 @@
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { meaningOf } from '../model/compile-network-policy.ts';
+import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { peerKey } from '../model/meaning-queries.ts';
 import { meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
@@ -94,6 +94,7 @@ function unions(
     reported.add(key);
     findings.push({
       path: 'spec.ingress',
+      subject: [{ pods: meaning.subject.pods, peer, protocols }],
       message: `rules ${grants.map((grant) => grant.path).join(', ')} together open every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods, admin and debug ports included.`,
       fix: FIX,
     });
@@ -120,6 +121,7 @@ function unions(
         .map((other) => other.source.name);
       findings.push({
         path: 'spec.ingress',
+        subject: [{ pods: meaning.subject.pods, peer, protocols }],
         message: `with NetworkPolicy ${names.join(', ')} (which select${names.length === 1 ? 's' : ''} these pods too), this policy opens every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods.`,
         fix: FIX,
       });
@@ -182,10 +184,18 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
+    const meaning = meaningOf(policy);
+    // (peer, protocol) pairs left with every port, for these pods.
     const own = rulesInEffect(policy, 'ingress')
       .filter((rule) => opensEveryPort(rule.portSet) && !intraNamespace(rule, target))
-      .map(describe);
-    const meaning = meaningOf(policy);
+      .map((rule) => ({
+        ...describe(rule),
+        subject: grantOfRule(policy, rule).peers.map((peer) => ({
+          pods: meaning.subject.pods,
+          peer,
+          protocols: everyPortProtocols(rule.portSet),
+        })),
+      }));
     if (meaning.ingress === undefined) return own;
     const constrain = target.environment.mode === 'constrain';
     const exempt = (peer: MeaningPeer): boolean =>

@@ -1,4 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, isSubset, unionAll, type AddressSet } from '../semantics/addresses.ts';
 import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
@@ -141,6 +142,7 @@ spec:
       addresses: approvedEgressAddresses(ctx),
       notPublic: privateAddresses(ctx),
     };
+    const pods = meaningOf(policy).subject.pods;
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy, 'egress')) {
       const together = togetherness(rule, policy, approved);
@@ -153,7 +155,28 @@ spec:
           together.whose,
           approved,
         );
-        if (found !== undefined) findings.push(found);
+        if (found === undefined) continue;
+        const addresses = peer.ipBlock.addresses;
+        // The egress addresses outside approvedEgressCIDRs, with their ports, for these pods.
+        findings.push(
+          addresses === undefined
+            ? found
+            : {
+                ...found,
+                subject: [
+                  {
+                    pods,
+                    peer: {
+                      kind: 'addresses',
+                      path: peer.path,
+                      text: peer.ipBlock.cidr,
+                      addresses: difference(addresses, approved.addresses),
+                    },
+                    ports: rule.portSet,
+                  },
+                ],
+              },
+        );
       }
     }
     return findings;

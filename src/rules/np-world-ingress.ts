@@ -3,9 +3,10 @@ import { meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { directionAddresses, grantAddresses } from '../model/meaning-queries.ts';
 import { meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
-import type { PolicyMeaning } from '../model/policy-meaning.ts';
+import type { Grant, PolicyMeaning } from '../model/policy-meaning.ts';
+import type { SubjectAtom } from '../model/subject.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
-import { unionAll, type AddressSet } from '../semantics/addresses.ts';
+import { isEmpty, unionAll, type AddressSet } from '../semantics/addresses.ts';
 import { privateAddresses } from './configured-addresses.ts';
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
@@ -91,12 +92,28 @@ spec:
     if (meaning.ingress === undefined || !selectsNonFrontend(meaning)) return [];
     const notPublic = privateAddresses(ctx);
     const own = ingressOf(meaning);
+    // The internet-facing ingress to these pods, with its ports: one atom per rule naming addresses.
+    const subjectOf = (grants: readonly Grant[]): SubjectAtom[] =>
+      grants.flatMap((grant) => {
+        const addresses = grantAddresses(grant);
+        return isEmpty(addresses)
+          ? []
+          : [
+              {
+                pods: meaning.subject.pods,
+                peer: { kind: 'addresses', path: grant.path, text: '', addresses },
+                ports: grant.ports,
+              },
+            ];
+      });
+    const everyGrant = subjectOf(meaning.ingress.grants);
     if (!opensInternet(own, notPublic)) {
       const others = completedBy(meaning, target, ctx, notPublic);
       if (others === undefined) return [];
       return [
         {
           path: 'spec.ingress',
+          subject: everyGrant,
           message: `with NetworkPolicy ${others.join(', ')} (which select${others.length === 1 ? 's' : ''} these pods too), these ipBlocks reach the internet, so anyone can connect to pods that are not frontends.`,
           fix: FIX,
         },
@@ -110,6 +127,7 @@ spec:
       return [
         {
           path: 'spec.ingress',
+          subject: everyGrant,
           message: `together, the ingress ipBlocks of this policy reach ${describeInternet(own, notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
           fix: FIX,
         },
@@ -117,6 +135,7 @@ spec:
     return grants.map(
       (grant): RawFinding => ({
         path: `${grant.path}.from`,
+        subject: subjectOf([grant]),
         message: `these sources reach ${describeInternet(grantAddresses(grant), notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
         fix: FIX,
       }),

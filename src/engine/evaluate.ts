@@ -52,6 +52,7 @@ function coveredByOld(
   before: readonly Finding[],
   oldTarget: RuleTarget,
   target: RuleTarget,
+  rule: Rule | undefined,
 ): boolean {
   const olds = before.filter((old) => old.rule === finding.rule);
   if (olds.length === 0) return false;
@@ -59,9 +60,8 @@ function coveredByOld(
   const oldSubjects = olds.map((old) => subjects.get(old));
   if (subject !== undefined && oldSubjects.every((each) => each !== undefined))
     return subjectWithin(subject, oldSubjects.flat());
-  return (
-    olds.some((old) => old.path === finding.path) && notWidened(finding.path, oldTarget, target)
-  );
+  const widened = rule?.widened ?? ((path, before, after) => !notWidened(path, before, after));
+  return olds.some((old) => old.path === finding.path) && !widened(finding.path, oldTarget, target);
 }
 
 /** The waiver step both entries share: an approved, active, matching waiver turns a deny into a warning. */
@@ -90,13 +90,23 @@ function downgradePreExisting(
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
-  const oldTarget = { ...target, object: old, view: viewOf(target.kind, old) };
+  const oldTarget = {
+    ...target,
+    object: old,
+    view: viewOf(target.kind, old, ctx.policy.networkPolicies.limits),
+  };
   const before = runRules(objectRules, oldTarget, ctx);
   const lapsed = ctx.waivers.lapsedRules(target, ctx.now);
   for (const finding of findings) {
     if (
       finding.level === 'deny' &&
-      coveredByOld(finding, before, oldTarget, target) &&
+      coveredByOld(
+        finding,
+        before,
+        oldTarget,
+        target,
+        rules.find((rule) => rule.id === finding.rule),
+      ) &&
       grandfathered(finding, lapsed)
     ) {
       finding.level = 'warn';

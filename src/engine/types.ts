@@ -119,6 +119,11 @@ export interface Rule {
   readonly judges: 'object' | 'change';
   readonly doc: RuleDoc;
   check(target: RuleTarget, ctx: EvaluationContext): RawFinding[];
+  /**
+   * Whether an UPDATE widened an old finding at `path` (so it is new). Rules without it use the
+   * subject of their findings, or the value at the path compared by meaning.
+   */
+  widened?(path: string, before: RuleTarget, after: RuleTarget): boolean;
   /** Set on rules that change objects at /mutate (NS001); `check` then finds nothing at /validate. */
   readonly mutation?: RuleMutation;
 }

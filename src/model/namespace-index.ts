@@ -3,7 +3,7 @@ import { isEmpty } from '../semantics/addresses.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { meaningOf } from './compile-network-policy.ts';
 import { directionAddresses } from './meaning-queries.ts';
-import type { PolicyMeaning } from './policy-meaning.ts';
+import type { LabelSet, PolicyMeaning } from './policy-meaning.ts';
 
 /**
  * What the cross-policy rules need from a namespace's policies, built once per version of the
@@ -19,6 +19,68 @@ export interface NamespaceIndex {
 }
 
 const indexes = new WeakMap<readonly NetworkPolicy[], NamespaceIndex>();
+
+/** The first key (in sorted order) a label set pins with `In`, and its values. */
+function pin(set: LabelSet): { key: string; values: readonly string[] } | undefined {
+  const first = set.requirements.find((requirement) => requirement.operator === 'In');
+  return first === undefined ? undefined : { key: first.key, values: first.values };
+}
+
+interface PinIndex {
+  /** key → value → policies whose first pinned key is `key` and allow `value`. */
+  readonly pinned: ReadonlyMap<string, ReadonlyMap<string, readonly PolicyMeaning[]>>;
+  /** Policies that pin no key: they may select any label set. */
+  readonly unpinned: readonly PolicyMeaning[];
+}
+
+const pinIndexes = new WeakMap<readonly PolicyMeaning[], PinIndex>();
+
+function pinIndexOf(list: readonly PolicyMeaning[]): PinIndex {
+  let index = pinIndexes.get(list);
+  if (index !== undefined) return index;
+  const pinned = new Map<string, Map<string, PolicyMeaning[]>>();
+  const unpinned: PolicyMeaning[] = [];
+  for (const meaning of list) {
+    const found = pin(meaning.subject.pods);
+    if (found === undefined) {
+      unpinned.push(meaning);
+      continue;
+    }
+    let byValue = pinned.get(found.key);
+    if (byValue === undefined) pinned.set(found.key, (byValue = new Map()));
+    for (const value of found.values) {
+      const bucket = byValue.get(value);
+      if (bucket === undefined) byValue.set(value, [meaning]);
+      else bucket.push(meaning);
+    }
+  }
+  index = { pinned, unpinned };
+  pinIndexes.set(list, index);
+  return index;
+}
+
+/**
+ * The policies of `list` whose subject may overlap `subject`, without walking the list: a policy
+ * whose first pinned key the subject also pins overlaps only when they share a value there; every
+ * other policy is kept (complete: no overlapping policy is left out).
+ */
+export function mayOverlap(list: readonly PolicyMeaning[], subject: LabelSet): PolicyMeaning[] {
+  const index = pinIndexOf(list);
+  const mine = new Map<string, readonly string[]>();
+  for (const requirement of subject.requirements)
+    if (requirement.operator === 'In' && !mine.has(requirement.key))
+      mine.set(requirement.key, requirement.values);
+  const out = new Set<PolicyMeaning>(index.unpinned);
+  for (const [key, byValue] of index.pinned) {
+    const values = mine.get(key);
+    if (values === undefined) {
+      for (const bucket of byValue.values()) for (const meaning of bucket) out.add(meaning);
+      continue;
+    }
+    for (const value of values) for (const meaning of byValue.get(value) ?? []) out.add(meaning);
+  }
+  return [...out];
+}
 
 export function namespaceIndex(policies: readonly NetworkPolicy[]): NamespaceIndex {
   let index = indexes.get(policies);

@@ -2,7 +2,7 @@ import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/
 import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { peerKey } from '../model/meaning-queries.ts';
-import { meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
 import type { Grant, Peer as MeaningPeer, PolicyMeaning } from '../model/policy-meaning.ts';
 import {
   everyPortProtocols,
@@ -100,7 +100,9 @@ function unions(
     });
   }
   const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
-  const others = index.ingressGrants.filter((other) => other.source.name !== meaning.source.name);
+  const others = mayOverlap(index.ingressGrants, meaning.subject.pods).filter(
+    (other) => other.source.name !== meaning.source.name,
+  );
   if (others.length === 0) return findings;
   const old =
     target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;

@@ -2,7 +2,7 @@ import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { directionAddresses, grantAddresses } from '../model/meaning-queries.ts';
-import { meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
 import type { Grant, PolicyMeaning } from '../model/policy-meaning.ts';
 import type { SubjectAtom } from '../model/subject.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
@@ -28,7 +28,7 @@ function completedBy(
   notPublic: AddressSet,
 ): string[] | undefined {
   const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
-  const others = index.ingressAddresses.filter(
+  const others = mayOverlap(index.ingressAddresses, meaning.subject.pods).filter(
     (other) => other.source.name !== meaning.source.name,
   );
   if (others.length === 0) return undefined;

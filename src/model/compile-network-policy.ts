@@ -1,6 +1,6 @@
 import type { NetworkPolicy, Peer as WrittenPeer, PolicyRule } from '../rules/network-policy.ts';
 import { NO_ADDRESSES } from '../semantics/addresses.ts';
-import { NAMESPACE_NAME_LABEL, selectsEveryNamespace } from '../semantics/selectors.ts';
+import { NAMESPACE_NAME_LABEL } from '../semantics/selectors.ts';
 import { labelSetOf, EVERY_LABEL_SET } from './label-set.ts';
 import type {
   DirectionMeaning,
@@ -15,8 +15,16 @@ type Selector = NetworkPolicy['podSelector'];
 /** A namespaceSelector as a namespace set: every one, the names it pins, or its labels. */
 function namespacesOf(selector: Selector | undefined, own: string): NamespaceSet {
   if (selector === undefined) return { kind: 'named', names: [own] };
-  if (selectsEveryNamespace(selector)) return { kind: 'every' };
   const labels = labelSetOf(selector);
+  // Exactly every namespace: no requirement but Exists on the name label every namespace carries.
+  // (`NotIn [x]` selects all but x: not every one here, though NP003 judges it as every one.)
+  if (
+    labels.requirements.every(
+      (requirement) =>
+        requirement.key === NAMESPACE_NAME_LABEL && requirement.operator === 'Exists',
+    )
+  )
+    return { kind: 'every' };
   const byName = labels.requirements.find(
     (requirement) => requirement.key === NAMESPACE_NAME_LABEL && requirement.operator === 'In',
   );

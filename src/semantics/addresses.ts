@@ -112,3 +112,18 @@ export function isSubset(inner: AddressSet, outer: AddressSet): boolean {
 export function intersection(a: AddressSet, b: AddressSet): AddressSet {
   return difference(a, difference(a, b));
 }
+
+/** Whether the set holds every address of one block (a pod IP, an external address): a binary search. */
+export function holdsRange(set: AddressSet, range: CidrRange): boolean {
+  const intervals = set[range.family];
+  let low = 0;
+  let high = intervals.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const interval = intervals[middle] as Interval;
+    if (interval.last < range.first) low = middle + 1;
+    else if (interval.first > range.first) high = middle - 1;
+    else return range.last <= interval.last;
+  }
+  return false;
+}

@@ -46,13 +46,14 @@ spec:
     const pods = clusterAddresses(ctx);
     const notPublic = privateAddresses(ctx);
     const findings: RawFinding[] = [];
+    // Once per direction, not once per rule.
+    const directionOpens = {
+      ingress: opensInternet(policy.addresses.ingress, notPublic),
+      egress: opensInternet(policy.addresses.egress, notPublic),
+    };
     for (const rule of rulesInEffect(policy)) {
       // A set that opens the internet (however it is spelled) is NP004/NP012's concern, not pod addresses.
-      if (
-        opensInternet(rule.addresses, notPublic) ||
-        opensInternet(policy.addresses[rule.direction], notPublic)
-      )
-        continue;
+      if (directionOpens[rule.direction] || opensInternet(rule.addresses, notPublic)) continue;
       for (const peer of rule.peers) {
         const addresses = peer.ipBlock?.addresses;
         const range = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);

@@ -89,8 +89,9 @@ function unions(
   const reported = new Set<string>();
   for (const [key, { peer, grants }] of mine) {
     if (exempt(peer) || grants.some((grant) => opensEveryPort(grant.ports))) continue;
+    if (grants.length < 2) continue;
     const protocols = everyPortProtocols(portsOf(grants));
-    if (grants.length < 2 || protocols.length === 0) continue;
+    if (protocols.length === 0) continue;
     reported.add(key);
     findings.push({
       path: 'spec.ingress',

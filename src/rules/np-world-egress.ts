@@ -3,12 +3,7 @@ import { meaningOf } from '../model/compile-network-policy.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, isSubset, unionAll, type AddressSet } from '../semantics/addresses.ts';
 import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
-import {
-  rulesInEffect,
-  type IpBlock,
-  type NetworkPolicy,
-  type PolicyRule,
-} from './network-policy.ts';
+import { rulesInEffect, type IpBlock, type PolicyRule } from './network-policy.ts';
 
 interface Approved {
   readonly text: readonly string[];
@@ -75,13 +70,12 @@ function judge(
  * `0.0.0.0/0` elsewhere does not drag every other block into this one.
  */
 function togetherness(
-  rule: PolicyRule,
-  policy: NetworkPolicy,
+  rules: readonly PolicyRule[],
   approved: Approved,
-): { set: AddressSet | undefined; whose: 'rule' | 'policy' } {
-  const unapproved = (rules: readonly PolicyRule[]): AddressSet =>
+): (rule: PolicyRule) => { set: AddressSet | undefined; whose: 'rule' | 'policy' } {
+  const unapproved = (some: readonly PolicyRule[]): AddressSet =>
     unionAll(
-      rules.flatMap((each) =>
+      some.flatMap((each) =>
         each.peers.flatMap((peer) => {
           const addresses = peer.ipBlock?.addresses;
           if (addresses === undefined) return [];
@@ -90,12 +84,14 @@ function togetherness(
         }),
       ),
     );
-  const inRule = unapproved([rule]);
-  if (opensInternet(inRule, approved.notPublic)) return { set: inRule, whose: 'rule' };
-  const inPolicy = unapproved(rulesInEffect(policy, 'egress'));
-  return opensInternet(inPolicy, approved.notPublic)
-    ? { set: inPolicy, whose: 'policy' }
-    : { set: undefined, whose: 'policy' };
+  // The policy's union is computed once, not once per rule.
+  const inPolicy = unapproved(rules);
+  const policyOpens = opensInternet(inPolicy, approved.notPublic);
+  return (rule) => {
+    const inRule = unapproved([rule]);
+    if (opensInternet(inRule, approved.notPublic)) return { set: inRule, whose: 'rule' };
+    return policyOpens ? { set: inPolicy, whose: 'policy' } : { set: undefined, whose: 'policy' };
+  };
 }
 
 export const npWorldEgress: Rule = {
@@ -144,8 +140,10 @@ spec:
     };
     const pods = meaningOf(policy).subject.pods;
     const findings: RawFinding[] = [];
-    for (const rule of rulesInEffect(policy, 'egress')) {
-      const together = togetherness(rule, policy, approved);
+    const rules = rulesInEffect(policy, 'egress');
+    const togetherFor = togetherness(rules, approved);
+    for (const rule of rules) {
+      const together = togetherFor(rule);
       for (const peer of rule.peers) {
         if (peer.ipBlock === undefined) continue;
         const found = judge(

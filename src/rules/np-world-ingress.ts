@@ -60,7 +60,7 @@ export const npWorldIngress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      "No ingress rule admits the whole internet to pods that are not frontends: an ingress peer set covering every address of a family (`0.0.0.0/0`, `::/0`, `::ffff:0.0.0.0/96`, or blocks such as `0.0.0.0/1` + `128.0.0.0/1` that together cover it, in one rule, across the policy's ingress rules, or together with another policy of the namespace that selects the same pods or every pod) is allowed only when `spec.podSelector` requires `tier: frontend` (`matchLabels` or `In [frontend]`). Rules without `from` are NP002's.",
+      "No ingress rule opens the internet to pods that are not frontends. An ingress address set opens the internet when the public space it covers exceeds 1/256 of its family's public space (see docs/semantics.md: `0.0.0.0/0`, `0.0.0.0/0 except [RFC 1918]`, `::/0 except [::1/128]`, `0.0.0.0/2`, IPv4-mapped, NAT64 and 6to4 prefixes as the IPv4 they reach; `privateCIDRs` are never public), in one rule, across the policy's ingress rules, or together with other policies of the namespace that jointly select a label set this podSelector matches (the finding then falls on the policy that completes the union and names the others). Allowed only for label sets with `tier: frontend` (`matchLabels` or `In [frontend]`). A partner's /16 or a CDN's published ranges do not open it. Rules without `from` are NP002's.",
     prevents:
       'Backends and data stores exposed to any address outside the cluster: only frontends should face the internet, and everything behind them should be reachable from the frontends alone.',
     fix: 'List the sources the pods need (the frontends, a load balancer range); select frontends with `tier: frontend` if they serve the internet.',

@@ -3,6 +3,7 @@ import type { LabelSelector } from '../labels.ts';
 import type { Level, Mode } from '../vocabulary.ts';
 import { parseDuration } from './duration.ts';
 import type { GuardrailPolicyDocument } from './schema.ts';
+import { DEFAULT_LIMITS, type SizeLimits } from '../model/size-bound.ts';
 
 /** What the policy needs to know of a rule: its ID and default level per mode (the engine's Rule has both). */
 export interface RuleDefaults {
@@ -42,16 +43,6 @@ export interface NetworkPolicySettings {
   };
   readonly ephemeralLabels: readonly string[];
 }
-
-export interface SizeLimits {
-  readonly rules: number;
-  readonly peers: number;
-  readonly ports: number;
-  readonly values: number;
-}
-
-/** NP013's defaults (DESIGN "One meaning of a NetworkPolicy"). */
-export const DEFAULT_LIMITS: SizeLimits = { rules: 1000, peers: 1000, ports: 1000, values: 10000 };
 
 /** The policy compiled once at load: patterns are regexes, durations are milliseconds, levels are a lookup. */
 export interface Policy {

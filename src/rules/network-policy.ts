@@ -12,6 +12,8 @@ import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semant
 
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
+import { field } from '../object-access.ts';
+import { countNetworkPolicy, DEFAULT_LIMITS, excessOf } from '../model/size-bound.ts';
 
 // The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules (and `reach`) read it. Unknown fields
 // pass through; YAML's `from:` with nothing after it is null, which Kubernetes reads as absent.
@@ -336,9 +338,32 @@ export function describeSelector(selector: Selector): string {
   return parts.length === 0 ? 'all' : parts.join(', ');
 }
 
-/** A cluster NetworkPolicy parsed once, on its way into a cache; undefined when its shape is invalid. */
+/**
+ * A cluster NetworkPolicy parsed once, on its way into a cache; undefined when its shape is invalid.
+ * One over NP013's default bounds is not parsed item by item: it counts as opening every peer and
+ * port in each direction it names (DESIGN "NP013 size-bound"); `audit` reports its NP013.
+ */
 export function parsedPolicy(object: KubeObject): NetworkPolicy | undefined {
+  if (excessOf(countNetworkPolicy(object), DEFAULT_LIMITS).length > 0)
+    return parsedOverBound(object);
   const parsed = parseNetworkPolicy(object);
+  return parsed.ok ? parsed.policy : undefined;
+}
+
+/** An oversized policy as every peer on every port, for the pods and directions it names. */
+function parsedOverBound(object: KubeObject): NetworkPolicy | undefined {
+  const spec = field(object, 'spec');
+  const directions = (['ingress', 'egress'] as const).filter((direction) =>
+    Array.isArray(field(spec, direction)),
+  );
+  const parsed = parseNetworkPolicy({
+    metadata: field(object, 'metadata'),
+    spec: {
+      podSelector: field(spec, 'podSelector'),
+      policyTypes: field(spec, 'policyTypes'),
+      ...Object.fromEntries(directions.map((direction) => [direction, [{}]])),
+    },
+  });
   return parsed.ok ? parsed.policy : undefined;
 }
 

@@ -1,6 +1,5 @@
 import type { KubeObject } from '../vocabulary.ts';
-import type { SizeLimits } from '../config/policy.ts';
-import { countNetworkPolicy, excessOf, type Excess } from '../model/size-bound.ts';
+import { countNetworkPolicy, excessOf, type Excess, type SizeLimits } from '../model/size-bound.ts';
 import { exceptionDraftOf, type ExceptionDraft } from '../exceptions/schema.ts';
 import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
 

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { meaningOf } from '../../src/model/compile-network-policy.ts';
+import { parsedPolicy } from '../../src/rules/network-policy.ts';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { reviewFor } from '../helpers/reviews.ts';
@@ -92,6 +94,32 @@ t.test(
     t.match(
       response.status.message,
       'NP013 size-bound at spec: this policy has 125000 peers, more than the limit of 1000',
+    );
+  },
+);
+
+t.test(
+  'a cached policy over the bound counts as every peer on every port, uncompiled',
+  async (t) => {
+    const policy = parsedPolicy(manyPeers(125_000));
+    t.ok(policy, 'kept in the cache');
+    const meaning = policy === undefined ? undefined : meaningOf(policy);
+    t.same(
+      meaning?.ingress?.grants.map((grant) => [
+        grant.peers.map((peer) => peer.kind),
+        grant.ports.all,
+      ]),
+      [[['any'], true]],
+    );
+    t.equal(meaning?.egress, undefined, 'only the directions it names');
+    t.same(
+      meaning?.subject.pods.requirements.map((r) => r.key),
+      ['app', 'tier'],
+    );
+    t.same(
+      rulesOf(judge(manyPeers(10), { others: [manyPeers(125_000)] })),
+      [],
+      'a small neighbour is judged as usual',
     );
   },
 );

@@ -3,6 +3,7 @@ import type { LabelSelector } from '../labels.ts';
 import type { Level, Mode } from '../vocabulary.ts';
 import { parseDuration } from './duration.ts';
 import type { GuardrailPolicyDocument } from './schema.ts';
+import { DEFAULT_LIMITS, type SizeLimits } from '../model/size-bound.ts';
 
 /** What the policy needs to know of a rule: its ID and default level per mode (the engine's Rule has both). */
 export interface RuleDefaults {
@@ -32,6 +33,10 @@ export interface NetworkPolicySettings {
   /** The same blocks parsed once at load, so no review parses them again. */
   readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   readonly clusterRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  /** `privateCIDRs`: addresses the organisation holds that are not the internet (never public). */
+  readonly privateRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  /** `limits`: NP013's bounds on the items one policy may hold. */
+  readonly limits: SizeLimits;
   readonly dns: {
     readonly namespace: string;
     readonly podLabels: Readonly<Record<string, string>>;
@@ -146,7 +151,7 @@ export function compilePolicy(
     overrides.set(id, perEnvironment);
   }
   const np = spec.networkPolicies ?? {};
-  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs'] as const) {
+  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs', 'privateCIDRs'] as const) {
     (np[field] ?? []).forEach((text, index) => {
       if (parseCidr(text) === undefined) {
         problems.push(
@@ -169,6 +174,8 @@ export function compilePolicy(
         clusterCIDRs: np.clusterCIDRs ?? [],
         approvedEgressRanges: parseCidrList(np.approvedEgressCIDRs ?? []),
         clusterRanges: parseCidrList(np.clusterCIDRs ?? []),
+        privateRanges: parseCidrList(np.privateCIDRs ?? []),
+        limits: { ...DEFAULT_LIMITS, ...np.limits },
         dns: np.dns ?? DEFAULTS.dns,
         ephemeralLabels: np.ephemeralLabels ?? DEFAULTS.ephemeralLabels,
       },

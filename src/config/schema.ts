@@ -47,6 +47,15 @@ export const guardrailPolicySchema = z.strictObject({
       .strictObject({
         approvedEgressCIDRs: z.array(cidr).optional(),
         clusterCIDRs: z.array(cidr).optional(),
+        privateCIDRs: z.array(cidr).optional(),
+        limits: z
+          .strictObject({
+            rules: z.number().int().min(1).optional(),
+            peers: z.number().int().min(1).optional(),
+            ports: z.number().int().min(1).optional(),
+            values: z.number().int().min(1).optional(),
+          })
+          .optional(),
         dns: z
           .strictObject({
             namespace: z.string().min(1),

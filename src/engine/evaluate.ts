@@ -20,28 +20,54 @@ import type {
   RuleTarget,
 } from './types.ts';
 import { notWidened } from './widening.ts';
+import { subjectWithin, type SubjectAtom } from '../model/subject.ts';
 
 export { objectName, namespaceOf } from './target.ts';
 export { controllerOf, isControllerIdentity } from './trust.ts';
+
+/** Each finding's subject, kept beside the finding so it never reaches output. */
+const subjects = new WeakMap<Finding, readonly SubjectAtom[]>();
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     const level = ctx.policy.levelOf(rule, target.environment);
     if (level === 'off') continue;
-    for (const raw of rule.check(target, ctx)) {
-      findings.push({ ...raw, rule: rule.id, name: rule.name, level, notes: [] });
+    for (const { subject, ...raw } of rule.check(target, ctx)) {
+      const finding: Finding = { ...raw, rule: rule.id, name: rule.name, level, notes: [] };
+      if (subject !== undefined) subjects.set(finding, subject);
+      findings.push(finding);
     }
   }
   return findings;
+}
+
+/**
+ * Whether an old finding of the same rule covers this one. With subjects (the NP rules that judge
+ * peers and ports), the new subject must lie inside the old findings' subjects, wherever they are
+ * written; otherwise the same path, not widened (see notWidened).
+ */
+function coveredByOld(
+  finding: Finding,
+  before: readonly Finding[],
+  oldTarget: RuleTarget,
+  target: RuleTarget,
+  rule: Rule | undefined,
+): boolean {
+  const olds = before.filter((old) => old.rule === finding.rule);
+  if (olds.length === 0) return false;
+  const subject = subjects.get(finding);
+  const oldSubjects = olds.map((old) => subjects.get(old));
+  if (subject !== undefined && oldSubjects.every((each) => each !== undefined))
+    return subjectWithin(subject, oldSubjects.flat());
+  const widened = rule?.widened ?? ((path, before, after) => !notWidened(path, before, after));
+  return olds.some((old) => old.path === finding.path) && !widened(finding.path, oldTarget, target);
 }
 
 /** The waiver step both entries share: an approved, active, matching waiver turns a deny into a warning. */
 function applyWaivers(findings: Finding[], target: RuleTarget, ctx: EvaluationContext): void {
   if (findings.length > 0) ctx.waivers.apply(findings, target, ctx.now);
 }
-
-const identity = (finding: Finding): string => `${finding.rule}\u0000${finding.path}`;
 
 /**
  * Expiry ends grandfathering: a finding an expired waiver of this object covered is the object's
@@ -64,14 +90,23 @@ function downgradePreExisting(
   const old = target.input.oldObject;
   if (old === undefined || !findings.some((finding) => finding.level === 'deny')) return;
   const objectRules = rules.filter((rule) => rule.judges === 'object');
-  const oldTarget = { ...target, object: old, view: viewOf(target.kind, old) };
-  const before = new Set(runRules(objectRules, oldTarget, ctx).map(identity));
+  const oldTarget = {
+    ...target,
+    object: old,
+    view: viewOf(target.kind, old, ctx.policy.networkPolicies.limits),
+  };
+  const before = runRules(objectRules, oldTarget, ctx);
   const lapsed = ctx.waivers.lapsedRules(target, ctx.now);
   for (const finding of findings) {
     if (
       finding.level === 'deny' &&
-      before.has(identity(finding)) &&
-      notWidened(finding.path, oldTarget, target) &&
+      coveredByOld(
+        finding,
+        before,
+        oldTarget,
+        target,
+        rules.find((rule) => rule.id === finding.rule),
+      ) &&
       grandfathered(finding, lapsed)
     ) {
       finding.level = 'warn';
@@ -123,7 +158,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
     const target = targetOf(input, object, placement, ctx);
-    findings.push(...runRules(rules, target, ctx));
+    for (const finding of runRules(rules, target, ctx)) findings.push(finding);
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
     downgradeControlledPod(findings, target, ctx);
     applyWaivers(findings, target, ctx);

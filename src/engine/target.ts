@@ -58,7 +58,7 @@ export function targetOf(
     kind: input.kind,
     name: placement.name,
     object,
-    view: viewOf(input.kind, object),
+    view: viewOf(input.kind, object, ctx.policy.networkPolicies.limits),
     owners: trustedOwners(input, object, placement.namespace.name, ctx),
     namespace: placement.namespace,
     environment: placement.environment,

@@ -2,6 +2,7 @@ import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../rules/network-policy.ts';
 import type { ObjectView } from '../rules/object-view.ts';
+import type { SubjectAtom } from '../model/subject.ts';
 
 export interface UserInfo {
   readonly username: string;
@@ -79,9 +80,14 @@ export interface RawFinding {
   readonly path: string;
   readonly message: string;
   readonly fix: string;
+  /**
+   * What the finding is about, by meaning (DESIGN "Widening"). The engine keeps it out of the
+   * finding it reports; on UPDATE it decides whether the finding is pre-existing.
+   */
+  readonly subject?: readonly SubjectAtom[];
 }
 
-export interface Finding extends RawFinding {
+export interface Finding extends Omit<RawFinding, 'subject'> {
   readonly rule: string;
   readonly name: string;
   level: 'deny' | 'warn';
@@ -113,6 +119,11 @@ export interface Rule {
   readonly judges: 'object' | 'change';
   readonly doc: RuleDoc;
   check(target: RuleTarget, ctx: EvaluationContext): RawFinding[];
+  /**
+   * Whether an UPDATE widened an old finding at `path` (so it is new). Rules without it use the
+   * subject of their findings, or the value at the path compared by meaning.
+   */
+  widened?(path: string, before: RuleTarget, after: RuleTarget): boolean;
   /** Set on rules that change objects at /mutate (NS001); `check` then finds nothing at /validate. */
   readonly mutation?: RuleMutation;
 }

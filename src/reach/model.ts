@@ -1,4 +1,5 @@
 import type { CidrRange } from '../cidr.ts';
+import type { AddressSet } from '../semantics/addresses.ts';
 import type { Labels } from '../vocabulary.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -59,8 +60,8 @@ export interface IpBlockPeer {
   readonly kind: 'ipBlock';
   /** As written, for people: `10.0.0.0/8 except 10.1.0.0/16`. */
   readonly text: string;
-  readonly cidr: CidrRange;
-  readonly except: readonly CidrRange[];
+  /** What the block means: its CIDR minus `except` (the policy's compiled meaning). */
+  readonly addresses: AddressSet;
 }
 
 export interface SelectorPeer {

@@ -1,11 +1,11 @@
-import { contains, type CidrRange } from '../cidr.ts';
+import type { CidrRange } from '../cidr.ts';
+import { holdsRange } from '../semantics/addresses.ts';
 import type { Labels } from '../vocabulary.ts';
 import type { Endpoint, IpBlockPeer, PeerSpec } from './model.ts';
 
-/** An address is in an ipBlock when the CIDR holds it and no `except` block does. */
+/** An address is in an ipBlock when the addresses it means (CIDR minus except) hold it. */
 export function ipBlockHolds(block: IpBlockPeer, address: CidrRange): boolean {
-  if (!contains(block.cidr, address)) return false;
-  return !block.except.some((except) => contains(except, address));
+  return holdsRange(block.addresses, address);
 }
 
 /**

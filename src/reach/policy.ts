@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { parseCidr } from '../cidr.ts';
-import { selectorMatches, type LabelSelector } from '../labels.ts';
 import type { Labels } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { peerSchema, selectorSchema } from '../rules/network-policy.ts';
+import { parseNetworkPolicy, peerSchema, selectorSchema } from '../rules/network-policy.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
+import { labelSetMatches } from '../model/label-set.ts';
+import type { Grant, NamespaceSet, Peer } from '../model/policy-meaning.ts';
+import { NAMESPACE_NAME_LABEL } from '../semantics/selectors.ts';
+import { PROTOCOLS, type PortSet } from '../semantics/ports.ts';
 import type { CompiledPolicy, PeerSpec, PortSpec, RuleSpec } from './model.ts';
 
 // networking.k8s.io/v1 NetworkPolicy as the reachability engine reads it: selectors and peers as
@@ -27,82 +31,83 @@ const policySchema = z.looseObject({
   }),
 });
 
-type SelectorInput = z.infer<typeof selectorSchema>;
-
-function toSelector(input: SelectorInput): LabelSelector {
-  return {
-    matchLabels: input.matchLabels ?? {},
-    matchExpressions: (input.matchExpressions ?? []).map((term) => ({
-      key: term.key,
-      operator: term.operator,
-      values: term.values ?? [],
-    })),
-  };
-}
-
 const matchesAll = (): boolean => true;
 
-/** A selector as a predicate; the empty selector matches everything without looking. */
-export function compileSelector(
-  input: SelectorInput | null | undefined,
-): (labels: Labels) => boolean {
-  if (input === null || input === undefined) return matchesAll;
-  const selector = toSelector(input);
-  const empty =
-    Object.keys(selector.matchLabels ?? {}).length === 0 &&
-    (selector.matchExpressions ?? []).length === 0;
-  return empty ? matchesAll : (labels) => selectorMatches(selector, labels);
-}
-
-function compileIpBlock(cidr: string, except: readonly string[], path: string): PeerSpec {
-  const range = parseCidr(cidr);
-  if (range === undefined)
-    throw new PolicyError(`${path}.ipBlock.cidr: "${cidr}" is not a CIDR block`);
-  const ranges = except.map((text, index) => {
-    const parsed = parseCidr(text);
-    if (parsed === undefined)
-      throw new PolicyError(`${path}.ipBlock.except[${index}]: "${text}" is not a CIDR block`);
-    return parsed;
-  });
-  const text = except.length === 0 ? cidr : `${cidr} except ${except.join(', ')}`;
-  return { kind: 'ipBlock', text, cidr: range, except: ranges };
-}
-
-function compilePeer(peer: z.infer<typeof peerSchema>, path: string): PeerSpec {
-  if (peer.ipBlock !== null && peer.ipBlock !== undefined) {
-    return compileIpBlock(peer.ipBlock.cidr, peer.ipBlock.except ?? [], path);
-  }
-  const hasNamespace = peer.namespaceSelector !== null && peer.namespaceSelector !== undefined;
-  return {
-    kind: 'selector',
-    namespaceMatches: hasNamespace ? compileSelector(peer.namespaceSelector) : undefined,
-    podMatches: compileSelector(peer.podSelector),
-  };
-}
-
-function compilePorts(
-  ports: readonly z.infer<typeof portSchema>[] | null | undefined,
-): PortSpec[] | undefined {
-  if (ports === null || ports === undefined || ports.length === 0) return undefined;
-  return ports.map((port) => ({
-    protocol: port.protocol ?? 'TCP',
-    port: port.port ?? undefined,
-    endPort: port.endPort ?? undefined,
-  }));
-}
-
-function compileRule(
+/** ipBlocks must parse (reach computes with them): the first that does not is named. */
+function checkIpBlocks(
   peers: readonly z.infer<typeof peerSchema>[] | null | undefined,
-  ports: Parameters<typeof compilePorts>[0],
   path: string,
-): RuleSpec {
-  const list = peers ?? [];
+): void {
+  (peers ?? []).forEach((peer, index) => {
+    const block = peer.ipBlock;
+    if (block === null || block === undefined) return;
+    if (parseCidr(block.cidr) === undefined)
+      throw new PolicyError(`${path}[${index}].ipBlock.cidr: "${block.cidr}" is not a CIDR block`);
+    (block.except ?? []).forEach((text, at) => {
+      if (parseCidr(text) === undefined)
+        throw new PolicyError(
+          `${path}[${index}].ipBlock.except[${at}]: "${text}" is not a CIDR block`,
+        );
+    });
+  });
+}
+
+/** The meaning's namespace set as reach's predicate; undefined for the policy's own namespace. */
+function namespacesPredicate(
+  namespaces: NamespaceSet,
+  own: string,
+): ((labels: Labels) => boolean) | undefined {
+  switch (namespaces.kind) {
+    case 'every':
+      return matchesAll;
+    case 'named':
+      if (namespaces.names.length === 1 && namespaces.names[0] === own) return undefined;
+      return (labels) => namespaces.names.includes(labels[NAMESPACE_NAME_LABEL] ?? '');
+    case 'labelled':
+      return (labels) => labelSetMatches(namespaces.labels, labels);
+  }
+}
+
+function peerSpec(peer: Peer, own: string): PeerSpec[] {
+  switch (peer.kind) {
+    case 'addresses':
+      return [{ kind: 'ipBlock', text: peer.text, addresses: peer.addresses }];
+    case 'pods': {
+      const pods = peer.pods.pods;
+      return [
+        {
+          kind: 'selector',
+          namespaceMatches: namespacesPredicate(peer.pods.namespaces, own),
+          podMatches:
+            pods.requirements.length === 0 ? matchesAll : (labels) => labelSetMatches(pods, labels),
+        },
+      ];
+    }
+    // NetworkPolicy has neither; other dialects' names are not modelled at L3.
+    case 'any':
+    case 'names':
+      return [];
+  }
+}
+
+/** The ports of a grant as reach lists them; undefined for every port and protocol. */
+function portSpecs(ports: PortSet): PortSpec[] | undefined {
+  if (ports.all) return undefined;
+  const out: PortSpec[] = [];
+  for (const protocol of PROTOCOLS) {
+    for (const [first, last] of ports.ranges[protocol])
+      out.push({ protocol, port: first, endPort: last === first ? undefined : last });
+    for (const name of ports.names[protocol])
+      out.push({ protocol, port: name, endPort: undefined });
+  }
+  return out;
+}
+
+function ruleSpec(grant: Grant, own: string): RuleSpec {
+  const every = grant.peers.some((peer) => peer.kind === 'any');
   return {
-    peers:
-      list.length === 0
-        ? undefined
-        : list.map((peer, index) => compilePeer(peer, `${path}[${index}]`)),
-    ports: compilePorts(ports),
+    peers: every ? undefined : grant.peers.flatMap((peer) => peerSpec(peer, own)),
+    ports: portSpecs(grant.ports),
   };
 }
 
@@ -120,23 +125,25 @@ export function compilePolicy(object: KubeObject, defaultNamespace = 'default'):
   if (!parsed.success)
     throw new PolicyError(`NetworkPolicy ${formatIssues(parsed.error).join('; ')}`);
   const { metadata, spec } = parsed.data;
-  const declared = spec.policyTypes ?? [];
-  const types =
-    declared.length > 0
-      ? new Set(declared)
-      : new Set((spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
-  const where = `NetworkPolicy ${metadata.namespace ?? defaultNamespace}/${metadata.name}: spec`;
+  const namespace = metadata.namespace ?? defaultNamespace;
+  const where = `NetworkPolicy ${namespace}/${metadata.name}: spec`;
+  for (const [index, rule] of (spec.ingress ?? []).entries())
+    checkIpBlocks(rule.from, `${where}.ingress[${index}].from`);
+  for (const [index, rule] of (spec.egress ?? []).entries())
+    checkIpBlocks(rule.to, `${where}.egress[${index}].to`);
+  // The one meaning every rule reads (src/model/), read here too.
+  const view = parseNetworkPolicy(object);
+  if (!view.ok) throw new PolicyError(`NetworkPolicy ${view.problems.join('; ')}`);
+  const meaning = meaningOf({ ...view.policy, namespace });
+  const subject = meaning.subject.pods;
   return {
-    namespace: metadata.namespace ?? defaultNamespace,
+    namespace,
     name: metadata.name,
-    selects: compileSelector(spec.podSelector),
-    isolatesIngress: types.has('Ingress'),
-    isolatesEgress: types.has('Egress'),
-    ingress: (spec.ingress ?? []).map((rule, index) =>
-      compileRule(rule.from, rule.ports, `${where}.ingress[${index}].from`),
-    ),
-    egress: (spec.egress ?? []).map((rule, index) =>
-      compileRule(rule.to, rule.ports, `${where}.egress[${index}].to`),
-    ),
+    selects:
+      subject.requirements.length === 0 ? matchesAll : (labels) => labelSetMatches(subject, labels),
+    isolatesIngress: meaning.ingress !== undefined,
+    isolatesEgress: meaning.egress !== undefined,
+    ingress: (meaning.ingress?.grants ?? []).map((grant) => ruleSpec(grant, namespace)),
+    egress: (meaning.egress?.grants ?? []).map((grant) => ruleSpec(grant, namespace)),
   };
 }

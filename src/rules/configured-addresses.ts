@@ -19,3 +19,7 @@ export const approvedEgressAddresses = (ctx: EvaluationContext): AddressSet =>
 /** `networkPolicies.clusterCIDRs` (pod and service addresses) as one address set. */
 export const clusterAddresses = (ctx: EvaluationContext): AddressSet =>
   setOf(ctx.policy.networkPolicies.clusterRanges);
+
+/** `networkPolicies.privateCIDRs`: never counted as public space. */
+export const privateAddresses = (ctx: EvaluationContext): AddressSet =>
+  setOf(ctx.policy.networkPolicies.privateRanges);

@@ -11,6 +11,7 @@ import { npExplicitPolicyTypes } from './np-explicit-policy-types.ts';
 import { npIntentSelector } from './np-intent-selector.ts';
 import { npBaselineTamper } from './np-baseline-tamper.ts';
 import { npWorldIngress } from './np-world-ingress.ts';
+import { npSizeBound } from './np-size-bound.ts';
 import { nsBaseline } from './ns-baseline.ts';
 import { nsBaselineRemoval } from './ns-baseline-removal.ts';
 import { nsEnvironmentDowngrade } from './ns-environment-downgrade.ts';
@@ -39,6 +40,7 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   npIntentSelector,
   npBaselineTamper,
   npWorldIngress,
+  npSizeBound,
   nsBaseline,
   nsBaselineRemoval,
   nsEnvironmentDowngrade,

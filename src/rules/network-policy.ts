@@ -2,11 +2,18 @@ import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 import type { LabelSelector } from '../labels.ts';
 import { isWorld, parseCidr } from '../cidr.ts';
-import { ipBlockAddresses, NO_ADDRESSES, union, type AddressSet } from '../semantics/addresses.ts';
+import {
+  ipBlockAddresses,
+  NO_ADDRESSES,
+  unionAll,
+  type AddressSet,
+} from '../semantics/addresses.ts';
 import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
 
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
+import { field } from '../object-access.ts';
+import { countNetworkPolicy, DEFAULT_LIMITS, excessOf } from '../model/size-bound.ts';
 
 // The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules (and `reach`) read it. Unknown fields
 // pass through; YAML's `from:` with nothing after it is null, which Kubernetes reads as absent.
@@ -201,9 +208,9 @@ function toRules(direction: Direction, rules: readonly RuleInput[]): PolicyRule[
       peers: parsedPeers,
       ports,
       portSet: portSet(ports),
-      addresses: union(...parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
-      partialAddresses: union(
-        ...parsedPeers.map((peer) =>
+      addresses: unionAll(parsedPeers.map((peer) => peer.ipBlock?.addresses ?? NO_ADDRESSES)),
+      partialAddresses: unionAll(
+        parsedPeers.map((peer) =>
           isWholeFamily(peer) ? NO_ADDRESSES : (peer.ipBlock?.addresses ?? NO_ADDRESSES),
         ),
       ),
@@ -246,18 +253,18 @@ export function parseNetworkPolicy(object: unknown): ParseResult {
       egress,
       addresses: {
         ingress: policyTypes.has('ingress')
-          ? union(...ingress.map((rule) => rule.addresses))
+          ? unionAll(ingress.map((rule) => rule.addresses))
           : NO_ADDRESSES,
         egress: policyTypes.has('egress')
-          ? union(...egress.map((rule) => rule.addresses))
+          ? unionAll(egress.map((rule) => rule.addresses))
           : NO_ADDRESSES,
       },
       partialAddresses: {
         ingress: policyTypes.has('ingress')
-          ? union(...ingress.map((rule) => rule.partialAddresses))
+          ? unionAll(ingress.map((rule) => rule.partialAddresses))
           : NO_ADDRESSES,
         egress: policyTypes.has('egress')
-          ? union(...egress.map((rule) => rule.partialAddresses))
+          ? unionAll(egress.map((rule) => rule.partialAddresses))
           : NO_ADDRESSES,
       },
     },
@@ -331,9 +338,32 @@ export function describeSelector(selector: Selector): string {
   return parts.length === 0 ? 'all' : parts.join(', ');
 }
 
-/** A cluster NetworkPolicy parsed once, on its way into a cache; undefined when its shape is invalid. */
+/**
+ * A cluster NetworkPolicy parsed once, on its way into a cache; undefined when its shape is invalid.
+ * One over NP013's default bounds is not parsed item by item: it counts as opening every peer and
+ * port in each direction it names (DESIGN "NP013 size-bound"); `audit` reports its NP013.
+ */
 export function parsedPolicy(object: KubeObject): NetworkPolicy | undefined {
+  if (excessOf(countNetworkPolicy(object), DEFAULT_LIMITS).length > 0)
+    return parsedOverBound(object);
   const parsed = parseNetworkPolicy(object);
+  return parsed.ok ? parsed.policy : undefined;
+}
+
+/** An oversized policy as every peer on every port, for the pods and directions it names. */
+function parsedOverBound(object: KubeObject): NetworkPolicy | undefined {
+  const spec = field(object, 'spec');
+  const directions = (['ingress', 'egress'] as const).filter((direction) =>
+    Array.isArray(field(spec, direction)),
+  );
+  const parsed = parseNetworkPolicy({
+    metadata: field(object, 'metadata'),
+    spec: {
+      podSelector: field(spec, 'podSelector'),
+      policyTypes: field(spec, 'policyTypes'),
+      ...Object.fromEntries(directions.map((direction) => [direction, [{}]])),
+    },
+  });
   return parsed.ok ? parsed.policy : undefined;
 }
 

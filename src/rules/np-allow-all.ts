@@ -1,4 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
+import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
 import {
   describePorts,
   rulesInEffect,
@@ -77,8 +78,17 @@ spec:
   check(target) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
+    const pods = meaningOf(policy).subject.pods;
     return rulesInEffect(policy)
       .filter((rule) => rule.peersWritten !== 'listed' && !opensOnlyDns(rule))
-      .map(describeRule);
+      .map((rule) => ({
+        ...describeRule(rule),
+        // The ports opened to every peer, for these pods.
+        subject: grantOfRule(policy, rule).peers.map((peer) => ({
+          pods,
+          peer,
+          ports: rule.portSet,
+        })),
+      }));
   },
 };

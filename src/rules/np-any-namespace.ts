@@ -1,4 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
+import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
 import { selectsEveryNamespace, selectsEveryPod } from '../semantics/selectors.ts';
 import {
   describeSelector,
@@ -67,12 +68,20 @@ spec:
   check(target) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
+    const pods = meaningOf(policy).subject.pods;
     return rulesInEffect(policy).flatMap((rule) =>
-      rule.peers.flatMap((peer) =>
-        peer.namespaceSelector !== undefined && selectsEveryNamespace(peer.namespaceSelector)
-          ? [describePeer(rule, peer, peer.namespaceSelector)]
-          : [],
-      ),
+      rule.peers.flatMap((peer) => {
+        if (peer.namespaceSelector === undefined || !selectsEveryNamespace(peer.namespaceSelector))
+          return [];
+        // (pods selected, namespaces and pods reached) through this any-namespace peer.
+        const reached = grantOfRule(policy, rule).peers[peer.index];
+        return [
+          {
+            ...describePeer(rule, peer, peer.namespaceSelector),
+            ...(reached === undefined ? {} : { subject: [{ pods, peer: reached }] }),
+          },
+        ];
+      }),
     );
   },
 };

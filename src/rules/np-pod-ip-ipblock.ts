@@ -1,7 +1,8 @@
 import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { coversInternet, intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
-import { clusterAddresses } from './configured-addresses.ts';
+import { opensInternet } from '../model/public-space.ts';
+import { intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
+import { clusterAddresses, privateAddresses } from './configured-addresses.ts';
 import { rulesInEffect } from './network-policy.ts';
 
 export const npPodIpIpBlock: Rule = {
@@ -13,7 +14,7 @@ export const npPodIpIpBlock: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'No `ipBlock` (ingress or egress) covers addresses inside `networkPolicies.clusterCIDRs` (pod and service ranges) once its `except` entries are taken out (IPv4-mapped IPv6 blocks count as IPv4). 0.0.0.0/0 and ::/0, and any blocks that together cover every address of a family, mean "anywhere" rather than pod addresses and are left to NP004/NP012.',
+      'No `ipBlock` (ingress or egress) covers addresses inside `networkPolicies.clusterCIDRs` (pod and service ranges) once its `except` entries are taken out (IPv4-mapped IPv6 blocks count as IPv4). A set that opens the internet (more than 1/256 of its family\'s public space, in one rule or across the direction\'s rules: `0.0.0.0/0`, `0.0.0.0/0 except [10.0.0.0/8]`, `0.0.0.0/2`) means "anywhere" rather than pod addresses and is left to NP004/NP012.',
     prevents:
       'Policies that silently stop working: pod and service IPs change on every reschedule, and whether ipBlock matches in-cluster traffic at all depends on the network plugin (Kubernetes defines ipBlock for cluster-external addresses).',
     fix: 'Select in-cluster peers by label: a `podSelector`, a `namespaceSelector` on `kubernetes.io/metadata.name`, or both in one item. Keep ipBlock for addresses outside the cluster, with `except` for the cluster ranges if the block is wider.',
@@ -43,14 +44,16 @@ spec:
     if (policy === undefined) return [];
     const cluster = ctx.policy.networkPolicies.clusterRanges;
     const pods = clusterAddresses(ctx);
+    const notPublic = privateAddresses(ctx);
     const findings: RawFinding[] = [];
+    // Once per direction, not once per rule.
+    const directionOpens = {
+      ingress: opensInternet(policy.addresses.ingress, notPublic),
+      egress: opensInternet(policy.addresses.egress, notPublic),
+    };
     for (const rule of rulesInEffect(policy)) {
-      // The internet as a whole (however it is spelled) is NP004/NP012's concern, not pod addresses.
-      if (
-        coversInternet(rule.partialAddresses) ||
-        coversInternet(policy.partialAddresses[rule.direction])
-      )
-        continue;
+      // A set that opens the internet (however it is spelled) is NP004/NP012's concern, not pod addresses.
+      if (directionOpens[rule.direction] || opensInternet(rule.addresses, notPublic)) continue;
       for (const peer of rule.peers) {
         const addresses = peer.ipBlock?.addresses;
         const range = peer.ipBlock === undefined ? undefined : parseCidr(peer.ipBlock.cidr);

@@ -1,5 +1,15 @@
-import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { opensEveryPort } from '../semantics/ports.ts';
+import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
+import { jointSelections } from '../model/joint-selection.ts';
+import { peerKey } from '../model/meaning-queries.ts';
+import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import type { Grant, Peer as MeaningPeer, PolicyMeaning } from '../model/policy-meaning.ts';
+import {
+  everyPortProtocols,
+  opensEveryPort,
+  unionPortSets,
+  type PortSet,
+} from '../semantics/ports.ts';
 import { NAMESPACE_NAME_LABEL, requiresLabel } from '../semantics/selectors.ts';
 import { describePorts, rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
 
@@ -21,8 +31,110 @@ function intraNamespace(rule: PolicyRule, target: RuleTarget): boolean {
   );
 }
 
+const FIX = 'List the ports the pods serve, e.g. ports: [{protocol: TCP, port: 8080}].';
+
+/** A peer of the meaning that can only be a pod of the policy's own namespace. */
+function meaningPeerInOwnNamespace(peer: MeaningPeer, namespace: string): boolean {
+  return (
+    peer.kind === 'pods' &&
+    peer.pods.namespaces.kind === 'named' &&
+    peer.pods.namespaces.names.every((name) => name === namespace)
+  );
+}
+
+/** Each peer of a policy's ingress grants, with the grants that name it (by meaning). */
+const byPeerMemo = new WeakMap<
+  PolicyMeaning,
+  Map<string, { peer: MeaningPeer; grants: Grant[] }>
+>();
+
+function grantsByPeer(meaning: PolicyMeaning): Map<string, { peer: MeaningPeer; grants: Grant[] }> {
+  const known = byPeerMemo.get(meaning);
+  if (known !== undefined) return known;
+  const byPeer = new Map<string, { peer: MeaningPeer; grants: Grant[] }>();
+  for (const grant of meaning.ingress?.grants ?? []) {
+    if (grant.action !== 'allow') continue;
+    for (const peer of grant.peers) {
+      const key = peerKey(peer);
+      const entry = byPeer.get(key);
+      if (entry === undefined) byPeer.set(key, { peer, grants: [grant] });
+      else if (!entry.grants.includes(grant)) entry.grants.push(grant);
+    }
+  }
+  byPeerMemo.set(meaning, byPeer);
+  return byPeer;
+}
+
+const portsOf = (grants: readonly Grant[]): PortSet =>
+  unionPortSets(grants.map((grant) => grant.ports));
+
+/** The ports other policies open to the same peer (by meaning), through their own grants. */
+function othersPorts(others: readonly PolicyMeaning[], key: string): Grant[] {
+  return others.flatMap((other) => grantsByPeer(other).get(key)?.grants ?? []);
+}
+
+/**
+ * Across rules of this policy: a peer that several rules together leave with every port of a
+ * protocol open (no single rule does). Across policies: other policies selecting a label set this
+ * podSelector matches, whose rules for the same peer complete every port with this one.
+ */
+function unions(
+  meaning: PolicyMeaning,
+  target: RuleTarget,
+  ctx: EvaluationContext,
+  exempt: (peer: MeaningPeer) => boolean,
+): RawFinding[] {
+  const findings: RawFinding[] = [];
+  const mine = grantsByPeer(meaning);
+  const reported = new Set<string>();
+  for (const [key, { peer, grants }] of mine) {
+    if (exempt(peer) || grants.some((grant) => opensEveryPort(grant.ports))) continue;
+    if (grants.length < 2) continue;
+    const protocols = everyPortProtocols(portsOf(grants));
+    if (protocols.length === 0) continue;
+    reported.add(key);
+    findings.push({
+      path: 'spec.ingress',
+      subject: [{ pods: meaning.subject.pods, peer, protocols }],
+      message: `rules ${grants.map((grant) => grant.path).join(', ')} together open every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods, admin and debug ports included.`,
+      fix: FIX,
+    });
+  }
+  const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
+  const others = mayOverlap(index.ingressGrants, meaning.subject.pods).filter(
+    (other) => other.source.name !== meaning.source.name,
+  );
+  if (others.length === 0) return findings;
+  const old =
+    target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
+  const oldGrants = old === undefined ? undefined : grantsByPeer(old);
+  for (const joint of jointSelections(meaning.subject.pods, others)) {
+    if (joint.others.length === 0) continue;
+    for (const [key, { peer, grants }] of mine) {
+      if (reported.has(key) || exempt(peer) || grants.some((grant) => opensEveryPort(grant.ports)))
+        continue;
+      const theirs = othersPorts(joint.others, key);
+      if (theirs.length === 0) continue;
+      const before = [...theirs, ...(oldGrants?.get(key)?.grants ?? [])];
+      const protocols = everyPortProtocols(portsOf([...grants, ...theirs]));
+      if (protocols.length === 0 || opensEveryPort(portsOf(before))) continue;
+      reported.add(key);
+      const names = joint.others
+        .filter((other) => grantsByPeer(other).has(key))
+        .map((other) => other.source.name);
+      findings.push({
+        path: 'spec.ingress',
+        subject: [{ pods: meaning.subject.pods, peer, protocols }],
+        message: `with NetworkPolicy ${names.join(', ')} (which select${names.length === 1 ? 's' : ''} these pods too), this policy opens every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods.`,
+        fix: FIX,
+      });
+    }
+  }
+  return findings;
+}
+
 function describe(rule: PolicyRule): RawFinding {
-  const fix = 'List the ports the pods serve, e.g. ports: [{protocol: TCP, port: 8080}].';
+  const fix = FIX;
   const path = `${rule.path}.ports`;
   if (rule.ports.length === 0) {
     return {
@@ -48,7 +160,7 @@ export const npPortsRequired: Rule = {
   judges: 'object',
   doc: {
     checks:
-      "Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule's sources; so does an entry with a protocol and no port (or `port: null`), or ranges that together cover 1-65535 of a protocol (`port: 1, endPort: 65535`). In constrain, a rule whose peers are all pods of the policy's own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.",
+      "Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule's sources; so does an entry with a protocol and no port (or `port: null`), or ranges that leave fewer than 1,024 ports of a protocol closed (`port: 1, endPort: 65535`, `port: 2, endPort: 65535`, everything but port 22). Rules are added up per peer: two rules for the same peers (by meaning) that together leave fewer than 1,024 ports closed are one finding at `spec.ingress`, and so are other policies of the namespace jointly selecting a label set this podSelector matches, when this policy is what completes the union (the finding names them). In constrain, a rule whose peers are all pods of the policy's own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.",
     prevents:
       'Exposing debug, admin and metrics ports (and anything a compromised container starts listening on) to peers that only needed the service port.',
     fix: 'List the ports the pods serve, e.g. `ports: [{protocol: TCP, port: 8080}]`.',
@@ -72,11 +184,25 @@ spec:
       ports: [{protocol: TCP, port: 8080}]
 `,
   },
-  check(target) {
+  check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
-    return rulesInEffect(policy, 'ingress')
+    const meaning = meaningOf(policy);
+    // (peer, protocol) pairs left with every port, for these pods.
+    const own = rulesInEffect(policy, 'ingress')
       .filter((rule) => opensEveryPort(rule.portSet) && !intraNamespace(rule, target))
-      .map(describe);
+      .map((rule) => ({
+        ...describe(rule),
+        subject: grantOfRule(policy, rule).peers.map((peer) => ({
+          pods: meaning.subject.pods,
+          peer,
+          protocols: everyPortProtocols(rule.portSet),
+        })),
+      }));
+    if (meaning.ingress === undefined) return own;
+    const constrain = target.environment.mode === 'constrain';
+    const exempt = (peer: MeaningPeer): boolean =>
+      constrain && meaningPeerInOwnNamespace(peer, target.namespace.name);
+    return [...own, ...unions(meaning, target, ctx, exempt)];
   },
 };

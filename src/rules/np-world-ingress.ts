@@ -1,44 +1,55 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { coversInternet, isEmpty, union } from '../semantics/addresses.ts';
-import { requiresLabel } from '../semantics/selectors.ts';
-import { isEmptySelector, rulesInEffect, type NetworkPolicy } from './network-policy.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
+import { jointSelections } from '../model/joint-selection.ts';
+import { directionAddresses, grantAddresses } from '../model/meaning-queries.ts';
+import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import type { Grant, PolicyMeaning } from '../model/policy-meaning.ts';
+import type { SubjectAtom } from '../model/subject.ts';
+import { describeInternet, opensInternet } from '../model/public-space.ts';
+import { isEmpty, unionAll, type AddressSet } from '../semantics/addresses.ts';
+import { privateAddresses } from './configured-addresses.ts';
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 const FIX =
   'Allow only the sources these pods need; if they serve the internet, run them as frontends (select tier: frontend) behind which backends stay private.';
 
+const ingressOf = (meaning: PolicyMeaning): AddressSet => directionAddresses(meaning, 'ingress');
+
 /**
- * Policies add up: another policy of the namespace that selects the same pods (the same podSelector,
- * or every pod) may hold the other half of the internet. Returns its name when together they cover it.
+ * Policies add up (DESIGN "Across policies"): for each label set the reviewed podSelector matches
+ * (without tier: frontend), the other policies selecting it too. The reviewed policy is what opens
+ * the internet when the union with it does and the union without it (on UPDATE: with its old
+ * version) does not. Returns the names of the policies it combined with.
  */
 function completedBy(
-  policy: NetworkPolicy,
+  meaning: PolicyMeaning,
   target: RuleTarget,
   ctx: EvaluationContext,
-): string | undefined {
-  if (isEmpty(policy.addresses.ingress)) return undefined;
-  const same = ctx.cluster
-    .networkPolicies(target.namespace.name)
-    .filter(
-      (other) =>
-        other.name !== policy.name &&
-        (isEmptySelector(other.podSelector) ||
-          isDeepStrictEqual(other.podSelector, policy.podSelector)),
-    )
-    // One that covers the internet alone had its own NP012; it does not make every neighbour a finding.
-    .filter((other) => !coversInternet(other.addresses.ingress));
-  if (
-    !coversInternet(
-      union(policy.addresses.ingress, ...same.map((other) => other.addresses.ingress)),
-    )
-  )
-    return undefined;
-  return same
-    .filter((other) => !isEmpty(other.addresses.ingress))
-    .map((other) => other.name)
-    .join(', ');
+  notPublic: AddressSet,
+): string[] | undefined {
+  const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
+  const others = mayOverlap(index.ingressAddresses, meaning.subject.pods).filter(
+    (other) => other.source.name !== meaning.source.name,
+  );
+  if (others.length === 0) return undefined;
+  const old =
+    target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
+  const own = ingressOf(meaning);
+  for (const joint of jointSelections(meaning.subject.pods, others)) {
+    if (joint.labels[FRONTEND.key] === FRONTEND.value || joint.others.length === 0) continue;
+    const theirs = unionAll(joint.others.map(ingressOf));
+    const before = old === undefined ? theirs : unionAll([theirs, ingressOf(old)]);
+    if (opensInternet(unionAll([own, theirs]), notPublic) && !opensInternet(before, notPublic))
+      return joint.others.map((other) => other.source.name);
+  }
+  return undefined;
 }
+
+/** Whether some label set the podSelector matches lacks tier: frontend. */
+const selectsNonFrontend = (meaning: PolicyMeaning): boolean =>
+  jointSelections(meaning.subject.pods, []).some(
+    (joint) => joint.labels[FRONTEND.key] !== FRONTEND.value,
+  );
 
 export const npWorldIngress: Rule = {
   id: 'NP012',
@@ -49,7 +60,7 @@ export const npWorldIngress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      "No ingress rule admits the whole internet to pods that are not frontends: an ingress peer set covering every address of a family (`0.0.0.0/0`, `::/0`, `::ffff:0.0.0.0/96`, or blocks such as `0.0.0.0/1` + `128.0.0.0/1` that together cover it, in one rule, across the policy's ingress rules, or together with another policy of the namespace that selects the same pods or every pod) is allowed only when `spec.podSelector` requires `tier: frontend` (`matchLabels` or `In [frontend]`). Rules without `from` are NP002's.",
+      "No ingress rule opens the internet to pods that are not frontends. An ingress address set opens the internet when the public space it covers exceeds 1/256 of its family's public space (see docs/semantics.md: `0.0.0.0/0`, `0.0.0.0/0 except [RFC 1918]`, `::/0 except [::1/128]`, `0.0.0.0/2`, IPv4-mapped, NAT64 and 6to4 prefixes as the IPv4 they reach; `privateCIDRs` are never public), in one rule, across the policy's ingress rules, or together with other policies of the namespace that jointly select a label set this podSelector matches (the finding then falls on the policy that completes the union and names the others). Allowed only for label sets with `tier: frontend` (`matchLabels` or `In [frontend]`). A partner's /16 or a CDN's published ranges do not open it. Rules without `from` are NP002's.",
     prevents:
       'Backends and data stores exposed to any address outside the cluster: only frontends should face the internet, and everything behind them should be reachable from the frontends alone.',
     fix: 'List the sources the pods need (the frontends, a load balancer range); select frontends with `tier: frontend` if they serve the internet.',
@@ -76,31 +87,58 @@ spec:
   },
   check(target, ctx) {
     const policy = target.view.networkPolicy;
-    if (policy === undefined || requiresLabel(policy.podSelector, FRONTEND.key, FRONTEND.value))
-      return [];
-    if (!coversInternet(policy.addresses.ingress)) {
-      const others = completedBy(policy, target, ctx);
+    if (policy === undefined) return [];
+    const meaning = meaningOf(policy);
+    if (meaning.ingress === undefined || !selectsNonFrontend(meaning)) return [];
+    const notPublic = privateAddresses(ctx);
+    const own = ingressOf(meaning);
+    // The internet-facing ingress to these pods, with its ports: one atom per rule naming addresses.
+    const subjectOf = (grants: readonly Grant[]): SubjectAtom[] =>
+      grants.flatMap((grant) => {
+        const addresses = grantAddresses(grant);
+        return isEmpty(addresses)
+          ? []
+          : [
+              {
+                pods: meaning.subject.pods,
+                peer: { kind: 'addresses', path: grant.path, text: '', addresses },
+                ports: grant.ports,
+              },
+            ];
+      });
+    const everyGrant = subjectOf(meaning.ingress.grants);
+    if (!opensInternet(own, notPublic)) {
+      const others = completedBy(meaning, target, ctx, notPublic);
       if (others === undefined) return [];
       return [
         {
           path: 'spec.ingress',
-          message: `with NetworkPolicy ${others} (which selects these pods too), these ipBlocks cover every address on the internet, so anyone can connect to pods that are not frontends.`,
+          subject: everyGrant,
+          message: `with NetworkPolicy ${others.join(', ')} (which select${others.length === 1 ? 's' : ''} these pods too), these ipBlocks reach the internet, so anyone can connect to pods that are not frontends.`,
           fix: FIX,
         },
       ];
     }
-    const message =
-      'these sources cover every address on the internet, so anyone can connect to pods that are not frontends (tier: frontend).';
-    const rules = rulesInEffect(policy, 'ingress').filter((rule) => coversInternet(rule.addresses));
-    // Rules each covering the internet are named; otherwise the blocks compose it across rules.
-    if (rules.length === 0)
+    const grants = meaning.ingress.grants.filter((grant) =>
+      opensInternet(grantAddresses(grant), notPublic),
+    );
+    // Rules each opening the internet are named; otherwise the blocks open it across rules.
+    if (grants.length === 0)
       return [
         {
           path: 'spec.ingress',
-          message: `together, the ingress ipBlocks of this policy cover every address on the internet, so anyone can connect to pods that are not frontends (tier: frontend).`,
+          subject: everyGrant,
+          message: `together, the ingress ipBlocks of this policy reach ${describeInternet(own, notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
           fix: FIX,
         },
       ];
-    return rules.map((rule): RawFinding => ({ path: `${rule.path}.from`, message, fix: FIX }));
+    return grants.map(
+      (grant): RawFinding => ({
+        path: `${grant.path}.from`,
+        subject: subjectOf([grant]),
+        message: `these sources reach ${describeInternet(grantAddresses(grant), notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
+        fix: FIX,
+      }),
+    );
   },
 };

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../vocabulary.ts';
+import { countNetworkPolicy, excessOf, type Excess, type SizeLimits } from '../model/size-bound.ts';
 import { exceptionDraftOf, type ExceptionDraft } from '../exceptions/schema.ts';
 import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
 
@@ -9,15 +10,24 @@ import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
  */
 export interface ObjectView {
   readonly networkPolicy: NetworkPolicy | undefined;
+  /**
+   * A policy over `networkPolicies.limits` (NP013): counted on the parsed JSON and never compiled,
+   * so `networkPolicy` is then undefined and the other rules skip it.
+   */
+  readonly excess?: readonly Excess[];
   /** A GuardrailException, each spec field parsed on its own for the EX rules. */
   readonly exception: ExceptionDraft | undefined;
 }
 
 const NOTHING: ObjectView = { networkPolicy: undefined, exception: undefined };
 
-export function viewOf(kind: string, object: KubeObject): ObjectView {
+export function viewOf(kind: string, object: KubeObject, limits?: SizeLimits): ObjectView {
   if (kind === 'GuardrailException') return { ...NOTHING, exception: exceptionDraftOf(object) };
   if (kind !== 'NetworkPolicy') return NOTHING;
+  if (limits !== undefined) {
+    const excess = excessOf(countNetworkPolicy(object), limits);
+    if (excess.length > 0) return { ...NOTHING, excess };
+  }
   const parsed = parseNetworkPolicy(object);
   return { ...NOTHING, networkPolicy: parsed.ok ? parsed.policy : undefined };
 }

@@ -10,21 +10,19 @@ export interface AddressSet {
   readonly ipv6: readonly Interval[];
 }
 
-interface Interval {
+export interface Interval {
   readonly first: bigint;
   readonly last: bigint;
 }
 
-type Family = 'ipv4' | 'ipv6';
-const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
-const LAST: Readonly<Record<Family, bigint>> = { ipv4: (1n << 32n) - 1n, ipv6: (1n << 128n) - 1n };
+export type Family = 'ipv4' | 'ipv6';
 
 export const NO_ADDRESSES: AddressSet = { ipv4: [], ipv6: [] };
 
 function normalise(intervals: readonly Interval[]): Interval[] {
-  const sorted = [...intervals].sort((a, b) =>
-    a.first < b.first ? -1 : a.first > b.first ? 1 : 0,
-  );
+  const sorted = intervals
+    .slice()
+    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const merged: Interval[] = [];
   for (const next of sorted) {
     const last = merged.at(-1);
@@ -37,15 +35,22 @@ function normalise(intervals: readonly Interval[]): Interval[] {
   return merged;
 }
 
+/** `from` minus `holes`, both sorted and disjoint: one sweep, no recursion, no spread. */
 function subtract(from: readonly Interval[], holes: readonly Interval[]): Interval[] {
-  let pieces = [...from];
-  for (const hole of holes) {
-    pieces = pieces.flatMap((piece) => {
-      if (hole.last < piece.first || hole.first > piece.last) return [piece];
-      const left = hole.first > piece.first ? [{ first: piece.first, last: hole.first - 1n }] : [];
-      const right = hole.last < piece.last ? [{ first: hole.last + 1n, last: piece.last }] : [];
-      return [...left, ...right];
-    });
+  const pieces: Interval[] = [];
+  let h = 0;
+  for (const piece of from) {
+    let first = piece.first;
+    while (h < holes.length && (holes[h] as Interval).last < first) h += 1;
+    let k = h;
+    while (k < holes.length && first <= piece.last) {
+      const hole = holes[k] as Interval;
+      if (hole.first > piece.last) break;
+      if (hole.first > first) pieces.push({ first, last: hole.first - 1n });
+      if (hole.last + 1n > first) first = hole.last + 1n;
+      k += 1;
+    }
+    if (first <= piece.last) pieces.push({ first, last: piece.last });
   }
   return pieces;
 }
@@ -71,10 +76,25 @@ export function rangesAddresses(ranges: readonly CidrRange[]): AddressSet {
 }
 
 export function union(...sets: readonly AddressSet[]): AddressSet {
-  return {
-    ipv4: normalise(sets.flatMap((set) => set.ipv4)),
-    ipv6: normalise(sets.flatMap((set) => set.ipv6)),
-  };
+  return unionAll(sets);
+}
+
+/** The union of any number of sets; takes an array, so it never spreads a long list into arguments. */
+export function unionAll(sets: readonly AddressSet[]): AddressSet {
+  const ipv4: Interval[] = [];
+  const ipv6: Interval[] = [];
+  for (const set of sets) {
+    for (const interval of set.ipv4) ipv4.push(interval);
+    for (const interval of set.ipv6) ipv6.push(interval);
+  }
+  return { ipv4: normalise(ipv4), ipv6: normalise(ipv6) };
+}
+
+/** How many addresses of a family the set holds. */
+export function size(set: AddressSet, family: Family): bigint {
+  let total = 0n;
+  for (const interval of set[family]) total += interval.last - interval.first + 1n;
+  return total;
 }
 
 export function difference(set: AddressSet, minus: AddressSet): AddressSet {
@@ -85,23 +105,25 @@ export function isEmpty(set: AddressSet): boolean {
   return set.ipv4.length === 0 && set.ipv6.length === 0;
 }
 
-/** Every address of a family: the internet, however it is written. */
-export function coversInternet(set: AddressSet): boolean {
-  return FAMILIES.some((family) => {
-    const [only] = set[family];
-    return (
-      set[family].length === 1 &&
-      only !== undefined &&
-      only.first === 0n &&
-      only.last === LAST[family]
-    );
-  });
-}
-
 export function isSubset(inner: AddressSet, outer: AddressSet): boolean {
   return isEmpty(difference(inner, outer));
 }
 
 export function intersection(a: AddressSet, b: AddressSet): AddressSet {
   return difference(a, difference(a, b));
+}
+
+/** Whether the set holds every address of one block (a pod IP, an external address): a binary search. */
+export function holdsRange(set: AddressSet, range: CidrRange): boolean {
+  const intervals = set[range.family];
+  let low = 0;
+  let high = intervals.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const interval = intervals[middle] as Interval;
+    if (interval.last < range.first) low = middle + 1;
+    else if (interval.first > range.first) high = middle - 1;
+    else return range.last <= interval.last;
+  }
+  return false;
 }

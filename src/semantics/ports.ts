@@ -9,7 +9,7 @@ export interface PolicyPort {
 
 export const FIRST_PORT = 1;
 export const LAST_PORT = 65535;
-const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
 /**
  * The ports a rule's `ports` list opens, per protocol: numeric ranges, plus named ports (a named
@@ -24,7 +24,7 @@ export interface PortSet {
 
 function merge(ranges: readonly (readonly [number, number])[]): [number, number][] {
   const merged: [number, number][] = [];
-  for (const [first, last] of [...ranges].sort((a, b) => a[0] - b[0])) {
+  for (const [first, last] of ranges.slice().sort((a, b) => a[0] - b[0])) {
     const previous = merged.at(-1);
     if (previous !== undefined && first <= previous[1] + 1)
       previous[1] = Math.max(previous[1], last);
@@ -47,19 +47,54 @@ export function portSet(ports: readonly PolicyPort[]): PortSet {
   return { all: ports.length === 0, ranges, names };
 }
 
+/**
+ * Fewer closed ports than this, and a protocol counts as every port (DESIGN "Every port"): leaving
+ * port 22 alone closed, or `port: 2, endPort: 65535`, is no real restriction.
+ */
+export const EVERY_PORT_CLOSED_BELOW = 1024;
+
+/** How many numbered ports of a protocol the set leaves closed (named ports count as closed). */
+export function closedPorts(set: PortSet, protocol: Protocol): number {
+  if (set.all) return 0;
+  let open = 0;
+  for (const [first, last] of set.ranges[protocol]) {
+    const from = Math.max(first, FIRST_PORT);
+    const to = Math.min(last, LAST_PORT);
+    if (to >= from) open += to - from + 1;
+  }
+  return LAST_PORT - FIRST_PORT + 1 - open;
+}
+
+/** The protocols the set opens "every port" of: fewer than 1,024 of their ports left closed. */
+export function everyPortProtocols(set: PortSet): Protocol[] {
+  return PROTOCOLS.filter((protocol) => closedPorts(set, protocol) < EVERY_PORT_CLOSED_BELOW);
+}
+
 /** Whether the set opens every port of some protocol: as good as writing no `ports` at all. */
 export function opensEveryPort(set: PortSet): boolean {
-  if (set.all) return true;
-  return PROTOCOLS.some((protocol) => {
-    const [only] = set.ranges[protocol];
-    return (
-      set.ranges[protocol].length === 1 &&
-      only !== undefined &&
-      only[0] <= FIRST_PORT &&
-      only[1] >= LAST_PORT
-    );
-  });
+  return everyPortProtocols(set).length > 0;
 }
+
+/** The ports several rules open together, for the same peers. */
+export function unionPortSets(sets: readonly PortSet[]): PortSet {
+  if (sets.some((set) => set.all))
+    return { all: true, ranges: { TCP: [], UDP: [], SCTP: [] }, names: EMPTY_NAMES };
+  const ranges: Record<Protocol, [number, number][]> = { TCP: [], UDP: [], SCTP: [] };
+  const names: Record<Protocol, Set<string>> = { TCP: new Set(), UDP: new Set(), SCTP: new Set() };
+  for (const set of sets)
+    for (const protocol of PROTOCOLS) {
+      for (const range of set.ranges[protocol]) ranges[protocol].push([range[0], range[1]]);
+      for (const name of set.names[protocol]) names[protocol].add(name);
+    }
+  for (const protocol of PROTOCOLS) ranges[protocol] = merge(ranges[protocol]);
+  return { all: false, ranges, names };
+}
+
+const EMPTY_NAMES: Readonly<Record<Protocol, ReadonlySet<string>>> = {
+  TCP: new Set(),
+  UDP: new Set(),
+  SCTP: new Set(),
+};
 
 /** Whether `port` of `protocol` is open; a named port counts only when it is one of `names`. */
 export function portOpen(

@@ -37,7 +37,8 @@ const single = (manifest: string): KubeObject => {
 t.test("each NetworkPolicy rule's documented examples do what the docs say", async (t) => {
   const policy = defaultLevelsPolicy();
   for (const rule of RULES.filter(
-    (r) => r.id.startsWith('NP') && r.operations.includes('CREATE'),
+    // NP013's example would be a thousand peers long; test/rules/np013-size-bound.test.ts has it.
+    (r) => r.id.startsWith('NP') && r.operations.includes('CREATE') && r.doc.fires !== '',
   )) {
     const fires = single(rule.doc.fires);
     const namespace = String((fires['metadata'] as { namespace: string }).namespace);

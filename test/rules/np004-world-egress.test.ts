@@ -29,7 +29,7 @@ t.test(
       [
         [
           'spec.egress[0].to[0].ipBlock.cidr',
-          '0.0.0.0/0 lets these pods reach any address on the internet.',
+          '0.0.0.0/0 lets these pods reach the internet (except 10.0.0.0/8, 192.168.0.0/16).',
         ],
         [
           'spec.egress[0].to[1].ipBlock.cidr',

@@ -41,7 +41,7 @@ t.test('the internet as an ingress source: NP012 for non-frontends, however spel
     t.equal(finding?.path, 'spec.ingress[0].from', file);
     t.equal(
       finding?.message,
-      'these sources cover every address on the internet, so anyone can connect to pods that are not frontends (tier: frontend).',
+      'these sources reach the internet, so anyone can connect to pods that are not frontends (tier: frontend).',
     );
     t.same(rulesOf(decision), ['NP012'], `${file}: NP012 alone (no NP005 for the internet)`);
     t.equal(
@@ -85,8 +85,8 @@ t.test('the internet as an egress destination: NP004 world sentence, not NP005',
   t.same(
     findingsOf(halves, 'NP004').map((f) => f.message),
     [
-      "0.0.0.0/1, together with this rule's other ipBlocks, covers every address of its family, so it lets these pods reach any address on the internet.",
-      "128.0.0.0/1, together with this rule's other ipBlocks, covers every address of its family, so it lets these pods reach any address on the internet.",
+      '0.0.0.0/1 lets these pods reach any address on the internet.',
+      '128.0.0.0/1 lets these pods reach any address on the internet.',
     ],
   );
   const mapped = tryFixture('internet-egress-ipv4-mapped.yaml');

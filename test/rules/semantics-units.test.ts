@@ -1,10 +1,6 @@
 import t from 'tap';
-import {
-  coversInternet,
-  ipBlockAddresses,
-  isSubset,
-  union,
-} from '../../src/semantics/addresses.ts';
+import { opensInternet } from '../../src/model/public-space.ts';
+import { ipBlockAddresses, isSubset, union } from '../../src/semantics/addresses.ts';
 import { opensEveryPort, portSet, portSetNoBroader } from '../../src/semantics/ports.ts';
 import {
   hasEqualityRequirement,
@@ -101,14 +97,18 @@ t.test('selectors', async (t) => {
 });
 
 t.test('address sets', async (t) => {
-  t.ok(coversInternet(union(block('0.0.0.0/1'), block('128.0.0.0/1'))));
-  t.ok(coversInternet(block('::ffff:0.0.0.0/96')), 'IPv4-mapped is IPv4');
-  t.ok(coversInternet(block('::/0')));
-  t.notOk(coversInternet(block('0.0.0.0/0', ['10.0.0.0/8'])));
-  t.ok(
-    coversInternet(union(block('0.0.0.0/0', ['10.0.0.0/8']), block('10.0.0.0/8'))),
-    'the hole filled by another peer',
-  );
+  t.ok(opensInternet(union(block('0.0.0.0/1'), block('128.0.0.0/1'))));
+  t.ok(opensInternet(block('::ffff:0.0.0.0/96')), 'IPv4-mapped is IPv4');
+  t.ok(opensInternet(block('::/0')));
+  t.ok(opensInternet(block('0.0.0.0/0', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'])));
+  t.ok(opensInternet(block('::/0', ['::1/128'])));
+  t.ok(opensInternet(block('0.0.0.0/2')));
+  t.ok(opensInternet(block('64:ff9b::/96')), 'NAT64 reaches every IPv4 address');
+  t.ok(opensInternet(block('2002::/16')), '6to4 reaches every IPv4 address');
+  t.notOk(opensInternet(block('52.94.0.0/16')), "a partner's /16");
+  t.notOk(opensInternet(block('2600:9000::/29')), "a CDN's published IPv6 /29");
+  t.notOk(opensInternet(block('10.0.0.0/8')), 'private space is not the internet');
+  t.notOk(opensInternet(block('0.0.0.0/1'), block('0.0.0.0/1')), 'privateCIDRs are not public');
   t.ok(
     isSubset(union(block('160.79.104.0/24'), block('160.79.105.0/24')), block('160.79.104.0/23')),
   );
@@ -130,7 +130,27 @@ t.test('port sets', async (t) => {
       ]),
     ),
   );
-  t.notOk(opensEveryPort(portSet([{ protocol: 'TCP', port: 2, endPort: 65535 }])));
+  t.ok(
+    opensEveryPort(portSet([{ protocol: 'TCP', port: 2, endPort: 65535 }])),
+    'fewer than 1,024 ports closed is every port',
+  );
+  t.ok(
+    opensEveryPort(portSet([{ protocol: 'TCP', port: 1024, endPort: 65535 }])),
+    '1,023 ports closed: every port',
+  );
+  t.notOk(
+    opensEveryPort(portSet([{ protocol: 'TCP', port: 1025, endPort: 65535 }])),
+    '1,024 ports closed: a restriction',
+  );
+  t.ok(
+    opensEveryPort(
+      portSet([
+        { protocol: 'TCP', port: 1, endPort: 21 },
+        { protocol: 'TCP', port: 23, endPort: 65535 },
+      ]),
+    ),
+    'everything but port 22',
+  );
   t.notOk(opensEveryPort(portSet([{ protocol: 'TCP', port: 'http', endPort: undefined }])));
   t.ok(
     portSetNoBroader(

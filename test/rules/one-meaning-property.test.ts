@@ -3,8 +3,7 @@ import t from 'tap';
 import type { Decision } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { findingsOf, judge, rulesOf, type JudgeOptions } from './judge.ts';
-
-const RUNS = { numRuns: 60, seed: 42 };
+import '../helpers/property.ts';
 
 /** What a reviewer sees: allowed or not, and each rule's levels. Paths differ between spellings. */
 const verdict = (decision: Decision): string =>
@@ -89,7 +88,6 @@ t.test(
         );
         return verdict(decision) === reference;
       }),
-      RUNS,
     );
   },
 );
@@ -122,7 +120,6 @@ t.test('one policy or two, selectors spelled any way: one NP012 verdict', async 
           });
       return verdict(decision) === reference;
     }),
-    RUNS,
   );
 });
 
@@ -172,7 +169,6 @@ t.test(
           return verdict(judge(object, options)) === reference;
         },
       ),
-      RUNS,
     );
   },
 );
@@ -304,7 +300,6 @@ t.test(
         const flags = preExisting(decision, rule);
         return decision.allowed === false && flags.length > 0 && flags.some((flag) => !flag);
       }),
-      RUNS,
     );
     fc.assert(
       fc.property(fc.subarray([...NARROWINGS], { minLength: 1 }), fc.nat(), (changes, at) => {
@@ -316,7 +311,6 @@ t.test(
           decision.findings.every((f) => f.notes.some((note) => note.startsWith('pre-existing')))
         );
       }),
-      RUNS,
     );
   },
 );

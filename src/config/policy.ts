@@ -51,6 +51,11 @@ export interface Policy {
     readonly warnBeforeMs: number;
     readonly approverGroups: readonly string[];
   };
+  /** Who else counts as a workload controller (exact usernames, groups): DESIGN "Who may". */
+  readonly trust: {
+    readonly controllerUsers: readonly string[];
+    readonly controllerGroups: readonly string[];
+  };
   readonly controllerServiceAccount: string;
   levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
@@ -175,6 +180,10 @@ export function compilePolicy(
       exceptions: {
         warnBeforeMs: durationMs(spec.exceptions?.warnBefore ?? DEFAULTS.warnBefore),
         approverGroups: spec.exceptions?.approverGroups ?? DEFAULTS.approverGroups,
+      },
+      trust: {
+        controllerUsers: spec.trust?.controllerUsers ?? [],
+        controllerGroups: spec.trust?.controllerGroups ?? [],
       },
       controllerServiceAccount:
         spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,

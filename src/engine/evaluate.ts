@@ -9,7 +9,7 @@ import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
 import { placementOf, targetOf } from './target.ts';
-import { controllerOf, ownerVerified } from './trust.ts';
+import { judgedAtOwner } from './trust.ts';
 import type {
   AdmissionInput,
   Decision,
@@ -22,7 +22,7 @@ import type {
 import { notWidened } from './widening.ts';
 
 export { objectName, namespaceOf } from './target.ts';
-export { controllerOf, isControllerIdentity } from './trust.ts';
+export { isControllerIdentity } from './trust.ts';
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
   const findings: Finding[] = [];
@@ -80,16 +80,17 @@ function downgradePreExisting(
   }
 }
 
-/** A Pod of a verified controller is judged at its workload: here a deny only warns, so scaling never breaks. */
-function downgradeControlledPod(
+/**
+ * A write by a controller identity whose controller ownerReference names its owner is judged at
+ * that owner: here a deny only warns, so a rollout, a CronJob run or a scale-up never stalls.
+ */
+function downgradeJudgedAtOwner(
   findings: Finding[],
   target: RuleTarget,
   ctx: EvaluationContext,
 ): void {
-  if (target.kind !== 'Pod') return;
-  const owner = controllerOf(target.object);
-  if (owner === undefined || !ownerVerified(target.input, target.namespace.name, owner, ctx))
-    return;
+  const owner = judgedAtOwner(target.input, target.object, ctx.policy);
+  if (owner === undefined) return;
   for (const finding of findings) {
     if (finding.level !== 'deny') continue;
     finding.level = 'warn';
@@ -97,7 +98,7 @@ function downgradeControlledPod(
   }
 }
 
-/** /validate: rules → pre-existing → controlled pods → waivers → verdict. */
+/** /validate: rules → pre-existing → judged at the owner → waivers → verdict. */
 export function validate(input: AdmissionInput, ctx: EvaluationContext): Decision {
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
@@ -125,7 +126,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     const target = targetOf(input, object, placement, ctx);
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
-    downgradeControlledPod(findings, target, ctx);
+    downgradeJudgedAtOwner(findings, target, ctx);
     applyWaivers(findings, target, ctx);
   }
   const allowed = !findings.some((finding) => finding.level === 'deny');

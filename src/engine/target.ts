@@ -59,7 +59,7 @@ export function targetOf(
     name: placement.name,
     object,
     view: viewOf(input.kind, object),
-    owners: trustedOwners(input, object, placement.namespace.name, ctx),
+    owners: trustedOwners(input, object, ctx),
     namespace: placement.namespace,
     environment: placement.environment,
   };

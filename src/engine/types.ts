@@ -31,8 +31,6 @@ export interface ClusterView {
    * neighbours that can allow DNS for the whole namespace (NP001), indexed once per change.
    */
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
-  /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
-  ownerUid(namespace: string, kind: string, name: string): string | undefined;
 }
 
 export interface WaiverRef {
@@ -66,8 +64,8 @@ export interface RuleTarget {
   readonly view: ObjectView;
   /**
    * The workloads that own the object (its controller, and a ReplicaSet pod's Deployment), when its
-   * controller ownerReference is trusted: a controller identity sent it, or the owner is cached with
-   * that uid. Empty otherwise, so a forged reference never matches a waiver naming the workload.
+   * controller ownerReference is trusted: a controller identity sent it (engine/trust.ts). Empty
+   * otherwise, so a hand-written reference never matches a waiver naming the workload.
    */
   readonly owners: readonly { readonly kind: string; readonly name: string }[];
   readonly namespace: NamespaceInfo;

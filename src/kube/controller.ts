@@ -196,6 +196,17 @@ interface ReconcileDeps {
   readonly logger: Logger;
 }
 
+/** Gone, or terminating: nothing is recreated in a namespace being deleted. */
+async function isBeingDeleted(rest: KubeRest, namespace: string): Promise<boolean> {
+  try {
+    const fresh = await rest.get(`/api/v1/namespaces/${namespace}`);
+    return field(fresh, 'metadata', 'deletionTimestamp') !== undefined;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.code === 404) return true;
+    throw err;
+  }
+}
+
 /** Brings one namespace to its baseline, against a fresh list of its policies. */
 async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promise<void> {
   const object = deps.caches.namespaces.get(namespace);
@@ -215,7 +226,10 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
       BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) ||
       isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
   );
-  for (const step of planFor(deps.rest, namespace, desired, existing, deps.logger)) {
+  const steps = planFor(deps.rest, namespace, desired, existing, deps.logger);
+  // The cache may lag a namespace's deletion: ask the API server before writing anything there.
+  if (steps.length > 0 && (await isBeingDeleted(deps.rest, namespace))) return;
+  for (const step of steps) {
     // Leadership is checked before every write: a replica that lost its lease never writes.
     if (!deps.elector.isLeader()) throw new LostLeadership('lost leadership');
     await step.run();

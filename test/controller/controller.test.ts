@@ -416,3 +416,36 @@ t.test('a periodic resync repairs drift that no watch event reported', async (t)
     1,
   );
 });
+
+t.test(
+  'nothing is recreated in a namespace being deleted, even before the cache has seen its deletion',
+  async (t) => {
+    const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)));
+    await until(() => policyWrites(h.api).length === 2, 'baseline');
+    await h.api.watching(POLICIES);
+    // `kubectl delete namespace`: the API server sets deletionTimestamp; the watch has not told us yet.
+    h.api.seed(NAMESPACES, {
+      ...ns('prod-shop', ENFORCE),
+      metadata: {
+        ...ns('prod-shop', ENFORCE).metadata,
+        deletionTimestamp: '2026-11-22T12:00:00Z',
+      },
+    });
+    const before = h.controller.reconciled();
+    const deny = policyIn(h.api, 'prod-shop', 'netguard-default-deny');
+    h.api.emit(POLICIES, 'DELETED', {
+      ...deny,
+      metadata: { ...deny?.metadata, name: 'netguard-default-deny', namespace: 'prod-shop' },
+    });
+    await until(() => h.controller.reconciled() > before, 'the namespace reconciled');
+    t.same(
+      policyWrites(h.api),
+      ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny'],
+      'the namespace controller deleted the baseline; netguard did not put it back',
+    );
+    t.ok(
+      h.api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/prod-shop'),
+      'the namespace was read fresh before writing',
+    );
+  },
+);

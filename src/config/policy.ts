@@ -57,6 +57,8 @@ export interface Policy {
     readonly controllerGroups: readonly string[];
   };
   readonly controllerServiceAccount: string;
+  /** Every rule's defaults, for comparing environments rule by rule (which one is stricter). */
+  readonly ruleDefaults: readonly RuleDefaults[];
   levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
 
@@ -187,6 +189,7 @@ export function compilePolicy(
       },
       controllerServiceAccount:
         spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
+      ruleDefaults: [...rules.values()],
       levelOf(rule, env) {
         const level = overrides.get(rule.id)?.get(env.name) ?? rule.levels[env.mode];
         // observe never denies a guardrail; rules that deny even in observe (NP011, EX*) protect netguard itself.

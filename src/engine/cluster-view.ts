@@ -36,4 +36,5 @@ export const EMPTY_CLUSTER: ClusterView = staticClusterView([]);
 export const NO_WAIVERS: WaiverView = {
   apply: (_findings: Finding[]) => undefined,
   lapsedRules: () => new Set(),
+  namespaceWaiver: () => undefined,
 };

@@ -29,8 +29,9 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
   for (const rule of rules) {
     const level = ctx.policy.levelOf(rule, target.environment);
     if (level === 'off') continue;
-    for (const raw of rule.check(target, ctx)) {
-      findings.push({ ...raw, rule: rule.id, name: rule.name, level, notes: [] });
+    for (const { advisory, ...raw } of rule.check(target, ctx)) {
+      const capped = advisory === true ? 'warn' : level;
+      findings.push({ ...raw, rule: rule.id, name: rule.name, level: capped, notes: [] });
     }
   }
   return findings;

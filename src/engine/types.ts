@@ -45,6 +45,16 @@ export interface WaiverView {
   apply(findings: Finding[], target: RuleTarget, now: Date): void;
   /** Rules an expired waiver of this target listed: their findings are no longer pre-existing. */
   lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string>;
+  /**
+   * An approved, active waiver of `rule` naming this Namespace (in netguard's namespace), held to
+   * the limit of `base`, the environment selector and name give it.
+   */
+  namespaceWaiver(
+    namespace: string,
+    rule: string,
+    base: Environment,
+    now: Date,
+  ): WaiverRef | undefined;
 }
 
 export interface EvaluationContext {
@@ -69,7 +79,10 @@ export interface RuleTarget {
    */
   readonly owners: readonly { readonly kind: string; readonly name: string }[];
   readonly namespace: NamespaceInfo;
+  /** The effective environment (DESIGN "Who may, and until when"). */
   readonly environment: Environment;
+  /** What selector, name patterns and default give, never the label: bounds Namespace waivers. */
+  readonly baseEnvironment: Environment;
 }
 
 /** A rule's own report: where, what is wrong and why it matters, and how to fix it. */
@@ -77,6 +90,8 @@ export interface RawFinding {
   readonly path: string;
   readonly message: string;
   readonly fix: string;
+  /** Never more than a warning, whatever the rule's level (a weaker environment label ignored). */
+  readonly advisory?: true;
 }
 
 export interface Finding extends RawFinding {

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadPolicyFile, parsePolicy } from '../config/load.ts';
-import { watchParsedFile } from '../file-source.ts';
+import { baselineFloor } from '../engine/environment.ts';
 import { loadKubeConfig } from '../kube/client.ts';
-import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
+import { startWorld } from '../world.ts';
 import { createLogger } from '../log.ts';
 import {
   configOption,
@@ -46,16 +45,18 @@ export interface RunningControllerCommand {
 /** `netguard controller`: runs until stopped. */
 export function runController(options: ControllerCommandOptions): RunningControllerCommand {
   const logger = createLogger(options.logLevel);
-  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
-    path: options.config,
-    what: 'policy',
-    parse: parsePolicy,
-    logger,
-    onChange: () => controller.requeueAll(),
-  });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
-  const caches = startClusterCache({ kubeConfig, logger });
+  // The policy and the waivers (a namespace's floor baseline), and the caches the controller follows.
+  const world = startWorld({
+    config: options.config,
+    exceptions: options.exceptions,
+    logger,
+    kubeConfig,
+  });
+  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
+  world.onPolicyChange(() => controller.requeueAll());
+  const caches = world.caches;
+  if (caches === undefined) throw new Error('the controller runs in a cluster');
   const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
   const files = { config: options.config, exceptions: options.exceptions };
   const controller = withPolicyReports(
@@ -63,10 +64,11 @@ export function runController(options: ControllerCommandOptions): RunningControl
       startController({
         kubeConfig,
         caches,
-        policy: policy.current,
+        policy: world.policy,
         logger,
         identity: identity(),
         onCacheChange,
+        baselineFloor: (namespace) => baselineFloor(namespace, world.context(new Date())),
       }),
     { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
   );
@@ -76,11 +78,10 @@ export function runController(options: ControllerCommandOptions): RunningControl
   );
   return {
     async stop() {
-      policy.close();
       await controller.stop();
-      await caches.stop();
+      await world.close();
     },
-    reload: () => void policy.reload(),
+    reload: () => world.reload(),
   };
 }
 

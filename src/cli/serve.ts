@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { startCertRotation } from '../certs/rotation.ts';
 import { startExpiryEvents } from '../exceptions/expiry-events.ts';
 import { ownNamespace } from '../kube/client.ts';
+import { baselineFloor } from '../engine/environment.ts';
 import { startController, type RunningController } from '../kube/controller.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { createLogger } from '../log.ts';
@@ -76,6 +77,7 @@ function startBesideWebhook(
     logger,
     identity: process.env['POD_NAME'],
     onCacheChange,
+    baselineFloor: (namespace) => baselineFloor(namespace, world.context(new Date())),
   });
   world.onPolicyChange(() => controller.requeueAll());
   return controller;

@@ -5,9 +5,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Policy } from '../config/policy.ts';
 import { field } from '../object-access.ts';
-import { BASELINE_POLICY_NAMES, type KubeObject } from '../vocabulary.ts';
-import { stringMap } from '../labels.ts';
 import {
+  BASELINE_POLICY_NAMES,
+  type KubeObject,
+  type Mode,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
+import { namespaceInfoOf, stringMap } from '../labels.ts';
+import {
+  atLeastBaselineOf,
   desiredBaseline,
   isManagedPolicy,
   networkPolicyObject,
@@ -50,6 +56,11 @@ export interface ControllerOptions {
   readonly resyncMs?: number;
   /** Told of every Namespace and NetworkPolicy event (the PolicyReport scanner rescans on it). */
   readonly onCacheChange?: () => void;
+  /**
+   * The mode whose baseline a namespace keeps at least, whatever its annotations say (a namespace
+   * back in its own environment after an NS003 waiver expired); undefined: the annotations alone.
+   */
+  readonly baselineFloor?: (namespace: NamespaceInfo) => Mode | undefined;
 }
 
 export interface RunningController {
@@ -194,6 +205,7 @@ interface ReconcileDeps {
   readonly policy: () => Policy;
   readonly elector: LeaderElector;
   readonly logger: Logger;
+  readonly baselineFloor: ControllerOptions['baselineFloor'];
 }
 
 /** Gone, or terminating: nothing is recreated in a namespace being deleted. */
@@ -213,10 +225,11 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
   // Gone or terminating: its policies go with it.
   if (object === undefined || field(object, 'metadata', 'deletionTimestamp') !== undefined) return;
   const current = deps.policy();
+  const floor = deps.baselineFloor?.(namespaceInfoOf(object));
   const desired = current.excludedNamespaces.has(namespace)
     ? []
     : desiredBaseline(
-        stringMap(field(object, 'metadata', 'annotations')),
+        atLeastBaselineOf(stringMap(field(object, 'metadata', 'annotations')), floor),
         current.networkPolicies.dns,
       );
   const existing = (
@@ -295,7 +308,14 @@ export function startController(options: ControllerOptions): RunningController {
   const resync = setInterval(requeueAll, options.resyncMs ?? RESYNC_MS);
   resync.unref();
 
-  const deps: ReconcileDeps = { rest, caches, policy: options.policy, elector, logger };
+  const deps: ReconcileDeps = {
+    rest,
+    caches,
+    policy: options.policy,
+    elector,
+    logger,
+    baselineFloor: options.baselineFloor,
+  };
   const attempt = async (namespace: string): Promise<void> => {
     for (let tries = 0; tries < 5; tries++) {
       try {

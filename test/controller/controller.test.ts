@@ -7,7 +7,10 @@ import {
   type RunningController,
 } from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
-import { shippedPolicy } from '../helpers/context.ts';
+import { baselineFloor } from '../../src/engine/environment.ts';
+import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
+import { createRegistry } from '../../src/exceptions/registry.ts';
+import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
@@ -446,6 +449,70 @@ t.test(
     t.ok(
       h.api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/prod-shop'),
       'the namespace was read fresh before writing',
+    );
+  },
+);
+
+t.test(
+  "after an NS003 waiver expires the namespace keeps its own environment's baseline, and the Namespace is not written",
+  async (t) => {
+    const labelled = {
+      ...ns('prod-payments', { 'netguard.dev/baseline': 'observe' }),
+      metadata: {
+        ...ns('prod-payments', { 'netguard.dev/baseline': 'observe' }).metadata,
+        labels: {
+          'kubernetes.io/metadata.name': 'prod-payments',
+          'netguard.dev/environment': 'development',
+        },
+      },
+    };
+    const now = new Date();
+    const waiver = `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: payments-to-dev, namespace: netguard-system}
+spec:
+  rules: [NS003]
+  target: {kind: Namespace, name: prod-payments}
+  reason: Load tests against a staging copy of the ledger
+  owner: team-pay@example.com
+  expires: "${new Date(now.getTime() + 5 * 86_400_000).toISOString()}"
+`;
+    const registry = createRegistry([() => parseExceptionFile(waiver, 'exceptions.yaml')]);
+    let clock = now;
+    const h = await start(t, (api) => api.seed(NAMESPACES, labelled), {
+      baselineFloor: (namespace) =>
+        baselineFloor(
+          namespace,
+          contextFor({
+            now: clock,
+            waivers: registry.view(shippedPolicy().exceptions.warnBeforeMs),
+          }),
+        ),
+    });
+    await until(() => h.controller.reconciled() >= 1, 'first pass');
+    t.same(policyWrites(h.api), [], 'under the waiver: development, observe, no policies');
+
+    clock = new Date(now.getTime() + 6 * 86_400_000);
+    h.controller.requeueAll();
+    await until(() => policyWrites(h.api).length === 2, 'the baseline of production');
+    t.same(policyWrites(h.api), [
+      'POST prod-payments/netguard-allow-dns',
+      'POST prod-payments/netguard-default-deny',
+    ]);
+    t.same(policyIn(h.api, 'prod-payments', 'netguard-default-deny')?.spec['policyTypes'], [
+      'Ingress',
+      'Egress',
+    ]);
+    t.notOk(
+      h.api
+        .writes()
+        .some(
+          (w) =>
+            w.path.startsWith('/api/v1/namespaces/prod-payments') &&
+            !w.path.includes('/networkpolicies') &&
+            !w.path.includes('/events'),
+        ),
+      'the Namespace itself is never written',
     );
   },
 );

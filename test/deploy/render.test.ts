@@ -367,6 +367,7 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/namespaces:get,list,watch',
     'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
     '/events:create',
+    'netguard.dev/guardrailexceptions:get,list,watch',
   ]);
   t.same(rules('ClusterRole', 'netguard-exception-requester'), [
     'netguard.dev/guardrailexceptions:create,get,list',

@@ -66,8 +66,12 @@ function namespaceLines(ns: NamespaceReport): string[] {
       : `${plural(ns.objects, 'object')}: ${ns.denied} would be denied, ${ns.warned} warned`;
   const baseline =
     ns.baselineMissing.length === 0 ? '' : `; baseline missing: ${ns.baselineMissing.join(', ')}`;
+  const label =
+    ns.ignoredEnvironmentLabel === undefined
+      ? ''
+      : `; label netguard.dev/environment=${clean(ns.ignoredEnvironmentLabel)} ignored (no approved NS003 waiver)`;
   return [
-    `  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}`,
+    `  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}${label}`,
     ...ns.rules.flatMap(ruleLines),
   ];
 }

@@ -4,7 +4,7 @@ import {
   BASELINE_ANNOTATION,
   DEFAULT_DENY_ANNOTATION,
 } from '../vocabulary.ts';
-import { resolveEnvironment } from '../config/environment.ts';
+import { effectiveEnvironment } from '../engine/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
@@ -49,6 +49,8 @@ export interface NamespaceReport {
   readonly mode: Mode;
   /** What the namespace lacks of its mode's baseline annotations; empty when it has them. */
   readonly baselineMissing: readonly string[];
+  /** A weaker environment label that does not count (no approved NS003 waiver, or it expired). */
+  readonly ignoredEnvironmentLabel?: string;
   readonly objects: number;
   readonly denied: number;
   readonly warned: number;
@@ -307,7 +309,8 @@ export function auditWithDecisions(input: AuditInput): {
     .map((ns): NamespaceReport => {
       const name = stringField(ns, 'metadata', 'name');
       const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
-      const env = resolveEnvironment(input.policy, info);
+      const resolved = effectiveEnvironment(info, ctx);
+      const env = resolved.environment;
       const decisions = judged
         .filter((entry) => entry.decision.namespace === name)
         .map((entry) => entry.decision);
@@ -316,6 +319,9 @@ export function auditWithDecisions(input: AuditInput): {
         environment: env.name,
         mode: env.mode,
         baselineMissing: baselineGaps(info.annotations, env.mode),
+        ...(resolved.ignoredLabel === undefined
+          ? {}
+          : { ignoredEnvironmentLabel: resolved.ignoredLabel.name }),
         objects: decisions.length,
         denied: decisions.filter((decision) => !decision.allowed).length,
         warned: decisions.filter((decision) => decision.allowed && hasWarning(decision)).length,

@@ -205,6 +205,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           warnBeforeMs: () => world.policy().exceptions.warnBeforeMs,
           now: () => new Date(),
           logger,
+          policy: world.policy,
         });
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
   // may ask), on the world's caches: one set of informers per process. PolicyReports are rescanned

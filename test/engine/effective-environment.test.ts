@@ -9,7 +9,10 @@ import {
   baseEnvironment,
   resolveNamespaceEnvironment,
 } from '../../src/config/environment.ts';
+import { renderAuditText } from '../../src/audit/render.ts';
+import { auditCluster } from '../../src/audit/scan.ts';
 import { mutate, validate } from '../../src/engine/evaluate.ts';
+import { expiryMessage } from '../../src/exceptions/expiry-events.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { createRegistry } from '../../src/exceptions/registry.ts';
@@ -214,3 +217,38 @@ t.test(
     });
   },
 );
+
+t.test(
+  "an NS003 waiver's expiry Event names the baseline that will appear and points to reach",
+  async (t) => {
+    const [waiver] = parseExceptionFile(waiverFor(2), 'exceptions.yaml').waivers;
+    if (waiver === undefined) throw new Error('no waiver');
+    t.match(
+      expiryMessage(waiver, 'WaiverExpiring', NOW, policy),
+      / Then prod-payments is judged in production \(enforce\) again and netguard keeps the NetworkPolicies netguard-allow-dns, netguard-default-deny there; see what they would cut: netguard reach --as-enforced$/,
+    );
+    const [other] = parseExceptionFile(waiverFor(2, 'NS002'), 'exceptions.yaml').waivers;
+    if (other === undefined) throw new Error('no waiver');
+    t.notMatch(expiryMessage(other, 'WaiverExpiring', NOW, policy), 'judged in production');
+  },
+);
+
+t.test('audit lists a namespace whose weaker label no longer counts', async (t) => {
+  const report = auditCluster({
+    namespaces: [fixture('environment-escape-label')],
+    objects: [],
+    policy,
+    waivers: createRegistry([() => parseExceptionFile(waiverFor(-1), 'w.yaml')]).view(
+      policy.exceptions.warnBeforeMs,
+    ),
+    now: NOW,
+    cni: { enforcing: true, found: [], warning: undefined, fqdnEgress: false },
+  });
+  const [payments] = report.namespaces;
+  t.equal(payments?.environment, 'production');
+  t.equal(payments?.ignoredEnvironmentLabel, 'development');
+  t.match(
+    renderAuditText(report),
+    'prod-payments (production, enforce) — no workloads or policies; label netguard.dev/environment=development ignored (no approved NS003 waiver)',
+  );
+});

@@ -6,6 +6,7 @@ import type {
   NamespaceReport,
   RuleGroup,
 } from './scan.ts';
+import { CONTROL_RUNS } from '../terminal-text.ts';
 
 /** `netguard audit --output json`: the report as it is, one document. */
 export function renderAuditJson(report: AuditReport): string {
@@ -13,8 +14,7 @@ export function renderAuditJson(report: AuditReport): string {
 }
 
 // Object names come from the cluster: printed without terminal control characters.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
-const clean = (text: string): string => text.replace(CONTROL, ' ');
+const clean = (text: string): string => text.replace(CONTROL_RUNS, ' ');
 const plural = (count: number, word: string, many = `${word}s`): string =>
   `${count} ${count === 1 ? word : many}`;
 

@@ -168,7 +168,7 @@ t.test(
   },
 );
 
-t.test('without a waiver the effective environment is never weaker than (b)', async (t) => {
+t.test('without a waiver the effective environment is never weaker than (b)', async () => {
   const names = fc.constantFrom('prod-a', 'staging-b', 'dev-c', 'other');
   const labelValue = fc.constantFrom('development', 'staging', 'production', 'unknown', '');
   fc.assert(

@@ -33,6 +33,7 @@ const account = (namespace: string, name: string): UserInfo => ({
 /** The identities that matter to "Who may": each one's token is its key. */
 export const IDENTITIES = {
   user: { username: 'alice@example.com', groups: ['team-shop'] },
+  approver: { username: 'carol@example.com', groups: ['netguard:approvers'] },
   'deployment-controller': account('kube-system', 'deployment-controller'),
   'replicaset-controller': account('kube-system', 'replicaset-controller'),
   'cronjob-controller': account('kube-system', 'cronjob-controller'),

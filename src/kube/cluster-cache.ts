@@ -24,6 +24,8 @@ export interface ClusterCache {
   synced(): Promise<void>;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
+  /** The oldest of the caches' last signs of life (event, bookmark, relist), in epoch ms. */
+  lastActivity(): number;
   stop(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       ...(namespaces.ready() ? [] : ['namespaces cache not synced']),
       ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
     ],
+    lastActivity: () => Math.min(...all.map((cache) => cache.lastActivity())),
     async stop() {
       await Promise.all(all.map((cache) => cache.stop()));
     },

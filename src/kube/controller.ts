@@ -30,7 +30,13 @@ import { sleep } from './sleep.ts';
 import { workQueue } from './work-queue.ts';
 
 /** What the controller reads of the cluster caches: the webhook's own in `serve --controller`. */
-export type ControllerCaches = Pick<ClusterCache, 'namespaces' | 'onChange' | 'synced'>;
+export type ControllerCaches = Pick<
+  ClusterCache,
+  'namespaces' | 'onChange' | 'synced' | 'lastActivity'
+>;
+
+/** A leader whose watches showed no sign of life for this long stops renewing its lease. */
+export const WATCH_SILENCE_MS = 5 * 60_000;
 
 /** Every namespace is reconciled again this often: drift a watch missed never lasts longer. */
 export const RESYNC_MS = 10 * 60_000;
@@ -61,10 +67,30 @@ export interface ControllerOptions {
    * back in its own environment after an NS003 waiver expired); undefined: the annotations alone.
    */
   readonly baselineFloor?: (namespace: NamespaceInfo) => Mode | undefined;
+  /** Default WATCH_SILENCE_MS. */
+  readonly watchSilenceMs?: number;
+  /** Told once when the leader stops renewing because its watches died (the command exits). */
+  readonly onWatchesDead?: () => void;
+  /** The clock for watch silence and the last-success time. */
+  readonly now?: () => number;
 }
+
+/** What the controller's metrics and probes read. */
+export interface ControllerStatus {
+  readonly leader: boolean;
+  readonly synced: boolean;
+  readonly queueDepth: number;
+  /** Reconciles by result, since start. */
+  readonly reconciles: Readonly<Record<ReconcileResult, number>>;
+  /** Epoch ms of the last successful reconcile; undefined before the first. */
+  readonly lastSuccessMs: number | undefined;
+}
+
+export type ReconcileResult = 'success' | 'error' | 'lost-leadership';
 
 export interface RunningController {
   isLeader(): boolean;
+  status(): ControllerStatus;
   /** Namespaces reconciled since start (for tests and logs). */
   reconciled(): number;
   /** Queues every namespace again (a reloaded policy may change every baseline). */
@@ -266,9 +292,17 @@ export function startController(options: ControllerOptions): RunningController {
   const logger = options.logger.child({ component: 'controller' });
   const rest = kubeRest(options.kubeConfig);
   const { caches } = options;
+  const clock = options.now ?? Date.now;
+  const silence = options.watchSilenceMs ?? WATCH_SILENCE_MS;
   let synced = false;
   let stopped = false;
   let count = 0;
+  let lastSuccessMs: number | undefined;
+  const reconciles: Record<ReconcileResult, number> = {
+    success: 0,
+    error: 0,
+    'lost-leadership': 0,
+  };
   const allNamespaces = (): string[] =>
     caches.namespaces.list().map((ns) => metadataString(ns, 'name'));
 
@@ -281,6 +315,9 @@ export function startController(options: ControllerOptions): RunningController {
     identity: options.identity ?? `${hostname()}_${randomUUID()}`,
     // A new leader trusts nothing it did not see itself: every namespace is reconciled again.
     onStartedLeading: () => requeueAll(),
+    // A leader with dead watches would keep the lease and reconcile nothing: it lets go instead.
+    fit: () => clock() - caches.lastActivity() < silence,
+    onUnfit: () => options.onWatchesDead?.(),
   });
   const queue = workQueue({
     // Nothing is reconciled from a half-loaded cache: a namespace missing from it would look deleted.
@@ -322,10 +359,16 @@ export function startController(options: ControllerOptions): RunningController {
         await reconcileNamespace(deps, namespace);
         queue.forget(namespace);
         count += 1;
+        reconciles.success += 1;
+        lastSuccessMs = clock();
         return;
       } catch (err) {
-        if (err instanceof LostLeadership) return queue.add(namespace);
+        if (err instanceof LostLeadership) {
+          reconciles['lost-leadership'] += 1;
+          return queue.add(namespace);
+        }
         if (isConflict(err) && tries < 4) continue;
+        reconciles.error += 1;
         const wait = queue.retryLater(namespace);
         logger.warn({ err, namespace, retryInMs: wait }, 'reconcile failed; retrying');
         return;
@@ -345,6 +388,13 @@ export function startController(options: ControllerOptions): RunningController {
 
   return {
     isLeader: () => elector.isLeader(),
+    status: () => ({
+      leader: elector.isLeader(),
+      synced,
+      queueDepth: queue.depth(),
+      reconciles: { ...reconciles },
+      lastSuccessMs,
+    }),
     reconciled: () => count,
     requeueAll,
     async stop() {

@@ -516,3 +516,29 @@ spec:
     );
   },
 );
+
+t.test(
+  'a leader whose watches have been silent for 5 minutes stops renewing its lease and is told to exit',
+  async (t) => {
+    let skew = 0;
+    let dead = 0;
+    const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), {
+      now: () => Date.now() + skew,
+      onWatchesDead: () => void (dead += 1),
+    });
+    await until(() => policyWrites(h.api).length === 2, 'baseline');
+    t.ok(h.controller.isLeader());
+    t.match(h.controller.status(), { leader: true, synced: true, reconciles: { error: 0 } });
+    t.ok((h.controller.status().lastSuccessMs ?? 0) > 0, 'a last success is recorded');
+    const leaseWrites = () => h.api.writes().filter((w) => w.path.includes('/leases')).length;
+    const before = leaseWrites();
+
+    skew = 5 * 60_000 + 1_000; // no event, bookmark or relist since
+    h.clock.ms += 20_000;
+    h.nextLeaseRound();
+    await until(() => dead === 1, 'told once');
+    t.equal(leaseWrites(), before, 'the lease is not renewed');
+    t.notOk(h.controller.isLeader(), 'leadership lapses after the renew deadline');
+    t.equal(h.controller.status().leader, false);
+  },
+);

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { startCertRotation } from '../certs/rotation.ts';
 import { startExpiryEvents } from '../exceptions/expiry-events.ts';
 import { ownNamespace } from '../kube/client.ts';
+import { registerControllerMetrics } from '../controller-health.ts';
 import { baselineFloor } from '../engine/environment.ts';
 import { startController, type RunningController } from '../kube/controller.ts';
 import { kubeRest } from '../kube/rest.ts';
@@ -219,6 +220,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           periodMs: 600_000,
         })
       : undefined;
+  if (controller !== undefined)
+    registerControllerMetrics(metrics.registry, () => controller.status());
   return {
     url,
     metricsUrl: metricsServer.url,

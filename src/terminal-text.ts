@@ -26,11 +26,15 @@ export function controlCharacterIn(
     : `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** One line with every control character shown as a visible `\u{..}`, so nothing is hidden or redrawn. */
+/**
+ * One line with every control character shown as a visible `\uXXXX`, so nothing is hidden or
+ * redrawn. The same spelling is a valid escape in JSON strings and YAML double-quoted scalars, so
+ * scrubbed JSON and YAML output still parse (and decode to the original value).
+ */
 export function terminalSafe(text: string): string {
   return text.replace(
     CONTROLS,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).padStart(2, '0')}}`,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
   );
 }
 

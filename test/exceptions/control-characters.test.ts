@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import fc from 'fast-check';
 import t from 'tap';
+import { parse } from 'yaml';
 import { registerException, type ExceptionIo } from '../../src/cli/exception.ts';
 import { controlCharacterIn } from '../../src/terminal-text.ts';
 import { guardedCluster } from '../helpers/admission-chain.ts';
@@ -135,7 +136,20 @@ spec:
     const run = await netguard(['exception', 'list', '--exceptions', file, '-o', output]);
     const printed = run.stdout + run.stderr;
     t.equal(controlCharacterIn(printed, { lineFeed: true }), undefined, `${output}: nothing raw`);
-    if (output === 'text') t.match(run.stdout, '\\u{1b}[2K\\u{0d}\\u{1b}[1A approved by');
+    if (output === 'text') t.match(run.stdout, '\\u001B[2K\\u000D\\u001B[1A approved by');
+    if (output === 'text') t.match(run.stdout, 'deployment/web\\u202E');
+    if (output === 'json')
+      t.equal(
+        JSON.parse(run.stdout).exceptions[0]?.owner,
+        SPOOF,
+        'still valid JSON, the value intact',
+      );
+    if (output === 'yaml')
+      t.equal(
+        parse(run.stdout).exceptions[0]?.target,
+        'deployment/web\\u202E',
+        'still valid YAML, the character shown as its escape',
+      );
   }
 });
 

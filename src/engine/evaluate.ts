@@ -123,8 +123,10 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
       ? []
       : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
+  let owners: RuleTarget['owners'] = [];
   if (object !== undefined && rules.length > 0) {
     const target = targetOf(input, object, placement, ctx);
+    owners = target.owners;
     findings.push(...runRules(rules, target, ctx));
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
     downgradeJudgedAtOwner(findings, target, ctx);
@@ -144,7 +146,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     message: allowed
       ? undefined
       : denialMessage(
-          { ...decision, object, selectorKeys: requiredLabelKeys(ctx.policy) },
+          { ...decision, object, owners, selectorKeys: requiredLabelKeys(ctx.policy) },
           environment,
         ),
     warnings: warningLines(findings),

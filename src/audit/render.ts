@@ -6,6 +6,7 @@ import type {
   NamespaceReport,
   RuleGroup,
 } from './scan.ts';
+import { CONTROL_RUNS } from '../terminal-text.ts';
 
 /** `netguard audit --output json`: the report as it is, one document. */
 export function renderAuditJson(report: AuditReport): string {
@@ -13,8 +14,7 @@ export function renderAuditJson(report: AuditReport): string {
 }
 
 // Object names come from the cluster: printed without terminal control characters.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
-const clean = (text: string): string => text.replace(CONTROL, ' ');
+const clean = (text: string): string => text.replace(CONTROL_RUNS, ' ');
 const plural = (count: number, word: string, many = `${word}s`): string =>
   `${count} ${count === 1 ? word : many}`;
 
@@ -66,8 +66,12 @@ function namespaceLines(ns: NamespaceReport): string[] {
       : `${plural(ns.objects, 'object')}: ${ns.denied} would be denied, ${ns.warned} warned`;
   const baseline =
     ns.baselineMissing.length === 0 ? '' : `; baseline missing: ${ns.baselineMissing.join(', ')}`;
+  const label =
+    ns.ignoredEnvironmentLabel === undefined
+      ? ''
+      : `; label netguard.dev/environment=${clean(ns.ignoredEnvironmentLabel)} ignored (no approved NS003 waiver)`;
   return [
-    `  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}`,
+    `  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}${label}`,
     ...ns.rules.flatMap(ruleLines),
   ];
 }

@@ -4,11 +4,11 @@ import {
   BASELINE_ANNOTATION,
   DEFAULT_DENY_ANNOTATION,
 } from '../vocabulary.ts';
-import { resolveEnvironment } from '../config/environment.ts';
+import { effectiveEnvironment } from '../engine/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
-import { arrayField, asRecord, field, stringField } from '../object-access.ts';
+import { field, stringField } from '../object-access.ts';
 import type {
   AdmissionInput,
   ClusterView,
@@ -23,6 +23,7 @@ import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
 import { deniedTypes, desiredBaseline, isManagedPolicy } from '../kube/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
+import { reportedAtOwner } from './owners.ts';
 
 export interface AuditFinding {
   readonly kind: string;
@@ -48,6 +49,8 @@ export interface NamespaceReport {
   readonly mode: Mode;
   /** What the namespace lacks of its mode's baseline annotations; empty when it has them. */
   readonly baselineMissing: readonly string[];
+  /** A weaker environment label that does not count (no approved NS003 waiver, or it expired). */
+  readonly ignoredEnvironmentLabel?: string;
   readonly objects: number;
   readonly denied: number;
   readonly warned: number;
@@ -108,43 +111,6 @@ const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = {
   constrain: 'enforce',
   enforce: null,
 };
-
-function controllerRef(
-  object: KubeObject,
-): { kind: string; name: string; uid: string } | undefined {
-  const owner = arrayField(object, 'metadata', 'ownerReferences')
-    .map(asRecord)
-    .find((ref) => field(ref, 'controller') === true);
-  if (owner === undefined) return undefined;
-  return {
-    kind: stringField(owner, 'kind'),
-    name: stringField(owner, 'name'),
-    uid: stringField(owner, 'uid'),
-  };
-}
-
-const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
-  Pod: ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
-  ReplicaSet: ['Deployment'],
-  Job: ['CronJob'],
-};
-
-/**
- * Reported once, at the workload: Pods with a controller, ReplicaSets of Deployments, Jobs of
- * CronJobs — when that owner is in the listing with the uid the reference names. A reference to
- * an owner that does not exist is trusted by nobody, so the object is judged itself.
- */
-export function reportedAtOwner(object: KubeObject, cluster: ClusterView): boolean {
-  const owner = controllerRef(object);
-  if (owner === undefined || !(REPORTED_AT[stringField(object, 'kind')] ?? []).includes(owner.kind))
-    return false;
-  const uid = cluster.ownerUid(
-    stringField(object, 'metadata', 'namespace'),
-    owner.kind,
-    owner.name,
-  );
-  return uid !== undefined && uid === owner.uid;
-}
 
 /**
  * The controller's own policies: a reserved name, netguard's label, and exactly the spec the
@@ -323,14 +289,13 @@ export function auditWithDecisions(input: AuditInput): {
   );
   const ctx: EvaluationContext = {
     policy: input.policy,
-    // Owners too: a Pod's controller counts only when the listing holds it with that uid.
     cluster: staticClusterView([...input.namespaces, ...input.objects]),
     waivers: input.waivers,
     now: input.now,
   };
   const isBaseline = (object: KubeObject): boolean =>
     isBaselinePolicy(object, ctx.cluster, input.policy);
-  const atOwner = (object: KubeObject): boolean => reportedAtOwner(object, ctx.cluster);
+  const atOwner = reportedAtOwner(input.objects, input.policy);
   const candidates = input.objects.filter((object) => !atOwner(object) && !isBaseline(object));
   const judged: Judged[] = candidates
     .map((object, index) => ({ object, input: inputFor(object, index) }))
@@ -344,7 +309,8 @@ export function auditWithDecisions(input: AuditInput): {
     .map((ns): NamespaceReport => {
       const name = stringField(ns, 'metadata', 'name');
       const info = ctx.cluster.namespace(name) ?? { name, labels: {}, annotations: {} };
-      const env = resolveEnvironment(input.policy, info);
+      const resolved = effectiveEnvironment(info, ctx);
+      const env = resolved.environment;
       const decisions = judged
         .filter((entry) => entry.decision.namespace === name)
         .map((entry) => entry.decision);
@@ -353,6 +319,9 @@ export function auditWithDecisions(input: AuditInput): {
         environment: env.name,
         mode: env.mode,
         baselineMissing: baselineGaps(info.annotations, env.mode),
+        ...(resolved.ignoredLabel === undefined
+          ? {}
+          : { ignoredEnvironmentLabel: resolved.ignoredLabel.name }),
         objects: decisions.length,
         denied: decisions.filter((decision) => !decision.allowed).length,
         warned: decisions.filter((decision) => decision.allowed && hasWarning(decision)).length,

@@ -3,6 +3,7 @@ import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
 import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
+import { CONTROL_RUNS } from '../terminal-text.ts';
 
 export interface CheckResult {
   readonly manifest: Manifest;
@@ -79,8 +80,7 @@ export function renderYaml(report: CheckReport): string {
 }
 
 // Manifests are anyone's files: names and messages are printed without terminal control characters.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
-const clean = (text: string): string => text.replace(CONTROL, ' ');
+const clean = (text: string): string => text.replace(CONTROL_RUNS, ' ');
 
 interface Paint {
   readonly red: (text: string) => string;

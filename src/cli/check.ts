@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
-import type { AdmissionInput, ClusterView, Decision, EvaluationContext } from '../engine/types.ts';
+import type { AdmissionInput, Decision, EvaluationContext } from '../engine/types.ts';
 import {
   describeLocation,
   readManifests,
@@ -86,38 +86,14 @@ function placed(manifest: Manifest, defaultNamespace: string): KubeObject {
   return { ...object, metadata };
 }
 
-/** `--environment NAME`: every namespace carries the environment label, which wins over selectors and patterns. */
-function forceEnvironment(view: ClusterView, environment: Environment | undefined): ClusterView {
-  if (environment === undefined) return view;
-  return {
-    ...view,
-    namespace(name) {
-      const known = view.namespace(name);
-      return {
-        name,
-        labels: {
-          ...unknownNamespace(name).labels,
-          ...known?.labels,
-          [ENVIRONMENT_LABEL]: environment.name,
-        },
-        annotations: known?.annotations ?? {},
-      };
-    },
-  };
-}
-
-function withEnvironmentLabel(
-  object: KubeObject,
-  environment: Environment | undefined,
-): KubeObject {
-  if (environment === undefined || object['kind'] !== 'Namespace') return object;
-  const metadata = metadataOf(object);
-  const labels = metadata['labels'];
-  metadata['labels'] = {
-    ...(labels !== null && typeof labels === 'object' ? labels : {}),
-    [ENVIRONMENT_LABEL]: environment.name,
-  };
-  return { ...object, metadata };
+/**
+ * `--environment NAME`: a what-if in which that environment is the only one, matching every
+ * namespace (a label alone could not do it: a label weaker than a namespace's own environment is ignored).
+ */
+function onlyEnvironment(policy: Policy, environment: Environment | undefined): Policy {
+  if (environment === undefined) return policy;
+  const everywhere: Environment = { ...environment, patterns: [/^/], selector: undefined };
+  return { ...policy, environments: [everywhere], defaultEnvironment: everywhere };
 }
 
 function inputFor(object: KubeObject, index: number): AdmissionInput {
@@ -146,11 +122,12 @@ export function judgeManifests(
   manifests: readonly Manifest[],
   options: { world: World; environment: Environment | undefined; namespace: string; now: Date },
 ): CheckResult[] {
-  const objects = manifests.map((manifest) =>
-    withEnvironmentLabel(placed(manifest, options.namespace), options.environment),
-  );
-  const cluster = forceEnvironment(staticClusterView(objects), options.environment);
-  const ctx: EvaluationContext = options.world.context(options.now, cluster);
+  const objects = manifests.map((manifest) => placed(manifest, options.namespace));
+  const world = options.world.context(options.now, staticClusterView(objects));
+  const ctx: EvaluationContext = {
+    ...world,
+    policy: onlyEnvironment(world.policy, options.environment),
+  };
   return manifests.map((manifest, index) => {
     const object = objects[index] ?? manifest.object;
     return resultOf(manifest, validate(inputFor(object, index), ctx));

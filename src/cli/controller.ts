@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadPolicyFile, parsePolicy } from '../config/load.ts';
-import { watchParsedFile } from '../file-source.ts';
+import { baselineFloor } from '../engine/environment.ts';
 import { loadKubeConfig } from '../kube/client.ts';
-import { startClusterCache } from '../kube/cluster-cache.ts';
 import { startController } from '../kube/controller.ts';
+import { startControllerHealth } from '../controller-health.ts';
+import { startWorld } from '../world.ts';
 import { createLogger } from '../log.ts';
 import {
   configOption,
@@ -12,6 +12,7 @@ import {
   exceptionsOption,
   kubeconfigOption,
   parseOptions,
+  port,
 } from './options.ts';
 import { DURATION_HINT, parseDuration } from '../config/duration.ts';
 import { kubeRest } from '../kube/rest.ts';
@@ -28,6 +29,8 @@ const controllerOptions = z.strictObject({
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  metricsPort: port,
+  host: z.string().min(1),
 });
 export type ControllerCommandOptions = z.infer<typeof controllerOptions>;
 
@@ -39,23 +42,30 @@ function identity(): string | undefined {
 export interface RunningControllerCommand {
   /** Stops it and hands the lease back. */
   stop(): Promise<void>;
+  /** Resolves once /healthz, /readyz and /metrics answer (the URL), or rejects if the port is taken. */
+  readonly health: Promise<string>;
   /** SIGHUP: re-reads the policy (a good one requeues every namespace). */
   reload(): void;
 }
 
 /** `netguard controller`: runs until stopped. */
-export function runController(options: ControllerCommandOptions): RunningControllerCommand {
+export function runController(
+  options: ControllerCommandOptions,
+  hooks: { readonly onWatchesDead?: () => void } = {},
+): RunningControllerCommand {
   const logger = createLogger(options.logLevel);
-  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
-    path: options.config,
-    what: 'policy',
-    parse: parsePolicy,
-    logger,
-    onChange: () => controller.requeueAll(),
-  });
   const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
-  const caches = startClusterCache({ kubeConfig, logger });
+  // The policy and the waivers (a namespace's floor baseline), and the caches the controller follows.
+  const world = startWorld({
+    config: options.config,
+    exceptions: options.exceptions,
+    logger,
+    kubeConfig,
+  });
+  // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
+  world.onPolicyChange(() => controller.requeueAll());
+  const caches = world.caches;
+  if (caches === undefined) throw new Error('the controller runs in a cluster');
   const period = options.policyReports === '0' ? undefined : parseDuration(options.policyReports);
   const files = { config: options.config, exceptions: options.exceptions };
   const controller = withPolicyReports(
@@ -63,24 +73,33 @@ export function runController(options: ControllerCommandOptions): RunningControl
       startController({
         kubeConfig,
         caches,
-        policy: policy.current,
+        policy: world.policy,
         logger,
         identity: identity(),
         onCacheChange,
+        baselineFloor: (namespace) => baselineFloor(namespace, world.context(new Date())),
+        onWatchesDead: hooks.onWatchesDead,
       }),
     { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
   );
+  const health = startControllerHealth({
+    port: options.metricsPort,
+    host: options.host,
+    status: () => controller.status(),
+    notReady: world.notReady,
+  });
   logger.info(
     { config: options.config, policyReports: options.policyReports },
     'netguard baseline controller started; waiting for the caches and the lease',
   );
   return {
+    health: health.then((server) => server.url),
     async stop() {
-      policy.close();
       await controller.stop();
-      await caches.stop();
+      await world.close();
+      await (await health.catch(() => undefined))?.close();
     },
-    reload: () => void policy.reload(),
+    reload: () => world.reload(),
   };
 }
 
@@ -102,16 +121,28 @@ export function registerController(program: Command): void {
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz and /readyz', '9090')
+    .option('--host <address>', 'address the metrics port binds', '0.0.0.0')
     .action((raw: Record<string, unknown>) => {
-      const running = runController(parseOptions(controllerOptions, raw));
+      const running = runController(parseOptions(controllerOptions, raw), {
+        // Dead watches: stop (handing the lease back) and exit, so the standby takes over.
+        onWatchesDead: () => exitWith(1),
+      });
+      running.health.catch((err: unknown) => {
+        process.stderr.write(
+          `netguard: --metrics-port: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        exitWith(1);
+      });
       // SIGHUP's default is to exit: reload instead, as `serve` does.
       process.on('SIGHUP', () => running.reload());
-      const exit = (): void => {
+      function exitWith(code: number): void {
         running.stop().then(
-          () => process.exit(0),
+          () => process.exit(code),
           () => process.exit(1),
         );
-      };
+      }
+      const exit = (): void => exitWith(0);
       process.once('SIGTERM', exit);
       process.once('SIGINT', exit);
     });

@@ -25,7 +25,8 @@ import {
   resolveExpiry,
   type ExceptionRequest,
 } from '../exceptions/request.ts';
-import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
+import { countWaiversByState, daysLeft, daysLeftText, WAIVER_STATES } from '../exceptions/state.ts';
+import { terminalSafe, terminalSafeLines } from '../terminal-text.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
@@ -243,6 +244,7 @@ function createdText(created: Record<string, unknown>, namespace: string): strin
 
 const approveOptions = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
+  yes: z.boolean().optional(),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
@@ -281,6 +283,10 @@ export async function runExceptionApprove(
       );
       return 1;
     }
+    if (!(await confirmed(approvalSummary(label, waiver, io.now), options, io))) {
+      io.stderr(`netguard: ${label} not approved\n`);
+      return 1;
+    }
     const resourceVersion = z
       .object({ metadata: z.object({ resourceVersion: z.string() }) })
       .parse(raw).metadata.resourceVersion;
@@ -296,6 +302,37 @@ export async function runExceptionApprove(
     );
     return 1;
   }
+}
+
+/** What an approver signs, first: the target, the rules and the expiry, then who asks and why. */
+function approvalSummary(label: string, waiver: Waiver, now: Date): string {
+  const indent = ' '.repeat(16);
+  return [
+    `Approving ${terminalSafe(label)}:`,
+    `  target:       ${terminalSafe(targetLabel(waiver.target))}`,
+    `  rules:        ${terminalSafe([...waiver.rules].join(', '))}`,
+    `  expires:      ${terminalSafe(waiver.expires)} (${daysLeftText(daysLeft(waiver, now))})`,
+    `  owner:        ${terminalSafe(waiver.owner)}`,
+    `  requested by: ${terminalSafe(waiver.requestedBy ?? '(unknown)')}`,
+    `  reason:       ${terminalSafeLines(waiver.reason, indent)}`,
+    ...(waiver.ticket === undefined ? [] : [`  ticket:       ${terminalSafe(waiver.ticket)}`]),
+    '',
+  ].join('\n');
+}
+
+/** On a terminal the approver reads the summary and answers (--yes skips it); elsewhere it goes to stderr. */
+async function confirmed(
+  summary: string,
+  options: ApproveOptions,
+  io: ExceptionIo,
+): Promise<boolean> {
+  if (io.ask === undefined || options.yes === true) {
+    io.stderr(summary);
+    return true;
+  }
+  io.stdout(summary);
+  const answer = await io.ask('Approve it? [y/N] ');
+  return /^\s*y(es)?\s*$/i.test(answer);
 }
 
 const renewOptions = z.strictObject({
@@ -480,7 +517,20 @@ const PROCESS_ENV: ExceptionCommandEnv = {
   exit: (code) => cliIo().exit(code),
 };
 
+/**
+ * Every line these commands print passes here: requester-written fields (owner, reason, target,
+ * selector values) never reach the terminal as control characters (line feeds kept).
+ */
+function scrubbed(io: ExceptionIo): ExceptionIo {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(terminalSafeLines(text, '')),
+    stderr: (text) => io.stderr(terminalSafeLines(text, '')),
+  };
+}
+
 export function registerException(program: Command, env: ExceptionCommandEnv = PROCESS_ENV): void {
+  const io = (): ExceptionIo => scrubbed(env.io());
   const exception = program
     .command('exception')
     .description(
@@ -522,7 +572,7 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {
-      env.exit(await runExceptionRequest(parseOptions(requestOptionsSchema, raw), env.io()));
+      env.exit(await runExceptionRequest(parseOptions(requestOptionsSchema, raw), io()));
     });
   exception
     .command('approve <name>')
@@ -530,10 +580,11 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
       'approve a pending GuardrailException in your own name (members of the approver groups)',
     )
     .option('-n, --namespace <name>', "the waiver's namespace (default: the context's)")
+    .option('-y, --yes', 'approve without asking (the summary still goes to stderr)')
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (name: string, raw: Record<string, unknown>) => {
-      env.exit(await runExceptionApprove(name, parseOptions(approveOptions, raw), env.io()));
+      env.exit(await runExceptionApprove(name, parseOptions(approveOptions, raw), io()));
     });
   exception
     .command('renew <name>')
@@ -550,7 +601,7 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (name: string, raw: Record<string, unknown>) => {
-      env.exit(await runExceptionRenew(name, parseOptions(renewOptions, raw), env.io()));
+      env.exit(await runExceptionRenew(name, parseOptions(renewOptions, raw), io()));
     });
   exception
     .command('list')
@@ -571,6 +622,6 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .addOption(kubeconfigOption('read the cluster through this kubeconfig'))
     .option('--context <name>', 'kubeconfig context (implies --cluster)')
     .action(async (raw: Record<string, unknown>) => {
-      env.exit(await runExceptionList(parseOptions(listOptions, raw), env.io()));
+      env.exit(await runExceptionList(parseOptions(listOptions, raw), io()));
     });
 }

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { startCertRotation } from '../certs/rotation.ts';
 import { startExpiryEvents } from '../exceptions/expiry-events.ts';
 import { ownNamespace } from '../kube/client.ts';
+import { registerControllerMetrics } from '../controller-health.ts';
+import { baselineFloor } from '../engine/environment.ts';
 import { startController, type RunningController } from '../kube/controller.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { createLogger } from '../log.ts';
@@ -76,6 +78,7 @@ function startBesideWebhook(
     logger,
     identity: process.env['POD_NAME'],
     onCacheChange,
+    baselineFloor: (namespace) => baselineFloor(namespace, world.context(new Date())),
   });
   world.onPolicyChange(() => controller.requeueAll());
   return controller;
@@ -203,6 +206,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           warnBeforeMs: () => world.policy().exceptions.warnBeforeMs,
           now: () => new Date(),
           logger,
+          policy: world.policy,
         });
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
   // may ask), on the world's caches: one set of informers per process. PolicyReports are rescanned
@@ -216,6 +220,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           periodMs: 600_000,
         })
       : undefined;
+  if (controller !== undefined)
+    registerControllerMetrics(metrics.registry, () => controller.status());
   return {
     url,
     metricsUrl: metricsServer.url,

@@ -56,7 +56,14 @@ export interface Policy {
     readonly warnBeforeMs: number;
     readonly approverGroups: readonly string[];
   };
+  /** Who else counts as a workload controller (exact usernames, groups): DESIGN "Who may". */
+  readonly trust: {
+    readonly controllerUsers: readonly string[];
+    readonly controllerGroups: readonly string[];
+  };
   readonly controllerServiceAccount: string;
+  /** Every rule's defaults, for comparing environments rule by rule (which one is stricter). */
+  readonly ruleDefaults: readonly RuleDefaults[];
   levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
 
@@ -183,8 +190,13 @@ export function compilePolicy(
         warnBeforeMs: durationMs(spec.exceptions?.warnBefore ?? DEFAULTS.warnBefore),
         approverGroups: spec.exceptions?.approverGroups ?? DEFAULTS.approverGroups,
       },
+      trust: {
+        controllerUsers: spec.trust?.controllerUsers ?? [],
+        controllerGroups: spec.trust?.controllerGroups ?? [],
+      },
       controllerServiceAccount:
         spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
+      ruleDefaults: [...rules.values()],
       levelOf(rule, env) {
         const level = overrides.get(rule.id)?.get(env.name) ?? rule.levels[env.mode];
         // observe never denies a guardrail; rules that deny even in observe (NP011, EX*) protect netguard itself.

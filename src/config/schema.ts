@@ -71,6 +71,12 @@ export const guardrailPolicySchema = z.strictObject({
         approverGroups: z.array(z.string().min(1)).optional(),
       })
       .optional(),
+    trust: z
+      .strictObject({
+        controllerUsers: z.array(z.string().min(1)).optional(),
+        controllerGroups: z.array(z.string().min(1)).optional(),
+      })
+      .optional(),
     controller: z.strictObject({ serviceAccount: z.string().min(1).optional() }).optional(),
     rules: z.record(z.string(), ruleOverride).optional(),
   }),

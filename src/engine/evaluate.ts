@@ -9,7 +9,7 @@ import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
 import { placementOf, targetOf } from './target.ts';
-import { controllerOf, ownerVerified } from './trust.ts';
+import { judgedAtOwner } from './trust.ts';
 import type {
   AdmissionInput,
   Decision,
@@ -23,7 +23,7 @@ import { notWidened } from './widening.ts';
 import { subjectWithin, type SubjectAtom } from '../model/subject.ts';
 
 export { objectName, namespaceOf } from './target.ts';
-export { controllerOf, isControllerIdentity } from './trust.ts';
+export { isControllerIdentity } from './trust.ts';
 
 /** Each finding's subject, kept beside the finding so it never reaches output. */
 const subjects = new WeakMap<Finding, readonly SubjectAtom[]>();
@@ -33,8 +33,9 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
   for (const rule of rules) {
     const level = ctx.policy.levelOf(rule, target.environment);
     if (level === 'off') continue;
-    for (const { subject, ...raw } of rule.check(target, ctx)) {
-      const finding: Finding = { ...raw, rule: rule.id, name: rule.name, level, notes: [] };
+    for (const { subject, advisory, ...raw } of rule.check(target, ctx)) {
+      const capped = advisory === true ? 'warn' : level;
+      const finding: Finding = { ...raw, rule: rule.id, name: rule.name, level: capped, notes: [] };
       if (subject !== undefined) subjects.set(finding, subject);
       findings.push(finding);
     }
@@ -115,16 +116,17 @@ function downgradePreExisting(
   }
 }
 
-/** A Pod of a verified controller is judged at its workload: here a deny only warns, so scaling never breaks. */
-function downgradeControlledPod(
+/**
+ * A write by a controller identity whose controller ownerReference names its owner is judged at
+ * that owner: here a deny only warns, so a rollout, a CronJob run or a scale-up never stalls.
+ */
+function downgradeJudgedAtOwner(
   findings: Finding[],
   target: RuleTarget,
   ctx: EvaluationContext,
 ): void {
-  if (target.kind !== 'Pod') return;
-  const owner = controllerOf(target.object);
-  if (owner === undefined || !ownerVerified(target.input, target.namespace.name, owner, ctx))
-    return;
+  const owner = judgedAtOwner(target.input, target.object, ctx.policy);
+  if (owner === undefined) return;
   for (const finding of findings) {
     if (finding.level !== 'deny') continue;
     finding.level = 'warn';
@@ -132,7 +134,7 @@ function downgradeControlledPod(
   }
 }
 
-/** /validate: rules → pre-existing → controlled pods → waivers → verdict. */
+/** /validate: rules → pre-existing → judged at the owner → waivers → verdict. */
 export function validate(input: AdmissionInput, ctx: EvaluationContext): Decision {
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
@@ -156,11 +158,13 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
       ? []
       : rulesFor(input.kind, input.operation);
   const findings: Finding[] = [];
+  let owners: RuleTarget['owners'] = [];
   if (object !== undefined && rules.length > 0) {
     const target = targetOf(input, object, placement, ctx);
+    owners = target.owners;
     for (const finding of runRules(rules, target, ctx)) findings.push(finding);
     if (input.operation === 'UPDATE') downgradePreExisting(findings, rules, target, ctx);
-    downgradeControlledPod(findings, target, ctx);
+    downgradeJudgedAtOwner(findings, target, ctx);
     applyWaivers(findings, target, ctx);
   }
   const allowed = !findings.some((finding) => finding.level === 'deny');
@@ -177,7 +181,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
     message: allowed
       ? undefined
       : denialMessage(
-          { ...decision, object, selectorKeys: requiredLabelKeys(ctx.policy) },
+          { ...decision, object, owners, selectorKeys: requiredLabelKeys(ctx.policy) },
           environment,
         ),
     warnings: warningLines(findings),

@@ -1,6 +1,5 @@
 import type { Environment } from '../config/policy.ts';
 import type { Finding, WaiverRef } from './types.ts';
-import { ownersOf } from '../exceptions/matching.ts';
 import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';
@@ -43,6 +42,8 @@ interface Subject {
   readonly object?: KubeObject | undefined;
   /** Label keys a generateName Pod's waiver may select on (the required labels, which are stable). */
   readonly selectorKeys?: readonly string[] | undefined;
+  /** The owners the engine trusts (RuleTarget.owners): a waiver naming an untrusted one would not match. */
+  readonly owners?: readonly { readonly kind: string; readonly name: string }[] | undefined;
 }
 
 /**
@@ -53,7 +54,7 @@ interface Subject {
 function targetArgs(subject: Subject): string {
   const named = `--target ${quoteArg(`${subject.kind.toLowerCase()}/${subject.name}`)}`;
   if (subject.kind !== 'Pod' || subject.object === undefined) return named;
-  const owner = ownersOf(subject.object).at(-1);
+  const owner = (subject.owners ?? []).at(-1);
   if (owner !== undefined && owner.name !== '')
     return `--target ${quoteArg(`${owner.kind.toLowerCase()}/${owner.name}`)}`;
   if (stringField(subject.object, 'metadata', 'name') !== '') return named;

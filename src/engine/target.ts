@@ -1,10 +1,10 @@
 /** What a review is about: its name, its namespace and environment, and the target every rule reads. */
-import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
 import { viewOf } from '../rules/object-view.ts';
 import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
+import { effectiveEnvironment } from './environment.ts';
 import { trustedOwners } from './trust.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
 
@@ -35,14 +35,18 @@ export interface Placement {
   readonly name: string;
   readonly namespace: NamespaceInfo;
   readonly environment: Environment;
+  /** What selector, name and default give, without the label: bounds Namespace waivers (EX001). */
+  readonly baseEnvironment: Environment;
 }
 
 export function placementOf(input: AdmissionInput, ctx: EvaluationContext): Placement {
   const namespace = namespaceOf(input, ctx);
+  const resolved = effectiveEnvironment(namespace, ctx);
   return {
     name: objectName(input),
     namespace,
-    environment: resolveEnvironment(ctx.policy, namespace),
+    environment: resolved.environment,
+    baseEnvironment: resolved.base,
   };
 }
 
@@ -59,8 +63,9 @@ export function targetOf(
     name: placement.name,
     object,
     view: viewOf(input.kind, object, ctx.policy.networkPolicies.limits),
-    owners: trustedOwners(input, object, placement.namespace.name, ctx),
+    owners: trustedOwners(input, object, ctx),
     namespace: placement.namespace,
     environment: placement.environment,
+    baseEnvironment: placement.baseEnvironment,
   };
 }

@@ -32,8 +32,6 @@ export interface ClusterView {
    * neighbours that can allow DNS for the whole namespace (NP001), indexed once per change.
    */
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
-  /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
-  ownerUid(namespace: string, kind: string, name: string): string | undefined;
 }
 
 export interface WaiverRef {
@@ -48,6 +46,16 @@ export interface WaiverView {
   apply(findings: Finding[], target: RuleTarget, now: Date): void;
   /** Rules an expired waiver of this target listed: their findings are no longer pre-existing. */
   lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string>;
+  /**
+   * An approved, active waiver of `rule` naming this Namespace (in netguard's namespace), held to
+   * the limit of `base`, the environment selector and name give it.
+   */
+  namespaceWaiver(
+    namespace: string,
+    rule: string,
+    base: Environment,
+    now: Date,
+  ): WaiverRef | undefined;
 }
 
 export interface EvaluationContext {
@@ -67,12 +75,15 @@ export interface RuleTarget {
   readonly view: ObjectView;
   /**
    * The workloads that own the object (its controller, and a ReplicaSet pod's Deployment), when its
-   * controller ownerReference is trusted: a controller identity sent it, or the owner is cached with
-   * that uid. Empty otherwise, so a forged reference never matches a waiver naming the workload.
+   * controller ownerReference is trusted: a controller identity sent it (engine/trust.ts). Empty
+   * otherwise, so a hand-written reference never matches a waiver naming the workload.
    */
   readonly owners: readonly { readonly kind: string; readonly name: string }[];
   readonly namespace: NamespaceInfo;
+  /** The effective environment (DESIGN "Who may, and until when"). */
   readonly environment: Environment;
+  /** What selector, name patterns and default give, never the label: bounds Namespace waivers. */
+  readonly baseEnvironment: Environment;
 }
 
 /** A rule's own report: where, what is wrong and why it matters, and how to fix it. */
@@ -85,9 +96,11 @@ export interface RawFinding {
    * finding it reports; on UPDATE it decides whether the finding is pre-existing.
    */
   readonly subject?: readonly SubjectAtom[];
+  /** Never more than a warning, whatever the rule's level (a weaker environment label ignored). */
+  readonly advisory?: true;
 }
 
-export interface Finding extends Omit<RawFinding, 'subject'> {
+export interface Finding extends Omit<RawFinding, 'subject' | 'advisory'> {
   readonly rule: string;
   readonly name: string;
   level: 'deny' | 'warn';

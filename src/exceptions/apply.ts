@@ -1,4 +1,6 @@
+import type { Environment } from '../config/policy.ts';
 import type { Finding, RuleTarget, WaiverView } from '../engine/types.ts';
+import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { expiryProblem } from './checks.ts';
 import { waiverCoversTarget, waiverScope } from './matching.ts';
 import { daysLeft, daysLeftText, expiryDate, waiverState, type WaiverState } from './state.ts';
@@ -13,14 +15,17 @@ interface Candidate {
   readonly rejected: readonly string[];
 }
 
-/** Its state, or rejected: failing EX002/EX003 as parsed, or EX001's limit in the target's environment. */
+/**
+ * Its state, or rejected: failing EX002/EX003 as parsed, or EX001's limit in the environment it is
+ * held to (a Namespace waiver: the one selector and name give, never the namespace's own label).
+ */
 function candidateOf(
   waiver: Waiver,
-  target: RuleTarget,
+  environment: Environment,
   now: Date,
   warnBeforeMs: number,
 ): Candidate {
-  const expiry = expiryProblem(waiver, target.environment, now);
+  const expiry = expiryProblem(waiver, environment, now);
   const rejected = expiry === undefined ? waiver.rejected : [...waiver.rejected, expiry];
   return {
     waiver,
@@ -28,6 +33,9 @@ function candidateOf(
     rejected,
   };
 }
+
+const heldTo = (target: RuleTarget): Environment =>
+  target.kind === 'Namespace' ? target.baseEnvironment : target.environment;
 
 const usable = (candidate: Candidate): boolean =>
   candidate.state === 'active' || candidate.state === 'expiring';
@@ -76,7 +84,7 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
       if (scoped.length === 0) return;
       const candidates = scoped
         .filter((waiver) => waiverCoversTarget(waiver, target))
-        .map((waiver) => candidateOf(waiver, target, now, warnBeforeMs))
+        .map((waiver) => candidateOf(waiver, heldTo(target), now, warnBeforeMs))
         .sort(laterFirst);
       if (candidates.length === 0) return;
       const expiring = new Map<Waiver, string[]>();
@@ -121,6 +129,19 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
         for (const rule of waiver.rules) lapsed.add(rule);
       }
       return lapsed;
+    },
+    namespaceWaiver(namespace, rule, base, now) {
+      const found = lookup(NETGUARD_NAMESPACE)
+        .filter(
+          (waiver) =>
+            waiver.target.kind === 'Namespace' &&
+            waiver.target.name === namespace &&
+            waiver.rules.has(rule),
+        )
+        .map((waiver) => candidateOf(waiver, base, now, warnBeforeMs))
+        .filter(usable)
+        .sort(laterFirst)[0];
+      return found === undefined ? undefined : waiverRef(found.waiver);
     },
   };
 }

@@ -9,7 +9,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KubeApiError, type KubeRest } from '../kube/rest.ts';
 import { stringField } from '../object-access.ts';
-import type { KubeObject } from '../vocabulary.ts';
+import { baseEnvironment } from '../config/environment.ts';
+import type { Policy } from '../config/policy.ts';
+import { desiredBaseline } from '../kube/baseline-policies.ts';
+import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { daysLeft, daysLeftText, expiryDate } from './state.ts';
 import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
 import { targetLabel, waiverLabel, type Waiver } from './waiver.ts';
@@ -56,8 +60,37 @@ const MESSAGE_MAX = 1024;
 const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
-export function expiryMessage(waiver: Waiver, reason: ExpiryReason, now: Date): string {
-  return clip(expiryText({ ...waiver, owner: clip(waiver.owner, 120) }, reason, now), MESSAGE_MAX);
+export function expiryMessage(
+  waiver: Waiver,
+  reason: ExpiryReason,
+  now: Date,
+  policy?: Policy,
+): string {
+  const text = expiryText({ ...waiver, owner: clip(waiver.owner, 120) }, reason, now);
+  return clip(`${text}${environmentReturn(waiver, policy)}`, MESSAGE_MAX);
+}
+
+/**
+ * An NS003 waiver's end moves its namespace back to its own environment: say which baseline
+ * policies netguard will then keep there, and how to see what they would cut beforehand.
+ */
+function environmentReturn(waiver: Waiver, policy: Policy | undefined): string {
+  const name = waiver.target.name;
+  if (
+    policy === undefined ||
+    waiver.target.kind !== 'Namespace' ||
+    name === undefined ||
+    !waiver.rules.has('NS003')
+  )
+    return '';
+  const { environment } = baseEnvironment(policy, unknownNamespace(name));
+  const policies = desiredBaseline(
+    baselineAnnotations(environment.mode),
+    policy.networkPolicies.dns,
+  ).map((wanted) => wanted.name);
+  const appear =
+    policies.length === 0 ? 'no baseline policies' : `the NetworkPolicies ${policies.join(', ')}`;
+  return ` Then ${clip(name, 63)} is judged in ${environment.name} (${environment.mode}) again and netguard keeps ${appear} there; see what they would cut: netguard reach --as-enforced`;
 }
 
 function expiryText(waiver: Waiver, reason: ExpiryReason, now: Date): string {
@@ -85,6 +118,7 @@ export function expiryEvent(
   reason: ExpiryReason,
   involved: Involved,
   now: Date,
+  policy?: Policy,
 ): KubeObject {
   const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const key = shortHash(`${waiverLabel(waiver)}/${waiver.expires}/${reason}`);
@@ -103,7 +137,7 @@ export function expiryEvent(
       ...(involved.uid === undefined ? {} : { uid: involved.uid }),
     },
     reason,
-    message: expiryMessage(waiver, reason, now),
+    message: expiryMessage(waiver, reason, now, policy),
     type: 'Warning',
     source: { component: 'netguard' },
     reportingComponent: 'netguard.dev/exceptions',
@@ -120,6 +154,8 @@ export interface ExpiryEventsOptions {
   readonly warnBeforeMs: () => number;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** The policy, so an NS003 waiver's Events name the baseline its namespace gets back. */
+  readonly policy?: () => Policy;
   /** How often to look (default one minute); 0 = only when tick() is called (tests). */
   readonly intervalMs?: number;
 }
@@ -193,7 +229,7 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
       if (reason === undefined || sent.has(key)) continue;
       try {
         for (const involved of await involvedOf(waiver)) {
-          const event = expiryEvent(waiver, reason, involved, now);
+          const event = expiryEvent(waiver, reason, involved, now, options.policy?.());
           if (await emit(event)) created.push(event);
         }
         sent.add(key);

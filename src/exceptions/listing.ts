@@ -1,4 +1,5 @@
 import type { Environment } from '../config/policy.ts';
+import { terminalSafe } from '../terminal-text.ts';
 import { expiryProblem } from './checks.ts';
 import { daysLeft, waiverState, type WaiverState } from './state.ts';
 import { targetLabel, type Waiver } from './waiver.ts';
@@ -59,16 +60,19 @@ const HEADERS = ['NAME', 'NAMESPACE', 'RULES', 'TARGET', 'OWNER', 'EXPIRES', 'DA
 /** kubectl-style columns: padded, no borders. */
 export function renderWaiverTable(rows: readonly WaiverRow[]): string {
   if (rows.length === 0) return 'No exceptions found.\n';
-  const cells = rows.map((row) => [
-    row.name,
-    row.namespace,
-    row.rules.join(','),
-    row.target,
-    row.owner,
-    row.expires,
-    String(row.daysLeft),
-    row.state,
-  ]);
+  // Requester-written: one visible line each, whatever they hold (a waiver may come from a file).
+  const cells = rows.map((row) =>
+    [
+      row.name,
+      row.namespace,
+      row.rules.join(','),
+      row.target,
+      row.owner,
+      row.expires,
+      String(row.daysLeft),
+      row.state,
+    ].map(terminalSafe),
+  );
   const widths = HEADERS.map((header, column) =>
     Math.max(header.length, ...cells.map((line) => (line[column] ?? '').length)),
   );
@@ -78,7 +82,9 @@ export function renderWaiverTable(rows: readonly WaiverRow[]): string {
       .join('   ')
       .trimEnd();
   const reasons = rows.flatMap((row) =>
-    row.rejectedBecause.map((reason) => `${row.namespace}/${row.name} rejected: ${reason}`),
+    row.rejectedBecause.map((reason) =>
+      terminalSafe(`${row.namespace}/${row.name} rejected: ${reason}`),
+    ),
   );
   return `${[HEADERS, ...cells].map(format).join('\n')}\n${reasons.map((line) => `${line}\n`).join('')}`;
 }

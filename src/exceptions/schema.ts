@@ -79,6 +79,7 @@ const draftSchema = z
           .catch(undefined),
         reason: z.unknown().optional(),
         owner: z.unknown().optional(),
+        ticket: z.unknown().optional(),
         expires: z.unknown().optional(),
       })
       .optional()
@@ -106,6 +107,7 @@ export interface ExceptionDraft {
     | undefined;
   readonly reason: unknown;
   readonly owner: unknown;
+  readonly ticket: unknown;
   readonly expires:
     | { readonly state: 'missing' }
     | { readonly state: 'invalid'; readonly written: unknown }
@@ -131,6 +133,7 @@ export function exceptionDraftOf(object: unknown): ExceptionDraft {
           },
     reason: spec?.reason,
     owner: spec?.owner,
+    ticket: spec?.ticket,
     expires:
       written === undefined || written === null || written === ''
         ? { state: 'missing' }

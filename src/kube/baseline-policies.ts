@@ -9,8 +9,8 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_NETGUARD,
 } from '../vocabulary.ts';
-import type { KubeObject } from '../vocabulary.ts';
-import { policyTypesOf } from '../mutation/baseline-annotations.ts';
+import type { KubeObject, Mode } from '../vocabulary.ts';
+import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
 
 export {
   ALLOW_DNS_POLICY,
@@ -112,6 +112,32 @@ export function desiredBaseline(
       spec: defaultDeny(types),
     });
   return desired;
+}
+
+/**
+ * The stricter of a namespace's annotations and the baseline of `mode`: policy types joined, DNS
+ * allowed when either asks. Read, never written back: the Namespace keeps its own annotations.
+ */
+export function atLeastBaselineOf(
+  annotations: Readonly<Record<string, string>>,
+  mode: Mode | undefined,
+): Readonly<Record<string, string>> {
+  if (mode === undefined) return annotations;
+  const floor = baselineAnnotations(mode);
+  const types = new Set([
+    ...deniedTypes(annotations[DEFAULT_DENY_ANNOTATION]),
+    ...deniedTypes(floor[DEFAULT_DENY_ANNOTATION]),
+  ]);
+  if (types.size === 0) return annotations;
+  const dns =
+    annotations[ALLOW_DNS_ANNOTATION] === 'true' || floor[ALLOW_DNS_ANNOTATION] === 'true';
+  return {
+    ...annotations,
+    [DEFAULT_DENY_ANNOTATION]: (['Ingress', 'Egress'] as const)
+      .filter((t) => types.has(t))
+      .join(','),
+    ...(dns ? { [ALLOW_DNS_ANNOTATION]: 'true' } : {}),
+  };
 }
 
 export function networkPolicyObject(

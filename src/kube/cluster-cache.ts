@@ -2,7 +2,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../engine/types.ts';
 import { namespaceInfoOf } from '../labels.ts';
-import { stringField } from '../object-access.ts';
 import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
 import type { NamespaceInfo } from '../vocabulary.ts';
 import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
@@ -10,15 +9,6 @@ import { kubeRest } from './rest.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
-/** The controllers a Pod's ownerReference may name: their uids prove an owner is real (no forged owners). */
-const OWNERS: Readonly<Record<string, string>> = {
-  ReplicaSet: '/apis/apps/v1/replicasets',
-  StatefulSet: '/apis/apps/v1/statefulsets',
-  DaemonSet: '/apis/apps/v1/daemonsets',
-  Job: '/apis/batch/v1/jobs',
-  ReplicationController: '/api/v1/replicationcontrollers',
-};
-
 export type CachedKind = 'Namespace' | 'NetworkPolicy';
 export type ChangeListener = (kind: CachedKind, event: CacheEvent, object: CachedObject) => void;
 
@@ -34,6 +24,8 @@ export interface ClusterCache {
   synced(): Promise<void>;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
+  /** The oldest of the caches' last signs of life (event, bookmark, relist), in epoch ms. */
+  lastActivity(): number;
   stop(): Promise<void>;
 }
 
@@ -51,9 +43,9 @@ interface PolicyIndex {
 }
 
 /**
- * Namespaces (environment resolution, baseline annotations), NetworkPolicies (NP001 reads a
- * namespace's other policies; the controller repairs its baselines) and the pod controllers (a
- * Pod's owner is real only when cached with that uid) as list+watch caches, one set per process.
+ * Namespaces (environment resolution, baseline annotations) and NetworkPolicies (NP001 reads a
+ * namespace's other policies; the controller repairs its baselines) as list+watch caches, one set
+ * per process. No owner caches: whether an ownerReference counts is the requester's identity.
  * NetworkPolicies are parsed as they enter the cache and indexed per namespace, so no review
  * parses a neighbour. When the API server is unreachable the caches keep serving the last state
  * they saw and reconnect with backoff; before the first sync they are not ready, so /readyz
@@ -96,11 +88,6 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       following('NetworkPolicy')(event, object);
     },
   });
-  const owners = Object.entries(OWNERS).map(
-    ([kind, path]) =>
-      [kind, startCache({ ...common, path, what: path.split('/').at(-1) ?? kind })] as const,
-  );
-  const ownerCaches = new Map(owners);
   const indexOf = (namespace: string): PolicyIndex => {
     let entry = byNamespace.get(namespace);
     if (entry === undefined) {
@@ -120,12 +107,8 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     },
     networkPolicies: (namespace) => indexOf(namespace).all,
     namespaceWideEgressPolicies: (namespace) => indexOf(namespace).wide,
-    ownerUid(namespace, kind, name) {
-      const uid = stringField(ownerCaches.get(kind)?.get(name, namespace), 'metadata', 'uid');
-      return uid === '' ? undefined : uid;
-    },
   };
-  const all = [namespaces, networkPolicies, ...owners.map(([, cache]) => cache)];
+  const all = [namespaces, networkPolicies];
   return {
     view,
     namespaces,
@@ -137,10 +120,8 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     notReady: () => [
       ...(namespaces.ready() ? [] : ['namespaces cache not synced']),
       ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
-      ...owners
-        .filter(([, cache]) => !cache.ready())
-        .map(([kind]) => `${kind.toLowerCase()}s cache not synced`),
     ],
+    lastActivity: () => Math.min(...all.map((cache) => cache.lastActivity())),
     async stop() {
       await Promise.all(all.map((cache) => cache.stop()));
     },

@@ -5,9 +5,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Policy } from '../config/policy.ts';
 import { field } from '../object-access.ts';
-import { BASELINE_POLICY_NAMES, type KubeObject } from '../vocabulary.ts';
-import { stringMap } from '../labels.ts';
 import {
+  BASELINE_POLICY_NAMES,
+  type KubeObject,
+  type Mode,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
+import { namespaceInfoOf, stringMap } from '../labels.ts';
+import {
+  atLeastBaselineOf,
   desiredBaseline,
   isManagedPolicy,
   networkPolicyObject,
@@ -24,7 +30,13 @@ import { sleep } from './sleep.ts';
 import { workQueue } from './work-queue.ts';
 
 /** What the controller reads of the cluster caches: the webhook's own in `serve --controller`. */
-export type ControllerCaches = Pick<ClusterCache, 'namespaces' | 'onChange' | 'synced'>;
+export type ControllerCaches = Pick<
+  ClusterCache,
+  'namespaces' | 'onChange' | 'synced' | 'lastActivity'
+>;
+
+/** A leader whose watches showed no sign of life for this long stops renewing its lease. */
+export const WATCH_SILENCE_MS = 5 * 60_000;
 
 /** Every namespace is reconciled again this often: drift a watch missed never lasts longer. */
 export const RESYNC_MS = 10 * 60_000;
@@ -50,10 +62,35 @@ export interface ControllerOptions {
   readonly resyncMs?: number;
   /** Told of every Namespace and NetworkPolicy event (the PolicyReport scanner rescans on it). */
   readonly onCacheChange?: () => void;
+  /**
+   * The mode whose baseline a namespace keeps at least, whatever its annotations say (a namespace
+   * back in its own environment after an NS003 waiver expired); undefined: the annotations alone.
+   */
+  readonly baselineFloor?: (namespace: NamespaceInfo) => Mode | undefined;
+  /** Default WATCH_SILENCE_MS. */
+  readonly watchSilenceMs?: number;
+  /** Told once when the leader stops renewing because its watches died (the command exits). */
+  readonly onWatchesDead?: () => void;
+  /** The clock for watch silence and the last-success time. */
+  readonly now?: () => number;
 }
+
+/** What the controller's metrics and probes read. */
+export interface ControllerStatus {
+  readonly leader: boolean;
+  readonly synced: boolean;
+  readonly queueDepth: number;
+  /** Reconciles by result, since start. */
+  readonly reconciles: Readonly<Record<ReconcileResult, number>>;
+  /** Epoch ms of the last successful reconcile; undefined before the first. */
+  readonly lastSuccessMs: number | undefined;
+}
+
+export type ReconcileResult = 'success' | 'error' | 'lost-leadership';
 
 export interface RunningController {
   isLeader(): boolean;
+  status(): ControllerStatus;
   /** Namespaces reconciled since start (for tests and logs). */
   reconciled(): number;
   /** Queues every namespace again (a reloaded policy may change every baseline). */
@@ -194,6 +231,18 @@ interface ReconcileDeps {
   readonly policy: () => Policy;
   readonly elector: LeaderElector;
   readonly logger: Logger;
+  readonly baselineFloor: ControllerOptions['baselineFloor'];
+}
+
+/** Gone, or terminating: nothing is recreated in a namespace being deleted. */
+async function isBeingDeleted(rest: KubeRest, namespace: string): Promise<boolean> {
+  try {
+    const fresh = await rest.get(`/api/v1/namespaces/${namespace}`);
+    return field(fresh, 'metadata', 'deletionTimestamp') !== undefined;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.code === 404) return true;
+    throw err;
+  }
 }
 
 /** Brings one namespace to its baseline, against a fresh list of its policies. */
@@ -202,10 +251,11 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
   // Gone or terminating: its policies go with it.
   if (object === undefined || field(object, 'metadata', 'deletionTimestamp') !== undefined) return;
   const current = deps.policy();
+  const floor = deps.baselineFloor?.(namespaceInfoOf(object));
   const desired = current.excludedNamespaces.has(namespace)
     ? []
     : desiredBaseline(
-        stringMap(field(object, 'metadata', 'annotations')),
+        atLeastBaselineOf(stringMap(field(object, 'metadata', 'annotations')), floor),
         current.networkPolicies.dns,
       );
   const existing = (
@@ -215,7 +265,10 @@ async function reconcileNamespace(deps: ReconcileDeps, namespace: string): Promi
       BASELINE_POLICY_NAMES.includes(metadataString(np, 'name')) ||
       isManagedPolicy(stringMap(field(np, 'metadata', 'labels'))),
   );
-  for (const step of planFor(deps.rest, namespace, desired, existing, deps.logger)) {
+  const steps = planFor(deps.rest, namespace, desired, existing, deps.logger);
+  // The cache may lag a namespace's deletion: ask the API server before writing anything there.
+  if (steps.length > 0 && (await isBeingDeleted(deps.rest, namespace))) return;
+  for (const step of steps) {
     // Leadership is checked before every write: a replica that lost its lease never writes.
     if (!deps.elector.isLeader()) throw new LostLeadership('lost leadership');
     await step.run();
@@ -239,9 +292,17 @@ export function startController(options: ControllerOptions): RunningController {
   const logger = options.logger.child({ component: 'controller' });
   const rest = kubeRest(options.kubeConfig);
   const { caches } = options;
+  const clock = options.now ?? Date.now;
+  const silence = options.watchSilenceMs ?? WATCH_SILENCE_MS;
   let synced = false;
   let stopped = false;
   let count = 0;
+  let lastSuccessMs: number | undefined;
+  const reconciles: Record<ReconcileResult, number> = {
+    success: 0,
+    error: 0,
+    'lost-leadership': 0,
+  };
   const allNamespaces = (): string[] =>
     caches.namespaces.list().map((ns) => metadataString(ns, 'name'));
 
@@ -254,6 +315,9 @@ export function startController(options: ControllerOptions): RunningController {
     identity: options.identity ?? `${hostname()}_${randomUUID()}`,
     // A new leader trusts nothing it did not see itself: every namespace is reconciled again.
     onStartedLeading: () => requeueAll(),
+    // A leader with dead watches would keep the lease and reconcile nothing: it lets go instead.
+    fit: () => clock() - caches.lastActivity() < silence,
+    onUnfit: () => options.onWatchesDead?.(),
   });
   const queue = workQueue({
     // Nothing is reconciled from a half-loaded cache: a namespace missing from it would look deleted.
@@ -281,17 +345,30 @@ export function startController(options: ControllerOptions): RunningController {
   const resync = setInterval(requeueAll, options.resyncMs ?? RESYNC_MS);
   resync.unref();
 
-  const deps: ReconcileDeps = { rest, caches, policy: options.policy, elector, logger };
+  const deps: ReconcileDeps = {
+    rest,
+    caches,
+    policy: options.policy,
+    elector,
+    logger,
+    baselineFloor: options.baselineFloor,
+  };
   const attempt = async (namespace: string): Promise<void> => {
     for (let tries = 0; tries < 5; tries++) {
       try {
         await reconcileNamespace(deps, namespace);
         queue.forget(namespace);
         count += 1;
+        reconciles.success += 1;
+        lastSuccessMs = clock();
         return;
       } catch (err) {
-        if (err instanceof LostLeadership) return queue.add(namespace);
+        if (err instanceof LostLeadership) {
+          reconciles['lost-leadership'] += 1;
+          return queue.add(namespace);
+        }
         if (isConflict(err) && tries < 4) continue;
+        reconciles.error += 1;
         const wait = queue.retryLater(namespace);
         logger.warn({ err, namespace, retryInMs: wait }, 'reconcile failed; retrying');
         return;
@@ -311,6 +388,13 @@ export function startController(options: ControllerOptions): RunningController {
 
   return {
     isLeader: () => elector.isLeader(),
+    status: () => ({
+      leader: elector.isLeader(),
+      synced,
+      queueDepth: queue.depth(),
+      reconciles: { ...reconciles },
+      lastSuccessMs,
+    }),
     reconciled: () => count,
     requeueAll,
     async stop() {

@@ -32,6 +32,8 @@ export interface ObjectCache<T> {
   ready(): boolean;
   /** Resolves at the first sync (at once when already synced). */
   synced(): Promise<void>;
+  /** When the watch last showed it is alive (an event, a bookmark, or a relist), in epoch ms. */
+  lastActivity(): number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,8 @@ export interface CacheOptions {
   readonly delay?: (ms: number) => Promise<void>;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Injectable clock for lastActivity(). */
+  readonly now?: () => number;
 }
 
 /** The list function ListWatch wants, over the raw-JSON client. */
@@ -75,15 +79,27 @@ export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   // ListWatch restarts itself after a 410 or a timeout; a restart already past its `stopped` check
   // when stop() runs would open a watch nobody aborts, held until its 30 s inactivity timeout. So
   // a list that returns after stop() fails, and a watch that opens after stop() is aborted at once.
+  const now = options.now ?? Date.now;
+  let active = now();
   const list = async (): Promise<Awaited<ReturnType<typeof listOnce>>> => {
     const result = await listOnce();
     if (stopped) throw new Error(`${options.what} cache stopped`);
+    active = now();
     return result;
   };
   const watch = new Watch(options.kubeConfig);
   const watchOnce = watch.watch.bind(watch);
-  watch.watch = async (...args) => {
-    const request = await watchOnce(...args);
+  // Bookmarks prove a quiet watch alive; every event (bookmarks included) counts as activity.
+  watch.watch = async (path, query, callback, done) => {
+    const request = await watchOnce(
+      path,
+      { ...query, allowWatchBookmarks: true },
+      (phase, object, watchObject) => {
+        active = now();
+        callback(phase, object, watchObject);
+      },
+      done,
+    );
     if (stopped) request.abort();
     return request;
   };
@@ -142,6 +158,7 @@ export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
     list: (namespace) => informer.list(namespace),
     ready: () => synced,
     synced: () => firstSync,
+    lastActivity: () => active,
     async stop() {
       stopped = true;
       await informer.stop();

@@ -20,6 +20,12 @@ export interface LeaderElectionOptions {
   readonly now?: () => number;
   readonly delay?: (ms: number) => Promise<void>;
   readonly onStartedLeading?: () => void;
+  /**
+   * Asked before every write of the lease: false (the leader's watches are dead) and nothing is
+   * written, so leadership lapses and `onUnfit` is told once (the process exits; the standby leads).
+   */
+  readonly fit?: () => boolean;
+  readonly onUnfit?: () => void;
 }
 
 export interface LeaderElector {
@@ -62,6 +68,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   let renewedAt: number | undefined;
   let lastLease: Lease | undefined;
   let stopped = false;
+  let unfit = false;
 
   const leading = (): boolean => renewedAt !== undefined && now() - renewedAt < renewDeadlineMs;
 
@@ -127,6 +134,17 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     const lease = await read();
     if (lease !== undefined) observe(lease);
     if (lease !== undefined && heldByOther(lease)) return;
+    if (options.fit !== undefined && !options.fit()) {
+      if (!unfit) {
+        unfit = true;
+        options.logger.error(
+          { lease: `${options.namespace}/${options.name}`, identity: options.identity },
+          'watches silent too long: no longer renewing the lease',
+        );
+        options.onUnfit?.();
+      }
+      return;
+    }
     const wasLeading = leading();
     lastLease = await write(lease);
     observe(lastLease);

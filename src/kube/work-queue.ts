@@ -12,6 +12,8 @@ export interface WorkQueue {
   retryLater(key: string): number;
   /** A key that succeeded starts its backoff afresh. */
   forget(key: string): void;
+  /** Keys waiting now (a metric). */
+  depth(): number;
   stop(): void;
 }
 
@@ -55,6 +57,7 @@ export function workQueue(options: WorkQueueOptions): WorkQueue {
       return wait;
     },
     forget: (key) => void failures.delete(key),
+    depth: () => pending.size,
     stop() {
       stopped = true;
       wake();

@@ -17,10 +17,48 @@ export const TRUNCATED_ANNOTATION = 'netguard.dev/results-truncated';
 const SOURCE = 'netguard';
 const CATEGORY = 'Network guardrails';
 /**
- * etcd keeps objects under 1.5 MiB; a result is ~0.6 KiB, so 1,000 leave ample room. The summary
+ * etcd refuses requests past 1.5 MiB, and one report must never stop the others: results are
+ * capped by count and by bytes. Messages and property values are clipped (requester-controlled
+ * names and paths can be long), and a report's results stop at REPORT_BYTES_MAX of JSON. The summary
  * always counts everything; the annotation says how many results were left out (passes never listed).
  */
 export const MAX_RESULTS = 1000;
+export const MESSAGE_MAX = 1024;
+export const PROPERTY_MAX = 256;
+export const REPORT_BYTES_MAX = 512 * 1024;
+
+const clip = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+/** The result with its free text bounded: a few KiB at most, whatever the finding held. */
+function bounded(result: ReportResult): ReportResult {
+  return {
+    ...result,
+    message: clip(result.message, MESSAGE_MAX),
+    properties: Object.fromEntries(
+      Object.entries(result.properties).map(([key, value]) => [key, clip(value, PROPERTY_MAX)]),
+    ),
+    resources: result.resources.map((ref) =>
+      Object.fromEntries(
+        Object.entries(ref).map(([key, value]) => [key, clip(value, PROPERTY_MAX)]),
+      ),
+    ),
+  };
+}
+
+/** The first results, in order, that fit both caps. */
+function fitting(sorted: readonly ReportResult[]): ReportResult[] {
+  const kept: ReportResult[] = [];
+  let bytes = 0;
+  for (const result of sorted) {
+    if (kept.length === MAX_RESULTS) break;
+    const size = Buffer.byteLength(JSON.stringify(result));
+    if (bytes + size > REPORT_BYTES_MAX) break;
+    kept.push(result);
+    bytes += size;
+  }
+  return kept;
+}
 
 type ResultKind = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 
@@ -140,8 +178,8 @@ function report(
 ): KubeObject {
   const summary: Summary = { pass: passed, fail: 0, warn: 0, error: 0, skip: 0 };
   for (const result of results) summary[result.result] += 1;
-  const sorted = [...results].sort((a, b) => ORDER[a.result] - ORDER[b.result]);
-  const kept = sorted.slice(0, MAX_RESULTS);
+  const sorted = results.map(bounded).sort((a, b) => ORDER[a.result] - ORDER[b.result]);
+  const kept = fitting(sorted);
   const dropped = sorted.length - kept.length;
   return {
     apiVersion: REPORT_API_VERSION,

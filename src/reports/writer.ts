@@ -23,6 +23,8 @@ export interface WriteResult {
   readonly updated: number;
   readonly unchanged: number;
   readonly deleted: number;
+  /** Reports that could not be written or deleted (each logged); the others were written anyway. */
+  readonly failed: number;
 }
 
 /** Thrown when the cluster does not serve PolicyReports (no CRD): nothing to write to. */
@@ -112,12 +114,33 @@ export async function writePolicyReports(
   const before = await existing(rest);
   const key = (report: KubeObject): string =>
     `${stringField(report, 'kind')}/${stringField(report, 'metadata', 'namespace')}`;
-  const current = new Map(before.map((report) => [key(report), report]));
-  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+  const previous = new Map(before.map((report) => [key(report), report]));
+  const current = new Map(previous);
+  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0 };
+  // One report that fails (too large, a webhook, a conflict) never stops the others.
+  const failed = (err: unknown, report: KubeObject, action: string): void => {
+    counts.failed += 1;
+    logger.error(
+      {
+        err,
+        kind: stringField(report, 'kind'),
+        namespace: stringField(report, 'metadata', 'namespace'),
+      },
+      `cannot ${action} a policy report; the others are written`,
+    );
+  };
   for (const report of reports) {
-    const outcome = await put(rest, report, current.get(key(report)));
-    counts[outcome] += 1;
     current.delete(key(report));
+    try {
+      const outcome = await put(
+        rest,
+        report,
+        before.find((old) => key(old) === key(report)),
+      );
+      counts[outcome] += 1;
+    } catch (err) {
+      failed(err, report, 'write');
+    }
   }
   // Left over: namespaces that are gone or now excluded.
   for (const stale of current.values()) {
@@ -125,7 +148,7 @@ export async function writePolicyReports(
       await rest.remove(`${collectionOf(stale)}/${REPORT_NAME}`);
       counts.deleted += 1;
     } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+      if (!(err instanceof KubeApiError && err.code === 404)) failed(err, stale, 'delete');
     }
   }
   logger.info(counts, 'policy reports written');

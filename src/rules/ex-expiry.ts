@@ -1,11 +1,11 @@
-import { resolveEnvironment } from '../config/environment.ts';
+import { baseEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import type { ExceptionDraft } from '../exceptions/schema.ts';
 
 const DAY_MS = 86_400_000;
 
-/** A Namespace waiver lives in netguard-system; its limit is that of the namespace it covers. */
+/** A Namespace waiver lives in netguard-system; its limit is that of the namespace it covers, by selector and name (never its own label). */
 function environmentFor(
   target: RuleTarget,
   draft: ExceptionDraft,
@@ -19,7 +19,7 @@ function environmentFor(
     labels: { 'kubernetes.io/metadata.name': name },
     annotations: {},
   };
-  return resolveEnvironment(ctx.policy, namespace);
+  return baseEnvironment(ctx.policy, namespace).environment;
 }
 
 export const exExpiry: Rule = {

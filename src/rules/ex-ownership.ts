@@ -1,5 +1,72 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import type { ExceptionDraft } from '../exceptions/schema.ts';
+import { keyPath } from '../object-access.ts';
+import { controlCharacterIn } from '../terminal-text.ts';
+
+// Kubernetes label syntax: an optional DNS-subdomain prefix and a name of at most 63 characters.
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  if (slash < 0) return LABEL_NAME.test(key);
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+const CONTROL_FIX =
+  'Write it as plain text: no control characters (escape sequences, carriage returns, bidi overrides); a line feed is allowed in the reason only.';
+
+/** Requester-written text an approver reads on a terminal: no control characters (DESIGN "Who may"). */
+function controlFinding(value: unknown, path: string, lineFeed = false): RawFinding[] {
+  if (typeof value !== 'string') return [];
+  const found = controlCharacterIn(value, { lineFeed });
+  return found === undefined
+    ? []
+    : [
+        {
+          path,
+          message: `holds the control character ${found}, which would redraw or reorder what an approver reads on a terminal.`,
+          fix: CONTROL_FIX,
+        },
+      ];
+}
+
+/** Selector keys and values follow Kubernetes label syntax (which also keeps control characters out). */
+function selectorFindings(selector: unknown): RawFinding[] {
+  if (selector === null || typeof selector !== 'object') return [];
+  const findings: RawFinding[] = [];
+  const bad = (path: string, what: string, text: string): void => {
+    findings.push({
+      path,
+      message: `${JSON.stringify(text)} is not a valid label ${what}.`,
+      fix: 'Use Kubernetes label syntax: letters, digits, "-", "_" and "." (keys may have a DNS prefix and "/"), at most 63 characters.',
+    });
+  };
+  const { matchLabels, matchExpressions } = selector as Record<string, unknown>;
+  if (matchLabels !== null && typeof matchLabels === 'object') {
+    for (const [key, value] of Object.entries(matchLabels)) {
+      const path = keyPath('spec.target.selector.matchLabels', key);
+      if (!isLabelKey(key)) bad(path, 'key', key);
+      else if (typeof value === 'string' && !LABEL_VALUE.test(value)) bad(path, 'value', value);
+    }
+  }
+  if (Array.isArray(matchExpressions)) {
+    matchExpressions.forEach((term: unknown, index) => {
+      if (term === null || typeof term !== 'object') return;
+      const { key, values } = term as Record<string, unknown>;
+      const at = `spec.target.selector.matchExpressions[${index}]`;
+      if (typeof key === 'string' && !isLabelKey(key)) bad(`${at}.key`, 'key', key);
+      if (!Array.isArray(values)) return;
+      values.forEach((value: unknown, position) => {
+        if (typeof value === 'string' && !LABEL_VALUE.test(value))
+          bad(`${at}.values[${position}]`, 'value', value);
+      });
+    });
+  }
+  return findings;
+}
 
 /** What `netguard exception request` prints when nobody filled it in: never a reason. */
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a']);
@@ -21,7 +88,7 @@ export const exOwnership: Rule = {
   judges: 'object',
   doc: {
     checks:
-      '`spec.reason` and `spec.owner` are present and not empty (nor a placeholder such as `...` or `TBD`).',
+      '`spec.reason` and `spec.owner` are present and not empty (nor a placeholder such as `...` or `TBD`). Requester-written text (reason, owner, ticket, target name) holds no control characters (Unicode Cc: C0, DEL, C1; bidi controls U+202A–U+202E, U+2066–U+2069; a line feed is allowed in the reason), and selector keys and values follow Kubernetes label syntax.',
     prevents:
       'Waivers nobody can explain or answer for: when one expires or causes an incident, someone must know why it exists and who to call.',
     fix: 'Write why the guardrail cannot be met yet (and until when) in `reason`, and a team or person who answers for it in `owner`.',
@@ -65,5 +132,13 @@ export function ownershipFindings(draft: ExceptionDraft): RawFinding[] {
       'answers for the waiver',
       'Name the team or person responsible, e.g. team-crawl@example.com.',
     ),
-  ].filter((finding) => finding !== undefined);
+  ]
+    .filter((finding) => finding !== undefined)
+    .concat(
+      controlFinding(draft.reason, 'spec.reason', true),
+      controlFinding(draft.owner, 'spec.owner'),
+      controlFinding(draft.ticket, 'spec.ticket'),
+      controlFinding(draft.target?.name, 'spec.target.name'),
+      selectorFindings(draft.target?.selector),
+    );
 }

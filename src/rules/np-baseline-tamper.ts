@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { field, keyPath, stringField } from '../object-access.ts';
+import { KUBE_CONTROLLER_MANAGER, NAMESPACE_CONTROLLER } from '../engine/trust.ts';
 import type { Rule, RuleTarget } from '../engine/types.ts';
 import {
   ALLOW_DNS_ANNOTATION,
@@ -12,12 +13,26 @@ import {
 const isManaged = (object: unknown): boolean =>
   stringField(object, 'metadata', 'labels', MANAGED_BY_LABEL) === MANAGED_BY_NETGUARD;
 
-/** Fields whose change alters what the baseline enforces or who manages it; bookkeeping (managedFields, resourceVersion) is not tampering. */
+/**
+ * Fields whose change alters what the baseline enforces or who manages it; bookkeeping
+ * (managedFields, resourceVersion) is not tampering. An owner a tenant attaches would let the
+ * garbage collector delete the baseline when the tenant deletes that owner.
+ */
 const GUARDED_FIELDS: readonly (readonly string[])[] = [
   ['spec'],
   ['metadata', 'labels'],
   ['metadata', 'annotations'],
+  ['metadata', 'ownerReferences'],
 ];
+
+/**
+ * Who empties a namespace being deleted: a baseline's DELETE by them is the namespace going away
+ * (the API server lets nothing else be deleted by that identity), judged without any cache.
+ */
+const NAMESPACE_DELETERS: ReadonlySet<string> = new Set([
+  NAMESPACE_CONTROLLER,
+  KUBE_CONTROLLER_MANAGER,
+]);
 
 function changedField(target: RuleTarget): string | undefined {
   const before = target.input.oldObject;
@@ -35,7 +50,7 @@ export const npBaselineTamper: Rule = {
   levels: { observe: 'deny', constrain: 'deny', enforce: 'deny' },
   judges: 'change',
   doc: {
-    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard-controller\`) may CREATE a NetworkPolicy under a reserved baseline name (\`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`) or labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\`, and UPDATE or DELETE one so labelled. Changes to spec, labels or annotations count; bookkeeping fields do not. Denied in every mode, observe included, because it protects netguard itself; a squatted name would keep the real baseline out.`,
+    checks: `Only netguard's controller (\`spec.controller.serviceAccount\`, default \`system:serviceaccount:netguard-system:netguard-controller\`) may CREATE a NetworkPolicy under a reserved baseline name (\`netguard-default-deny\`, \`netguard-allow-dns\`, \`netguard-allow-same-namespace\`) or labelled \`${MANAGED_BY_LABEL}: ${MANAGED_BY_NETGUARD}\`, and UPDATE or DELETE one so labelled. Changes to spec, labels, annotations or ownerReferences count; bookkeeping fields do not. The namespace controller (\`system:serviceaccount:kube-system:namespace-controller\`, or \`system:kube-controller-manager\`) may DELETE one: that is the namespace being deleted. Denied in every mode, observe included, because it protects netguard itself; a squatted name would keep the real baseline out.`,
     prevents:
       "Lifting a namespace's isolation by editing or deleting the baseline policy directly, which bypasses the namespace-annotation workflow, its NS002 review and its audit trail.",
     fix: `Change the baseline through the namespace annotations (\`${DEFAULT_DENY_ANNOTATION}\`, \`${ALLOW_DNS_ANNOTATION}\`); the controller reconciles the policies. To run a namespace without a baseline, request an exception for NS002.`,
@@ -61,6 +76,7 @@ metadata:
   check(target, ctx) {
     const { input } = target;
     if (input.user.username === ctx.policy.controllerServiceAccount) return [];
+    if (input.operation === 'DELETE' && NAMESPACE_DELETERS.has(input.user.username)) return [];
     if (input.operation === 'CREATE') {
       const reserved = BASELINE_POLICY_NAMES.includes(target.name);
       if (!reserved && !isManaged(target.object)) return [];

@@ -2,7 +2,7 @@ import t from 'tap';
 import { auditCluster } from '../../src/audit/scan.ts';
 import { NO_WAIVERS } from '../../src/engine/cluster-view.ts';
 import { shippedPolicy } from '../helpers/context.ts';
-import { loadFixture } from '../helpers/reviews.ts';
+import { loadFixture, loadOne } from '../helpers/reviews.ts';
 
 const CNI = { enforcing: true, found: [], warning: undefined, fqdnEgress: false };
 
@@ -46,5 +46,44 @@ t.test(
       found.some((line) => line.includes('netguard-default-deny')),
       "the controller's own policy is not a finding",
     );
+  },
+);
+
+t.test(
+  'audit: a hand-made Pod naming a real ReplicaSet is judged itself; the ReplicaSet’s own Pods are reported at it',
+  async (t) => {
+    const load = (name: string) => loadOne(`test/fixtures/identities/${name}.yaml`);
+    const replicaSet = load('replicaset-real');
+    const genuine = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'shop-web-5d8f7c9b6-x2k4p',
+        namespace: 'prod-shop',
+        labels: { app: 'shop-web', tier: 'frontend', 'pod-template-hash': '5d8f7c9b6' },
+        ownerReferences: (
+          load('pod-naming-real-replicaset')['metadata'] as { ownerReferences: object }
+        ).ownerReferences,
+      },
+      spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+    };
+    const report = auditCluster({
+      namespaces: [load('namespaces')],
+      objects: [replicaSet, genuine, load('pod-naming-real-replicaset')],
+      policy: shippedPolicy(),
+      waivers: NO_WAIVERS,
+      now: new Date(),
+      cni: CNI,
+    });
+    t.equal(
+      report.summary.reportedAtOwner,
+      1,
+      'only the genuine Pod is folded into its ReplicaSet',
+    );
+    const found = (report.namespaces[0]?.rules ?? []).flatMap((group) =>
+      group.findings.map((finding) => `${group.rule} ${finding.kind}/${finding.name}`),
+    );
+    t.ok(found.includes('POD003 Pod/miner'), 'the forged Pod is reported with its hostNetwork');
+    t.notOk(found.some((line) => line.includes('x2k4p')));
   },
 );

@@ -7,7 +7,10 @@ import {
   type RunningController,
 } from '../../src/kube/controller.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api.ts';
-import { shippedPolicy } from '../helpers/context.ts';
+import { baselineFloor } from '../../src/engine/environment.ts';
+import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
+import { createRegistry } from '../../src/exceptions/registry.ts';
+import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { until } from '../helpers/until.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
@@ -416,3 +419,126 @@ t.test('a periodic resync repairs drift that no watch event reported', async (t)
     1,
   );
 });
+
+t.test(
+  'nothing is recreated in a namespace being deleted, even before the cache has seen its deletion',
+  async (t) => {
+    const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)));
+    await until(() => policyWrites(h.api).length === 2, 'baseline');
+    await h.api.watching(POLICIES);
+    // `kubectl delete namespace`: the API server sets deletionTimestamp; the watch has not told us yet.
+    h.api.seed(NAMESPACES, {
+      ...ns('prod-shop', ENFORCE),
+      metadata: {
+        ...ns('prod-shop', ENFORCE).metadata,
+        deletionTimestamp: '2026-11-22T12:00:00Z',
+      },
+    });
+    const before = h.controller.reconciled();
+    const deny = policyIn(h.api, 'prod-shop', 'netguard-default-deny');
+    h.api.emit(POLICIES, 'DELETED', {
+      ...deny,
+      metadata: { ...deny?.metadata, name: 'netguard-default-deny', namespace: 'prod-shop' },
+    });
+    await until(() => h.controller.reconciled() > before, 'the namespace reconciled');
+    t.same(
+      policyWrites(h.api),
+      ['POST prod-shop/netguard-allow-dns', 'POST prod-shop/netguard-default-deny'],
+      'the namespace controller deleted the baseline; netguard did not put it back',
+    );
+    t.ok(
+      h.api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/prod-shop'),
+      'the namespace was read fresh before writing',
+    );
+  },
+);
+
+t.test(
+  "after an NS003 waiver expires the namespace keeps its own environment's baseline, and the Namespace is not written",
+  async (t) => {
+    const labelled = {
+      ...ns('prod-payments', { 'netguard.dev/baseline': 'observe' }),
+      metadata: {
+        ...ns('prod-payments', { 'netguard.dev/baseline': 'observe' }).metadata,
+        labels: {
+          'kubernetes.io/metadata.name': 'prod-payments',
+          'netguard.dev/environment': 'development',
+        },
+      },
+    };
+    const now = new Date();
+    const waiver = `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata: {name: payments-to-dev, namespace: netguard-system}
+spec:
+  rules: [NS003]
+  target: {kind: Namespace, name: prod-payments}
+  reason: Load tests against a staging copy of the ledger
+  owner: team-pay@example.com
+  expires: "${new Date(now.getTime() + 5 * 86_400_000).toISOString()}"
+`;
+    const registry = createRegistry([() => parseExceptionFile(waiver, 'exceptions.yaml')]);
+    let clock = now;
+    const h = await start(t, (api) => api.seed(NAMESPACES, labelled), {
+      baselineFloor: (namespace) =>
+        baselineFloor(
+          namespace,
+          contextFor({
+            now: clock,
+            waivers: registry.view(shippedPolicy().exceptions.warnBeforeMs),
+          }),
+        ),
+    });
+    await until(() => h.controller.reconciled() >= 1, 'first pass');
+    t.same(policyWrites(h.api), [], 'under the waiver: development, observe, no policies');
+
+    clock = new Date(now.getTime() + 6 * 86_400_000);
+    h.controller.requeueAll();
+    await until(() => policyWrites(h.api).length === 2, 'the baseline of production');
+    t.same(policyWrites(h.api), [
+      'POST prod-payments/netguard-allow-dns',
+      'POST prod-payments/netguard-default-deny',
+    ]);
+    t.same(policyIn(h.api, 'prod-payments', 'netguard-default-deny')?.spec['policyTypes'], [
+      'Ingress',
+      'Egress',
+    ]);
+    t.notOk(
+      h.api
+        .writes()
+        .some(
+          (w) =>
+            w.path.startsWith('/api/v1/namespaces/prod-payments') &&
+            !w.path.includes('/networkpolicies') &&
+            !w.path.includes('/events'),
+        ),
+      'the Namespace itself is never written',
+    );
+  },
+);
+
+t.test(
+  'a leader whose watches have been silent for 5 minutes stops renewing its lease and is told to exit',
+  async (t) => {
+    let skew = 0;
+    let dead = 0;
+    const h = await start(t, (api) => api.seed(NAMESPACES, ns('prod-shop', ENFORCE)), {
+      now: () => Date.now() + skew,
+      onWatchesDead: () => void (dead += 1),
+    });
+    await until(() => policyWrites(h.api).length === 2, 'baseline');
+    t.ok(h.controller.isLeader());
+    t.match(h.controller.status(), { leader: true, synced: true, reconciles: { error: 0 } });
+    t.ok((h.controller.status().lastSuccessMs ?? 0) > 0, 'a last success is recorded');
+    const leaseWrites = () => h.api.writes().filter((w) => w.path.includes('/leases')).length;
+    const before = leaseWrites();
+
+    skew = 5 * 60_000 + 1_000; // no event, bookmark or relist since
+    h.clock.ms += 20_000;
+    h.nextLeaseRound();
+    await until(() => dead === 1, 'told once');
+    t.equal(leaseWrites(), before, 'the lease is not renewed');
+    t.notOk(h.controller.isLeader(), 'leadership lapses after the renew deadline');
+    t.equal(h.controller.status().leader, false);
+  },
+);

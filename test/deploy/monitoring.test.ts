@@ -2,13 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
+import { Registry } from 'prom-client';
+import { registerControllerMetrics } from '../../src/controller-health.ts';
 import { createMetrics } from '../../src/metrics.ts';
 
 type Obj = Record<string, any>;
 
 /** Every series name createMetrics registers, with the _bucket/_sum/_count series of histograms. */
 async function registered(): Promise<Set<string>> {
-  const metrics = await createMetrics().registry.getMetricsAsJSON();
+  const controller = new Registry();
+  registerControllerMetrics(controller, () => undefined);
+  const metrics = [
+    ...(await createMetrics().registry.getMetricsAsJSON()),
+    ...(await controller.getMetricsAsJSON()),
+  ];
   return new Set(
     metrics.flatMap((m) =>
       String(m.type) === 'histogram'
@@ -37,6 +44,9 @@ const PROMQL_WORDS = new Set([
   'le',
   'on',
   'ignoring',
+  'time',
+  'vector',
+  'pod',
 ]);
 
 /** Metric names in a PromQL expression: identifiers that are not functions, keywords, label names or strings. */
@@ -80,7 +90,10 @@ t.test(
         'NetguardConfigReloadFailing',
         'NetguardDenialSpike',
         'NetguardWaiverExpiresSoon',
+        'NetguardEnvironmentWaiverExpiresSoon',
         'NetguardWaiverExpired',
+        'NetguardControllerStalled',
+        'NetguardControllerNoLeader',
       ],
     );
     for (const alert of alerts) {

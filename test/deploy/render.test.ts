@@ -50,6 +50,7 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'MutatingWebhookConfiguration/netguard',
       'Namespace/netguard-system',
       'NetworkPolicy/netguard-system/netguard',
+      'NetworkPolicy/netguard-system/netguard-controller',
       'PodDisruptionBudget/netguard-system/netguard',
       'PriorityClass/netguard-critical',
       'Role/netguard-system/netguard-leader-election',
@@ -58,6 +59,7 @@ t.test('kubectl kustomize deploy/ renders the whole installation', async (t) => 
       'RoleBinding/netguard-system/netguard-tls',
       'Secret/netguard-system/netguard-tls',
       'Service/netguard-system/netguard',
+      'Service/netguard-system/netguard-controller-metrics',
       'ServiceAccount/netguard-system/netguard',
       'ServiceAccount/netguard-system/netguard-controller',
       'ValidatingWebhookConfiguration/netguard',
@@ -356,13 +358,10 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
       '/namespaces:get,list,watch',
       'networking.k8s.io/networkpolicies:get,list,watch',
       'netguard.dev/guardrailexceptions:get,list,watch',
-      '/replicationcontrollers:get,list,watch',
-      'apps/replicasets,statefulsets,daemonsets:get,list,watch',
-      'batch/jobs:get,list,watch',
       '/events:create',
-      '/pods:get',
-      'apps/deployments:get',
-      'batch/cronjobs:get',
+      '/pods,replicationcontrollers:get',
+      'apps/deployments,replicasets,statefulsets,daemonsets:get',
+      'batch/jobs,cronjobs:get',
     ],
     'the network-facing webhook only reads (and records waiver expiry Events)',
   );
@@ -370,9 +369,7 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
     '/namespaces:get,list,watch',
     'networking.k8s.io/networkpolicies:get,list,watch,create,update,delete',
     '/events:create',
-    '/replicationcontrollers:get,list,watch',
-    'apps/replicasets,statefulsets,daemonsets:get,list,watch',
-    'batch/jobs:get,list,watch',
+    'netguard.dev/guardrailexceptions:get,list,watch',
   ]);
   t.same(rules('ClusterRole', 'netguard-exception-requester'), [
     'netguard.dev/guardrailexceptions:create,get,list',
@@ -656,5 +653,31 @@ t.test(
       base.some((o) => o.kind === 'PrometheusRule'),
       'the base installs without the Prometheus Operator',
     );
+  },
+);
+
+t.test(
+  'the controller is probed and scraped: /healthz, /readyz and /metrics on its port 9090',
+  async (t) => {
+    const [container] = find('Deployment', 'netguard-controller').spec.template.spec.containers;
+    t.same(container.ports, [{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }]);
+    t.same(
+      [container.livenessProbe.httpGet, container.readinessProbe.httpGet],
+      [
+        { path: '/healthz', port: 'metrics' },
+        { path: '/readyz', port: 'metrics' },
+      ],
+    );
+    t.equal(container.livenessProbe.timeoutSeconds, 2, 'the event loop answers within 2 s');
+    const service = find('Service', 'netguard-controller-metrics');
+    t.same(service.spec.selector, { app: 'netguard', 'app.kubernetes.io/component': 'controller' });
+    const monitor = render('deploy/monitoring').find((o) => o.kind === 'ServiceMonitor');
+    t.ok(
+      Object.entries(monitor?.spec.selector.matchLabels ?? {}).every(
+        ([key, value]) => service.metadata.labels?.[key] === value,
+      ),
+      "the ServiceMonitor selects the controller's Service",
+    );
+    t.ok(service.spec.ports.some((p: Obj) => p.name === monitor?.spec.endpoints[0].port));
   },
 );

@@ -22,11 +22,12 @@ t.test(
   async (t) => {
     const pod = loadOne('test/fixtures/adversarial/generate-name-pod.yaml');
     const owned = validate(input(pod), contextFor());
-    t.equal(owned.allowed, false, 'forged or not yet cached, the owner does not downgrade here');
+    t.equal(owned.allowed, false, 'a user wrote the ownerReference: it does not downgrade');
     const last = owned.message?.split('\n').at(-1);
     t.equal(
       last,
-      'Need more time? netguard exception request -n prod-x --rule POD001,POD003 --target deployment/web --expires 14d --reason "<why this is needed>" --apply',
+      'Need more time? netguard exception request -n prod-x --rule POD001,POD003 --target pod --selector app=web --expires 14d --reason "<why this is needed>" --apply',
+      'nor does it earn a waiver of the workload it names (which would not match): a selector does',
     );
     t.notMatch(owned.message, /pod\/web-7d9c8b5f4-/);
 

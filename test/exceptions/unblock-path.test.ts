@@ -163,6 +163,7 @@ t.test(
     const netguard = async (
       who: Person,
       line: string,
+      answer?: string,
     ): Promise<{ code: number; stdout: string; stderr: string }> => {
       process.env['KUBECONFIG'] = kubeconfig[who]; // the default kubeconfig, as on the person's laptop
       let stdout = '';
@@ -172,6 +173,14 @@ t.test(
         stdout: (text) => void (stdout += text),
         stderr: (text) => void (stderr += text),
         now: clock(),
+        // On a terminal (when the story gives an answer): the question and the answer, as shown.
+        ask:
+          answer === undefined
+            ? undefined
+            : async (question) => {
+                stdout += `${question}${answer}\n`;
+                return answer;
+              },
       };
       const program = new Command('netguard').exitOverride();
       registerException(program, { io: () => io, exit: (exit) => void (code = exit) });
@@ -289,10 +298,15 @@ t.test(
     // 4. RBAC: a teammate without the approver role cannot approve (403 from the API server, not the webhook) ...
     const teammate = await netguard('bob', 'netguard exception approve -n prod-shop pod001-web');
     t.equal(teammate.code, 1);
-    t.equal(
+    t.match(
       teammate.stderr,
+      /^Approving prod-shop\/pod001-web:\n {2}target: {7}deployment\/web\n {2}rules: {8}POD001\n {2}expires: {6}2026-12-06T09:00:00Z \(14 days left\)\n/,
+      'without a terminal the summary goes to stderr first',
+    );
+    t.equal(
+      teammate.stderr.split('\n').at(-2),
       'netguard: cannot approve GuardrailException prod-shop/pod001-web: Error from server (Forbidden): guardrailexceptions.netguard.dev "pod001-web" is forbidden: ' +
-        'User "bob@example.com" cannot patch resource "guardrailexceptions" in API group "netguard.dev" in the namespace "prod-shop"\n',
+        'User "bob@example.com" cannot patch resource "guardrailexceptions" in API group "netguard.dev" in the namespace "prod-shop"',
     );
     // ... and the requester cannot approve their own.
     const self = await netguard('alice', 'netguard exception approve -n prod-shop pod001-web');
@@ -304,11 +318,19 @@ t.test(
 
     // 5. An approver approves, in their own name (learned from SelfSubjectReview).
     now = new Date('2026-11-22T10:00:00Z');
-    const approved = await netguard('carol', 'netguard exception approve -n prod-shop pod001-web');
+    const approved = await netguard(
+      'carol',
+      'netguard exception approve -n prod-shop pod001-web',
+      'y',
+    );
     t.equal(approved.code, 0, approved.stderr);
     t.equal(
+      approved.stdout.split('\n').slice(-2)[0],
+      'guardrailexception.netguard.dev/pod001-web approved by carol@example.com: POD001 waived for deployment/web in prod-shop until 2026-12-06T09:00:00Z',
+    );
+    t.match(
       approved.stdout,
-      'guardrailexception.netguard.dev/pod001-web approved by carol@example.com: POD001 waived for deployment/web in prod-shop until 2026-12-06T09:00:00Z\n',
+      /^Approving prod-shop\/pod001-web:\n[\s\S]*\nApprove it\? \[y\/N\] y\n/,
     );
     t.equal(
       api.get(EXCEPTIONS_PATH, NAMESPACE, 'pod001-web')?.['spec'].approvedBy,

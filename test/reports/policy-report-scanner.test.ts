@@ -75,7 +75,7 @@ t.test(
     const s = scanner(api);
     t.teardown(() => s.stop());
 
-    t.same(await s.scanNow(), { created: 6, updated: 0, unchanged: 0, deleted: 1 });
+    t.same(await s.scanNow(), { created: 6, updated: 0, unchanged: 0, deleted: 1, failed: 0 });
     const stored = api.list(`${GROUP}/policyreports`);
     t.same(stored.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort(), [
       'default/netguard',
@@ -99,7 +99,7 @@ t.test(
     const before = api.writes().length;
     t.same(
       await s.scanNow(),
-      { created: 0, updated: 0, unchanged: 6, deleted: 0 },
+      { created: 0, updated: 0, unchanged: 6, deleted: 0, failed: 0 },
       'a rescan of an unchanged cluster writes nothing',
     );
     t.equal(api.writes().length, before);
@@ -118,7 +118,7 @@ t.test(
         egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }],
       },
     });
-    t.same(await s.scanNow(), { created: 0, updated: 1, unchanged: 4, deleted: 1 });
+    t.same(await s.scanNow(), { created: 0, updated: 1, unchanged: 4, deleted: 1, failed: 0 });
     const payments = api.get(`${GROUP}/policyreports`, 'prod-payments', 'netguard');
     t.ok(
       payments?.results.some(

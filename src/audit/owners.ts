@@ -1,0 +1,54 @@
+/**
+ * Which listed objects `audit` reports at their workload instead of one by one. A listing cannot
+ * say who wrote an ownerReference, so it must also mean something: the owner is listed with the uid
+ * the reference names, and the object carries nothing the owner's pod template does not (the same
+ * required labels and hostNetwork). A hand-made Pod naming a real ReplicaSet is judged itself.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { requiredLabelKeys, type Policy } from '../config/policy.ts';
+import { controllerRefOf } from '../engine/trust.ts';
+import { field, stringField } from '../object-access.ts';
+import { podTemplateOf } from '../rules/pod-template.ts';
+import type { KubeObject } from '../vocabulary.ts';
+
+const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
+  Pod: ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
+  ReplicaSet: ['Deployment'],
+  Job: ['CronJob'],
+};
+
+const key = (namespace: string, kind: string, name: string): string =>
+  `${namespace}\u0000${kind}\u0000${name}`;
+
+/** What the POD rules read of a pod template: the required labels and hostNetwork. */
+function podFacts(kind: string, object: KubeObject, keys: readonly string[]): unknown {
+  const template = podTemplateOf(kind, object);
+  if (template === undefined) return undefined;
+  return {
+    labels: keys.map((label) => template.labels[label] ?? null),
+    hostNetwork: field(template.spec, 'hostNetwork') === true,
+  };
+}
+
+/** A predicate over the listing: is this object reported at the workload that owns it? */
+export function reportedAtOwner(
+  objects: readonly KubeObject[],
+  policy: Policy,
+): (object: KubeObject) => boolean {
+  const owners = new Map<string, KubeObject>();
+  for (const object of objects) {
+    const kind = stringField(object, 'kind');
+    const name = stringField(object, 'metadata', 'name');
+    owners.set(key(stringField(object, 'metadata', 'namespace'), kind, name), object);
+  }
+  const keys = requiredLabelKeys(policy);
+  return (object) => {
+    const kind = stringField(object, 'kind');
+    const ref = controllerRefOf(object);
+    if (ref === undefined || !(REPORTED_AT[kind] ?? []).includes(ref.kind)) return false;
+    const owner = owners.get(key(stringField(object, 'metadata', 'namespace'), ref.kind, ref.name));
+    if (owner === undefined || ref.uid === '' || stringField(owner, 'metadata', 'uid') !== ref.uid)
+      return false;
+    return isDeepStrictEqual(podFacts(kind, object, keys), podFacts(ref.kind, owner, keys));
+  };
+}

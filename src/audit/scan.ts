@@ -20,8 +20,8 @@ import type {
 } from '../engine/types.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
-import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { deniedTypes, desiredBaseline, isManagedPolicy } from '../kube/baseline-policies.ts';
+import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotations.ts';
+import { deniedTypes, desiredBaseline, isManagedPolicy } from '../model/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
 
 export interface AuditFinding {

@@ -4,7 +4,7 @@
  * target and pass their findings through the same waiver step.
  */
 import { requiredLabelKeys } from '../config/policy.ts';
-import { viewOf } from '../rules/object-view.ts';
+import { viewOf } from './object-view.ts';
 import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';

@@ -3,7 +3,7 @@ import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
-import { viewOf } from '../rules/object-view.ts';
+import { viewOf } from './object-view.ts';
 import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
 import { trustedOwners } from './trust.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';

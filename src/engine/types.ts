@@ -1,7 +1,7 @@
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
-import type { NetworkPolicy } from '../rules/network-policy.ts';
-import type { ObjectView } from '../rules/object-view.ts';
+import type { NetworkPolicy } from '../model/network-policy.ts';
+import type { ObjectView } from './object-view.ts';
 
 export interface UserInfo {
   readonly username: string;

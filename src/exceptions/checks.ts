@@ -1,7 +1,7 @@
 import { ownershipFindings } from '../rules/ex-ownership.ts';
 import { scopeFindings } from '../rules/ex-scope.ts';
 import type { Environment } from '../config/policy.ts';
-import { exceptionDraftOf } from './schema.ts';
+import { exceptionDraftOf } from '../model/guardrail-exception.ts';
 import type { Waiver } from './waiver.ts';
 
 const DAY_MS = 86_400_000;

@@ -14,7 +14,7 @@ import {
   EXCEPTION_PLURAL,
   EXCEPTION_VERSION,
   guardrailExceptionSchema,
-} from './schema.ts';
+} from '../model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;

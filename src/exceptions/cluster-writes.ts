@@ -10,7 +10,7 @@ import {
   EXCEPTION_VERSION,
   guardrailExceptionSchema,
   type GuardrailException,
-} from './schema.ts';
+} from '../model/guardrail-exception.ts';
 import { formatIssues } from '../zod-errors.ts';
 
 export const exceptionsPath = (namespace: string): string =>

@@ -11,7 +11,7 @@ import { KubeApiError, type KubeRest } from '../kube/rest.ts';
 import { stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { daysLeft, daysLeftText, expiryDate } from './state.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
+import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 import { targetLabel, waiverLabel, type Waiver } from './waiver.ts';
 
 export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';

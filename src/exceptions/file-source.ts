@@ -5,7 +5,7 @@ import { ConfigError } from '../config/load.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
 import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';
-import { guardrailExceptionSchema } from './schema.ts';
+import { guardrailExceptionSchema } from '../model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
 /** An exceptions file that cannot be used; the message names the file, the document and the field. A ConfigError, so the CLI exits 2 with it. */

@@ -3,7 +3,7 @@ import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { RuleTarget } from '../engine/types.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { podTemplateOf } from '../rules/pod-template.ts';
+import { podTemplateOf } from '../model/pod-template.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import type { Waiver } from './waiver.ts';
 

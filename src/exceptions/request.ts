@@ -1,7 +1,7 @@
 import { parseDuration } from '../config/duration.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { RULES } from '../rules/registry.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
+import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 
 /** kubectl's short names, so `--target netpol/x` works as it does there. */
 const SHORT_NAMES: Readonly<Record<string, string>> = {

@@ -12,7 +12,7 @@ import {
   isManagedPolicy,
   networkPolicyObject,
   type DesiredPolicy,
-} from './baseline-policies.ts';
+} from '../model/baseline-policies.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import {
   startLeaderElection,

@@ -1,9 +1,9 @@
 import { contains, parseCidr } from '../cidr.ts';
 import type { Policy } from '../config/policy.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { desiredBaseline } from '../kube/baseline-policies.ts';
+import { desiredBaseline } from '../model/baseline-policies.ts';
 import { ALLOW_DNS_POLICY } from '../vocabulary.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import type { FlowEnd, FlowSet, ObservedFlow } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
 import type { Endpoint, External, Protocol, Verdict, Workload } from './model.ts';

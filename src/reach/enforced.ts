@@ -5,10 +5,10 @@ import {
   desiredBaseline,
   isManagedPolicy,
   networkPolicyObject,
-} from '../kube/baseline-policies.ts';
+} from '../model/baseline-policies.ts';
 import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import type { NamespaceNode } from './model.ts';
 
 const isBaselinePolicy = (object: KubeObject): boolean =>

@@ -4,7 +4,7 @@ import { selectorMatches, type LabelSelector } from '../labels.ts';
 import type { Labels } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { peerSchema, selectorSchema } from '../rules/network-policy.ts';
+import { peerSchema, selectorSchema } from '../model/network-policy.ts';
 import type { CompiledPolicy, PeerSpec, PortSpec, RuleSpec } from './model.ts';
 
 // networking.k8s.io/v1 NetworkPolicy as the reachability engine reads it: selectors and peers as

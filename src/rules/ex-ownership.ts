@@ -1,5 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import type { ExceptionDraft } from '../exceptions/schema.ts';
+import type { ExceptionDraft } from '../model/guardrail-exception.ts';
 
 /** What `netguard exception request` prints when nobody filled it in: never a reason. */
 const PLACEHOLDERS = new Set(['...', '…', 'todo', 'tbd', 'n/a']);

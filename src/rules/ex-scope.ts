@@ -1,7 +1,7 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { isPodKind, NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { isEmptySelector } from '../exceptions/matching.ts';
-import { WAIVABLE_KINDS, type ExceptionDraft } from '../exceptions/schema.ts';
+import { WAIVABLE_KINDS, type ExceptionDraft } from '../model/guardrail-exception.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import { GUARDRAILS_BY_ID } from './guardrails.ts';
 

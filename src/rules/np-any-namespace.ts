@@ -7,7 +7,7 @@ import {
   type Peer,
   type PolicyRule,
   type Selector,
-} from './network-policy.ts';
+} from '../model/network-policy.ts';
 
 function describePeer(rule: PolicyRule, peer: Peer, namespaces: Selector): RawFinding {
   const pods =

@@ -2,7 +2,7 @@ import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { coversInternet, intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
 import { clusterAddresses } from './configured-addresses.ts';
-import { rulesInEffect } from './network-policy.ts';
+import { rulesInEffect } from '../model/network-policy.ts';
 
 export const npPodIpIpBlock: Rule = {
   id: 'NP005',

@@ -7,7 +7,7 @@ import {
   type IpBlock,
   type NetworkPolicy,
   type PolicyRule,
-} from './network-policy.ts';
+} from '../model/network-policy.ts';
 
 interface Approved {
   readonly text: readonly string[];

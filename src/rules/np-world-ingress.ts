@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
 import { coversInternet, isEmpty, union } from '../semantics/addresses.ts';
 import { requiresLabel } from '../semantics/selectors.ts';
-import { isEmptySelector, rulesInEffect, type NetworkPolicy } from './network-policy.ts';
+import { isEmptySelector, rulesInEffect, type NetworkPolicy } from '../model/network-policy.ts';
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 const FIX =

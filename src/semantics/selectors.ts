@@ -1,4 +1,4 @@
-import type { Selector } from '../rules/network-policy.ts';
+import type { Selector } from '../model/network-policy.ts';
 
 /** The API server defaults this label on every namespace, so `Exists` on it holds everywhere. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -6,7 +6,7 @@ import { decodeReview } from '../../src/admission/decode.ts';
 import { candidateName, nameStem } from '../../src/exceptions/cluster-writes.ts';
 import { startExpiryEvents } from '../../src/exceptions/expiry-events.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
-import { guardrailExceptionSchema } from '../../src/exceptions/schema.ts';
+import { guardrailExceptionSchema } from '../../src/model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from '../../src/exceptions/waiver.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { createMetrics } from '../../src/metrics.ts';

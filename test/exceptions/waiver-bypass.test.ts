@@ -8,7 +8,7 @@ import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../../src/exceptions/listing.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
 import type { Waiver } from '../../src/exceptions/waiver.ts';
-import { WAIVABLE_KINDS } from '../../src/exceptions/schema.ts';
+import { WAIVABLE_KINDS } from '../../src/model/guardrail-exception.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { loadOne } from '../helpers/reviews.ts';

@@ -10,7 +10,7 @@ import {
   MANAGED_BY_NETGUARD,
 } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { policyTypesOf } from './baseline-annotations.ts';
 
 export {
   ALLOW_DNS_POLICY,

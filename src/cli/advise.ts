@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -7,7 +8,7 @@ import type { KubeObject } from '../vocabulary.ts';
 import { advise, type Advice } from '../reach/advise.ts';
 import { renderAdviceJson, renderAdviceText, renderProposalsYaml } from '../reach/advise-render.ts';
 import { parseFlows, type FlowSet } from '../reach/flows.ts';
-import { contextOption, kubeconfigOption, parseOptions, UsageError } from './options.ts';
+import { contextOption, kubeconfigOption, parseOptions } from './options.ts';
 import { graphOf, loadObjects, readStdin } from './reach-input.ts';
 
 const adviseOptions = z.strictObject({

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { ENVIRONMENT_LABEL, unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { z } from 'zod';
@@ -22,13 +23,7 @@ import {
 import { renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
 import { matchEnvironment } from '../config/environment.ts';
 import { loadWorld, type World } from '../world.ts';
-import {
-  configOption,
-  describePolicy,
-  exceptionsOption,
-  parseOptions,
-  UsageError,
-} from './options.ts';
+import { configOption, describePolicy, exceptionsOption, parseOptions } from './options.ts';
 
 export const CHECK_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
 const DEFAULT_NAMESPACE = 'default';

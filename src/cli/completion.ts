@@ -1,5 +1,5 @@
+import { UsageError } from '../errors.ts';
 import type { Command, Option } from 'commander';
-import { UsageError } from './options.ts';
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
 interface Node {

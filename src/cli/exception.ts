@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInterface } from 'node:readline/promises';
@@ -38,7 +39,6 @@ import {
   exceptionsOption,
   kubeconfigOption,
   parseOptions,
-  UsageError,
 } from './options.ts';
 
 export interface ExceptionIo {

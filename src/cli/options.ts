@@ -1,25 +1,8 @@
 import { Option } from 'commander';
 import { z } from 'zod';
+import { UsageError } from '../errors.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { bundledPolicyPath, VERSION } from '../package-info.ts';
-
-/** A problem with the command line: printed as is, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/**
- * A failure the user can act on without a stack trace: a kubeconfig that does not load, an API
- * server that refuses, a port already taken. Printed as one line; exit code 1 unless said.
- */
-export class CliError extends Error {
-  override name = 'CliError';
-  readonly exitCode: number;
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.exitCode = options.exitCode ?? 1;
-  }
-}
 
 export const port = z.coerce.number().int().min(0).max(65535);
 

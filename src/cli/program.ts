@@ -1,8 +1,8 @@
+import { CliError, ConfigError, UsageError } from '../errors.ts';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.ts';
 import { KubeApiError } from '../kube/rest.ts';
 import { VERSION } from '../package-info.ts';
-import { CliError, UsageError } from './options.ts';
+
 type Register = (program: Command) => void;
 
 // Loaded on demand: the cluster client alone costs ~0.4 s at start-up, which `check` in a pre-commit hook should not pay.

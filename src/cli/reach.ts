@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadPolicyFile } from '../config/load.ts';
@@ -10,7 +11,7 @@ import {
   renderVerdictJson,
   renderVerdictText,
 } from '../reach/render.ts';
-import { contextOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
+import { contextOption, kubeconfigOption, parseOptions, port } from './options.ts';
 import { graphOf, loadObjects, readStdin, resolveEndpoint } from './reach-input.ts';
 
 const namespaceName = z

@@ -1,3 +1,4 @@
+import { CliError, UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
@@ -17,14 +18,12 @@ import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from
 import { startWorld, type LiveWorld } from '../world.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
 import {
-  CliError,
   configOption,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
   parseOptions,
   port,
-  UsageError,
 } from './options.ts';
 
 const serveOptions = z.strictObject({

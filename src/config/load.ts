@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { ConfigError } from '../errors.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
 import { compilePolicy, type Policy } from './policy.ts';
 import { guardrailPolicySchema } from './schema.ts';
-
-/** A policy file that cannot be used; the message names the file, the field and the problem. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Parses and compiles policy text; `source` names the file in error messages. */
 export function parsePolicy(text: string, source: string): Policy {

@@ -1,7 +1,7 @@
+import { ConfigError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/load.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
 import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';

@@ -1,5 +1,6 @@
+import { ConfigError } from '../../src/errors.ts';
 import t from 'tap';
-import { ConfigError, loadPolicyFile } from '../../src/config/load.ts';
+import { loadPolicyFile } from '../../src/config/load.ts';
 
 const dir = 'test/fixtures/config';
 

@@ -1,3 +1,4 @@
+import { UsageError } from '../../src/errors.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -12,7 +13,7 @@ import {
   runExceptionRequest,
   type ExceptionIo,
 } from '../../src/cli/exception.ts';
-import { parseOptions, UsageError } from '../../src/cli/options.ts';
+import { parseOptions } from '../../src/cli/options.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { reviewFor } from '../helpers/reviews.ts';

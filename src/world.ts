@@ -3,12 +3,14 @@
  * (file and cluster sources, through the same code) and the cluster caches. Commands ask for
  * a world; they never assemble one. A new exception source or cache is a change here only.
  */
+import { RULES_BY_ID } from './rules/registry.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { loadPolicyFile, parsePolicy } from './config/load.ts';
 import type { Policy } from './config/policy.ts';
 import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import type { ClusterView, EvaluationContext } from './engine/types.ts';
+import { RULE_SET } from './rules/registry.ts';
 import { startExceptionCache, waiversFromObjects } from './exceptions/cluster-source.ts';
 import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
 import {
@@ -41,6 +43,7 @@ function worldOf(policy: () => Policy, registry: ExceptionRegistry, cluster: Clu
     registry,
     context: (now, view = cluster) => ({
       policy: policy(),
+      rules: RULE_SET,
       cluster: view,
       waivers: registry.view(policy().exceptions.warnBeforeMs),
       now,
@@ -59,7 +62,7 @@ export function loadWorld(
     readonly onInvalidWaiver: (object: KubeObject, problems: string[]) => void;
   },
 ): World {
-  const policy = loadPolicyFile(files.config);
+  const policy = loadPolicyFile(files.config, RULES_BY_ID);
   const fileSet = loadExceptionFile(files.exceptions);
   const sources: WaiverSource[] = [() => fileSet];
   if (cluster !== undefined) {
@@ -102,10 +105,10 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
   const { logger, kubeConfig } = options;
   const delay = options.delay === undefined ? {} : { delay: options.delay };
   const policyListeners: (() => void)[] = [];
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
+  const policy = watchParsedFile(loadPolicyFile(options.config, RULES_BY_ID), {
     path: options.config,
     what: 'policy',
-    parse: parsePolicy,
+    parse: (text, path) => parsePolicy(text, path, RULES_BY_ID),
     logger,
     onReload: (result) => options.onReload?.('policy', result),
     onChange: () => {

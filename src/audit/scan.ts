@@ -8,6 +8,7 @@ import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
+import { RULE_SET } from '../rules/registry.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type {
   AdmissionInput,
@@ -323,6 +324,7 @@ export function auditWithDecisions(input: AuditInput): {
   );
   const ctx: EvaluationContext = {
     policy: input.policy,
+    rules: RULE_SET,
     // Owners too: a Pod's controller counts only when the listing holds it with that uid.
     cluster: staticClusterView([...input.namespaces, ...input.objects]),
     waivers: input.waivers,

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../rules/registry.ts';
 import { UsageError } from '../errors.ts';
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -60,7 +61,7 @@ export async function runAdvise(
   options: AdviseOptions,
   io: { stdout: (text: string) => void; stdin: () => string },
 ): Promise<Advice> {
-  const policy = loadPolicyFile(options.config);
+  const policy = loadPolicyFile(options.config, RULES_BY_ID);
   const flows = readFlowFiles(options.flows);
   if (flows.flows.length === 0)
     throw new UsageError(

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../rules/registry.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadPolicyFile, parsePolicy } from '../config/load.ts';
@@ -47,10 +48,10 @@ export interface RunningControllerCommand {
 export function runController(options: ControllerCommandOptions): RunningControllerCommand {
   const logger = createLogger(options.logLevel);
   // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
+  const policy = watchParsedFile(loadPolicyFile(options.config, RULES_BY_ID), {
     path: options.config,
     what: 'policy',
-    parse: parsePolicy,
+    parse: (text, path) => parsePolicy(text, path, RULES_BY_ID),
     logger,
     onChange: () => controller.requeueAll(),
   });

@@ -32,7 +32,7 @@ import { REASON_PLACEHOLDER } from '../engine/message.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { KubeApiError, kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
-import { RULES_BY_ID } from '../rules/registry.ts';
+import { RULES, RULES_BY_ID } from '../rules/registry.ts';
 import {
   configOption,
   contextOption,
@@ -124,7 +124,7 @@ export function requestFromOptions(
     throw new UsageError(
       '--target: name what the waiver covers, e.g. --target networkpolicy/crawler-egress (or --selector app=crawler for a Deployment)',
     );
-  const kind = canonicalKind(kindText);
+  const kind = canonicalKind(kindText, RULES);
   if (kind === undefined || rest.length > 0)
     throw new UsageError(
       `--target: expected KIND/NAME such as networkpolicy/crawler-egress, got ${JSON.stringify(options.target)}`,
@@ -364,7 +364,7 @@ function environmentsOf(
   configPath: string,
 ): ((waiver: Waiver) => Environment | undefined) | undefined {
   if (!existsSync(configPath)) return undefined;
-  const policy = loadPolicyFile(configPath);
+  const policy = loadPolicyFile(configPath, RULES_BY_ID);
   return (waiver) => {
     const name =
       waiver.target.kind === 'Namespace' && waiver.target.name !== undefined
@@ -379,7 +379,8 @@ function environmentsOf(
 }
 
 function warnBeforeMs(configPath: string): number {
-  if (existsSync(configPath)) return loadPolicyFile(configPath).exceptions.warnBeforeMs;
+  if (existsSync(configPath))
+    return loadPolicyFile(configPath, RULES_BY_ID).exceptions.warnBeforeMs;
   return parseDuration(DEFAULTS.warnBefore) ?? 0;
 }
 

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../rules/registry.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -54,7 +55,7 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
   }
   if (question && (options.output === 'dot' || options.output === 'mermaid'))
     throw new UsageError('--output: one question answers in text or json');
-  const policy = options.asEnforced ? loadPolicyFile(options.config) : undefined;
+  const policy = options.asEnforced ? loadPolicyFile(options.config, RULES_BY_ID) : undefined;
   const objects = await loadObjects(options, io.stdin);
   const graph = graphOf(objects, { asEnforced: policy });
   if (options.from !== undefined && options.to !== undefined && options.port !== undefined) {

@@ -5,7 +5,6 @@
  */
 import { requiredLabelKeys } from '../config/policy.ts';
 import { viewOf } from './object-view.ts';
-import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
 import { placementOf, targetOf } from './target.ts';
@@ -119,7 +118,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const rules =
     object !== undefined && isWrittenByController(input, object, ctx)
       ? []
-      : rulesFor(input.kind, input.operation);
+      : ctx.rules.judging(input.kind, input.operation);
   const findings: Finding[] = [];
   if (object !== undefined && rules.length > 0) {
     const target = targetOf(input, object, placement, ctx);
@@ -160,7 +159,7 @@ export interface RuleMutations {
  */
 export function mutate(input: AdmissionInput, ctx: EvaluationContext): RuleMutations {
   const object = input.object;
-  const rules = mutatorsFor(input.kind, input.operation);
+  const rules = ctx.rules.mutating(input.kind, input.operation);
   if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;

@@ -1,3 +1,4 @@
+import type { RuleSet } from './rule-set.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../model/network-policy.ts';
@@ -51,6 +52,8 @@ export interface WaiverView {
 
 export interface EvaluationContext {
   readonly policy: Policy;
+  /** The rules to run (rules/registry.ts's RULE_SET), handed in: the engine imports no rule file. */
+  readonly rules: RuleSet;
   readonly cluster: ClusterView;
   readonly waivers: WaiverView;
   readonly now: Date;

@@ -1,6 +1,6 @@
 import type { Environment } from '../config/policy.ts';
 import type { Finding, WaiverRef } from './types.ts';
-import { ownersOf } from '../exceptions/matching.ts';
+import { ownersOf } from '../model/owners.ts';
 import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';

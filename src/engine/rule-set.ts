@@ -1,15 +1,5 @@
 import type { Operation } from '../vocabulary.ts';
-import type { Rule } from './types.ts';
-
-/** The rules the engine runs, handed to it in the context (the engine never imports a rule file). */
-export interface RuleSet {
-  readonly all: readonly Rule[];
-  readonly byId: ReadonlyMap<string, Rule>;
-  /** The rules that judge this kind on this operation, looked up once per request. */
-  judging(kind: string, operation: Operation): readonly Rule[];
-  /** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
-  mutating(kind: string, operation: Operation): readonly Rule[];
-}
+import type { Rule, RuleSet } from './types.ts';
 
 /** Rules by `kind/operation`, for the operations `operationsOf` gives each rule; built once. */
 function indexByKindAndOperation(

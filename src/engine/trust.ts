@@ -3,7 +3,7 @@
  * own writing: it counts only when the request comes from a controller identity, or the owner it
  * names exists in the cluster cache with that uid.
  */
-import { ownersOf } from '../exceptions/matching.ts';
+import { ownersOf } from '../model/owners.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';

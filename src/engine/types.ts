@@ -1,4 +1,3 @@
-import type { RuleSet } from './rule-set.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../model/network-policy.ts';
@@ -48,6 +47,16 @@ export interface WaiverView {
   apply(findings: Finding[], target: RuleTarget, now: Date): void;
   /** Rules an expired waiver of this target listed: their findings are no longer pre-existing. */
   lapsedRules(target: RuleTarget, now: Date): ReadonlySet<string>;
+}
+
+/** The rules the engine runs, handed to it in the context (the engine never imports a rule file). */
+export interface RuleSet {
+  readonly all: readonly Rule[];
+  readonly byId: ReadonlyMap<string, Rule>;
+  /** The rules that judge this kind on this operation, looked up once per request. */
+  judging(kind: string, operation: Operation): readonly Rule[];
+  /** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
+  mutating(kind: string, operation: Operation): readonly Rule[];
 }
 
 export interface EvaluationContext {

@@ -1,5 +1,5 @@
-import { ruleSetOf, type RuleSet } from '../engine/rule-set.ts';
-import type { Rule } from '../engine/types.ts';
+import { ruleSetOf } from '../engine/rule-set.ts';
+import type { Rule, RuleSet } from '../engine/types.ts';
 import { exExpiry } from './ex-expiry.ts';
 import { exOwnership } from './ex-ownership.ts';
 import { exScope } from './ex-scope.ts';

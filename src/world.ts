@@ -3,6 +3,7 @@
  * (file and cluster sources, through the same code) and the cluster caches. Commands ask for
  * a world; they never assemble one. A new exception source or cache is a change here only.
  */
+import { GUARDRAILS_BY_ID } from './rules/guardrails.ts';
 import { RULES_BY_ID } from './rules/registry.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -63,11 +64,11 @@ export function loadWorld(
   },
 ): World {
   const policy = loadPolicyFile(files.config, RULES_BY_ID);
-  const fileSet = loadExceptionFile(files.exceptions);
+  const fileSet = loadExceptionFile(files.exceptions, GUARDRAILS_BY_ID);
   const sources: WaiverSource[] = [() => fileSet];
   if (cluster !== undefined) {
     const clusterSet = waiverSet(
-      waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver),
+      waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver, GUARDRAILS_BY_ID),
     );
     sources.push(() => clusterSet);
   }
@@ -115,17 +116,19 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
       for (const listener of policyListeners) listener();
     },
   });
-  const file = watchParsedFile(loadExceptionFile(options.exceptions), {
+  const file = watchParsedFile(loadExceptionFile(options.exceptions, GUARDRAILS_BY_ID), {
     path: options.exceptions,
     what: 'exceptions',
-    parse: parseExceptionFile,
+    parse: (text, path) => parseExceptionFile(text, path, GUARDRAILS_BY_ID),
     logger,
     onReload: (result) => options.onReload?.('exceptions', result),
     // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
     ifMissing: () => waiverSet([]),
   });
   const crd =
-    kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
+    kubeConfig === undefined
+      ? undefined
+      : startExceptionCache({ guardrails: GUARDRAILS_BY_ID, kubeConfig, logger, ...delay });
   const caches =
     kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
   const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];

@@ -1,3 +1,4 @@
+import { GUARDRAILS_BY_ID } from '../rules/guardrails.ts';
 import { UsageError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -396,11 +397,15 @@ async function clusterWaivers(
   const namespace =
     options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
   const items = await listExceptions(kubeRest(kc), namespace);
-  const waivers = waiversFromObjects(items, (object, problems) => {
-    io.stderr(
-      `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
-    );
-  });
+  const waivers = waiversFromObjects(
+    items,
+    (object, problems) => {
+      io.stderr(
+        `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
+      );
+    },
+    GUARDRAILS_BY_ID,
+  );
   return { waivers, namespace };
 }
 
@@ -420,7 +425,7 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
       return 1;
     }
   } else {
-    waivers = loadExceptionFile(options.exceptions).waivers;
+    waivers = loadExceptionFile(options.exceptions, GUARDRAILS_BY_ID).waivers;
   }
   const scoped = waivers.filter(
     (waiver) => namespace === undefined || waiver.namespace === namespace,

@@ -6,6 +6,7 @@ import { kubeRest, listAll, type KubeRest } from '../kube/rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
+import type { WaivableRules } from './scope-checks.ts';
 import { waiverSet, type WaiverSet } from './registry.ts';
 import {
   EXCEPTION_API_VERSION,
@@ -30,6 +31,7 @@ export function listExceptions(rest: KubeRest, namespace?: string): Promise<Kube
 export function waiversFromObjects(
   objects: readonly Record<string, unknown>[],
   onInvalid: (object: Record<string, unknown>, problems: string[]) => void,
+  guardrails: WaivableRules,
 ): Waiver[] {
   const waivers: Waiver[] = [];
   for (const object of objects) {
@@ -44,7 +46,7 @@ export function waiversFromObjects(
         toWaiver(
           parsed.data,
           'cluster',
-          waiverProblems(parsed.data, parsed.data.metadata.namespace),
+          waiverProblems(parsed.data, parsed.data.metadata.namespace, guardrails),
         ),
       );
     else onInvalid(object, formatIssues(parsed.error));
@@ -61,6 +63,8 @@ export interface ExceptionCache {
 export interface ExceptionCacheOptions {
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
+  /** The rules a waiver may name (EX003), handed in. */
+  readonly guardrails: WaivableRules;
   readonly delay?: (ms: number) => Promise<void>;
 }
 
@@ -88,11 +92,14 @@ export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCa
       if (!dirty) return current;
       dirty = false;
       current = waiverSet(
-        waiversFromObjects(cache.list(), (object, problems) =>
-          options.logger.warn(
-            { name: object['metadata'], problems },
-            'ignoring a GuardrailException that does not parse',
-          ),
+        waiversFromObjects(
+          cache.list(),
+          (object, problems) =>
+            options.logger.warn(
+              { name: object['metadata'], problems },
+              'ignoring a GuardrailException that does not parse',
+            ),
+          options.guardrails,
         ),
       );
       return current;

@@ -12,7 +12,7 @@ import type { Policy } from './config/policy.ts';
 import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import type { ClusterView, EvaluationContext } from './engine/types.ts';
 import { RULE_SET } from './rules/registry.ts';
-import { startExceptionCache, waiversFromObjects } from './exceptions/cluster-source.ts';
+import { startExceptionCache, waiversFromObjects } from './kube/exception-source.ts';
 import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
 import {
   createRegistry,

@@ -10,7 +10,7 @@ import { parseDuration } from '../config/duration.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import { DEFAULTS, type Environment } from '../config/policy.ts';
-import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
+import { listExceptions, waiversFromObjects } from '../kube/exception-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import {
@@ -19,7 +19,7 @@ import {
   exceptionsPath,
   readException,
   renewalOf,
-} from '../exceptions/cluster-writes.ts';
+} from '../kube/exception-writes.ts';
 import {
   canonicalKind,
   defaultExceptionName,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import type { Logger } from 'pino';
 import { startCertRotation } from '../certs/rotation.ts';
-import { startExpiryEvents } from '../exceptions/expiry-events.ts';
+import { startExpiryEvents } from '../kube/expiry-events.ts';
 import { ownNamespace } from '../kube/client.ts';
 import { startController, type RunningController } from '../kube/controller.ts';
 import { kubeRest } from '../kube/rest.ts';

@@ -4,6 +4,7 @@ import type { LabelSelector } from '../labels.ts';
 import { isWorld, parseCidr } from '../cidr.ts';
 import { ipBlockAddresses, NO_ADDRESSES, union, type AddressSet } from '../semantics/addresses.ts';
 import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
+import type { Selector } from '../semantics/selectors.ts';
 
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
@@ -53,11 +54,6 @@ const networkPolicySchema = z.looseObject({
 });
 
 export type Direction = 'ingress' | 'egress';
-
-export interface Selector {
-  readonly matchLabels: Readonly<Record<string, string>>;
-  readonly matchExpressions: NonNullable<LabelSelector['matchExpressions']>;
-}
 
 export interface IpBlock {
   readonly cidr: string;

@@ -1,12 +1,11 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { selectsEveryNamespace, selectsEveryPod } from '../semantics/selectors.ts';
+import { selectsEveryNamespace, selectsEveryPod, type Selector } from '../semantics/selectors.ts';
 import {
   describeSelector,
   isEmptySelector,
   rulesInEffect,
   type Peer,
   type PolicyRule,
-  type Selector,
 } from '../model/network-policy.ts';
 
 function describePeer(rule: PolicyRule, peer: Peer, namespaces: Selector): RawFinding {

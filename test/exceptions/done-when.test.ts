@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import t from 'tap';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
+import { EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
 import { loadWorld } from '../../src/world.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
+import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
 import {
   ExceptionFileError,
   loadExceptionFile,

@@ -16,8 +16,8 @@ import { pino } from 'pino';
 import t from 'tap';
 import { registerException, type ExceptionIo } from '../../src/cli/exception.ts';
 
-import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
-import { startExpiryEvents } from '../../src/exceptions/expiry-events.ts';
+import { EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
+import { startExpiryEvents } from '../../src/kube/expiry-events.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { startWorld } from '../../src/world.ts';

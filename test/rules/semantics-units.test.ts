@@ -13,7 +13,7 @@ import {
   selectsEveryNamespace,
   selectsEveryPod,
 } from '../../src/semantics/selectors.ts';
-import type { Selector } from '../../src/model/network-policy.ts';
+import type { Selector } from '../../src/semantics/selectors.ts';
 
 const selector = (partial: Partial<Selector>): Selector => ({
   matchLabels: {},

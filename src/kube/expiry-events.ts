@@ -7,12 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import { KubeApiError, type KubeRest } from './rest.ts';
 import { stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { daysLeft, daysLeftText, expiryDate } from './state.ts';
+import { daysLeft, daysLeftText, expiryDate } from '../exceptions/state.ts';
 import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
-import { targetLabel, waiverLabel, type Waiver } from './waiver.ts';
+import { targetLabel, waiverLabel, type Waiver } from '../exceptions/waiver.ts';
 
 export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';
 

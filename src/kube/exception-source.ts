@@ -1,13 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { exceptionsPath } from './cluster-writes.ts';
-import { startCache, type ObjectCache, type CachedObject } from '../kube/informer.ts';
-import { kubeRest, listAll, type KubeRest } from '../kube/rest.ts';
+import { exceptionsPath } from './exception-writes.ts';
+import { startCache, type ObjectCache, type CachedObject } from './informer.ts';
+import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { waiverProblems } from './checks.ts';
-import type { WaivableRules } from './scope-checks.ts';
-import { waiverSet, type WaiverSet } from './registry.ts';
+import { waiverProblems } from '../exceptions/checks.ts';
+import type { WaivableRules } from '../exceptions/scope-checks.ts';
+import { waiverSet, type WaiverSet } from '../exceptions/registry.ts';
 import {
   EXCEPTION_API_VERSION,
   EXCEPTION_GROUP,
@@ -16,7 +16,7 @@ import {
   EXCEPTION_VERSION,
   guardrailExceptionSchema,
 } from '../model/guardrail-exception.ts';
-import { toWaiver, type Waiver } from './waiver.ts';
+import { toWaiver, type Waiver } from '../exceptions/waiver.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
 

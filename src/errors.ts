@@ -22,3 +22,18 @@ export class CliError extends Error {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** An API error as a Status object names it: HTTP code and reason (Conflict, AlreadyExists, NotFound, Expired...). */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  readonly code: number;
+  readonly reason: string;
+  /** The Status message alone, as kubectl prints it after `Error from server (REASON): `. */
+  readonly statusMessage: string;
+  constructor(method: string, path: string, code: number, reason: string, message: string) {
+    super(`${method} ${path}: ${code} ${reason}: ${message}`);
+    this.code = code;
+    this.reason = reason;
+    this.statusMessage = message;
+  }
+}

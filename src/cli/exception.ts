@@ -1,5 +1,5 @@
 import { GUARDRAILS_BY_ID } from '../rules/guardrails.ts';
-import { UsageError } from '../errors.ts';
+import { KubeApiError, UsageError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInterface } from 'node:readline/promises';
@@ -10,7 +10,8 @@ import { parseDuration } from '../config/duration.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import { DEFAULTS, type Environment } from '../config/policy.ts';
-import { listExceptions, waiversFromObjects } from '../kube/exception-source.ts';
+import { listExceptions } from '../kube/exception-source.ts';
+import { waiversFromObjects } from '../exceptions/object-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import {
@@ -31,7 +32,7 @@ import { countWaiversByState, WAIVER_STATES } from '../exceptions/state.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
-import { KubeApiError, kubeRest } from '../kube/rest.ts';
+import { kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES, RULES_BY_ID } from '../rules/registry.ts';
 import {

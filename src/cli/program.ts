@@ -1,6 +1,5 @@
-import { CliError, ConfigError, UsageError } from '../errors.ts';
+import { CliError, ConfigError, KubeApiError, UsageError } from '../errors.ts';
 import { Command, CommanderError } from 'commander';
-import { KubeApiError } from '../kube/rest.ts';
 import { VERSION } from '../package-info.ts';
 
 type Register = (program: Command) => void;
@@ -39,10 +38,11 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .version(VERSION, '-V, --version', 'print the version')
     .exitOverride();
   const requested = argv[2];
-  // `completion` describes every command, so it loads them all, as help does.
+  // `completion` describes every command, so it loads them all, as help does; `--version` none.
   const one =
     requested !== undefined && requested !== 'completion' && Object.hasOwn(COMMANDS, requested);
-  const names = one ? [requested] : Object.keys(COMMANDS);
+  const none = requested === '--version' || requested === '-V';
+  const names = none ? [] : one ? [requested] : Object.keys(COMMANDS);
   for (const name of names) {
     const load = COMMANDS[name];
     if (load !== undefined) (await load())(program);

@@ -15,7 +15,7 @@ import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts'
 import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
 import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
-import { startWorld, type LiveWorld } from '../world.ts';
+import { startWorld, type LiveWorld } from '../live-world.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
 import {
   configOption,

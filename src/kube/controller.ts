@@ -1,3 +1,4 @@
+import { KubeApiError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +20,7 @@ import {
   type LeaderElectionOptions,
   type LeaderElector,
 } from './leader-election.ts';
-import { KubeApiError, kubeRest, listAll, type KubeRest } from './rest.ts';
+import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 import { workQueue } from './work-queue.ts';
 

@@ -4,19 +4,14 @@ import { exceptionsPath } from './exception-writes.ts';
 import { startCache, type ObjectCache, type CachedObject } from './informer.ts';
 import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { formatIssues } from '../zod-errors.ts';
-import { waiverProblems } from '../exceptions/checks.ts';
+import { waiversFromObjects } from '../exceptions/object-source.ts';
 import type { WaivableRules } from '../exceptions/scope-checks.ts';
 import { waiverSet, type WaiverSet } from '../exceptions/registry.ts';
 import {
-  EXCEPTION_API_VERSION,
   EXCEPTION_GROUP,
-  EXCEPTION_KIND,
   EXCEPTION_PLURAL,
   EXCEPTION_VERSION,
-  guardrailExceptionSchema,
 } from '../model/guardrail-exception.ts';
-import { toWaiver, type Waiver } from '../exceptions/waiver.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
 
@@ -25,33 +20,6 @@ export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${
 /** Every GuardrailException, or those of one namespace, page by page; each item is checked when it becomes a waiver. */
 export function listExceptions(rest: KubeRest, namespace?: string): Promise<KubeObject[]> {
   return listAll(rest, namespace === undefined ? EXCEPTIONS_PATH : exceptionsPath(namespace));
-}
-
-/** Turns cluster objects into waivers; one that does not parse is skipped (and reported), never fatal. */
-export function waiversFromObjects(
-  objects: readonly Record<string, unknown>[],
-  onInvalid: (object: Record<string, unknown>, problems: string[]) => void,
-  guardrails: WaivableRules,
-): Waiver[] {
-  const waivers: Waiver[] = [];
-  for (const object of objects) {
-    // List items may omit apiVersion and kind; the collection says what they are.
-    const parsed = guardrailExceptionSchema.safeParse({
-      apiVersion: EXCEPTION_API_VERSION,
-      kind: EXCEPTION_KIND,
-      ...object,
-    });
-    if (parsed.success)
-      waivers.push(
-        toWaiver(
-          parsed.data,
-          'cluster',
-          waiverProblems(parsed.data, parsed.data.metadata.namespace, guardrails),
-        ),
-      );
-    else onInvalid(object, formatIssues(parsed.error));
-  }
-  return waivers;
 }
 
 export interface ExceptionCache {

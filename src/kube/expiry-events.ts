@@ -5,9 +5,10 @@
  * Event names are derived from the waiver, so a restart or a second replica re-sending one gets
  * 409 AlreadyExists and nothing is said twice.
  */
+import { KubeApiError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from './rest.ts';
+import type { KubeRest } from './rest.ts';
 import { stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { daysLeft, daysLeftText, expiryDate } from '../exceptions/state.ts';

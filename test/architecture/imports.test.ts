@@ -77,7 +77,13 @@ t.test('the kube layer sees the engine only through the ClusterView port it fill
 
 // The floors, from the ground up (docs/architecture.md). A folder's unit is its first path segment;
 // top-level files are the ground, except the few that do I/O or wire the world, which are adapters.
-const TOP_LEVEL_ADAPTERS = new Set(['world.ts', 'metrics.ts', 'manifests.ts', 'kustomize.ts']);
+const TOP_LEVEL_ADAPTERS = new Set([
+  'world.ts',
+  'live-world.ts',
+  'metrics.ts',
+  'manifests.ts',
+  'kustomize.ts',
+]);
 const FLOORS: readonly (readonly string[])[] = [
   ['ground'],
   ['model', 'semantics', 'config'],
@@ -92,6 +98,7 @@ const FLOORS: readonly (readonly string[])[] = [
     'reach',
     'certs',
     'world',
+    'live-world',
     'metrics',
     'manifests',
     'kustomize',
@@ -176,6 +183,24 @@ t.test(
           ([from, to]) => ['exceptions', 'config'].includes(unitOf(from)) && unitOf(to) === 'rules',
         )
         .map(arrow),
+      [],
+    );
+  },
+);
+
+t.test(
+  'the offline world (world.ts) reaches no cluster adapter: one-shot commands never load the client',
+  async (t) => {
+    const graph = importGraph();
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    visit(join(SRC, 'world.ts'));
+    t.same(
+      [...reached].map((file) => relative(SRC, file)).filter((path) => path.startsWith('kube/')),
       [],
     );
   },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

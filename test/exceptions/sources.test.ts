@@ -10,7 +10,7 @@ import {
   loadExceptionFile,
   parseExceptionFile,
 } from '../../src/exceptions/file-source.ts';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadFixture } from '../helpers/reviews.ts';
 import { until } from '../helpers/until.ts';

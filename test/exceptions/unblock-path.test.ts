@@ -20,7 +20,7 @@ import { EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
 import { startExpiryEvents } from '../../src/kube/expiry-events.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 import {
   startFakeKubeApi,
   type AdmissionAttempt,

@@ -4,7 +4,7 @@ import t from 'tap';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { waiversFromObjects } from '../../src/kube/exception-source.ts';
+import { waiversFromObjects } from '../../src/exceptions/object-source.ts';
 import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../../src/exceptions/listing.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';

@@ -5,7 +5,7 @@ import { decodeReview } from '../../src/admission/decode.ts';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { waiversFromObjects } from '../../src/kube/exception-source.ts';
+import { waiversFromObjects } from '../../src/exceptions/object-source.ts';
 import { loadExceptionFile } from '../../src/exceptions/file-source.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
 import { waiverState } from '../../src/exceptions/state.ts';

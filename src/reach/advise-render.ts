@@ -1,9 +1,9 @@
+import { terminalSafe } from '../text.ts';
 import { stringify } from 'yaml';
 import type { Advice, JudgedFlow } from './advise.ts';
 
-const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 const flowName = (f: JudgedFlow): string =>
-  `${clean(f.from)} → ${clean(f.to)} ${f.protocol}/${f.port}`;
+  `${terminalSafe(f.from)} → ${terminalSafe(f.to)} ${f.protocol}/${f.port}`;
 
 function cutBy(f: JudgedFlow): string {
   const sides = [
@@ -38,12 +38,12 @@ export function renderAdviceText(advice: Advice): string {
     '',
     'Per namespace (flows leaving or entering it / cut by its enforce baseline):',
     ...advice.namespaces.map(
-      (ns) => `  ${clean(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
+      (ns) => `  ${terminalSafe(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
     ),
     '',
     `${advice.proposals.length} proposed NetworkPolicies (print only them: --output yaml; then netguard check -f FILE):`,
     renderProposalsYaml(advice).trimEnd(),
-    ...advice.notes.map((note) => `note: ${clean(note)}`),
+    ...advice.notes.map((note) => `note: ${terminalSafe(note)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -14,6 +14,7 @@ import {
   kubeconfigOption,
   parseOptions,
 } from './options.ts';
+import { handleSignals } from './signals.ts';
 import { DURATION_HINT, parseDuration } from '../config/duration.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
@@ -105,15 +106,6 @@ export function registerController(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action((raw: Record<string, unknown>) => {
       const running = runController(parseOptions(controllerOptions, raw));
-      // SIGHUP's default is to exit: reload instead, as `serve` does.
-      process.on('SIGHUP', () => running.reload());
-      const exit = (): void => {
-        running.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', exit);
-      process.once('SIGINT', exit);
+      handleSignals({ reload: () => running.reload(), stop: () => running.stop() });
     });
 }

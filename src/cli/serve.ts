@@ -25,6 +25,7 @@ import {
   parseOptions,
   port,
 } from './options.ts';
+import { handleSignals } from './signals.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -276,15 +277,6 @@ export function registerServe(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
-      // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.
-      process.on('SIGHUP', () => running.reload());
-      const stop = (): void => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      handleSignals({ reload: () => running.reload(), stop: () => running.close() });
     });
 }

@@ -9,7 +9,9 @@ import type { KubeObject } from '../vocabulary.ts';
 import { advise, type Advice } from '../reach/advise.ts';
 import { renderAdviceJson, renderAdviceText, renderProposalsYaml } from '../reach/advise-render.ts';
 import { parseFlows, type FlowSet } from '../reach/flows.ts';
-import { contextOption, kubeconfigOption, parseOptions } from './options.ts';
+import { contextOption, kubeconfigOption, outputOption, parseOptions } from './options.ts';
+
+const ADVISE_FORMATS = ['text', 'json', 'yaml'] as const;
 import { graphOf, loadObjects, readStdin } from './reach-input.ts';
 
 const adviseOptions = z.strictObject({
@@ -18,7 +20,7 @@ const adviseOptions = z.strictObject({
     .array(z.string().min(1))
     .min(1, { message: 'name at least one flow file (hubble observe -o json, or CSV)' }),
   config: z.string().min(1),
-  output: z.enum(['text', 'json', 'yaml']),
+  output: z.enum(ADVISE_FORMATS),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
@@ -90,7 +92,7 @@ export function registerAdvise(program: Command): void {
       'observed flows: hubble observe -o json output, or CSV src_namespace,src_workload,dst_namespace,dst_workload,port,protocol',
     )
     .option('--config <path>', 'GuardrailPolicy file', 'policies/guardrails.yaml')
-    .option('-o, --output <format>', 'text, json, or yaml (only the proposed policies)', 'text')
+    .addOption(outputOption(ADVISE_FORMATS, 'text, json, or yaml (only the proposed policies)'))
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {

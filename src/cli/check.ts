@@ -23,7 +23,13 @@ import {
 import { renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
 import { matchEnvironment } from '../config/environment.ts';
 import { loadWorld, type World } from '../world.ts';
-import { configOption, describePolicy, exceptionsOption, parseOptions } from './options.ts';
+import {
+  configOption,
+  describePolicy,
+  exceptionsOption,
+  outputOption,
+  parseOptions,
+} from './options.ts';
 
 export const CHECK_FORMATS = ['text', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
 const DEFAULT_NAMESPACE = 'default';
@@ -320,7 +326,7 @@ export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST):
       '-n, --namespace <name>',
       'namespace for objects that name none (default: "default", with a warning)',
     )
-    .option('-o, --output <format>', CHECK_FORMATS.join(', '), 'text')
+    .addOption(outputOption(CHECK_FORMATS))
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(checkOptions, { ...raw, filename: raw['filename'] ?? [] });
       host.exit(runCheck(options, await host.io(options)));

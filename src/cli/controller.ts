@@ -12,6 +12,8 @@ import {
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  LOG_LEVELS,
+  logLevelOption,
   parseOptions,
 } from './options.ts';
 import { handleSignals } from './signals.ts';
@@ -29,7 +31,7 @@ const controllerOptions = z.strictObject({
   ]),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
 });
 export type ControllerCommandOptions = z.infer<typeof controllerOptions>;
 
@@ -103,7 +105,7 @@ export function registerController(program: Command): void {
     )
     .addOption(kubeconfigOption())
     .addOption(contextOption())
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .addOption(logLevelOption())
     .action((raw: Record<string, unknown>) => {
       const running = runController(parseOptions(controllerOptions, raw));
       handleSignals({ reload: () => running.reload(), stop: () => running.stop() });

@@ -40,8 +40,12 @@ import {
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  outputOption,
   parseOptions,
 } from './options.ts';
+
+// `text` is the name every command uses; `table` is kept as its alias (accepted, not offered).
+const LIST_FORMATS = ['text', 'json', 'yaml'] as const;
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -347,8 +351,7 @@ const listOptions = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
   allNamespaces: z.boolean().optional(),
   state: z.enum(WAIVER_STATES).optional(),
-  // `text` is the name every command uses; `table` is kept as its alias.
-  output: z.enum(['text', 'table', 'json', 'yaml']),
+  output: z.enum([...LIST_FORMATS, 'table']),
   at: z.iso
     .datetime({
       offset: true,
@@ -565,7 +568,7 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .option('-n, --namespace <name>', 'only this namespace')
     .option('-A, --all-namespaces', 'every namespace (the default for the file)')
     .option('--state <state>', 'only active, expiring, expired or pending')
-    .option('-o, --output <format>', 'text, json or yaml', 'text')
+    .addOption(outputOption(LIST_FORMATS, 'text, json or yaml'))
     .option(
       '--at <timestamp>',
       'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z',

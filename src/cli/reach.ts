@@ -12,7 +12,9 @@ import {
   renderVerdictJson,
   renderVerdictText,
 } from '../reach/render.ts';
-import { contextOption, kubeconfigOption, parseOptions, port } from './options.ts';
+import { contextOption, kubeconfigOption, outputOption, parseOptions, port } from './options.ts';
+
+const REACH_FORMATS = ['text', 'json', 'dot', 'mermaid'] as const;
 import { graphOf, loadObjects, readStdin, resolveEndpoint } from './reach-input.ts';
 
 const namespaceName = z
@@ -27,7 +29,7 @@ const reachOptions = z.strictObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']),
   asEnforced: z.boolean(),
   namespace: namespaceName.optional(),
-  output: z.enum(['text', 'json', 'dot', 'mermaid']),
+  output: z.enum(REACH_FORMATS),
   config: z.string().min(1),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -105,7 +107,7 @@ export function registerReach(program: Command): void {
     .option('--protocol <p>', 'TCP, UDP or SCTP', 'TCP')
     .option('--as-enforced', 'add the baseline every judged namespace would get in enforce', false)
     .option('-n, --namespace <name>', 'only connections leaving or entering this namespace')
-    .option('-o, --output <format>', 'text, json, dot or mermaid', 'text')
+    .addOption(outputOption(REACH_FORMATS, 'text, json, dot or mermaid'))
     .option(
       '--config <path>',
       'GuardrailPolicy file (environments, DNS, excluded namespaces)',

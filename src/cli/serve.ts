@@ -22,6 +22,8 @@ import {
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  LOG_LEVELS,
+  logLevelOption,
   parseOptions,
   port,
 } from './options.ts';
@@ -43,7 +45,7 @@ const serveOptions = z.strictObject({
     .optional(),
   service: z.string().min(1).optional(),
   drainSeconds: z.coerce.number().min(0).max(600).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
   auditLog: z.enum(AUDIT_LOG_LEVELS).optional(),
 });
 export type ServeOptions = z.infer<typeof serveOptions>;
@@ -269,7 +271,7 @@ export function registerServe(program: Command): void {
       'after SIGTERM, keep answering on open connections this long',
       String(DRAIN_WINDOW_MS / 1000),
     )
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .addOption(logLevelOption())
     .option(
       '--audit-log <which>',
       'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none',

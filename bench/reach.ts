@@ -3,6 +3,7 @@
  * namespaces, 5,000 workloads and 10,000 NetworkPolicies; times `reach --as-enforced` for one
  * namespace and for the whole cluster, at three sizes so the growth is visible. Not a test.
  */
+import { RULES_BY_ID } from '../src/rules/registry.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,7 +195,7 @@ function time<T>(run: () => T): { value: T; ms: number } {
   return { value, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-const policy = loadPolicyFile('policies/guardrails.yaml');
+const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
 const sizes = process.argv.includes('--quick') ? [50] : [125, 250, 500];
 console.log(`machine: ${JSON.stringify(describeMachine())}`);
 for (const namespaces of sizes) {

@@ -10,7 +10,7 @@ import {
 } from './kustomize.ts';
 import { z } from 'zod';
 import type { KubeObject } from './vocabulary.ts';
-import { parseNetworkPolicy } from './rules/network-policy.ts';
+import { parseNetworkPolicy } from './model/network-policy.ts';
 import { formatIssues } from './zod-errors.ts';
 
 /** One Kubernetes object read from a manifest, with where it came from. */

@@ -31,7 +31,7 @@ export function controlCharacterIn(
  * redrawn. The same spelling is a valid escape in JSON strings and YAML double-quoted scalars, so
  * scrubbed JSON and YAML output still parse (and decode to the original value).
  */
-export function terminalSafe(text: string): string {
+export function escapeControls(text: string): string {
   return text.replace(
     CONTROLS,
     (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
@@ -39,9 +39,9 @@ export function terminalSafe(text: string): string {
 }
 
 /** Several lines (a waiver's reason): each line scrubbed, continuation lines indented. */
-export function terminalSafeLines(text: string, indent: string): string {
+export function escapeControlLines(text: string, indent: string): string {
   return text
     .split('\n')
-    .map((line, index) => (index === 0 ? '' : indent) + terminalSafe(line))
+    .map((line, index) => (index === 0 ? '' : indent) + escapeControls(line))
     .join('\n');
 }

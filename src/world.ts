@@ -1,24 +1,23 @@
 /**
- * The one place that wires the world for every command: the policy, the exception registry
- * (file and cluster sources, through the same code) and the cluster caches. Commands ask for
- * a world; they never assemble one. A new exception source or cache is a change here only.
+ * The offline world, wired in one place for every one-shot command: the policy and the exception
+ * registry (the file, plus GuardrailExceptions already listed from a cluster, through the same
+ * code). It never loads the cluster client; `serve`'s live world (caches) is live-world.ts.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import { loadPolicyFile, parsePolicy } from './config/load.ts';
+import { GUARDRAILS_BY_ID } from './rules/guardrails.ts';
+import { RULES_BY_ID } from './rules/registry.ts';
+import { loadPolicyFile } from './config/load.ts';
 import type { Policy } from './config/policy.ts';
 import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import type { ClusterView, EvaluationContext } from './engine/types.ts';
-import { startExceptionCache, waiversFromObjects } from './exceptions/cluster-source.ts';
-import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
+import { RULE_SET } from './rules/registry.ts';
+import { waiversFromObjects } from './exceptions/object-source.ts';
+import { loadExceptionFile } from './exceptions/file-source.ts';
 import {
   createRegistry,
   waiverSet,
   type ExceptionRegistry,
   type WaiverSource,
 } from './exceptions/registry.ts';
-import { watchParsedFile } from './file-source.ts';
-import { startClusterCache, type ClusterCache } from './kube/cluster-cache.ts';
 import type { KubeObject } from './vocabulary.ts';
 
 /** The two files every command reads (flags `--config` and `--exceptions`). */
@@ -35,12 +34,17 @@ export interface World {
   context(now: Date, cluster?: ClusterView): EvaluationContext;
 }
 
-function worldOf(policy: () => Policy, registry: ExceptionRegistry, cluster: ClusterView): World {
+export function worldOf(
+  policy: () => Policy,
+  registry: ExceptionRegistry,
+  cluster: ClusterView,
+): World {
   return {
     policy,
     registry,
     context: (now, view = cluster) => ({
       policy: policy(),
+      rules: RULE_SET,
       cluster: view,
       waivers: registry.view(policy().exceptions.warnBeforeMs),
       now,
@@ -59,91 +63,14 @@ export function loadWorld(
     readonly onInvalidWaiver: (object: KubeObject, problems: string[]) => void;
   },
 ): World {
-  const policy = loadPolicyFile(files.config);
-  const fileSet = loadExceptionFile(files.exceptions);
+  const policy = loadPolicyFile(files.config, RULES_BY_ID);
+  const fileSet = loadExceptionFile(files.exceptions, GUARDRAILS_BY_ID);
   const sources: WaiverSource[] = [() => fileSet];
   if (cluster !== undefined) {
     const clusterSet = waiverSet(
-      waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver),
+      waiversFromObjects(cluster.waiverObjects, cluster.onInvalidWaiver, GUARDRAILS_BY_ID),
     );
     sources.push(() => clusterSet);
   }
   return worldOf(() => policy, createRegistry(sources), EMPTY_CLUSTER);
-}
-
-export interface LiveWorldOptions extends WorldFiles {
-  readonly logger: Logger;
-  /** Set in a cluster: GuardrailExceptions, Namespaces and NetworkPolicies then come from caches. */
-  readonly kubeConfig?: KubeConfig | undefined;
-  readonly onReload?: (file: 'policy' | 'exceptions', result: 'success' | 'failure') => void;
-  /** Injectable backoff for the caches, so tests never sleep. */
-  readonly delay?: (ms: number) => Promise<void>;
-}
-
-export interface LiveWorld extends World {
-  /** The cluster caches, when serving in a cluster. */
-  readonly caches: ClusterCache | undefined;
-  /** The cluster they follow (the controller writes through it). */
-  readonly kubeConfig: KubeConfig | undefined;
-  /** Unmet readiness conditions (each cache's first sync), for /readyz. */
-  notReady(): string[];
-  /** Re-reads both files now (SIGHUP); a broken file keeps its last good version. */
-  reload(): void;
-  /** Called after every successful policy reload (the controller requeues every namespace). */
-  onPolicyChange(listener: () => void): void;
-  close(): Promise<void>;
-}
-
-/**
- * `serve`'s world: both files watched (a broken reload keeps the last good version) and, in a
- * cluster, the GuardrailException, Namespace and NetworkPolicy caches.
- */
-export function startWorld(options: LiveWorldOptions): LiveWorld {
-  const { logger, kubeConfig } = options;
-  const delay = options.delay === undefined ? {} : { delay: options.delay };
-  const policyListeners: (() => void)[] = [];
-  const policy = watchParsedFile(loadPolicyFile(options.config), {
-    path: options.config,
-    what: 'policy',
-    parse: parsePolicy,
-    logger,
-    onReload: (result) => options.onReload?.('policy', result),
-    onChange: () => {
-      for (const listener of policyListeners) listener();
-    },
-  });
-  const file = watchParsedFile(loadExceptionFile(options.exceptions), {
-    path: options.exceptions,
-    what: 'exceptions',
-    parse: parseExceptionFile,
-    logger,
-    onReload: (result) => options.onReload?.('exceptions', result),
-    // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
-    ifMissing: () => waiverSet([]),
-  });
-  const crd =
-    kubeConfig === undefined ? undefined : startExceptionCache({ kubeConfig, logger, ...delay });
-  const caches =
-    kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
-  const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];
-  const world = worldOf(policy.current, createRegistry(sources), caches?.view ?? EMPTY_CLUSTER);
-  return {
-    ...world,
-    caches,
-    kubeConfig,
-    notReady: () => [
-      ...(caches?.notReady() ?? []),
-      ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),
-    ],
-    reload() {
-      policy.reload();
-      file.reload();
-    },
-    onPolicyChange: (listener) => void policyListeners.push(listener),
-    async close() {
-      policy.close();
-      file.close();
-      await Promise.all([crd?.stop(), caches?.stop()]);
-    },
-  };
 }

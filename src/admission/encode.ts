@@ -1,5 +1,5 @@
 import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
-import { sanitiseWarnings } from './warnings.ts';
+import { sanitiseWarnings } from '../text.ts';
 
 export interface AdmissionResponse {
   uid: string;

@@ -1,5 +1,6 @@
+import { KubeApiError } from '../errors.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { KubeApiError, listAll, type KubeRest } from '../kube/rest.ts';
+import { listAll, type KubeRest } from '../kube/rest.ts';
 
 /** What audit reads from a cluster: everything it judges, plus the DaemonSets that reveal the CNI. */
 export interface ClusterSnapshot {

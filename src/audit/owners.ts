@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { controllerRefOf } from '../engine/trust.ts';
 import { field, stringField } from '../object-access.ts';
-import { podTemplateOf } from '../rules/pod-template.ts';
+import { podTemplateOf } from '../model/pod-template.ts';
 import type { KubeObject } from '../vocabulary.ts';
 
 const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {

@@ -1,3 +1,4 @@
+import { terminalSafe } from '../text.ts';
 import type { NamespaceCuts } from '../reach/advise.ts';
 import type {
   AuditFinding,
@@ -6,7 +7,6 @@ import type {
   NamespaceReport,
   RuleGroup,
 } from './scan.ts';
-import { CONTROL_RUNS } from '../terminal-text.ts';
 
 /** `netguard audit --output json`: the report as it is, one document. */
 export function renderAuditJson(report: AuditReport): string {
@@ -14,7 +14,6 @@ export function renderAuditJson(report: AuditReport): string {
 }
 
 // Object names come from the cluster: printed without terminal control characters.
-const clean = (text: string): string => text.replace(CONTROL_RUNS, ' ');
 const plural = (count: number, word: string, many = `${word}s`): string =>
   `${count} ${count === 1 ? word : many}`;
 
@@ -42,8 +41,8 @@ function findingLine(finding: AuditFinding): string[] {
   // The message's own note names the waiver and its expiry; the tag makes waived lines easy to scan for.
   const waived = finding.waivedBy === undefined ? '' : ' [waived]';
   const lines = [
-    `      ${finding.level} ${clean(`${finding.kind} ${finding.name}`)} at ${clean(finding.path)}${waived}`,
-    `           ${clean(finding.message)}`,
+    `      ${finding.level} ${terminalSafe(`${finding.kind} ${finding.name}`)} at ${terminalSafe(finding.path)}${waived}`,
+    `           ${terminalSafe(finding.message)}`,
   ];
   if (finding.hint !== undefined) lines.push(`           hint: ${finding.hint}`);
   return lines;
@@ -69,9 +68,9 @@ function namespaceLines(ns: NamespaceReport): string[] {
   const label =
     ns.ignoredEnvironmentLabel === undefined
       ? ''
-      : `; label netguard.dev/environment=${clean(ns.ignoredEnvironmentLabel)} ignored (no approved NS003 waiver)`;
+      : `; label netguard.dev/environment=${terminalSafe(ns.ignoredEnvironmentLabel)} ignored (no approved NS003 waiver)`;
   return [
-    `  ${clean(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}${label}`,
+    `  ${terminalSafe(ns.name)} (${ns.environment}, ${ns.mode}) — ${verdict}${baseline}${label}`,
     ...ns.rules.flatMap(ruleLines),
   ];
 }
@@ -97,7 +96,7 @@ function readinessLines(env: EnvironmentReadiness): string[] {
       `    without the ${target} baseline (annotate them; NS001 only sets it on new namespaces):`,
     );
     for (const entry of env.withoutBaseline)
-      lines.push(`      ${clean(entry.namespace)}: needs ${entry.missing.join(', ')}`);
+      lines.push(`      ${terminalSafe(entry.namespace)}: needs ${entry.missing.join(', ')}`);
   }
   return lines;
 }
@@ -145,7 +144,7 @@ export function fixFirstLines(report: AuditReport): string[] {
   });
   if (denying.length > TOP) lines.push(`  … and ${plural(denying.length - TOP, 'more rule')}`);
   if (namespaces.length > 0) {
-    const top = namespaces.slice(0, TOP).map((ns) => `${clean(ns.name)} (${ns.denied})`);
+    const top = namespaces.slice(0, TOP).map((ns) => `${terminalSafe(ns.name)} (${ns.denied})`);
     lines.push(
       `  Namespaces with most denied objects: ${top.join(', ')}${namespaces.length > TOP ? `, … ${namespaces.length - TOP} more` : ''}`,
     );
@@ -187,7 +186,7 @@ export function renderFlowCutsText(cuts: readonly NamespaceCuts[]): string {
   ];
   for (const ns of cuts)
     lines.push(
-      `  ${clean(ns.namespace)}: ${ns.cut} of ${plural(ns.observed, 'observed flow')} would be cut`,
+      `  ${terminalSafe(ns.namespace)}: ${ns.cut} of ${plural(ns.observed, 'observed flow')} would be cut`,
     );
   if (cuts.length === 0) lines.push('  no observed flow names a judged namespace.');
   return `${lines.join('\n')}\n`;

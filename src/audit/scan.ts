@@ -9,6 +9,7 @@ import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
 import { field, stringField } from '../object-access.ts';
+import { RULE_SET } from '../rules/registry.ts';
 import type {
   AdmissionInput,
   ClusterView,
@@ -20,8 +21,8 @@ import type {
 } from '../engine/types.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
-import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
-import { deniedTypes, desiredBaseline, isManagedPolicy } from '../kube/baseline-policies.ts';
+import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotations.ts';
+import { deniedTypes, desiredBaseline, isManagedPolicy } from '../model/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
 import { reportedAtOwner } from './owners.ts';
 
@@ -289,6 +290,8 @@ export function auditWithDecisions(input: AuditInput): {
   );
   const ctx: EvaluationContext = {
     policy: input.policy,
+    rules: RULE_SET,
+    // Owners too: a Pod's controller counts only when the listing holds it with that uid.
     cluster: staticClusterView([...input.namespaces, ...input.objects]),
     waivers: input.waivers,
     now: input.now,

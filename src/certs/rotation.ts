@@ -5,9 +5,10 @@
  * before they expire. Every replica runs it; resourceVersion-checked writes make one replica's
  * certificates win and the others adopt them.
  */
+import { KubeApiError } from '../errors.ts';
 import forge from 'node-forge';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import type { KubeRest } from '../kube/rest.ts';
 import { field } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { createCA, createServingCert, serviceDnsNames, type CertificatePair } from './generate.ts';

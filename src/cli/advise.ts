@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -13,15 +14,17 @@ import { lineOnly } from '../source-position.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { loadWorld, type World } from '../world.ts';
 import { judgeManifests } from './check.ts';
+import { cliIo, readStdin } from './io.ts';
 import {
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  outputOption,
   parseOptions,
-  UsageError,
 } from './options.ts';
-import { cliIo, readStdin } from './io.ts';
 import { graphOf, loadObjects } from './reach-input.ts';
+
+const ADVISE_FORMATS = ['text', 'json', 'yaml'] as const;
 
 const adviseOptions = z.strictObject({
   filename: z.array(z.string().min(1)).optional(),
@@ -30,7 +33,7 @@ const adviseOptions = z.strictObject({
     .min(1, { message: 'name at least one flow file (hubble observe -o json, or CSV)' }),
   config: z.string().min(1),
   exceptions: z.string().min(1),
-  output: z.enum(['text', 'json', 'yaml']),
+  output: z.enum(ADVISE_FORMATS),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
@@ -197,7 +200,7 @@ export function registerAdvise(program: Command): void {
     .addOption(
       exceptionsOption('GuardrailException file (waivers count when proposals are checked)'),
     )
-    .option('-o, --output <format>', 'text, json, or yaml (only the proposed policies)', 'text')
+    .addOption(outputOption(ADVISE_FORMATS, 'text, json, or yaml (only the proposed policies)'))
     .addOption(kubeconfigOption())
     .addOption(contextOption())
     .action(async (raw: Record<string, unknown>) => {

@@ -13,6 +13,7 @@ import {
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  outputOption,
   parseOptions,
 } from './options.ts';
 import { cliIo } from './io.ts';
@@ -107,10 +108,11 @@ export function registerAudit(program: Command): void {
       exceptionsOption('GuardrailException file (cluster GuardrailExceptions are read too)'),
     )
     .option('-n, --namespace <name>', 'audit only this namespace')
-    .option(
-      '-o, --output <format>',
-      `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`,
-      'text',
+    .addOption(
+      outputOption(
+        AUDIT_FORMATS,
+        `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`,
+      ),
     )
     .option('--page-size <n>', 'items per list request (limit/continue)', '500')
     .option(

@@ -1,3 +1,4 @@
+import { KubeApiError } from '../errors.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -12,7 +13,7 @@ import {
   type CertificatePair,
 } from '../certs/generate.ts';
 import { loadKubeConfig } from '../kube/client.ts';
-import { KubeApiError, kubeRest } from '../kube/rest.ts';
+import { kubeRest } from '../kube/rest.ts';
 import { arrayField, asRecord } from '../object-access.ts';
 import { parseOptions, contextOption, kubeconfigOption } from './options.ts';
 import { cliIo } from './io.ts';

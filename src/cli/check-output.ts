@@ -1,9 +1,9 @@
+import { terminalSafe } from '../text.ts';
 import { stringify } from 'yaml';
 import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
 import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
-import { CONTROL_RUNS } from '../terminal-text.ts';
 
 export interface CheckResult {
   readonly manifest: Manifest;
@@ -80,7 +80,6 @@ export function renderYaml(report: CheckReport): string {
 }
 
 // Manifests are anyone's files: names and messages are printed without terminal control characters.
-const clean = (text: string): string => text.replace(CONTROL_RUNS, ' ');
 
 interface Paint {
   readonly red: (text: string) => string;
@@ -125,14 +124,14 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
       : `${decision.environment ?? ''}, ${decision.mode ?? ''}`;
   const location = `${describeLocation(manifest)}, line ${manifest.source.line}`;
   const lines = [
-    `${verdictLabel(decision, paint)} ${paint.bold(clean(`${decision.kind} ${where}`))} (${context})  ${paint.dim(clean(location))}`,
+    `${verdictLabel(decision, paint)} ${paint.bold(terminalSafe(`${decision.kind} ${where}`))} (${context})  ${paint.dim(terminalSafe(location))}`,
   ];
   for (const finding of decision.findings) {
     const level = finding.level === 'deny' ? paint.red('deny') : paint.yellow('warn');
     const line = paint.dim(`(line ${manifest.source.lineOf(finding.path)})`);
     lines.push(
-      `  ${level} ${finding.rule} ${finding.name} at ${clean(finding.path)} ${line}`,
-      `       ${clean(findingText(finding))}`,
+      `  ${level} ${finding.rule} ${finding.name} at ${terminalSafe(finding.path)} ${line}`,
+      `       ${terminalSafe(findingText(finding))}`,
     );
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
@@ -141,7 +140,7 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
       ...unblockLines(
         { ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) },
         environment,
-      ).map((line) => `  ${clean(line)}`),
+      ).map((line) => `  ${terminalSafe(line)}`),
     );
   }
   return lines;
@@ -154,7 +153,7 @@ export function renderText(
 ): string {
   const paint = options.color ? COLOR : PLAIN;
   const lines = [
-    `Policy: ${clean(report.policy)}`,
+    `Policy: ${terminalSafe(report.policy)}`,
     ...report.results.flatMap((result) => renderResult(result, paint, options.policy)),
   ];
   const summary = summaryOf(report.results);

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { ENVIRONMENT_LABEL, unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { z } from 'zod';
@@ -26,8 +27,8 @@ import {
   configOption,
   describePolicy,
   exceptionsOption,
+  outputOption,
   parseOptions,
-  UsageError,
 } from './options.ts';
 import { cliIo, readStdin } from './io.ts';
 
@@ -295,7 +296,7 @@ export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST):
       '-n, --namespace <name>',
       'namespace for objects that name none (default: "default", with a warning)',
     )
-    .option('-o, --output <format>', CHECK_FORMATS.join(', '), 'text')
+    .addOption(outputOption(CHECK_FORMATS))
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(checkOptions, { ...raw, filename: raw['filename'] ?? [] });
       host.exit(runCheck(options, await host.io(options)));

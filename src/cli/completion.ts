@@ -1,5 +1,6 @@
+import { UsageError } from '../errors.ts';
 import type { Command, Option } from 'commander';
-import { UsageError } from './options.ts';
+import { valuesOf } from './options.ts';
 import { cliIo } from './io.ts';
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
@@ -35,13 +36,28 @@ const PATH_FLAGS = [
   '--out',
   '--flows',
 ];
-const OUTPUTS = 'text json yaml sarif junit github policyreport';
 
 function allNodes(node: Node): Node[] {
   return [node, ...node.children.flatMap(allNodes)];
 }
 
+/** Each command's options that take one of a list of values (--output, --log-level), with the list. */
+const valueOptions = (node: Node): { flags: string[]; values: readonly string[] }[] =>
+  node.options.flatMap((option) => {
+    const values = valuesOf(option);
+    const flags = [option.short, option.long].filter((flag): flag is string => flag !== undefined);
+    return values === undefined ? [] : [{ flags, values }];
+  });
+
 function bash(root: Node): string {
+  const valueCases = allNodes(root)
+    .flatMap((node) =>
+      valueOptions(node).map(
+        ({ flags, values }) =>
+          `    ${flags.map((flag) => `"${node.path.slice(1).join(' ')}/${flag}"`).join('|')}) words="${values.join(' ')}" ;;`,
+      ),
+    )
+    .join('\n');
   const cases = allNodes(root)
     .map((node) => {
       const words = [
@@ -61,7 +77,6 @@ _netguard() {
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   case "$prev" in
     ${PATH_FLAGS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    -o|--output) COMPREPLY=($(compgen -W "${OUTPUTS}" -- "$cur")); return 0 ;;
   esac
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -70,6 +85,11 @@ _netguard() {
     next="\${path:+$path }$w"
     [[ "${known}" == *"|$next|"* ]] && path="$next"
   done
+  words=""
+  case "$path/$prev" in
+${valueCases}
+  esac
+  if [[ -n "$words" ]]; then COMPREPLY=($(compgen -W "$words" -- "$cur")); return 0; fi
   case "$path" in
 ${cases}
     *) words="" ;;
@@ -110,9 +130,10 @@ function fish(root: Node): string {
       const short = option.short === undefined ? '' : ` -s ${option.short.slice(1)}`;
       const long = option.long === undefined ? '' : ` -l ${option.long.slice(2)}`;
       const takesPath = PATH_FLAGS.some((flag) => flag === option.long || flag === option.short);
+      const values = valuesOf(option);
       const value =
-        option.long === '--output'
-          ? ` -x -a ${fishQuote(OUTPUTS)}`
+        values !== undefined
+          ? ` -x -a ${fishQuote(values.join(' '))}`
           : takesPath
             ? ' -r -F'
             : option.required || option.optional

@@ -4,13 +4,15 @@ import { baselineFloor } from '../engine/environment.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { startController } from '../kube/controller.ts';
 import { startControllerHealth } from '../controller-health.ts';
-import { startWorld } from '../world.ts';
+import { startWorld } from '../live-world.ts';
 import { createLogger } from '../log.ts';
 import {
   configOption,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  LOG_LEVELS,
+  logLevelOption,
   parseOptions,
   port,
 } from './options.ts';
@@ -28,7 +30,7 @@ const controllerOptions = z.strictObject({
   ]),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
   metricsPort: port,
   host: z.string().min(1),
 });
@@ -120,7 +122,7 @@ export function registerController(program: Command): void {
     )
     .addOption(kubeconfigOption())
     .addOption(contextOption())
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .addOption(logLevelOption())
     .option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz and /readyz', '9090')
     .option('--host <address>', 'address the metrics port binds', '0.0.0.0')
     .action((raw: Record<string, unknown>) => {

@@ -1,3 +1,5 @@
+import { GUARDRAILS_BY_ID } from '../rules/guardrails.ts';
+import { KubeApiError, UsageError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createInterface } from 'node:readline/promises';
@@ -8,7 +10,8 @@ import { parseDuration } from '../config/duration.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import { loadPolicyFile } from '../config/load.ts';
 import { DEFAULTS, type Environment } from '../config/policy.ts';
-import { listExceptions, waiversFromObjects } from '../exceptions/cluster-source.ts';
+import { listExceptions } from '../kube/exception-source.ts';
+import { waiversFromObjects } from '../exceptions/object-source.ts';
 import { loadExceptionFile } from '../exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import {
@@ -17,7 +20,7 @@ import {
   exceptionsPath,
   readException,
   renewalOf,
-} from '../exceptions/cluster-writes.ts';
+} from '../kube/exception-writes.ts';
 import {
   canonicalKind,
   defaultExceptionName,
@@ -26,22 +29,25 @@ import {
   type ExceptionRequest,
 } from '../exceptions/request.ts';
 import { countWaiversByState, daysLeft, daysLeftText, WAIVER_STATES } from '../exceptions/state.ts';
-import { terminalSafe, terminalSafeLines } from '../terminal-text.ts';
+import { escapeControls, escapeControlLines } from '../terminal-text.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
-import { KubeApiError, kubeRest } from '../kube/rest.ts';
+import { kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
-import { RULES_BY_ID } from '../rules/registry.ts';
+import { RULES, RULES_BY_ID } from '../rules/registry.ts';
 import {
   configOption,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  outputOption,
   parseOptions,
-  UsageError,
 } from './options.ts';
 import { cliIo } from './io.ts';
+
+// `text` is the name every command uses; `table` is kept as its alias (accepted, not offered).
+const LIST_FORMATS = ['text', 'json', 'yaml'] as const;
 
 export interface ExceptionIo {
   readonly stdout: (text: string) => void;
@@ -126,7 +132,7 @@ export function requestFromOptions(
     throw new UsageError(
       '--target: name what the waiver covers, e.g. --target networkpolicy/crawler-egress (or --selector app=crawler for a Deployment)',
     );
-  const kind = canonicalKind(kindText);
+  const kind = canonicalKind(kindText, RULES);
   if (kind === undefined || rest.length > 0)
     throw new UsageError(
       `--target: expected KIND/NAME such as networkpolicy/crawler-egress, got ${JSON.stringify(options.target)}`,
@@ -308,14 +314,14 @@ export async function runExceptionApprove(
 function approvalSummary(label: string, waiver: Waiver, now: Date): string {
   const indent = ' '.repeat(16);
   return [
-    `Approving ${terminalSafe(label)}:`,
-    `  target:       ${terminalSafe(targetLabel(waiver.target))}`,
-    `  rules:        ${terminalSafe([...waiver.rules].join(', '))}`,
-    `  expires:      ${terminalSafe(waiver.expires)} (${daysLeftText(daysLeft(waiver, now))})`,
-    `  owner:        ${terminalSafe(waiver.owner)}`,
-    `  requested by: ${terminalSafe(waiver.requestedBy ?? '(unknown)')}`,
-    `  reason:       ${terminalSafeLines(waiver.reason, indent)}`,
-    ...(waiver.ticket === undefined ? [] : [`  ticket:       ${terminalSafe(waiver.ticket)}`]),
+    `Approving ${escapeControls(label)}:`,
+    `  target:       ${escapeControls(targetLabel(waiver.target))}`,
+    `  rules:        ${escapeControls([...waiver.rules].join(', '))}`,
+    `  expires:      ${escapeControls(waiver.expires)} (${daysLeftText(daysLeft(waiver, now))})`,
+    `  owner:        ${escapeControls(waiver.owner)}`,
+    `  requested by: ${escapeControls(waiver.requestedBy ?? '(unknown)')}`,
+    `  reason:       ${escapeControlLines(waiver.reason, indent)}`,
+    ...(waiver.ticket === undefined ? [] : [`  ticket:       ${escapeControls(waiver.ticket)}`]),
     '',
   ].join('\n');
 }
@@ -383,8 +389,7 @@ const listOptions = z.strictObject({
   namespace: z.string().regex(DNS_NAME, { message: 'expected a namespace name' }).optional(),
   allNamespaces: z.boolean().optional(),
   state: z.enum(WAIVER_STATES).optional(),
-  // `text` is the name every command uses; `table` is kept as its alias.
-  output: z.enum(['text', 'table', 'json', 'yaml']),
+  output: z.enum([...LIST_FORMATS, 'table']),
   at: z.iso
     .datetime({
       offset: true,
@@ -402,7 +407,7 @@ function environmentsOf(
   configPath: string,
 ): ((waiver: Waiver) => Environment | undefined) | undefined {
   if (!existsSync(configPath)) return undefined;
-  const policy = loadPolicyFile(configPath);
+  const policy = loadPolicyFile(configPath, RULES_BY_ID);
   return (waiver) => {
     const name =
       waiver.target.kind === 'Namespace' && waiver.target.name !== undefined
@@ -417,7 +422,8 @@ function environmentsOf(
 }
 
 function warnBeforeMs(configPath: string): number {
-  if (existsSync(configPath)) return loadPolicyFile(configPath).exceptions.warnBeforeMs;
+  if (existsSync(configPath))
+    return loadPolicyFile(configPath, RULES_BY_ID).exceptions.warnBeforeMs;
   return parseDuration(DEFAULTS.warnBefore) ?? 0;
 }
 
@@ -433,11 +439,15 @@ async function clusterWaivers(
   const namespace =
     options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
   const items = await listExceptions(kubeRest(kc), namespace);
-  const waivers = waiversFromObjects(items, (object, problems) => {
-    io.stderr(
-      `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
-    );
-  });
+  const waivers = waiversFromObjects(
+    items,
+    (object, problems) => {
+      io.stderr(
+        `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
+      );
+    },
+    GUARDRAILS_BY_ID,
+  );
   return { waivers, namespace };
 }
 
@@ -457,7 +467,7 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
       return 1;
     }
   } else {
-    waivers = loadExceptionFile(options.exceptions).waivers;
+    waivers = loadExceptionFile(options.exceptions, GUARDRAILS_BY_ID).waivers;
   }
   const scoped = waivers.filter(
     (waiver) => namespace === undefined || waiver.namespace === namespace,
@@ -524,8 +534,8 @@ const PROCESS_ENV: ExceptionCommandEnv = {
 function scrubbed(io: ExceptionIo): ExceptionIo {
   return {
     ...io,
-    stdout: (text) => io.stdout(terminalSafeLines(text, '')),
-    stderr: (text) => io.stderr(terminalSafeLines(text, '')),
+    stdout: (text) => io.stdout(escapeControlLines(text, '')),
+    stderr: (text) => io.stderr(escapeControlLines(text, '')),
   };
 }
 
@@ -613,7 +623,7 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .option('-n, --namespace <name>', 'only this namespace')
     .option('-A, --all-namespaces', 'every namespace (the default for the file)')
     .option('--state <state>', 'only active, expiring, expired or pending')
-    .option('-o, --output <format>', 'text, json or yaml', 'text')
+    .addOption(outputOption(LIST_FORMATS, 'text, json or yaml'))
     .option(
       '--at <timestamp>',
       'states as of this instant instead of now, e.g. 2026-12-07T00:00:00Z',

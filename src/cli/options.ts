@@ -1,24 +1,35 @@
 import { Option } from 'commander';
 import { z } from 'zod';
+import { UsageError } from '../errors.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { bundledPolicyPath, VERSION } from '../package-info.ts';
 
-/** A problem with the command line: printed as is, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+// The values each option takes, for completion. Commander's own choices() would also reject a
+// value, before parseOptions names the flag in its usual words; these only describe.
+const VALUES = new WeakMap<Option, readonly string[]>();
+
+/** The values `option` takes (an --output's formats, --log-level's levels), for completion. */
+export function valuesOf(option: Option): readonly string[] | undefined {
+  return VALUES.get(option);
 }
 
-/**
- * A failure the user can act on without a stack trace: a kubeconfig that does not load, an API
- * server that refuses, a port already taken. Printed as one line; exit code 1 unless said.
- */
-export class CliError extends Error {
-  override name = 'CliError';
-  readonly exitCode: number;
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.exitCode = options.exitCode ?? 1;
-  }
+/** `-o, --output <format>`: one builder for every command, each with its own formats. */
+export function outputOption(formats: readonly string[], description = formats.join(', ')): Option {
+  const option = new Option('-o, --output <format>', description).default('text');
+  VALUES.set(option, formats);
+  return option;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `--log-level <level>` of the long-running commands (serve, controller). */
+export function logLevelOption(): Option {
+  const option = new Option(
+    '--log-level <level>',
+    'fatal, error, warn, info, debug, trace or silent',
+  ).default('info');
+  VALUES.set(option, LOG_LEVELS);
+  return option;
 }
 
 export const port = z.coerce.number().int().min(0).max(65535);

@@ -1,9 +1,7 @@
+import { CliError, ConfigError, KubeApiError, UsageError } from '../errors.ts';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.ts';
-import { KubeApiError } from '../kube/rest.ts';
 import { VERSION } from '../package-info.ts';
 import { cliIo } from './io.ts';
-import { CliError, UsageError } from './options.ts';
 type Register = (program: Command) => void;
 
 // Loaded on demand: the cluster client alone costs ~0.4 s at start-up, which `check` in a pre-commit hook should not pay.
@@ -45,10 +43,11 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
       writeErr: (text) => cliIo().stderr(text),
     });
   const requested = argv[2];
-  // `completion` describes every command, so it loads them all, as help does.
+  // `completion` describes every command, so it loads them all, as help does; `--version` none.
   const one =
     requested !== undefined && requested !== 'completion' && Object.hasOwn(COMMANDS, requested);
-  const names = one ? [requested] : Object.keys(COMMANDS);
+  const none = requested === '--version' || requested === '-V';
+  const names = none ? [] : one ? [requested] : Object.keys(COMMANDS);
   for (const name of names) {
     const load = COMMANDS[name];
     if (load !== undefined) (await load())(program);

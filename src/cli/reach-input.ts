@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import { parseCidr } from '../cidr.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { describeLocation, readManifests } from '../manifests.ts';
@@ -6,7 +7,6 @@ import { PolicyError } from '../reach/policy.ts';
 import { buildGraph, type BuildOptions } from '../reach/world.ts';
 import { canonicalAddress } from '../reach/flows.ts';
 import type { Endpoint } from '../reach/model.ts';
-import { UsageError } from './options.ts';
 
 export interface SourceFlags {
   readonly filename?: readonly string[] | undefined;

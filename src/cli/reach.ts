@@ -1,3 +1,5 @@
+import { RULES_BY_ID } from '../rules/registry.ts';
+import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadPolicyFile } from '../config/load.ts';
@@ -11,9 +13,11 @@ import {
   renderVerdictText,
 } from '../reach/render.ts';
 import { answerForHostNetwork, hostNetworkPolicy } from '../reach/host-network.ts';
-import { contextOption, kubeconfigOption, parseOptions, port, UsageError } from './options.ts';
 import { cliIo, readStdin } from './io.ts';
+import { contextOption, kubeconfigOption, outputOption, parseOptions, port } from './options.ts';
 import { graphOf, loadObjects, resolveEndpoint } from './reach-input.ts';
+
+const REACH_FORMATS = ['text', 'json', 'dot', 'mermaid'] as const;
 
 const namespaceName = z
   .string()
@@ -27,7 +31,7 @@ const reachOptions = z.strictObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']),
   asEnforced: z.boolean(),
   namespace: namespaceName.optional(),
-  output: z.enum(['text', 'json', 'dot', 'mermaid']),
+  output: z.enum(REACH_FORMATS),
   config: z.string().min(1),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -55,7 +59,7 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
   }
   if (question && (options.output === 'dot' || options.output === 'mermaid'))
     throw new UsageError('--output: one question answers in text or json');
-  const policy = options.asEnforced ? loadPolicyFile(options.config) : undefined;
+  const policy = options.asEnforced ? loadPolicyFile(options.config, RULES_BY_ID) : undefined;
   const objects = await loadObjects(options, io.stdin);
   const graph = graphOf(objects, { asEnforced: policy });
   if (options.from !== undefined && options.to !== undefined && options.port !== undefined) {
@@ -120,7 +124,7 @@ export function registerReach(program: Command): void {
     .option('--protocol <p>', 'TCP, UDP or SCTP', 'TCP')
     .option('--as-enforced', 'add the baseline every judged namespace would get in enforce', false)
     .option('-n, --namespace <name>', 'only connections leaving or entering this namespace')
-    .option('-o, --output <format>', 'text, json, dot or mermaid', 'text')
+    .addOption(outputOption(REACH_FORMATS, 'text, json, dot or mermaid'))
     .option(
       '--config <path>',
       'GuardrailPolicy file (environments, DNS, excluded namespaces)',

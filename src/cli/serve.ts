@@ -1,9 +1,10 @@
+import { CliError, UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import type { Logger } from 'pino';
 import { startCertRotation } from '../certs/rotation.ts';
-import { startExpiryEvents } from '../exceptions/expiry-events.ts';
+import { startExpiryEvents } from '../kube/expiry-events.ts';
 import { ownNamespace } from '../kube/client.ts';
 import { registerControllerMetrics } from '../controller-health.ts';
 import { baselineFloor } from '../engine/environment.ts';
@@ -16,18 +17,19 @@ import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts'
 import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
 import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
-import { startWorld, type LiveWorld } from '../world.ts';
+import { startWorld, type LiveWorld } from '../live-world.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
 import {
-  CliError,
   configOption,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
+  LOG_LEVELS,
+  logLevelOption,
   parseOptions,
   port,
-  UsageError,
 } from './options.ts';
+import { handleSignals } from './signals.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -45,7 +47,7 @@ const serveOptions = z.strictObject({
     .optional(),
   service: z.string().min(1).optional(),
   drainSeconds: z.coerce.number().min(0).max(600).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logLevel: z.enum(LOG_LEVELS),
   auditLog: z.enum(AUDIT_LOG_LEVELS).optional(),
 });
 export type ServeOptions = z.infer<typeof serveOptions>;
@@ -275,7 +277,7 @@ export function registerServe(program: Command): void {
       'after SIGTERM, keep answering on open connections this long',
       String(DRAIN_WINDOW_MS / 1000),
     )
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .addOption(logLevelOption())
     .option(
       '--audit-log <which>',
       'decisions that get an audit line: all, findings (any finding, denial, patch or warning), denied or none',
@@ -283,15 +285,6 @@ export function registerServe(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
-      // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.
-      process.on('SIGHUP', () => running.reload());
-      const stop = (): void => {
-        running.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      handleSignals({ reload: () => running.reload(), stop: () => running.close() });
     });
 }

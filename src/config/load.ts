@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { ConfigError } from '../errors.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { RULES_BY_ID } from '../rules/registry.ts';
-import { compilePolicy, type Policy } from './policy.ts';
+import { compilePolicy, type Policy, type RuleDefaults } from './policy.ts';
 import { guardrailPolicySchema } from './schema.ts';
 
-/** A policy file that cannot be used; the message names the file, the field and the problem. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-/** Parses and compiles policy text; `source` names the file in error messages. */
-export function parsePolicy(text: string, source: string): Policy {
+/**
+ * Parses and compiles policy text; `source` names the file in error messages. `rules` are the rules
+ * the policy may name (rules/registry.ts's RULES_BY_ID), handed in: config never imports a rule.
+ */
+export function parsePolicy(
+  text: string,
+  source: string,
+  rules: ReadonlyMap<string, RuleDefaults>,
+): Policy {
   let document: unknown;
   try {
     document = parse(text, { prettyErrors: true });
@@ -26,13 +28,13 @@ export function parsePolicy(text: string, source: string): Policy {
   const parsed = guardrailPolicySchema.safeParse(document);
   if (!parsed.success)
     throw new ConfigError(`${source}: ${formatIssues(parsed.error).join(`\n${source}: `)}`);
-  const compiled = compilePolicy(parsed.data, RULES_BY_ID);
+  const compiled = compilePolicy(parsed.data, rules);
   if ('problems' in compiled)
     throw new ConfigError(`${source}: ${compiled.problems.join(`\n${source}: `)}`);
   return compiled.policy;
 }
 
-export function loadPolicyFile(path: string): Policy {
+export function loadPolicyFile(path: string, rules: ReadonlyMap<string, RuleDefaults>): Policy {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -41,5 +43,5 @@ export function loadPolicyFile(path: string): Policy {
       `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  return parsePolicy(text, path);
+  return parsePolicy(text, path, rules);
 }

@@ -1,5 +1,5 @@
 import { namespaceInfoOf } from '../labels.ts';
-import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
+import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 import { stringField } from '../object-access.ts';
 import type { ClusterView, Finding, WaiverView } from './types.ts';
 import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';

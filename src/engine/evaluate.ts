@@ -4,8 +4,7 @@
  * target and pass their findings through the same waiver step.
  */
 import { requiredLabelKeys } from '../config/policy.ts';
-import { viewOf } from '../rules/object-view.ts';
-import { mutatorsFor, rulesFor } from '../rules/registry.ts';
+import { viewOf } from './object-view.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
 import { placementOf, targetOf } from './target.ts';
@@ -156,7 +155,7 @@ export function validate(input: AdmissionInput, ctx: EvaluationContext): Decisio
   const rules =
     object !== undefined && isWrittenByController(input, object, ctx)
       ? []
-      : rulesFor(input.kind, input.operation);
+      : ctx.rules.judging(input.kind, input.operation);
   const findings: Finding[] = [];
   let owners: RuleTarget['owners'] = [];
   if (object !== undefined && rules.length > 0) {
@@ -199,7 +198,7 @@ export interface RuleMutations {
  */
 export function mutate(input: AdmissionInput, ctx: EvaluationContext): RuleMutations {
   const object = input.object;
-  const rules = mutatorsFor(input.kind, input.operation);
+  const rules = ctx.rules.mutating(input.kind, input.operation);
   if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;

@@ -4,7 +4,7 @@ import { stringMap } from '../labels.ts';
 import { field, stringField } from '../object-access.ts';
 import { NETGUARD_NAMESPACE, type KubeObject } from '../vocabulary.ts';
 
-import { WARNINGS_TOTAL_MAX, warningLine } from '../admission/warnings.ts';
+import { WARNINGS_TOTAL_MAX, warningLine } from '../text.ts';
 
 export function findingLine(finding: Finding): string {
   const notes = finding.notes.length > 0 ? ` (${finding.notes.join('; ')})` : '';

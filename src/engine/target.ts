@@ -2,7 +2,7 @@
 import type { Environment } from '../config/policy.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
-import { viewOf } from '../rules/object-view.ts';
+import { viewOf } from './object-view.ts';
 import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
 import { effectiveEnvironment } from './environment.ts';
 import { trustedOwners } from './trust.ts';

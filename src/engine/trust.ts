@@ -4,7 +4,7 @@
  * (DESIGN "Who may, and until when"). The webhook keeps no owner caches; trust is the identity.
  */
 import type { Policy } from '../config/policy.ts';
-import { ownersOf } from '../exceptions/matching.ts';
+import { ownersOf } from '../model/owners.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget, UserInfo } from './types.ts';

@@ -1,7 +1,7 @@
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
-import type { NetworkPolicy } from '../rules/network-policy.ts';
-import type { ObjectView } from '../rules/object-view.ts';
+import type { NetworkPolicy } from '../model/network-policy.ts';
+import type { ObjectView } from './object-view.ts';
 import type { SubjectAtom } from '../model/subject.ts';
 
 export interface UserInfo {
@@ -58,8 +58,20 @@ export interface WaiverView {
   ): WaiverRef | undefined;
 }
 
+/** The rules the engine runs, handed to it in the context (the engine never imports a rule file). */
+export interface RuleSet {
+  readonly all: readonly Rule[];
+  readonly byId: ReadonlyMap<string, Rule>;
+  /** The rules that judge this kind on this operation, looked up once per request. */
+  judging(kind: string, operation: Operation): readonly Rule[];
+  /** The rules that change this kind at /mutate on this operation (NS001 on Namespace CREATE). */
+  mutating(kind: string, operation: Operation): readonly Rule[];
+}
+
 export interface EvaluationContext {
   readonly policy: Policy;
+  /** The rules to run (rules/registry.ts's RULE_SET), handed in: the engine imports no rule file. */
+  readonly rules: RuleSet;
   readonly cluster: ClusterView;
   readonly waivers: WaiverView;
   readonly now: Date;

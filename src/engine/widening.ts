@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isSubset } from '../semantics/addresses.ts';
 import { portSetNoBroader } from '../semantics/ports.ts';
 import { selectorNoBroader } from '../semantics/selectors.ts';
-import type { NetworkPolicy, Peer, PolicyRule } from '../rules/network-policy.ts';
+import type { NetworkPolicy, Peer, PolicyRule } from '../model/network-policy.ts';
 import { field } from '../object-access.ts';
 import type { RuleTarget } from './types.ts';
 

@@ -1,7 +1,7 @@
-import { ownershipFindings } from '../rules/ex-ownership.ts';
-import { scopeFindings } from '../rules/ex-scope.ts';
+import { ownershipFindings } from './ownership-checks.ts';
+import { scopeFindings, type WaivableRules } from './scope-checks.ts';
 import type { Environment } from '../config/policy.ts';
-import { exceptionDraftOf } from './schema.ts';
+import { exceptionDraftOf } from '../model/guardrail-exception.ts';
 import type { Waiver } from './waiver.ts';
 
 const DAY_MS = 86_400_000;
@@ -11,11 +11,15 @@ const DAY_MS = 86_400_000;
  * file (never admitted) or one written while the webhook was down must not waive more than one
  * admission would accept. Each problem reads `EX003 spec.target.kind: ...`.
  */
-export function waiverProblems(object: unknown, namespace: string): string[] {
+export function waiverProblems(
+  object: unknown,
+  namespace: string,
+  guardrails: WaivableRules,
+): string[] {
   const draft = exceptionDraftOf(object);
   return [
     ...ownershipFindings(draft).map((finding) => `EX002 ${finding.path}: ${finding.message}`),
-    ...scopeFindings(draft, namespace).map(
+    ...scopeFindings(draft, namespace, guardrails).map(
       (finding) => `EX003 ${finding.path}: ${finding.message}`,
     ),
   ];

@@ -1,11 +1,12 @@
+import { ConfigError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/load.ts';
 import { formatIssues } from '../zod-errors.ts';
 import { waiverProblems } from './checks.ts';
+import type { WaivableRules } from './scope-checks.ts';
 import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';
-import { guardrailExceptionSchema } from './schema.ts';
+import { guardrailExceptionSchema } from '../model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
 /** An exceptions file that cannot be used; the message names the file, the document and the field. A ConfigError, so the CLI exits 2 with it. */
@@ -22,7 +23,7 @@ function entriesOf(value: unknown): unknown[] {
   return list.success ? list.data.items : [value];
 }
 
-function parseEntry(value: unknown, where: string): Waiver {
+function parseEntry(value: unknown, where: string, guardrails: WaivableRules): Waiver {
   const parsed = guardrailExceptionSchema.safeParse(value);
   if (!parsed.success)
     throw new ExceptionFileError(
@@ -31,14 +32,23 @@ function parseEntry(value: unknown, where: string): Waiver {
         .join('\n'),
     );
   // A waiver that parses but fails EX002/EX003 is kept, listed as rejected with the reason, and waives nothing.
-  return toWaiver(parsed.data, 'file', waiverProblems(parsed.data, parsed.data.metadata.namespace));
+  return toWaiver(
+    parsed.data,
+    'file',
+    waiverProblems(parsed.data, parsed.data.metadata.namespace, guardrails),
+  );
 }
 
 /**
  * Parses a GuardrailException file (multi-document YAML, Lists allowed; empty is fine). Any broken
  * entry rejects the whole file: the watcher then keeps the last good set rather than a partial one.
+ * `guardrails`: the rules a waiver may name (EX003), handed in.
  */
-export function parseExceptionFile(text: string, source: string): WaiverSet {
+export function parseExceptionFile(
+  text: string,
+  source: string,
+  guardrails: WaivableRules,
+): WaiverSet {
   const waivers: Waiver[] = [];
   const seen = new Set<string>();
   parseAllDocuments(text, { prettyErrors: true }).forEach((doc, index) => {
@@ -51,7 +61,7 @@ export function parseExceptionFile(text: string, source: string): WaiverSet {
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     const isList = listSchema.safeParse(value).success;
     entriesOf(value).forEach((entry, item) => {
-      const waiver = parseEntry(entry, isList ? `${where}, items[${item}]` : where);
+      const waiver = parseEntry(entry, isList ? `${where}, items[${item}]` : where, guardrails);
       const key = `${waiver.namespace}/${waiver.name}`;
       if (seen.has(key))
         throw new ExceptionFileError(`${where}: duplicate GuardrailException ${key}`);
@@ -63,7 +73,7 @@ export function parseExceptionFile(text: string, source: string): WaiverSet {
 }
 
 /** At start-up: a missing file means no file waivers (the default path is optional); a broken one is an error. */
-export function loadExceptionFile(path: string): WaiverSet {
+export function loadExceptionFile(path: string, guardrails: WaivableRules): WaiverSet {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -72,11 +82,11 @@ export function loadExceptionFile(path: string): WaiverSet {
     if (code === 'ENOENT') return waiverSet([]);
     throw new ExceptionFileError(`${path}: cannot read: ${code}`);
   }
-  return parseExceptionFile(text, path);
+  return parseExceptionFile(text, path, guardrails);
 }
 
 /** A registry over the file as it is now, for one-shot commands (`check`, `audit`, `exception list`). */
-export function loadFileRegistry(path: string): ExceptionRegistry {
-  const set = loadExceptionFile(path);
+export function loadFileRegistry(path: string, guardrails: WaivableRules): ExceptionRegistry {
+  const set = loadExceptionFile(path, guardrails);
   return createRegistry([() => set]);
 }

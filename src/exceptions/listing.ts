@@ -1,5 +1,5 @@
 import type { Environment } from '../config/policy.ts';
-import { terminalSafe } from '../terminal-text.ts';
+import { escapeControls } from '../terminal-text.ts';
 import { expiryProblem } from './checks.ts';
 import { daysLeft, waiverState, type WaiverState } from './state.ts';
 import { targetLabel, type Waiver } from './waiver.ts';
@@ -71,7 +71,7 @@ export function renderWaiverTable(rows: readonly WaiverRow[]): string {
       row.expires,
       String(row.daysLeft),
       row.state,
-    ].map(terminalSafe),
+    ].map(escapeControls),
   );
   const widths = HEADERS.map((header, column) =>
     Math.max(header.length, ...cells.map((line) => (line[column] ?? '').length)),
@@ -83,7 +83,7 @@ export function renderWaiverTable(rows: readonly WaiverRow[]): string {
       .trimEnd();
   const reasons = rows.flatMap((row) =>
     row.rejectedBecause.map((reason) =>
-      terminalSafe(`${row.namespace}/${row.name} rejected: ${reason}`),
+      escapeControls(`${row.namespace}/${row.name} rejected: ${reason}`),
     ),
   );
   return `${[HEADERS, ...cells].map(format).join('\n')}\n${reasons.map((line) => `${line}\n`).join('')}`;

@@ -1,9 +1,7 @@
 import { selectorMatches, type LabelSelector } from '../labels.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
-import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { RuleTarget } from '../engine/types.ts';
-import type { KubeObject } from '../vocabulary.ts';
-import { podTemplateOf } from '../rules/pod-template.ts';
+import { podTemplateOf } from '../model/pod-template.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import type { Waiver } from './waiver.ts';
 
@@ -21,30 +19,6 @@ const DESCENDANTS: Readonly<Record<string, readonly string[]>> = {
 /** Where a waiver for this object must live: its own namespace, or netguard's for a Namespace. */
 export function waiverScope(target: RuleTarget): string {
   return target.kind === 'Namespace' ? NETGUARD_NAMESPACE : target.namespace.name;
-}
-
-interface Owner {
-  readonly kind: string;
-  readonly name: string;
-}
-
-/**
- * The workloads that own this object: its controller, and for a ReplicaSet pod the Deployment,
- * whose name is the ReplicaSet's minus the `-<pod-template-hash>` suffix the Deployment controller adds.
- */
-export function ownersOf(object: KubeObject): Owner[] {
-  const owners: Owner[] = [];
-  for (const ref of arrayField(object, 'metadata', 'ownerReferences')) {
-    const owner = asRecord(ref);
-    if (field(owner, 'controller') !== true) continue;
-    owners.push({ kind: stringField(owner, 'kind'), name: stringField(owner, 'name') });
-  }
-  const hash = stringField(object, 'metadata', 'labels', 'pod-template-hash');
-  const replicaSet = owners.find((owner) => owner.kind === 'ReplicaSet');
-  if (replicaSet !== undefined && hash !== '' && replicaSet.name.endsWith(`-${hash}`)) {
-    owners.push({ kind: 'Deployment', name: replicaSet.name.slice(0, -hash.length - 1) });
-  }
-  return owners;
 }
 
 export function isEmptySelector(selector: LabelSelector): boolean {

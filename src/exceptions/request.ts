@@ -1,7 +1,6 @@
 import { parseDuration } from '../config/duration.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
-import { RULES } from '../rules/registry.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
+import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 
 /** kubectl's short names, so `--target netpol/x` works as it does there. */
 const SHORT_NAMES: Readonly<Record<string, string>> = {
@@ -16,11 +15,17 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   cj: 'CronJob',
 };
 
-/** `networkpolicy`, `networkpolicies`, `netpol` → `NetworkPolicy`; undefined for a kind no rule judges. */
-export function canonicalKind(text: string): string | undefined {
+/**
+ * `networkpolicy`, `networkpolicies`, `netpol` → `NetworkPolicy`; undefined for a kind no rule
+ * judges. `rules` are the rules the caller knows (rules/registry.ts's RULES), handed in.
+ */
+export function canonicalKind(
+  text: string,
+  rules: readonly { readonly kinds: readonly string[] }[],
+): string | undefined {
   const lower = text.toLowerCase();
   if (Object.hasOwn(SHORT_NAMES, lower)) return SHORT_NAMES[lower];
-  for (const rule of RULES) {
+  for (const rule of rules) {
     for (const kind of rule.kinds) {
       const k = kind.toLowerCase();
       if (lower === k || lower === `${k}s` || lower === `${k.replace(/y$/, 'ie')}s`) return kind;

@@ -1,6 +1,6 @@
 import type { LabelSelector } from '../labels.ts';
 import type { WaiverRef } from '../engine/types.ts';
-import type { GuardrailException } from './schema.ts';
+import type { GuardrailException } from '../model/guardrail-exception.ts';
 
 export type WaiverSourceName = 'file' | 'cluster';
 

@@ -1,6 +1,6 @@
+import { CliError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { CliError } from '../cli/options.ts';
 
 export interface ClusterFlags {
   readonly kubeconfig?: string | undefined;

@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../engine/types.ts';
 import { namespaceInfoOf } from '../labels.ts';
-import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
+import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 import type { NamespaceInfo } from '../vocabulary.ts';
 import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
 import { kubeRest } from './rest.ts';

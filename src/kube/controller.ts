@@ -1,3 +1,4 @@
+import { KubeApiError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
@@ -18,14 +19,14 @@ import {
   isManagedPolicy,
   networkPolicyObject,
   type DesiredPolicy,
-} from './baseline-policies.ts';
+} from '../model/baseline-policies.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import {
   startLeaderElection,
   type LeaderElectionOptions,
   type LeaderElector,
 } from './leader-election.ts';
-import { KubeApiError, kubeRest, listAll, type KubeRest } from './rest.ts';
+import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 import { workQueue } from './work-queue.ts';
 

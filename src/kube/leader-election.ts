@@ -1,8 +1,9 @@
+import { KubeApiError } from '../errors.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
-import { KubeApiError, type KubeRest } from './rest.ts';
+import type { KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 
 export interface LeaderElectionOptions {

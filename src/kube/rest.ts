@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { KubeApiError } from '../errors.ts';
 import type { KubeObject } from '../vocabulary.ts';
 
 /**
@@ -27,21 +28,6 @@ export interface KubeRest {
 export interface ListPage {
   readonly items: KubeObject[];
   readonly continueToken: string | undefined;
-}
-
-/** An API error as a Status object names it: HTTP code and reason (Conflict, AlreadyExists, NotFound, Expired...). */
-export class KubeApiError extends Error {
-  override name = 'KubeApiError';
-  readonly code: number;
-  readonly reason: string;
-  /** The Status message alone, as kubectl prints it after `Error from server (REASON): `. */
-  readonly statusMessage: string;
-  constructor(method: string, path: string, code: number, reason: string, message: string) {
-    super(`${method} ${path}: ${code} ${reason}: ${message}`);
-    this.code = code;
-    this.reason = reason;
-    this.statusMessage = message;
-  }
 }
 
 const objectSchema = z.record(z.string(), z.unknown());

@@ -1,4 +1,4 @@
-import type { NetworkPolicy, Peer as WrittenPeer, PolicyRule } from '../rules/network-policy.ts';
+import type { NetworkPolicy, Peer as WrittenPeer, PolicyRule } from './network-policy.ts';
 import { NO_ADDRESSES } from '../semantics/addresses.ts';
 import { NAMESPACE_NAME_LABEL } from '../semantics/selectors.ts';
 import { labelSetOf, EVERY_LABEL_SET } from './label-set.ts';

@@ -1,4 +1,4 @@
-import { parseNetworkPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
+import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
 import { isEmpty } from '../semantics/addresses.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { meaningOf } from './compile-network-policy.ts';

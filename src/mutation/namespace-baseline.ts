@@ -1,7 +1,7 @@
 import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
 import { asRecord, field } from '../object-access.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
-import { baselineAnnotations } from './baseline-annotations.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 
 /** RFC 6901: `~` becomes `~0`, `/` becomes `~1`, so `netguard.dev/allow-dns` stays one path segment. */
 export function escapePointer(segment: string): string {

@@ -1,9 +1,9 @@
+import { terminalSafe } from '../text.ts';
 import { stringify } from 'yaml';
 import type { Advice, JudgedFlow, ProposalCheck, RuleBacking } from './advise.ts';
 
-const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 const flowName = (f: JudgedFlow): string =>
-  `${clean(f.from)} → ${clean(f.to)} ${f.protocol}/${f.port}`;
+  `${terminalSafe(f.from)} → ${terminalSafe(f.to)} ${f.protocol}/${f.port}`;
 
 function cutBy(f: JudgedFlow): string {
   const sides = [
@@ -21,9 +21,9 @@ function checkComments(check: ProposalCheck | undefined): string {
     ? `# netguard check admits this with warnings (${where}):`
     : `# netguard check would DENY this as written (${where}):`;
   const lines = check.findings.map(
-    (f) => `#   ${f.rule} (${f.level}) at ${clean(f.path)}: ${clean(f.message)}`,
+    (f) => `#   ${f.rule} (${f.level}) at ${terminalSafe(f.path)}: ${terminalSafe(f.message)}`,
   );
-  const approvals = check.approvals.map((a) => `#   needs: ${clean(a)}`);
+  const approvals = check.approvals.map((a) => `#   needs: ${terminalSafe(a)}`);
   return `${[head, ...lines, ...approvals].join('\n')}\n`;
 }
 
@@ -52,16 +52,17 @@ function captureLines(advice: Advice): string[] {
         ]
       : []),
     ...(unavailableNodes.length > 0
-      ? [`  Nodes Hubble Relay could not read: ${unavailableNodes.map(clean).join(', ')}.`]
+      ? [`  Nodes Hubble Relay could not read: ${unavailableNodes.map(terminalSafe).join(', ')}.`]
       : []),
     '',
   ];
 }
 
 function backingLine(b: RuleBacking): string {
-  const observed = b.observed.map(clean).join(', ');
-  const opens = b.opens === undefined ? '' : `\n    OPENS MORE THAN OBSERVED: ${clean(b.opens)}`;
-  return `  ${clean(b.policy)} ${b.direction} ${b.direction === 'ingress' ? 'from' : 'to'} ${clean(b.peer)} on ${b.ports}: ${b.flows} flow${b.flows === 1 ? '' : 's'} (${b.direction === 'ingress' ? 'from' : 'to'} ${observed})${opens}`;
+  const observed = b.observed.map(terminalSafe).join(', ');
+  const opens =
+    b.opens === undefined ? '' : `\n    OPENS MORE THAN OBSERVED: ${terminalSafe(b.opens)}`;
+  return `  ${terminalSafe(b.policy)} ${b.direction} ${b.direction === 'ingress' ? 'from' : 'to'} ${terminalSafe(b.peer)} on ${b.ports}: ${b.flows} flow${b.flows === 1 ? '' : 's'} (${b.direction === 'ingress' ? 'from' : 'to'} ${observed})${opens}`;
 }
 
 function approvalLines(advice: Advice): string[] {
@@ -71,11 +72,11 @@ function approvalLines(advice: Advice): string[] {
     '',
     'Proposals netguard would deny as written (printed anyway; each needs an approval before it applies):',
     ...needing.flatMap((c) => [
-      `  ${clean(c.proposal)}: ${c.findings
+      `  ${terminalSafe(c.proposal)}: ${c.findings
         .filter((f) => f.level === 'deny')
         .map((f) => f.rule)
         .join(', ')}`,
-      ...c.approvals.map((a) => `    ${clean(a)}`),
+      ...c.approvals.map((a) => `    ${terminalSafe(a)}`),
     ]),
   ];
 }
@@ -99,12 +100,12 @@ export function renderAdviceText(advice: Advice): string {
       : [
           '',
           'Cuts at the API server and nodes (not fixed by a NetworkPolicy selector):',
-          ...advice.entityCuts.map((line) => `  ${clean(line)}`),
+          ...advice.entityCuts.map((line) => `  ${terminalSafe(line)}`),
         ]),
     '',
     'Per namespace (flows leaving or entering it / cut by its enforce baseline):',
     ...advice.namespaces.map(
-      (ns) => `  ${clean(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
+      (ns) => `  ${terminalSafe(ns.namespace)}: ${ns.observed} observed, ${ns.cut} would be cut`,
     ),
     '',
     `${advice.proposals.length} proposed policies (print only them: --output yaml; then netguard check -f FILE):`,
@@ -115,8 +116,8 @@ export function renderAdviceText(advice: Advice): string {
     ...approvalLines(advice),
     ...(advice.refused.length === 0
       ? []
-      : ['', 'Not proposed:', ...advice.refused.map((r) => `  ${clean(r)}`)]),
-    ...advice.notes.map((note) => `note: ${clean(note)}`),
+      : ['', 'Not proposed:', ...advice.refused.map((r) => `  ${terminalSafe(r)}`)]),
+    ...advice.notes.map((note) => `note: ${terminalSafe(note)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,9 +1,9 @@
 import type { Policy } from '../config/policy.ts';
 import { BASELINE_POLICY_NAMES } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { desiredBaseline, networkPolicyObject } from '../kube/baseline-policies.ts';
+import { desiredBaseline, networkPolicyObject } from '../model/baseline-policies.ts';
 import { stringField } from '../object-access.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import type { NamespaceNode } from './model.ts';
 
 // Any policy under a reserved name: the controller takes a hand-made one back (NP011), label or not.

@@ -3,7 +3,7 @@ import { parseCidr } from '../cidr.ts';
 import type { Labels } from '../vocabulary.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { parseNetworkPolicy, peerSchema, selectorSchema } from '../rules/network-policy.ts';
+import { parseNetworkPolicy, peerSchema, selectorSchema } from '../model/network-policy.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { labelSetMatches } from '../model/label-set.ts';
 import type { Grant, NamespaceSet, Peer } from '../model/policy-meaning.ts';

@@ -1,7 +1,7 @@
 import { contains } from '../cidr.ts';
 import type { Policy } from '../config/policy.ts';
-import { desiredBaseline } from '../kube/baseline-policies.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { desiredBaseline } from '../model/baseline-policies.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import { ALLOW_DNS_POLICY, type KubeObject } from '../vocabulary.ts';
 import type { Entity, ObservedFlow } from './flows.ts';
 import type { ReachGraph } from './graph.ts';

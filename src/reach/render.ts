@@ -1,3 +1,4 @@
+import { terminalSafe } from '../text.ts';
 import type { Connection, OutsideRules, ReachGraph } from './graph.ts';
 import type { HostNetworkAnswer } from './host-network.ts';
 import type { Endpoint, Verdict } from './model.ts';
@@ -35,7 +36,6 @@ export function reachReport(
 }
 
 // Names come from manifests or the cluster: printed without terminal control characters.
-const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 const portLabel = (c: Connection): string =>
   `${c.protocol}/${c.port}${c.portName === undefined ? '' : ` (${c.portName})`}`;
 
@@ -64,12 +64,14 @@ export function renderReachText(report: ReachReport): string {
   const scope = report.namespace === undefined ? 'the cluster' : `namespace ${report.namespace}`;
   const lines = [
     `Reachability in ${scope}${report.asEnforced ? ', as enforced (every judged namespace with the enforce baseline)' : " under today's NetworkPolicies"}:`,
-    ...report.connections.map((c) => `  ${clean(c.from)} → ${clean(c.to)} ${portLabel(c)}`),
+    ...report.connections.map(
+      (c) => `  ${terminalSafe(c.from)} → ${terminalSafe(c.to)} ${portLabel(c)}`,
+    ),
     '',
     "Outside the cluster's workloads (internet, other addresses):",
     ...report.outside.map(
       (o) =>
-        `  ${clean(o.workload)}: to ${clean(outsideText(o.egress))}; from ${clean(outsideText(o.ingress))}`,
+        `  ${terminalSafe(o.workload)}: to ${terminalSafe(outsideText(o.egress))}; from ${terminalSafe(outsideText(o.ingress))}`,
     ),
     '',
     `${report.connections.length} allowed connections on declared container ports.`,
@@ -108,7 +110,7 @@ function outsideEdges(report: ReachReport): { from: string; to: string; label: s
   return edges;
 }
 
-const dotQuote = (text: string): string => `"${clean(text).replace(/["\\]/g, '\\$&')}"`;
+const dotQuote = (text: string): string => `"${terminalSafe(text).replace(/["\\]/g, '\\$&')}"`;
 
 /** Graphviz: one cluster per namespace, one edge per pair labelled with its ports. */
 export function renderReachDot(report: ReachReport): string {
@@ -139,7 +141,7 @@ export function renderReachDot(report: ReachReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-const mermaidText = (text: string): string => clean(text).replace(/["<>|]/g, ' ');
+const mermaidText = (text: string): string => terminalSafe(text).replace(/["<>|]/g, ' ');
 
 /** Mermaid flowchart (renders in GitHub Markdown): a subgraph per namespace, edges labelled with ports. */
 export function renderReachMermaid(report: ReachReport): string {
@@ -178,7 +180,7 @@ export function renderVerdictJson(verdict: Verdict, hostNetwork?: HostNetworkAns
 
 function hostNetworkText(h: HostNetworkAnswer | undefined): string {
   if (h === undefined) return '';
-  const who = h.workloads.map(clean).join(' and ');
+  const who = h.workloads.map(terminalSafe).join(' and ');
   if (h.answer === 'not governed by NetworkPolicy on this CNI')
     return `  hostNetwork: ${who} — not governed by NetworkPolicy on this CNI (${h.cni ?? '?'}: no host endpoints); answered as open on that side\n`;
   return `  hostNetwork: ${who} — undefined by Kubernetes (the CNI decides): ${h.ifApplied === true ? 'allowed' : 'denied'} if it applies NetworkPolicy to host-network pods, ${h.ifNotApplied ? 'allowed' : 'denied'} if it does not\n`;
@@ -193,11 +195,11 @@ export function renderVerdictText(
     const subject = name === 'egress' ? question.from : question.to;
     if (subject.kind === 'external')
       return `${name}: an address outside the cluster (no NetworkPolicy applies)`;
-    if (s.note !== undefined) return `${name}: allowed, ${clean(s.note)}`;
+    if (s.note !== undefined) return `${name}: allowed, ${terminalSafe(s.note)}`;
     if (s.policies.length === 0)
       return `${name}: not restricted (no policy selects the pod for ${name})`;
-    return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(clean).join(', ')}`;
+    return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(terminalSafe).join(', ')}`;
   };
-  const head = `${clean(question.from.id)} → ${clean(question.to.id)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
+  const head = `${terminalSafe(question.from.id)} → ${terminalSafe(question.to.id)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
   return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n${hostNetworkText(hostNetwork)}`;
 }

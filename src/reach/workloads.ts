@@ -1,7 +1,7 @@
 import { parseCidr, type CidrRange } from '../cidr.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import { METADATA_NAME_LABEL, type KubeObject } from '../vocabulary.ts';
-import { podTemplateOf } from '../rules/pod-template.ts';
+import { podTemplateOf } from '../model/pod-template.ts';
 import { selectorMatches, stringMap, type LabelSelector } from '../labels.ts';
 import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';

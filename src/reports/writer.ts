@@ -4,9 +4,10 @@
  * netguard's reports in namespaces that no longer get one. Touches only reports named `netguard`
  * and labelled managed-by netguard.
  */
+import { KubeApiError } from '../errors.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import type { KubeRest } from '../kube/rest.ts';
 import { field, stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { MANAGED_BY, REPORT_NAME } from './policy-report.ts';

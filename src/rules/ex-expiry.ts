@@ -1,7 +1,7 @@
 import { baseEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import type { ExceptionDraft } from '../exceptions/schema.ts';
+import type { ExceptionDraft } from '../model/guardrail-exception.ts';
 
 const DAY_MS = 86_400_000;
 

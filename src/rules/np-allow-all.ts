@@ -5,7 +5,7 @@ import {
   rulesInEffect,
   type PolicyPort,
   type PolicyRule,
-} from './network-policy.ts';
+} from '../model/network-policy.ts';
 
 /**
  * Exactly numeric port 53 on UDP or TCP: no range, no other port. A named port is whatever number

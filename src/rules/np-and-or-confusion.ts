@@ -1,5 +1,5 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
+import { rulesInEffect, type Peer, type PolicyRule } from '../model/network-policy.ts';
 
 const namespaceOnly = (peer: Peer): boolean =>
   peer.namespaceSelector !== undefined &&

@@ -1,14 +1,13 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
-import { selectsEveryNamespace, selectsEveryPod } from '../semantics/selectors.ts';
+import { selectsEveryNamespace, selectsEveryPod, type Selector } from '../semantics/selectors.ts';
 import {
   describeSelector,
   isEmptySelector,
   rulesInEffect,
   type Peer,
   type PolicyRule,
-  type Selector,
-} from './network-policy.ts';
+} from '../model/network-policy.ts';
 
 function describePeer(rule: PolicyRule, peer: Peer, namespaces: Selector): RawFinding {
   const pods =

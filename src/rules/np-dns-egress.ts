@@ -12,7 +12,7 @@ import {
   type Peer,
   type PolicyRule,
   type Protocol,
-} from './network-policy.ts';
+} from '../model/network-policy.ts';
 
 const DNS_PORT = 53;
 // CoreDNS and kube-dns name their ports `dns` (UDP 53) and `dns-tcp` (TCP 53); a named port only means the port of that protocol.

@@ -1,6 +1,6 @@
 import { keyPath } from '../object-access.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { selectorsOf } from './network-policy.ts';
+import { selectorsOf } from '../model/network-policy.ts';
 
 export const npEphemeralSelector: Rule = {
   id: 'NP006',

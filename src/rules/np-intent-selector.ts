@@ -1,5 +1,5 @@
 import type { Rule } from '../engine/types.ts';
-import { isEmptySelector, selectorKeys } from './network-policy.ts';
+import { isEmptySelector, selectorKeys } from '../model/network-policy.ts';
 
 export const npIntentSelector: Rule = {
   id: 'NP010',

@@ -3,7 +3,7 @@ import type { RawFinding, Rule } from '../engine/types.ts';
 import { opensInternet } from '../model/public-space.ts';
 import { intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
 import { clusterAddresses, privateAddresses } from './configured-addresses.ts';
-import { rulesInEffect } from './network-policy.ts';
+import { rulesInEffect } from '../model/network-policy.ts';
 
 export const npPodIpIpBlock: Rule = {
   id: 'NP005',

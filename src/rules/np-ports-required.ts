@@ -11,7 +11,12 @@ import {
   type PortSet,
 } from '../semantics/ports.ts';
 import { NAMESPACE_NAME_LABEL, requiresLabel } from '../semantics/selectors.ts';
-import { describePorts, rulesInEffect, type Peer, type PolicyRule } from './network-policy.ts';
+import {
+  describePorts,
+  rulesInEffect,
+  type Peer,
+  type PolicyRule,
+} from '../model/network-policy.ts';
 
 /** A peer that can only be a pod of the policy's own namespace. */
 function inOwnNamespace(peer: Peer, namespace: string): boolean {

@@ -3,7 +3,7 @@ import { meaningOf } from '../model/compile-network-policy.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, isSubset, unionAll, type AddressSet } from '../semantics/addresses.ts';
 import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
-import { rulesInEffect, type IpBlock, type PolicyRule } from './network-policy.ts';
+import { rulesInEffect, type IpBlock, type PolicyRule } from '../model/network-policy.ts';
 
 interface Approved {
   readonly text: readonly string[];

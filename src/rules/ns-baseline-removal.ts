@@ -6,8 +6,8 @@ import {
 } from '../vocabulary.ts';
 import { field, keyPath } from '../object-access.ts';
 import type { RawFinding, Rule, RuleTarget } from '../engine/types.ts';
-import { deniedTypes } from '../kube/baseline-policies.ts';
-import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { deniedTypes } from '../model/baseline-policies.ts';
+import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotations.ts';
 
 const FIX =
   'Restore the annotation, or request an exception for NS002 if this namespace must run without its baseline.';

@@ -1,6 +1,6 @@
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { POD_KINDS } from '../vocabulary.ts';
-import { podTemplateOf } from './pod-template.ts';
+import { podTemplateOf } from '../model/pod-template.ts';
 
 export const podLabelValues: Rule = {
   id: 'POD002',

@@ -1,4 +1,10 @@
-import type { Selector } from '../rules/network-policy.ts';
+import type { LabelSelector } from '../labels.ts';
+
+/** A label selector with both parts present (absent parts read as empty), as the model holds it. */
+export interface Selector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: NonNullable<LabelSelector['matchExpressions']>;
+}
 
 /** The API server defaults this label on every namespace, so `Exists` on it holds everywhere. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

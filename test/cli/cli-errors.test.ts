@@ -127,18 +127,23 @@ t.test('--version and completion', async (t) => {
     'bash',
     [
       '-c',
-      `${bash.stdout}\nCOMP_WORDS=(netguard check --o); COMP_CWORD=2; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard check -o s); COMP_CWORD=3; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard ex); COMP_CWORD=1; _netguard; echo "\${COMPREPLY[*]}"`,
+      `${bash.stdout}\nCOMP_WORDS=(netguard check --o); COMP_CWORD=2; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard check -o s); COMP_CWORD=3; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard ex); COMP_CWORD=1; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard check -o p); COMP_CWORD=3; _netguard; echo "[\${COMPREPLY[*]}]"; COMP_WORDS=(netguard audit -o p); COMP_CWORD=3; _netguard; echo "\${COMPREPLY[*]}"; COMP_WORDS=(netguard serve --log-level d); COMP_CWORD=3; _netguard; echo "\${COMPREPLY[*]}"`,
     ],
     { encoding: 'utf8' },
   );
-  t.same(probe.stdout.trim().split('\n'), ['--output', 'sarif', 'exception'], probe.stderr);
+  // Each command offers its own formats: policyreport is audit's, not check's.
+  t.same(
+    probe.stdout.trim().split('\n'),
+    ['--output', 'sarif', 'exception', '[]', 'policyreport', 'debug'],
+    probe.stderr,
+  );
   const zsh = await inProcess(['completion', 'zsh']);
   t.match(zsh.stdout, /^#compdef netguard\n/);
   const fish = await inProcess(['completion', 'fish']);
   t.match(fish.stdout, /complete -c netguard -n '__fish_use_subcommand' -a check -d /);
   t.match(
     fish.stdout,
-    /complete -c netguard -n '__fish_seen_subcommand_from check' -s o -l output -x -a 'text json yaml sarif junit github policyreport'/,
+    /complete -c netguard -n '__fish_seen_subcommand_from check' -s o -l output -x -a 'text json yaml sarif junit github' -d/,
   );
   for (const [shell, binary] of [
     ['zsh', 'zsh'],

@@ -1,10 +1,12 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
+import { ConfigError } from '../../src/errors.ts';
 import t from 'tap';
-import { ConfigError, loadPolicyFile } from '../../src/config/load.ts';
+import { loadPolicyFile } from '../../src/config/load.ts';
 
 const dir = 'test/fixtures/config';
 
 t.test('the shipped policy loads as DESIGN.md gives it', async (t) => {
-  const policy = loadPolicyFile('policies/guardrails.yaml');
+  const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
   t.same(
     policy.environments.map((env) => [env.name, env.mode, env.exceptionMaxDuration]),
     [
@@ -28,7 +30,7 @@ t.test('the shipped policy loads as DESIGN.md gives it', async (t) => {
 });
 
 t.test('a minimal file fills every optional field with its default', async (t) => {
-  const policy = loadPolicyFile(`${dir}/minimal.yaml`);
+  const policy = loadPolicyFile(`${dir}/minimal.yaml`, RULES_BY_ID);
   t.equal(policy.defaultEnvironment.name, 'everywhere');
   t.equal(policy.environments[0]?.exceptionMaxDuration, '30d');
   t.same(
@@ -71,7 +73,7 @@ const broken: [string, string][] = [
 
 for (const [file, expected] of broken) {
   t.test(`${file} is refused with the file, the field and the problem`, async (t) => {
-    const error = t.throws(() => loadPolicyFile(`${dir}/${file}`));
+    const error = t.throws(() => loadPolicyFile(`${dir}/${file}`, RULES_BY_ID));
     t.type(error, ConfigError);
     t.ok(
       String((error as Error).message).startsWith(expected),
@@ -91,6 +93,7 @@ spec:
   networkPolicies: {approvedEgressCIDRs: [160.79.104.0/23, 10/8], clusterCIDRs: ["fd00::/8", 300.1.1.1/32]}
 `,
       'inline.yaml',
+      RULES_BY_ID,
     ),
   ) as Error;
   t.equal(
@@ -98,7 +101,7 @@ spec:
     'inline.yaml: spec.networkPolicies.approvedEgressCIDRs[1]: "10/8" is not a CIDR block such as 10.244.0.0/16 or fd00::/8\n' +
       'inline.yaml: spec.networkPolicies.clusterCIDRs[1]: "300.1.1.1/32" is not a CIDR block such as 10.244.0.0/16 or fd00::/8',
   );
-  const shipped = loadPolicyFile('policies/guardrails.yaml');
+  const shipped = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
   t.same(
     shipped.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]),
     [

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deniedTypes, desiredBaseline } from '../../src/kube/baseline-policies.ts';
+import { deniedTypes, desiredBaseline } from '../../src/model/baseline-policies.ts';
 
 const dns = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
 const names = (annotations: Record<string, string>) =>

@@ -12,6 +12,7 @@ import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { createRegistry } from '../../src/exceptions/registry.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { until } from '../helpers/until.ts';
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -477,7 +478,9 @@ spec:
   owner: team-pay@example.com
   expires: "${new Date(now.getTime() + 5 * 86_400_000).toISOString()}"
 `;
-    const registry = createRegistry([() => parseExceptionFile(waiver, 'exceptions.yaml')]);
+    const registry = createRegistry([
+      () => parseExceptionFile(waiver, 'exceptions.yaml', GUARDRAILS_BY_ID),
+    ]);
     let clock = now;
     const h = await start(t, (api) => api.seed(NAMESPACES, labelled), {
       baselineFloor: (namespace) =>

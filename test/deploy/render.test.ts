@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -203,7 +204,7 @@ t.test(
     );
     t.equal(
       `system:serviceaccount:netguard-system:${pod.serviceAccountName}`,
-      loadPolicyFile('policies/guardrails.yaml').controllerServiceAccount,
+      loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID).controllerServiceAccount,
       'NP011 lets exactly this identity write baselines',
     );
     t.equal(

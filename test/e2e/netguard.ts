@@ -3,6 +3,8 @@
  * `netguard certs` writes), and the webhook on an ephemeral loopback port, started either through
  * buildApp (to count decisions) or through `serve()` (the command the Deployment runs).
  */
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
+import { RULE_SET } from '../../src/rules/registry.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -62,13 +64,14 @@ export async function startNetguard(
   certs: ServiceCertificates,
   cluster: () => readonly KubeObject[],
 ): Promise<RunningNetguard> {
-  const policy = loadPolicyFile('policies/guardrails.yaml');
+  const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
   const decisions: DecisionRecord[] = [];
   const app = buildApp({
     logger: pino({ level: 'silent' }),
     tls: readServingPair(tlsFilesIn(certs.dir)),
     context: () => ({
       policy,
+      rules: RULE_SET,
       cluster: staticClusterView(cluster()),
       waivers: NO_WAIVERS,
       now: new Date(),

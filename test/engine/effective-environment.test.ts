@@ -12,7 +12,7 @@ import {
 import { renderAuditText } from '../../src/audit/render.ts';
 import { auditCluster } from '../../src/audit/scan.ts';
 import { mutate, validate } from '../../src/engine/evaluate.ts';
-import { expiryMessage } from '../../src/exceptions/expiry-events.ts';
+import { expiryMessage } from '../../src/kube/expiry-events.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { createRegistry } from '../../src/exceptions/registry.ts';
@@ -22,6 +22,7 @@ import { guardedCluster } from '../helpers/admission-chain.ts';
 import { loadOne } from '../helpers/reviews.ts';
 import { findingsOf } from '../rules/judge.ts';
 import '../helpers/property.ts';
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 
 const ADVERSARIAL = 'test/fixtures/adversarial';
 const DAY = 86_400_000;
@@ -44,7 +45,9 @@ spec:
 }
 
 function contextAt(now: Date, waivers: string, objects: readonly KubeObject[] = []) {
-  const registry = createRegistry([() => parseExceptionFile(waivers, 'waivers.yaml')]);
+  const registry = createRegistry([
+    () => parseExceptionFile(waivers, 'waivers.yaml', GUARDRAILS_BY_ID),
+  ]);
   return contextFor({
     policy,
     now,
@@ -221,13 +224,17 @@ t.test(
 t.test(
   "an NS003 waiver's expiry Event names the baseline that will appear and points to reach",
   async (t) => {
-    const [waiver] = parseExceptionFile(waiverFor(2), 'exceptions.yaml').waivers;
+    const [waiver] = parseExceptionFile(waiverFor(2), 'exceptions.yaml', GUARDRAILS_BY_ID).waivers;
     if (waiver === undefined) throw new Error('no waiver');
     t.match(
       expiryMessage(waiver, 'WaiverExpiring', NOW, policy),
       / Then prod-payments is judged in production \(enforce\) again and netguard keeps the NetworkPolicies netguard-allow-dns, netguard-default-deny there; see what they would cut: netguard reach --as-enforced$/,
     );
-    const [other] = parseExceptionFile(waiverFor(2, 'NS002'), 'exceptions.yaml').waivers;
+    const [other] = parseExceptionFile(
+      waiverFor(2, 'NS002'),
+      'exceptions.yaml',
+      GUARDRAILS_BY_ID,
+    ).waivers;
     if (other === undefined) throw new Error('no waiver');
     t.notMatch(expiryMessage(other, 'WaiverExpiring', NOW, policy), 'judged in production');
   },
@@ -238,9 +245,9 @@ t.test('audit lists a namespace whose weaker label no longer counts', async (t) 
     namespaces: [fixture('environment-escape-label')],
     objects: [],
     policy,
-    waivers: createRegistry([() => parseExceptionFile(waiverFor(-1), 'w.yaml')]).view(
-      policy.exceptions.warnBeforeMs,
-    ),
+    waivers: createRegistry([
+      () => parseExceptionFile(waiverFor(-1), 'w.yaml', GUARDRAILS_BY_ID),
+    ]).view(policy.exceptions.warnBeforeMs),
     now: NOW,
     cni: { enforcing: true, found: [], warning: undefined, fqdnEgress: false },
   });

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import t from 'tap';
 import { resolveEnvironment } from '../../src/config/environment.ts';
 import { parsePolicy } from '../../src/config/load.ts';
@@ -88,6 +89,7 @@ spec:
     POD001: {level: deny}
 `,
     'inline',
+    RULES_BY_ID,
   );
   const ctx = contextFor({ policy: custom });
   const labels = { app: 'x', tier: 'web' };

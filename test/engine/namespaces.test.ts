@@ -1,3 +1,4 @@
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 import t from 'tap';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
@@ -33,7 +34,9 @@ function review(
     user: { username: 'alice@example.com', groups: ['system:authenticated'] },
     dryRun: false,
   };
-  const registry = createRegistry([() => parseExceptionFile(waivers, 'waivers.yaml')]);
+  const registry = createRegistry([
+    () => parseExceptionFile(waivers, 'waivers.yaml', GUARDRAILS_BY_ID),
+  ]);
   return validate(
     input,
     contextFor({ policy, now: NOW, waivers: registry.view(policy.exceptions.warnBeforeMs) }),

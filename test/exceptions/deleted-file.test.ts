@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 import { until } from '../helpers/until.ts';
 
 const names = (world: { registry: { all(): readonly { name: string }[] } }): string[] =>

@@ -1,9 +1,10 @@
+import { UsageError } from '../../src/errors.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import t from 'tap';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
+import { EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
 import { loadWorld } from '../../src/world.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import {
@@ -12,7 +13,7 @@ import {
   runExceptionRequest,
   type ExceptionIo,
 } from '../../src/cli/exception.ts';
-import { parseOptions, UsageError } from '../../src/cli/options.ts';
+import { parseOptions } from '../../src/cli/options.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { reviewFor } from '../helpers/reviews.ts';

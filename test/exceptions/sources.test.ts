@@ -1,15 +1,16 @@
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
+import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
 import {
   ExceptionFileError,
   loadExceptionFile,
   parseExceptionFile,
 } from '../../src/exceptions/file-source.ts';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadFixture } from '../helpers/reviews.ts';
 import { until } from '../helpers/until.ts';
@@ -21,7 +22,7 @@ const names = (waivers: readonly { namespace: string; name: string }[]): string[
 
 t.test('the exceptions file: parse errors name the file, document and field', async (t) => {
   t.throws(
-    () => loadExceptionFile(`${FIXTURES}/broken.yaml`),
+    () => loadExceptionFile(`${FIXTURES}/broken.yaml`, GUARDRAILS_BY_ID),
     new ExceptionFileError(
       `${FIXTURES}/broken.yaml: document 1: spec.expires: required: every waiver expires`,
     ),
@@ -29,6 +30,7 @@ t.test('the exceptions file: parse errors name the file, document and field', as
   const unknownRule = parseExceptionFile(
     'apiVersion: netguard.dev/v1alpha1\nkind: GuardrailException\nmetadata: {name: a, namespace: b}\nspec: {rules: [NP999], target: {kind: NetworkPolicy, name: x}, reason: r, owner: o, expires: "2026-12-01T00:00:00Z"}\n',
     'x.yaml',
+    GUARDRAILS_BY_ID,
   );
   t.match(
     unknownRule.waivers[0]?.rejected,
@@ -37,21 +39,25 @@ t.test('the exceptions file: parse errors name the file, document and field', as
     ],
     'an unknown rule ID rejects that waiver (listed, waives nothing), not the whole file',
   );
-  t.throws(() => parseExceptionFile('a: [', 'x.yaml'), {
+  t.throws(() => parseExceptionFile('a: [', 'x.yaml', GUARDRAILS_BY_ID), {
     message: /^x\.yaml: document 1: not valid YAML/,
   });
-  t.same(parseExceptionFile('', 'empty.yaml').waivers, [], 'an empty file holds no waivers');
   t.same(
-    loadExceptionFile(join(tmpdir(), 'netguard-no-such-file.yaml')).waivers,
+    parseExceptionFile('', 'empty.yaml', GUARDRAILS_BY_ID).waivers,
+    [],
+    'an empty file holds no waivers',
+  );
+  t.same(
+    loadExceptionFile(join(tmpdir(), 'netguard-no-such-file.yaml'), GUARDRAILS_BY_ID).waivers,
     [],
     'a missing file at start-up means no file waivers',
   );
   t.same(
-    names(loadExceptionFile('policies/exceptions.yaml').waivers),
+    names(loadExceptionFile('policies/exceptions.yaml', GUARDRAILS_BY_ID).waivers),
     [],
     'the shipped file parses and holds no live waiver',
   );
-  t.same(names(loadExceptionFile(`${FIXTURES}/crawler-egress.yaml`).waivers), [
+  t.same(names(loadExceptionFile(`${FIXTURES}/crawler-egress.yaml`, GUARDRAILS_BY_ID).waivers), [
     'prod-crawl/crawler-egress',
   ]);
 });
@@ -110,6 +116,7 @@ t.test(
     api.failNext('GET', /guardrailexceptions$/, 500, 'InternalError');
     const delays: number[] = [];
     const cache = startExceptionCache({
+      guardrails: GUARDRAILS_BY_ID,
       kubeConfig: api.kubeConfig(),
       logger: silent,
       delay: async (ms) => void delays.push(ms),

@@ -5,6 +5,7 @@
  * real webhook over HTTPS; netguard's caches watch the fake as netguard's service account; the CLI
  * runs in-process through the same commander definitions as `netguard`, with an injected clock.
  */
+import { UsageError } from '../../src/errors.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +15,12 @@ import jsonpatch from 'fast-json-patch';
 import { pino } from 'pino';
 import t from 'tap';
 import { registerException, type ExceptionIo } from '../../src/cli/exception.ts';
-import { UsageError } from '../../src/cli/options.ts';
-import { EXCEPTIONS_PATH } from '../../src/exceptions/cluster-source.ts';
-import { startExpiryEvents } from '../../src/exceptions/expiry-events.ts';
+
+import { EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
+import { startExpiryEvents } from '../../src/kube/expiry-events.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { startWorld } from '../../src/world.ts';
+import { startWorld } from '../../src/live-world.ts';
 import {
   startFakeKubeApi,
   type AdmissionAttempt,

@@ -1,14 +1,15 @@
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { waiversFromObjects } from '../../src/exceptions/cluster-source.ts';
+import { waiversFromObjects } from '../../src/exceptions/object-source.ts';
 import { parseExceptionFile } from '../../src/exceptions/file-source.ts';
 import { renderWaiverTable, waiverRows } from '../../src/exceptions/listing.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
 import type { Waiver } from '../../src/exceptions/waiver.ts';
-import { WAIVABLE_KINDS } from '../../src/exceptions/schema.ts';
+import { WAIVABLE_KINDS } from '../../src/model/guardrail-exception.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { contextFor, shippedPolicy } from '../helpers/context.ts';
 import { loadOne } from '../helpers/reviews.ts';
@@ -59,7 +60,7 @@ t.test('target.kind is spelled exactly: the webhook and the CRD judge the same l
   // Written while the webhook was down (or approved by hand): it still waives nothing.
   const approved = { ...loadOne(`${ADVERSARIAL}/waiver-lowercase-namespace-kind.yaml`) };
   (approved['spec'] as Record<string, unknown>)['approvedBy'] = 'carol@example.com';
-  const [waiver] = waiversFromObjects([approved], () => undefined);
+  const [waiver] = waiversFromObjects([approved], () => undefined, GUARDRAILS_BY_ID);
   t.match(waiver?.rejected, [/^EX003 spec\.target\.kind: "namespace" is not a kind/]);
   const namespace = {
     apiVersion: 'v1',
@@ -120,6 +121,7 @@ t.test(
     const [parsed] = waiversFromObjects(
       [{ ...waiver, spec: { ...(waiver['spec'] as object), approvedBy: 'carol@example.com' } }],
       () => undefined,
+      GUARDRAILS_BY_ID,
     );
     const pod = judge(loadOne(`${ADVERSARIAL}/host-network-agent.yaml`));
     t.equal(pod.allowed, false);
@@ -133,6 +135,7 @@ t.test(
     const set = parseExceptionFile(
       readFileSync(`${ADVERSARIAL}/waiver-file-2099-match-all.yaml`, 'utf8'),
       'exceptions.yaml',
+      GUARDRAILS_BY_ID,
     );
     t.same(
       set.waivers.map((w) => [w.name, w.rejected.length > 0]),
@@ -208,6 +211,7 @@ spec:
   expires: "2026-11-30T00:00:00Z"
 `,
       'exceptions.yaml',
+      GUARDRAILS_BY_ID,
     ).waivers;
     const pod = loadOne(`${ADVERSARIAL}/generate-name-pod.yaml`);
     const run = (objects: KubeObject[], username = 'mallory@example.com') => {

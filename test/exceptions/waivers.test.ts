@@ -1,10 +1,11 @@
+import { GUARDRAILS_BY_ID } from '../../src/rules/guardrails.ts';
 import { parse } from 'yaml';
 import t from 'tap';
 import { decodeReview } from '../../src/admission/decode.ts';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { waiversFromObjects } from '../../src/exceptions/cluster-source.ts';
+import { waiversFromObjects } from '../../src/exceptions/object-source.ts';
 import { loadExceptionFile } from '../../src/exceptions/file-source.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
 import { waiverState } from '../../src/exceptions/state.ts';
@@ -17,10 +18,14 @@ import { loadFixture, loadOne, reviewFor, type ReviewOptions } from '../helpers/
 const FIXTURES = 'test/fixtures/exceptions';
 const policy = shippedPolicy();
 const NOW = new Date('2026-11-22T00:00:00Z');
-const fileWaivers = loadExceptionFile(`${FIXTURES}/waivers.yaml`).waivers;
-const clusterWaivers = waiversFromObjects(loadFixture(`${FIXTURES}/cluster-waivers.yaml`), () => {
-  throw new Error('fixture does not parse');
-});
+const fileWaivers = loadExceptionFile(`${FIXTURES}/waivers.yaml`, GUARDRAILS_BY_ID).waivers;
+const clusterWaivers = waiversFromObjects(
+  loadFixture(`${FIXTURES}/cluster-waivers.yaml`),
+  () => {
+    throw new Error('fixture does not parse');
+  },
+  GUARDRAILS_BY_ID,
+);
 
 /** The NetworkPolicy the NP004 example in docs/rules.md shows as firing. */
 function crawlerPolicy(): KubeObject {

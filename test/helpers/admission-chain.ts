@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import { startWorld, type LiveWorld } from '../../src/world.ts';
+import { startWorld, type LiveWorld } from '../../src/live-world.ts';
 import {
   startFakeKubeApi,
   type AdmissionAttempt,

@@ -1,8 +1,10 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { Policy } from '../../src/config/policy.ts';
 import { NO_WAIVERS, staticClusterView } from '../../src/engine/cluster-view.ts';
 import type { EvaluationContext, WaiverView } from '../../src/engine/types.ts';
+import { RULE_SET } from '../../src/rules/registry.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 
 export const SHIPPED_POLICY = 'policies/guardrails.yaml';
@@ -11,7 +13,7 @@ export const SHIPPED_POLICY = 'policies/guardrails.yaml';
 export const TEST_CLOCK = new Date('2026-11-22T12:00:00Z');
 
 export function shippedPolicy(): Policy {
-  return parsePolicy(readFileSync(SHIPPED_POLICY, 'utf8'), SHIPPED_POLICY);
+  return parsePolicy(readFileSync(SHIPPED_POLICY, 'utf8'), SHIPPED_POLICY, RULES_BY_ID);
 }
 
 /** An engine context over in-memory objects, as `check` and the caches give it. */
@@ -25,6 +27,7 @@ export function contextFor(
 ): EvaluationContext {
   return {
     policy: options.policy ?? shippedPolicy(),
+    rules: RULE_SET,
     cluster: staticClusterView(options.objects ?? []),
     waivers: options.waivers ?? NO_WAIVERS,
     now: options.now ?? TEST_CLOCK,

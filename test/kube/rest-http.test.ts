@@ -1,8 +1,9 @@
+import { KubeApiError } from '../../src/errors.ts';
 import { createServer, type IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import t, { type Test } from 'tap';
-import { KubeApiError, kubeRest, listAll } from '../../src/kube/rest.ts';
+import { kubeRest, listAll } from '../../src/kube/rest.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { localCertificates } from '../helpers/tls.ts';
 

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
@@ -14,7 +15,7 @@ import { buildGraph } from '../../src/reach/world.ts';
 import { runCli } from '../check/run-cli.ts';
 
 const SHOP = 'test/fixtures/reach/shop';
-const policy = loadPolicyFile('policies/guardrails.yaml');
+const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
 const { manifests } = readManifests([`${SHOP}/cluster.yaml`], () => '');
 const objects = manifests.map((m) => m.object);
 const expected = parseAllDocuments(readFileSync(`${SHOP}/expected-proposals.yaml`, 'utf8')).map(

@@ -16,6 +16,7 @@ import { parseFlows } from '../../src/reach/flows.ts';
 import { buildGraph } from '../../src/reach/world.ts';
 import { runCli } from '../check/run-cli.ts';
 import '../helpers/property.ts';
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 
 const DIR = 'test/fixtures/reach/captures';
 const CLUSTER = `${DIR}/cluster.yaml`;
@@ -126,7 +127,7 @@ t.test('1. on Cilium an ipBlock does not select the API server: the cut stays', 
       ingress: [{ from: [{ ipBlock: { cidr: '172.18.0.0/16' } }], ports: [{ port: 9443 }] }],
     },
   };
-  const policy = loadPolicyFile('policies/guardrails.yaml');
+  const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
   const graph = buildGraph(objects, { asEnforced: policy, extraPolicies: [byCidr] });
   const webhook = graph.workload('prod-hooks/policy-webhook');
   if (webhook === undefined) throw new Error('webhook');
@@ -500,7 +501,7 @@ t.test(
 t.test(
   '4. property: selectors only ever use stable labels; every flow is proposed or refused with a reason',
   async (t) => {
-    const policy = loadPolicyFile('policies/guardrails.yaml');
+    const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
     const STABLE = new Set(['app', 'app.kubernetes.io/name', 'tier']);
     const labelSet = fc.record(
       {

@@ -1,8 +1,8 @@
+import { UsageError } from '../../src/errors.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { UsageError } from '../../src/cli/options.ts';
 import { parseReachOptions, runReach } from '../../src/cli/reach.ts';
 import { runCli } from '../check/run-cli.ts';
 

@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import type { Test } from 'tap';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { Policy } from '../../src/config/policy.ts';
@@ -32,6 +33,7 @@ spec:
     clusterCIDRs: [10.244.0.0/16, 10.96.0.0/12]
 `,
     'default-levels',
+    RULES_BY_ID,
   );
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseNetworkPolicy } from '../../src/rules/network-policy.ts';
+import { parseNetworkPolicy } from '../../src/model/network-policy.ts';
 import { findingsOf, judge, rulesOf } from './judge.ts';
 
 const policy = (spec: Record<string, unknown>) => ({

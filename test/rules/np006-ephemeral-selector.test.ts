@@ -1,3 +1,4 @@
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import t from 'tap';
 import { parsePolicy } from '../../src/config/load.ts';
 import { readFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ t.test('the list of ephemeral labels comes from the config', async (t) => {
     'clusterCIDRs:',
     'ephemeralLabels: [version]\n    clusterCIDRs:',
   );
-  const policy = parsePolicy(text, 'custom');
+  const policy = parsePolicy(text, 'custom', RULES_BY_ID);
   t.same(
     findingsOf(judgeFixture('np006-fires.yaml', { policy }), 'NP006'),
     [],

@@ -1,12 +1,13 @@
 import t from 'tap';
 import { meaningOf } from '../../src/model/compile-network-policy.ts';
-import { parsedPolicy } from '../../src/rules/network-policy.ts';
+import { parsedPolicy } from '../../src/model/network-policy.ts';
 import { parsePolicy } from '../../src/config/load.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { reviewFor } from '../helpers/reviews.ts';
 import { startWebhook } from '../helpers/webhook.ts';
 import { findingsOf, judge, NAMESPACE_OF, rulesOf } from './judge.ts';
 import { readFileSync } from 'node:fs';
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 
 /** An ingress policy to a backend with `count` /32 peers, one port. */
 function manyPeers(count: number, namespace = 'prod-x'): KubeObject {
@@ -53,7 +54,7 @@ t.test('limits come from networkPolicies.limits', async (t) => {
     'clusterCIDRs:',
     'limits: {peers: 5000}\n    clusterCIDRs:',
   );
-  const policy = parsePolicy(text, 'custom');
+  const policy = parsePolicy(text, 'custom', RULES_BY_ID);
   t.same(rulesOf(judge(manyPeers(1001), { policy })), []);
   t.same(rulesOf(judge(manyPeers(5001), { policy })), ['NP013']);
 });

@@ -9,7 +9,7 @@ import {
   selectsEveryNamespace,
   selectsEveryPod,
 } from '../../src/semantics/selectors.ts';
-import type { Selector } from '../../src/rules/network-policy.ts';
+import type { Selector } from '../../src/semantics/selectors.ts';
 
 const selector = (partial: Partial<Selector>): Selector => ({
   matchLabels: {},

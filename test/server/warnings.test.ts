@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { sanitiseWarnings, warningLine } from '../../src/admission/warnings.ts';
+import { sanitiseWarnings, warningLine } from '../../src/text.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { TEST_CLOCK } from '../helpers/context.ts';

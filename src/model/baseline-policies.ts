@@ -10,7 +10,7 @@ import {
   MANAGED_BY_NETGUARD,
 } from '../vocabulary.ts';
 import type { KubeObject, Mode } from '../vocabulary.ts';
-import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
+import { baselineAnnotations, policyTypesOf } from './baseline-annotations.ts';
 
 export {
   ALLOW_DNS_POLICY,

@@ -9,6 +9,7 @@ import {
   type AddressSet,
 } from '../semantics/addresses.ts';
 import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
+import type { Selector } from '../semantics/selectors.ts';
 
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
@@ -60,11 +61,6 @@ const networkPolicySchema = z.looseObject({
 });
 
 export type Direction = 'ingress' | 'egress';
-
-export interface Selector {
-  readonly matchLabels: Readonly<Record<string, string>>;
-  readonly matchExpressions: NonNullable<LabelSelector['matchExpressions']>;
-}
 
 export interface IpBlock {
   readonly cidr: string;

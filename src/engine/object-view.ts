@@ -1,7 +1,7 @@
 import type { KubeObject } from '../vocabulary.ts';
 import { countNetworkPolicy, excessOf, type Excess, type SizeLimits } from '../model/size-bound.ts';
-import { exceptionDraftOf, type ExceptionDraft } from '../exceptions/schema.ts';
-import { parseNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
+import { exceptionDraftOf, type ExceptionDraft } from '../model/guardrail-exception.ts';
+import { parseNetworkPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 
 /**
  * The reviewed object parsed once, as every rule reads it. A NetworkPolicy whose shape is invalid

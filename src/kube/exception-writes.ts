@@ -2,7 +2,8 @@
  * The writes of the unblock path, against the API server (RBAC and netguard's webhooks judge them
  * there): create a waiver under a name that is free, approve one, renew one.
  */
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import { KubeApiError } from '../errors.ts';
+import type { KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import {
   EXCEPTION_GROUP,
@@ -10,7 +11,7 @@ import {
   EXCEPTION_VERSION,
   guardrailExceptionSchema,
   type GuardrailException,
-} from './schema.ts';
+} from '../model/guardrail-exception.ts';
 import { formatIssues } from '../zod-errors.ts';
 
 export const exceptionsPath = (namespace: string): string =>

@@ -1,21 +1,17 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { exceptionsPath } from './cluster-writes.ts';
-import { startCache, type ObjectCache, type CachedObject } from '../kube/informer.ts';
-import { kubeRest, listAll, type KubeRest } from '../kube/rest.ts';
+import { exceptionsPath } from './exception-writes.ts';
+import { startCache, type ObjectCache, type CachedObject } from './informer.ts';
+import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { formatIssues } from '../zod-errors.ts';
-import { waiverProblems } from './checks.ts';
-import { waiverSet, type WaiverSet } from './registry.ts';
+import { waiversFromObjects } from '../exceptions/object-source.ts';
+import type { WaivableRules } from '../exceptions/scope-checks.ts';
+import { waiverSet, type WaiverSet } from '../exceptions/registry.ts';
 import {
-  EXCEPTION_API_VERSION,
   EXCEPTION_GROUP,
-  EXCEPTION_KIND,
   EXCEPTION_PLURAL,
   EXCEPTION_VERSION,
-  guardrailExceptionSchema,
-} from './schema.ts';
-import { toWaiver, type Waiver } from './waiver.ts';
+} from '../model/guardrail-exception.ts';
 
 export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
 
@@ -24,32 +20,6 @@ export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${
 /** Every GuardrailException, or those of one namespace, page by page; each item is checked when it becomes a waiver. */
 export function listExceptions(rest: KubeRest, namespace?: string): Promise<KubeObject[]> {
   return listAll(rest, namespace === undefined ? EXCEPTIONS_PATH : exceptionsPath(namespace));
-}
-
-/** Turns cluster objects into waivers; one that does not parse is skipped (and reported), never fatal. */
-export function waiversFromObjects(
-  objects: readonly Record<string, unknown>[],
-  onInvalid: (object: Record<string, unknown>, problems: string[]) => void,
-): Waiver[] {
-  const waivers: Waiver[] = [];
-  for (const object of objects) {
-    // List items may omit apiVersion and kind; the collection says what they are.
-    const parsed = guardrailExceptionSchema.safeParse({
-      apiVersion: EXCEPTION_API_VERSION,
-      kind: EXCEPTION_KIND,
-      ...object,
-    });
-    if (parsed.success)
-      waivers.push(
-        toWaiver(
-          parsed.data,
-          'cluster',
-          waiverProblems(parsed.data, parsed.data.metadata.namespace),
-        ),
-      );
-    else onInvalid(object, formatIssues(parsed.error));
-  }
-  return waivers;
 }
 
 export interface ExceptionCache {
@@ -61,6 +31,8 @@ export interface ExceptionCache {
 export interface ExceptionCacheOptions {
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
+  /** The rules a waiver may name (EX003), handed in. */
+  readonly guardrails: WaivableRules;
   readonly delay?: (ms: number) => Promise<void>;
 }
 
@@ -88,11 +60,14 @@ export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCa
       if (!dirty) return current;
       dirty = false;
       current = waiverSet(
-        waiversFromObjects(cache.list(), (object, problems) =>
-          options.logger.warn(
-            { name: object['metadata'], problems },
-            'ignoring a GuardrailException that does not parse',
-          ),
+        waiversFromObjects(
+          cache.list(),
+          (object, problems) =>
+            options.logger.warn(
+              { name: object['metadata'], problems },
+              'ignoring a GuardrailException that does not parse',
+            ),
+          options.guardrails,
         ),
       );
       return current;

@@ -5,18 +5,19 @@
  * Event names are derived from the waiver, so a restart or a second replica re-sending one gets
  * 409 AlreadyExists and nothing is said twice.
  */
+import { KubeApiError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from '../kube/rest.ts';
+import type { KubeRest } from './rest.ts';
 import { stringField } from '../object-access.ts';
 import { baseEnvironment } from '../config/environment.ts';
 import type { Policy } from '../config/policy.ts';
-import { desiredBaseline } from '../kube/baseline-policies.ts';
-import { baselineAnnotations } from '../mutation/baseline-annotations.ts';
+import { desiredBaseline } from '../model/baseline-policies.ts';
+import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import { unknownNamespace, type KubeObject } from '../vocabulary.ts';
-import { daysLeft, daysLeftText, expiryDate } from './state.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from './schema.ts';
-import { targetLabel, waiverLabel, type Waiver } from './waiver.ts';
+import { daysLeft, daysLeftText, expiryDate } from '../exceptions/state.ts';
+import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
+import { targetLabel, waiverLabel, type Waiver } from '../exceptions/waiver.ts';
 
 export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';
 

@@ -1,3 +1,13 @@
+import { CONTROL_RUNS } from './terminal-text.ts';
+
+/**
+ * Text from a reviewed or listed object, made safe to print on a terminal (check, audit, reach,
+ * advise): a name or message cannot move the cursor, colour the screen or forge a line.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL_RUNS, ' ');
+}
+
 /**
  * The one sanitiser for `response.warnings`. The API server drops a warning holding a control
  * character, cuts one past 256 characters and trims the list past 4 KiB; kubectl prints each

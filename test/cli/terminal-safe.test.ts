@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { terminalSafe } from '../../src/text.ts';
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+t.test(
+  'terminalSafe: what check, audit, reach and advise print holds no control character',
+  async (t) => {
+    t.equal(
+      terminalSafe('web\u001b[2J\u001b[31mok'),
+      'web [2J [31mok',
+      'an escape sequence is defused',
+    );
+    t.equal(terminalSafe('a\r\n\tb'), 'a b', 'a run of controls is one space');
+    t.equal(terminalSafe('pod\u0085name\u009b'), 'pod name ', 'C1 too (NEL, CSI)');
+    t.equal(
+      terminalSafe('prod-crawl/crawler é 😀'),
+      'prod-crawl/crawler é 😀',
+      'printable text is kept',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        const safe = terminalSafe(text);
+        return !CONTROL.test(safe) && (CONTROL.test(text) || safe === text);
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+  },
+);

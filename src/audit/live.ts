@@ -1,7 +1,7 @@
 import type { Policy } from '../config/policy.ts';
 import { loadWorld, type WorldFiles } from '../world.ts';
 import type { KubeRest } from '../kube/rest.ts';
-import { detectCni } from './cni.ts';
+import { detectCni } from '../cni.ts';
 import { collectCluster, type ClusterSnapshot } from './collect.ts';
 import { auditWithDecisions, type AuditReport, type Judged } from './scan.ts';
 

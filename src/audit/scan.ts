@@ -23,7 +23,7 @@ import type { KubeObject, Mode } from '../vocabulary.ts';
 import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotations.ts';
 import { deniedTypes, desiredBaseline, isManagedPolicy } from '../model/baseline-policies.ts';
-import type { CniVerdict } from './cni.ts';
+import type { CniVerdict } from '../cni.ts';
 import { reportedAtOwner } from './owners.ts';
 
 export interface AuditFinding {

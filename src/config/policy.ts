@@ -3,7 +3,7 @@ import type { LabelSelector } from '../labels.ts';
 import type { Level, Mode } from '../vocabulary.ts';
 import { parseDuration } from './duration.ts';
 import type { GuardrailPolicyDocument } from './schema.ts';
-import { DEFAULT_LIMITS, type SizeLimits } from '../model/size-bound.ts';
+import { DEFAULT_LIMITS, type SizeLimits } from './limits.ts';
 
 /** What the policy needs to know of a rule: its ID and default level per mode (the engine's Rule has both). */
 export interface RuleDefaults {

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../vocabulary.ts';
-import { countNetworkPolicy, excessOf, type Excess, type SizeLimits } from '../model/size-bound.ts';
+import type { SizeLimits } from '../config/limits.ts';
+import { countNetworkPolicy, excessOf, type Excess } from '../model/size-bound.ts';
 import { exceptionDraftOf, type ExceptionDraft } from '../model/guardrail-exception.ts';
 import { parseNetworkPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 

@@ -14,7 +14,8 @@ import type { Selector } from '../semantics/selectors.ts';
 export type { PolicyPort, Protocol };
 import { formatIssues } from '../zod-errors.ts';
 import { field } from '../object-access.ts';
-import { countNetworkPolicy, DEFAULT_LIMITS, excessOf } from '../model/size-bound.ts';
+import { DEFAULT_LIMITS } from '../config/limits.ts';
+import { countNetworkPolicy, excessOf } from './size-bound.ts';
 
 // The NetworkPolicy shape (networking.k8s.io/v1) as far as the NP rules (and `reach`) read it. Unknown fields
 // pass through; YAML's `from:` with nothing after it is null, which Kubernetes reads as absent.

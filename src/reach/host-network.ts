@@ -1,4 +1,4 @@
-import { detectCni } from '../audit/cni.ts';
+import { detectCni } from '../cni.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import type { Endpoint, SideVerdict, Verdict } from './model.ts';
 

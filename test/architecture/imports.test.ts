@@ -83,6 +83,7 @@ const TOP_LEVEL_ADAPTERS = new Set([
   'metrics.ts',
   'manifests.ts',
   'kustomize.ts',
+  'controller-health.ts',
 ]);
 const FLOORS: readonly (readonly string[])[] = [
   ['ground'],
@@ -102,6 +103,7 @@ const FLOORS: readonly (readonly string[])[] = [
     'metrics',
     'manifests',
     'kustomize',
+    'controller-health',
   ],
   ['cli', 'standalone'],
 ];

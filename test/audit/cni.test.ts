@@ -1,5 +1,5 @@
 import t from 'tap';
-import { detectCni } from '../../src/audit/cni.ts';
+import { detectCni } from '../../src/cni.ts';
 
 const ds = (
   namespace: string,

@@ -1,5 +1,5 @@
-import { arrayField, stringField } from '../object-access.ts';
-import type { KubeObject } from '../vocabulary.ts';
+import { arrayField, stringField } from './object-access.ts';
+import type { KubeObject } from './vocabulary.ts';
 
 export interface CniFound {
   readonly name: string;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isUtf8 } from 'node:buffer';
 import type { SecureContextOptions } from 'node:tls';
 import secureJson from 'secure-json-parse';
+import { boundedReview } from '../admission/bounds.ts';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
 import { validate, objectName } from '../engine/evaluate.ts';
@@ -10,8 +11,9 @@ import { isSubresource } from '../engine/skips.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 import {
+  BODY_BYTES_BUDGET,
+  BODY_DEADLINE_MS,
   BODY_LIMIT,
-  bodyBudgetFor,
   installBodyBudget,
   type BodyBudgetOptions,
 } from './body-budget.ts';
@@ -74,10 +76,17 @@ export interface AppDeps {
   readonly bodyLimit?: number;
   /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
   readonly auditLog?: AuditLog;
-  /** Bytes of review bodies in flight at once, and what happens past them (default: sized from the heap). */
+  /** Bytes of review bodies held at once (default BODY_BYTES_BUDGET), and refusals. */
   readonly memory?: Partial<Omit<BodyBudgetOptions, 'bodyLimit'>>;
-  /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
-  readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
+  /**
+   * Slow clients are cut off: a connection idle this long, or a request whose body has not
+   * arrived in time (ms; default BODY_DEADLINE_MS, checked every `checkMs`, default 1 s).
+   */
+  readonly timeouts?: {
+    readonly connectionMs: number;
+    readonly requestMs: number;
+    readonly checkMs?: number;
+  };
 }
 
 /** One JSON line per audited decision, through a child logger whose `audit: true` is serialised once. */
@@ -113,12 +122,19 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
   const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
+  const requestMs = deps.timeouts?.requestMs ?? BODY_DEADLINE_MS;
   const app = Fastify({
     // The same versions and suites as every rotated context (servingContextOptions).
     https: {
       ...deps.tls,
       ...servingContextOptions(deps.tls),
       handshakeTimeout: deps.timeouts?.connectionMs ?? 30_000,
+      // How often Node looks for requests past requestTimeout (its default, 30 s, would let a
+      // stalled body live up to 40 s instead of 10). Node applies requestTimeout only when the
+      // headers timeout is no longer than it, so both are set here, at construction.
+      connectionsCheckingInterval: deps.timeouts?.checkMs ?? 1_000,
+      requestTimeout: requestMs,
+      headersTimeout: requestMs,
     },
     // No logger for Fastify itself: with one, every request gets a child logger and two response
     // listeners (~1 µs a review, issue 13) for request logs netguard turns off anyway. Reviews are
@@ -131,15 +147,12 @@ export function buildApp(deps: AppDeps) {
     keepAliveTimeout: 120_000,
     // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
     connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
-    requestTimeout: deps.timeouts?.requestMs ?? 30_000,
+    // A body that has not arrived within the webhooks' timeoutSeconds is useless: drop it.
+    requestTimeout: requestMs,
     return503OnClosing: false,
   });
 
-  const budget = installBodyBudget(app, {
-    maxBytes: bodyBudgetFor(undefined, bodyLimit),
-    ...deps.memory,
-    bodyLimit,
-  });
+  const budget = installBodyBudget(app, { maxBytes: BODY_BYTES_BUDGET, ...deps.memory, bodyLimit });
 
   // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
   // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
@@ -183,13 +196,33 @@ export function buildApp(deps: AppDeps) {
     deps.onDecision?.(full);
   };
 
+  // A review past the bounds: an AdmissionReview denial naming the bound, judged by no rule.
+  const refuseUnbounded = (
+    webhook: DecisionRecord['webhook'],
+    started: bigint,
+    input: AdmissionInput,
+    message: string,
+  ) => {
+    record(webhook, started, {
+      input,
+      allowed: false,
+      environment: undefined,
+      mode: undefined,
+      findings: [],
+    });
+    return encodeReview(input.uid, { allowed: false, message });
+  };
+
   app.post('/validate', async (request, reply) => {
     const started = process.hrtime.bigint();
     const decoded = decodeReview(request.body);
     if (!decoded.ok)
       return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    const { input } = decoded;
-    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
+    if (isSubresource(decoded.subResource))
+      return encodeReview(decoded.input.uid, { allowed: true });
+    const bounded = boundedReview(decoded.input);
+    if (!bounded.ok) return refuseUnbounded('validate', started, decoded.input, bounded.message);
+    const { input } = bounded;
     const decision = validate(input, deps.context());
     record('validate', started, { input, ...decision });
     return encodeReview(input.uid, decision);
@@ -200,8 +233,11 @@ export function buildApp(deps: AppDeps) {
     const decoded = decodeReview(request.body);
     if (!decoded.ok)
       return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    const { input } = decoded;
-    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
+    if (isSubresource(decoded.subResource))
+      return encodeReview(decoded.input.uid, { allowed: true });
+    const bounded = boundedReview(decoded.input);
+    if (!bounded.ok) return refuseUnbounded('mutate', started, decoded.input, bounded.message);
+    const { input } = bounded;
     const mutation = mutate(input, deps.context());
     const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
     record('mutate', started, {

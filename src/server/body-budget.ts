@@ -189,7 +189,10 @@ export function installBodyBudget<S extends RawServerBase, L extends FastifyBase
             take(chunk, next);
           },
         };
-        if (waiting.length === 0 && fits(cost)) return waiter.go();
+        if (waiting.length === 0 && fits(cost)) {
+          waiter.go();
+          return;
+        }
         holding.waiter = waiter;
         waiting.push(waiter);
       }

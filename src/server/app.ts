@@ -1,8 +1,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
-import { isUtf8 } from 'node:buffer';
+import type { ServerResponse } from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
-import secureJson from 'secure-json-parse';
 import { boundedReview } from '../admission/bounds.ts';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
@@ -18,6 +17,7 @@ import {
   type BodyBudgetOptions,
 } from './body-budget.ts';
 import { installDrain } from './drain.ts';
+import { parseGate } from './review-body.ts';
 import { servingContextOptions } from './tls.ts';
 
 export { BODY_LIMIT } from './body-budget.ts';
@@ -76,6 +76,8 @@ export interface AppDeps {
   readonly bodyLimit?: number;
   /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
   readonly auditLog?: AuditLog;
+  /** Heap for large reviews parsed and judged at once (default: old space minus HEAP_RESERVE). */
+  readonly heapForLargeReviews?: number;
   /** Bytes of review bodies held at once (default BODY_BYTES_BUDGET), and refusals. */
   readonly memory?: Partial<Omit<BodyBudgetOptions, 'bodyLimit'>>;
   /**
@@ -154,35 +156,15 @@ export function buildApp(deps: AppDeps) {
 
   const budget = installBodyBudget(app, { maxBytes: BODY_BYTES_BUDGET, ...deps.memory, bodyLimit });
 
-  // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
-  // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
-  // what is really wrong instead, and never judge an object other than the one that was sent.
+  // JSON only (anything else is 415, as the API server only sends JSON). The body stays bytes
+  // until the route parses it through the gate, which bounds the heap of large reviews at once.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer' },
-    (_request, body: Buffer, done) => {
-      if (!isUtf8(body)) {
-        done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
-        return;
-      }
-      try {
-        done(
-          null,
-          secureJson.parse(body.toString('utf8'), undefined, {
-            protoAction: 'error',
-            constructorAction: 'error',
-          }),
-        );
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        const message = /forbidden (prototype|constructor)/.test(reason)
-          ? `body rejected: ${reason}`
-          : `body is not valid JSON: ${reason}`;
-        done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
-      }
-    },
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
   );
+  const gate = parseGate(deps.heapForLargeReviews);
+  const bodyOf = (request: { body: unknown }, reply: { raw: ServerResponse }) =>
+    gate.parse(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), reply.raw);
 
   const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
   const audit = deps.logger.child({ audit: true });
@@ -215,7 +197,7 @@ export function buildApp(deps: AppDeps) {
 
   app.post('/validate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
+    const decoded = decodeReview(await bodyOf(request, reply));
     if (!decoded.ok)
       return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     if (isSubresource(decoded.subResource))
@@ -230,7 +212,7 @@ export function buildApp(deps: AppDeps) {
 
   app.post('/mutate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
+    const decoded = decodeReview(await bodyOf(request, reply));
     if (!decoded.ok)
       return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
     if (isSubresource(decoded.subResource))
@@ -284,5 +266,5 @@ export function buildApp(deps: AppDeps) {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),
   );
-  return Object.assign(app, { budget, drain });
+  return Object.assign(app, { budget, gate, drain });
 }

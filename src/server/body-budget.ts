@@ -148,6 +148,8 @@ export function installBodyBudget<S extends RawServerBase, L extends FastifyBase
   app.addHook('preParsing', (request, reply, payload, done) => {
     const socket = request.raw.socket as Socket | null;
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    // Over the limit: Fastify answers 413 on the header without reading a byte.
+    if (declared > options.bodyLimit) return done(null, payload);
     const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : options.bodyLimit;
     const holding: Holding = { bytes: 0, admitted: 0, waiter: undefined };
     const take = (chunk: Buffer, next: TransformCallback): void => {

@@ -84,12 +84,14 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     ...common,
     path: NAMESPACES,
     what: 'namespaces',
+    fields: [], // labels and netguard's annotations: all environment resolution and NS rules read
     onEvent: following('Namespace'),
   });
   const networkPolicies = startCache({
     ...common,
     path: NETWORK_POLICIES,
     what: 'networkpolicies',
+    fields: ['spec'],
     onEvent: (event, object) => {
       parse(object); // parsed as it enters the cache, not on a review
       byNamespace.delete(object.metadata?.namespace ?? '');
@@ -98,7 +100,10 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
   });
   const owners = Object.entries(OWNERS).map(
     ([kind, path]) =>
-      [kind, startCache({ ...common, path, what: path.split('/').at(-1) ?? kind })] as const,
+      [
+        kind,
+        startCache({ ...common, path, what: path.split('/').at(-1) ?? kind, fields: [] }),
+      ] as const,
   );
   const ownerCaches = new Map(owners);
   const indexOf = (namespace: string): PolicyIndex => {

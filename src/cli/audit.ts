@@ -50,7 +50,7 @@ function renderPolicyReports(reports: readonly object[]): string {
 /** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
 export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
   const rest = kubeRest(loadKubeConfig(options));
-  const { snapshot, report, judged, policy } = await auditLiveCluster(rest, options, {
+  const { namespaces, objects, report, judged, policy } = await auditLiveCluster(rest, options, {
     namespace: options.namespace,
     pageSize: options.pageSize,
     onProgress: (what, count) =>
@@ -60,9 +60,10 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
           : `netguard: listing ${what}: ${count}\n`,
       ),
     now: io.now,
-    onListed: (objects, namespaces) => {
+    keepObjects: options.flows !== undefined,
+    onJudged: (count, namespaceCount) => {
       io.progress?.(io.tty === true ? '\r\u001b[K' : '');
-      io.progress?.(`netguard: judging ${objects} objects in ${namespaces} namespaces\n`);
+      io.progress?.(`netguard: judged ${count} objects in ${namespaceCount} namespaces\n`);
     },
   });
   // --flows: what the enforce baseline would cut of the traffic actually seen, per namespace.
@@ -71,7 +72,7 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
     flows === undefined
       ? undefined
       : adviseOnObjects(
-          [...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects],
+          [...namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...objects],
           flows,
           policy,
         ).namespaces;
@@ -86,7 +87,7 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
         policyReports({
           judged,
           namespaces: report.namespaces,
-          namespaceObjects: snapshot.namespaces,
+          namespaceObjects: namespaces,
           now: io.now,
         }),
       ),
@@ -111,7 +112,11 @@ export function registerAudit(program: Command): void {
       `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`,
       'text',
     )
-    .option('--page-size <n>', 'items per list request (limit/continue)', '500')
+    .option(
+      '--page-size <n>',
+      'items per list request (limit/continue); each page is judged before the next',
+      '250',
+    )
     .option(
       '--flows <file...>',
       'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut',

@@ -1,8 +1,8 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { ServerResponse } from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
-import { boundedReview } from '../admission/bounds.ts';
+import { boundedReview, boundMessage } from '../admission/bounds.ts';
+import { rawObjectBound } from '../admission/raw-bounds.ts';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
 import { validate, objectName } from '../engine/evaluate.ts';
@@ -14,6 +14,7 @@ import {
   BODY_DEADLINE_MS,
   BODY_LIMIT,
   installBodyBudget,
+  SMALL_BODY,
   type BodyBudgetOptions,
 } from './body-budget.ts';
 import { installDrain } from './drain.ts';
@@ -163,8 +164,6 @@ export function buildApp(deps: AppDeps) {
     done(null, body),
   );
   const gate = parseGate(deps.heapForLargeReviews);
-  const bodyOf = (request: { body: unknown }, reply: { raw: ServerResponse }) =>
-    gate.parse(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), reply.raw);
 
   const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
   const audit = deps.logger.child({ audit: true });
@@ -195,16 +194,42 @@ export function buildApp(deps: AppDeps) {
     return encodeReview(input.uid, { allowed: false, message });
   };
 
+  /**
+   * A review up to the point the engine takes it: parsed (a large body through the heap gate),
+   * decoded, and within the bounds; or the reply it gets instead. A large body whose object
+   * passes a bound is found in its raw bytes and answered from its envelope, never parsed whole.
+   */
+  const admitted = async (
+    webhook: DecisionRecord['webhook'],
+    started: bigint,
+    request: { body: unknown },
+    reply: FastifyReply,
+  ): Promise<{ input: AdmissionInput } | { answer: unknown }> => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const early = raw.length > SMALL_BODY ? rawObjectBound(raw) : undefined;
+    const decoded = decodeReview(await gate.parse(early?.envelope ?? raw, reply.raw));
+    if (!decoded.ok)
+      return {
+        answer: reply
+          .code(400)
+          .send({ error: 'invalid AdmissionReview', problems: decoded.problems }),
+      };
+    if (isSubresource(decoded.subResource))
+      return { answer: encodeReview(decoded.input.uid, { allowed: true }) };
+    const bounded =
+      early === undefined
+        ? boundedReview(decoded.input)
+        : { ok: false as const, message: boundMessage(decoded.input.kind, early.exceeded) };
+    if (!bounded.ok)
+      return { answer: refuseUnbounded(webhook, started, decoded.input, bounded.message) };
+    return { input: bounded.input };
+  };
+
   app.post('/validate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(await bodyOf(request, reply));
-    if (!decoded.ok)
-      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    if (isSubresource(decoded.subResource))
-      return encodeReview(decoded.input.uid, { allowed: true });
-    const bounded = boundedReview(decoded.input);
-    if (!bounded.ok) return refuseUnbounded('validate', started, decoded.input, bounded.message);
-    const { input } = bounded;
+    const review = await admitted('validate', started, request, reply);
+    if ('answer' in review) return review.answer;
+    const { input } = review;
     const decision = validate(input, deps.context());
     record('validate', started, { input, ...decision });
     return encodeReview(input.uid, decision);
@@ -212,14 +237,9 @@ export function buildApp(deps: AppDeps) {
 
   app.post('/mutate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(await bodyOf(request, reply));
-    if (!decoded.ok)
-      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    if (isSubresource(decoded.subResource))
-      return encodeReview(decoded.input.uid, { allowed: true });
-    const bounded = boundedReview(decoded.input);
-    if (!bounded.ok) return refuseUnbounded('mutate', started, decoded.input, bounded.message);
-    const { input } = bounded;
+    const review = await admitted('mutate', started, request, reply);
+    if ('answer' in review) return review.answer;
+    const { input } = review;
     const mutation = mutate(input, deps.context());
     const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
     record('mutate', started, {

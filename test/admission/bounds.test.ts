@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { exceededBound, REVIEW_BOUNDS } from '../../src/admission/bounds.ts';
+import { rawObjectBound } from '../../src/admission/raw-bounds.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { contextFor } from '../helpers/context.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
@@ -121,5 +122,45 @@ t.test(
     );
     t.equal(removal.status, 200);
     t.equal(removal.json().response.allowed, true, 'deleting it is admitted');
+  },
+);
+
+t.test(
+  'the raw scan finds the same bound in the bytes as the parsed walk, whatever the spacing and escapes',
+  async (t) => {
+    const bounds = { values: 40, depth: 4 };
+    const container = fc.oneof(
+      fc.array(fc.jsonValue({ maxDepth: 5 }), { maxLength: 12 }),
+      fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 5 }), { maxKeys: 12 }),
+    );
+    fc.assert(
+      fc.property(container, fc.constantFrom(0, 2), fc.boolean(), (object, indent, escaped) => {
+        let body = JSON.stringify(
+          {
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            request: { uid: 'u', object, oldObject: { object: [1, 2] } },
+          },
+          null,
+          indent,
+        );
+        // A hostile sender may spell the key with an escape; JSON means the same.
+        if (escaped) body = body.replace('"object":', '"obj\\u0065ct":');
+        const raw = rawObjectBound(Buffer.from(body), bounds);
+        const parsed = exceededBound(object, bounds);
+        if (parsed === undefined) return raw === undefined;
+        if (raw === undefined) return false;
+        const envelope = JSON.parse(raw.envelope.toString('utf8'));
+        return (
+          JSON.stringify(envelope.request.object) === '{}' &&
+          envelope.request.uid === 'u' &&
+          (raw.exceeded.bound === 'values'
+            ? naive(object).values > bounds.values
+            : naive(object).depth > bounds.depth)
+        );
+      }),
+      { seed: 42, numRuns: 2_000 },
+    );
+    t.pass('agreed on 2,000 objects');
   },
 );

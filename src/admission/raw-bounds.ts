@@ -34,9 +34,10 @@ function keyText(body: Buffer, start: number, end: number): string {
  * Where `request.object` lies in a raw AdmissionReview body, with its count of JSON values and
  * nesting, found in one pass over the bytes without parsing (values = 1 + commas + non-empty
  * containers inside it, exactly what exceededBound counts). Undefined when the body has no
- * such object value or is not JSON of that shape: the parsed path then decides.
+ * such object value or is not JSON of that shape: the parsed path then decides. With `bounds`,
+ * it stops at the first byte that passes one, so the work is bounded by the bound, not the body.
  */
-export function objectRegion(body: Buffer): Region | undefined {
+export function objectRegion(body: Buffer, bounds?: Bounds): Region | undefined {
   let depth = 0;
   let inString = false;
   let stringStart = 0;
@@ -61,6 +62,7 @@ export function objectRegion(body: Buffer): Region | undefined {
     if (justOpened) {
       justOpened = false;
       if (region !== undefined && byte !== CLOSE_OBJECT && byte !== CLOSE_ARRAY) region.values++;
+      if (region !== undefined && region.values > (bounds?.values ?? Infinity)) return region;
     }
     switch (byte) {
       case QUOTE:
@@ -77,7 +79,8 @@ export function objectRegion(body: Buffer): Region | undefined {
         }
         break;
       case COMMA:
-        if (region !== undefined && depth > 2) region.values++;
+        if (region !== undefined && depth > 2 && ++region.values > (bounds?.values ?? Infinity))
+          return region;
         expectKey = depth <= 2;
         if (depth === 2 && region !== undefined) region = undefined; // a scalar object value
         break;
@@ -87,7 +90,10 @@ export function objectRegion(body: Buffer): Region | undefined {
         depth++;
         expectKey = byte === OPEN_OBJECT;
         justOpened = true;
-        if (region !== undefined) region.depth = Math.max(region.depth, depth - 2);
+        if (region !== undefined) {
+          region.depth = Math.max(region.depth, depth - 2);
+          if (region.depth > (bounds?.depth ?? Infinity)) return region;
+        }
         break;
       case CLOSE_OBJECT:
       case CLOSE_ARRAY:
@@ -118,7 +124,8 @@ export interface RawBound {
  * which checks the same bounds, then decides).
  */
 export function rawObjectBound(body: Buffer, bounds: Bounds = REVIEW_BOUNDS): RawBound | undefined {
-  const region = objectRegion(body);
+  // With bounds, the scan stops as soon as the object passes one (end stays -1).
+  const region = objectRegion(body, bounds);
   if (region === undefined || region.start < 0) return undefined;
   const exceeded: Exceeded | undefined =
     region.depth > bounds.depth
@@ -127,10 +134,12 @@ export function rawObjectBound(body: Buffer, bounds: Bounds = REVIEW_BOUNDS): Ra
         ? { bound: 'values', limit: bounds.values }
         : undefined;
   if (exceeded === undefined) return undefined;
+  // The API server writes request's fields in a fixed order (uid, kind, ..., userInfo, object,
+  // oldObject, dryRun, options): the bytes before the object hold all a reply and its audit line
+  // need. The rest is not read: an empty object and oldObject close the envelope.
   const envelope = Buffer.concat([
     body.subarray(0, region.start),
-    Buffer.from('{}'),
-    body.subarray(region.end),
+    Buffer.from('{},"oldObject":{}}}'),
   ]);
   return { exceeded, envelope };
 }

@@ -126,6 +126,8 @@ function stallConnections(port: number, ca: string, count: number): () => number
       );
     });
     socket.on('error', () => undefined);
+    // Read what the server sends (its 408), so its close is seen and the connection reopened.
+    socket.on('data', () => undefined);
     socket.on('close', openOne);
     stops.push(() => socket.destroy());
   };

@@ -85,7 +85,8 @@ const WATCHED_OBJECTS: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELE
  */
 export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const delay = options.delay ?? sleep;
-  const slim = (object: CachedObject): CachedObject => slimObject(object, options.fields);
+  const slim = (object: CachedObject): CachedObject =>
+    cachedObjectSchema.parse(slimObject(object, options.fields));
   const listOnce = rawList(options.rest, options.path, slim);
   // ListWatch restarts itself after a 410 or a timeout; a restart already past its `stopped` check
   // when stop() runs would open a watch nobody aborts, held until its 30 s inactivity timeout. So

@@ -1,4 +1,8 @@
-import type { CachedObject } from './informer.ts';
+/** An object as the API server sends it: metadata, and whatever else. */
+export interface SlimmableObject {
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+  readonly [key: string]: unknown;
+}
 
 /** The metadata a rule, the controller or a cache key reads; the rest (managedFields...) is dropped. */
 const KEPT_METADATA = [
@@ -31,7 +35,10 @@ function ownAnnotations(value: unknown): Record<string, unknown> | undefined {
  * kubectl last-applied annotation or managedFields can be larger than the spec; a cache of
  * owners needs their uid only. Memory then follows the number of objects, not their size.
  */
-export function slimObject(object: CachedObject, fields?: readonly string[]): CachedObject {
+export function slimObject(
+  object: SlimmableObject,
+  fields?: readonly string[],
+): Record<string, unknown> {
   const slim: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
     if (key === 'metadata') continue;

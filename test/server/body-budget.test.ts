@@ -190,3 +190,33 @@ t.test('the heap check reads --max-old-space-size; 256 MiB holds one largest bod
   t.ok(heapFitsLargestBody(256 * MiB), "the Deployment's old space");
   t.notOk(heapFitsLargestBody(192 * MiB), 'a smaller one does not');
 });
+
+t.test(
+  'one connection holds at most one body limit: a pipelined second body past it gets 413',
+  async (t) => {
+    const webhook = await startWebhook(t, { deps: { bodyLimit: 64 * KiB } });
+    const body = reviewOf(40 * KiB);
+    const request = `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    // Both requests in one write: the second body arrives while the first is still held.
+    const replies = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(
+        {
+          host: '127.0.0.1',
+          port: webhook.port,
+          ca: localCertificates().ca,
+          servername: 'localhost',
+        },
+        () => socket.write(request + request),
+      );
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    t.same(replies.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 413']);
+    t.match(replies, /one connection holds at most one body of 0\.1 MiB/);
+    await until(() => webhook.budget.inFlight() === 0, 'both released');
+    const after = await webhook.post('/validate', body);
+    t.equal(after.status, 200, 'a new connection is served');
+  },
+);

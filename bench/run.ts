@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --soak] [-- --only pod-allowed,mix]
+// npm run bench [-- --quick] [-- --soak] [-- --only pod-allowed,mix] [-- --hostile [--only stalled,large,streams]]
 // netguard and a bare Fastify HTTPS endpoint, side by side on this machine; see docs/performance.md.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string' },
     only: { type: 'string' },
+    hostile: { type: 'boolean', default: false },
   },
 });
 const plan = flags.quick ? QUICK : FULL;
@@ -157,7 +158,11 @@ async function main(): Promise<void> {
 }
 
 try {
-  await main();
+  if (flags.hostile) {
+    // The hostile-load scenarios start their own servers with the Deployment's Node flags.
+    const { runHostileBench } = await import('./hostile.ts');
+    process.exitCode = await runHostileBench(only, log);
+  } else await main();
 } finally {
   await Promise.allSettled(started.map((server) => server.stop()));
   rmSync(dir, { recursive: true, force: true });

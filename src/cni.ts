@@ -72,11 +72,38 @@ const KNOWN: readonly { name: string; cni: string; judge: Judge; prefix?: boolea
   { name: 'kube-flannel-ds', cni: 'flannel', judge: flannel, prefix: true },
 ];
 
-function identify(daemonSet: KubeObject): CniFound | undefined {
+const knownCni = (daemonSet: KubeObject) => {
   const name = stringField(daemonSet, 'metadata', 'name');
-  const known = KNOWN.find((entry) =>
+  return KNOWN.find((entry) =>
     entry.prefix === true ? name.startsWith(entry.name) : name === entry.name,
   );
+};
+
+/**
+ * What detectCni reads of a DaemonSet, when it is a known CNI's (else undefined): a paged
+ * listing keeps this, not the DaemonSet.
+ */
+export function cniEvidence(daemonSet: KubeObject): KubeObject | undefined {
+  if (knownCni(daemonSet) === undefined) return undefined;
+  const containers = arrayField(daemonSet, 'spec', 'template', 'spec', 'containers').map(
+    (container) => ({
+      name: stringField(container, 'name'),
+      image: stringField(container, 'image'),
+      args: arrayField(container, 'args').filter((arg) => typeof arg === 'string'),
+    }),
+  );
+  return {
+    metadata: {
+      name: stringField(daemonSet, 'metadata', 'name'),
+      namespace: stringField(daemonSet, 'metadata', 'namespace'),
+    },
+    spec: { template: { spec: { containers } } },
+  };
+}
+
+function identify(daemonSet: KubeObject): CniFound | undefined {
+  const name = stringField(daemonSet, 'metadata', 'name');
+  const known = knownCni(daemonSet);
   if (known === undefined) return undefined;
   const verdict = known.judge(daemonSet);
   return {

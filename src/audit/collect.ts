@@ -1,6 +1,8 @@
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { listAll, type KubeRest } from '../kube/rest.ts';
+import { asRecord } from '../object-access.ts';
+import { cniEvidence } from '../cni.ts';
 
 /** What audit reads from a cluster: everything it judges, plus the DaemonSets that reveal the CNI. */
 export interface ClusterSnapshot {
@@ -39,6 +41,9 @@ const EXCEPTIONS: Collection = {
   apiVersion: 'netguard.dev/v1alpha1',
   resource: 'guardrailexceptions',
 };
+
+/** Items per list request when audit and the PolicyReport scan page through workloads. */
+export const AUDIT_PAGE_SIZE = 250;
 
 export interface CollectOptions {
   /** Only this namespace's objects (the Namespace list and DaemonSets stay cluster-wide). */
@@ -101,4 +106,114 @@ export async function collectCluster(
     unavailable.push(EXCEPTIONS.kind);
   }
   return { namespaces, objects, exceptions, daemonSets, unavailable };
+}
+
+/** Workloads in an order that lists every owner before what it owns (Deployment, ReplicaSet, Pod). */
+const OWNERS_FIRST: readonly string[] = [
+  'Deployment',
+  'CronJob',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicationController',
+  'ReplicaSet',
+  'Job',
+  'Pod',
+];
+export const PAGED: readonly Collection[] = OWNERS_FIRST.flatMap((kind) =>
+  JUDGED.filter((collection) => collection.kind === kind),
+);
+
+/** Everything audit needs before judging a workload: Namespaces, NetworkPolicies, waivers, the CNI. */
+export interface AuditListing {
+  readonly namespaces: readonly KubeObject[];
+  readonly policies: readonly KubeObject[];
+  readonly exceptions: readonly KubeObject[];
+  /** Of every DaemonSet, cluster-wide, only what detectCni reads of known CNIs (cniEvidence). */
+  readonly cniDaemonSets: readonly KubeObject[];
+  readonly unavailable: readonly string[];
+}
+
+/**
+ * Calls `onPage` with each page of a collection (`limit`/`continue`), typed, before fetching the
+ * next. A continue token that expired (410) lists again from the start once, as kubectl does;
+ * the objects `seen` (by uid) are then left out, so no object is given twice.
+ */
+export async function forEachPage(
+  rest: KubeRest,
+  collection: Collection,
+  namespace: string | undefined,
+  options: CollectOptions,
+  onPage: (objects: KubeObject[]) => void,
+): Promise<void> {
+  const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
+  const path = `${api(collection.apiVersion)}${scope}/${collection.resource}`;
+  const seen = new Set<string>();
+  const limit = options.pageSize ?? AUDIT_PAGE_SIZE;
+  for (let restart = 0; ; restart++) {
+    let token: string | undefined;
+    let count = 0;
+    try {
+      do {
+        const page = await rest.listPage(path, limit, token);
+        const fresh = page.items.filter((item) => {
+          const uid = String(asRecord(item['metadata'])?.['uid'] ?? '');
+          if (uid === '') return true;
+          if (seen.has(uid)) return false;
+          seen.add(uid);
+          return true;
+        });
+        count += page.items.length;
+        onPage(typed(collection, fresh));
+        options.onProgress?.(collection.resource, count);
+        token = page.continueToken;
+      } while (token !== undefined);
+      return;
+    } catch (err) {
+      if (
+        !(err instanceof KubeApiError && err.code === 410 && token !== undefined && restart === 0)
+      )
+        throw err;
+    }
+  }
+}
+
+/** Lists what judging needs before the first workload page; DaemonSets only as CNI evidence. */
+export async function collectAuditListing(
+  rest: KubeRest,
+  options: CollectOptions = {},
+): Promise<AuditListing> {
+  const namespaces = await listCollection(
+    rest,
+    { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' },
+    undefined,
+    options,
+  );
+  const policies: KubeObject[] = [];
+  const policyCollection = JUDGED.find((collection) => collection.kind === 'NetworkPolicy');
+  if (policyCollection !== undefined)
+    await forEachPage(rest, policyCollection, options.namespace, options, (page) =>
+      policies.push(...page),
+    );
+  const cniDaemonSets: KubeObject[] = [];
+  await forEachPage(
+    rest,
+    { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' },
+    undefined,
+    options,
+    (page) => {
+      for (const daemonSet of page) {
+        const evidence = cniEvidence(daemonSet);
+        if (evidence !== undefined) cniDaemonSets.push(evidence);
+      }
+    },
+  );
+  const unavailable: string[] = [];
+  let exceptions: KubeObject[] = [];
+  try {
+    exceptions = await listCollection(rest, EXCEPTIONS, options.namespace, options);
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+    unavailable.push(EXCEPTIONS.kind);
+  }
+  return { namespaces, policies, exceptions, cniDaemonSets, unavailable };
 }

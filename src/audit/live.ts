@@ -1,63 +1,82 @@
 import type { Policy } from '../config/policy.ts';
 import { loadWorld, type WorldFiles } from '../world.ts';
 import type { KubeRest } from '../kube/rest.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { detectCni } from '../cni.ts';
-import { collectCluster, type ClusterSnapshot } from './collect.ts';
-import { auditWithDecisions, type AuditReport, type Judged } from './scan.ts';
+import { collectAuditListing, forEachPage, PAGED } from './collect.ts';
+import { startAudit, type AuditReport, type Judged } from './scan.ts';
 
 export interface LiveAuditOptions {
   readonly namespace?: string | undefined;
   readonly pageSize?: number;
   readonly onProgress?: (what: string, count: number) => void;
-  /** After listing, before judging: how much there is to judge. */
-  readonly onListed?: (objects: number, namespaces: number) => void;
+  /** After the last page: how much was judged. */
+  readonly onJudged?: (objects: number, namespaces: number) => void;
+  /** Keep every listed workload and policy too (`audit --flows` reads them); otherwise none is kept. */
+  readonly keepObjects?: boolean;
   readonly now: Date;
 }
 
 export interface LiveAudit {
-  readonly snapshot: ClusterSnapshot;
+  readonly namespaces: readonly KubeObject[];
   readonly report: AuditReport;
   readonly judged: readonly Judged[];
+  /** The workloads and NetworkPolicies listed, only with `keepObjects`. */
+  readonly objects: readonly KubeObject[];
   /** The policy it was judged with. */
   readonly policy: Policy;
 }
 
 /**
- * A cluster as audit and the background report scan see it: list, then judge with the policy and
- * every waiver (file and cluster, as at admission). Invalid waivers waive nothing and become notes.
+ * A cluster as audit and the background report scan see it: Namespaces, NetworkPolicies and
+ * waivers first, then the workloads page by page (owners before what they own), each page judged
+ * with the policy and every waiver (file and cluster, as at admission) before the next is
+ * fetched. Only decisions and references stay, so memory does not grow with workload sizes.
+ * Invalid waivers waive nothing and become notes.
  */
 export async function auditLiveCluster(
   rest: KubeRest,
   files: WorldFiles,
   options: LiveAuditOptions,
 ): Promise<LiveAudit> {
-  const snapshot = await collectCluster(rest, {
+  const collect = {
     namespace: options.namespace,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  });
-  options.onListed?.(snapshot.objects.length, snapshot.namespaces.length);
-  const notes = snapshot.unavailable.map(
+  };
+  const listing = await collectAuditListing(rest, collect);
+  const notes = listing.unavailable.map(
     (kind) =>
       `${kind} is not served by this cluster (CRD not installed?): only ${files.exceptions} waivers were applied`,
   );
   const world = loadWorld(files, {
-    waiverObjects: snapshot.exceptions,
+    waiverObjects: listing.exceptions,
     onInvalidWaiver: (object, problems) =>
       notes.push(
         `GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`,
       ),
   });
   const { policy, waivers } = world.context(options.now);
-  const { report, judged } = auditWithDecisions({
-    namespaces: snapshot.namespaces,
-    objects: snapshot.objects,
+  const auditor = startAudit({
+    namespaces: listing.namespaces,
+    policies: listing.policies,
     policy,
     waivers,
     now: options.now,
-    cni: detectCni(snapshot.daemonSets),
+    cni: detectCni(listing.cniDaemonSets),
     notes,
     namespace: options.namespace,
   });
-  return { snapshot, report, judged, policy };
+  const kept: KubeObject[] = [];
+  for (const collection of PAGED)
+    await forEachPage(rest, collection, options.namespace, collect, (page) => {
+      auditor.know(page);
+      auditor.judge(page);
+      if (options.keepObjects === true) kept.push(...page);
+    });
+  auditor.judge(listing.policies);
+  if (options.keepObjects === true) kept.push(...listing.policies);
+  const { report, judged } = auditor.finish();
+  options.onJudged?.(report.summary.objects, report.summary.namespaces);
+  return { namespaces: listing.namespaces, report, judged, objects: kept, policy };
 }

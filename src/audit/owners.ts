@@ -30,25 +30,50 @@ function podFacts(kind: string, object: KubeObject, keys: readonly string[]): un
   };
 }
 
-/** A predicate over the listing: is this object reported at the workload that owns it? */
+/** Owners as they are listed, page by page: the uid and template facts of each, never the object. */
+export interface OwnerIndex {
+  /** Owners a later page's objects may name (list Deployments before ReplicaSets before Pods). */
+  know(objects: readonly KubeObject[]): void;
+  /** Is this object reported at the workload that owns it? */
+  reportedAtOwner(object: KubeObject): boolean;
+}
+
+const OWNER_KINDS = new Set(Object.values(REPORTED_AT).flat());
+
+export function ownerIndex(policy: Policy): OwnerIndex {
+  const owners = new Map<string, { uid: string; facts: unknown }>();
+  const keys = requiredLabelKeys(policy);
+  return {
+    know(objects) {
+      for (const object of objects) {
+        const kind = stringField(object, 'kind');
+        if (!OWNER_KINDS.has(kind)) continue;
+        const name = stringField(object, 'metadata', 'name');
+        owners.set(key(stringField(object, 'metadata', 'namespace'), kind, name), {
+          uid: stringField(object, 'metadata', 'uid'),
+          facts: podFacts(kind, object, keys),
+        });
+      }
+    },
+    reportedAtOwner(object) {
+      const kind = stringField(object, 'kind');
+      const ref = controllerRefOf(object);
+      if (ref === undefined || !(REPORTED_AT[kind] ?? []).includes(ref.kind)) return false;
+      const owner = owners.get(
+        key(stringField(object, 'metadata', 'namespace'), ref.kind, ref.name),
+      );
+      if (owner === undefined || ref.uid === '' || owner.uid !== ref.uid) return false;
+      return isDeepStrictEqual(podFacts(kind, object, keys), owner.facts);
+    },
+  };
+}
+
+/** A predicate over a whole listing: is this object reported at the workload that owns it? */
 export function reportedAtOwner(
   objects: readonly KubeObject[],
   policy: Policy,
 ): (object: KubeObject) => boolean {
-  const owners = new Map<string, KubeObject>();
-  for (const object of objects) {
-    const kind = stringField(object, 'kind');
-    const name = stringField(object, 'metadata', 'name');
-    owners.set(key(stringField(object, 'metadata', 'namespace'), kind, name), object);
-  }
-  const keys = requiredLabelKeys(policy);
-  return (object) => {
-    const kind = stringField(object, 'kind');
-    const ref = controllerRefOf(object);
-    if (ref === undefined || !(REPORTED_AT[kind] ?? []).includes(ref.kind)) return false;
-    const owner = owners.get(key(stringField(object, 'metadata', 'namespace'), ref.kind, ref.name));
-    if (owner === undefined || ref.uid === '' || stringField(owner, 'metadata', 'uid') !== ref.uid)
-      return false;
-    return isDeepStrictEqual(podFacts(kind, object, keys), podFacts(ref.kind, owner, keys));
-  };
+  const index = ownerIndex(policy);
+  index.know(objects);
+  return (object) => index.reportedAtOwner(object);
 }

@@ -4,9 +4,9 @@ import {
   BASELINE_ANNOTATION,
   DEFAULT_DENY_ANNOTATION,
 } from '../vocabulary.ts';
-import { effectiveEnvironment } from '../engine/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
+import { effectiveEnvironment } from '../engine/environment.ts';
 import { validate } from '../engine/evaluate.ts';
 import { field, stringField } from '../object-access.ts';
 import { RULE_SET } from '../rules/registry.ts';
@@ -24,7 +24,7 @@ import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotations.ts';
 import { deniedTypes, desiredBaseline, isManagedPolicy } from '../model/baseline-policies.ts';
 import type { CniVerdict } from '../cni.ts';
-import { reportedAtOwner } from './owners.ts';
+import { ownerIndex } from './owners.ts';
 
 export interface AuditFinding {
   readonly kind: string;
@@ -218,19 +218,22 @@ function groupByRule(decisions: readonly Decision[], cni: CniVerdict): RuleGroup
 const hasWarning = (decision: Decision): boolean =>
   decision.findings.some((finding) => finding.level === 'warn');
 
-/** One judged object: what was listed, what the engine was asked, what it decided. */
+/**
+ * One judged object: which object (apiVersion, kind, name, namespace, uid: all a report names),
+ * what the engine decided, and what it would decide with the namespace's environment one mode
+ * stricter (undefined in enforce). The object itself is not kept: audit judges page by page.
+ */
 export interface Judged {
   readonly object: KubeObject;
-  readonly input: AdmissionInput;
   readonly decision: Decision;
+  readonly inNextMode: Decision | undefined;
 }
 
 function readiness(
   env: Environment,
   namespaces: readonly NamespaceReport[],
   judged: readonly Judged[],
-  input: AuditInput,
-  ctx: EvaluationContext,
+  input: AuditContext,
 ): EnvironmentReadiness {
   const nextMode = NEXT_MODE[env.mode];
   const mine = namespaces.filter((ns) => ns.environment === env.name);
@@ -239,8 +242,7 @@ function readiness(
   const byRule: Record<string, number> = {};
   let deniedInNextMode: number | null = null;
   if (nextMode !== null) {
-    const next = { ...ctx, policy: withMode(input.policy, env.name, nextMode) };
-    const decisions = objects.map((entry) => validate(entry.input, next));
+    const decisions = objects.flatMap((entry) => entry.inNextMode ?? []);
     deniedInNextMode = decisions.filter((decision) => !decision.allowed).length;
     for (const finding of decisions.flatMap((decision) => decision.findings)) {
       if (finding.level === 'deny') byRule[finding.rule] = (byRule[finding.rule] ?? 0) + 1;
@@ -284,26 +286,119 @@ export function auditWithDecisions(input: AuditInput): {
   report: AuditReport;
   judged: readonly Judged[];
 } {
+  const auditor = startAudit({
+    ...input,
+    policies: input.objects.filter((object) => stringField(object, 'kind') === 'NetworkPolicy'),
+  });
+  auditor.know(input.objects);
+  auditor.judge(input.objects);
+  return auditor.finish();
+}
+
+/** What judging needs before the first page: everything but the workloads. */
+export interface AuditContext extends Omit<AuditInput, 'objects'> {
+  /** Every NetworkPolicy in scope: rules read a namespace's other policies. */
+  readonly policies: readonly KubeObject[];
+}
+
+/** Judges a listing page by page, keeping decisions and references, never the objects. */
+export interface Auditor {
+  /** Owners a later page's objects may name (list Deployments before ReplicaSets before Pods). */
+  know(objects: readonly KubeObject[]): void;
+  /** Judges one page; its objects may be dropped once this returns. */
+  judge(objects: readonly KubeObject[]): void;
+  finish(): { report: AuditReport; judged: readonly Judged[] };
+}
+
+/** A reference to an object: what a report names of it. */
+function referenceOf(object: KubeObject): KubeObject {
+  const metadata: Record<string, string> = {
+    name: stringField(object, 'metadata', 'name'),
+    namespace: stringField(object, 'metadata', 'namespace'),
+    uid: stringField(object, 'metadata', 'uid'),
+  };
+  return {
+    apiVersion: stringField(object, 'apiVersion'),
+    kind: stringField(object, 'kind'),
+    metadata,
+  };
+}
+
+export function startAudit(input: AuditContext): Auditor {
+  const cluster = staticClusterView([...input.namespaces, ...input.policies]);
+  // Owners as they are listed (uid and template facts only): a Pod is reported at its controller
+  // only when the listing holds that owner with that uid and the same template facts.
+  const owners = ownerIndex(input.policy);
+  const ctx: EvaluationContext = {
+    policy: input.policy,
+    rules: RULE_SET,
+    cluster,
+    waivers: input.waivers,
+    now: input.now,
+  };
+  // One context per environment, with that environment one mode stricter.
+  const nextContexts = new Map<string, EvaluationContext | undefined>();
+  const nextContextOf = (namespace: string): EvaluationContext | undefined => {
+    const info = cluster.namespace(namespace) ?? { name: namespace, labels: {}, annotations: {} };
+    const env = effectiveEnvironment(info, ctx).environment;
+    if (!nextContexts.has(env.name)) {
+      const nextMode = NEXT_MODE[env.mode];
+      nextContexts.set(
+        env.name,
+        nextMode === null
+          ? undefined
+          : { ...ctx, policy: withMode(input.policy, env.name, nextMode) },
+      );
+    }
+    return nextContexts.get(env.name);
+  };
+  const judged: Judged[] = [];
+  let candidates = 0;
+  let baselinePolicies = 0;
+  let atOwners = 0;
+  return {
+    know(objects) {
+      owners.know(objects);
+    },
+    judge(objects) {
+      for (const object of objects) {
+        if (isBaselinePolicy(object, cluster, input.policy)) {
+          baselinePolicies++;
+          continue;
+        }
+        if (owners.reportedAtOwner(object)) {
+          if (!input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace')))
+            atOwners++;
+          continue;
+        }
+        const request = inputFor(object, candidates++);
+        const decision = validate(request, ctx);
+        if (decision.skipped !== undefined) continue;
+        const next = nextContextOf(decision.namespace);
+        judged.push({
+          object: referenceOf(object),
+          decision,
+          inNextMode: next === undefined ? undefined : validate(request, next),
+        });
+      }
+    },
+    finish: () => ({
+      report: reportOf(input, ctx, judged, { baselinePolicies, atOwners }),
+      judged,
+    }),
+  };
+}
+
+function reportOf(
+  input: AuditContext,
+  ctx: EvaluationContext,
+  judged: readonly Judged[],
+  counts: { readonly baselinePolicies: number; readonly atOwners: number },
+): AuditReport {
   const namespaceObjects = input.namespaces.filter(
     (ns) =>
       input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace,
   );
-  const ctx: EvaluationContext = {
-    policy: input.policy,
-    rules: RULE_SET,
-    // Owners too: a Pod's controller counts only when the listing holds it with that uid.
-    cluster: staticClusterView([...input.namespaces, ...input.objects]),
-    waivers: input.waivers,
-    now: input.now,
-  };
-  const isBaseline = (object: KubeObject): boolean =>
-    isBaselinePolicy(object, ctx.cluster, input.policy);
-  const atOwner = reportedAtOwner(input.objects, input.policy);
-  const candidates = input.objects.filter((object) => !atOwner(object) && !isBaseline(object));
-  const judged: Judged[] = candidates
-    .map((object, index) => ({ object, input: inputFor(object, index) }))
-    .map((entry) => ({ ...entry, decision: validate(entry.input, ctx) }))
-    .filter((entry) => entry.decision.skipped === undefined);
   const excluded = namespaceObjects.filter((ns) =>
     input.policy.excludedNamespaces.has(stringField(ns, 'metadata', 'name')),
   );
@@ -332,7 +427,7 @@ export function auditWithDecisions(input: AuditInput): {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  const report: AuditReport = {
+  return {
     cni: input.cni,
     summary: {
       namespaces: namespaces.length,
@@ -340,18 +435,11 @@ export function auditWithDecisions(input: AuditInput): {
       denied: judged.filter((entry) => !entry.decision.allowed).length,
       warned: judged.filter((entry) => entry.decision.allowed && hasWarning(entry.decision)).length,
       excludedNamespaces: excluded.length,
-      baselinePolicies: input.objects.filter(isBaseline).length,
-      reportedAtOwner: input.objects.filter(
-        (object) =>
-          atOwner(object) &&
-          !input.policy.excludedNamespaces.has(stringField(object, 'metadata', 'namespace')),
-      ).length,
+      baselinePolicies: counts.baselinePolicies,
+      reportedAtOwner: counts.atOwners,
     },
     namespaces,
-    environments: input.policy.environments.map((env) =>
-      readiness(env, namespaces, judged, input, ctx),
-    ),
+    environments: input.policy.environments.map((env) => readiness(env, namespaces, judged, input)),
     notes: input.notes ?? [],
   };
-  return { report, judged };
 }

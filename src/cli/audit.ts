@@ -52,7 +52,7 @@ function renderPolicyReports(reports: readonly object[]): string {
 /** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
 export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
   const rest = kubeRest(loadKubeConfig(options));
-  const { snapshot, report, judged, policy } = await auditLiveCluster(rest, options, {
+  const { namespaces, objects, report, judged, policy } = await auditLiveCluster(rest, options, {
     namespace: options.namespace,
     pageSize: options.pageSize,
     onProgress: (what, count) =>
@@ -62,9 +62,10 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
           : `netguard: listing ${what}: ${count}\n`,
       ),
     now: io.now,
-    onListed: (objects, namespaces) => {
+    keepObjects: options.flows !== undefined,
+    onJudged: (count, namespaceCount) => {
       io.progress?.(io.tty === true ? '\r\u001b[K' : '');
-      io.progress?.(`netguard: judging ${objects} objects in ${namespaces} namespaces\n`);
+      io.progress?.(`netguard: judged ${count} objects in ${namespaceCount} namespaces\n`);
     },
   });
   // --flows: what the enforce baseline would cut of the traffic actually seen, per namespace.
@@ -73,7 +74,7 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
     flows === undefined
       ? undefined
       : adviseOnObjects(
-          [...snapshot.namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...snapshot.objects],
+          [...namespaces.map((ns) => ({ ...ns, kind: 'Namespace' })), ...objects],
           flows,
           policy,
         ).namespaces;
@@ -88,7 +89,7 @@ export async function runAudit(options: AuditOptions, io: AuditIo): Promise<Audi
         policyReports({
           judged,
           namespaces: report.namespaces,
-          namespaceObjects: snapshot.namespaces,
+          namespaceObjects: namespaces,
           now: io.now,
         }),
       ),
@@ -114,7 +115,11 @@ export function registerAudit(program: Command): void {
         `${AUDIT_FORMATS.join(', ')} (wgpolicyk8s.io/v1alpha2 PolicyReports, a YAML stream)`,
       ),
     )
-    .option('--page-size <n>', 'items per list request (limit/continue)', '500')
+    .option(
+      '--page-size <n>',
+      'items per list request (limit/continue); each page is judged before the next',
+      '250',
+    )
     .option(
       '--flows <file...>',
       'observed flows (hubble observe -o json, or CSV): per namespace, how many enforce would cut',

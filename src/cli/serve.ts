@@ -14,7 +14,12 @@ import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
 import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
-import { BODY_LIMIT, bodyBudgetMetrics } from '../server/body-budget.ts';
+import {
+  BODY_LIMIT,
+  bodyBudgetMetrics,
+  heapFitsLargestBody,
+  oldSpaceLimit,
+} from '../server/body-budget.ts';
 import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld, type LiveWorld } from '../live-world.ts';
@@ -192,6 +197,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     },
     `netguard webhook listening on ${url}`,
   );
+  if (!heapFitsLargestBody())
+    logger.warn(
+      { oldSpace: oldSpaceLimit(), bodyLimit: BODY_LIMIT },
+      'the V8 old space is too small for one largest hostile review; run with --max-old-space-size=256 or more (docs/install.md)',
+    );
   const metricsServer = await listening(
     () => startMetricsServer(metrics.registry, options.metricsPort, options.host),
     `--metrics-port ${options.metricsPort}`,

@@ -76,12 +76,14 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     ...common,
     path: NAMESPACES,
     what: 'namespaces',
+    fields: [], // labels and netguard's annotations: all environment resolution and NS rules read
     onEvent: following('Namespace'),
   });
   const networkPolicies = startCache({
     ...common,
     path: NETWORK_POLICIES,
     what: 'networkpolicies',
+    fields: ['spec'],
     onEvent: (event, object) => {
       parse(object); // parsed as it enters the cache, not on a review
       byNamespace.delete(object.metadata?.namespace ?? '');

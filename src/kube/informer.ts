@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
+import { slimObject } from './slim.ts';
 
 /**
  * Objects as the API server sends them, raw JSON (client-node's models rename `from` to `_from`,
@@ -48,6 +49,12 @@ export interface CacheOptions {
   readonly what: string;
   readonly logger: Logger;
   readonly onEvent?: (event: CacheEvent, object: CachedObject) => void;
+  /**
+   * Top-level fields kept besides apiVersion, kind and metadata (default: every one). Objects
+   * are slimmed as they arrive, listed or watched (slimObject): managedFields and annotations
+   * other than netguard's never stay in memory.
+   */
+  readonly fields?: readonly string[];
   /** Injectable so tests do not sleep. */
   readonly delay?: (ms: number) => Promise<void>;
   readonly initialBackoffMs?: number;
@@ -57,17 +64,24 @@ export interface CacheOptions {
 }
 
 /** The list function ListWatch wants, over the raw-JSON client. */
-function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObject<CachedObject>> {
+function rawList(
+  rest: KubeRest,
+  path: string,
+  slim: (object: CachedObject) => CachedObject,
+): () => Promise<KubernetesListObject<CachedObject>> {
   return async () => {
     const list = await rest.list(path);
     return {
       apiVersion: 'v1',
       kind: 'List',
       metadata: { resourceVersion: list.resourceVersion },
-      items: list.items.map((item) => cachedObjectSchema.parse(item)),
+      items: list.items.map((item) => slim(cachedObjectSchema.parse(item))),
     };
   };
 }
+
+/** Watch events carry objects to slim; ERROR carries a Status whose code ListWatch reads. */
+const WATCHED_OBJECTS: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 /**
  * Starts a list+watch cache. When the API server is unreachable or answers with an error,
@@ -75,7 +89,9 @@ function rawList(rest: KubeRest, path: string): () => Promise<KubernetesListObje
  */
 export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const delay = options.delay ?? sleep;
-  const listOnce = rawList(options.rest, options.path);
+  const slim = (object: CachedObject): CachedObject =>
+    cachedObjectSchema.parse(slimObject(object, options.fields));
+  const listOnce = rawList(options.rest, options.path, slim);
   // ListWatch restarts itself after a 410 or a timeout; a restart already past its `stopped` check
   // when stop() runs would open a watch nobody aborts, held until its 30 s inactivity timeout. So
   // a list that returns after stop() fails, and a watch that opens after stop() is aborted at once.
@@ -90,16 +106,14 @@ export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const watch = new Watch(options.kubeConfig);
   const watchOnce = watch.watch.bind(watch);
   // Bookmarks prove a quiet watch alive; every event (bookmarks included) counts as activity.
+  // Objects are slimmed to what rules read as they arrive (managedFields and annotations dropped).
   watch.watch = async (path, query, callback, done) => {
-    const request = await watchOnce(
-      path,
-      { ...query, allowWatchBookmarks: true },
-      (phase, object, watchObject) => {
-        active = now();
-        callback(phase, object, watchObject);
-      },
-      done,
-    );
+    const slimmed = (phase: string, object: unknown, raw: unknown): void => {
+      active = now();
+      const parsed = WATCHED_OBJECTS.has(phase) ? cachedObjectSchema.safeParse(object) : undefined;
+      callback(phase, parsed?.success === true ? slim(parsed.data) : object, raw);
+    };
+    const request = await watchOnce(path, { ...query, allowWatchBookmarks: true }, slimmed, done);
     if (stopped) request.abort();
     return request;
   };

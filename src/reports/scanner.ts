@@ -57,13 +57,13 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
     if (!options.isLeader()) return 'skipped';
     try {
       const at = now();
-      const { report, judged, snapshot } = await auditLiveCluster(options.rest, options.files, {
+      const { report, judged, namespaces } = await auditLiveCluster(options.rest, options.files, {
         now: at,
       });
       const reports = policyReports({
         judged,
         namespaces: report.namespaces,
-        namespaceObjects: snapshot.namespaces,
+        namespaceObjects: namespaces,
         now: at,
       });
       // Leadership can be lost while listing; a former leader never writes.

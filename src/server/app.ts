@@ -1,8 +1,8 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { isUtf8 } from 'node:buffer';
 import type { SecureContextOptions } from 'node:tls';
-import secureJson from 'secure-json-parse';
+import { boundedReview, boundMessage } from '../admission/bounds.ts';
+import { rawObjectBound } from '../admission/raw-bounds.ts';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
 import { validate, objectName } from '../engine/evaluate.ts';
@@ -10,12 +10,15 @@ import { isSubresource } from '../engine/skips.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 import {
+  BODY_BYTES_BUDGET,
+  BODY_DEADLINE_MS,
   BODY_LIMIT,
-  bodyBudgetFor,
   installBodyBudget,
+  SMALL_BODY,
   type BodyBudgetOptions,
 } from './body-budget.ts';
 import { installDrain } from './drain.ts';
+import { parseGate } from './review-body.ts';
 import { servingContextOptions } from './tls.ts';
 
 export { BODY_LIMIT } from './body-budget.ts';
@@ -74,10 +77,19 @@ export interface AppDeps {
   readonly bodyLimit?: number;
   /** Which decisions get an audit line; DEFAULT_AUDIT_LOG when absent. */
   readonly auditLog?: AuditLog;
-  /** Bytes of review bodies in flight at once, and what happens past them (default: sized from the heap). */
+  /** Heap for large reviews parsed and judged at once (default: old space minus HEAP_RESERVE). */
+  readonly heapForLargeReviews?: number;
+  /** Bytes of review bodies held at once (default BODY_BYTES_BUDGET), and refusals. */
   readonly memory?: Partial<Omit<BodyBudgetOptions, 'bodyLimit'>>;
-  /** Slow clients are cut off: a connection idle this long, or a request not complete in time (ms). */
-  readonly timeouts?: { readonly connectionMs: number; readonly requestMs: number };
+  /**
+   * Slow clients are cut off: a connection idle this long, or a request whose body has not
+   * arrived in time (ms; default BODY_DEADLINE_MS, checked every `checkMs`, default 1 s).
+   */
+  readonly timeouts?: {
+    readonly connectionMs: number;
+    readonly requestMs: number;
+    readonly checkMs?: number;
+  };
 }
 
 /** One JSON line per audited decision, through a child logger whose `audit: true` is serialised once. */
@@ -113,12 +125,19 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
   const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
+  const requestMs = deps.timeouts?.requestMs ?? BODY_DEADLINE_MS;
   const app = Fastify({
     // The same versions and suites as every rotated context (servingContextOptions).
     https: {
       ...deps.tls,
       ...servingContextOptions(deps.tls),
       handshakeTimeout: deps.timeouts?.connectionMs ?? 30_000,
+      // How often Node looks for requests past requestTimeout (its default, 30 s, would let a
+      // stalled body live up to 40 s instead of 10). Node applies requestTimeout only when the
+      // headers timeout is no longer than it, so both are set here, at construction.
+      connectionsCheckingInterval: deps.timeouts?.checkMs ?? 1_000,
+      requestTimeout: requestMs,
+      headersTimeout: requestMs,
     },
     // No logger for Fastify itself: with one, every request gets a child logger and two response
     // listeners (~1 µs a review, issue 13) for request logs netguard turns off anyway. Reviews are
@@ -131,45 +150,20 @@ export function buildApp(deps: AppDeps) {
     keepAliveTimeout: 120_000,
     // The API server gives a webhook at most 30 s; a client slower than that is not the API server.
     connectionTimeout: deps.timeouts?.connectionMs ?? 30_000,
-    requestTimeout: deps.timeouts?.requestMs ?? 30_000,
+    // A body that has not arrived within the webhooks' timeoutSeconds is useless: drop it.
+    requestTimeout: requestMs,
     return503OnClosing: false,
   });
 
-  const budget = installBodyBudget(app, {
-    maxBytes: bodyBudgetFor(undefined, bodyLimit),
-    ...deps.memory,
-    bodyLimit,
-  });
+  const budget = installBodyBudget(app, { maxBytes: BODY_BYTES_BUDGET, ...deps.memory, bodyLimit });
 
-  // JSON only (anything else is 415, as the API server only sends JSON). Fastify's own parser
-  // answers "not valid JSON" to a `__proto__` key and decodes invalid UTF-8 into U+FFFD: say
-  // what is really wrong instead, and never judge an object other than the one that was sent.
+  // JSON only (anything else is 415, as the API server only sends JSON). The body stays bytes
+  // until the route parses it through the gate, which bounds the heap of large reviews at once.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer' },
-    (_request, body: Buffer, done) => {
-      if (!isUtf8(body)) {
-        done(Object.assign(new Error('body is not valid UTF-8'), { statusCode: 400 }), undefined);
-        return;
-      }
-      try {
-        done(
-          null,
-          secureJson.parse(body.toString('utf8'), undefined, {
-            protoAction: 'error',
-            constructorAction: 'error',
-          }),
-        );
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        const message = /forbidden (prototype|constructor)/.test(reason)
-          ? `body rejected: ${reason}`
-          : `body is not valid JSON: ${reason}`;
-        done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
-      }
-    },
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
   );
+  const gate = parseGate(deps.heapForLargeReviews);
 
   const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
   const audit = deps.logger.child({ audit: true });
@@ -183,13 +177,59 @@ export function buildApp(deps: AppDeps) {
     deps.onDecision?.(full);
   };
 
+  // A review past the bounds: an AdmissionReview denial naming the bound, judged by no rule.
+  const refuseUnbounded = (
+    webhook: DecisionRecord['webhook'],
+    started: bigint,
+    input: AdmissionInput,
+    message: string,
+  ) => {
+    record(webhook, started, {
+      input,
+      allowed: false,
+      environment: undefined,
+      mode: undefined,
+      findings: [],
+    });
+    return encodeReview(input.uid, { allowed: false, message });
+  };
+
+  /**
+   * A review up to the point the engine takes it: parsed (a large body through the heap gate),
+   * decoded, and within the bounds; or the reply it gets instead. A large body whose object
+   * passes a bound is found in its raw bytes and answered from its envelope, never parsed whole.
+   */
+  const admitted = async (
+    webhook: DecisionRecord['webhook'],
+    started: bigint,
+    request: { body: unknown },
+    reply: FastifyReply,
+  ): Promise<{ input: AdmissionInput } | { answer: unknown }> => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const early = raw.length > SMALL_BODY ? rawObjectBound(raw) : undefined;
+    const decoded = decodeReview(await gate.parse(early?.envelope ?? raw, reply.raw));
+    if (!decoded.ok)
+      return {
+        answer: reply
+          .code(400)
+          .send({ error: 'invalid AdmissionReview', problems: decoded.problems }),
+      };
+    if (isSubresource(decoded.subResource))
+      return { answer: encodeReview(decoded.input.uid, { allowed: true }) };
+    const bounded =
+      early === undefined
+        ? boundedReview(decoded.input)
+        : { ok: false as const, message: boundMessage(decoded.input.kind, early.exceeded) };
+    if (!bounded.ok)
+      return { answer: refuseUnbounded(webhook, started, decoded.input, bounded.message) };
+    return { input: bounded.input };
+  };
+
   app.post('/validate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
-    if (!decoded.ok)
-      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    const { input } = decoded;
-    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
+    const review = await admitted('validate', started, request, reply);
+    if ('answer' in review) return review.answer;
+    const { input } = review;
     const decision = validate(input, deps.context());
     record('validate', started, { input, ...decision });
     return encodeReview(input.uid, decision);
@@ -197,11 +237,9 @@ export function buildApp(deps: AppDeps) {
 
   app.post('/mutate', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
-    if (!decoded.ok)
-      return reply.code(400).send({ error: 'invalid AdmissionReview', problems: decoded.problems });
-    const { input } = decoded;
-    if (isSubresource(decoded.subResource)) return encodeReview(input.uid, { allowed: true });
+    const review = await admitted('mutate', started, request, reply);
+    if ('answer' in review) return review.answer;
+    const { input } = review;
     const mutation = mutate(input, deps.context());
     const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
     record('mutate', started, {
@@ -248,5 +286,5 @@ export function buildApp(deps: AppDeps) {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),
   );
-  return Object.assign(app, { budget, drain });
+  return Object.assign(app, { budget, gate, drain });
 }

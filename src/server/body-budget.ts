@@ -1,12 +1,12 @@
+import type { Socket } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
 import { getHeapStatistics } from 'node:v8';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
-  FastifyReply,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerBase,
-  RouteGenericInterface,
 } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -23,19 +23,43 @@ type RawReply<S extends RawServerBase> = RawReplyDefaultExpression<S>;
 export const BODY_LIMIT = 6.5 * MiB;
 
 /**
- * Heap bytes a body costs while it is parsed and judged, per body byte, in the worst shape we
- * measured: `[{},{},...]` (each 3-byte `{}` becomes a JS object). 6.5 MiB of it peaked at 141 MB
- * of heap above the idle process (ratio 21.7); plain strings cost ~2.5x. See docs/install.md.
+ * A body must arrive within this long of its request's first byte, else the connection is
+ * dropped: the smallest `timeoutSeconds` of deploy/'s webhook configurations (10 s). The API
+ * server has given up on a slower review anyway (test/deploy holds the two together).
+ */
+export const BODY_DEADLINE_MS = 10_000;
+
+/**
+ * Bytes of review bodies held at once: received, or parsed and judged and not yet answered.
+ * Raw bodies live outside the V8 heap (Buffers), so this is sized from the container, not the
+ * heap: the Deployment's 512Mi limit minus the old space (256 MiB), the young generation (3 x 16
+ * MiB semi-spaces) and ~100 MiB of code, TLS and native buffers leaves ~110 MiB; bodies get 48.
+ * Six largest bodies (39 MiB) fit at once.
+ */
+export const BODY_BYTES_BUDGET = 48 * MiB;
+
+/**
+ * A body never waits for the budget while it is this small: ordinary reviews (5-50 KiB) are
+ * never held up by large ones. Only the bytes of a body past this size wait for room.
+ */
+export const SMALL_BODY = 64 * 1024;
+
+/**
+ * Heap bytes a body costs while it is parsed, per body byte, in the worst shape we measured:
+ * `[{},{},...]` (each 3-byte `{}` becomes a JS object; 6.5 MiB of it peaked at 141 MB of heap, a
+ * ratio of 21.7). Real objects cost less to parse (a NetworkPolicy: 4-13x); what a rule builds
+ * from them is bounded by the review bounds (src/admission/bounds.ts), checked before any view.
+ * Parsing and judging run without yielding, so one review at a time holds its parsed form.
  */
 export const WORST_HEAP_PER_BODY_BYTE = 24;
 
-/** Heap kept aside for all but bodies: the code, the cluster caches, replies, GC headroom. */
+/** Heap kept aside for all but the review being parsed: code, cluster caches, views, GC headroom. */
 export const HEAP_RESERVE = 96 * MiB;
 
 /**
- * The old-space limit bodies live in: `--max-old-space-size` from the command line or
- * NODE_OPTIONS (how the Deployment sets it), else V8's whole heap limit. V8's heap_size_limit
- * adds the young generation (192 MB on Node 24) to the old space, which would overstate it.
+ * The old-space limit: `--max-old-space-size` from the command line or NODE_OPTIONS (how the
+ * Deployment sets it), else V8's whole heap limit. V8's heap_size_limit adds the young
+ * generation (192 MB on Node 24) to the old space, which would overstate it.
  */
 const nodeFlags = (): string[] => [
   ...process.execArgv,
@@ -50,121 +74,137 @@ export function oldSpaceLimit(argv: readonly string[] = nodeFlags()): number {
   return last === undefined ? getHeapStatistics().heap_size_limit : Number(last) * MiB;
 }
 
-/**
- * Bytes of review bodies that may be received, parsed and judged at once: what is left of the
- * old space after the reserve, at the worst expansion. Never below one body of the largest size,
- * so every valid review can be answered (a heap too small for that is a sizing error: see
- * docs/install.md).
- */
-export function bodyBudgetFor(heapLimit: number = oldSpaceLimit(), bodyLimit = BODY_LIMIT): number {
-  return Math.max(bodyLimit, Math.floor((heapLimit - HEAP_RESERVE) / WORST_HEAP_PER_BODY_BYTE));
+/** Does the heap hold one largest body at its worst beside the reserve? (`serve` warns when not.) */
+export function heapFitsLargestBody(heapLimit: number = oldSpaceLimit(), bodyLimit = BODY_LIMIT) {
+  return heapLimit >= HEAP_RESERVE + WORST_HEAP_PER_BODY_BYTE * bodyLimit;
 }
 
-export type BudgetRefusal = 'queue-full' | 'queue-timeout';
+export type BudgetRefusal = 'connection-limit';
 
 export interface BodyBudgetOptions {
-  /** Bytes of bodies in flight at most (see bodyBudgetFor). */
+  /** Bytes of bodies held at most (BODY_BYTES_BUDGET); the first body always fits. */
   readonly maxBytes: number;
-  /** Bodies above this are refused by Fastify (413); they never reserve anything. */
+  /** Bodies above this are refused by Fastify (413); one connection holds at most this much. */
   readonly bodyLimit: number;
-  /** How long a review may wait for room before it is refused (ms). */
-  readonly queueMs?: number;
-  /** Reviews waiting at most; each holds a socket and up to a read buffer of its body. */
-  readonly maxQueued?: number;
   readonly onRefused?: (reason: BudgetRefusal) => void;
 }
 
 export interface BodyBudget {
   readonly maxBytes: number;
-  /** Bytes reserved by reviews being received, parsed or judged now. */
+  /** Bytes of review bodies received and not yet answered. */
   inFlight(): number;
-  queued(): number;
+  /** Bodies whose next bytes wait for room. */
+  waiting(): number;
 }
 
 interface Waiter {
   readonly cost: number;
-  readonly admit: () => void;
-  readonly timer: NodeJS.Timeout;
+  readonly go: () => void;
 }
 
-const refusal = (maxBytes: number, why: string): { error: string } => {
-  const budget = `memory budget ${(maxBytes / MiB).toFixed(1)} MiB of review bodies at once`;
-  return { error: `review refused: ${why} (${budget})` };
-};
+/** What one request holds: the bytes it received, what it was admitted to grow to, its waiter. */
+interface Holding {
+  bytes: number;
+  admitted: number;
+  waiter: Waiter | undefined;
+}
+
+const tooMuchOnOneConnection = (bodyLimit: number): Error =>
+  Object.assign(
+    new Error(
+      `one connection holds at most one body of ${(bodyLimit / MiB).toFixed(1)} MiB; send the next review after the reply`,
+    ),
+    { statusCode: 413 },
+  );
 
 /**
- * Holds the bytes of review bodies in flight under a budget. A POST reserves its declared
- * Content-Length (the body limit when it streams without one) before its body is read, and
- * frees it when its reply is done or its connection ends. Beyond the budget it waits in a short
- * FIFO queue (Node stops reading a socket whose request is not consumed); a full queue or a wait
- * past `queueMs` is 503, which the API server treats as a webhook failure (failurePolicy).
+ * Counts review bodies against a byte budget as their bytes arrive, never by what a header
+ * declares up front: a connection that declares a body and sends nothing holds nothing. A body
+ * that grows past SMALL_BODY is admitted to grow to its declared length (the body limit when
+ * chunked) only when that fits beside the bodies already admitted, so every admitted body can
+ * finish and two half-received bodies never wait on each other; until then it waits, FIFO, and
+ * its socket is not read (TCP slows the sender). Every body must arrive within the request
+ * deadline (BODY_DEADLINE_MS), so nothing waits or holds longer. A request frees what it holds
+ * when its reply is done or its connection ends. One connection holds at most `bodyLimit` bytes
+ * at once, across pipelined requests.
  */
 export function installBodyBudget<S extends RawServerBase, L extends FastifyBaseLogger>(
   app: FastifyInstance<S, RawRequest<S>, RawReply<S>, L>,
   options: BodyBudgetOptions,
 ): BodyBudget {
-  const queueMs = options.queueMs ?? 2_000;
-  const maxQueued = options.maxQueued ?? 64;
   const waiting: Waiter[] = [];
+  const perSocket = new WeakMap<Socket, number>();
   let used = 0;
+  let admitted = 0;
 
-  // `Connection: close`: the unread body goes with the connection, not read to be dropped.
-  type Reply = FastifyReply<RouteGenericInterface, S, RawRequest<S>, RawReply<S>>;
-  const refuse = (reply: Reply, why: string): void => {
-    void reply
-      .code(503)
-      .header('retry-after', '1')
-      .header('connection', 'close')
-      .send(refusal(options.maxBytes, why));
-  };
-  const fits = (cost: number): boolean => used === 0 || used + cost <= options.maxBytes;
+  const fits = (cost: number): boolean => admitted === 0 || admitted + cost <= options.maxBytes;
   const admitWaiting = (): void => {
     for (let next = waiting[0]; next !== undefined && fits(next.cost); next = waiting[0]) {
       waiting.shift();
-      clearTimeout(next.timer);
-      next.admit();
+      next.go();
     }
   };
 
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.method !== 'POST') return done();
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const socket = request.raw.socket as Socket | null;
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    // Over the limit: Fastify answers 413 on the header without reading a byte.
+    if (declared > options.bodyLimit) return done(null, payload);
     const cost = Number.isSafeInteger(declared) && declared >= 0 ? declared : options.bodyLimit;
-    if (cost > options.bodyLimit) return done();
-    const admit = (): void => {
-      used += cost;
-      reply.raw.once('close', () => {
-        used -= cost;
-        admitWaiting();
-      });
-      done();
+    const holding: Holding = { bytes: 0, admitted: 0, waiter: undefined };
+    const take = (chunk: Buffer, next: TransformCallback): void => {
+      used += chunk.length;
+      holding.bytes += chunk.length;
+      if (socket !== null) perSocket.set(socket, (perSocket.get(socket) ?? 0) + chunk.length);
+      next(null, chunk);
     };
-    if (waiting.length === 0 && fits(cost)) return admit();
-    if (waiting.length >= maxQueued) {
-      options.onRefused?.('queue-full');
-      return refuse(reply, `${waiting.length} reviews already wait for memory`);
-    }
-    const waiter: Waiter = {
-      cost,
-      admit,
-      timer: setTimeout(() => {
-        waiting.splice(waiting.indexOf(waiter), 1);
-        options.onRefused?.('queue-timeout');
-        refuse(reply, `no room for ${cost} bytes within ${queueMs} ms`);
-      }, queueMs),
-    };
-    waiting.push(waiter);
-    // A client that gives up while waiting leaves the queue at once.
     reply.raw.once('close', () => {
-      const index = waiting.indexOf(waiter);
-      if (index < 0) return;
-      waiting.splice(index, 1);
-      clearTimeout(waiter.timer);
+      if (holding.waiter !== undefined) waiting.splice(waiting.indexOf(holding.waiter), 1);
+      used -= holding.bytes;
+      admitted -= holding.admitted;
+      if (socket !== null) perSocket.set(socket, (perSocket.get(socket) ?? 0) - holding.bytes);
+      holding.bytes = 0;
+      holding.admitted = 0;
       admitWaiting();
     });
+    const counted = new (class extends Transform {
+      /** Fastify compares this with Content-Length and the body limit. */
+      receivedEncodedLength = 0;
+      override _transform(chunk: Buffer, _encoding: BufferEncoding, next: TransformCallback): void {
+        this.receivedEncodedLength += chunk.length;
+        const onSocket = socket === null ? 0 : (perSocket.get(socket) ?? 0);
+        if (onSocket + chunk.length > options.bodyLimit) {
+          options.onRefused?.('connection-limit');
+          next(tooMuchOnOneConnection(options.bodyLimit));
+          return;
+        }
+        if (holding.admitted > 0 || holding.bytes + chunk.length <= SMALL_BODY) {
+          take(chunk, next);
+          return;
+        }
+        const waiter: Waiter = {
+          cost,
+          go: () => {
+            holding.waiter = undefined;
+            holding.admitted = cost;
+            admitted += cost;
+            take(chunk, next);
+          },
+        };
+        if (waiting.length === 0 && fits(cost)) {
+          waiter.go();
+          return;
+        }
+        holding.waiter = waiter;
+        waiting.push(waiter);
+      }
+    })();
+    payload.on('error', (err) => counted.destroy(err));
+    payload.pipe(counted);
+    done(null, counted);
   });
 
-  return { maxBytes: options.maxBytes, inFlight: () => used, queued: () => waiting.length };
+  return { maxBytes: options.maxBytes, inFlight: () => used, waiting: () => waiting.length };
 }
 
 /**
@@ -180,21 +220,29 @@ export function bodyBudgetMetrics(registry: Registry): BodyBudgetMetrics {
   let observed: BodyBudget | undefined;
   const refused = new Counter({
     name: 'netguard_review_bodies_refused_total',
-    help: 'Reviews refused with 503: bytes of review bodies in flight were at the memory budget.',
+    help: 'Review bodies refused (413): a connection sent more than one body limit before its replies.',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
   new Gauge({
     name: 'netguard_review_body_bytes_in_flight',
-    help: 'Bytes of review bodies being received, parsed or judged now.',
+    help: 'Bytes of review bodies received and not yet answered.',
     registers: [registry],
     collect() {
       this.set(observed?.inFlight() ?? 0);
     },
   });
   new Gauge({
+    name: 'netguard_review_bodies_waiting',
+    help: 'Large review bodies whose next bytes wait for room in the budget.',
+    registers: [registry],
+    collect() {
+      this.set(observed?.waiting() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'netguard_review_body_budget_bytes',
-    help: 'Bytes of review bodies allowed in flight at once (sized from the V8 heap limit).',
+    help: 'Bytes of review bodies held at once at most (received and not yet answered).',
     registers: [registry],
     collect() {
       this.set(observed?.maxBytes ?? 0);

@@ -257,7 +257,7 @@ t.test(
     );
     t.match(out, /\n {2}Blocking the next promotion: /);
     t.match(err, /^netguard: listing namespaces: 2\n/);
-    t.match(err, /\nnetguard: judging \d+ objects in \d+ namespaces\n$/);
+    t.match(err, /\nnetguard: judged \d+ objects in \d+ namespaces\n$/);
     t.notMatch(err, /\r|\u001b/, 'no terminal control codes when stderr is not a TTY');
   },
 );

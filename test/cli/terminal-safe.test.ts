@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { terminalSafe } from '../../src/text.ts';
+import '../helpers/property.ts';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -24,7 +25,6 @@ t.test(
         const safe = terminalSafe(text);
         return !CONTROL.test(safe) && (CONTROL.test(text) || safe === text);
       }),
-      { numRuns: 300, seed: 42 },
     );
   },
 );

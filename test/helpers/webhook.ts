@@ -14,6 +14,8 @@ export interface RunningWebhook {
   /** POSTs over real TLS, trusting only the generated CA. */
   post: HttpsClient['post'];
   get: HttpsClient['get'];
+  /** The app's body budget (bytes held now, bodies waiting). */
+  readonly budget: { inFlight(): number; waiting(): number };
 }
 
 /** Starts the real HTTPS app on an ephemeral loopback port; closed when the test ends. */
@@ -47,5 +49,6 @@ export async function startWebhook(
     port,
     post: client.post,
     get: client.get,
+    budget: app.budget,
   };
 }

@@ -198,7 +198,7 @@ t.test(
       { length: MAX_RESULTS + 5 },
       (): Judged => ({
         object,
-        input: {} as Judged['input'],
+        inNextMode: undefined,
         decision: {
           allowed: false,
           kind: 'Pod',

@@ -34,7 +34,7 @@ function judgedPods(namespace: string, count: number, size: number): Judged[] {
         kind: 'Pod',
         metadata: { name: `p${index}`, namespace, uid: `u${index}` },
       },
-      input: {} as Judged['input'],
+      inNextMode: undefined,
       decision: {
         allowed: false,
         kind: 'Pod',

@@ -1,18 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { connect, type TLSSocket } from 'node:tls';
 import t from 'tap';
+import { parseAllDocuments } from 'yaml';
 import {
-  bodyBudgetFor,
-  BODY_LIMIT,
+  BODY_DEADLINE_MS,
+  heapFitsLargestBody,
   oldSpaceLimit,
-  type BudgetRefusal,
+  SMALL_BODY,
 } from '../../src/server/body-budget.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { localCertificates } from '../helpers/tls.ts';
+import { until } from '../helpers/until.ts';
 import { startWebhook } from '../helpers/webhook.ts';
 
 const MiB = 1024 * 1024;
+const KiB = 1024;
 
-/** A review of about `bytes`: a labelled Deployment padded with an annotation. */
+/** A review of about `bytes`: a labelled Deployment padded with a field no rule reads. */
 function reviewOf(bytes: number): string {
   const deployment = loadOne('test/fixtures/workloads/deployment-labelled.yaml');
   const base = JSON.stringify(
@@ -27,28 +31,31 @@ function reviewOf(bytes: number): string {
   );
 }
 
-/** Sends headers and the first half of the body; `finish()` sends the rest and resolves with the reply. */
-function startReview(
-  port: number,
-  body: string,
-): Promise<{ socket: TLSSocket; reply: Promise<string>; finish(): void }> {
+interface Partial {
+  readonly socket: TLSSocket;
+  /** Everything the server sent until it closed the connection. */
+  readonly reply: Promise<string>;
+  send(text: string): void;
+}
+
+/** Opens a connection and sends the headers of a POST declaring `length` bytes, and `first` of them. */
+function startPost(port: number, length: number, first = ''): Promise<Partial> {
   return new Promise((resolve, reject) => {
     const socket = connect(
       { host: '127.0.0.1', port, ca: localCertificates().ca, servername: 'localhost' },
       () => {
-        const half = Math.floor(body.length / 2);
         socket.write(
-          `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
+          `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${first}`,
         );
         const chunks: Buffer[] = [];
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          if (/\r\n\r\n[\s\S]*\}$/.test(Buffer.concat(chunks).toString('utf8'))) socket.end();
+        });
         const reply = new Promise<string>((done) =>
           socket.on('close', () => done(Buffer.concat(chunks).toString('utf8'))),
         );
-        socket.on('data', () => {
-          if (/\r\n\r\n[\s\S]*\}$/.test(Buffer.concat(chunks).toString('utf8'))) socket.end();
-        });
-        resolve({ socket, reply, finish: () => void socket.write(body.slice(half)) });
+        resolve({ socket, reply, send: (text) => void socket.write(text) });
       },
     );
     socket.on('error', reject);
@@ -56,66 +63,160 @@ function startReview(
 }
 
 t.test(
-  'bodies past the budget wait, then get 503 (queue full at once, or after the wait); reservations come back',
+  'connections that declare a body and send none hold nothing: real reviews are answered while they sit on the port',
   async (t) => {
-    const refusals: BudgetRefusal[] = [];
     const webhook = await startWebhook(t, {
       deps: {
-        bodyLimit: 64 * 1024,
-        memory: {
-          maxBytes: 50 * 1024,
-          queueMs: 200,
-          maxQueued: 1,
-          onRefused: (reason) => refusals.push(reason),
-        },
+        memory: { maxBytes: 256 * KiB },
+        timeouts: { connectionMs: 60_000, requestMs: 60_000, checkMs: 100 },
       },
     });
-    const body = reviewOf(40 * 1024);
-    const first = await startReview(webhook.port, body); // holds 40 KiB of the 50 KiB budget
-    const second = await startReview(webhook.port, body); // does not fit: waits
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const third = await startReview(webhook.port, body); // the queue (1) is full: refused at once
-    third.finish();
-    t.match(
-      await third.reply,
-      /^HTTP\/1\.1 503 [\s\S]*retry-after: 1[\s\S]*"error":"review refused: 1 reviews already wait for memory \(memory budget 0\.0 MiB/i,
+    // Each declares a largest body (over the whole budget) and sends not a byte of it.
+    const stalled = await Promise.all(
+      Array.from({ length: 20 }, () => startPost(webhook.port, 6 * MiB)),
     );
-    second.finish();
-    t.match(
-      await second.reply,
-      /^HTTP\/1\.1 503 [\s\S]*no room for \d+ bytes within 200 ms/,
-      'the waiting one is refused after queueMs',
+    t.equal(webhook.budget.inFlight(), 0, 'a declared Content-Length reserves nothing');
+    let closedBeforeAnswers = 0;
+    for (const post of stalled) void post.reply.then(() => closedBeforeAnswers++);
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => webhook.post('/validate', reviewOf(8 * KiB))),
     );
-    t.same(refusals, ['queue-full', 'queue-timeout'], 'each refusal reported with its reason');
-    first.finish();
-    t.match(await first.reply, /^HTTP\/1\.1 200 /, 'the one holding the budget is judged');
-    const after = await webhook.post('/validate', body);
-    t.equal(after.status, 200, 'its reservation was returned: the next review fits at once');
+    t.same(
+      replies.map((reply) => reply.status),
+      Array(10).fill(200),
+      'every real review is judged while the stalled connections sit on the port',
+    );
+    t.ok(
+      replies.every((reply) => reply.json().response.allowed === true),
+      'with its verdict',
+    );
+    t.equal(closedBeforeAnswers, 0, 'while every stalled connection was still open');
+    for (const post of stalled) post.socket.destroy();
+    await until(() => webhook.budget.inFlight() === 0, 'nothing held');
   },
 );
 
-t.test('a waiting review is admitted as soon as the budget frees', async (t) => {
+t.test('a body that does not arrive within the deadline is dropped', async (t) => {
   const webhook = await startWebhook(t, {
-    deps: { bodyLimit: 64 * 1024, memory: { maxBytes: 50 * 1024, queueMs: 5_000 } },
+    deps: { timeouts: { connectionMs: 30_000, requestMs: 1_000, checkMs: 100 } },
   });
-  const body = reviewOf(40 * 1024);
-  const first = await startReview(webhook.port, body);
-  const second = await startReview(webhook.port, body);
-  second.finish();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  first.finish();
-  t.match(await first.reply, /^HTTP\/1\.1 200 /);
-  t.match(await second.reply, /^HTTP\/1\.1 200 /, 'judged after the first one freed its bytes');
+  const stalled = await startPost(webhook.port, 6 * MiB, '{"apiVersion":');
+  t.match(await stalled.reply, /^(HTTP\/1\.1 408 |$)/, 'dropped: 408 or a bare close');
+  t.equal(webhook.budget.inFlight(), 0, 'its bytes released');
+  const after = await webhook.post('/validate', reviewOf(8 * KiB));
+  t.equal(after.status, 200, 'the server keeps serving');
 });
 
-t.test('the budget is sized from --max-old-space-size, never below one largest body', async (t) => {
+t.test('bytes count as they arrive, and come back with the reply', async (t) => {
+  const webhook = await startWebhook(t, { deps: { memory: { maxBytes: 4 * MiB } } });
+  const body = reviewOf(200 * KiB);
+  const post = await startPost(webhook.port, body.length, body.slice(0, 100 * KiB));
+  await until(() => webhook.budget.inFlight() === 100 * KiB, 'the first 100 KiB counted');
+  t.equal(webhook.budget.inFlight(), 100 * KiB, 'exactly the bytes received so far');
+  post.send(body.slice(100 * KiB));
+  t.match(await post.reply, /^HTTP\/1\.1 200 [\s\S]*"allowed":true/);
+  await until(() => webhook.budget.inFlight() === 0, 'the bytes released');
+  t.equal(webhook.budget.inFlight(), 0);
+});
+
+t.test(
+  'a large body past the budget waits for room, and small reviews never wait behind it',
+  async (t) => {
+    const webhook = await startWebhook(t, { deps: { memory: { maxBytes: 300 * KiB } } });
+    const body = reviewOf(250 * KiB);
+    const first = await startPost(webhook.port, body.length, body.slice(0, 200 * KiB));
+    await until(() => webhook.budget.inFlight() === 200 * KiB, 'the first body holding 200 KiB');
+    const second = await startPost(webhook.port, body.length, body.slice(0, 200 * KiB));
+    await until(() => webhook.budget.waiting() === 1, 'the second body waiting for room');
+    t.ok(
+      webhook.budget.inFlight() <= 300 * KiB,
+      `held ${webhook.budget.inFlight()} bytes: within the budget`,
+    );
+    const small = await webhook.post('/validate', reviewOf(SMALL_BODY - 4 * KiB));
+    t.equal(small.status, 200, 'a small review is judged while the budget is full');
+    first.send(body.slice(200 * KiB));
+    t.match(await first.reply, /^HTTP\/1\.1 200 /, 'the first is judged');
+    second.send(body.slice(200 * KiB));
+    const secondReply = await second.reply;
+    t.match(
+      secondReply.slice(0, 300),
+      /^HTTP\/1\.1 200 /,
+      'the second gets room when the first is answered',
+    );
+    await until(() => webhook.budget.inFlight() === 0, 'every byte released');
+  },
+);
+
+t.test('a body that waits past the deadline is dropped and frees its place', async (t) => {
+  const webhook = await startWebhook(t, {
+    deps: {
+      memory: { maxBytes: 300 * KiB },
+      timeouts: { connectionMs: 30_000, requestMs: 1_000, checkMs: 100 },
+    },
+  });
+  const body = reviewOf(250 * KiB);
+  const first = await startPost(webhook.port, body.length, body.slice(0, 200 * KiB));
+  await until(() => webhook.budget.inFlight() === 200 * KiB, 'the first body held');
+  const second = await startPost(webhook.port, body.length, body.slice(0, 200 * KiB));
+  await until(() => webhook.budget.waiting() === 1, 'the second waiting');
+  // Neither finishes its body: a paused socket is not read, so only the deadline ends them.
+  await until(() => webhook.budget.waiting() === 0, 'the waiter dropped at the deadline');
+  await until(() => webhook.budget.inFlight() === 0, 'both released');
+  t.match(await second.reply, /^(HTTP\/1\.1 408 |$)/, 'the waiting one was dropped');
+  t.match(await first.reply, /^(HTTP\/1\.1 408 |$)/, 'the stalled one too');
+  const after = await webhook.post('/validate', reviewOf(250 * KiB));
+  t.equal(after.status, 200, 'the next large review gets room at once');
+});
+
+t.test(
+  'the body deadline is the smallest timeoutSeconds of the shipped webhook configurations',
+  async (t) => {
+    const timeouts = parseAllDocuments(readFileSync('deploy/base/webhooks.yaml', 'utf8'))
+      .map((doc) => doc.toJS() as { webhooks?: { timeoutSeconds?: number }[] } | null)
+      .flatMap((config) => config?.webhooks ?? [])
+      .map((webhook) => webhook.timeoutSeconds ?? 10);
+    t.ok(timeouts.length >= 3, `read ${timeouts.length} webhooks`);
+    t.equal(BODY_DEADLINE_MS, Math.min(...timeouts) * 1000);
+  },
+);
+
+t.test('the heap check reads --max-old-space-size; 256 MiB holds one largest body', async (t) => {
   t.equal(oldSpaceLimit(['--max-old-space-size=256']), 256 * MiB);
   t.equal(
     oldSpaceLimit(['--max-old-space-size=256', '--max_old_space_size=512']),
     512 * MiB,
     'the last flag wins, as in V8',
   );
-  t.equal(bodyBudgetFor(256 * MiB), Math.floor((160 * MiB) / 24));
-  t.equal(bodyBudgetFor(1024 * MiB), Math.floor((928 * MiB) / 24));
-  t.equal(bodyBudgetFor(128 * MiB), BODY_LIMIT, 'a small heap still takes one largest body');
+  t.ok(heapFitsLargestBody(256 * MiB), "the Deployment's old space");
+  t.notOk(heapFitsLargestBody(192 * MiB), 'a smaller one does not');
 });
+
+t.test(
+  'one connection holds at most one body limit: a pipelined second body past it gets 413',
+  async (t) => {
+    const webhook = await startWebhook(t, { deps: { bodyLimit: 64 * KiB } });
+    const body = reviewOf(40 * KiB);
+    const request = `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    // Both requests in one write: the second body arrives while the first is still held.
+    const replies = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(
+        {
+          host: '127.0.0.1',
+          port: webhook.port,
+          ca: localCertificates().ca,
+          servername: 'localhost',
+        },
+        () => socket.write(request + request),
+      );
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    t.same(replies.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 413']);
+    t.match(replies, /one connection holds at most one body of 0\.1 MiB/);
+    await until(() => webhook.budget.inFlight() === 0, 'both released');
+    const after = await webhook.post('/validate', body);
+    t.equal(after.status, 200, 'a new connection is served');
+  },
+);

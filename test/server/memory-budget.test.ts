@@ -1,7 +1,7 @@
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import t from 'tap';
-import { BODY_LIMIT } from '../../src/server/body-budget.ts';
+import { BODY_BYTES_BUDGET, BODY_LIMIT } from '../../src/server/body-budget.ts';
 import { loadOne, reviewFor } from '../helpers/reviews.ts';
 import { startServeProcess } from '../helpers/serve-process.ts';
 
@@ -83,7 +83,7 @@ async function metric(url: string, name: string): Promise<number> {
 }
 
 t.test(
-  'concurrent large hostile bodies under a small heap: refused or judged, never a crash; then a good review is answered',
+  "six largest hostile bodies at once under the Deployment's heap flags: each gets an AdmissionReview, never a crash; then a good review is answered",
   async (t) => {
     // The heap flags the shipped Deployment gives (deploy/base/deployment.yaml, NODE_OPTIONS).
     const server = await startServeProcess(t, {
@@ -91,32 +91,30 @@ t.test(
     });
     const started = server.logs.find((entry) => entry['bodyBudget'] !== undefined);
     t.equal(started?.['bodyLimit'], BODY_LIMIT, 'the start line states the body limit');
-    const budget = Number(started?.['bodyBudget']);
-    t.ok(
-      budget >= BODY_LIMIT && budget < 2 * BODY_LIMIT,
-      `budget ${(budget / MiB).toFixed(1)} MiB: one largest body at a time under 256 MB`,
-    );
+    t.equal(started?.['bodyBudget'], BODY_BYTES_BUDGET, 'and the bytes of bodies held at once');
 
     const big = tinyObjectsReview('prod-shop', BODY_LIMIT - 64 * 1024);
     const replies = await Promise.all(
-      Array.from({ length: 5 }, () => post(server.port, server.ca, big)),
+      Array.from({ length: 6 }, () => post(server.port, server.ca, big)),
     );
+    // Parsed one at a time; on a loaded machine the last may still be waiting to be read when
+    // the 10 s body deadline drops it (408, or a reset while the client still writes): the API
+    // server would have given up by then too. Never a crash, a 5xx or another answer.
     const statuses = replies.map((reply) => reply.status);
     t.ok(
-      statuses.every((status) => status === 200 || status === 503),
-      `every body got 200 or 503, none a reset: ${statuses.join(', ')}`,
+      statuses.every((status) => [200, 408, 'ECONNRESET', 'EPIPE'].includes(status)),
+      `each body got an AdmissionReview or was dropped at the deadline: ${statuses.join(', ')}`,
     );
-    t.ok(statuses.includes(200), 'the first body in was judged');
-    for (const reply of replies.filter((r) => r.status === 200))
-      t.equal(JSON.parse(reply.text).response.allowed, true, 'a judged one got its verdict');
-    for (const reply of replies.filter((r) => r.status === 503))
-      t.match(JSON.parse(reply.text).error, /^review refused: .*memory budget/);
-    const refused = statuses.filter((status) => status === 503).length;
-    t.equal(
-      await metric(server.metricsUrl, 'netguard_review_bodies_refused_total'),
-      refused,
-      'each refusal counted',
-    );
+    t.ok(statuses.includes(200), 'the first ones in were answered');
+    for (const reply of replies.filter((r) => r.status === 200)) {
+      const response = JSON.parse(reply.text).response;
+      t.equal(response.allowed, false, 'denied');
+      t.match(
+        response.status.message,
+        /netguard review bound at request\.object: this Deployment has more than 100,000 JSON values/,
+      );
+    }
+    t.comment(`statuses: ${statuses.join(', ')}`);
 
     const tooLarge = await headersOnly(server.port, server.ca, BODY_LIMIT + 1);
     t.match(
@@ -143,12 +141,10 @@ t.test(
     t.equal(
       await metric(server.metricsUrl, 'netguard_review_body_bytes_in_flight'),
       0,
-      'every reservation released',
+      'every byte released',
     );
     t.equal(server.child.exitCode, null, 'still running');
     t.ok(server.peakRss() < 512 * MiB, "peak RSS stayed under the Deployment's 512Mi memory limit");
-    t.comment(
-      `peak RSS ${(server.peakRss() / MiB).toFixed(0)} MiB, budget ${(budget / MiB).toFixed(1)} MiB, ${refused} of 5 refused`,
-    );
+    t.comment(`peak RSS ${(server.peakRss() / MiB).toFixed(0)} MiB`);
   },
 );

@@ -8,7 +8,7 @@ import { viewOf } from '../rules/object-view.ts';
 import { mutatorsFor, rulesFor } from '../rules/registry.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
-import { placementOf, targetOf } from './target.ts';
+import { judgedInput, placementOf, targetOf } from './target.ts';
 import { controllerOf, ownerVerified } from './trust.ts';
 import type {
   AdmissionInput,
@@ -21,7 +21,7 @@ import type {
 } from './types.ts';
 import { notWidened } from './widening.ts';
 
-export { objectName, namespaceOf } from './target.ts';
+export { judgedInput, objectName, namespaceOf } from './target.ts';
 export { controllerOf, isControllerIdentity } from './trust.ts';
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
@@ -98,7 +98,8 @@ function downgradeControlledPod(
 }
 
 /** /validate: rules → pre-existing → controlled pods → waivers → verdict. */
-export function validate(input: AdmissionInput, ctx: EvaluationContext): Decision {
+export function validate(written: AdmissionInput, ctx: EvaluationContext): Decision {
+  const input = judgedInput(written);
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
   const base = { kind: input.kind, namespace: input.namespace, name: placement.name };
@@ -158,7 +159,8 @@ export interface RuleMutations {
  * /mutate: each mutating rule's change is a finding at deny, so a waiver is applied to it exactly as
  * at /validate; a waived change is withheld, and the waiver's warning says so.
  */
-export function mutate(input: AdmissionInput, ctx: EvaluationContext): RuleMutations {
+export function mutate(written: AdmissionInput, ctx: EvaluationContext): RuleMutations {
+  const input = judgedInput(written);
   const object = input.object;
   const rules = mutatorsFor(input.kind, input.operation);
   if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };

@@ -3,10 +3,26 @@ import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment } from '../config/policy.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 import { viewOf } from '../rules/object-view.ts';
 import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
 import { trustedOwners } from './trust.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
+
+/**
+ * The review as the engine judges it: `kind` becomes the name the rules know its group, version
+ * and kind by, so a `projectcalico.org/v3` NetworkPolicy never meets the Kubernetes NetworkPolicy
+ * rules, and a kind of an unknown group or version meets none.
+ */
+export function judgedInput(input: AdmissionInput): AdmissionInput {
+  const written = gvkOfObject(input.object ?? input.oldObject);
+  const kind = judgedKindOf({
+    group: input.group ?? written.group,
+    version: input.version ?? written.version,
+    kind: input.kind,
+  });
+  return kind === input.kind ? input : { ...input, kind };
+}
 
 export function objectName(input: AdmissionInput): string {
   const object = input.object ?? input.oldObject;

@@ -11,7 +11,14 @@ export interface UserInfo {
 /** What the engine judges, whether it came from an AdmissionReview, a manifest file or a cluster list. */
 export interface AdmissionInput {
   readonly uid: string;
+  /**
+   * The kind as written; the engine replaces it on entry with the name it judges the object by
+   * (`judgedInput`), resolved from `group` and `version` (or, when absent, the object's apiVersion).
+   */
   readonly kind: string;
+  /** The API group and version the request names (AdmissionReview `request.kind`). */
+  readonly group?: string;
+  readonly version?: string;
   readonly operation: Operation;
   readonly namespace: string;
   readonly name: string;

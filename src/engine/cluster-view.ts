@@ -2,7 +2,21 @@ import { namespaceInfoOf } from '../labels.ts';
 import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/network-policy.ts';
 import { stringField } from '../object-access.ts';
 import type { ClusterView, Finding, WaiverView } from './types.ts';
-import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
+import {
+  CALICO_GLOBAL_NETWORK_SET,
+  CALICO_NETWORK_SET,
+  CILIUM_CIDR_GROUP,
+  type KubeObject,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
+
+/** Objects dialect policies name (their addresses count as the policy's peers). */
+const DIALECT_OBJECT_KINDS: readonly string[] = [
+  CILIUM_CIDR_GROUP,
+  CALICO_NETWORK_SET,
+  CALICO_GLOBAL_NETWORK_SET,
+];
 
 /** The workload kinds a Pod's controller ownerReference may name, whose uids the cluster view keeps. */
 export const OWNER_KINDS: readonly string[] = [
@@ -23,8 +37,12 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
   const namespaces = new Map<string, NamespaceInfo>();
   const policies = new Map<string, NetworkPolicy[]>();
   const owners = new Map<string, string>();
+  const dialect = new Map<string, KubeObject[]>();
   for (const object of objects) {
     const kind = stringField(object, 'kind');
+    const judged = judgedKindOf(gvkOfObject(object));
+    if (DIALECT_OBJECT_KINDS.includes(judged))
+      dialect.set(judged, [...(dialect.get(judged) ?? []), object]);
     const name = stringField(object, 'metadata', 'name');
     const namespace = stringField(object, 'metadata', 'namespace');
     if (kind === 'Namespace') {
@@ -46,6 +64,7 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
     namespaceWideEgressPolicies: (namespace) => wide.get(namespace) ?? [],
     ownerUid: (namespace, kind, name) => owners.get(ownerKey(namespace, kind, name)),
+    dialectObjects: (kind) => dialect.get(kind) ?? [],
   };
 }
 

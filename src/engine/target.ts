@@ -5,7 +5,15 @@ import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
 import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 import { viewOf } from '../rules/object-view.ts';
-import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
+import {
+  isClusterScopedPolicyKind,
+  MODE_STRICTNESS,
+  NETGUARD_NAMESPACE,
+  unknownNamespace,
+  type KubeObject,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
+import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { trustedOwners } from './trust.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
 
@@ -54,12 +62,50 @@ export interface Placement {
 }
 
 export function placementOf(input: AdmissionInput, ctx: EvaluationContext): Placement {
+  if (isClusterScopedPolicyKind(input.kind)) return clusterScopedPlacement(input, ctx);
   const namespace = namespaceOf(input, ctx);
   return {
     name: objectName(input),
     namespace,
     environment: resolveEnvironment(ctx.policy, namespace),
   };
+}
+
+/**
+ * A cluster-scoped policy is judged in the strictest environment among the namespaces its subject
+ * can select (every environment's, unless it names its namespaces), and its waivers live in
+ * netguard's own namespace.
+ */
+function clusterScopedPlacement(input: AdmissionInput, ctx: EvaluationContext): Placement {
+  const object = input.object ?? input.oldObject ?? {};
+  const version = input.version ?? gvkOfObject(object).version;
+  const meanings =
+    meaningsOfDialect(
+      input.kind,
+      version,
+      object,
+      (kind) => ctx.cluster.dialectObjects?.(kind) ?? [],
+    ) ?? [];
+  const named = meanings.every((meaning) => meaning.subject.namespaces.kind === 'named');
+  const candidates =
+    named && meanings.length > 0
+      ? meanings.flatMap((meaning) =>
+          meaning.subject.namespaces.kind === 'named'
+            ? meaning.subject.namespaces.names.map((name) =>
+                resolveEnvironment(
+                  ctx.policy,
+                  ctx.cluster.namespace(name) ?? unknownNamespace(name),
+                ),
+              )
+            : [],
+        )
+      : ctx.policy.environments;
+  const environment = candidates.reduce(
+    (strictest, each) =>
+      MODE_STRICTNESS[each.mode] > MODE_STRICTNESS[strictest.mode] ? each : strictest,
+    candidates[0] ?? ctx.policy.defaultEnvironment,
+  );
+  return { name: objectName(input), namespace: unknownNamespace(NETGUARD_NAMESPACE), environment };
 }
 
 /** The one parsed view of the object every rule reads, with the owners the engine trusts. */

@@ -40,6 +40,11 @@ export interface ClusterView {
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
   /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
   ownerUid(namespace: string, kind: string, name: string): string | undefined;
+  /**
+   * Objects of a judged dialect kind the cluster holds (CiliumCIDRGroup, Calico NetworkSet and
+   * GlobalNetworkSet), which a dialect policy's peers name. Absent: none are known.
+   */
+  dialectObjects?(judgedKind: string): readonly KubeObject[];
 }
 
 export interface WaiverRef {

@@ -17,6 +17,15 @@ import { nsEnvironmentDowngrade } from './ns-environment-downgrade.ts';
 import { podHostNetwork } from './pod-host-network.ts';
 import { podLabelValues } from './pod-label-values.ts';
 import { podRequiredLabels } from './pod-required-labels.ts';
+import {
+  allowAllInMeaning,
+  anyNamespaceInMeaning,
+  portsRequiredInMeaning,
+  withDialects,
+  worldEgressInMeaning,
+  worldIngressInMeaning,
+} from './dialect-judgement.ts';
+import { npPlatformOnly } from './np-platform-only.ts';
 
 /**
  * The guardrails: every rule that judges workloads, NetworkPolicies and Namespaces, in the order
@@ -28,17 +37,18 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   podLabelValues,
   podHostNetwork,
   npDnsEgress,
-  npAllowAll,
-  npAnyNamespace,
-  npWorldEgress,
+  withDialects(npAllowAll, allowAllInMeaning),
+  withDialects(npAnyNamespace, anyNamespaceInMeaning),
+  withDialects(npWorldEgress, worldEgressInMeaning),
   npPodIpIpBlock,
   npEphemeralSelector,
   npAndOrConfusion,
-  npPortsRequired,
+  withDialects(npPortsRequired, portsRequiredInMeaning),
   npExplicitPolicyTypes,
   npIntentSelector,
   npBaselineTamper,
-  npWorldIngress,
+  withDialects(npWorldIngress, worldIngressInMeaning),
+  npPlatformOnly,
   nsBaseline,
   nsBaselineRemoval,
   nsEnvironmentDowngrade,

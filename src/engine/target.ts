@@ -80,12 +80,8 @@ function clusterScopedPlacement(input: AdmissionInput, ctx: EvaluationContext): 
   const object = input.object ?? input.oldObject ?? {};
   const version = input.version ?? gvkOfObject(object).version;
   const meanings =
-    meaningsOfDialect(
-      input.kind,
-      version,
-      object,
-      (kind) => ctx.cluster.dialectObjects?.(kind) ?? [],
-    ) ?? [];
+    meaningsOfDialect(input.kind, version, object, (kind) => ctx.cluster.dialectObjects?.(kind)) ??
+    [];
   const named = meanings.every((meaning) => meaning.subject.namespaces.kind === 'named');
   const candidates =
     named && meanings.length > 0

@@ -181,11 +181,8 @@ export function dialectMeanings(
 ): readonly PolicyMeaning[] {
   const version = target.input.version ?? gvkOfObject(target.object).version;
   return (
-    meaningsOfDialect(
-      target.kind,
-      version,
-      target.object,
-      (kind) => ctx.cluster.dialectObjects?.(kind) ?? [],
+    meaningsOfDialect(target.kind, version, target.object, (kind) =>
+      ctx.cluster.dialectObjects?.(kind),
     ) ?? []
   );
 }

@@ -159,3 +159,27 @@ t.test("NP014: cluster-scoped kinds are the platform team's alone", async (t) =>
   t.same(found(anp), ['NP003 spec.ingress[0].from[0]']);
   t.equal(anp.mode, 'enforce');
 });
+
+t.test('a CIDR group netguard cannot see counts as every address', async (t) => {
+  const documents = loadFixture(`${DIR}/cilium-cidr-group.yaml`);
+  const policy = documents.at(-1) as KubeObject;
+  const input: AdmissionInput = {
+    uid: 'u',
+    kind: 'CiliumNetworkPolicy',
+    group: 'cilium.io',
+    version: 'v2',
+    operation: 'CREATE',
+    namespace: 'prod-x',
+    name: 'via-group',
+    object: policy,
+    oldObject: undefined,
+    user: { username: 'alice', groups: [] },
+    dryRun: false,
+  };
+  const ctx = contextFor({ policy: defaultLevelsPolicy(), objects: [] });
+  // A live cluster view without a CIDR group cache.
+  const { dialectObjects: _unseen, ...live } = ctx.cluster;
+  const decision = validate(input, { ...ctx, cluster: live });
+  t.same(found(decision), ['NP004 spec.egress[0].toCIDRSet[0]']);
+  t.match(decision.findings[0]?.message, /unseen here, so counted as every address/);
+});

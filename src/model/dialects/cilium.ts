@@ -40,7 +40,8 @@ export interface CidrGroup {
 }
 
 export interface CiliumLookups {
-  readonly cidrGroups: readonly CidrGroup[];
+  /** Undefined where netguard sees no CIDR groups (no cache of them): a reference is then every address. */
+  readonly cidrGroups: readonly CidrGroup[] | undefined;
 }
 
 const NAMESPACE_KEY = 'io.kubernetes.pod.namespace';
@@ -115,13 +116,13 @@ function entityPeer(entity: string, path: string): Peer | undefined {
   }
 }
 
-function cidrGroupAddresses(entry: unknown, lookups: CiliumLookups): AddressSet {
+function cidrGroupAddresses(entry: unknown, cidrGroups: readonly CidrGroup[]): AddressSet {
   const ref = stringField(entry, 'cidrGroupRef');
   if (ref !== '') {
-    return lookups.cidrGroups.find((group) => group.name === ref)?.addresses ?? NO_ADDRESSES;
+    return cidrGroups.find((group) => group.name === ref)?.addresses ?? NO_ADDRESSES;
   }
   const wanted = labelSetOf(selectorOf(requirementsOf(field(entry, 'cidrGroupSelector'))));
-  const matched = lookups.cidrGroups.filter((group) =>
+  const matched = cidrGroups.filter((group) =>
     wanted.requirements.every((r) => {
       const value = group.labels[r.key];
       if (r.operator === 'Exists') return value !== undefined;
@@ -157,13 +158,17 @@ function peersOf(
   each('CIDRSet', (item, at) => {
     const cidr = stringField(item, 'cidr');
     if (cidr !== '') return blockPeer(at, cidr, strings(field(item, 'except')));
-    const addresses = cidrGroupAddresses(item, lookups);
     const ref = stringField(item, 'cidrGroupRef');
+    const named = ref !== '' ? `CIDR group ${ref}` : 'the CIDR groups its selector matches';
+    // Unseen groups could hold any address: judged as every one (conservative).
+    if (lookups.cidrGroups === undefined)
+      return internetPeer(at, `${named} (unseen here, so counted as every address)`);
+    const addresses = cidrGroupAddresses(item, lookups.cidrGroups);
     return {
       kind: 'addresses',
       path: at,
       addresses,
-      text: ref !== '' ? `CIDR group ${ref}` : 'the CIDR groups its selector matches',
+      text: named,
     };
   });
   each('Entities', (item, at) => (typeof item === 'string' ? entityPeer(item, at) : undefined));

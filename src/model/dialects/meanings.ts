@@ -18,7 +18,7 @@ import {
 import { isCalicoPolicyKind } from './calico.ts';
 
 /** Objects of a judged kind the cluster holds (CIDR groups, network sets), from its caches. */
-export type DialectObjects = (judgedKind: string) => readonly KubeObject[];
+export type DialectObjects = (judgedKind: string) => readonly KubeObject[] | undefined;
 
 const memo = new WeakMap<KubeObject, readonly PolicyMeaning[]>();
 
@@ -35,13 +35,14 @@ export function meaningsOfDialect(
   let meanings: readonly PolicyMeaning[] | undefined;
   if (judgedKind === CILIUM_POLICY || judgedKind === CILIUM_CLUSTERWIDE_POLICY)
     meanings = ciliumMeanings(object, judgedKind, version, {
-      cidrGroups: objects(CILIUM_CIDR_GROUP).map(cidrGroupOf),
+      cidrGroups: objects(CILIUM_CIDR_GROUP)?.map(cidrGroupOf),
     });
   else if (isCalicoPolicyKind(judgedKind))
     meanings = calicoMeanings(object, judgedKind, version, {
-      networkSets: [...objects(CALICO_NETWORK_SET), ...objects(CALICO_GLOBAL_NETWORK_SET)].map(
-        networkSetOf,
-      ),
+      networkSets: [
+        ...(objects(CALICO_NETWORK_SET) ?? []),
+        ...(objects(CALICO_GLOBAL_NETWORK_SET) ?? []),
+      ].map(networkSetOf),
     });
   else if (isClusterNetworkPolicyKind(judgedKind))
     meanings = clusterNetworkPolicyMeanings(object, judgedKind, version);

@@ -161,17 +161,18 @@ export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
   );
   if (!nonFrontend) return [];
   const notPublic = privateAddresses(ctx);
-  return peers(meaning, 'ingress')
-    .filter(
-      ({ peer }) =>
-        peer.kind === 'any' ||
-        (peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)),
-    )
-    .map(({ peer }) => ({
-      path: peer.path,
-      message: `${peer.kind === 'addresses' ? peer.text : 'this rule'} lets ${peer.kind === 'addresses' ? describeInternet(peer.addresses, notPublic) : 'the internet'} connect to pods that are not frontends.`,
-      fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
-    }));
+  return peers(meaning, 'ingress').flatMap(({ peer }) =>
+    // A rule with every peer is NP002's, as a NetworkPolicy rule without `from` is.
+    peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)
+      ? [
+          {
+            path: peer.path,
+            message: `${peer.text} lets ${describeInternet(peer.addresses, notPublic)} connect to pods that are not frontends.`,
+            fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
+          },
+        ]
+      : [],
+  );
 };
 
 /** The reviewed dialect policy's meanings, with the CIDR groups and NetworkSets the cluster holds. */

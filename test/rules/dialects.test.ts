@@ -85,10 +85,10 @@ spec:
   );
 });
 
-t.test('Cilium: ports without a peer is every peer (NP002, NP012)', async (t) => {
+t.test('Cilium: ports without a peer is every peer (NP002)', async (t) => {
   const decision = review('cilium-ports-without-peer.yaml');
   t.equal(decision.allowed, false);
-  t.same(found(decision), ['NP002 spec.ingress[0].toPorts', 'NP012 spec.ingress[0].toPorts']);
+  t.same(found(decision), ['NP002 spec.ingress[0].toPorts']);
   t.match(decision.findings[0]?.message, /allows every peer .* on 8080\/TCP/);
 });
 

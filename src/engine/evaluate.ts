@@ -20,6 +20,7 @@ import type {
   RuleTarget,
 } from './types.ts';
 import { notWidened } from './widening.ts';
+import { shownKind } from '../model/dialects/gvk.ts';
 
 export { judgedInput, objectName, namespaceOf } from './target.ts';
 export { controllerOf, isControllerIdentity } from './trust.ts';
@@ -102,7 +103,11 @@ export function validate(written: AdmissionInput, ctx: EvaluationContext): Decis
   const input = judgedInput(written);
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
-  const base = { kind: input.kind, namespace: input.namespace, name: placement.name };
+  const base = {
+    kind: shownKind(input.kind, written.kind),
+    namespace: input.namespace,
+    name: placement.name,
+  };
   if (isExcludedNamespace(input, scope, ctx)) {
     return {
       ...base,

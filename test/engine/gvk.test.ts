@@ -35,23 +35,23 @@ t.test('the judged kind comes from group, version and kind, never kind alone', a
   );
   t.equal(
     judgedKindOf({ group: 'example.com', version: 'v1', kind: 'NetworkPolicy' }),
-    'NetworkPolicy.v1.example.com',
+    'unjudged:NetworkPolicy.v1.example.com',
     'an unknown group is no rule kind',
   );
   t.equal(
     judgedKindOf({ group: 'networking.k8s.io', version: 'v1beta9', kind: 'NetworkPolicy' }),
-    'NetworkPolicy.v1beta9.networking.k8s.io',
+    'unjudged:NetworkPolicy.v1beta9.networking.k8s.io',
     'an unknown version neither',
   );
   t.equal(
     judgedKindOf({ group: 'projectcalico.org', version: 'v3', kind: 'StagedNetworkPolicy' }),
-    'StagedNetworkPolicy.v3.projectcalico.org',
+    'unjudged:StagedNetworkPolicy.v3.projectcalico.org',
     'Staged kinds enforce nothing and are not judged',
   );
-  t.equal(judgedKindOf({ group: 'apps', version: 'v1', kind: 'Pod' }), 'Pod.v1.apps');
+  t.equal(judgedKindOf({ group: 'apps', version: 'v1', kind: 'Pod' }), 'unjudged:Pod.v1.apps');
   t.equal(
     judgedKindOf({ group: '', version: 'v1', kind: 'constructor' }),
-    'constructor.v1.',
+    'unjudged:constructor.v1.',
     'prototype keys are no kinds',
   );
 });

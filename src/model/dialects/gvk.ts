@@ -81,15 +81,22 @@ function calicoKinds(): Readonly<Record<string, string>> {
 const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
   record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 
+/** Marks a group/version/kind netguard does not judge; no rule names such a kind. */
+export const UNJUDGED_PREFIX = 'unjudged:';
+
 /**
- * The name the engine knows this group/version/kind by, or, for one it does not judge, the fully
- * qualified `kind.version.group` that no rule names (so it is admitted unjudged, never mistaken).
+ * The name the engine knows this group/version/kind by, or, for one it does not judge,
+ * `unjudged:kind.version.group`, which no rule names (so it is admitted unjudged, never mistaken).
  */
 export function judgedKindOf(gvk: GroupVersionKind): string {
   const known = own(own(own(JUDGED, gvk.group), gvk.version), gvk.kind);
   if (known !== undefined) return known;
-  return `${gvk.kind}.${gvk.version}.${gvk.group}`;
+  return `${UNJUDGED_PREFIX}${gvk.kind}.${gvk.version}.${gvk.group}`;
 }
+
+/** The kind a decision names: the judged name, or for an unjudged object the kind as written. */
+export const shownKind = (judgedKind: string, writtenKind: string): string =>
+  judgedKind.startsWith(UNJUDGED_PREFIX) ? writtenKind : judgedKind;
 
 /** The object's own group, version and kind, from its `apiVersion` and `kind`. */
 export function gvkOfObject(object: KubeObject | undefined): GroupVersionKind {

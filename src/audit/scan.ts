@@ -23,6 +23,7 @@ import { stringMap } from '../labels.ts';
 import { baselineAnnotations, policyTypesOf } from '../mutation/baseline-annotations.ts';
 import { deniedTypes, desiredBaseline, isManagedPolicy } from '../kube/baseline-policies.ts';
 import type { CniVerdict } from './cni.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 
 export interface AuditFinding {
   readonly kind: string;
@@ -153,7 +154,7 @@ export function reportedAtOwner(object: KubeObject, cluster: ClusterView): boole
  */
 function isBaselinePolicy(object: KubeObject, cluster: ClusterView, policy: Policy): boolean {
   if (
-    stringField(object, 'kind') !== 'NetworkPolicy' ||
+    judgedKindOf(gvkOfObject(object)) !== 'NetworkPolicy' ||
     !isManagedPolicy(stringMap(field(object, 'metadata', 'labels')))
   )
     return false;

@@ -9,7 +9,7 @@ import {
   type KubeObject,
   type NamespaceInfo,
 } from '../vocabulary.ts';
-import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
+import { gvkOfObject, judgedKindOf, shownKind } from '../model/dialects/gvk.ts';
 
 /** Objects dialect policies name (their addresses count as the policy's peers). */
 const DIALECT_OBJECT_KINDS: readonly string[] = [
@@ -39,8 +39,9 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
   const owners = new Map<string, string>();
   const dialect = new Map<string, KubeObject[]>();
   for (const object of objects) {
-    const kind = stringField(object, 'kind');
+    // By group, version and kind: a Calico NetworkPolicy is no Kubernetes neighbour.
     const judged = judgedKindOf(gvkOfObject(object));
+    const kind = shownKind(judged, stringField(object, 'kind'));
     if (DIALECT_OBJECT_KINDS.includes(judged))
       dialect.set(judged, [...(dialect.get(judged) ?? []), object]);
     const name = stringField(object, 'metadata', 'name');

@@ -183,3 +183,66 @@ t.test('a CIDR group netguard cannot see counts as every address', async (t) => 
   t.same(found(decision), ['NP004 spec.egress[0].toCIDRSet[0]']);
   t.match(decision.findings[0]?.message, /unseen here, so counted as every address/);
 });
+
+t.test('a Calico NetworkPolicy is no Kubernetes neighbour (NP001 does not count it)', async (t) => {
+  const calicoDns = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'dns', namespace: 'prod-x' },
+    // Spelled as a Kubernetes policy that would allow DNS to the whole namespace.
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    },
+  };
+  const restricted = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'api-out', namespace: 'prod-x' },
+    spec: {
+      podSelector: { matchLabels: { app: 'api' } },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: { app: 'db' } } }],
+          ports: [{ protocol: 'TCP', port: 5432 }],
+        },
+      ],
+    },
+  };
+  const judgedWith = (neighbour: KubeObject) =>
+    validate(
+      {
+        uid: 'u',
+        kind: 'NetworkPolicy',
+        group: 'networking.k8s.io',
+        version: 'v1',
+        operation: 'CREATE',
+        namespace: 'prod-x',
+        name: 'api-out',
+        object: restricted,
+        oldObject: undefined,
+        user: { username: 'alice', groups: [] },
+        dryRun: false,
+      },
+      contextFor({ policy: defaultLevelsPolicy(), objects: [neighbour] }),
+    );
+  t.ok(
+    judgedWith(calicoDns).findings.some((f) => f.rule === 'NP001'),
+    'the Calico policy allows no DNS for the namespace',
+  );
+  t.notOk(
+    judgedWith({ ...calicoDns, apiVersion: 'networking.k8s.io/v1' }).findings.some(
+      (f) => f.rule === 'NP001',
+    ),
+    'the control: the same spelling as a Kubernetes policy does',
+  );
+});

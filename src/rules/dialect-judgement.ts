@@ -11,10 +11,16 @@ import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
-import { difference, isEmpty, isSubset } from '../semantics/addresses.ts';
-import { opensEveryPort, PROTOCOLS } from '../semantics/ports.ts';
-import { DIALECT_POLICY_KINDS } from '../vocabulary.ts';
-import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
+import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
+import { opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import { ALLOW_DNS_ANNOTATION, DIALECT_POLICY_KINDS } from '../vocabulary.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
+import { labelSetMatches } from '../model/label-set.ts';
+import {
+  approvedEgressAddresses,
+  clusterAddresses,
+  privateAddresses,
+} from './configured-addresses.ts';
 
 type Judge = (meaning: PolicyMeaning, target: RuleTarget, ctx: EvaluationContext) => RawFinding[];
 
@@ -173,6 +179,67 @@ export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
         ]
       : [],
   );
+};
+
+const DNS_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = {
+  UDP: ['dns'],
+  TCP: ['dns-tcp'],
+};
+
+/** Whether a peer can be the cluster DNS pods (`networkPolicies.dns`). */
+function reachesDns(peer: Peer, ctx: EvaluationContext): boolean {
+  const dns = ctx.policy.networkPolicies.dns;
+  if (peer.kind === 'any') return true;
+  if (peer.kind === 'names') return false;
+  if (peer.kind === 'addresses') {
+    // Pod addresses unknown: do not claim DNS is unreachable (as NP001 does for ipBlocks).
+    if (ctx.policy.networkPolicies.clusterRanges.length === 0) return true;
+    return !isEmpty(intersection(peer.addresses, clusterAddresses(ctx)));
+  }
+  const { namespaces, pods } = peer.pods;
+  const namespaceLabels = ctx.cluster.namespace(dns.namespace)?.labels ?? {
+    'kubernetes.io/metadata.name': dns.namespace,
+  };
+  const inNamespace =
+    namespaces.kind === 'every' ||
+    (namespaces.kind === 'named' && namespaces.names.includes(dns.namespace)) ||
+    (namespaces.kind === 'labelled' && labelSetMatches(namespaces.labels, namespaceLabels));
+  return inNamespace && labelSetMatches(pods, dns.podLabels);
+}
+
+/** The DNS protocols (UDP, TCP) a meaning's egress allow grants open to the DNS pods. */
+function dnsProtocols(meaning: PolicyMeaning, ctx: EvaluationContext): Set<'UDP' | 'TCP'> {
+  const open = new Set<'UDP' | 'TCP'>();
+  for (const grant of meaning.egress?.grants ?? []) {
+    if (grant.action !== 'allow' || !grant.peers.some((peer) => reachesDns(peer, ctx))) continue;
+    for (const protocol of ['UDP', 'TCP'] as const)
+      if (portOpen(grant.ports, protocol, 53, DNS_NAMES[protocol])) open.add(protocol);
+  }
+  return open;
+}
+
+/**
+ * NP001 for a dialect policy that restricts egress: DNS on UDP and TCP 53 to the DNS pods, here or
+ * in the namespace's NetworkPolicies that select every pod, or the namespace's allow-dns baseline.
+ * Cluster-scoped policies are not checked (no one namespace's DNS to look at).
+ */
+export const dnsEgressInMeaning: Judge = (meaning, target, ctx) => {
+  const namespace = meaning.source.namespace;
+  if (meaning.egress === undefined || namespace === undefined) return [];
+  if (target.namespace.annotations[ALLOW_DNS_ANNOTATION] === 'true') return [];
+  const open = dnsProtocols(meaning, ctx);
+  for (const neighbour of ctx.cluster.namespaceWideEgressPolicies(namespace))
+    for (const protocol of dnsProtocols(meaningOf(neighbour), ctx)) open.add(protocol);
+  if (open.has('UDP') && open.has('TCP')) return [];
+  const path = meaning.egress.grants[0]?.path.replace(/\[\d+\]$/, '') ?? 'spec.egress';
+  return [
+    {
+      path,
+      message:
+        'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.',
+      fix: 'Add an egress rule for port 53 (UDP and TCP) to kube-dns.',
+    },
+  ];
 };
 
 /** The reviewed dialect policy's meanings, with the CIDR groups and NetworkSets the cluster holds. */

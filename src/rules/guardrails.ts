@@ -20,6 +20,7 @@ import { podRequiredLabels } from './pod-required-labels.ts';
 import {
   allowAllInMeaning,
   anyNamespaceInMeaning,
+  dnsEgressInMeaning,
   portsRequiredInMeaning,
   withDialects,
   worldEgressInMeaning,
@@ -36,7 +37,7 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   podRequiredLabels,
   podLabelValues,
   podHostNetwork,
-  npDnsEgress,
+  withDialects(npDnsEgress, dnsEgressInMeaning),
   withDialects(npAllowAll, allowAllInMeaning),
   withDialects(npAnyNamespace, anyNamespaceInMeaning),
   withDialects(npWorldEgress, worldEgressInMeaning),

@@ -139,7 +139,6 @@ function calico(x: Traffic): KubeObject {
   };
 }
 
-// NP001 (DNS) is judged for NetworkPolicies only; the rules compared are the meaning's.
 const POLICY = parsePolicy(
   `apiVersion: netguard.dev/v1alpha1
 kind: GuardrailPolicy
@@ -148,11 +147,10 @@ spec:
   networkPolicies:
     approvedEgressCIDRs: [160.79.104.0/23]
     clusterCIDRs: [10.244.0.0/16, 10.96.0.0/12]
-  rules: {NP001: {level: off}}
 `,
   'property',
 );
-const COMPARED = new Set(['NP002', 'NP003', 'NP004', 'NP008', 'NP012']);
+const COMPARED = new Set(['NP001', 'NP002', 'NP003', 'NP004', 'NP008', 'NP012']);
 
 function judged(object: KubeObject): Decision {
   const apiVersion = String(object['apiVersion']);

@@ -246,3 +246,58 @@ t.test('a Calico NetworkPolicy is no Kubernetes neighbour (NP001 does not count 
     'the control: the same spelling as a Kubernetes policy does',
   );
 });
+
+t.test(
+  'NP001: a dialect policy that restricts egress must allow DNS on UDP and TCP 53',
+  async (t) => {
+    const documents = loadFixture(`${DIR}/cilium-world-egress.yaml`);
+    const policy = documents.at(-1) as KubeObject & { spec: { egress: unknown[] } };
+    const withoutDns = {
+      ...policy,
+      spec: { ...policy.spec, egress: policy.spec.egress.slice(0, 1) },
+    };
+    const judgeObject = (object: KubeObject, annotations: Record<string, string> = {}) =>
+      validate(
+        {
+          uid: 'u',
+          kind: 'CiliumNetworkPolicy',
+          group: 'cilium.io',
+          version: 'v2',
+          operation: 'CREATE',
+          namespace: 'prod-x',
+          name: 'crawler-out',
+          object,
+          oldObject: undefined,
+          user: { username: 'alice', groups: [] },
+          dryRun: false,
+        },
+        contextFor({
+          policy: defaultLevelsPolicy(),
+          objects: [
+            { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod-x', annotations } },
+          ],
+        }),
+      );
+    const missing = judgeObject(withoutDns);
+    t.same(
+      found(missing).filter((f) => f.startsWith('NP001')),
+      ['NP001 spec.egress'],
+    );
+    t.match(
+      missing.findings.find((f) => f.rule === 'NP001')?.message,
+      /DNS \(UDP\/TCP 53\) is not allowed/,
+    );
+    t.same(
+      found(judgeObject(policy)).filter((f) => f.startsWith('NP001')),
+      [],
+      'the DNS rule to kube-dns satisfies it',
+    );
+    t.same(
+      found(judgeObject(withoutDns, { 'netguard.dev/allow-dns': 'true' })).filter((f) =>
+        f.startsWith('NP001'),
+      ),
+      [],
+      "the namespace's DNS baseline satisfies it",
+    );
+  },
+);

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { KubeObject } from '../vocabulary.ts';
 import type { LabelSelector } from '../labels.ts';
 import { isWorld, parseCidr } from '../cidr.ts';
-import { ipBlockAddresses, NO_ADDRESSES, unionAll, type AddressSet } from '../semantics/addresses.ts';
+import {
+  ipBlockAddresses,
+  NO_ADDRESSES,
+  unionAll,
+  type AddressSet,
+} from '../semantics/addresses.ts';
 import { portSet, type PolicyPort, type PortSet, type Protocol } from '../semantics/ports.ts';
 
 export type { PolicyPort, Protocol };

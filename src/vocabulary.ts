@@ -80,8 +80,56 @@ export const POD_KINDS = [
 ] as const;
 export type PodKind = (typeof POD_KINDS)[number];
 
+/**
+ * Policy kinds of the other dialects (DESIGN "Policy dialects"), as the engine names them once
+ * their group and version are known. Calico's namespaced NetworkPolicy is named with its group
+ * (kubectl's `kind.group`), since its kind alone collides with Kubernetes' own.
+ */
+export const CILIUM_POLICY = 'CiliumNetworkPolicy';
+export const CILIUM_CLUSTERWIDE_POLICY = 'CiliumClusterwideNetworkPolicy';
+export const CILIUM_CIDR_GROUP = 'CiliumCIDRGroup';
+export const CALICO_POLICY = 'NetworkPolicy.projectcalico.org';
+export const CALICO_GLOBAL_POLICY = 'GlobalNetworkPolicy';
+export const CALICO_NETWORK_SET = 'NetworkSet';
+export const CALICO_GLOBAL_NETWORK_SET = 'GlobalNetworkSet';
+export const CLUSTER_NETWORK_POLICY = 'ClusterNetworkPolicy';
+export const ADMIN_NETWORK_POLICY = 'AdminNetworkPolicy';
+export const BASELINE_ADMIN_NETWORK_POLICY = 'BaselineAdminNetworkPolicy';
+
+/** Dialect kinds that allow traffic: compiled into a policy meaning and met by the NP rules. */
+export const DIALECT_POLICY_KINDS = [
+  CILIUM_POLICY,
+  CILIUM_CLUSTERWIDE_POLICY,
+  CALICO_POLICY,
+  CALICO_GLOBAL_POLICY,
+  CLUSTER_NETWORK_POLICY,
+  ADMIN_NETWORK_POLICY,
+  BASELINE_ADMIN_NETWORK_POLICY,
+] as const;
+
+/** Cluster-scoped policy kinds: only `spec.platform` may write them (NP014). */
+export const CLUSTER_SCOPED_POLICY_KINDS = [
+  CILIUM_CLUSTERWIDE_POLICY,
+  CILIUM_CIDR_GROUP,
+  CALICO_GLOBAL_POLICY,
+  CALICO_GLOBAL_NETWORK_SET,
+  CLUSTER_NETWORK_POLICY,
+  ADMIN_NETWORK_POLICY,
+  BASELINE_ADMIN_NETWORK_POLICY,
+] as const;
+
+export const isClusterScopedPolicyKind = (kind: string): boolean =>
+  (CLUSTER_SCOPED_POLICY_KINDS as readonly string[]).includes(kind);
+
 /** Every kind some rule judges: what a waiver's `target.kind` may name. */
-export const JUDGED_KINDS = [...POD_KINDS, 'NetworkPolicy', 'Namespace'] as const;
+export const JUDGED_KINDS = [
+  ...POD_KINDS,
+  'NetworkPolicy',
+  'Namespace',
+  ...DIALECT_POLICY_KINDS,
+  CILIUM_CIDR_GROUP,
+  CALICO_GLOBAL_NETWORK_SET,
+] as const;
 
 export const isPodKind = (kind: string): kind is PodKind =>
   (POD_KINDS as readonly string[]).includes(kind);

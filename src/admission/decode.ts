@@ -11,6 +11,8 @@ export function toAdmissionInput(request: AdmissionRequest): AdmissionInput {
   return {
     uid: request.uid,
     kind: request.kind.kind,
+    group: request.kind.group,
+    version: request.kind.version,
     operation: request.operation,
     namespace: request.namespace ?? '',
     name: request.name ?? '',

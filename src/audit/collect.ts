@@ -36,6 +36,93 @@ export const JUDGED: readonly Collection[] = [
   { kind: 'ReplicationController', apiVersion: 'v1', resource: 'replicationcontrollers' },
   { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies' },
 ];
+/**
+ * Policy dialects (docs/dialects.md), and the objects their peers name. Each is listed only where
+ * the cluster serves it: a missing CRD (404) is the normal case on another CNI.
+ */
+export const DIALECTS: readonly (Collection & { readonly clusterScoped: boolean })[] = [
+  {
+    kind: 'CiliumNetworkPolicy',
+    apiVersion: 'cilium.io/v2',
+    resource: 'ciliumnetworkpolicies',
+    clusterScoped: false,
+  },
+  {
+    kind: 'CiliumClusterwideNetworkPolicy',
+    apiVersion: 'cilium.io/v2',
+    resource: 'ciliumclusterwidenetworkpolicies',
+    clusterScoped: true,
+  },
+  {
+    kind: 'CiliumCIDRGroup',
+    apiVersion: 'cilium.io/v2alpha1',
+    resource: 'ciliumcidrgroups',
+    clusterScoped: true,
+  },
+  {
+    kind: 'NetworkPolicy',
+    apiVersion: 'crd.projectcalico.org/v1',
+    resource: 'networkpolicies',
+    clusterScoped: false,
+  },
+  {
+    kind: 'GlobalNetworkPolicy',
+    apiVersion: 'crd.projectcalico.org/v1',
+    resource: 'globalnetworkpolicies',
+    clusterScoped: true,
+  },
+  {
+    kind: 'NetworkSet',
+    apiVersion: 'crd.projectcalico.org/v1',
+    resource: 'networksets',
+    clusterScoped: false,
+  },
+  {
+    kind: 'GlobalNetworkSet',
+    apiVersion: 'crd.projectcalico.org/v1',
+    resource: 'globalnetworksets',
+    clusterScoped: true,
+  },
+  {
+    kind: 'ClusterNetworkPolicy',
+    apiVersion: 'policy.networking.k8s.io/v1alpha2',
+    resource: 'clusternetworkpolicies',
+    clusterScoped: true,
+  },
+  {
+    kind: 'AdminNetworkPolicy',
+    apiVersion: 'policy.networking.k8s.io/v1alpha1',
+    resource: 'adminnetworkpolicies',
+    clusterScoped: true,
+  },
+  {
+    kind: 'BaselineAdminNetworkPolicy',
+    apiVersion: 'policy.networking.k8s.io/v1alpha1',
+    resource: 'baselineadminnetworkpolicies',
+    clusterScoped: true,
+  },
+];
+
+/** The dialect objects this cluster serves; a kind it does not serve lists nothing. */
+async function collectDialects(rest: KubeRest, options: CollectOptions): Promise<KubeObject[]> {
+  const objects: KubeObject[] = [];
+  for (const collection of DIALECTS) {
+    try {
+      objects.push(
+        ...(await listCollection(
+          rest,
+          collection,
+          collection.clusterScoped ? undefined : options.namespace,
+          options,
+        )),
+      );
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+    }
+  }
+  return objects;
+}
+
 const EXCEPTIONS: Collection = {
   kind: 'GuardrailException',
   apiVersion: 'netguard.dev/v1alpha1',
@@ -88,6 +175,7 @@ export async function collectCluster(
   const objects: KubeObject[] = [];
   for (const collection of JUDGED)
     objects.push(...(await listCollection(rest, collection, options.namespace, options)));
+  objects.push(...(await collectDialects(rest, options)));
   const daemonSets =
     options.namespace === undefined
       ? objects.filter((object) => object['kind'] === 'DaemonSet')

@@ -25,6 +25,7 @@ import { baselineAnnotations, policyTypesOf } from '../model/baseline-annotation
 import { deniedTypes, desiredBaseline, isManagedPolicy } from '../model/baseline-policies.ts';
 import type { CniVerdict } from '../cni.ts';
 import { ownerIndex } from './owners.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 
 export interface AuditFinding {
   readonly kind: string;
@@ -120,7 +121,7 @@ const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = {
  */
 function isBaselinePolicy(object: KubeObject, cluster: ClusterView, policy: Policy): boolean {
   if (
-    stringField(object, 'kind') !== 'NetworkPolicy' ||
+    judgedKindOf(gvkOfObject(object)) !== 'NetworkPolicy' ||
     !isManagedPolicy(stringMap(field(object, 'metadata', 'labels')))
   )
     return false;

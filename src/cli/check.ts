@@ -1,6 +1,11 @@
 import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
-import { ENVIRONMENT_LABEL, unknownNamespace, type KubeObject } from '../vocabulary.ts';
+import {
+  CLUSTER_SCOPED_POLICY_KINDS,
+  ENVIRONMENT_LABEL,
+  unknownNamespace,
+  type KubeObject,
+} from '../vocabulary.ts';
 import { z } from 'zod';
 import type { Environment, Policy } from '../config/policy.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
@@ -68,6 +73,7 @@ const CLUSTER_SCOPED = new Set([
   'IngressClass',
   'ValidatingWebhookConfiguration',
   'MutatingWebhookConfiguration',
+  ...CLUSTER_SCOPED_POLICY_KINDS,
 ]);
 
 function metadataOf(object: KubeObject): Record<string, unknown> {

@@ -29,6 +29,8 @@ export interface Environment {
 
 export interface NetworkPolicySettings {
   readonly approvedEgressCIDRs: readonly string[];
+  /** Cilium `toFQDNs` names and patterns the platform approved (Cilium wildcard semantics). */
+  readonly approvedEgressFQDNs: readonly string[];
   readonly clusterCIDRs: readonly string[];
   /** The same blocks parsed once at load, so no review parses them again. */
   readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
@@ -64,6 +66,8 @@ export interface Policy {
   readonly controllerServiceAccount: string;
   /** Every rule's defaults, for comparing environments rule by rule (which one is stricter). */
   readonly ruleDefaults: readonly RuleDefaults[];
+  /** Who may write cluster-scoped policy kinds (NP014). */
+  readonly platform: { readonly users: readonly string[]; readonly groups: readonly string[] };
   levelOf(rule: RuleDefaults, environment: Environment): Level;
 }
 
@@ -76,6 +80,7 @@ export const DEFAULTS = {
     { key: 'tier', allowedValues: ['frontend', 'backend', 'data', 'sandbox'] },
   ],
   dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+  platformGroups: ['system:masters'],
   ephemeralLabels: [
     'pod-template-hash',
     'controller-revision-hash',
@@ -178,6 +183,7 @@ export function compilePolicy(
       requiredLabels: spec.pods?.requiredLabels ?? DEFAULTS.requiredLabels,
       networkPolicies: {
         approvedEgressCIDRs: np.approvedEgressCIDRs ?? [],
+        approvedEgressFQDNs: np.approvedEgressFQDNs ?? [],
         clusterCIDRs: np.clusterCIDRs ?? [],
         approvedEgressRanges: parseCidrList(np.approvedEgressCIDRs ?? []),
         clusterRanges: parseCidrList(np.clusterCIDRs ?? []),
@@ -197,6 +203,10 @@ export function compilePolicy(
       controllerServiceAccount:
         spec.controller?.serviceAccount ?? DEFAULTS.controllerServiceAccount,
       ruleDefaults: [...rules.values()],
+      platform: {
+        users: spec.platform?.users ?? [],
+        groups: spec.platform?.groups ?? DEFAULTS.platformGroups,
+      },
       levelOf(rule, env) {
         const level = overrides.get(rule.id)?.get(env.name) ?? rule.levels[env.mode];
         // observe never denies a guardrail; rules that deny even in observe (NP011, EX*) protect netguard itself.

@@ -46,6 +46,7 @@ export const guardrailPolicySchema = z.strictObject({
     networkPolicies: z
       .strictObject({
         approvedEgressCIDRs: z.array(cidr).optional(),
+        approvedEgressFQDNs: z.array(z.string().min(1)).optional(),
         clusterCIDRs: z.array(cidr).optional(),
         privateCIDRs: z.array(cidr).optional(),
         limits: z
@@ -78,6 +79,12 @@ export const guardrailPolicySchema = z.strictObject({
       })
       .optional(),
     controller: z.strictObject({ serviceAccount: z.string().min(1).optional() }).optional(),
+    platform: z
+      .strictObject({
+        users: z.array(z.string().min(1)).optional(),
+        groups: z.array(z.string().min(1)).optional(),
+      })
+      .optional(),
     rules: z.record(z.string(), ruleOverride).optional(),
   }),
 });

@@ -2,14 +2,33 @@ import { namespaceInfoOf } from '../labels.ts';
 import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 import { stringField } from '../object-access.ts';
 import type { ClusterView, Finding, WaiverView } from './types.ts';
-import type { KubeObject, NamespaceInfo } from '../vocabulary.ts';
+import {
+  CALICO_GLOBAL_NETWORK_SET,
+  CALICO_NETWORK_SET,
+  CILIUM_CIDR_GROUP,
+  type KubeObject,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
+import { gvkOfObject, judgedKindOf, shownKind } from '../model/dialects/gvk.ts';
+
+/** Objects dialect policies name (their addresses count as the policy's peers). */
+const DIALECT_OBJECT_KINDS: readonly string[] = [
+  CILIUM_CIDR_GROUP,
+  CALICO_NETWORK_SET,
+  CALICO_GLOBAL_NETWORK_SET,
+];
 
 /** A cluster view over objects already in memory: the other documents in `check`, audit's listing, or test data. */
 export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
   const namespaces = new Map<string, NamespaceInfo>();
   const policies = new Map<string, NetworkPolicy[]>();
+  const dialect = new Map<string, KubeObject[]>();
   for (const object of objects) {
-    const kind = stringField(object, 'kind');
+    // By group, version and kind: a Calico NetworkPolicy is no Kubernetes neighbour.
+    const judged = judgedKindOf(gvkOfObject(object));
+    const kind = shownKind(judged, stringField(object, 'kind'));
+    if (DIALECT_OBJECT_KINDS.includes(judged))
+      dialect.set(judged, [...(dialect.get(judged) ?? []), object]);
     const name = stringField(object, 'metadata', 'name');
     const namespace = stringField(object, 'metadata', 'namespace');
     if (kind === 'Namespace') {
@@ -27,6 +46,7 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
     namespace: (name) => namespaces.get(name),
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
     namespaceWideEgressPolicies: (namespace) => wide.get(namespace) ?? [],
+    dialectObjects: (kind) => dialect.get(kind) ?? [],
   };
 }
 

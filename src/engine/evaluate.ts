@@ -7,7 +7,7 @@ import { requiredLabelKeys } from '../config/policy.ts';
 import { viewOf } from './object-view.ts';
 import { denialMessage, warningLines } from './message.ts';
 import { isExcludedNamespace, isWrittenByController } from './skips.ts';
-import { placementOf, targetOf } from './target.ts';
+import { judgedInput, placementOf, targetOf } from './target.ts';
 import { judgedAtOwner } from './trust.ts';
 import type {
   AdmissionInput,
@@ -21,11 +21,12 @@ import type {
 import { notWidened } from './widening.ts';
 import { subjectWithin, type SubjectAtom } from '../model/subject.ts';
 
-export { objectName, namespaceOf } from './target.ts';
+export { judgedInput, objectName, namespaceOf } from './target.ts';
 export { isControllerIdentity } from './trust.ts';
 
 /** Each finding's subject, kept beside the finding so it never reaches output. */
 const subjects = new WeakMap<Finding, readonly SubjectAtom[]>();
+import { shownKind } from '../model/dialects/gvk.ts';
 
 function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationContext): Finding[] {
   const findings: Finding[] = [];
@@ -134,10 +135,15 @@ function downgradeJudgedAtOwner(
 }
 
 /** /validate: rules → pre-existing → judged at the owner → waivers → verdict. */
-export function validate(input: AdmissionInput, ctx: EvaluationContext): Decision {
+export function validate(written: AdmissionInput, ctx: EvaluationContext): Decision {
+  const input = judgedInput(written);
   const placement = placementOf(input, ctx);
   const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
-  const base = { kind: input.kind, namespace: input.namespace, name: placement.name };
+  const base = {
+    kind: shownKind(input.kind, written.kind),
+    namespace: input.namespace,
+    name: placement.name,
+  };
   if (isExcludedNamespace(input, scope, ctx)) {
     return {
       ...base,
@@ -196,7 +202,8 @@ export interface RuleMutations {
  * /mutate: each mutating rule's change is a finding at deny, so a waiver is applied to it exactly as
  * at /validate; a waived change is withheld, and the waiver's warning says so.
  */
-export function mutate(input: AdmissionInput, ctx: EvaluationContext): RuleMutations {
+export function mutate(written: AdmissionInput, ctx: EvaluationContext): RuleMutations {
+  const input = judgedInput(written);
   const object = input.object;
   const rules = ctx.rules.mutating(input.kind, input.operation);
   if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };

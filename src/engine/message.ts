@@ -101,7 +101,11 @@ export function exceptionRequestLine(
   );
   const rules = [...new Set(denied.map((f) => f.rule))].join(',');
   if (rules === '') return undefined;
-  const namespace = subject.kind === 'Namespace' ? NETGUARD_NAMESPACE : subject.namespace;
+  // Namespaces and cluster-scoped kinds keep their waivers in netguard's own namespace.
+  const namespace =
+    subject.kind === 'Namespace' || subject.namespace === ''
+      ? NETGUARD_NAMESPACE
+      : subject.namespace;
   return (
     `netguard exception request -n ${quoteArg(namespace)} --rule ${rules} ${targetArgs(subject)} ` +
     `--expires ${environment.exceptionMaxDuration} --reason "${REASON_PLACEHOLDER}" --apply`

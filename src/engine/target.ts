@@ -2,11 +2,35 @@
 import type { Environment } from '../config/policy.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { stringField } from '../object-access.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
+import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { viewOf } from './object-view.ts';
-import { unknownNamespace, type KubeObject, type NamespaceInfo } from '../vocabulary.ts';
+import {
+  isClusterScopedPolicyKind,
+  MODE_STRICTNESS,
+  NETGUARD_NAMESPACE,
+  unknownNamespace,
+  type KubeObject,
+  type NamespaceInfo,
+} from '../vocabulary.ts';
 import { effectiveEnvironment } from './environment.ts';
 import { trustedOwners } from './trust.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget } from './types.ts';
+
+/**
+ * The review as the engine judges it: `kind` becomes the name the rules know its group, version
+ * and kind by, so a `projectcalico.org/v3` NetworkPolicy never meets the Kubernetes NetworkPolicy
+ * rules, and a kind of an unknown group or version meets none.
+ */
+export function judgedInput(input: AdmissionInput): AdmissionInput {
+  const written = gvkOfObject(input.object ?? input.oldObject);
+  const kind = judgedKindOf({
+    group: input.group ?? written.group,
+    version: input.version ?? written.version,
+    kind: input.kind,
+  });
+  return kind === input.kind ? input : { ...input, kind };
+}
 
 export function objectName(input: AdmissionInput): string {
   const object = input.object ?? input.oldObject;
@@ -40,6 +64,7 @@ export interface Placement {
 }
 
 export function placementOf(input: AdmissionInput, ctx: EvaluationContext): Placement {
+  if (isClusterScopedPolicyKind(input.kind)) return clusterScopedPlacement(input, ctx);
   const namespace = namespaceOf(input, ctx);
   const resolved = effectiveEnvironment(namespace, ctx);
   return {
@@ -47,6 +72,43 @@ export function placementOf(input: AdmissionInput, ctx: EvaluationContext): Plac
     namespace,
     environment: resolved.environment,
     baseEnvironment: resolved.base,
+  };
+}
+
+/**
+ * A cluster-scoped policy is judged in the strictest environment among the namespaces its subject
+ * can select (every environment's, unless it names its namespaces), and its waivers live in
+ * netguard's own namespace.
+ */
+function clusterScopedPlacement(input: AdmissionInput, ctx: EvaluationContext): Placement {
+  const object = input.object ?? input.oldObject ?? {};
+  const version = input.version ?? gvkOfObject(object).version;
+  const meanings =
+    meaningsOfDialect(input.kind, version, object, (kind) => ctx.cluster.dialectObjects?.(kind)) ??
+    [];
+  const named = meanings.every((meaning) => meaning.subject.namespaces.kind === 'named');
+  const candidates =
+    named && meanings.length > 0
+      ? meanings.flatMap((meaning) =>
+          meaning.subject.namespaces.kind === 'named'
+            ? meaning.subject.namespaces.names.map(
+                (name) =>
+                  effectiveEnvironment(ctx.cluster.namespace(name) ?? unknownNamespace(name), ctx)
+                    .environment,
+              )
+            : [],
+        )
+      : ctx.policy.environments;
+  const environment = candidates.reduce(
+    (strictest, each) =>
+      MODE_STRICTNESS[each.mode] > MODE_STRICTNESS[strictest.mode] ? each : strictest,
+    candidates[0] ?? ctx.policy.defaultEnvironment,
+  );
+  return {
+    name: objectName(input),
+    namespace: unknownNamespace(NETGUARD_NAMESPACE),
+    environment,
+    baseEnvironment: environment,
   };
 }
 

@@ -12,7 +12,14 @@ export interface UserInfo {
 /** What the engine judges, whether it came from an AdmissionReview, a manifest file or a cluster list. */
 export interface AdmissionInput {
   readonly uid: string;
+  /**
+   * The kind as written; the engine replaces it on entry with the name it judges the object by
+   * (`judgedInput`), resolved from `group` and `version` (or, when absent, the object's apiVersion).
+   */
   readonly kind: string;
+  /** The API group and version the request names (AdmissionReview `request.kind`). */
+  readonly group?: string;
+  readonly version?: string;
   readonly operation: Operation;
   readonly namespace: string;
   readonly name: string;
@@ -32,6 +39,11 @@ export interface ClusterView {
    * neighbours that can allow DNS for the whole namespace (NP001), indexed once per change.
    */
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
+  /**
+   * Objects of a judged dialect kind the cluster holds (CiliumCIDRGroup, Calico NetworkSet and
+   * GlobalNetworkSet), which a dialect policy's peers name. Absent: none are known.
+   */
+  dialectObjects?(judgedKind: string): readonly KubeObject[];
 }
 
 export interface WaiverRef {

@@ -1,4 +1,4 @@
-import { mutate as mutateByRules } from '../engine/evaluate.ts';
+import { judgedInput, mutate as mutateByRules } from '../engine/evaluate.ts';
 import type { AdmissionInput, EvaluationContext, JsonPatchOperation } from '../engine/types.ts';
 import { mutateGuardrailException } from './exception-requester.ts';
 
@@ -13,6 +13,6 @@ export interface Mutation {
  * netguard's own bookkeeping (requestedBy, owner, approval), which no waiver can touch.
  */
 export function mutate(input: AdmissionInput, ctx: EvaluationContext): Mutation {
-  if (input.kind === 'GuardrailException') return mutateGuardrailException(input, ctx);
+  if (judgedInput(input).kind === 'GuardrailException') return mutateGuardrailException(input, ctx);
   return mutateByRules(input, ctx);
 }

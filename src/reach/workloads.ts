@@ -5,6 +5,7 @@ import { podTemplateOf } from '../model/pod-template.ts';
 import { selectorMatches, stringMap, type LabelSelector } from '../labels.ts';
 import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';
+import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 
 /** Which kind a kind-less name means when several share it, as DESIGN.md lists them. */
 const KIND_ORDER = [
@@ -102,7 +103,8 @@ export function worldFromObjects(
     const namespace = stringField(object, 'metadata', 'namespace') || defaultNamespace;
     if (!namespaces.has(namespace)) namespaces.set(namespace, namespaceNode(namespace));
     if (kind === 'NetworkPolicy') {
-      policyObjects.push(object);
+      // By group and version too: a Calico NetworkPolicy is not modelled (docs/dialects.md).
+      if (judgedKindOf(gvkOfObject(object)) === 'NetworkPolicy') policyObjects.push(object);
       continue;
     }
     const template = podTemplateOf(kind, object);

@@ -18,6 +18,16 @@ import { nsEnvironmentDowngrade } from './ns-environment-downgrade.ts';
 import { podHostNetwork } from './pod-host-network.ts';
 import { podLabelValues } from './pod-label-values.ts';
 import { podRequiredLabels } from './pod-required-labels.ts';
+import {
+  allowAllInMeaning,
+  anyNamespaceInMeaning,
+  dnsEgressInMeaning,
+  portsRequiredInMeaning,
+  withDialects,
+  worldEgressInMeaning,
+  worldIngressInMeaning,
+} from './dialect-judgement.ts';
+import { npPlatformOnly } from './np-platform-only.ts';
 
 /**
  * The guardrails: every rule that judges workloads, NetworkPolicies and Namespaces, in the order
@@ -28,19 +38,20 @@ export const GUARDRAIL_RULES: readonly Rule[] = [
   podRequiredLabels,
   podLabelValues,
   podHostNetwork,
-  npDnsEgress,
-  npAllowAll,
-  npAnyNamespace,
-  npWorldEgress,
+  withDialects(npDnsEgress, dnsEgressInMeaning),
+  withDialects(npAllowAll, allowAllInMeaning),
+  withDialects(npAnyNamespace, anyNamespaceInMeaning),
+  withDialects(npWorldEgress, worldEgressInMeaning),
   npPodIpIpBlock,
   npEphemeralSelector,
   npAndOrConfusion,
-  npPortsRequired,
+  withDialects(npPortsRequired, portsRequiredInMeaning),
   npExplicitPolicyTypes,
   npIntentSelector,
   npBaselineTamper,
-  npWorldIngress,
+  withDialects(npWorldIngress, worldIngressInMeaning),
   npSizeBound,
+  npPlatformOnly,
   nsBaseline,
   nsBaselineRemoval,
   nsEnvironmentDowngrade,

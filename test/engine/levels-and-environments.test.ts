@@ -46,6 +46,8 @@ const pod = (
 ): AdmissionInput => ({
   uid: 'u',
   kind: 'Pod',
+  group: '',
+  version: 'v1',
   operation: 'CREATE',
   namespace,
   name: 'p',

@@ -1,0 +1,272 @@
+/**
+ * The NP rules on a dialect policy's compiled meaning (DESIGN "Policy dialects"): the same
+ * questions the NetworkPolicy rules ask, asked of grants, at the dialect's own field paths. Only
+ * allow grants are judged: deny and pass rules are never subtracted (conservative, documented).
+ */
+import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import { describePortSet } from '../model/dialects/describe.ts';
+import { fqdnApproved, opensEveryName } from '../model/dialects/fqdn.ts';
+import { gvkOfObject } from '../model/dialects/gvk.ts';
+import { meaningsOfDialect } from '../model/dialects/meanings.ts';
+import { jointSelections } from '../model/joint-selection.ts';
+import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
+import { describeInternet, opensInternet } from '../model/public-space.ts';
+import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
+import { opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import { ALLOW_DNS_ANNOTATION, DIALECT_POLICY_KINDS } from '../vocabulary.ts';
+import { meaningOf } from '../model/compile-network-policy.ts';
+import { labelSetMatches } from '../model/label-set.ts';
+import {
+  approvedEgressAddresses,
+  clusterAddresses,
+  privateAddresses,
+} from './configured-addresses.ts';
+
+type Judge = (meaning: PolicyMeaning, target: RuleTarget, ctx: EvaluationContext) => RawFinding[];
+
+interface Allowed {
+  readonly grant: Grant;
+  readonly direction: 'ingress' | 'egress';
+}
+
+function allowGrants(meaning: PolicyMeaning): Allowed[] {
+  const out: Allowed[] = [];
+  for (const direction of ['ingress', 'egress'] as const)
+    for (const grant of meaning[direction]?.grants ?? [])
+      if (grant.action === 'allow') out.push({ grant, direction });
+  return out;
+}
+
+const peers = (meaning: PolicyMeaning, direction?: 'ingress' | 'egress') =>
+  allowGrants(meaning)
+    .filter((allowed) => direction === undefined || allowed.direction === direction)
+    .flatMap((allowed) => allowed.grant.peers.map((peer) => ({ ...allowed, peer })));
+
+/** Egress to numeric port 53 only (UDP/TCP): the DNS allow rule, exempt from NP002. */
+function onlyDns(grant: Grant): boolean {
+  const { ports } = grant;
+  if (ports.all) return false;
+  return PROTOCOLS.every(
+    (protocol) =>
+      ports.names[protocol].size === 0 &&
+      ports.ranges[protocol].every(
+        ([first, last]) => protocol !== 'SCTP' && first === 53 && last === 53,
+      ),
+  );
+}
+
+const where = (direction: 'ingress' | 'egress'): string =>
+  direction === 'ingress' ? 'connect to these pods' : 'be reached by these pods';
+
+export const allowAllInMeaning: Judge = (meaning) =>
+  peers(meaning)
+    .filter(
+      ({ peer, grant, direction }) =>
+        peer.kind === 'any' && !(direction === 'egress' && onlyDns(grant)),
+    )
+    .map(({ peer, grant, direction }) => ({
+      path: peer.path,
+      message: `this ${direction} rule allows every peer (every pod in every namespace and any address outside the cluster) to ${where(direction)} on ${describePortSet(grant.ports)}.`,
+      fix: 'Name the peers: endpoints or pods by label in named namespaces, or approved address blocks.',
+    }));
+
+export const anyNamespaceInMeaning: Judge = (meaning) =>
+  peers(meaning)
+    .filter(({ peer }) => peer.kind === 'pods' && peer.pods.namespaces.kind === 'every')
+    .map(({ peer, direction }) => ({
+      path: peer.path,
+      message: `this ${direction} peer selects pods in every namespace, existing or future.`,
+      fix: 'Name the namespaces the peers run in (by kubernetes.io/metadata.name or io.kubernetes.pod.namespace).',
+    }));
+
+function egressAddressFinding(peer: Peer, ctx: EvaluationContext): RawFinding | undefined {
+  const approved = approvedEgressAddresses(ctx);
+  const notPublic = privateAddresses(ctx);
+  const approvedList =
+    ctx.policy.networkPolicies.approvedEgressCIDRs.join(', ') || 'none configured';
+  const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
+  if (peer.kind === 'any')
+    return {
+      path: peer.path,
+      message: 'this rule lets these pods reach any address on the internet.',
+      fix,
+    };
+  if (peer.kind === 'names') {
+    const approvedNames = ctx.policy.networkPolicies.approvedEgressFQDNs;
+    const open = peer.patterns.filter((pattern) => !fqdnApproved(pattern, approvedNames));
+    if (open.length === 0) return undefined;
+    const namesFix = `Name only approved destinations (approvedEgressFQDNs: ${approvedNames.join(', ') || 'none configured'}), or ask the platform team to approve this one.`;
+    if (open.some(opensEveryName))
+      return {
+        path: peer.path,
+        message: `${JSON.stringify(open.find(opensEveryName))} matches every DNS name, so these pods can reach any address on the internet.`,
+        fix: namesFix,
+      };
+    return {
+      path: peer.path,
+      message: `${open.map((p) => JSON.stringify(p)).join(', ')} is not an approved egress name, so these pods can reach hosts nobody reviewed.`,
+      fix: namesFix,
+    };
+  }
+  if (peer.kind !== 'addresses') return undefined;
+  if (isEmpty(peer.addresses) || isSubset(peer.addresses, approved)) return undefined;
+  const unapproved = difference(peer.addresses, approved);
+  if (opensInternet(unapproved, notPublic)) {
+    const words = describeInternet(peer.addresses, notPublic);
+    return {
+      path: peer.path,
+      message: `${peer.text} lets these pods reach ${words === 'the internet' ? 'any address on the internet' : words}.`,
+      fix,
+    };
+  }
+  return {
+    path: peer.path,
+    message: `${peer.text} is not inside an approved egress range, so these pods can reach addresses nobody reviewed.`,
+    fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs or request an exception.`,
+  };
+}
+
+export const worldEgressInMeaning: Judge = (meaning, _target, ctx) =>
+  peers(meaning, 'egress').flatMap(({ peer, grant }) => {
+    // `any` is NP002's, unless it is only DNS (then nothing to say).
+    if (peer.kind === 'any') return [];
+    void grant;
+    const found = egressAddressFinding(peer, ctx);
+    return found === undefined ? [] : [found];
+  });
+
+const ownNamespaceOnly = (grant: Grant, meaning: PolicyMeaning): boolean =>
+  meaning.source.namespace !== undefined &&
+  grant.peers.every(
+    (peer) =>
+      peer.kind === 'pods' &&
+      peer.pods.namespaces.kind === 'named' &&
+      peer.pods.namespaces.names.every((name) => name === meaning.source.namespace),
+  );
+
+export const portsRequiredInMeaning: Judge = (meaning, target) =>
+  allowGrants(meaning)
+    .filter(
+      ({ grant, direction }) =>
+        direction === 'ingress' &&
+        grant.peers.length > 0 &&
+        opensEveryPort(grant.ports) &&
+        !(target.environment.mode === 'constrain' && ownNamespaceOnly(grant, meaning)),
+    )
+    .map(({ grant }) => ({
+      path: grant.path,
+      message: 'this ingress rule opens every port to its peers.',
+      fix: 'List the ports the pods serve under toPorts (or ports), leaving the rest closed.',
+    }));
+
+const FRONTEND = { key: 'tier', value: 'frontend' } as const;
+
+export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
+  const nonFrontend = jointSelections(meaning.subject.pods, []).some(
+    (joint) => joint.labels[FRONTEND.key] !== FRONTEND.value,
+  );
+  if (!nonFrontend) return [];
+  const notPublic = privateAddresses(ctx);
+  return peers(meaning, 'ingress').flatMap(({ peer }) =>
+    // A rule with every peer is NP002's, as a NetworkPolicy rule without `from` is.
+    peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)
+      ? [
+          {
+            path: peer.path,
+            message: `${peer.text} lets ${describeInternet(peer.addresses, notPublic)} connect to pods that are not frontends.`,
+            fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
+          },
+        ]
+      : [],
+  );
+};
+
+const DNS_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = {
+  UDP: ['dns'],
+  TCP: ['dns-tcp'],
+};
+
+/** Whether a peer can be the cluster DNS pods (`networkPolicies.dns`). */
+function reachesDns(peer: Peer, ctx: EvaluationContext): boolean {
+  const dns = ctx.policy.networkPolicies.dns;
+  if (peer.kind === 'any') return true;
+  if (peer.kind === 'names') return false;
+  if (peer.kind === 'addresses') {
+    // Pod addresses unknown: do not claim DNS is unreachable (as NP001 does for ipBlocks).
+    if (ctx.policy.networkPolicies.clusterRanges.length === 0) return true;
+    return !isEmpty(intersection(peer.addresses, clusterAddresses(ctx)));
+  }
+  const { namespaces, pods } = peer.pods;
+  const namespaceLabels = ctx.cluster.namespace(dns.namespace)?.labels ?? {
+    'kubernetes.io/metadata.name': dns.namespace,
+  };
+  const inNamespace =
+    namespaces.kind === 'every' ||
+    (namespaces.kind === 'named' && namespaces.names.includes(dns.namespace)) ||
+    (namespaces.kind === 'labelled' && labelSetMatches(namespaces.labels, namespaceLabels));
+  return inNamespace && labelSetMatches(pods, dns.podLabels);
+}
+
+/** The DNS protocols (UDP, TCP) a meaning's egress allow grants open to the DNS pods. */
+function dnsProtocols(meaning: PolicyMeaning, ctx: EvaluationContext): Set<'UDP' | 'TCP'> {
+  const open = new Set<'UDP' | 'TCP'>();
+  for (const grant of meaning.egress?.grants ?? []) {
+    if (grant.action !== 'allow' || !grant.peers.some((peer) => reachesDns(peer, ctx))) continue;
+    for (const protocol of ['UDP', 'TCP'] as const)
+      if (portOpen(grant.ports, protocol, 53, DNS_NAMES[protocol])) open.add(protocol);
+  }
+  return open;
+}
+
+/**
+ * NP001 for a dialect policy that restricts egress: DNS on UDP and TCP 53 to the DNS pods, here or
+ * in the namespace's NetworkPolicies that select every pod, or the namespace's allow-dns baseline.
+ * Cluster-scoped policies are not checked (no one namespace's DNS to look at).
+ */
+export const dnsEgressInMeaning: Judge = (meaning, target, ctx) => {
+  const namespace = meaning.source.namespace;
+  if (meaning.egress === undefined || namespace === undefined) return [];
+  if (target.namespace.annotations[ALLOW_DNS_ANNOTATION] === 'true') return [];
+  const open = dnsProtocols(meaning, ctx);
+  for (const neighbour of ctx.cluster.namespaceWideEgressPolicies(namespace))
+    for (const protocol of dnsProtocols(meaningOf(neighbour), ctx)) open.add(protocol);
+  if (open.has('UDP') && open.has('TCP')) return [];
+  const path = meaning.egress.grants[0]?.path.replace(/\[\d+\]$/, '') ?? 'spec.egress';
+  return [
+    {
+      path,
+      message:
+        'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.',
+      fix: 'Add an egress rule for port 53 (UDP and TCP) to kube-dns.',
+    },
+  ];
+};
+
+/** The reviewed dialect policy's meanings, with the CIDR groups and NetworkSets the cluster holds. */
+export function dialectMeanings(
+  target: RuleTarget,
+  ctx: EvaluationContext,
+): readonly PolicyMeaning[] {
+  const version = target.input.version ?? gvkOfObject(target.object).version;
+  return (
+    meaningsOfDialect(target.kind, version, target.object, (kind) =>
+      ctx.cluster.dialectObjects?.(kind),
+    ) ?? []
+  );
+}
+
+/**
+ * The rule, extended to the dialect policy kinds: a NetworkPolicy is judged as before, a dialect
+ * policy by `judge` over each of its meanings (a Cilium policy's `specs` are several).
+ */
+export function withDialects(rule: Rule, judge: Judge): Rule {
+  return {
+    ...rule,
+    kinds: [...rule.kinds, ...DIALECT_POLICY_KINDS],
+    check(target, ctx) {
+      if (!(DIALECT_POLICY_KINDS as readonly string[]).includes(target.kind))
+        return rule.check(target, ctx);
+      return dialectMeanings(target, ctx).flatMap((meaning) => judge(meaning, target, ctx));
+    },
+  };
+}

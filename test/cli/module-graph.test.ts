@@ -64,6 +64,7 @@ t.test(
       t.same(
         ours(modules),
         [
+          'src/cli/io.ts',
           'src/cli/main.ts',
           'src/cli/program.ts',
           'src/cli/run.ts',

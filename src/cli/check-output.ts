@@ -2,7 +2,12 @@ import { stringify } from 'yaml';
 import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
-import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
+import {
+  describeLocation,
+  type Manifest,
+  type ManifestError,
+  type SkippedInput,
+} from '../manifests.ts';
 
 export interface CheckResult {
   readonly manifest: Manifest;
@@ -18,6 +23,8 @@ export interface CheckReport {
   readonly notes: readonly string[];
   /** Loud: objects whose environment had to be guessed, so their verdict may be too lenient. */
   readonly guesses: readonly string[];
+  /** Inputs found in directories that are not Kubernetes manifests. */
+  readonly skipped: readonly SkippedInput[];
 }
 
 /** A finding as one sentence pair for people and for JSON: what is wrong, why, and what to do. */
@@ -66,7 +73,12 @@ function checkDocument(report: CheckReport): object {
       ...(finding.waivedBy === undefined ? {} : { waivedBy: finding.waivedBy }),
     })),
   }));
-  return { results, summary: summaryOf(report.results), policy: report.policy };
+  const skipped = report.skipped.map((input) => ({
+    file: input.file,
+    ...(input.document === undefined ? {} : { document: input.document }),
+    reason: input.reason,
+  }));
+  return { results, summary: summaryOf(report.results), policy: report.policy, skipped };
 }
 
 export function renderJson(report: CheckReport): string {

@@ -19,7 +19,14 @@ const report = (paths: string[], stdin = '') => {
     namespace: 'default',
     now: new Date('2026-11-22T12:00:00Z'),
   });
-  return { results, errors, policy: 'policies/guardrails.yaml', notes: [], guesses: [] };
+  return {
+    results,
+    errors,
+    policy: 'policies/guardrails.yaml',
+    notes: [],
+    guesses: [],
+    skipped: [],
+  };
 };
 
 t.test('colour only when asked (the CLI asks when stdout is a TTY)', async (t) => {

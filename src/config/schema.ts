@@ -46,7 +46,11 @@ export const guardrailPolicySchema = z.strictObject({
     networkPolicies: z
       .strictObject({
         approvedEgressCIDRs: z.array(cidr).optional(),
-        clusterCIDRs: z.array(cidr).optional(),
+        approvedEgressFQDNs: z.array(z.string().min(1)).optional(),
+        // Routed inside the organisation: egress there is not "the internet" (NP004).
+        privateCIDRs: z.array(cidr).optional(),
+        // auto (the default): read from the cluster (src/cluster-ranges.ts).
+        clusterCIDRs: z.union([z.literal('auto'), z.array(cidr)]).optional(),
         dns: z
           .strictObject({
             namespace: z.string().min(1),

@@ -30,7 +30,13 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
     const level = ctx.policy.levelOf(rule, target.environment);
     if (level === 'off') continue;
     for (const raw of rule.check(target, ctx)) {
-      findings.push({ ...raw, rule: rule.id, name: rule.name, level, notes: [] });
+      findings.push({
+        ...raw,
+        rule: rule.id,
+        name: rule.name,
+        level: raw.notJudged === true ? 'warn' : level,
+        notes: [],
+      });
     }
   }
   return findings;

@@ -1,3 +1,4 @@
+import type { ClusterRanges } from '../cluster-ranges.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../rules/network-policy.ts';
@@ -33,6 +34,8 @@ export interface ClusterView {
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
   /** The uid of a workload (ReplicaSet, Job, ...) in the cache, to check a Pod's ownerReference against. */
   ownerUid(namespace: string, kind: string, name: string): string | undefined;
+  /** Pod and service ranges read from the cluster, for `clusterCIDRs: auto` (offline: not known). */
+  clusterRanges(): ClusterRanges;
 }
 
 export interface WaiverRef {
@@ -79,6 +82,8 @@ export interface RawFinding {
   readonly path: string;
   readonly message: string;
   readonly fix: string;
+  /** A rule that could not judge says so: at most a warning, never a denial. */
+  readonly notJudged?: true;
 }
 
 export interface Finding extends RawFinding {

@@ -7,6 +7,8 @@ import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../rules/
 import type { NamespaceInfo } from '../vocabulary.ts';
 import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
 import { kubeRest } from './rest.ts';
+import { startRangeDiscovery } from './cluster-ranges-reader.ts';
+import { describeClusterRanges } from '../cluster-ranges.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -34,6 +36,8 @@ export interface ClusterCache {
   synced(): Promise<void>;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
+  /** Where `clusterCIDRs: auto` found its ranges, or why it did not, for /readyz. */
+  rangesDetail(): string;
   stop(): Promise<void>;
 }
 
@@ -110,7 +114,10 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     return entry;
   };
   const infos = new WeakMap<CachedObject, NamespaceInfo>();
+  // Its 5-minute wait is real (unref'd): an injected backoff that resolves at once would spin it.
+  const ranges = startRangeDiscovery({ rest: common.rest, logger });
   const view: ClusterView = {
+    clusterRanges: () => ranges.current(),
     namespace(name) {
       const object = namespaces.get(name);
       if (object === undefined) return undefined;
@@ -141,7 +148,9 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
         .filter(([, cache]) => !cache.ready())
         .map(([kind]) => `${kind.toLowerCase()}s cache not synced`),
     ],
+    rangesDetail: () => describeClusterRanges(ranges.current()),
     async stop() {
+      ranges.stop();
       await Promise.all(all.map((cache) => cache.stop()));
     },
   };

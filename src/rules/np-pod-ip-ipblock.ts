@@ -1,7 +1,8 @@
 import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { coversInternet, intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
-import { clusterAddresses } from './configured-addresses.ts';
+import type { ClusterRanges } from '../cluster-ranges.ts';
+import { clusterAddresses, clusterRangesOf } from './configured-addresses.ts';
 import { rulesInEffect } from './network-policy.ts';
 
 export const npPodIpIpBlock: Rule = {
@@ -41,7 +42,7 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
-    const cluster = ctx.policy.networkPolicies.clusterRanges;
+    const known = clusterRangesOf(ctx);
     const pods = clusterAddresses(ctx);
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy)) {
@@ -61,8 +62,12 @@ spec:
           isWorld(range)
         )
           continue;
+        if (pods === undefined) {
+          findings.push(notJudged(`${peer.path}.ipBlock.cidr`, peer.ipBlock.cidr, known));
+          continue;
+        }
         if (isEmpty(intersection(addresses, pods))) continue;
-        const hit = cluster.find(
+        const hit = known.ranges.find(
           (entry) => !isEmpty(intersection(addresses, rangesAddresses([entry.range]))),
         );
         if (hit === undefined) continue;
@@ -76,3 +81,13 @@ spec:
     return findings;
   },
 };
+
+/** Pod and service ranges unknown: the block is reported as not judged, never denied. */
+function notJudged(path: string, cidr: string, known: ClusterRanges): RawFinding {
+  return {
+    path,
+    message: `not judged: set clusterCIDRs. Whether ${cidr} holds pod or service addresses cannot be told: ${known.unknown ?? 'the cluster ranges are not known'}.`,
+    fix: 'Set networkPolicies.clusterCIDRs in the policy to the pod and service ranges, or select in-cluster peers by label.',
+    notJudged: true,
+  };
+}

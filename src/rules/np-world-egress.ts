@@ -1,7 +1,7 @@
 import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
-import { coversInternet, isSubset, type AddressSet } from '../semantics/addresses.ts';
-import { approvedEgressAddresses } from './configured-addresses.ts';
+import { coversInternet, isSubset, union, type AddressSet } from '../semantics/addresses.ts';
+import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
 import {
   rulesInEffect,
   type IpBlock,
@@ -24,13 +24,16 @@ function judge(
   together: 'alone' | 'rule' | 'policy',
   approved: Approved,
 ): RawFinding | undefined {
-  const approvedList = approved.text.length > 0 ? approved.text.join(', ') : 'none configured';
+  const approvedList =
+    approved.text.length > 0
+      ? approved.text.join(', ')
+      : 'none yet; the platform team lists them in networkPolicies.approvedEgressCIDRs';
   const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
   if (ipBlock.addresses === undefined) {
     return {
       path,
       message: `${JSON.stringify(ipBlock.cidr)} is not a valid CIDR, so netguard cannot tell where these pods may connect.`,
-      fix: 'Write the destination as an address block such as 160.79.104.0/23.',
+      fix: 'Write the destination as an address block such as 203.0.113.0/24.',
     };
   }
   // `except` only carves holes: what remains still reaches addresses nobody approved.
@@ -54,7 +57,7 @@ function judge(
   return {
     path,
     message: `${ipBlock.cidr} is not inside an approved egress range, so these pods can reach addresses nobody reviewed.`,
-    fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs or request an exception.`,
+    fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs (or privateCIDRs, for ranges routed inside your network) or request an exception.`,
   };
 }
 
@@ -73,7 +76,7 @@ export const npWorldEgress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'Every egress `ipBlock` covers only addresses inside `networkPolicies.approvedEgressCIDRs` (IPv4 and IPv6; IPv4-mapped IPv6 blocks such as `::ffff:0.0.0.0/96` count as the IPv4 addresses they reach). Blocks are judged as the addresses they cover once `except` is taken out. 0.0.0.0/0 and ::/0, and any set of blocks that together covers every address of a family (`0.0.0.0/1` + `128.0.0.0/1`), are the internet and get their own sentence; an `except` list does not make a world CIDR acceptable, and a block that only overlaps an approved one is not approved.',
+      'Every egress `ipBlock` covers only addresses inside `networkPolicies.approvedEgressCIDRs` or `privateCIDRs` (IPv4 and IPv6; IPv4-mapped IPv6 blocks such as `::ffff:0.0.0.0/96` count as the IPv4 addresses they reach). Blocks are judged as the addresses they cover once `except` is taken out. 0.0.0.0/0 and ::/0, and any set of blocks that together covers every address of a family (`0.0.0.0/1` + `128.0.0.0/1`), are the internet and get their own sentence; an `except` list does not make a world CIDR acceptable, and a block that only overlaps an approved one is not approved.',
     prevents:
       'Pods that can send data anywhere on the internet: the exfiltration path and the command-and-control channel that egress policies exist to close.',
     fix: 'Narrow the ipBlock to the addresses the workload needs and that the platform team approved. For a new destination, add it to `approvedEgressCIDRs` or request a time-limited exception for NP004.',
@@ -95,7 +98,7 @@ spec:
   podSelector: {matchLabels: {app: crawler}}
   policyTypes: [Egress]
   egress:
-    - to: [{ipBlock: {cidr: 160.79.104.0/24}}]
+    - to: [{ipBlock: {cidr: 172.20.0.0/16}}]  # inside privateCIDRs: [172.16.0.0/12]
       ports: [{protocol: TCP, port: 443}]
     - ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 `,
@@ -103,9 +106,10 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
+    // Private ranges (routed inside the organisation) are not the internet: egress there is fine.
     const approved = {
       text: ctx.policy.networkPolicies.approvedEgressCIDRs,
-      addresses: approvedEgressAddresses(ctx),
+      addresses: union(approvedEgressAddresses(ctx), privateAddresses(ctx)),
     };
     const findings: RawFinding[] = [];
     for (const rule of rulesInEffect(policy, 'egress')) {

@@ -63,7 +63,8 @@ spec:
         )
           continue;
         if (pods === undefined) {
-          findings.push(notJudged(`${peer.path}.ipBlock.cidr`, peer.ipBlock.cidr, known));
+          if (!isEmpty(intersection(addresses, POSSIBLY_PODS)))
+            findings.push(notJudged(`${peer.path}.ipBlock.cidr`, peer.ipBlock.cidr, known));
           continue;
         }
         if (isEmpty(intersection(addresses, pods))) continue;
@@ -81,6 +82,17 @@ spec:
     return findings;
   },
 };
+
+/**
+ * Where pod and service ranges are allocated from in practice (RFC 1918, RFC 6598 shared space,
+ * IPv6 unique local): with the ranges unknown, only blocks there are "not judged"; a public block
+ * such as a SaaS API's is not said to be maybe pods on every policy.
+ */
+const POSSIBLY_PODS = rangesAddresses(
+  ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'].flatMap(
+    (text) => parseCidr(text) ?? [],
+  ),
+);
 
 /** Pod and service ranges unknown: the block is reported as not judged, never denied. */
 function notJudged(path: string, cidr: string, known: ClusterRanges): RawFinding {

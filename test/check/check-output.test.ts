@@ -73,7 +73,7 @@ t.test('a document that is not an object is an error naming it', async (t) => {
   t.same(
     errors.map((error) => [error.document, error.problem]),
     [
-      [2, 'Invalid input: expected object, received array'],
+      [2, 'no apiVersion or kind: not a Kubernetes object'],
       [3, 'metadata.name: required (or metadata.generateName)'],
     ],
   );

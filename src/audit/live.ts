@@ -3,6 +3,8 @@ import { loadWorld, type WorldFiles } from '../world.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import { detectCni } from './cni.ts';
 import { collectCluster, type ClusterSnapshot } from './collect.ts';
+import { readClusterRanges } from '../kube/cluster-ranges-reader.ts';
+import { describeClusterRanges } from '../cluster-ranges.ts';
 import { auditWithDecisions, type AuditReport, type Judged } from './scan.ts';
 
 export interface LiveAuditOptions {
@@ -49,6 +51,8 @@ export async function auditLiveCluster(
       ),
   });
   const { policy, waivers } = world.context(options.now);
+  const clusterRanges = await readClusterRanges(rest);
+  if (policy.networkPolicies.clusterCIDRsAuto) notes.push(describeClusterRanges(clusterRanges));
   const { report, judged } = auditWithDecisions({
     namespaces: snapshot.namespaces,
     objects: snapshot.objects,
@@ -56,6 +60,7 @@ export async function auditLiveCluster(
     waivers,
     now: options.now,
     cni: detectCni(snapshot.daemonSets),
+    clusterRanges,
     notes,
     namespace: options.namespace,
   });

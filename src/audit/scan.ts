@@ -6,6 +6,7 @@ import {
 } from '../vocabulary.ts';
 import { resolveEnvironment } from '../config/environment.ts';
 import type { Environment, Policy } from '../config/policy.ts';
+import type { ClusterRanges } from '../cluster-ranges.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { validate } from '../engine/evaluate.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
@@ -101,6 +102,8 @@ export interface AuditInput {
   readonly notes?: readonly string[];
   /** Only this namespace (the listing was already narrowed; this narrows the Namespace list too). */
   readonly namespace?: string | undefined;
+  /** What `clusterCIDRs: auto` read from the cluster (absent: judged as offline). */
+  readonly clusterRanges?: ClusterRanges | undefined;
 }
 
 const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = {
@@ -321,10 +324,12 @@ export function auditWithDecisions(input: AuditInput): {
     (ns) =>
       input.namespace === undefined || stringField(ns, 'metadata', 'name') === input.namespace,
   );
+  // Owners too: a Pod's controller counts only when the listing holds it with that uid.
+  const view = staticClusterView([...input.namespaces, ...input.objects]);
+  const ranges = input.clusterRanges ?? view.clusterRanges();
   const ctx: EvaluationContext = {
     policy: input.policy,
-    // Owners too: a Pod's controller counts only when the listing holds it with that uid.
-    cluster: staticClusterView([...input.namespaces, ...input.objects]),
+    cluster: { ...view, clusterRanges: () => ranges },
     waivers: input.waivers,
     now: input.now,
   };

@@ -24,10 +24,7 @@ function judge(
   together: 'alone' | 'rule' | 'policy',
   approved: Approved,
 ): RawFinding | undefined {
-  const approvedList =
-    approved.text.length > 0
-      ? approved.text.join(', ')
-      : 'none yet; the platform team lists them in networkPolicies.approvedEgressCIDRs';
+  const approvedList = approved.text.length > 0 ? approved.text.join(', ') : 'none configured';
   const fix = `Allow only the destinations they need (approved: ${approvedList}).`;
   if (ipBlock.addresses === undefined) {
     return {

@@ -48,7 +48,7 @@ t.test('something denied: exit 1, the JSON shape of DESIGN.md', async (t) => {
         path: 'spec.egress[0].to[0].ipBlock.cidr',
         line: 8,
         message:
-          '0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none yet; the platform team lists them in networkPolicies.approvedEgressCIDRs).',
+          '0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none configured).',
       },
     ],
   });
@@ -79,7 +79,7 @@ t.test(
     );
     t.match(
       run.stdout,
-      '  deny NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr (line 8)\n       0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none yet; the platform team lists them in networkPolicies.approvedEgressCIDRs).',
+      '  deny NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr (line 8)\n       0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none configured).',
     );
     t.match(
       run.stdout,

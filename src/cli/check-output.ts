@@ -25,7 +25,21 @@ export interface CheckReport {
   readonly guesses: readonly string[];
   /** Inputs found in directories that are not Kubernetes manifests. */
   readonly skipped: readonly SkippedInput[];
+  /** No --namespace: objects that name none were placed in "default", which is a guess. */
+  readonly namespaceGuessed?: boolean;
 }
+
+// Not a shell metacharacter: a pasted command with it fails on the namespace, not on the syntax.
+const UNKNOWN_NAMESPACE = 'NAMESPACE';
+
+const namesNamespace = (manifest: Manifest): boolean => {
+  const metadata = manifest.object['metadata'];
+  return (
+    metadata !== null &&
+    typeof metadata === 'object' &&
+    typeof (metadata as Record<string, unknown>)['namespace'] === 'string'
+  );
+};
 
 /** A finding as one sentence pair for people and for JSON: what is wrong, why, and what to do. */
 export function findingText(finding: Finding): string {
@@ -134,7 +148,12 @@ function verdictLabel(decision: Decision, paint: Paint): string {
   return hasWarnings(decision) ? paint.yellow('WARNED ') : paint.green('OK     ');
 }
 
-function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy: Policy): string[] {
+function renderResult(
+  { manifest, decision }: CheckResult,
+  paint: Paint,
+  policy: Policy,
+  namespaceGuessed: boolean,
+): string[] {
   const where =
     decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
   const context =
@@ -155,11 +174,24 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
   if (!decision.allowed && environment !== undefined) {
+    // The object names no namespace and none was given: "default" was a guess, not where it goes.
+    const guessed = namespaceGuessed && decision.kind !== 'Namespace' && !namesNamespace(manifest);
+    const namespace = guessed ? UNKNOWN_NAMESPACE : decision.namespace;
     lines.push(
       ...unblockLines(
-        { ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) },
+        {
+          ...decision,
+          namespace,
+          object: manifest.object,
+          selectorKeys: requiredLabelKeys(policy),
+        },
         environment,
       ).map((line) => `  ${clean(line)}`),
+      ...(guessed
+        ? [
+            `  (${UNKNOWN_NAMESPACE}: the namespace this object is deployed to; it names none, so check judged it in "${decision.namespace}")`,
+          ]
+        : []),
     );
   }
   return lines;
@@ -173,7 +205,9 @@ export function renderText(
   const paint = options.color ? COLOR : PLAIN;
   const lines = [
     `Policy: ${clean(report.policy)}`,
-    ...report.results.flatMap((result) => renderResult(result, paint, options.policy)),
+    ...report.results.flatMap((result) =>
+      renderResult(result, paint, options.policy, report.namespaceGuessed === true),
+    ),
   ];
   const summary = summaryOf(report.results);
   const admitted = summary.objects - summary.denied - summary.warned;

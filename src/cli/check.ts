@@ -302,6 +302,7 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
     notes: [...read.notes, ...skippedLines(read.skipped, options.failOnSkipped)],
     skipped: read.skipped,
     guesses,
+    namespaceGuessed: options.namespace === undefined,
   };
   io.stdout(RENDER[options.output](report, policy, io.color, options));
   io.stderr(loudly(guesses));

@@ -266,7 +266,7 @@ export async function runExceptionApprove(
     const label = `${namespace}/${name}`;
     if (waiver.expiresAt <= io.now.getTime()) {
       io.stderr(
-        `netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`,
+        `netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires 7d\n`,
       );
       return 1;
     }

@@ -137,3 +137,20 @@ t.test(
     t.match(run.stdout, '0 objects', 'nothing judged as written');
   },
 );
+
+t.test(
+  '--environment on manifests that name no namespace: the unblock hint does not say -n default',
+  async (t) => {
+    const egress =
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0}}]}]\n';
+    const guessed = await check(['-f', '-', '--environment', 'production'], { stdin: egress });
+    t.equal(guessed.code, 1);
+    t.match(guessed.stdout, 'netguard exception request -n NAMESPACE --rule NP004');
+    t.match(guessed.stdout, '(NAMESPACE: the namespace this object is deployed to');
+    t.notMatch(guessed.stdout, '-n default');
+    const placed = await check(['-f', '-', '--environment', 'production', '-n', 'prod-web'], {
+      stdin: egress,
+    });
+    t.match(placed.stdout, 'netguard exception request -n prod-web --rule NP004');
+  },
+);

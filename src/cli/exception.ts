@@ -32,8 +32,11 @@ import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { KubeApiError, kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES_BY_ID } from '../rules/registry.ts';
+import { requestRefusals } from '../exceptions/request-preview.ts';
+import { bundledPolicyPath } from '../package-info.ts';
 import {
   configOption,
+  describePolicy,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
@@ -77,6 +80,8 @@ export const requestOptionsSchema = z.strictObject({
   ticket: z.string().min(1).optional(),
   name: z.string().regex(DNS_NAME, { message: 'expected a lowercase DNS name' }).max(63).optional(),
   apply: z.boolean().optional(),
+  // The policy the printed waiver is judged with (EX001, EX002) before anyone applies it.
+  config: z.string().min(1).optional(),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
@@ -194,6 +199,17 @@ export async function runExceptionRequest(
   const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
   if (options.apply !== true) {
     io.stdout(asYaml(object, expires));
+    const refusals = requestRefusals(
+      object,
+      metadata.namespace,
+      options.config ?? bundledPolicyPath(),
+      io.now,
+    );
+    if (refusals.length > 0) {
+      io.stderr(
+        `# netguard would refuse this waiver as it is (policy ${describePolicy(options.config ?? bundledPolicyPath())}):\n${refusals.map((line) => `#   ${line}`).join('\n')}\n`,
+      );
+    }
     io.stderr(
       `# Next: run this again with --apply to create it in the cluster (pending until an approver runs netguard exception approve),\n` +
         `# or add it to policies/exceptions.yaml by pull request${request.owner === undefined ? ' with spec.owner set' : ''}.\n`,
@@ -486,6 +502,9 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .command('request')
     .description(
       'print a GuardrailException as YAML (or create it with --apply); it waives nothing until approved',
+    )
+    .addOption(
+      configOption('GuardrailPolicy file the printed waiver is checked against (EX001, EX002)'),
     )
     .requiredOption(
       '-n, --namespace <name>',

@@ -48,6 +48,8 @@ export interface ExceptionIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly now: Date;
+  /** The environment (KUBECONFIG decides where `exception list` reads, as with kubectl); absent in tests. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Asks the person at the terminal; absent when stdin is not a TTY (CI, pipes), so nothing waits. */
   readonly ask?: ((question: string) => Promise<string>) | undefined;
 }
@@ -423,10 +425,15 @@ async function clusterWaivers(
 export async function runExceptionList(options: ListOptions, io: ExceptionIo): Promise<number> {
   const now = options.at === undefined ? io.now : new Date(options.at);
   const warnBefore = warnBeforeMs(options.config);
+  // As kubectl: with KUBECONFIG set and no exceptions file here, the cluster is what was meant.
   const fromCluster =
-    options.cluster === true || options.context !== undefined || clusterRequested(options);
+    options.cluster === true ||
+    options.context !== undefined ||
+    clusterRequested(options) ||
+    (io.env?.['KUBECONFIG'] !== undefined && !existsSync(options.exceptions));
   let waivers: readonly Waiver[];
   let namespace = options.allNamespaces === true ? undefined : options.namespace;
+  let source: string;
   if (fromCluster) {
     try {
       ({ waivers, namespace } = await clusterWaivers(options, io));
@@ -434,8 +441,13 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
       io.stderr(`netguard: cannot list GuardrailExceptions: ${apiMessage(err)}\n`);
       return 1;
     }
+    const kc = loadKubeConfig(options);
+    source = `cluster ${kc.getCurrentCluster()?.server ?? 'in-cluster'} (context ${kc.getCurrentContext()}), ${namespace === undefined ? 'every namespace' : `namespace ${namespace}`}`;
   } else {
     waivers = loadExceptionFile(options.exceptions).waivers;
+    source = existsSync(options.exceptions)
+      ? `file ${options.exceptions}`
+      : `file ${options.exceptions}, which does not exist (pass --cluster to read the cluster)`;
   }
   const scoped = waivers.filter(
     (waiver) => namespace === undefined || waiver.namespace === namespace,
@@ -443,7 +455,13 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
   const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter(
     (row) => options.state === undefined || row.state === options.state,
   );
-  const listed = { exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) };
+  const listed = {
+    exceptions: rows,
+    summary: countWaiversByState(scoped, now, warnBefore),
+    source,
+  };
+  if (options.output === 'text' || options.output === 'table')
+    io.stderr(`netguard: read ${source}\n`);
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify(listed, null, 2)}\n`);
   } else if (options.output === 'yaml') {
@@ -478,6 +496,7 @@ const cliIo = (): ExceptionIo => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   now: new Date(),
+  env: process.env,
   ask: process.stdin.isTTY === true ? askOnTerminal : undefined,
 });
 

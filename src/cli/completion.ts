@@ -1,5 +1,16 @@
 import type { Command, Option } from 'commander';
+import { loadPolicyFile } from '../config/load.ts';
+import { bundledPolicyPath } from '../package-info.ts';
 import { UsageError } from './options.ts';
+
+/** The environments of the bundled policy (a script is generated once, not per keystroke). */
+function bundledEnvironments(): string[] {
+  try {
+    return loadPolicyFile(bundledPolicyPath()).environments.map((env) => env.name);
+  } catch {
+    return [];
+  }
+}
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
 interface Node {
@@ -34,13 +45,34 @@ const PATH_FLAGS = [
   '--out',
   '--flows',
 ];
-const OUTPUTS = 'text json yaml sarif junit github policyreport';
+
+/**
+ * The values a flag takes, read from its description's leading list ("text, json, or yaml (...)",
+ * "jenkins, gitlab: ..."): each command's own -o formats, not one global list.
+ */
+export function valuesOf(option: Option): string[] {
+  if (option.argChoices !== undefined) return [...option.argChoices];
+  const list = /^([a-z-]+(?:,? (?:or )?[a-z-]+)*)(?=$| \(|:)/.exec(option.description)?.[1];
+  if (list === undefined || !/[, ]/.test(list)) return [];
+  return list.split(/,\s*(?:or\s+)?|\s+or\s+/).filter((word) => /^[a-z-]+$/.test(word));
+}
+
+const outputOf = (node: Node): string =>
+  valuesOf(node.options.find((option) => option.long === '--output') ?? ({} as Option)).join(' ');
+
+// Namespaces come from the cluster kubectl points at, as kubectl's own completion does.
+const BASH_NAMESPACES =
+  "$(kubectl get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null)";
 
 function allNodes(node: Node): Node[] {
   return [node, ...node.children.flatMap(allNodes)];
 }
 
-function bash(root: Node): string {
+function bash(root: Node, environments: readonly string[]): string {
+  const outputs = allNodes(root)
+    .filter((node) => outputOf(node) !== '')
+    .map((node) => `      "${node.path.slice(1).join(' ')}") values="${outputOf(node)}" ;;`)
+    .join('\n');
   const cases = allNodes(root)
     .map((node) => {
       const words = [
@@ -55,13 +87,9 @@ function bash(root: Node): string {
     .join('');
   return `# netguard bash completion: source it, or save it as /etc/bash_completion.d/netguard
 _netguard() {
-  local cur prev path words i w next
+  local cur prev path words i w next values
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  case "$prev" in
-    ${PATH_FLAGS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    -o|--output) COMPREPLY=($(compgen -W "${OUTPUTS}" -- "$cur")); return 0 ;;
-  esac
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
@@ -69,6 +97,17 @@ _netguard() {
     next="\${path:+$path }$w"
     [[ "${known}" == *"|$next|"* ]] && path="$next"
   done
+  case "$prev" in
+    ${PATH_FLAGS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    -n|--namespace) COMPREPLY=($(compgen -W "${BASH_NAMESPACES}" -- "$cur")); return 0 ;;
+    --environment) COMPREPLY=($(compgen -W "${environments.join(' ')}" -- "$cur")); return 0 ;;
+    -o|--output)
+      values=""
+      case "$path" in
+${outputs}
+      esac
+      COMPREPLY=($(compgen -W "$values" -- "$cur")); return 0 ;;
+  esac
   case "$path" in
 ${cases}
     *) words="" ;;
@@ -80,16 +119,16 @@ complete -o default -F _netguard netguard
 }
 
 /** zsh runs the bash function through bashcompinit: one generator, the same answers. */
-function zsh(root: Node): string {
+function zsh(root: Node, environments: readonly string[]): string {
   return `#compdef netguard
 # netguard zsh completion: eval "$(netguard completion zsh)" in ~/.zshrc
 autoload -U +X bashcompinit && bashcompinit
-${bash(root)}`;
+${bash(root, environments)}`;
 }
 
 const fishQuote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-function fish(root: Node): string {
+function fish(root: Node, environments: readonly string[]): string {
   const lines = [
     '# netguard fish completion: netguard completion fish > ~/.config/fish/completions/netguard.fish',
     'complete -c netguard -f',
@@ -111,12 +150,16 @@ function fish(root: Node): string {
       const takesPath = PATH_FLAGS.some((flag) => flag === option.long || flag === option.short);
       const value =
         option.long === '--output'
-          ? ` -x -a ${fishQuote(OUTPUTS)}`
-          : takesPath
-            ? ' -r -F'
-            : option.required || option.optional
-              ? ' -x'
-              : '';
+          ? ` -x -a ${fishQuote(outputOf(node))}`
+          : option.long === '--namespace'
+            ? ` -x -a ${fishQuote("(kubectl get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | string split ' ')")}`
+            : option.long === '--environment'
+              ? ` -x -a ${fishQuote(environments.join(' '))}`
+              : takesPath
+                ? ' -r -F'
+                : option.required || option.optional
+                  ? ' -x'
+                  : '';
       lines.push(
         `complete -c netguard -n ${fishQuote(condition)}${short}${long}${value} -d ${fishQuote(option.description.slice(0, 80))}`,
       );
@@ -139,6 +182,6 @@ export function registerCompletion(program: Command): void {
       if (!Object.hasOwn(SHELLS, shell))
         throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
       const render = SHELLS[shell as keyof typeof SHELLS];
-      process.stdout.write(render(fullTree(program)));
+      process.stdout.write(render(fullTree(program), bundledEnvironments()));
     });
 }

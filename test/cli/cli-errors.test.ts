@@ -131,7 +131,7 @@ t.test('--version and completion', async (t) => {
   t.match(fish.stdout, /complete -c netguard -n '__fish_use_subcommand' -a check -d /);
   t.match(
     fish.stdout,
-    /complete -c netguard -n '__fish_seen_subcommand_from check' -s o -l output -x -a 'text json yaml sarif junit github policyreport'/,
+    /complete -c netguard -n '__fish_seen_subcommand_from check' -s o -l output -x -a 'text json yaml sarif junit github'/,
   );
   for (const [shell, binary] of [
     ['zsh', 'zsh'],

@@ -2,7 +2,11 @@
 # production dependencies and the default policies, and runs as a non-root numeric user
 # (runAsNonRoot can verify a number, not a name).
 
-FROM node:24-bookworm-slim AS build
+# NODE_IMAGE: the release workflow resolves node:24-bookworm-slim to its digest at release time and
+# passes it (node:24-bookworm-slim@sha256:...), so a release is built from one recorded base image.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` builds, and the sources are not copied yet.
@@ -11,12 +15,12 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

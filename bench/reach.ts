@@ -195,7 +195,7 @@ function time<T>(run: () => T): { value: T; ms: number } {
   return { value, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+const policy = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
 const sizes = process.argv.includes('--quick') ? [50] : [125, 250, 500];
 console.log(`machine: ${JSON.stringify(describeMachine())}`);
 for (const namespaces of sizes) {

@@ -88,7 +88,8 @@ function argumentsFor(name: ServerName, port: number, options: StartOptions): st
     '--exceptions',
     options.exceptions,
     '--config',
-    'policies/guardrails.yaml',
+    // The shipped policy plus an approved range and kind's cluster ranges, as the scenarios expect.
+    'test/fixtures/policies/lab.yaml',
   ];
 }
 

@@ -70,7 +70,13 @@ export function watchParsedFile<T>(initial: T, options: WatchOptions<T>): Watche
       timer = setTimeout(reload, 100);
     });
   } catch (err) {
-    logger.warn({ err, file: path }, `cannot watch ${options.what}; changes need a restart`);
+    // A folder that does not exist is a setup fact, not a fault: one line, no stack trace.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      logger.warn(
+        { file: path },
+        `${options.what}: folder ${dirname(path)} does not exist, so ${path} is not read or watched (create it and restart to use it)`,
+      );
+    else logger.warn({ err, file: path }, `cannot watch ${options.what}; changes need a restart`);
   }
   return {
     current: () => value,

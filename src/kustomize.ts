@@ -20,6 +20,20 @@ export type Rendering =
   | { readonly how: 'unavailable' }
   | { readonly how: 'failed'; readonly problem: string };
 
+// kustomize prints deprecation notices before the error ("# Warning: 'bases' is deprecated ...").
+const NOTICE = /^(#\s*)?warning\b/i;
+
+/** What kustomize said went wrong: every stderr line but its warnings (all of it when only warnings). */
+export function kustomizeError(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const errors = lines.filter((line) => !NOTICE.test(line));
+  const shown = (errors.length > 0 ? errors : lines).join('; ');
+  return shown === '' ? 'no message (exit status not 0)' : shown;
+}
+
 /** `kubectl kustomize DIR`: the real rendering, with patches, prefixes and generators applied. */
 export function renderKustomization(dir: string, kubectl = 'kubectl'): Rendering {
   const run = spawnSync(kubectl, ['kustomize', dir], {
@@ -33,10 +47,8 @@ export function renderKustomization(dir: string, kubectl = 'kubectl'): Rendering
       ? { how: 'unavailable' }
       : { how: 'failed', problem: run.error.message };
   }
-  if (run.status !== 0) {
-    const first = run.stderr.trim().split('\n')[0] ?? '';
-    return { how: 'failed', problem: `kubectl kustomize failed: ${first}` };
-  }
+  if (run.status !== 0)
+    return { how: 'failed', problem: `kubectl kustomize failed: ${kustomizeError(run.stderr)}` };
   return { how: 'kubectl', text: run.stdout };
 }
 

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, matchesGlob } from 'node:path';
 import { parseAllDocuments, parseDocument, isMap, isSeq, type Document, type Node } from 'yaml';
 import { lineOnly, LineCounter, sourceMapOf, type SourceMap } from './source-position.ts';
 import {
@@ -36,12 +36,23 @@ export interface ManifestError {
   readonly problem: string;
 }
 
+/** An input that is not a Kubernetes manifest, passed over in a directory walk and counted. */
+export interface SkippedInput {
+  readonly file: string;
+  readonly document: number | undefined;
+  readonly reason: string;
+}
+
 export interface ManifestSet {
   readonly manifests: Manifest[];
   readonly errors: ManifestError[];
-  /** How inputs were read where that is not obvious (a kustomization rendered or listed). */
+  /** How inputs were read where that is not obvious (a kustomization rendered). */
   readonly notes: string[];
+  /** Files and documents found in directories that are not manifests (never ones named with -f). */
+  readonly skipped: SkippedInput[];
 }
+
+const emptySet = (): ManifestSet => ({ manifests: [], errors: [], notes: [], skipped: [] });
 
 export const STDIN = '-';
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -101,12 +112,41 @@ interface Parsed {
   /** The YAML syntax tree, for positions; absent when the text came without one. */
   readonly doc: Document | undefined;
   readonly lines: LineCounter;
+  /** Found in a directory walk, not named with -f: documents that are not Kubernetes are skipped. */
+  readonly walked: boolean;
+}
+
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+
+/**
+ * Why a document is not a manifest at all, or undefined when it claims to be one. Only a document
+ * with none of apiVersion, kind and metadata is "not Kubernetes": one with some of them is a
+ * manifest with a slip (a template that lost a line) and stays an input error.
+ */
+function notAManifest(value: unknown): string | undefined {
+  const apiVersion = field(value, 'apiVersion');
+  if (typeof apiVersion === 'string' && apiVersion.startsWith('admission.k8s.io/'))
+    return field(value, 'kind') === 'AdmissionReview'
+      ? 'this is an AdmissionReview; check reads manifests (netguard serve answers AdmissionReviews)'
+      : undefined;
+  const claims = ['apiVersion', 'kind', 'metadata'].some((key) => field(value, key) !== undefined);
+  return claims ? undefined : 'no apiVersion or kind: not a Kubernetes object';
 }
 
 /** One parsed document: an object, a List of objects, or nothing (an empty document between `---`). */
 function collect(value: unknown, at: Parsed, out: ManifestSet): void {
   if (value === null || value === undefined) return;
   const { file, document } = at;
+  const foreign = notAManifest(value);
+  if (foreign !== undefined) {
+    const line = sourceMapOf(nodeOf(at.doc, undefined), at.lines).line;
+    if (at.walked) out.skipped.push({ file, document, reason: foreign });
+    else out.errors.push({ file, document, item: undefined, line, problem: foreign });
+    return;
+  }
   const list = listSchema.safeParse(value);
   const entries = list.success
     ? list.data.items.map((item, index) => ({ item, index }))
@@ -120,7 +160,7 @@ function collect(value: unknown, at: Parsed, out: ManifestSet): void {
   }
 }
 
-function readText(file: string, text: string, out: ManifestSet): void {
+function readText(file: string, text: string, out: ManifestSet, walked = false): void {
   if (extname(file).toLowerCase() === '.json') {
     try {
       const value: unknown = JSON.parse(text);
@@ -129,7 +169,7 @@ function readText(file: string, text: string, out: ManifestSet): void {
       const doc = parseDocument(text, { lineCounter: lines });
       collect(
         value,
-        { file, document: 1, doc: doc.errors.length === 0 ? doc : undefined, lines },
+        { file, document: 1, doc: doc.errors.length === 0 ? doc : undefined, lines, walked },
         out,
       );
     } catch (err) {
@@ -158,7 +198,11 @@ function readText(file: string, text: string, out: ManifestSet): void {
       return;
     }
     try {
-      collect(doc.toJS({ maxAliasCount: 100 }), { file, document: index + 1, doc, lines }, out);
+      collect(
+        doc.toJS({ maxAliasCount: 100 }),
+        { file, document: index + 1, doc, lines, walked },
+        out,
+      );
     } catch (err) {
       out.errors.push({
         file,
@@ -171,8 +215,10 @@ function readText(file: string, text: string, out: ManifestSet): void {
 }
 
 export interface ReadOptions {
-  /** The kubectl used to render kustomizations; when it is not installed, their listed resources are read. */
+  /** The kubectl used to render kustomizations (without it a kustomization is an input error). */
   readonly kubectl?: string;
+  /** Globs of paths not to read in directory walks (a glob without "/" also matches a base name). */
+  readonly exclude?: readonly string[];
 }
 
 const identityOf = (object: KubeObject): string => {
@@ -204,45 +250,65 @@ function placeRendered(
   };
 }
 
-/** A kustomization directory: rendered by `kubectl kustomize`, else its listed resources as written. */
+/**
+ * A kustomization directory, rendered by `kubectl kustomize`. Without kubectl it is an input error:
+ * judged as written, its `namespace:`, patches and prefixes would be lost and the verdict too lenient.
+ */
 function readKustomization(
   dir: string,
   file: string,
   out: ManifestSet,
   options: ReadOptions,
 ): void {
-  const listed = listedResources(dir);
-  const sources: ManifestSet = { manifests: [], errors: [], notes: [] };
-  for (const path of listed.files) readText(path, readFileSync(path, 'utf8'), sources);
   const rendering = renderKustomization(dir, options.kubectl);
+  if (rendering.how === 'unavailable') {
+    out.errors.push({
+      file,
+      document: undefined,
+      item: undefined,
+      problem:
+        `a kustomization, and kubectl is not on PATH to render it (judged as written, its namespace, patches and prefixes would be lost). ` +
+        `Render it and judge the result: kubectl kustomize ${dir} | netguard check -f -`,
+    });
+    return;
+  }
   if (rendering.how === 'failed') {
     out.errors.push({ file, document: undefined, item: undefined, problem: rendering.problem });
     return;
   }
-  if (rendering.how === 'kubectl') {
-    const rendered: ManifestSet = { manifests: [], errors: [], notes: [] };
-    readText(`${file} (rendered)`, rendering.text, rendered);
-    out.manifests.push(
-      ...rendered.manifests.map((manifest) => placeRendered(manifest, sources.manifests, file)),
-    );
-    out.errors.push(...rendered.errors);
-    out.notes.push(
-      `${dir}: kustomization rendered with kubectl kustomize (${rendered.manifests.length} objects)`,
-    );
-    return;
-  }
+  const sources = emptySet();
+  for (const path of listedResources(dir).files)
+    readText(path, readFileSync(path, 'utf8'), sources);
+  const rendered = emptySet();
+  readText(`${file} (rendered)`, rendering.text, rendered);
   out.manifests.push(
-    ...sources.manifests.filter((manifest) => !isKustomizationFile(manifest.file)),
+    ...rendered.manifests.map((manifest) => placeRendered(manifest, sources.manifests, file)),
   );
-  out.errors.push(...sources.errors);
-  const skipped = listed.skipped.length === 0 ? '' : `; not read: ${listed.skipped.join(', ')}`;
+  out.errors.push(...rendered.errors);
   out.notes.push(
-    `${dir}: kubectl not found, so the kustomization was not rendered: judged the ${listed.files.length} files it lists as written ` +
-      `(patches, name prefixes and generators not applied)${skipped}`,
+    `${dir}: kustomization rendered with kubectl kustomize (${rendered.manifests.length} objects)`,
   );
 }
 
-/** A directory, recursively (.yaml, .yml, .json, in a stable order); a kustomization inside is read as one unit. */
+/** What to do with a directory: a Helm chart is not manifests (its templates are not YAML yet). */
+export function helmChartHint(dir: string): string {
+  return `a Helm chart: render it and judge the result: helm template RELEASE ${dir} | netguard check -f -`;
+}
+
+// Files that are YAML but never Kubernetes objects: Helm's chart metadata and values, CI workflows.
+const NOT_MANIFESTS = /^(Chart\.ya?ml|Chart\.lock|values[^/]*\.ya?ml)$/;
+const underGithub = (path: string): boolean => path.split(/[\\/]/).includes('.github');
+
+function excluded(path: string, options: ReadOptions): boolean {
+  return (options.exclude ?? []).some(
+    (glob) => matchesGlob(path, glob) || (!glob.includes('/') && matchesGlob(basename(path), glob)),
+  );
+}
+
+/**
+ * A directory, recursively (.yaml, .yml, .json, in a stable order); a kustomization inside is read
+ * as one unit, a Helm chart is skipped and named, hidden folders are not walked.
+ */
 function readDirectory(dir: string, out: ManifestSet, options: ReadOptions): number {
   const kustomization = kustomizationIn(dir);
   if (kustomization !== undefined) {
@@ -254,10 +320,18 @@ function readDirectory(dir: string, out: ManifestSet, options: ReadOptions): num
     a.name.localeCompare(b.name),
   )) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found += readDirectory(path, out, options);
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-      readText(path, readFileSync(path, 'utf8'), out);
+    if (excluded(path, options)) continue;
+    if (entry.isDirectory()) {
+      if (entry.name.startsWith('.')) continue;
+      if (existsSync(join(path, 'Chart.yaml'))) {
+        out.skipped.push({ file: path, document: undefined, reason: helmChartHint(path) });
+        found += 1;
+      } else found += readDirectory(path, out, options);
+    } else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
       found += 1;
+      if (NOT_MANIFESTS.test(entry.name) || underGithub(path))
+        out.skipped.push({ file: path, document: undefined, reason: 'not a Kubernetes manifest' });
+      else readText(path, readFileSync(path, 'utf8'), out, true);
     }
   }
   return found;
@@ -273,7 +347,7 @@ export function readManifests(
   stdin: () => string,
   options: ReadOptions = {},
 ): ManifestSet {
-  const out: ManifestSet = { manifests: [], errors: [], notes: [] };
+  const out = emptySet();
   for (const path of paths) {
     if (path === STDIN) {
       readText(STDIN, stdin(), out);
@@ -281,7 +355,14 @@ export function readManifests(
     }
     try {
       if (statSync(path).isDirectory()) {
-        if (readDirectory(path, out, options) === 0) {
+        if (existsSync(join(path, 'Chart.yaml'))) {
+          out.errors.push({
+            file: path,
+            document: undefined,
+            item: undefined,
+            problem: helmChartHint(path),
+          });
+        } else if (readDirectory(path, out, options) === 0) {
           out.errors.push({
             file: path,
             document: undefined,

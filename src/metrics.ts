@@ -67,6 +67,9 @@ function tallied(
   };
 }
 
+/** The files `serve` watches and reloads (watchParsedFile's `what`). */
+const RELOADED_FILES = ['policy', 'exceptions'] as const;
+
 export interface MetricsOptions {
   /** Waiver counts per state (active, expiring, expired, pending), read at each scrape. */
   readonly waiverCounts?: () => Readonly<Record<string, number>>;
@@ -131,6 +134,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['file', 'result'] as const,
     registers: [registry],
   });
+  // Every series exists from the first scrape, at 0: increase() over a series born at 1 sees nothing.
+  for (const file of RELOADED_FILES)
+    for (const result of ['success', 'failure'] as const) reloads.inc({ file, result }, 0);
   const namespaceLabel = boundedNamespaces(options.maxNamespaces ?? 200);
   const waiverCounts = options.waiverCounts;
   new Gauge({

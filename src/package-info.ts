@@ -38,6 +38,9 @@ export const VERSION: string = (JSON.parse(packageFile('package.json')) as { ver
 
 let seaPolicy: string | undefined;
 
+/** True in the standalone executable, whose bundled policy lives inside the binary. */
+export const IS_STANDALONE = sea !== undefined;
+
 /** The policy shipped with netguard: the default of `--config`. */
 export function bundledPolicyPath(): string {
   if (sea === undefined) return join(packageRoot(), 'policies', 'guardrails.yaml');

@@ -5,6 +5,8 @@ import type { KubeObject } from '../vocabulary.ts';
 import { detectCni } from '../cni.ts';
 import { collectAuditListing, forEachPage, PAGED } from './collect.ts';
 import { startAudit, type AuditReport, type Judged } from './scan.ts';
+import { readClusterRanges } from '../kube/cluster-ranges-reader.ts';
+import { describeClusterRanges } from '../cluster-ranges.ts';
 
 export interface LiveAuditOptions {
   readonly namespace?: string | undefined;
@@ -57,6 +59,8 @@ export async function auditLiveCluster(
       ),
   });
   const { policy, waivers } = world.context(options.now);
+  const clusterRanges = await readClusterRanges(rest);
+  if (policy.networkPolicies.clusterCIDRsAuto) notes.push(describeClusterRanges(clusterRanges));
   const auditor = startAudit({
     namespaces: listing.namespaces,
     policies: listing.policies,
@@ -64,6 +68,7 @@ export async function auditLiveCluster(
     waivers,
     now: options.now,
     cni: detectCni(listing.cniDaemonSets),
+    clusterRanges,
     notes,
     namespace: options.namespace,
   });

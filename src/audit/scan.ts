@@ -5,6 +5,7 @@ import {
   DEFAULT_DENY_ANNOTATION,
 } from '../vocabulary.ts';
 import type { Environment, Policy } from '../config/policy.ts';
+import type { ClusterRanges } from '../cluster-ranges.ts';
 import { staticClusterView } from '../engine/cluster-view.ts';
 import { effectiveEnvironment } from '../engine/environment.ts';
 import { validate } from '../engine/evaluate.ts';
@@ -106,6 +107,8 @@ export interface AuditInput {
   readonly notes?: readonly string[];
   /** Only this namespace (the listing was already narrowed; this narrows the Namespace list too). */
   readonly namespace?: string | undefined;
+  /** What `clusterCIDRs: auto` read from the cluster (absent: judged as offline). */
+  readonly clusterRanges?: ClusterRanges | undefined;
 }
 
 const NEXT_MODE: Readonly<Record<Mode, Mode | null>> = {
@@ -326,7 +329,9 @@ function referenceOf(object: KubeObject): KubeObject {
 }
 
 export function startAudit(input: AuditContext): Auditor {
-  const cluster = staticClusterView([...input.namespaces, ...input.policies]);
+  const view = staticClusterView([...input.namespaces, ...input.policies]);
+  const ranges = input.clusterRanges ?? view.clusterRanges();
+  const cluster: ClusterView = { ...view, clusterRanges: () => ranges };
   // Owners as they are listed (uid and template facts only): a Pod is reported at its controller
   // only when the listing holds that owner with that uid and the same template facts.
   const owners = ownerIndex(input.policy);

@@ -2,6 +2,7 @@
  * `netguard check` in the formats CI systems read: SARIF 2.1.0 (GitHub code scanning), JUnit XML
  * (GitLab, Jenkins) and GitHub Actions workflow commands. Each names file and line per finding.
  */
+import { createHash } from 'node:crypto';
 import { relative, resolve, sep } from 'node:path';
 import type { Finding } from '../engine/types.ts';
 import { VERSION } from '../package-info.ts';
@@ -41,9 +42,32 @@ function sarifRules(): object[] {
   }));
 }
 
+/**
+ * Stable across runs and distinct per finding: the object (group, version, kind, namespace, name),
+ * rule, field and what is wrong, plus an ordinal among findings that agree on all of those. Line
+ * numbers and dates stay out, so moving an object in its file or re-running tomorrow keeps it.
+ */
+export function findingFingerprints(result: CheckResult): string[] {
+  const seen = new Map<string, number>();
+  const object = result.manifest.object;
+  return result.decision.findings.map((finding) => {
+    const key = [
+      String(object['apiVersion']),
+      objectName(result),
+      finding.rule,
+      finding.path,
+      finding.message,
+    ].join('\u0000');
+    const ordinal = seen.get(key) ?? 0;
+    seen.set(key, ordinal + 1);
+    return createHash('sha256').update(`${key}\u0000${ordinal}`).digest('hex');
+  });
+}
+
 function sarifResult(
   result: CheckResult,
   finding: Finding,
+  fingerprint: string,
   ruleIndex: Map<string, number>,
 ): object {
   const { manifest, decision } = result;
@@ -65,9 +89,7 @@ function sarifResult(
         ],
       },
     ],
-    partialFingerprints: {
-      'netguardFinding/v1': `${objectName(result)}|${finding.rule}|${finding.path}`,
-    },
+    partialFingerprints: { 'netguardFinding/v2': fingerprint },
     properties: {
       environment: decision.environment ?? null,
       mode: decision.mode ?? null,
@@ -111,9 +133,12 @@ function notification(
 export function renderSarif(report: CheckReport): string {
   const rules = sarifRules();
   const ruleIndex = new Map(RULES.map((rule, index) => [rule.id, index]));
-  const results = report.results.flatMap((result) =>
-    result.decision.findings.map((finding) => sarifResult(result, finding, ruleIndex)),
-  );
+  const results = report.results.flatMap((result) => {
+    const fingerprints = findingFingerprints(result);
+    return result.decision.findings.map((finding, index) =>
+      sarifResult(result, finding, fingerprints[index] ?? '', ruleIndex),
+    );
+  });
   const notifications = [
     ...report.errors.map((error) =>
       notification(`${describeLocation(error)}: ${error.problem}`, 'error', error),
@@ -170,10 +195,22 @@ function findingLine(result: CheckResult, finding: Finding): string {
   return `${finding.level} ${finding.rule} ${finding.name} at ${finding.path} (${result.manifest.file}:${line}): ${findingText(finding)}`;
 }
 
+/**
+ * jenkins: `file` on each <testsuite> (one per input file), as the Jenkins xUnit junit-10.xsd allows;
+ * gitlab: `file` and `line` on each <testcase>, which GitLab reads to link a failure to its file.
+ */
+export const JUNIT_FLAVORS = ['jenkins', 'gitlab'] as const;
+export type JunitFlavor = (typeof JUNIT_FLAVORS)[number];
+
+const caseLocation = (flavor: JunitFlavor, file: string, line: number | undefined): string =>
+  flavor === 'gitlab'
+    ? ` file="${xml(artifactUri(file))}"${line === undefined ? '' : ` line="${line}"`}`
+    : '';
+
 /** One testcase per object: a denial is a failure, warnings go to system-out. */
-function junitCase(result: CheckResult): string {
+function junitCase(result: CheckResult, flavor: JunitFlavor): string {
   const { manifest, decision } = result;
-  const head = `    <testcase classname="${xml(`netguard.${decision.kind}`)}" name="${xml(objectName(result))}" file="${xml(artifactUri(manifest.file))}" line="${manifest.source.line}">`;
+  const head = `    <testcase classname="${xml(`netguard.${decision.kind}`)}" name="${xml(objectName(result))}"${caseLocation(flavor, manifest.file, manifest.source.line)}>`;
   const denies = decision.findings.filter((finding) => finding.level === 'deny');
   const lines = [head];
   if (!decision.allowed) {
@@ -196,48 +233,46 @@ function junitCase(result: CheckResult): string {
   return lines.join('\n');
 }
 
-function junitError(error: ManifestError): string {
+function junitError(error: ManifestError, flavor: JunitFlavor): string {
   return [
-    `    <testcase classname="netguard.input" name="${xml(describeLocation(error))}" file="${xml(artifactUri(error.file))}"${error.line === undefined ? '' : ` line="${error.line}"`}>`,
+    `    <testcase classname="netguard.input" name="${xml(describeLocation(error))}"${caseLocation(flavor, error.file, error.line)}>`,
     `      <error message="${xml(error.problem)}" type="InputError"/>`,
     '    </testcase>',
   ].join('\n');
 }
 
-/** One testsuite per input file, in input order. */
-export function renderJunit(report: CheckReport): string {
+/** One testsuite per input file, in input order, each carrying the policy (no suite without tests). */
+export function renderJunit(report: CheckReport, flavor: JunitFlavor = 'jenkins'): string {
   const files = [
     ...new Set([
       ...report.results.map((result) => result.manifest.file),
       ...report.errors.map((error) => error.file),
     ]),
   ];
+  const properties = [
+    '    <properties>',
+    `      <property name="policy" value="${xml(report.policy)}"/>`,
+    ...report.guesses.map((text) => `      <property name="warning" value="${xml(text)}"/>`),
+    '    </properties>',
+  ];
   const suites = files.map((file) => {
     const results = report.results.filter((result) => result.manifest.file === file);
     const errors = report.errors.filter((error) => error.file === file);
     const failures = results.filter((result) => !result.decision.allowed).length;
     const skipped = results.filter((result) => result.decision.skipped !== undefined).length;
+    const where = flavor === 'jenkins' ? ` file="${xml(artifactUri(file))}"` : '';
     return [
-      `  <testsuite name="${xml(artifactUri(file))}" tests="${results.length + errors.length}" failures="${failures}" errors="${errors.length}" skipped="${skipped}">`,
-      ...results.map(junitCase),
-      ...errors.map(junitError),
+      `  <testsuite name="${xml(artifactUri(file))}" tests="${results.length + errors.length}" failures="${failures}" errors="${errors.length}" skipped="${skipped}"${where}>`,
+      ...properties,
+      ...results.map((result) => junitCase(result, flavor)),
+      ...errors.map((error) => junitError(error, flavor)),
       '  </testsuite>',
     ].join('\n');
   });
   const summary = summaryOf(report.results);
-  const properties = [
-    `    <property name="policy" value="${xml(report.policy)}"/>`,
-    ...report.guesses.map((text) => `    <property name="warning" value="${xml(text)}"/>`),
-  ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="netguard check" tests="${summary.objects + report.errors.length}" failures="${summary.denied}" errors="${report.errors.length}">`,
-    // Properties on <testsuites> are not in every JUnit dialect; an empty suite carries them instead.
-    '  <testsuite name="netguard" tests="0" failures="0" errors="0" skipped="0">',
-    '   <properties>',
-    ...properties,
-    '   </properties>',
-    '  </testsuite>',
     ...suites,
     '</testsuites>',
     '',

@@ -3,7 +3,12 @@ import { stringify } from 'yaml';
 import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { unblockLines } from '../engine/message.ts';
 import type { Decision, Finding } from '../engine/types.ts';
-import { describeLocation, type Manifest, type ManifestError } from '../manifests.ts';
+import {
+  describeLocation,
+  type Manifest,
+  type ManifestError,
+  type SkippedInput,
+} from '../manifests.ts';
 
 export interface CheckResult {
   readonly manifest: Manifest;
@@ -19,7 +24,23 @@ export interface CheckReport {
   readonly notes: readonly string[];
   /** Loud: objects whose environment had to be guessed, so their verdict may be too lenient. */
   readonly guesses: readonly string[];
+  /** Inputs found in directories that are not Kubernetes manifests. */
+  readonly skipped: readonly SkippedInput[];
+  /** No --namespace: objects that name none were placed in "default", which is a guess. */
+  readonly namespaceGuessed?: boolean;
 }
+
+// Not a shell metacharacter: a pasted command with it fails on the namespace, not on the syntax.
+const UNKNOWN_NAMESPACE = 'NAMESPACE';
+
+const namesNamespace = (manifest: Manifest): boolean => {
+  const metadata = manifest.object['metadata'];
+  return (
+    metadata !== null &&
+    typeof metadata === 'object' &&
+    typeof (metadata as Record<string, unknown>)['namespace'] === 'string'
+  );
+};
 
 /** A finding as one sentence pair for people and for JSON: what is wrong, why, and what to do. */
 export function findingText(finding: Finding): string {
@@ -67,7 +88,18 @@ function checkDocument(report: CheckReport): object {
       ...(finding.waivedBy === undefined ? {} : { waivedBy: finding.waivedBy }),
     })),
   }));
-  return { results, summary: summaryOf(report.results), policy: report.policy };
+  const skipped = report.skipped.map((input) => ({
+    file: input.file,
+    ...(input.document === undefined ? {} : { document: input.document }),
+    reason: input.reason,
+  }));
+  // `skipped` only when a walk skipped something: the shape DESIGN.md fixes stays as it is.
+  return {
+    results,
+    summary: summaryOf(report.results),
+    policy: report.policy,
+    ...(skipped.length === 0 ? {} : { skipped }),
+  };
 }
 
 export function renderJson(report: CheckReport): string {
@@ -115,7 +147,12 @@ function verdictLabel(decision: Decision, paint: Paint): string {
   return hasWarnings(decision) ? paint.yellow('WARNED ') : paint.green('OK     ');
 }
 
-function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy: Policy): string[] {
+function renderResult(
+  { manifest, decision }: CheckResult,
+  paint: Paint,
+  policy: Policy,
+  namespaceGuessed: boolean,
+): string[] {
   const where =
     decision.namespace === '' ? decision.name : `${decision.namespace}/${decision.name}`;
   const context =
@@ -136,11 +173,24 @@ function renderResult({ manifest, decision }: CheckResult, paint: Paint, policy:
   }
   const environment = policy.environments.find((env) => env.name === decision.environment);
   if (!decision.allowed && environment !== undefined) {
+    // The object names no namespace and none was given: "default" was a guess, not where it goes.
+    const guessed = namespaceGuessed && decision.kind !== 'Namespace' && !namesNamespace(manifest);
+    const namespace = guessed ? UNKNOWN_NAMESPACE : decision.namespace;
     lines.push(
       ...unblockLines(
-        { ...decision, object: manifest.object, selectorKeys: requiredLabelKeys(policy) },
+        {
+          ...decision,
+          namespace,
+          object: manifest.object,
+          selectorKeys: requiredLabelKeys(policy),
+        },
         environment,
       ).map((line) => `  ${terminalSafe(line)}`),
+      ...(guessed
+        ? [
+            `  (${UNKNOWN_NAMESPACE}: the namespace this object is deployed to; it names none, so check judged it in "${decision.namespace}")`,
+          ]
+        : []),
     );
   }
   return lines;
@@ -154,7 +204,9 @@ export function renderText(
   const paint = options.color ? COLOR : PLAIN;
   const lines = [
     `Policy: ${terminalSafe(report.policy)}`,
-    ...report.results.flatMap((result) => renderResult(result, paint, options.policy)),
+    ...report.results.flatMap((result) =>
+      renderResult(result, paint, options.policy, report.namespaceGuessed === true),
+    ),
   ];
   const summary = summaryOf(report.results);
   const admitted = summary.objects - summary.denied - summary.warned;

@@ -17,6 +17,8 @@ import {
   STDIN,
   type Manifest,
   type ManifestError,
+  type ManifestSet,
+  type SkippedInput,
 } from '../manifests.ts';
 import {
   renderJson,
@@ -25,7 +27,7 @@ import {
   type CheckReport,
   type CheckResult,
 } from './check-output.ts';
-import { renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
+import { JUNIT_FLAVORS, renderGithub, renderJunit, renderSarif } from './check-ci-formats.ts';
 import { matchEnvironment } from '../config/environment.ts';
 import { loadWorld, type World } from '../world.ts';
 import {
@@ -53,6 +55,11 @@ const checkOptions = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a namespace name' })
     .optional(),
   output: z.enum(CHECK_FORMATS),
+  // deny: exit 1 when something would be denied; warn: also when something is admitted with warnings.
+  failOn: z.enum(['deny', 'warn']),
+  failOnSkipped: z.boolean(),
+  exclude: z.array(z.string().min(1)),
+  junitFlavor: z.enum(JUNIT_FLAVORS),
 });
 export type CheckOptions = z.infer<typeof checkOptions>;
 
@@ -210,15 +217,50 @@ function environmentGuesses(
 }
 
 const RENDER: Readonly<
-  Record<CheckOptions['output'], (report: CheckReport, policy: Policy, color: boolean) => string>
+  Record<
+    CheckOptions['output'],
+    (report: CheckReport, policy: Policy, color: boolean, options: CheckOptions) => string
+  >
 > = {
   text: (report, policy, color) => renderText(report, { color, policy }),
   json: renderJson,
   yaml: renderYaml,
   sarif: renderSarif,
-  junit: renderJunit,
+  junit: (report, _policy, _color, options) => renderJunit(report, options.junitFlavor),
   github: renderGithub,
 };
+
+/** Admitted, but with a warning no waiver covers: what `--fail-on warn` fails on. */
+const warnedUnwaived = (result: CheckResult): boolean =>
+  result.decision.findings.some(
+    (finding) => finding.level === 'warn' && finding.waivedBy === undefined,
+  );
+
+function skippedLines(skipped: readonly SkippedInput[], failOnSkipped: boolean): string[] {
+  if (skipped.length === 0) return [];
+  return [
+    ...skipped.map(
+      (input) => `skipped ${describeLocation({ ...input, item: undefined })}: ${input.reason}`,
+    ),
+    `skipped ${plural(skipped.length, 'input')} that ${skipped.length === 1 ? 'is' : 'are'} not Kubernetes manifests` +
+      (failOnSkipped
+        ? ' (--fail-on-skipped: exit 2)'
+        : ' (pass --fail-on-skipped to fail on them, --exclude GLOB to stop reading them)'),
+  ];
+}
+
+/** The exit code: input errors, then denials, then what --fail-on and --fail-on-skipped add. */
+function exitCode(
+  options: CheckOptions,
+  results: readonly CheckResult[],
+  read: ManifestSet,
+): number {
+  if (read.errors.length > 0) return EXIT_INPUT_ERROR;
+  if (options.failOnSkipped && read.skipped.length > 0) return EXIT_INPUT_ERROR;
+  if (results.some((result) => !result.decision.allowed)) return EXIT_DENIED;
+  if (options.failOn === 'warn' && results.some(warnedUnwaived)) return EXIT_DENIED;
+  return EXIT_ADMITTED;
+}
 
 function loudly(lines: readonly string[]): string {
   if (lines.length === 0) return '';
@@ -231,11 +273,10 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
   const world = loadWorld(options);
   const policy = world.policy();
   const environment = environmentNamed(policy, options.environment);
-  const read = readManifests(
-    options.filename,
-    io.stdin,
-    io.kubectl === undefined ? {} : { kubectl: io.kubectl },
-  );
+  const read = readManifests(options.filename, io.stdin, {
+    exclude: options.exclude,
+    ...(io.kubectl === undefined ? {} : { kubectl: io.kubectl }),
+  });
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const results = judgeManifests(read.manifests, { world, environment, namespace, now: io.now });
   const guesses = environmentGuesses(results, read.manifests, options, policy);
@@ -243,15 +284,16 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
     results,
     errors: read.errors,
     policy: describePolicy(options.config),
-    notes: read.notes,
+    notes: [...read.notes, ...skippedLines(read.skipped, options.failOnSkipped)],
+    skipped: read.skipped,
     guesses,
+    namespaceGuessed: options.namespace === undefined,
   };
-  io.stdout(RENDER[options.output](report, policy, io.color));
+  io.stdout(RENDER[options.output](report, policy, io.color, options));
   io.stderr(loudly(guesses));
-  for (const note of read.notes) io.stderr(`netguard: ${note}\n`);
+  for (const note of report.notes) io.stderr(`netguard: ${note}\n`);
   for (const error of read.errors) io.stderr(`netguard: ${describeError(error)}\n`);
-  if (read.errors.length > 0) return EXIT_INPUT_ERROR;
-  return results.some((result) => !result.decision.allowed) ? EXIT_DENIED : EXIT_ADMITTED;
+  return exitCode(options, results, read);
 }
 
 function describeError(error: ManifestError): string {
@@ -303,8 +345,31 @@ export function registerCheck(program: Command, host: CheckHost = PROCESS_HOST):
       'namespace for objects that name none (default: "default", with a warning)',
     )
     .addOption(outputOption(CHECK_FORMATS))
+    .option(
+      '--fail-on <level>',
+      'deny: exit 1 when an object would be denied; warn: also when one is admitted with warnings',
+      'deny',
+    )
+    .option(
+      '--fail-on-skipped',
+      'exit 2 when a directory walk skipped files or documents that are not Kubernetes manifests',
+      false,
+    )
+    .option(
+      '--exclude <glob...>',
+      'paths not to read in directories (e.g. "charts/**", "*.tmpl.yaml"); repeatable',
+    )
+    .option(
+      '--junit-flavor <flavor>',
+      `${JUNIT_FLAVORS.join(', ')}: jenkins puts file on each <testsuite> (junit-10.xsd), gitlab on each <testcase>`,
+      'jenkins',
+    )
     .action(async (raw: Record<string, unknown>) => {
-      const options = parseOptions(checkOptions, { ...raw, filename: raw['filename'] ?? [] });
+      const options = parseOptions(checkOptions, {
+        ...raw,
+        filename: raw['filename'] ?? [],
+        exclude: raw['exclude'] ?? [],
+      });
       host.exit(runCheck(options, await host.io(options)));
     });
 }

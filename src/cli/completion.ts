@@ -1,7 +1,25 @@
 import { UsageError } from '../errors.ts';
 import type { Command, Option } from 'commander';
+import { loadPolicyFile } from '../config/load.ts';
+import { bundledPolicyPath } from '../package-info.ts';
+import { RULES_BY_ID } from '../rules/registry.ts';
 import { valuesOf } from './options.ts';
 import { cliIo } from './io.ts';
+
+/** The environments of the bundled policy, offered after --environment. */
+function bundledEnvironments(): string[] {
+  try {
+    return loadPolicyFile(bundledPolicyPath(), RULES_BY_ID).environments.map((env) => env.name);
+  } catch {
+    return [];
+  }
+}
+
+// Namespaces come from the cluster kubectl points at, as kubectl's own completion does.
+const BASH_NAMESPACES =
+  "$(kubectl get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null)";
+const FISH_NAMESPACES =
+  "(kubectl get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null | string split ' ')";
 
 /** What completion needs of the command tree: each command's path, options and subcommands. */
 interface Node {
@@ -49,7 +67,7 @@ const valueOptions = (node: Node): { flags: string[]; values: readonly string[] 
     return values === undefined ? [] : [{ flags, values }];
   });
 
-function bash(root: Node): string {
+function bash(root: Node, environments: readonly string[]): string {
   const valueCases = allNodes(root)
     .flatMap((node) =>
       valueOptions(node).map(
@@ -77,6 +95,8 @@ _netguard() {
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   case "$prev" in
     ${PATH_FLAGS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    -n|--namespace) COMPREPLY=($(compgen -W "${BASH_NAMESPACES}" -- "$cur")); return 0 ;;
+    --environment) COMPREPLY=($(compgen -W "${environments.join(' ')}" -- "$cur")); return 0 ;;
   esac
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -101,16 +121,16 @@ complete -o default -F _netguard netguard
 }
 
 /** zsh runs the bash function through bashcompinit: one generator, the same answers. */
-function zsh(root: Node): string {
+function zsh(root: Node, environments: readonly string[]): string {
   return `#compdef netguard
 # netguard zsh completion: eval "$(netguard completion zsh)" in ~/.zshrc
 autoload -U +X bashcompinit && bashcompinit
-${bash(root)}`;
+${bash(root, environments)}`;
 }
 
 const fishQuote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-function fish(root: Node): string {
+function fish(root: Node, environments: readonly string[]): string {
   const lines = [
     '# netguard fish completion: netguard completion fish > ~/.config/fish/completions/netguard.fish',
     'complete -c netguard -f',
@@ -134,11 +154,15 @@ function fish(root: Node): string {
       const value =
         values !== undefined
           ? ` -x -a ${fishQuote(values.join(' '))}`
-          : takesPath
-            ? ' -r -F'
-            : option.required || option.optional
-              ? ' -x'
-              : '';
+          : option.long === '--namespace'
+            ? ` -x -a ${fishQuote(FISH_NAMESPACES)}`
+            : option.long === '--environment'
+              ? ` -x -a ${fishQuote(environments.join(' '))}`
+              : takesPath
+                ? ' -r -F'
+                : option.required || option.optional
+                  ? ' -x'
+                  : '';
       lines.push(
         `complete -c netguard -n ${fishQuote(condition)}${short}${long}${value} -d ${fishQuote(option.description.slice(0, 80))}`,
       );
@@ -161,6 +185,6 @@ export function registerCompletion(program: Command): void {
       if (!Object.hasOwn(SHELLS, shell))
         throw new UsageError(`completion: unknown shell "${shell}" (bash, zsh or fish)`);
       const render = SHELLS[shell as keyof typeof SHELLS];
-      cliIo().stdout(render(fullTree(program)));
+      cliIo().stdout(render(fullTree(program), bundledEnvironments()));
     });
 }

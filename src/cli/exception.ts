@@ -36,8 +36,11 @@ import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES, RULES_BY_ID } from '../rules/registry.ts';
+import { requestRefusals } from './request-preview.ts';
+import { bundledPolicyPath } from '../package-info.ts';
 import {
   configOption,
+  describePolicy,
   contextOption,
   exceptionsOption,
   kubeconfigOption,
@@ -53,6 +56,8 @@ export interface ExceptionIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly now: Date;
+  /** The environment (KUBECONFIG decides where `exception list` reads, as with kubectl); absent in tests. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Asks the person at the terminal; absent when stdin is not a TTY (CI, pipes), so nothing waits. */
   readonly ask?: ((question: string) => Promise<string>) | undefined;
 }
@@ -85,6 +90,8 @@ export const requestOptionsSchema = z.strictObject({
   ticket: z.string().min(1).optional(),
   name: z.string().regex(DNS_NAME, { message: 'expected a lowercase DNS name' }).max(63).optional(),
   apply: z.boolean().optional(),
+  // The policy the printed waiver is judged with (EX001, EX002) before anyone applies it.
+  config: z.string().min(1).optional(),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
 });
@@ -202,6 +209,17 @@ export async function runExceptionRequest(
   const metadata = z.object({ name: z.string(), namespace: z.string() }).parse(object['metadata']);
   if (options.apply !== true) {
     io.stdout(asYaml(object, expires));
+    const refusals = requestRefusals(
+      object,
+      metadata.namespace,
+      options.config ?? bundledPolicyPath(),
+      io.now,
+    );
+    if (refusals.length > 0) {
+      io.stderr(
+        `# netguard would refuse this waiver as it is (policy ${describePolicy(options.config ?? bundledPolicyPath())}):\n${refusals.map((line) => `#   ${line}`).join('\n')}\n`,
+      );
+    }
     io.stderr(
       `# Next: run this again with --apply to create it in the cluster (pending until an approver runs netguard exception approve),\n` +
         `# or add it to policies/exceptions.yaml by pull request${request.owner === undefined ? ' with spec.owner set' : ''}.\n`,
@@ -275,7 +293,7 @@ export async function runExceptionApprove(
     const label = `${namespace}/${name}`;
     if (waiver.expiresAt <= io.now.getTime()) {
       io.stderr(
-        `netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires <duration>\n`,
+        `netguard: ${label} expired on ${waiver.expires}; nothing to approve; file a renewal: netguard exception renew -n ${namespace} ${name} --expires 7d\n`,
       );
       return 1;
     }
@@ -455,10 +473,15 @@ async function clusterWaivers(
 export async function runExceptionList(options: ListOptions, io: ExceptionIo): Promise<number> {
   const now = options.at === undefined ? io.now : new Date(options.at);
   const warnBefore = warnBeforeMs(options.config);
+  // As kubectl: with KUBECONFIG set and no exceptions file here, the cluster is what was meant.
   const fromCluster =
-    options.cluster === true || options.context !== undefined || clusterRequested(options);
+    options.cluster === true ||
+    options.context !== undefined ||
+    clusterRequested(options) ||
+    (io.env?.['KUBECONFIG'] !== undefined && !existsSync(options.exceptions));
   let waivers: readonly Waiver[];
   let namespace = options.allNamespaces === true ? undefined : options.namespace;
+  let source: string;
   if (fromCluster) {
     try {
       ({ waivers, namespace } = await clusterWaivers(options, io));
@@ -466,8 +489,13 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
       io.stderr(`netguard: cannot list GuardrailExceptions: ${apiMessage(err)}\n`);
       return 1;
     }
+    const kc = loadKubeConfig(options);
+    source = `cluster ${kc.getCurrentCluster()?.server ?? 'in-cluster'} (context ${kc.getCurrentContext()}), ${namespace === undefined ? 'every namespace' : `namespace ${namespace}`}`;
   } else {
     waivers = loadExceptionFile(options.exceptions, GUARDRAILS_BY_ID).waivers;
+    source = existsSync(options.exceptions)
+      ? `file ${options.exceptions}`
+      : `file ${options.exceptions}, which does not exist (pass --cluster to read the cluster)`;
   }
   const scoped = waivers.filter(
     (waiver) => namespace === undefined || waiver.namespace === namespace,
@@ -475,7 +503,13 @@ export async function runExceptionList(options: ListOptions, io: ExceptionIo): P
   const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter(
     (row) => options.state === undefined || row.state === options.state,
   );
-  const listed = { exceptions: rows, summary: countWaiversByState(scoped, now, warnBefore) };
+  const listed = {
+    exceptions: rows,
+    summary: countWaiversByState(scoped, now, warnBefore),
+    source,
+  };
+  if (options.output === 'text' || options.output === 'table')
+    io.stderr(`netguard: read ${source}\n`);
   if (options.output === 'json') {
     io.stdout(`${JSON.stringify(listed, null, 2)}\n`);
   } else if (options.output === 'yaml') {
@@ -512,6 +546,7 @@ const exceptionIo = (): ExceptionIo => {
     stdout: io.stdout,
     stderr: io.stderr,
     now: new Date(),
+    env: io.env,
     ask: io.stdinIsTTY ? askOnTerminal : undefined,
   };
 };
@@ -550,6 +585,9 @@ export function registerException(program: Command, env: ExceptionCommandEnv = P
     .command('request')
     .description(
       'print a GuardrailException as YAML (or create it with --apply); it waives nothing until approved',
+    )
+    .addOption(
+      configOption('GuardrailPolicy file the printed waiver is checked against (EX001, EX002)'),
     )
     .requiredOption(
       '-n, --namespace <name>',

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { formatIssues } from '../zod-errors.ts';
-import { bundledPolicyPath, VERSION } from '../package-info.ts';
+import { bundledPolicyPath, IS_STANDALONE, VERSION } from '../package-info.ts';
 
 // The values each option takes, for completion. Commander's own choices() would also reject a
 // value, before parseOptions names the flag in its usual words; these only describe.
@@ -74,9 +74,11 @@ export function configOption(description = 'GuardrailPolicy file'): Option {
 
 /** How output names the policy it judged with. */
 export function describePolicy(path: string): string {
-  return path === bundledPolicyPath()
-    ? `${path} (bundled with netguard ${VERSION}; pass --config to use your own)`
-    : path;
+  if (path !== bundledPolicyPath()) return path;
+  // The standalone executable's copy sits in a temporary folder: its path means nothing to a reader.
+  return IS_STANDALONE
+    ? `the policy built into the netguard ${VERSION} executable (pass --config to use your own)`
+    : `${path} (bundled with netguard ${VERSION}; pass --config to use your own)`;
 }
 
 /** `--exceptions`: the GuardrailException file, declared once for every command that applies waivers. */

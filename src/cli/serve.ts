@@ -23,6 +23,7 @@ import {
 import { DRAIN_WINDOW_MS } from '../server/drain.ts';
 import { loadOrCreateServingPair, servingContextOptions, watchServingPair } from '../server/tls.ts';
 import { startWorld, type LiveWorld } from '../live-world.ts';
+import { describeClusterRanges, OFFLINE_RANGES } from '../cluster-ranges.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from './certs.ts';
 import {
   configOption,
@@ -34,7 +35,6 @@ import {
   parseOptions,
   port,
 } from './options.ts';
-import { handleSignals } from './signals.ts';
 
 const serveOptions = z.strictObject({
   config: z.string().min(1),
@@ -68,6 +68,15 @@ export interface RunningServer {
   close(): Promise<void>;
   /** SIGHUP: re-reads the policy, the exceptions file and the serving pair. */
   reload(): void;
+  /** Says, in the log, that a signal asked it to stop and what happens next. */
+  stopping(signal: string): void;
+}
+
+/** Where NP005's pod and service ranges come from, for /readyz. */
+function clusterCidrDetail(world: LiveWorld): string {
+  const np = world.policy().networkPolicies;
+  if (!np.clusterCIDRsAuto) return `clusterCIDRs ${np.clusterCIDRs.join(', ')} (from the policy)`;
+  return world.caches?.rangesDetail() ?? describeClusterRanges(OFFLINE_RANGES);
 }
 
 function startBesideWebhook(
@@ -153,6 +162,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     kubeConfig,
     onReload: metrics.recordReload,
   });
+  const cluster = kubeConfig?.getCurrentCluster()?.server;
+  void world.caches
+    ?.synced()
+    .then(() =>
+      logger.info(
+        { cluster },
+        `connected to the cluster at ${cluster ?? 'in-cluster'}: caches synced`,
+      ),
+    );
   const tls = managed?.current() ?? loadOrCreateServingPair(options.certs, logger);
   const budgetMetrics = bodyBudgetMetrics(metrics.registry);
   app = buildApp({
@@ -160,6 +178,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     tls,
     context: () => world.context(new Date()),
     notReady: world.notReady,
+    readyDetail: () => ({ clusterCIDRs: clusterCidrDetail(world) }),
     onDecision: metrics.recordDecision,
     memory: { onRefused: budgetMetrics.onRefused },
     ...(options.auditLog === undefined ? {} : { auditLog: options.auditLog }),
@@ -234,9 +253,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       : undefined;
   if (controller !== undefined)
     registerControllerMetrics(metrics.registry, () => controller.status());
+  const drainSeconds = options.drainSeconds ?? DRAIN_WINDOW_MS / 1000;
   return {
     url,
     metricsUrl: metricsServer.url,
+    stopping(signal) {
+      logger.info(
+        { signal, drainSeconds },
+        `${signal}: no new connections; answering open ones for ${drainSeconds}s, then stopping`,
+      );
+    },
     reload() {
       logger.info('SIGHUP: reloading the policy, the exceptions file and the serving pair');
       world.reload();
@@ -247,10 +273,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       await controller?.stop();
       certWatcher?.close();
       managed?.stop();
-      await served.drain.begin((options.drainSeconds ?? DRAIN_WINDOW_MS / 1000) * 1000);
+      await served.drain.begin(drainSeconds * 1000);
       await served.close();
       await metricsServer.close();
       await world.close();
+      logger.info('netguard stopped');
     },
   };
 }
@@ -295,6 +322,16 @@ export function registerServe(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const running = await serve(parseOptions(serveOptions, raw));
-      handleSignals({ reload: () => running.reload(), stop: () => running.close() });
+      // SIGHUP's default is to exit at once, resetting every review in flight: reload instead.
+      process.on('SIGHUP', () => running.reload());
+      const stop = (signal: string): void => {
+        running.stopping(signal);
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
     });
 }

@@ -31,12 +31,14 @@ export interface NetworkPolicySettings {
   readonly approvedEgressCIDRs: readonly string[];
   /** Cilium `toFQDNs` names and patterns the platform approved (Cilium wildcard semantics). */
   readonly approvedEgressFQDNs: readonly string[];
+  readonly privateCIDRs: readonly string[];
+  readonly privateRanges: readonly { readonly text: string; readonly range: CidrRange }[];
+  /** The written list; empty with `auto`, whose ranges come from the cluster view. */
   readonly clusterCIDRs: readonly string[];
+  readonly clusterCIDRsAuto: boolean;
   /** The same blocks parsed once at load, so no review parses them again. */
   readonly approvedEgressRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   readonly clusterRanges: readonly { readonly text: string; readonly range: CidrRange }[];
-  /** `privateCIDRs`: addresses the organisation holds that are not the internet (never public). */
-  readonly privateRanges: readonly { readonly text: string; readonly range: CidrRange }[];
   /** `limits`: NP013's bounds on the items one policy may hold. */
   readonly limits: SizeLimits;
   readonly dns: {
@@ -163,8 +165,13 @@ export function compilePolicy(
     overrides.set(id, perEnvironment);
   }
   const np = spec.networkPolicies ?? {};
-  for (const field of ['approvedEgressCIDRs', 'clusterCIDRs', 'privateCIDRs'] as const) {
-    (np[field] ?? []).forEach((text, index) => {
+  const written = {
+    approvedEgressCIDRs: np.approvedEgressCIDRs ?? [],
+    privateCIDRs: np.privateCIDRs ?? [],
+    clusterCIDRs: np.clusterCIDRs === 'auto' ? [] : (np.clusterCIDRs ?? []),
+  };
+  for (const field of ['approvedEgressCIDRs', 'privateCIDRs', 'clusterCIDRs'] as const) {
+    written[field].forEach((text, index) => {
       if (parseCidr(text) === undefined) {
         problems.push(
           `spec.networkPolicies.${field}[${index}]: "${text}" is not a CIDR block such as 10.244.0.0/16 or fd00::/8`,
@@ -182,12 +189,14 @@ export function compilePolicy(
       defaultEnvironment,
       requiredLabels: spec.pods?.requiredLabels ?? DEFAULTS.requiredLabels,
       networkPolicies: {
-        approvedEgressCIDRs: np.approvedEgressCIDRs ?? [],
+        approvedEgressCIDRs: written.approvedEgressCIDRs,
         approvedEgressFQDNs: np.approvedEgressFQDNs ?? [],
-        clusterCIDRs: np.clusterCIDRs ?? [],
-        approvedEgressRanges: parseCidrList(np.approvedEgressCIDRs ?? []),
-        clusterRanges: parseCidrList(np.clusterCIDRs ?? []),
-        privateRanges: parseCidrList(np.privateCIDRs ?? []),
+        privateCIDRs: written.privateCIDRs,
+        privateRanges: parseCidrList(written.privateCIDRs),
+        clusterCIDRs: written.clusterCIDRs,
+        clusterCIDRsAuto: np.clusterCIDRs === undefined || np.clusterCIDRs === 'auto',
+        approvedEgressRanges: parseCidrList(written.approvedEgressCIDRs),
+        clusterRanges: parseCidrList(written.clusterCIDRs),
         limits: { ...DEFAULT_LIMITS, ...np.limits },
         dns: np.dns ?? DEFAULTS.dns,
         ephemeralLabels: np.ephemeralLabels ?? DEFAULTS.ephemeralLabels,

@@ -47,8 +47,10 @@ export const guardrailPolicySchema = z.strictObject({
       .strictObject({
         approvedEgressCIDRs: z.array(cidr).optional(),
         approvedEgressFQDNs: z.array(z.string().min(1)).optional(),
-        clusterCIDRs: z.array(cidr).optional(),
+        // Routed inside the organisation: egress there is not "the internet" (NP004).
         privateCIDRs: z.array(cidr).optional(),
+        // auto (the default): read from the cluster (src/cluster-ranges.ts).
+        clusterCIDRs: z.union([z.literal('auto'), z.array(cidr)]).optional(),
         limits: z
           .strictObject({
             rules: z.number().int().min(1).optional(),

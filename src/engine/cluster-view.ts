@@ -1,3 +1,4 @@
+import { clusterRangesFrom, OFFLINE_RANGES } from '../cluster-ranges.ts';
 import { namespaceInfoOf } from '../labels.ts';
 import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../model/network-policy.ts';
 import { stringField } from '../object-access.ts';
@@ -42,7 +43,11 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
   const wide = new Map(
     [...policies].map(([namespace, list]) => [namespace, namespaceWideEgress(list)]),
   );
+  const ranges = clusterRangesFrom(objects);
+  // Offline (check), a manifest set that holds no range source says so, not "none answered".
+  const clusterRanges = ranges.ranges.length === 0 ? OFFLINE_RANGES : ranges;
   return {
+    clusterRanges: () => clusterRanges,
     namespace: (name) => namespaces.get(name),
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
     namespaceWideEgressPolicies: (namespace) => wide.get(namespace) ?? [],

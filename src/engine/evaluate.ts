@@ -34,7 +34,8 @@ function runRules(rules: readonly Rule[], target: RuleTarget, ctx: EvaluationCon
     const level = ctx.policy.levelOf(rule, target.environment);
     if (level === 'off') continue;
     for (const { subject, advisory, ...raw } of rule.check(target, ctx)) {
-      const capped = advisory === true ? 'warn' : level;
+      // Advisory findings (a weaker label ignored) and rules that could not judge never deny.
+      const capped = advisory === true || raw.notJudged === true ? 'warn' : level;
       const finding: Finding = { ...raw, rule: rule.id, name: rule.name, level: capped, notes: [] };
       if (subject !== undefined) subjects.set(finding, subject);
       findings.push(finding);

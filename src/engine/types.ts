@@ -1,3 +1,4 @@
+import type { ClusterRanges } from '../cluster-ranges.ts';
 import type { Environment, Policy } from '../config/policy.ts';
 import type { KubeObject, Level, Mode, NamespaceInfo, Operation } from '../vocabulary.ts';
 import type { NetworkPolicy } from '../model/network-policy.ts';
@@ -44,6 +45,8 @@ export interface ClusterView {
    * GlobalNetworkSet), which a dialect policy's peers name. Absent: none are known.
    */
   dialectObjects?(judgedKind: string): readonly KubeObject[];
+  /** Pod and service ranges read from the cluster, for `clusterCIDRs: auto` (offline: not known). */
+  clusterRanges(): ClusterRanges;
 }
 
 export interface WaiverRef {
@@ -122,6 +125,8 @@ export interface RawFinding {
   readonly subject?: readonly SubjectAtom[];
   /** Never more than a warning, whatever the rule's level (a weaker environment label ignored). */
   readonly advisory?: true;
+  /** A rule that could not judge says so: at most a warning, never a denial. */
+  readonly notJudged?: true;
 }
 
 export interface Finding extends Omit<RawFinding, 'subject' | 'advisory'> {

@@ -6,6 +6,8 @@ import { namespaceWideEgress, parsedPolicy, type NetworkPolicy } from '../model/
 import type { NamespaceInfo } from '../vocabulary.ts';
 import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from './informer.ts';
 import { kubeRest } from './rest.ts';
+import { startRangeDiscovery } from './cluster-ranges-reader.ts';
+import { describeClusterRanges } from '../cluster-ranges.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -26,6 +28,8 @@ export interface ClusterCache {
   notReady(): string[];
   /** The oldest of the caches' last signs of life (event, bookmark, relist), in epoch ms. */
   lastActivity(): number;
+  /** Where `clusterCIDRs: auto` found its ranges, or why it did not, for /readyz. */
+  rangesDetail(): string;
   stop(): Promise<void>;
 }
 
@@ -99,7 +103,10 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     return entry;
   };
   const infos = new WeakMap<CachedObject, NamespaceInfo>();
+  // Its 5-minute wait is real (unref'd): an injected backoff that resolves at once would spin it.
+  const ranges = startRangeDiscovery({ rest: common.rest, logger });
   const view: ClusterView = {
+    clusterRanges: () => ranges.current(),
     namespace(name) {
       const object = namespaces.get(name);
       if (object === undefined) return undefined;
@@ -124,7 +131,9 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       ...(networkPolicies.ready() ? [] : ['networkpolicies cache not synced']),
     ],
     lastActivity: () => Math.min(...all.map((cache) => cache.lastActivity())),
+    rangesDetail: () => describeClusterRanges(ranges.current()),
     async stop() {
+      ranges.stop();
       await Promise.all(all.map((cache) => cache.stop()));
     },
   };

@@ -97,7 +97,7 @@ function environmentReturn(waiver: Waiver, policy: Policy | undefined): string {
 function expiryText(waiver: Waiver, reason: ExpiryReason, now: Date): string {
   const rules = [...waiver.rules].join(', ');
   const target = clip(targetLabel(waiver.target), 200);
-  const renew = `netguard exception renew -n ${waiver.namespace} ${waiver.name} --expires <duration>`;
+  const renew = `netguard exception renew -n ${waiver.namespace} ${waiver.name} --expires 7d`;
   if (reason === 'WaiverExpiring') {
     return (
       `Waiver ${waiverLabel(waiver)} (owner ${waiver.owner}) expires on ${expiryDate(waiver)} (${daysLeftText(daysLeft(waiver, now))}); ` +

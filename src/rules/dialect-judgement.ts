@@ -193,8 +193,9 @@ function reachesDns(peer: Peer, ctx: EvaluationContext): boolean {
   if (peer.kind === 'names') return false;
   if (peer.kind === 'addresses') {
     // Pod addresses unknown: do not claim DNS is unreachable (as NP001 does for ipBlocks).
-    if (ctx.policy.networkPolicies.clusterRanges.length === 0) return true;
-    return !isEmpty(intersection(peer.addresses, clusterAddresses(ctx)));
+    const cluster = clusterAddresses(ctx);
+    if (cluster === undefined) return true;
+    return !isEmpty(intersection(peer.addresses, cluster));
   }
   const { namespaces, pods } = peer.pods;
   const namespaceLabels = ctx.cluster.namespace(dns.namespace)?.labels ?? {

@@ -39,8 +39,7 @@ function scopeOf(target: RuleTarget, ctx: EvaluationContext): DnsScope {
     dnsNamespace: dns.namespace,
     dnsNamespaceLabels: known?.labels ?? { 'kubernetes.io/metadata.name': dns.namespace },
     dnsPodLabels: dns.podLabels,
-    podAddresses:
-      ctx.policy.networkPolicies.clusterRanges.length === 0 ? undefined : clusterAddresses(ctx),
+    podAddresses: clusterAddresses(ctx),
   };
 }
 

@@ -2,8 +2,9 @@ import { isWorld, parseCidr } from '../cidr.ts';
 import type { RawFinding, Rule } from '../engine/types.ts';
 import { opensInternet } from '../model/public-space.ts';
 import { intersection, isEmpty, rangesAddresses } from '../semantics/addresses.ts';
-import { clusterAddresses, privateAddresses } from './configured-addresses.ts';
+import { clusterAddresses, privateAddresses, clusterRangesOf } from './configured-addresses.ts';
 import { rulesInEffect } from '../model/network-policy.ts';
+import type { ClusterRanges } from '../cluster-ranges.ts';
 
 export const npPodIpIpBlock: Rule = {
   id: 'NP005',
@@ -42,7 +43,7 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
-    const cluster = ctx.policy.networkPolicies.clusterRanges;
+    const known = clusterRangesOf(ctx);
     const pods = clusterAddresses(ctx);
     const notPublic = privateAddresses(ctx);
     const findings: RawFinding[] = [];
@@ -64,8 +65,13 @@ spec:
           isWorld(range)
         )
           continue;
+        if (pods === undefined) {
+          if (!isEmpty(intersection(addresses, POSSIBLY_PODS)))
+            findings.push(notJudged(`${peer.path}.ipBlock.cidr`, peer.ipBlock.cidr, known));
+          continue;
+        }
         if (isEmpty(intersection(addresses, pods))) continue;
-        const hit = cluster.find(
+        const hit = known.ranges.find(
           (entry) => !isEmpty(intersection(addresses, rangesAddresses([entry.range]))),
         );
         if (hit === undefined) continue;
@@ -79,3 +85,24 @@ spec:
     return findings;
   },
 };
+
+/**
+ * Where pod and service ranges are allocated from in practice (RFC 1918, RFC 6598 shared space,
+ * IPv6 unique local): with the ranges unknown, only blocks there are "not judged"; a public block
+ * such as a SaaS API's is not said to be maybe pods on every policy.
+ */
+const POSSIBLY_PODS = rangesAddresses(
+  ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'].flatMap(
+    (text) => parseCidr(text) ?? [],
+  ),
+);
+
+/** Pod and service ranges unknown: the block is reported as not judged, never denied. */
+function notJudged(path: string, cidr: string, known: ClusterRanges): RawFinding {
+  return {
+    path,
+    message: `not judged: set clusterCIDRs. Whether ${cidr} holds pod or service addresses cannot be told: ${known.unknown ?? 'the cluster ranges are not known'}.`,
+    fix: 'Set networkPolicies.clusterCIDRs in the policy to the pod and service ranges, or select in-cluster peers by label.',
+    notJudged: true,
+  };
+}

@@ -36,7 +36,7 @@ function judge(
     return {
       path,
       message: `${JSON.stringify(ipBlock.cidr)} is not a valid CIDR, so netguard cannot tell where these pods may connect.`,
-      fix: 'Write the destination as an address block such as 160.79.104.0/23.',
+      fix: 'Write the destination as an address block such as 203.0.113.0/24.',
     };
   }
   if (isSubset(ipBlock.addresses, approved.addresses)) return undefined;
@@ -60,7 +60,7 @@ function judge(
   return {
     path,
     message: `${ipBlock.cidr} is not inside an approved egress range, so these pods can reach addresses nobody reviewed.`,
-    fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs or request an exception.`,
+    fix: `${fix} For a new destination, add it to networkPolicies.approvedEgressCIDRs (or privateCIDRs, for ranges routed inside your network) or request an exception.`,
   };
 }
 
@@ -103,7 +103,7 @@ export const npWorldEgress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'Every egress `ipBlock` covers only addresses inside `networkPolicies.approvedEgressCIDRs` (IPv4 and IPv6; IPv4-mapped IPv6 blocks such as `::ffff:0.0.0.0/96` count as the IPv4 addresses they reach). Blocks are judged as the addresses they cover once `except` is taken out. A set that opens the internet — more than 1/256 of its family\'s public space (IANA special-purpose ranges and `privateCIDRs` are not public; NAT64 and 6to4 prefixes count as the IPv4 they reach), in one block, one rule or the policy\'s egress rules together (`0.0.0.0/0`, `0.0.0.0/0 except [RFC 1918]`, `0.0.0.0/2`, `::/0 except [::1/128]`) — gets its own sentence: "the internet (except ...)"; a block that only overlaps an approved one is not approved.',
+      'Every egress `ipBlock` covers only addresses inside `networkPolicies.approvedEgressCIDRs` or `privateCIDRs` (IPv4 and IPv6; IPv4-mapped IPv6 blocks such as `::ffff:0.0.0.0/96` count as the IPv4 addresses they reach). Blocks are judged as the addresses they cover once `except` is taken out. 0.0.0.0/0 and ::/0, and any set of blocks that together covers every address of a family (`0.0.0.0/1` + `128.0.0.0/1`), are the internet and get their own sentence; an `except` list does not make a world CIDR acceptable, and a block that only overlaps an approved one is not approved.',
     prevents:
       'Pods that can send data anywhere on the internet: the exfiltration path and the command-and-control channel that egress policies exist to close.',
     fix: 'Narrow the ipBlock to the addresses the workload needs and that the platform team approved. For a new destination, add it to `approvedEgressCIDRs` or request a time-limited exception for NP004.',
@@ -125,7 +125,7 @@ spec:
   podSelector: {matchLabels: {app: crawler}}
   policyTypes: [Egress]
   egress:
-    - to: [{ipBlock: {cidr: 160.79.104.0/24}}]
+    - to: [{ipBlock: {cidr: 172.20.0.0/16}}]  # inside privateCIDRs: [172.16.0.0/12]
       ports: [{protocol: TCP, port: 443}]
     - ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
 `,
@@ -133,6 +133,7 @@ spec:
   check(target, ctx) {
     const policy = target.view.networkPolicy;
     if (policy === undefined) return [];
+    // Private ranges (routed inside the organisation) are not the internet: egress there is fine.
     const approved = {
       text: ctx.policy.networkPolicies.approvedEgressCIDRs,
       addresses: approvedEgressAddresses(ctx),

@@ -72,6 +72,8 @@ export interface AppDeps {
   context(): EvaluationContext;
   /** Unmet readiness conditions; empty when ready. */
   notReady(): string[];
+  /** What /readyz adds either way (where clusterCIDRs came from). */
+  readyDetail?(): Record<string, string>;
   /** Called once per decision, after the audit line (metrics). */
   onDecision?(record: DecisionRecord): void;
   readonly bodyLimit?: number;
@@ -259,8 +261,10 @@ export function buildApp(deps: AppDeps) {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const waiting = deps.notReady();
-    if (waiting.length > 0) return reply.code(503).send({ status: 'not ready', waiting });
-    return { status: 'ready' };
+    const detail = deps.readyDetail?.() ?? {};
+    if (waiting.length > 0)
+      return reply.code(503).send({ status: 'not ready', waiting, ...detail });
+    return { status: 'ready', ...detail };
   });
 
   // One place turns every failure into a JSON reply; the process never crashes on input.

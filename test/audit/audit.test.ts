@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
+import { LAB_POLICY } from '../helpers/context.ts';
 import { crdValidator } from '../helpers/crd-schema.ts';
 import { runAudit, type AuditOptions } from '../../src/cli/audit.ts';
 import type { FakeKubeApi } from '../helpers/fake-kube-api.ts';
@@ -18,7 +19,7 @@ async function audit(
   let out = '';
   await runAudit(
     {
-      config: 'policies/guardrails.yaml',
+      config: LAB_POLICY,
       exceptions: join(RECORDED, 'no-exceptions-file.yaml'),
       output,
       kubeconfig: api.kubeconfigPath,
@@ -239,7 +240,7 @@ t.test(
     let err = '';
     await runAudit(
       {
-        config: 'policies/guardrails.yaml',
+        config: LAB_POLICY,
         exceptions: join(RECORDED, 'no-exceptions-file.yaml'),
         output: 'text',
         kubeconfig: api.kubeconfigPath,

@@ -97,7 +97,7 @@ print(json.dumps(out))`;
 }
 
 t.test(
-  'JUnit XML: one suite per file, a denial is a failure naming rules, file and line',
+  'JUnit XML (gitlab flavour): one suite per file, a denial is a failure naming rules, file and line',
   {
     skip:
       spawnSync('python3', ['--version']).error === undefined
@@ -112,6 +112,8 @@ t.test(
       `${FIXTURES}/broken.yaml`,
       '-o',
       'junit',
+      '--junit-flavor',
+      'gitlab',
     ]);
     t.equal(run.code, 2);
     t.match(
@@ -130,8 +132,10 @@ t.test(
         }[];
       }[];
     };
-    const [meta, denied, broken] = junit.suites;
-    t.match(meta?.properties.policy, /bundled with netguard/);
+    t.equal(junit.suites.length, 2, 'one suite per input file, no empty suite before them');
+    const [denied, broken] = junit.suites;
+    t.match(denied?.properties.policy, /bundled with netguard/);
+    t.match(broken?.properties.policy, /bundled with netguard/);
     t.same(denied?.attrs, {
       name: 'test/fixtures/check/denied.yaml',
       tests: '2',
@@ -191,7 +195,7 @@ t.test(
     const junit = parseJunit(run.stdout) as {
       suites: { cases: { attrs: Record<string, string> }[] }[];
     };
-    t.equal(junit.suites[1]?.cases[0]?.attrs['name'], 'Pod prod-x/a<b>&"c ');
+    t.equal(junit.suites[0]?.cases[0]?.attrs['name'], 'Pod prod-x/a<b>&"c ');
   },
 );
 
@@ -202,7 +206,7 @@ t.test('GitHub Actions: one ::error/::warning per finding with file, line and ti
   t.match(lines[0], /^netguard check: policy .*bundled with netguard/);
   t.equal(
     lines[1],
-    '::error file=test/fixtures/check/denied.yaml,line=8,title=netguard NP004 world-egress::NetworkPolicy prod-crawl/egress-anywhere at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23).',
+    '::error file=test/fixtures/check/denied.yaml,line=8,title=netguard NP004 world-egress::NetworkPolicy prod-crawl/egress-anywhere at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none configured).',
   );
   t.match(
     lines[2],
@@ -314,22 +318,21 @@ t.test(
 );
 
 t.test(
-  'a kustomization without kubectl: its listed resources as written, and said so',
+  'a kustomization without kubectl fails closed with the one-line alternative; a kustomize failure shows its error',
   async (t) => {
     const run = await check(['-f', `${FIXTURES}/kustomize`, '-o', 'json'], {
       kubectl: '/nonexistent/kubectl',
     });
+    t.equal(run.code, 2, 'never judged as written (its namespace would be dropped)');
+    t.same(run.json().results, [], 'nothing judged');
     t.match(
       run.stderr,
-      'netguard: test/fixtures/check/kustomize: kubectl not found, so the kustomization was not rendered: judged the 2 files it lists as written (patches, name prefixes and generators not applied)',
+      'netguard: test/fixtures/check/kustomize/kustomization.yaml: a kustomization, and kubectl is not on PATH to render it',
     );
-    t.match(run.stderr, 'WARNING: 2 objects name no namespace');
-    t.same(
-      run.json().results.map((r: { name: string; line: number }) => [r.name, r.line]),
-      [
-        ['default-deny', 1],
-        ['egress-anywhere', 1],
-      ],
+    t.match(
+      run.stderr,
+      'kubectl kustomize test/fixtures/check/kustomize | netguard check -f -',
+      'the one-line alternative',
     );
     const failing = await check(['-f', `${FIXTURES}/kustomize`], { kubectl: 'false' });
     t.equal(failing.code, 2, 'kubectl present but failing is an input error');

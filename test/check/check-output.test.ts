@@ -19,7 +19,14 @@ const report = (paths: string[], stdin = '') => {
     namespace: 'default',
     now: new Date('2026-11-22T12:00:00Z'),
   });
-  return { results, errors, policy: 'policies/guardrails.yaml', notes: [], guesses: [] };
+  return {
+    results,
+    errors,
+    policy: 'policies/guardrails.yaml',
+    notes: [],
+    guesses: [],
+    skipped: [],
+  };
 };
 
 t.test('colour only when asked (the CLI asks when stdout is a TTY)', async (t) => {
@@ -66,7 +73,7 @@ t.test('a document that is not an object is an error naming it', async (t) => {
   t.same(
     errors.map((error) => [error.document, error.problem]),
     [
-      [2, 'Invalid input: expected object, received array'],
+      [2, 'no apiVersion or kind: not a Kubernetes object'],
       [3, 'metadata.name: required (or metadata.generateName)'],
     ],
   );

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { REALISTIC, REALISTIC_DIR, type Outcome } from '../rules/realistic-expected.ts';
+import { LAB_POLICY } from '../helpers/context.ts';
 import { runCheckInProcess } from './run-check.ts';
 
 interface JsonResult {
@@ -25,6 +26,8 @@ t.test(
       const run = await runCheckInProcess([
         '-f',
         REALISTIC_DIR,
+        '--config',
+        LAB_POLICY,
         '--environment',
         environment,
         '-o',

@@ -20,7 +20,12 @@ t.test('the shipped policy loads as DESIGN.md gives it', async (t) => {
     [...policy.excludedNamespaces],
     ['kube-system', 'kube-public', 'kube-node-lease', 'netguard-system'],
   );
-  t.same(policy.networkPolicies.approvedEgressCIDRs, ['160.79.104.0/23']);
+  // "Defaults that are the user's own": nothing approved, cluster ranges read from the cluster.
+  t.same(policy.networkPolicies.approvedEgressCIDRs, []);
+  t.same(policy.networkPolicies.approvedEgressFQDNs, []);
+  t.same(policy.networkPolicies.privateCIDRs, []);
+  t.equal(policy.networkPolicies.clusterCIDRsAuto, true);
+  t.same(policy.networkPolicies.clusterCIDRs, []);
   t.same(policy.networkPolicies.dns, {
     namespace: 'kube-system',
     podLabels: { 'k8s-app': 'kube-dns' },
@@ -38,6 +43,51 @@ t.test('a minimal file fills every optional field with its default', async (t) =
     ['app', 'tier'],
   );
   t.ok(policy.excludedNamespaces.has('kube-system'));
+  t.equal(policy.networkPolicies.clusterCIDRsAuto, true, 'clusterCIDRs defaults to auto');
+});
+
+t.test('privateCIDRs are checked at load like every CIDR list', async (t) => {
+  const { parsePolicy } = await import('../../src/config/load.ts');
+  const error = t.throws(() =>
+    parsePolicy(
+      `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments: [{name: prod, mode: enforce}]
+  networkPolicies: {privateCIDRs: [10.0.0.0/8, 10.0.0.0/33], clusterCIDRs: automatic}
+`,
+      'inline.yaml',
+      RULES_BY_ID,
+    ),
+  ) as Error;
+  t.match(error.message, /clusterCIDRs/, 'only auto or a list');
+  const bad = t.throws(() =>
+    parsePolicy(
+      `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments: [{name: prod, mode: enforce}]
+  networkPolicies: {privateCIDRs: [10.0.0.0/8, 10.0.0.0/33]}
+`,
+      'inline.yaml',
+      RULES_BY_ID,
+    ),
+  ) as Error;
+  t.match(bad.message, 'spec.networkPolicies.privateCIDRs[1]');
+  const fine = parsePolicy(
+    `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments: [{name: prod, mode: enforce}]
+  networkPolicies: {privateCIDRs: [10.0.0.0/8], clusterCIDRs: auto}
+`,
+    'inline.yaml',
+    RULES_BY_ID,
+  );
+  t.same(
+    fine.networkPolicies.privateRanges.map((entry) => entry.text),
+    ['10.0.0.0/8'],
+  );
 });
 
 const broken: [string, string][] = [
@@ -102,8 +152,10 @@ spec:
       'inline.yaml: spec.networkPolicies.clusterCIDRs[1]: "300.1.1.1/32" is not a CIDR block such as 10.244.0.0/16 or fd00::/8',
   );
   const shipped = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+  const lab = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
+  t.equal(lab.networkPolicies.clusterCIDRsAuto, false, 'a written list is not auto');
   t.same(
-    shipped.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]),
+    lab.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]),
     [
       ['10.244.0.0/16', 16],
       ['10.96.0.0/12', 12],

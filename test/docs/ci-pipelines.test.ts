@@ -17,8 +17,8 @@ function pipeline(name: string): unknown {
   return parse(match[1]);
 }
 
-// `npm install --global netguard` becomes this checkout's CLI on PATH; every other line runs as written.
-const INSTALL = /^npm install --global netguard$/;
+// Installing the release tarball becomes this checkout's CLI on PATH; every other line runs as written.
+const INSTALL = /^npm install --global "\$NETGUARD_TARBALL"$/;
 
 function workspace(manifests: string): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'netguard-ci-'));

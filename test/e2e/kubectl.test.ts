@@ -155,7 +155,7 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
             'Error from server (Forbidden): error when creating "egress-anywhere.yaml": admission webhook "validate.netguard.dev" denied the request: ' +
               'NetworkPolicy prod-shop/egress-anywhere violates 1 guardrail (environment production, mode enforce):\n' +
               '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. ' +
-              'Allow only the destinations they need (approved: 160.79.104.0/23).\n' +
+              'Allow only the destinations they need (approved: none configured).\n' +
               'Need more time? netguard exception request -n prod-shop --rule NP004 --target networkpolicy/egress-anywhere --expires 14d --reason "<why this is needed>" --apply',
           ],
           ok: false,

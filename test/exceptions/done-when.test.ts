@@ -67,7 +67,7 @@ t.test(
       denied.status.message,
       [
         'NetworkPolicy prod-crawl/crawler-egress violates 1 guardrail (environment production, mode enforce):',
-        '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: 160.79.104.0/23). (waiver prod-crawl/crawler-egress expired on 2026-12-06)',
+        '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none configured). (waiver prod-crawl/crawler-egress expired on 2026-12-06)',
         'Waiver prod-crawl/crawler-egress expired on 2026-12-06; the guardrail applies again, to updates too. Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.',
       ].join('\n'),
     );

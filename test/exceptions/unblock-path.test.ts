@@ -366,7 +366,7 @@ t.test(
       ],
     );
     const expiringMessage =
-      'Waiver prod-shop/pod001-web (owner team-shop@example.com) expires on 2026-12-06T09:00:00Z (7 days left); then POD001 is enforced on deployment/web again. Fix it, or have a renewal approved: netguard exception renew -n prod-shop pod001-web --expires <duration>';
+      'Waiver prod-shop/pod001-web (owner team-shop@example.com) expires on 2026-12-06T09:00:00Z (7 days left); then POD001 is enforced on deployment/web again. Fix it, or have a renewal approved: netguard exception renew -n prod-shop pod001-web --expires 7d';
     t.equal(expiring[1]?.['message'], expiringMessage);
     t.equal(
       expiring[1]?.['involvedObject'].uid,
@@ -447,7 +447,7 @@ t.test(
     t.equal(revive.code, 1);
     t.equal(
       revive.stderr,
-      'netguard: prod-shop/pod001-web expired on 2026-12-06T09:00:00Z; nothing to approve; file a renewal: netguard exception renew -n prod-shop pod001-web --expires <duration>\n',
+      'netguard: prod-shop/pod001-web expired on 2026-12-06T09:00:00Z; nothing to approve; file a renewal: netguard exception renew -n prod-shop pod001-web --expires 7d\n',
     );
 
     // 9. The renew command as printed files a new pending waiver, under a free name, that names the old one.

@@ -96,7 +96,7 @@ t.test(
     t.equal(after.findings[0]?.waivedBy, undefined);
     t.match(
       after.message,
-      `- NP004 world-egress at ${NP004_PATH}: ${NP004_TEXT}. Allow only the destinations they need (approved: 160.79.104.0/23). (waiver prod-crawl/crawler-egress expired on 2026-12-06)`,
+      `- NP004 world-egress at ${NP004_PATH}: ${NP004_TEXT}. Allow only the destinations they need (approved: none configured). (waiver prod-crawl/crawler-egress expired on 2026-12-06)`,
     );
     const waiver = fileWaivers[0];
     if (waiver === undefined) throw new Error('no waiver');

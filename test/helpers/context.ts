@@ -16,6 +16,17 @@ export function shippedPolicy(): Policy {
   return parsePolicy(readFileSync(SHIPPED_POLICY, 'utf8'), SHIPPED_POLICY, RULES_BY_ID);
 }
 
+/**
+ * The shipped policy with an approved egress range (160.79.104.0/23) and kind's pod and service
+ * ranges written down: what tests of NP001, NP004 and NP005 judge against. The shipped policy
+ * approves nothing and reads the cluster ranges from the cluster.
+ */
+export const LAB_POLICY = 'test/fixtures/policies/lab.yaml';
+
+export function labPolicy(): Policy {
+  return parsePolicy(readFileSync(LAB_POLICY, 'utf8'), LAB_POLICY, RULES_BY_ID);
+}
+
 /** An engine context over in-memory objects, as `check` and the caches give it. */
 export function contextFor(
   options: {
@@ -26,7 +37,7 @@ export function contextFor(
   } = {},
 ): EvaluationContext {
   return {
-    policy: options.policy ?? shippedPolicy(),
+    policy: options.policy ?? labPolicy(),
     rules: RULE_SET,
     cluster: staticClusterView(options.objects ?? []),
     waivers: options.waivers ?? NO_WAIVERS,

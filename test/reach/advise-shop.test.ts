@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { adviseOnObjects, readFlowFiles } from '../../src/cli/advise.ts';
 import { judgeManifests } from '../../src/cli/check.ts';
 import { loadPolicyFile } from '../../src/config/load.ts';
+import { LAB_POLICY } from '../helpers/context.ts';
 import { loadWorld } from '../../src/world.ts';
 import { lineOnly } from '../../src/source-position.ts';
 import { readManifests, type Manifest } from '../../src/manifests.ts';
@@ -15,7 +16,7 @@ import { buildGraph } from '../../src/reach/world.ts';
 import { runCli } from '../check/run-cli.ts';
 
 const SHOP = 'test/fixtures/reach/shop';
-const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+const policy = loadPolicyFile(LAB_POLICY, RULES_BY_ID);
 const { manifests } = readManifests([`${SHOP}/cluster.yaml`], () => '');
 const objects = manifests.map((m) => m.object);
 const expected = parseAllDocuments(readFileSync(`${SHOP}/expected-proposals.yaml`, 'utf8')).map(
@@ -70,7 +71,7 @@ t.test('netguard check admits the proposals in production, without a finding', a
     source: lineOnly(1),
   }));
   const world = loadWorld({
-    config: 'policies/guardrails.yaml',
+    config: LAB_POLICY,
     exceptions: 'policies/exceptions.yaml',
   });
   const results = judgeManifests([...manifests, ...proposals], {
@@ -170,6 +171,8 @@ t.test(
       `${SHOP}/cluster.yaml`,
       '--flows',
       `${SHOP}/hubble-flows.json`,
+      '--config',
+      LAB_POLICY,
       '--output',
       'yaml',
     ]);

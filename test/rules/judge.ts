@@ -5,7 +5,7 @@ import type { Policy } from '../../src/config/policy.ts';
 import { validate } from '../../src/engine/evaluate.ts';
 import type { AdmissionInput, Decision, Finding } from '../../src/engine/types.ts';
 import type { KubeObject, Level, Mode, Operation } from '../../src/vocabulary.ts';
-import { contextFor, shippedPolicy } from '../helpers/context.ts';
+import { contextFor, labPolicy } from '../helpers/context.ts';
 import { loadFixture } from '../helpers/reviews.ts';
 
 export const RULE_FIXTURES = 'test/fixtures/network-policies/rules';
@@ -30,6 +30,7 @@ spec:
     - {name: production, mode: enforce, namespaces: ["prod-*"]}
   networkPolicies:
     approvedEgressCIDRs: [160.79.104.0/23]
+    privateCIDRs: [172.16.0.0/12]
     clusterCIDRs: [10.244.0.0/16, 10.96.0.0/12]
 `,
     'default-levels',
@@ -72,10 +73,7 @@ export function judge(object: KubeObject, options: JudgeOptions = {}): Decision 
     dryRun: false,
   };
   const others = (options.others ?? []).map((other) => moved(other, namespace));
-  return validate(
-    input,
-    contextFor({ policy: options.policy ?? shippedPolicy(), objects: others }),
-  );
+  return validate(input, contextFor({ policy: options.policy ?? labPolicy(), objects: others }));
 }
 
 /** The fixture's last document is judged; earlier ones (a Namespace, other policies) are the cluster around it. */

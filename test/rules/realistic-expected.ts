@@ -30,7 +30,7 @@ const alwaysWarn = {
   enforce: 'allowed + warnings',
 } as const;
 
-/** The realistic set, judged with the shipped policies/guardrails.yaml; docs/verdicts.md states the same. */
+/** The realistic set, judged with test/fixtures/policies/lab.yaml; docs/verdicts.md states the same. */
 export const REALISTIC: readonly RealisticCase[] = [
   {
     file: '01-default-deny-ingress.yaml',

@@ -184,3 +184,20 @@ t.test('health and readiness', async (t) => {
   t.equal((await webhook.get('/readyz')).status, 200);
   t.equal((await webhook.get('/nope')).status, 404);
 });
+
+t.test('/readyz says where clusterCIDRs came from, ready or not', async (t) => {
+  let waiting = ['networkpolicies cache not synced'];
+  const detail = 'clusterCIDRs 10.244.0.0/16 (from Node podCIDRs)';
+  const webhook = await startWebhook(t, {
+    notReady: () => waiting,
+    deps: { readyDetail: () => ({ clusterCIDRs: detail }) },
+  });
+  const notReady = await webhook.get('/readyz');
+  t.same(notReady.json(), {
+    status: 'not ready',
+    waiting: ['networkpolicies cache not synced'],
+    clusterCIDRs: detail,
+  });
+  waiting = [];
+  t.same((await webhook.get('/readyz')).json(), { status: 'ready', clusterCIDRs: detail });
+});

@@ -136,7 +136,7 @@ spec:
     // Private ranges (routed inside the organisation) are not the internet: egress there is fine.
     const approved = {
       text: ctx.policy.networkPolicies.approvedEgressCIDRs,
-      addresses: approvedEgressAddresses(ctx),
+      addresses: unionAll([approvedEgressAddresses(ctx), privateAddresses(ctx)]),
       notPublic: privateAddresses(ctx),
     };
     const pods = meaningOf(policy).subject.pods;

@@ -66,6 +66,7 @@ t.test(
         [
           'src/cli/io.ts',
           'src/cli/main.ts',
+          'src/cli/node-runtime.ts',
           'src/cli/program.ts',
           'src/cli/run.ts',
           'src/errors.ts',

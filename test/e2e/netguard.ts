@@ -64,7 +64,7 @@ export async function startNetguard(
   certs: ServiceCertificates,
   cluster: () => readonly KubeObject[],
 ): Promise<RunningNetguard> {
-  const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+  const policy = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
   const decisions: DecisionRecord[] = [];
   const app = buildApp({
     logger: pino({ level: 'silent' }),
@@ -97,7 +97,7 @@ export async function serveNetguard(
   const exceptions = join(certs.dir, 'exceptions.yaml');
   writeFileSync(exceptions, '');
   const running = await serve({
-    config: 'policies/guardrails.yaml',
+    config: 'test/fixtures/policies/lab.yaml',
     exceptions,
     port: 0,
     metricsPort: 0,

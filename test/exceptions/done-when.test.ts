@@ -56,7 +56,7 @@ t.test(
     const admitted = (await webhook.post('/validate', reviewFor(crawlerPolicy()))).json().response;
     t.equal(admitted.allowed, true);
     t.same(admitted.warnings, [
-      'netguard NP004: spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet (waived by prod-crawl/crawler-egress until 2026-12-06 (14 days left))',
+      'netguard NP004: spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach the internet (except 10.0.0.0/8) (waived by prod-crawl/crawler-egress until 2026-12-06 (14 days left))',
     ]);
 
     now = new Date('2026-12-06T00:00:01Z');
@@ -67,7 +67,7 @@ t.test(
       denied.status.message,
       [
         'NetworkPolicy prod-crawl/crawler-egress violates 1 guardrail (environment production, mode enforce):',
-        '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach any address on the internet. Allow only the destinations they need (approved: none configured). (waiver prod-crawl/crawler-egress expired on 2026-12-06)',
+        '- NP004 world-egress at spec.egress[0].to[0].ipBlock.cidr: 0.0.0.0/0 lets these pods reach the internet (except 10.0.0.0/8). Allow only the destinations they need (approved: none configured). (waiver prod-crawl/crawler-egress expired on 2026-12-06)',
         'Waiver prod-crawl/crawler-egress expired on 2026-12-06; the guardrail applies again, to updates too. Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.',
       ].join('\n'),
     );

@@ -55,7 +55,7 @@ function judge(object: KubeObject, waivers: readonly Waiver[], now = NOW) {
 }
 
 const NP004_PATH = 'spec.egress[0].to[0].ipBlock.cidr';
-const NP004_TEXT = '0.0.0.0/0 lets these pods reach any address on the internet';
+const NP004_TEXT = '0.0.0.0/0 lets these pods reach the internet (except 10.0.0.0/8)';
 
 t.test('without a waiver the NP004 example is denied in production', async (t) => {
   const decision = judge(crawlerPolicy(), []);

@@ -28,7 +28,7 @@ async function advise(flows: string[], extra: Record<string, unknown> = {}) {
     parseAdviseOptions({
       filename: [CLUSTER],
       flows,
-      config: 'policies/guardrails.yaml',
+      config: 'test/fixtures/policies/lab.yaml',
       exceptions: 'policies/exceptions.yaml',
       output: 'text',
       ...extra,
@@ -127,7 +127,7 @@ t.test('1. on Cilium an ipBlock does not select the API server: the cut stays', 
       ingress: [{ from: [{ ipBlock: { cidr: '172.18.0.0/16' } }], ports: [{ port: 9443 }] }],
     },
   };
-  const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+  const policy = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
   const graph = buildGraph(objects, { asEnforced: policy, extraPolicies: [byCidr] });
   const webhook = graph.workload('prod-hooks/policy-webhook');
   if (webhook === undefined) throw new Error('webhook');
@@ -287,7 +287,7 @@ t.test(
     );
     t.match(
       out,
-      /Proposals netguard would deny as written .*:\n {2}prod-shop\/web-observed: NP004\n/,
+      /Proposals netguard would deny as written .*:\n(?: .*\n)*? {2}prod-shop\/web-observed: NP004\n/,
     );
     const yaml = await advise([`${DIR}/cilium-envelope.json`], { output: 'yaml' });
     t.same(
@@ -330,7 +330,7 @@ t.test(
           protocol: 'TCP',
           asEnforced: true,
           output: 'json',
-          config: 'policies/guardrails.yaml',
+          config: 'test/fixtures/policies/lab.yaml',
           ...flags,
         }),
         { stdout: (text) => (out += text), stdin: () => '' },
@@ -420,7 +420,7 @@ t.test(
         protocol: 'TCP',
         asEnforced: true,
         output: 'text',
-        config: 'policies/guardrails.yaml',
+        config: 'test/fixtures/policies/lab.yaml',
       }),
       { stdout: (out) => (text += out), stdin: () => '' },
     );
@@ -501,7 +501,7 @@ t.test(
 t.test(
   '4. property: selectors only ever use stable labels; every flow is proposed or refused with a reason',
   async (t) => {
-    const policy = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
+    const policy = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
     const STABLE = new Set(['app', 'app.kubernetes.io/name', 'tier']);
     const labelSet = fc.record(
       {

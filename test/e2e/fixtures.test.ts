@@ -18,6 +18,7 @@ import { REALISTIC, REALISTIC_DIR } from '../rules/realistic-expected.ts';
 import { apiServer, withLastApplied, type KubectlResult } from './api-server.ts';
 import { renderDeploy, serviceCertificates, startNetguard } from './netguard.ts';
 import { skipFileWithoutKubectl } from '../helpers/kubectl.ts';
+import { LAB_POLICY } from '../helpers/context.ts';
 
 skipFileWithoutKubectl(t);
 
@@ -104,7 +105,7 @@ t.test(
   'realistic fixtures: kubectl through the faithful API server says what netguard check says',
   async (t) => {
     let objects: () => KubeObject[] = () => [];
-    const netguard = await startNetguard(t, certs, () => objects());
+    const netguard = await startNetguard(t, certs, () => objects(), LAB_POLICY);
     const cases = [
       ...realisticCases(),
       ...ruleCases(RULE_FIXTURES),
@@ -150,7 +151,7 @@ t.test(
   'Namespace fixtures: what the API server stores is the NS001 patch applied to what kubectl sent',
   async (t) => {
     let objects: () => KubeObject[] = () => [];
-    const netguard = await startNetguard(t, certs, () => objects());
+    const netguard = await startNetguard(t, certs, () => objects(), LAB_POLICY);
     const dir = 'test/fixtures/namespaces';
     for (const file of readdirSync(dir).sort()) {
       const [namespace] = loadFixture(`${dir}/${file}`);
@@ -196,7 +197,7 @@ t.test(
   'a waiver request through the API server: /mutate sets requestedBy from the requester, not the file',
   async (t) => {
     let objects: () => KubeObject[] = () => [];
-    const netguard = await startNetguard(t, certs, () => objects());
+    const netguard = await startNetguard(t, certs, () => objects(), LAB_POLICY);
     const kubectl = apiServer({
       rendered,
       caBundle: certs.caBundle,

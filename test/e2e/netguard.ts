@@ -56,15 +56,16 @@ export interface RunningNetguard {
 }
 
 /**
- * buildApp with the shipped policy and TLS from `certs.dir`; `cluster` plays the informer caches
- * (Namespaces, NetworkPolicies), already synced.
+ * buildApp with a policy (the shipped one unless given) and TLS from `certs.dir`; `cluster` plays
+ * the informer caches (Namespaces, NetworkPolicies), already synced.
  */
 export async function startNetguard(
   t: Test,
   certs: ServiceCertificates,
   cluster: () => readonly KubeObject[],
+  config = 'policies/guardrails.yaml',
 ): Promise<RunningNetguard> {
-  const policy = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
+  const policy = loadPolicyFile(config, RULES_BY_ID);
   const decisions: DecisionRecord[] = [];
   const app = buildApp({
     logger: pino({ level: 'silent' }),
@@ -97,7 +98,7 @@ export async function serveNetguard(
   const exceptions = join(certs.dir, 'exceptions.yaml');
   writeFileSync(exceptions, '');
   const running = await serve({
-    config: 'test/fixtures/policies/lab.yaml',
+    config: 'policies/guardrails.yaml',
     exceptions,
     port: 0,
     metricsPort: 0,

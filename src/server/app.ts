@@ -56,7 +56,7 @@ export interface DecisionRecord {
 }
 
 /** /mutate: whether the reply carries a JSON Patch or warnings; undefined at /validate. */
-export function changedBy(decision: RecordedDecision): boolean | undefined {
+function changedBy(decision: RecordedDecision): boolean | undefined {
   if (decision.patch === undefined) return undefined;
   return decision.patch.length > 0 || (decision.warnings?.length ?? 0) > 0;
 }

@@ -77,7 +77,7 @@ const waiver: KubeObject = {
     target: { kind: 'NetworkPolicy', name: 'shop-egress' },
     reason: 'The payment provider publishes no fixed addresses',
     owner: 'team-shop@example.com',
-    expires: '2026-12-01T00:00:00Z',
+    expires: new Date(NOW.getTime() + 9 * 86_400_000).toISOString(),
   },
 };
 

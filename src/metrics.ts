@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Waiver } from './exceptions/waiver.ts';
 import { MODES, POD_KINDS } from './vocabulary.ts';
 import { RULES } from './rules/registry.ts';
+import { SKIPS } from './engine/skips.ts';
 import type { DecisionRecord } from './server/app.ts';
 
 /**
@@ -31,6 +32,7 @@ const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELE
 const KNOWN_MODES: ReadonlySet<string> = new Set(MODES);
 const KNOWN_RULES: ReadonlySet<string> = new Set(RULES.map((rule) => rule.id));
 const KNOWN_LEVELS: ReadonlySet<string> = new Set(['deny', 'warn']);
+const KNOWN_SKIPS: ReadonlySet<string> = new Set(SKIPS.map((skip) => skip.reason));
 export const OTHER = 'other';
 const known = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : OTHER);
 
@@ -128,6 +130,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     'Findings in answered reviews, by rule, final level (after downgrades and waivers) and namespace (bounded).',
     ['rule', 'level', 'namespace'],
   );
+  const countSkip = tallied(
+    registry,
+    'netguard_admission_skips_total',
+    'Reviews the rules did not judge, by webhook and reason (subresource, excluded-namespace, controller-written, exception-bookkeeping).',
+    ['webhook', 'reason'],
+  );
   const reloads = new Counter({
     name: 'netguard_config_reloads_total',
     help: 'Reloads of watched files; a failure keeps the last good version.',
@@ -155,16 +163,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return {
     registry,
     recordDecision(record) {
+      const { decision } = record;
       const kind = known(KNOWN_KINDS, record.input.kind);
       const operation = known(KNOWN_OPERATIONS, record.input.operation);
-      const mode = record.mode === undefined ? 'none' : known(KNOWN_MODES, record.mode);
+      const mode = decision.mode === undefined ? 'none' : known(KNOWN_MODES, decision.mode);
       countReview(
-        `${record.webhook} ${kind} ${operation} ${record.allowed ? 'allowed' : 'denied'} ${mode}`,
+        `${record.webhook} ${kind} ${operation} ${decision.allowed ? 'allowed' : 'denied'} ${mode}`,
       );
       latencyOf[record.webhook].observe(record.seconds);
-      if (record.findings.length === 0) return;
+      if (decision.skipped !== undefined)
+        countSkip(`${record.webhook} ${known(KNOWN_SKIPS, decision.skipped)}`);
+      if (decision.findings.length === 0) return;
       const namespace = namespaceLabel(record.input.namespace);
-      for (const finding of record.findings) {
+      for (const finding of decision.findings) {
         countFinding(
           `${known(KNOWN_RULES, finding.rule)} ${known(KNOWN_LEVELS, finding.level)} ${namespace}`,
         );

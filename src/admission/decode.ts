@@ -3,9 +3,7 @@ import type { AdmissionInput } from '../engine/types.ts';
 import { isAdmissionReview } from './envelope.ts';
 import { admissionReviewSchema, type AdmissionRequest } from './schema.ts';
 
-export type DecodeResult =
-  | { ok: true; input: AdmissionInput; subResource: string | undefined }
-  | { ok: false; problems: string[] };
+export type DecodeResult = { ok: true; input: AdmissionInput } | { ok: false; problems: string[] };
 
 export function toAdmissionInput(request: AdmissionRequest): AdmissionInput {
   return {
@@ -20,6 +18,7 @@ export function toAdmissionInput(request: AdmissionRequest): AdmissionInput {
     oldObject: request.oldObject ?? undefined,
     user: { username: request.userInfo?.username ?? '', groups: request.userInfo?.groups ?? [] },
     dryRun: request.dryRun ?? false,
+    subResource: request.subResource || undefined,
   };
 }
 
@@ -28,19 +27,11 @@ export function decodeReview(body: unknown): DecodeResult {
   // The guard answers every review the API server sends; zod runs only to word a refusal.
   if (isAdmissionReview(body)) {
     const request = body.request;
-    return {
-      ok: true,
-      input: toAdmissionInput(request),
-      subResource: request.subResource || undefined,
-    };
+    return { ok: true, input: toAdmissionInput(request) };
   }
   const parsed = admissionReviewSchema.safeParse(body);
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
   // Unreachable while the guard and the schema agree (test/server/envelope.test.ts holds them to it).
   const request = parsed.data.request;
-  return {
-    ok: true,
-    input: toAdmissionInput(request),
-    subResource: request.subResource || undefined,
-  };
+  return { ok: true, input: toAdmissionInput(request) };
 }

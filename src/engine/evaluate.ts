@@ -6,20 +6,23 @@
 import { requiredLabelKeys } from '../config/policy.ts';
 import { viewOf } from './object-view.ts';
 import { denialMessage, warningLines } from './message.ts';
-import { isExcludedNamespace, isWrittenByController } from './skips.ts';
-import { judgedInput, placementOf, targetOf } from './target.ts';
+import { skipOf } from './skips.ts';
+import { judgedInput, objectName, placementOf, targetOf, type Placement } from './target.ts';
 import { judgedAtOwner } from './trust.ts';
 import type {
   AdmissionInput,
   Decision,
   EvaluationContext,
   Finding,
+  EntryPoint,
   JsonPatchOperation,
+  MutationDecision,
   Rule,
   RuleTarget,
 } from './types.ts';
 import { notWidened } from './widening.ts';
 import { subjectWithin, type SubjectAtom } from '../model/subject.ts';
+import type { KubeObject } from '../vocabulary.ts';
 
 export { judgedInput, objectName, namespaceOf } from './target.ts';
 export { isControllerIdentity } from './trust.ts';
@@ -135,34 +138,49 @@ function downgradeJudgedAtOwner(
   }
 }
 
-/** /validate: rules → pre-existing → judged at the owner → waivers → verdict. */
-export function validate(written: AdmissionInput, ctx: EvaluationContext): Decision {
+/** A review placed for judging, or the decision a skip gave it. */
+type Reviewed =
+  | { readonly skipped: Decision }
+  | {
+      readonly input: AdmissionInput;
+      readonly base: Pick<Decision, 'kind' | 'namespace' | 'name'>;
+      readonly object: KubeObject | undefined;
+      readonly placement: Placement;
+    };
+
+/** Both entries start here: the judged input, the skip list (engine/skips.ts), then placement. */
+function reviewed(entry: EntryPoint, written: AdmissionInput, ctx: EvaluationContext): Reviewed {
   const input = judgedInput(written);
-  const placement = placementOf(input, ctx);
-  const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
   const base = {
     kind: shownKind(input.kind, written.kind),
     namespace: input.namespace,
-    name: placement.name,
+    name: objectName(input),
   };
-  if (isExcludedNamespace(input, scope, ctx)) {
-    return {
+  const object = input.operation === 'DELETE' ? input.oldObject : input.object;
+  const skip = skipOf(entry, { input, name: base.name, object }, ctx);
+  if (skip === undefined) return { input, base, object, placement: placementOf(input, ctx) };
+  const environment = skip.placed ? placementOf(input, ctx).environment : undefined;
+  return {
+    skipped: {
       ...base,
       allowed: true,
-      environment: undefined,
-      mode: undefined,
-      skipped: 'excluded-namespace',
+      environment: environment?.name,
+      mode: environment?.mode,
+      skipped: skip.reason,
       findings: [],
       message: undefined,
       warnings: [],
-    };
-  }
+    },
+  };
+}
+
+/** /validate: skips → rules → pre-existing → judged at the owner → waivers → verdict. */
+export function validate(written: AdmissionInput, ctx: EvaluationContext): Decision {
+  const review = reviewed('validate', written, ctx);
+  if ('skipped' in review) return review.skipped;
+  const { input, base, object, placement } = review;
   const { environment } = placement;
-  const object = input.operation === 'DELETE' ? input.oldObject : input.object;
-  const rules =
-    object !== undefined && isWrittenByController(input, object, ctx)
-      ? []
-      : ctx.rules.judging(input.kind, input.operation);
+  const rules = ctx.rules.judging(input.kind, input.operation);
   const findings: Finding[] = [];
   let owners: RuleTarget['owners'] = [];
   if (object !== undefined && rules.length > 0) {
@@ -194,25 +212,20 @@ export function validate(written: AdmissionInput, ctx: EvaluationContext): Decis
   };
 }
 
-export interface RuleMutations {
-  readonly patch: JsonPatchOperation[];
-  readonly warnings: string[];
-}
-
 /**
  * /mutate: each mutating rule's change is a finding at deny, so a waiver is applied to it exactly as
- * at /validate; a waived change is withheld, and the waiver's warning says so.
+ * at /validate; a waived change is withheld, the waiver's warning says so, and the decision keeps
+ * it among its findings. A skipped review (GuardrailException bookkeeping included) has no patch
+ * here: mutation/mutate.ts adds the bookkeeping.
  */
-export function mutate(written: AdmissionInput, ctx: EvaluationContext): RuleMutations {
-  const input = judgedInput(written);
+export function mutate(written: AdmissionInput, ctx: EvaluationContext): MutationDecision {
+  const review = reviewed('mutate', written, ctx);
+  if ('skipped' in review) return { ...review.skipped, patch: [] };
+  const { input, base, placement } = review;
+  const { environment } = placement;
   const object = input.object;
-  const rules = ctx.rules.mutating(input.kind, input.operation);
-  if (object === undefined || rules.length === 0) return { patch: [], warnings: [] };
-  const placement = placementOf(input, ctx);
-  const scope = input.kind === 'Namespace' ? placement.name : input.namespace;
-  if (isExcludedNamespace(input, scope, ctx)) return { patch: [], warnings: [] };
-  const target = targetOf(input, object, placement, ctx);
-  const planned = rules.filter((rule) => ctx.policy.levelOf(rule, placement.environment) !== 'off');
+  const rules = object === undefined ? [] : ctx.rules.mutating(input.kind, input.operation);
+  const planned = rules.filter((rule) => ctx.policy.levelOf(rule, environment) !== 'off');
   const findings: Finding[] = planned.map((rule) => ({
     ...(rule.mutation?.describes ?? { path: '', message: '', fix: '' }),
     rule: rule.id,
@@ -220,9 +233,44 @@ export function mutate(written: AdmissionInput, ctx: EvaluationContext): RuleMut
     level: 'deny',
     notes: [],
   }));
-  applyWaivers(findings, target, ctx);
-  const patch = planned.flatMap((rule, index) =>
-    findings[index]?.waivedBy === undefined ? (rule.mutation?.patch(target) ?? []) : [],
-  );
-  return { patch, warnings: warningLines(findings) };
+  const patch: JsonPatchOperation[] = [];
+  if (object !== undefined && planned.length > 0) {
+    const target = targetOf(input, object, placement, ctx);
+    applyWaivers(findings, target, ctx);
+    planned.forEach((rule, index) => {
+      if (findings[index]?.waivedBy === undefined)
+        patch.push(...(rule.mutation?.patch(target) ?? []));
+    });
+  }
+  return {
+    ...base,
+    allowed: true,
+    environment: environment.name,
+    mode: environment.mode,
+    skipped: undefined,
+    findings: findings.filter((finding) => finding.level === 'warn'),
+    message: undefined,
+    warnings: warningLines(findings),
+    patch,
+  };
+}
+
+/**
+ * A review denied before any rule ran (its object past the review bounds): the decision records
+ * the denial and its words like any other.
+ */
+export function refusedUnjudged(written: AdmissionInput, message: string): Decision {
+  const input = judgedInput(written);
+  return {
+    kind: shownKind(input.kind, written.kind),
+    namespace: input.namespace,
+    name: objectName(input),
+    allowed: false,
+    environment: undefined,
+    mode: undefined,
+    skipped: undefined,
+    findings: [],
+    message,
+    warnings: [],
+  };
 }

@@ -28,6 +28,8 @@ export interface AdmissionInput {
   readonly oldObject: KubeObject | undefined;
   readonly user: UserInfo;
   readonly dryRun: boolean;
+  /** The subresource a request writes (`status`, `scale`); such a review is skipped, never judged. */
+  readonly subResource?: string | undefined;
 }
 
 /** Cluster state the engine may read, always from memory (informer caches, or the other documents in `check`). */
@@ -186,6 +188,20 @@ export interface RuleMutation {
   patch(target: RuleTarget): JsonPatchOperation[];
 }
 
+/** The engine's two entry points, one per webhook. */
+export type EntryPoint = 'validate' | 'mutate';
+
+/**
+ * Why a review was not judged by the rules (engine/skips.ts, in this order): a subresource, an
+ * excluded namespace, netguard's controller writing its own baseline, or (at /mutate) a
+ * GuardrailException, which gets netguard's bookkeeping instead.
+ */
+export type SkipReason =
+  | 'subresource'
+  | 'excluded-namespace'
+  | 'controller-written'
+  | 'exception-bookkeeping';
+
 export interface Decision {
   readonly allowed: boolean;
   readonly kind: string;
@@ -193,9 +209,17 @@ export interface Decision {
   readonly name: string;
   readonly environment: string | undefined;
   readonly mode: Mode | undefined;
-  /** Set when the object was not judged at all (excluded namespace, kind with no rules). */
-  readonly skipped: 'excluded-namespace' | undefined;
+  /** Set when the rules did not judge the object, with the reason. */
+  readonly skipped: SkipReason | undefined;
+  /** At /mutate, the changes a waiver withheld (each at warn, with `waivedBy`). */
   readonly findings: readonly Finding[];
   readonly message: string | undefined;
   readonly warnings: readonly string[];
+  /** /mutate only: the JSON Patch of the reply. */
+  readonly patch?: readonly JsonPatchOperation[];
+}
+
+/** What /mutate decided: always admitted, with the patch it returns (possibly empty). */
+export interface MutationDecision extends Decision {
+  readonly patch: JsonPatchOperation[];
 }

@@ -5,9 +5,9 @@ import { boundedReview, boundMessage } from '../admission/bounds.ts';
 import { rawObjectBound } from '../admission/raw-bounds.ts';
 import { decodeReview } from '../admission/decode.ts';
 import { encodeReview } from '../admission/encode.ts';
-import { validate, objectName } from '../engine/evaluate.ts';
+import { refusedUnjudged, validate } from '../engine/evaluate.ts';
 import { isSubresource } from '../engine/skips.ts';
-import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
+import type { AdmissionInput, Decision, EntryPoint, EvaluationContext } from '../engine/types.ts';
 import { mutate } from '../mutation/mutate.ts';
 import {
   BODY_BYTES_BUDGET,
@@ -25,21 +25,40 @@ export { BODY_LIMIT } from './body-budget.ts';
 
 export { TLS_CIPHERS } from './tls.ts';
 
-/** One admission decision, as the audit log and the metrics see it. */
-export interface DecisionRecord {
-  readonly webhook: 'validate' | 'mutate';
-  readonly input: AdmissionInput;
+/**
+ * The parts of a decision (engine/types.ts's Decision) the audit line and the metrics read. Typed
+ * loosely on purpose: the metrics check every value against what netguard knows.
+ */
+export interface RecordedDecision {
   readonly allowed: boolean;
+  readonly name: string;
   readonly environment: string | undefined;
   readonly mode: string | undefined;
+  /** Why the rules did not judge the object (engine/skips.ts). */
+  readonly skipped?: string | undefined;
   readonly findings: readonly {
     readonly rule: string;
     readonly level: string;
     readonly waivedBy?: { readonly namespace: string; readonly name: string };
   }[];
-  /** /mutate: the reply carries a JSON Patch or warnings. */
-  readonly changed?: boolean;
+  readonly warnings?: readonly string[];
+  /** /mutate: the JSON Patch of the reply. */
+  readonly patch?: readonly unknown[];
+}
+
+/** One admission decision, as the audit log and the metrics see it: the request and what was decided. */
+export interface DecisionRecord {
+  readonly webhook: EntryPoint;
+  /** The request as it arrived (uid, user, kind as written, operation, dryRun). */
+  readonly input: AdmissionInput;
+  readonly decision: RecordedDecision;
   readonly seconds: number;
+}
+
+/** /mutate: whether the reply carries a JSON Patch or warnings; undefined at /validate. */
+function changedBy(decision: RecordedDecision): boolean | undefined {
+  if (decision.patch === undefined) return undefined;
+  return decision.patch.length > 0 || (decision.warnings?.length ?? 0) > 0;
 }
 
 /**
@@ -52,14 +71,14 @@ export const AUDIT_LOG_LEVELS = ['all', 'findings', 'denied', 'none'] as const;
 export type AuditLog = (typeof AUDIT_LOG_LEVELS)[number];
 export const DEFAULT_AUDIT_LOG: AuditLog = 'findings';
 
-function audited(level: AuditLog, record: DecisionRecord): boolean {
+function audited(level: AuditLog, decision: RecordedDecision): boolean {
   switch (level) {
     case 'all':
       return true;
     case 'findings':
-      return !record.allowed || record.findings.length > 0 || record.changed === true;
+      return !decision.allowed || decision.findings.length > 0 || changedBy(decision) === true;
     case 'denied':
-      return !record.allowed;
+      return !decision.allowed;
     case 'none':
       return false;
   }
@@ -96,7 +115,7 @@ export interface AppDeps {
 
 /** One JSON line per audited decision, through a child logger whose `audit: true` is serialised once. */
 function auditLine(audit: Logger, record: DecisionRecord): void {
-  const { input } = record;
+  const { input, decision } = record;
   audit.info(
     {
       webhook: record.webhook,
@@ -105,15 +124,16 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
       kind: input.kind,
       namespace: input.namespace,
       // Not `name`: pino's base already has name=netguard, and a duplicate key breaks Elasticsearch.
-      object: objectName(input),
+      object: decision.name,
       operation: input.operation,
       dryRun: input.dryRun,
-      environment: record.environment,
-      mode: record.mode,
-      verdict: record.allowed ? 'allowed' : 'denied',
-      rules: record.findings.map((finding) => `${finding.rule}:${finding.level}`),
-      changed: record.changed,
-      waivedBy: record.findings.flatMap((finding) =>
+      environment: decision.environment,
+      mode: decision.mode,
+      verdict: decision.allowed ? 'allowed' : 'denied',
+      skipped: decision.skipped,
+      rules: decision.findings.map((finding) => `${finding.rule}:${finding.level}`),
+      changed: changedBy(decision),
+      waivedBy: decision.findings.flatMap((finding) =>
         finding.waivedBy === undefined
           ? []
           : [`${finding.rule}:${finding.waivedBy.namespace}/${finding.waivedBy.name}`],
@@ -123,6 +143,14 @@ function auditLine(audit: Logger, record: DecisionRecord): void {
     'admission decision',
   );
 }
+
+/** What each webhook decides with; both are pure and synchronous and return one decision. */
+const JUDGES: Readonly<
+  Record<EntryPoint, (input: AdmissionInput, ctx: EvaluationContext) => Decision>
+> = {
+  validate,
+  mutate,
+};
 
 /** Builds the webhook app; it never listens (the CLI or a test does). */
 export function buildApp(deps: AppDeps) {
@@ -169,44 +197,21 @@ export function buildApp(deps: AppDeps) {
 
   const auditLog = deps.auditLog ?? DEFAULT_AUDIT_LOG;
   const audit = deps.logger.child({ audit: true });
-  const record = (
-    webhook: DecisionRecord['webhook'],
-    started: bigint,
-    rest: Omit<DecisionRecord, 'webhook' | 'seconds'>,
-  ): void => {
-    const full = { ...rest, webhook, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-    if (audited(auditLog, full)) auditLine(audit, full);
+  const record = (full: DecisionRecord): void => {
+    if (audited(auditLog, full.decision)) auditLine(audit, full);
     deps.onDecision?.(full);
-  };
-
-  // A review past the bounds: an AdmissionReview denial naming the bound, judged by no rule.
-  const refuseUnbounded = (
-    webhook: DecisionRecord['webhook'],
-    started: bigint,
-    input: AdmissionInput,
-    message: string,
-  ) => {
-    record(webhook, started, {
-      input,
-      allowed: false,
-      environment: undefined,
-      mode: undefined,
-      findings: [],
-    });
-    return encodeReview(input.uid, { allowed: false, message });
   };
 
   /**
    * A review up to the point the engine takes it: parsed (a large body through the heap gate),
-   * decoded, and within the bounds; or the reply it gets instead. A large body whose object
-   * passes a bound is found in its raw bytes and answered from its envelope, never parsed whole.
+   * decoded, and within the bounds (`refused` names the bound it passed); or the HTTP reply it
+   * gets instead. A large body whose object passes a bound is found in its raw bytes and answered
+   * from its envelope, never parsed whole.
    */
   const admitted = async (
-    webhook: DecisionRecord['webhook'],
-    started: bigint,
     request: { body: unknown },
     reply: FastifyReply,
-  ): Promise<{ input: AdmissionInput } | { answer: unknown }> => {
+  ): Promise<{ input: AdmissionInput; refused?: string } | { answer: unknown }> => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const early = raw.length > SMALL_BODY ? rawObjectBound(raw) : undefined;
     const decoded = decodeReview(await gate.parse(early?.envelope ?? raw, reply.raw));
@@ -216,44 +221,42 @@ export function buildApp(deps: AppDeps) {
           .code(400)
           .send({ error: 'invalid AdmissionReview', problems: decoded.problems }),
       };
-    if (isSubresource(decoded.subResource))
-      return { answer: encodeReview(decoded.input.uid, { allowed: true }) };
+    // The engine skips a subresource before reading its object, so it needs no bounds.
+    if (isSubresource(decoded.input.subResource)) return { input: decoded.input };
     const bounded =
       early === undefined
         ? boundedReview(decoded.input)
         : { ok: false as const, message: boundMessage(decoded.input.kind, early.exceeded) };
-    if (!bounded.ok)
-      return { answer: refuseUnbounded(webhook, started, decoded.input, bounded.message) };
+    if (!bounded.ok) return { input: decoded.input, refused: bounded.message };
     return { input: bounded.input };
   };
 
-  app.post('/validate', async (request, reply) => {
-    const started = process.hrtime.bigint();
-    const review = await admitted('validate', started, request, reply);
-    if ('answer' in review) return review.answer;
-    const { input } = review;
-    const decision = validate(input, deps.context());
-    record('validate', started, { input, ...decision });
-    return encodeReview(input.uid, decision);
-  });
-
-  app.post('/mutate', async (request, reply) => {
-    const started = process.hrtime.bigint();
-    const review = await admitted('mutate', started, request, reply);
-    if ('answer' in review) return review.answer;
-    const { input } = review;
-    const mutation = mutate(input, deps.context());
-    const changed = mutation.patch.length > 0 || mutation.warnings.length > 0;
-    record('mutate', started, {
-      input,
-      allowed: true,
-      environment: undefined,
-      mode: undefined,
-      findings: [],
-      changed,
-    });
-    return encodeReview(input.uid, { allowed: true, ...mutation });
-  });
+  /**
+   * The one pipeline both webhooks share: admit the body, decide (a refusal past the bounds, a
+   * skip or the rules), record the decision (audit line, metrics), reply with it.
+   */
+  const webhook = (entry: EntryPoint) => {
+    const judge = JUDGES[entry];
+    return async (request: { body: unknown }, reply: FastifyReply) => {
+      const started = process.hrtime.bigint();
+      const review = await admitted(request, reply);
+      if ('answer' in review) return review.answer;
+      const { input } = review;
+      const decision =
+        review.refused === undefined
+          ? judge(input, deps.context())
+          : refusedUnjudged(input, review.refused);
+      record({
+        webhook: entry,
+        input,
+        decision,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      });
+      return encodeReview(input.uid, decision);
+    };
+  };
+  app.post('/validate', webhook('validate'));
+  app.post('/mutate', webhook('mutate'));
 
   // Draining after SIGTERM: open connections keep being answered, each closed after its reply.
   const drain = installDrain(app);

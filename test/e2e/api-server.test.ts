@@ -96,7 +96,7 @@ t.test('netguard receives objects as the API server decodes and defaults them', 
     'the annotation holds the policy as written, without policyTypes',
   );
   t.same(
-    netguard.decisions.at(-1)?.findings,
+    netguard.decisions.at(-1)?.decision.findings,
     [],
     'netguard judged the defaulted policy: nothing to report',
   );

@@ -169,7 +169,7 @@ t.test('kubectl apply, through deploy/ webhooks, against a running netguard', as
     t.same(
       netguard.decisions.map(
         (d) =>
-          `${d.webhook} ${d.input.operation} ${d.input.kind} ${d.input.namespace}/${d.input.name} ${d.allowed ? 'allowed' : 'denied'}`,
+          `${d.webhook} ${d.input.operation} ${d.input.kind} ${d.input.namespace}/${d.input.name} ${d.decision.allowed ? 'allowed' : 'denied'}`,
       ),
       [
         'mutate CREATE Namespace prod-shop/prod-shop allowed',

@@ -72,7 +72,8 @@ t.test('reviews answered over TLS show up on the plain-HTTP metrics port', async
   );
   t.match(
     body,
-    'netguard_admission_reviews_total{webhook="mutate",kind="Namespace",operation="CREATE",verdict="allowed",mode="none"} 1',
+    'netguard_admission_reviews_total{webhook="mutate",kind="Namespace",operation="CREATE",verdict="allowed",mode="enforce"} 1',
+    '/mutate records the mode it patched the namespace for',
   );
   t.match(body, 'netguard_findings_total{rule="POD001",level="deny",namespace="prod-shop"} 1');
   t.match(body, 'netguard_findings_total{rule="POD001",level="warn",namespace="dev-shop"} 1');
@@ -145,10 +146,14 @@ t.test(
     metrics.recordDecision({
       webhook: 'validate',
       input,
-      allowed: false,
-      environment: 'x',
-      mode: 'relaxed',
-      findings: [{ rule: 'ZZ999', level: 'fatal' }],
+      decision: {
+        allowed: false,
+        name: 'p',
+        environment: 'x',
+        mode: 'relaxed',
+        skipped: 'bored',
+        findings: [{ rule: 'ZZ999', level: 'fatal' }],
+      },
       seconds: 0.001,
     });
 
@@ -165,9 +170,10 @@ t.test(
       'two series for 301 reviews of 301 unknown kinds',
     );
     t.match(text, 'netguard_findings_total{rule="other",level="other",namespace="n"} 1');
+    t.match(text, 'netguard_admission_skips_total{webhook="validate",reason="other"} 1');
     t.notMatch(
       text,
-      /Made\d+Up|Injected|relaxed|ZZ999|fatal/,
+      /Made\d+Up|Injected|relaxed|ZZ999|fatal|bored/,
       'no requester-chosen value becomes a label',
     );
   },
@@ -190,10 +196,13 @@ t.test(
         user: { username: '', groups: [] },
         dryRun: false,
       },
-      allowed: false,
-      environment: 'production',
-      mode: 'enforce',
-      findings: [{ rule: 'POD001', level: 'deny' }],
+      decision: {
+        allowed: false,
+        name: 'x',
+        environment: 'production',
+        mode: 'enforce',
+        findings: [{ rule: 'POD001', level: 'deny' }],
+      },
       seconds: 0.0001,
     });
     for (const namespace of ['a', 'b', 'c', 'd', 'a', ''])

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ControllerStatus, ReconcileResult } from './kube/controller.ts';
+import { sendMetrics } from './metrics.ts';
 
 const RESULTS: readonly ReconcileResult[] = ['success', 'error', 'lost-leadership'];
 
@@ -98,13 +99,7 @@ export async function startControllerHealth(
         .end('GET /metrics, /healthz or /readyz\n');
       return;
     }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: unknown) =>
-        response
-          .writeHead(500, { 'content-type': 'text/plain' })
-          .end(`metrics collection failed: ${String(err)}\n`),
-    );
+    sendMetrics(registry, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Waiver } from './exceptions/waiver.ts';
 import { MODES, POD_KINDS } from './vocabulary.ts';
@@ -218,6 +218,17 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** Answers one scrape: the registry's text, or a 500 naming why it could not be collected. */
+export function sendMetrics(registry: Registry, response: ServerResponse): void {
+  registry.metrics().then(
+    (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    (err: unknown) =>
+      response
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`metrics collection failed: ${String(err)}\n`),
+  );
+}
+
 /** Plain HTTP, `GET /metrics` only, on its own port: admission traffic never shares it. */
 export async function startMetricsServer(
   registry: Registry,
@@ -232,13 +243,7 @@ export async function startMetricsServer(
         .end('only GET /metrics is served here\n');
       return;
     }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: unknown) =>
-        response
-          .writeHead(500, { 'content-type': 'text/plain' })
-          .end(`metrics collection failed: ${String(err)}\n`),
-    );
+    sendMetrics(registry, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

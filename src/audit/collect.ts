@@ -161,17 +161,20 @@ async function listCollection(
   return typed(collection, items);
 }
 
-/** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
-export async function collectCluster(
-  rest: KubeRest,
-  options: CollectOptions = {},
-): Promise<ClusterSnapshot> {
-  const namespaces = await listCollection(
+const listNamespaces = (rest: KubeRest, options: CollectOptions): Promise<KubeObject[]> =>
+  listCollection(
     rest,
     { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' },
     undefined,
     options,
   );
+
+/** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
+export async function collectCluster(
+  rest: KubeRest,
+  options: CollectOptions = {},
+): Promise<ClusterSnapshot> {
+  const namespaces = await listNamespaces(rest, options);
   const objects: KubeObject[] = [];
   for (const collection of JUDGED)
     objects.push(...(await listCollection(rest, collection, options.namespace, options)));
@@ -270,12 +273,7 @@ export async function collectAuditListing(
   rest: KubeRest,
   options: CollectOptions = {},
 ): Promise<AuditListing> {
-  const namespaces = await listCollection(
-    rest,
-    { kind: 'Namespace', apiVersion: 'v1', resource: 'namespaces' },
-    undefined,
-    options,
-  );
+  const namespaces = await listNamespaces(rest, options);
   const policies: KubeObject[] = [];
   const policyCollection = JUDGED.find((collection) => collection.kind === 'NetworkPolicy');
   if (policyCollection !== undefined)

@@ -73,8 +73,10 @@ const policies = (ns: string) => [
  */
 function bigJob(ns: string, i: number): Record<string, unknown> {
   const third = Math.floor(JOB_BYTES / 3);
-  const pad = (what: string, bytes: number): string =>
-    `${what}-${ns}-${i}-`.repeat(Math.ceil(bytes / (what.length + ns.length + 8))).slice(0, bytes);
+  const pad = (what: string, bytes: number): string => {
+    const unit = `${what}-${ns}-${i}-`;
+    return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+  };
   const labels = { app: `batch-${i}`, team: 'data', tier: 'backend' };
   return {
     apiVersion: 'batch/v1',
@@ -166,16 +168,19 @@ async function waitFor(what: string, ms: number, done: () => boolean, child: Chi
   }
 }
 
-/** RSS once the process has been idle a while (the median of five readings a second apart). */
+/**
+ * RSS once the process has been idle a while: the lowest of ten readings a second apart, after
+ * 5 s (V8 shrinks its heap when idle; the lowest reading is the one after a collection, so
+ * garbage left from start-up does not count as growth).
+ */
 async function settledRss(pid: number): Promise<{ rss: number; peak: number }> {
-  await sleep(3_000);
-  const readings: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    readings.push(usageOf(pid).rss);
+  await sleep(5_000);
+  let rss = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 10; i++) {
+    rss = Math.min(rss, usageOf(pid).rss);
     await sleep(1_000);
   }
-  readings.sort((a, b) => a - b);
-  return { rss: readings[2] ?? 0, peak: usageOf(pid).maxRss };
+  return { rss, peak: usageOf(pid).maxRss };
 }
 
 interface Setup {

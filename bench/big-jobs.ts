@@ -183,6 +183,25 @@ async function settledRss(pid: number): Promise<{ rss: number; peak: number }> {
   return { rss, peak: usageOf(pid).maxRss };
 }
 
+/**
+ * A freshly started webhook's idle RSS differs by up to ~16 MB from one start to the next with the
+ * same cluster (how much start-up garbage V8 keeps): the size of the target. The webhook never
+ * lists a Job, so each side is the lowest of a few starts; the controller's scan is measured once.
+ */
+const WEBHOOK_STARTS = 3;
+
+async function lowest(
+  starts: number,
+  measure: () => Promise<{ rss: number; peak: number }>,
+): Promise<{ rss: number; peak: number }> {
+  let best = await measure();
+  for (let i = 1; i < starts; i++) {
+    const next = await measure();
+    if (next.rss < best.rss) best = next;
+  }
+  return best;
+}
+
 interface Setup {
   readonly api: FakeKubeApi;
   readonly main: string;
@@ -274,19 +293,17 @@ export async function bigJobs(context: {
       dir: context.dir,
       exceptions: context.exceptions,
     };
-    const before = {
-      webhook: await measureWebhook(setup),
+    const measure = async () => ({
+      webhook: await lowest(WEBHOOK_STARTS, () => measureWebhook(setup)),
       controller: await measureController(setup),
-    };
+    });
+    const before = await measure();
     const jobs = Array.from({ length: JOBS }, (_, i) =>
       bigJob(NAMESPACES[i % NAMESPACES.length] ?? 'prod-shop', i),
     );
     const sizes = jobs.map((job) => JSON.stringify(job).length);
     api.seed('/apis/batch/v1/jobs', ...jobs);
-    const after = {
-      webhook: await measureWebhook(setup),
-      controller: await measureController(setup),
-    };
+    const after = await measure();
     const total = sizes.reduce((sum, size) => sum + size, 0);
     context.log(
       `big-jobs: ${JOBS} suspended Jobs of ${(Math.min(...sizes) / MB).toFixed(2)}-${(Math.max(...sizes) / MB).toFixed(2)} MB (${(total / MB).toFixed(0)} MB in all)`,
@@ -299,7 +316,7 @@ export async function bigJobs(context: {
         `big-jobs: ${name} (node ${flags.join(' ')}), ${when}: RSS ${(before[name].rss / MiB).toFixed(1)} MiB without the Jobs, ${(after[name].rss / MiB).toFixed(1)} MiB with them (delta ${(delta / MB).toFixed(1)} MB); peak ${(before[name].peak / MiB).toFixed(0)} → ${(after[name].peak / MiB).toFixed(0)} MiB`,
       );
       return {
-        target: `${JOBS} Jobs of 1.2 MB: ${name} RSS grows < 20 MB (${when})`,
+        target: `${JOBS} Jobs of 1.2 MB: ${name} RSS grows < 20 MB (${when}${name === 'webhook' ? `, lowest of ${WEBHOOK_STARTS} starts` : ''})`,
         measured: `${(delta / MB).toFixed(1)} MB (${(before[name].rss / MiB).toFixed(0)} → ${(after[name].rss / MiB).toFixed(0)} MiB)`,
         met: delta < TARGET_DELTA,
       };

@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import { startFakeKubeApi, type FakeKubeApi } from '../test/helpers/fake-kube-api.ts';
 import type { Check } from './hostile.ts';
 import { usageOf } from './proc-usage.ts';
+import { freePort } from './server-process.ts';
 
 const MB = 1_000_000;
 const MiB = 1024 * 1024;
@@ -246,12 +247,29 @@ async function measureWebhook(setup: Setup): Promise<{ rss: number; peak: number
   }
 }
 
+/** Where the memory is, from the process's own /metrics (prom-client's default metrics), in MiB. */
+async function heapOf(port: number): Promise<string> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const read = (name: string): string => {
+      const value = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1];
+      return value === undefined ? '?' : (Number(value) / MiB).toFixed(0);
+    };
+    return `V8 heap ${read('nodejs_heap_size_used_bytes')} used of ${read('nodejs_heap_size_total_bytes')}, external ${read('nodejs_external_memory_bytes')} MiB`;
+  } catch (err) {
+    return `no /metrics (${String(err)})`;
+  }
+}
+
 /** `netguard controller` against the fake cluster: RSS after its first PolicyReport scan is written. */
-async function measureController(setup: Setup): Promise<{ rss: number; peak: number }> {
+async function measureController(
+  setup: Setup,
+): Promise<{ rss: number; peak: number; heap: string }> {
   const from = setup.api.requests.length;
+  const metricsPort = await freePort();
   const child = startNetguard(setup.main, CONTROLLER_NODE_FLAGS, [
     'controller',
-    ...['--metrics-port', '0', '--host', '127.0.0.1', '--policy-reports', '10m'],
+    ...['--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--policy-reports', '10m'],
     ...['--exceptions', setup.exceptions, '--config', 'policies/guardrails.yaml'],
     ...['--kubeconfig', setup.api.kubeconfigPath],
   ]);
@@ -266,7 +284,8 @@ async function measureController(setup: Setup): Promise<{ rss: number; peak: num
       .slice(from)
       .some((request) => request.path === '/apis/batch/v1/jobs');
     if (!listedJobs) throw new Error('big-jobs: the controller scan never listed the Jobs');
-    return await settledRss(child.pid);
+    const settled = await settledRss(child.pid);
+    return { ...settled, heap: await heapOf(metricsPort) };
   } finally {
     await child.stop();
   }
@@ -312,8 +331,10 @@ export async function bigJobs(context: {
       const delta = after[name].rss - before[name].rss;
       const flags = name === 'webhook' ? WEBHOOK_NODE_FLAGS : CONTROLLER_NODE_FLAGS;
       const when = name === 'webhook' ? 'caches synced' : 'PolicyReport scan written';
+      const heap =
+        name === 'controller' ? ` (${before.controller.heap} → ${after.controller.heap})` : '';
       context.log(
-        `big-jobs: ${name} (node ${flags.join(' ')}), ${when}: RSS ${(before[name].rss / MiB).toFixed(1)} MiB without the Jobs, ${(after[name].rss / MiB).toFixed(1)} MiB with them (delta ${(delta / MB).toFixed(1)} MB); peak ${(before[name].peak / MiB).toFixed(0)} → ${(after[name].peak / MiB).toFixed(0)} MiB`,
+        `big-jobs: ${name} (node ${flags.join(' ')}), ${when}: RSS ${(before[name].rss / MiB).toFixed(1)} MiB without the Jobs, ${(after[name].rss / MiB).toFixed(1)} MiB with them (delta ${(delta / MB).toFixed(1)} MB); peak ${(before[name].peak / MiB).toFixed(0)} → ${(after[name].peak / MiB).toFixed(0)} MiB${heap}`,
       );
       return {
         target: `${JOBS} Jobs of 1.2 MB: ${name} RSS grows < 20 MB (${when}${name === 'webhook' ? `, lowest of ${WEBHOOK_STARTS} starts` : ''})`,

@@ -1,4 +1,4 @@
-// npm run bench -- --hostile [--only stalled,large,streams]
+// npm run bench -- --hostile [--only stalled,large,streams,big-jobs]
 // The webhook under hostile load, run with the Deployment's own Node flags and judged against its
 // memory limit (deploy/base/deployment.yaml). Prints each figure and its target; exits 1 past one.
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,7 @@ import { writeLocalCertificates } from '../src/server/tls.ts';
 import { BODY_LIMIT } from '../src/server/body-budget.ts';
 import { loadOne, reviewFor } from '../test/helpers/reviews.ts';
 import type { KubeObject } from '../src/vocabulary.ts';
+import { bigJobs } from './big-jobs.ts';
 import { writeExceptionsFile } from './exceptions-file.ts';
 import { netguardEntryPoint, startServer, type ServerProcess } from './server-process.ts';
 
@@ -31,6 +32,10 @@ export interface Check {
 
 interface Context {
   readonly ca: string;
+  /** The serving pair and the exceptions file the servers use. */
+  readonly dir: string;
+  readonly exceptions: string;
+  readonly netguardMain: string;
   start(): Promise<ServerProcess>;
   readonly log: (line: string) => void;
 }
@@ -276,6 +281,7 @@ const SCENARIOS: Readonly<Record<string, (context: Context) => Promise<Check[]>>
   stalled,
   large,
   streams,
+  'big-jobs': bigJobs,
 };
 
 /** Runs the hostile scenarios (all, or `only`); resolves with the process exit code. */
@@ -291,6 +297,9 @@ export async function runHostileBench(
     const netguardMain = netguardEntryPoint(log);
     const context: Context = {
       ca,
+      dir,
+      exceptions,
+      netguardMain,
       log,
       start: () =>
         startServer('netguard', {

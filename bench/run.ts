@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --soak] [-- --only pod-allowed,mix] [-- --hostile [--only stalled,large,streams]]
+// npm run bench [-- --quick] [-- --soak] [-- --only pod-allowed,mix] [-- --hostile [--only stalled,large,streams,big-jobs]] [-- --big-jobs]
 // netguard and a bare Fastify HTTPS endpoint, side by side on this machine; see docs/performance.md.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     'soak-seconds': { type: 'string' },
     only: { type: 'string' },
     hostile: { type: 'boolean', default: false },
+    'big-jobs': { type: 'boolean', default: false },
   },
 });
 const plan = flags.quick ? QUICK : FULL;
@@ -158,10 +159,10 @@ async function main(): Promise<void> {
 }
 
 try {
-  if (flags.hostile) {
+  if (flags.hostile || flags['big-jobs']) {
     // The hostile-load scenarios start their own servers with the Deployment's Node flags.
     const { runHostileBench } = await import('./hostile.ts');
-    process.exitCode = await runHostileBench(only, log);
+    process.exitCode = await runHostileBench(flags['big-jobs'] ? ['big-jobs'] : only, log);
   } else await main();
 } finally {
   await Promise.allSettled(started.map((server) => server.stop()));

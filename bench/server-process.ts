@@ -42,7 +42,7 @@ process.on('exit', () => {
 process.once('SIGINT', () => process.exit(130));
 const STOP_TIMEOUT_MS = 10_000;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -3,7 +3,8 @@ import t from 'tap';
 import { terminalSafe } from '../../src/text.ts';
 import '../helpers/property.ts';
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// C0, DEL, C1 and the bidi controls (DESIGN "Who may, and until when").
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 t.test(
   'terminalSafe: what check, audit, reach and advise print holds no control character',
@@ -15,6 +16,7 @@ t.test(
     );
     t.equal(terminalSafe('a\r\n\tb'), 'a b', 'a run of controls is one space');
     t.equal(terminalSafe('pod\u0085name\u009b'), 'pod name ', 'C1 too (NEL, CSI)');
+    t.equal(terminalSafe('evil\u202etxt.yaml'), 'evil txt.yaml', 'and bidi overrides');
     t.equal(
       terminalSafe('prod-crawl/crawler é 😀'),
       'prod-crawl/crawler é 😀',

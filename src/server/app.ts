@@ -286,9 +286,14 @@ export function buildApp(deps: AppDeps) {
       error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
         ? `Unsupported Media Type: ${String(request.headers['content-type'] ?? 'none').slice(0, 100)}; send application/json`
         : error.message;
+    // A 4xx names what was wrong in `problems`, as an invalid AdmissionReview's reply does.
     return reply
       .code(status)
-      .send({ error: status === 500 ? 'internal error' : message, code: error.code });
+      .send(
+        status === 500
+          ? { error: 'internal error', code: error.code }
+          : { error: message, problems: [message], code: error.code },
+      );
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),

@@ -122,3 +122,27 @@ t.test('findings are deterministic: the same input twice gives the same decision
     ),
   );
 });
+
+t.test(
+  'a __proto__ or constructor key gets a 400 that names the problem (found by a random seed)',
+  async (t) => {
+    const app = injectableApp();
+    t.teardown(() => app.close());
+    for (const payload of [
+      '{"__proto__":0}',
+      '{"request":{"uid":"u","constructor":{"prototype":{}}}}',
+    ]) {
+      const reply = await app.inject({
+        method: 'POST',
+        url: '/validate',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
+      t.equal(reply.statusCode, 400, payload);
+      t.match(reply.json(), {
+        error: /^body rejected: Object contains forbidden (prototype|constructor) property$/,
+        problems: [/forbidden (prototype|constructor) property/],
+      });
+    }
+  },
+);

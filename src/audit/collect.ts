@@ -169,6 +169,22 @@ const listNamespaces = (rest: KubeRest, options: CollectOptions): Promise<KubeOb
     options,
   );
 
+/** GuardrailExceptions, or none and the kind named unavailable where the CRD is not served (404). */
+async function listExceptions(
+  rest: KubeRest,
+  options: CollectOptions,
+): Promise<{ exceptions: KubeObject[]; unavailable: string[] }> {
+  try {
+    return {
+      exceptions: await listCollection(rest, EXCEPTIONS, options.namespace, options),
+      unavailable: [],
+    };
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+    return { exceptions: [], unavailable: [EXCEPTIONS.kind] };
+  }
+}
+
 /** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
 export async function collectCluster(
   rest: KubeRest,
@@ -188,14 +204,7 @@ export async function collectCluster(
           undefined,
           options,
         );
-  const unavailable: string[] = [];
-  let exceptions: KubeObject[] = [];
-  try {
-    exceptions = await listCollection(rest, EXCEPTIONS, options.namespace, options);
-  } catch (err) {
-    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-    unavailable.push(EXCEPTIONS.kind);
-  }
+  const { exceptions, unavailable } = await listExceptions(rest, options);
   return { namespaces, objects, exceptions, daemonSets, unavailable };
 }
 
@@ -293,13 +302,6 @@ export async function collectAuditListing(
       }
     },
   );
-  const unavailable: string[] = [];
-  let exceptions: KubeObject[] = [];
-  try {
-    exceptions = await listCollection(rest, EXCEPTIONS, options.namespace, options);
-  } catch (err) {
-    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-    unavailable.push(EXCEPTIONS.kind);
-  }
+  const { exceptions, unavailable } = await listExceptions(rest, options);
   return { namespaces, policies, exceptions, cniDaemonSets, unavailable };
 }

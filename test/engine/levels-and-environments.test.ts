@@ -6,7 +6,7 @@ import { validate } from '../../src/engine/evaluate.ts';
 import { warningLines } from '../../src/engine/message.ts';
 import type { AdmissionInput, Finding } from '../../src/engine/types.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
-import { contextFor, shippedPolicy } from '../helpers/context.ts';
+import { contextFor, shippedPolicy, TEST_CLOCK } from '../helpers/context.ts';
 
 const policy = shippedPolicy();
 const ns = (name: string, labels: Record<string, string> = {}) => ({
@@ -191,7 +191,8 @@ t.test(
 t.test(
   'GuardrailExceptions in the excluded netguard-system namespace are still judged (EX rules)',
   async (t) => {
-    const ctx = contextFor();
+    // The clock is pinned (TEST_CLOCK, 2026-11-22): the fixed expiry below is judged against it.
+    const ctx = contextFor({ now: TEST_CLOCK });
     const waiver: KubeObject = {
       apiVersion: 'netguard.dev/v1alpha1',
       kind: 'GuardrailException',

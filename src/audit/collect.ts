@@ -1,6 +1,7 @@
 import { KubeApiError } from '../errors.ts';
-import type { KubeObject } from '../vocabulary.ts';
-import { listAll, type KubeRest } from '../kube/rest.ts';
+import { listAll, type KubeRest, type Shape } from '../kube/rest.ts';
+import { slimWorkload } from '../kube/slim.ts';
+import { isPodKind, type KubeObject } from '../vocabulary.ts';
 import { asRecord } from '../object-access.ts';
 import { cniEvidence } from '../cni.ts';
 
@@ -254,7 +255,7 @@ export async function forEachPage(
     let count = 0;
     try {
       do {
-        const page = await rest.listPage(path, limit, token);
+        const page = await rest.listPage(path, limit, token, shapeOf(collection));
         const fresh = page.items.filter((item) => {
           const uid = String(asRecord(item['metadata'])?.['uid'] ?? '');
           if (uid === '') return true;
@@ -275,6 +276,17 @@ export async function forEachPage(
         throw err;
     }
   }
+}
+
+/**
+ * Pods and workloads are kept as judging reads them (slimWorkload), each as it arrives: a page of
+ * 250 Jobs of 1.2 MB each would otherwise be held whole. Other kinds are kept as listed.
+ */
+function shapeOf(collection: Collection): Shape | undefined {
+  const kind = collection.kind;
+  return JUDGED.includes(collection) && isPodKind(kind)
+    ? (object) => slimWorkload(object, kind)
+    : undefined;
 }
 
 /** Lists what judging needs before the first workload page; DaemonSets only as CNI evidence. */

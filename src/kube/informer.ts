@@ -70,12 +70,13 @@ function rawList(
   slim: (object: CachedObject) => CachedObject,
 ): () => Promise<KubernetesListObject<CachedObject>> {
   return async () => {
-    const list = await rest.list(path);
+    // Each item is slimmed as it arrives, so the listing is never held whole.
+    const list = await rest.list(path, (item) => slim(cachedObjectSchema.parse(item)));
     return {
       apiVersion: 'v1',
       kind: 'List',
       metadata: { resourceVersion: list.resourceVersion },
-      items: list.items.map((item) => slim(cachedObjectSchema.parse(item))),
+      items: list.items.map((item) => cachedObjectSchema.parse(item)),
     };
   };
 }

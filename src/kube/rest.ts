@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject } from '../vocabulary.ts';
+import { ListReplyError, listReader } from './list-reader.ts';
 
 /**
  * A small JSON client over the kubeconfig's TLS and credentials, or plain `http:` for a local
@@ -13,10 +14,21 @@ import type { KubeObject } from '../vocabulary.ts';
  */
 export interface KubeRest {
   get(path: string): Promise<KubeObject>;
-  /** One page of a list: `limit` items at most, and the token for the next page. */
-  listPage(path: string, limit: number, continueToken: string | undefined): Promise<ListPage>;
-  /** A whole list in one call, with the resourceVersion a watch starts from. */
-  list(path: string): Promise<{ items: KubeObject[]; resourceVersion: string | undefined }>;
+  /**
+   * One page of a list: `limit` items at most, and the token for the next page. Items are read
+   * one at a time as the reply arrives and passed through `shape` (what the caller keeps of each).
+   */
+  listPage(
+    path: string,
+    limit: number,
+    continueToken: string | undefined,
+    shape?: Shape,
+  ): Promise<ListPage>;
+  /** A whole list in one call, with the resourceVersion a watch starts from; items as listPage's. */
+  list(
+    path: string,
+    shape?: Shape,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string | undefined }>;
   create(path: string, body: KubeObject): Promise<KubeObject>;
   /** PUT: carries the body's metadata.resourceVersion, so a stale write gets 409 Conflict. */
   replace(path: string, body: KubeObject): Promise<KubeObject>;
@@ -25,17 +37,19 @@ export interface KubeRest {
   mergePatch(path: string, patch: KubeObject): Promise<KubeObject>;
 }
 
+/** What a caller keeps of a listed object, applied as each arrives. */
+export type Shape = (object: KubeObject) => KubeObject;
+
 export interface ListPage {
   readonly items: KubeObject[];
   readonly continueToken: string | undefined;
 }
 
 const objectSchema = z.record(z.string(), z.unknown());
-const listSchema = z.looseObject({
+const listMetaSchema = z.looseObject({
   metadata: z
     .looseObject({ continue: z.string().optional(), resourceVersion: z.string().optional() })
     .optional(),
-  items: z.array(objectSchema).nullish(),
 });
 const statusSchema = z.looseObject({
   reason: z.string().optional(),
@@ -47,24 +61,61 @@ interface RawResponse {
   readonly text: string;
 }
 
-function send(
+/** Where a reply's bytes go as they arrive; `end` returns what the reply became. */
+interface Sink<T> {
+  write(chunk: Buffer): void;
+  end(): T;
+}
+
+/** A reply that is not read as a list (errors, single objects) is at most this large. */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+function textSink(code: number): Sink<RawResponse> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  return {
+    write(chunk) {
+      bytes += chunk.length;
+      if (bytes > MAX_REPLY_BYTES) throw new Error(`reply passes ${MAX_REPLY_BYTES} bytes`);
+      chunks.push(chunk);
+    },
+    end: () => ({ code, text: Buffer.concat(chunks).toString('utf8') }),
+  };
+}
+
+/** Sends one request; the reply's status code picks the sink its body streams into. */
+function send<T>(
   options: RequestOptions,
   body: string | undefined,
   plain: boolean,
-): Promise<RawResponse> {
+  sinkFor: (code: number) => Sink<T>,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = (plain ? httpRequest : httpsRequest)(options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-      );
+      const sink = sinkFor(res.statusCode ?? 0);
+      res.on('data', (chunk: Buffer) => {
+        try {
+          sink.write(chunk);
+        } catch (err) {
+          res.destroy();
+          reject(err);
+        }
+      });
+      res.on('end', () => {
+        try {
+          resolve(sink.end());
+        } catch (err) {
+          reject(err);
+        }
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
     req.end(body);
   });
 }
+
+const keepWhole: Shape = (object) => object;
 
 function parseJson(text: string): unknown {
   try {
@@ -82,14 +133,12 @@ export function kubeRest(kc: KubeConfig): KubeRest {
   if (!plain && base.protocol !== 'https:')
     throw new Error(`kubeconfig server ${server}: expected an https: or http: URL`);
 
-  const call = async (
+  const requestOptions = async (
     method: string,
-    path: string,
-    body?: KubeObject,
-    contentType = 'application/json',
-  ): Promise<unknown> => {
-    const url = new URL(path, base);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    url: URL,
+    payload: string | undefined,
+    contentType: string,
+  ): Promise<RequestOptions> => {
     const options: RequestOptions = {
       method,
       hostname: url.hostname,
@@ -103,32 +152,72 @@ export function kubeRest(kc: KubeConfig): KubeRest {
       },
     };
     if (!plain) await kc.applyToHTTPSOptions(options);
-    const res = await send(options, payload, plain);
-    const parsed = parseJson(res.text);
-    if (res.code >= 200 && res.code < 300) return parsed;
-    const status = statusSchema.safeParse(parsed);
+    return options;
+  };
+  /** A failed call as the API server's Status words it. */
+  const failure = (method: string, url: URL, res: RawResponse): KubeApiError => {
+    const status = statusSchema.safeParse(parseJson(res.text));
     const reason = status.success ? (status.data.reason ?? '') : '';
     const message = status.success ? (status.data.message ?? res.text) : res.text;
-    throw new KubeApiError(method, url.pathname, res.code, reason, message);
+    return new KubeApiError(method, url.pathname, res.code, reason, message);
+  };
+  const call = async (
+    method: string,
+    path: string,
+    body?: KubeObject,
+    contentType = 'application/json',
+  ): Promise<unknown> => {
+    const url = new URL(path, base);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const options = await requestOptions(method, url, payload, contentType);
+    const res = await send(options, payload, plain, textSink);
+    if (res.code >= 200 && res.code < 300) return parseJson(res.text);
+    throw failure(method, url, res);
   };
   const object = async (method: string, path: string, body?: KubeObject): Promise<KubeObject> =>
     objectSchema.parse(await call(method, path, body));
+  /** A GET of a list, its items read one by one as they arrive and shaped (listReader). */
+  const readList = async (
+    path: string,
+    shape: Shape,
+  ): Promise<{ items: KubeObject[]; metadata: z.infer<typeof listMetaSchema>['metadata'] }> => {
+    const url = new URL(path, base);
+    const options = await requestOptions('GET', url, undefined, 'application/json');
+    const items: KubeObject[] = [];
+    const reply = await send(
+      options,
+      undefined,
+      plain,
+      (code): Sink<{ envelope: unknown } | { failed: RawResponse }> => {
+        if (code < 200 || code >= 300) {
+          const text = textSink(code);
+          return { write: text.write, end: () => ({ failed: text.end() }) };
+        }
+        const reader = listReader((item) => items.push(shape(item)));
+        return { write: reader.write, end: () => ({ envelope: reader.end() }) };
+      },
+    );
+    if ('failed' in reply) throw failure('GET', url, reply.failed);
+    const list = listMetaSchema.safeParse(reply.envelope);
+    if (!list.success) throw new ListReplyError(`list reply from ${url.pathname} is not a list`);
+    return { items, metadata: list.data.metadata };
+  };
 
   return {
     get: (path) => object('GET', path),
-    async listPage(path, limit, continueToken) {
+    async listPage(path, limit, continueToken, shape = keepWhole) {
       const query = new URLSearchParams({ limit: String(limit) });
       if (continueToken !== undefined) query.set('continue', continueToken);
-      const list = listSchema.parse(await call('GET', `${path}?${query.toString()}`));
+      const list = await readList(`${path}?${query.toString()}`, shape);
       const next = list.metadata?.continue;
       return {
-        items: list.items ?? [],
+        items: list.items,
         continueToken: next === undefined || next === '' ? undefined : next,
       };
     },
-    async list(path) {
-      const list = listSchema.parse(await call('GET', path));
-      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion };
+    async list(path, shape = keepWhole) {
+      const list = await readList(path, shape);
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
     },
     create: (path, body) => object('POST', path, body),
     replace: (path, body) => object('PUT', path, body),

@@ -1,3 +1,5 @@
+import { TEMPLATE_PATH } from '../model/pod-template.ts';
+import type { PodKind } from '../vocabulary.ts';
 /** An object as the API server sends it: metadata, and whatever else. */
 export interface SlimmableObject {
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
@@ -52,4 +54,71 @@ export function slimObject(
   const annotations = ownAnnotations(metadata['annotations']);
   if (annotations !== undefined) kept['annotations'] = annotations;
   return { ...slim, metadata: kept };
+}
+
+/** What judging and `reach` read of a container: its name and ports (env, command... are dropped). */
+const slimContainers = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map((container) =>
+        isRecord(container) ? pick(container, ['name', 'ports']) : container,
+      )
+    : value;
+
+function pick(object: Readonly<Record<string, unknown>>, keys: readonly string[]) {
+  const kept: Record<string, unknown> = {};
+  for (const key of keys) if (object[key] !== undefined) kept[key] = object[key];
+  return kept;
+}
+
+/** A pod spec as rules and `reach` read it: hostNetwork and the containers' ports. */
+function slimPodSpec(spec: unknown): unknown {
+  if (!isRecord(spec)) return spec;
+  const kept = pick(spec, ['hostNetwork']);
+  for (const key of ['containers', 'initContainers', 'ephemeralContainers'])
+    if (spec[key] !== undefined) kept[key] = slimContainers(spec[key]);
+  return kept;
+}
+
+const scalars = (object: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value === null || typeof value !== 'object'),
+  );
+
+/** Keeps, along `path` down to the pod template, the scalars and selector of each level. */
+function slimAlong(object: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
+  const [key, ...rest] = path;
+  if (key === undefined) {
+    const metadata = isRecord(object['metadata'])
+      ? slimObject({ metadata: object['metadata'] }).metadata
+      : undefined;
+    return { ...(metadata === undefined ? {} : { metadata }), spec: slimPodSpec(object['spec']) };
+  }
+  const kept: Record<string, unknown> = { ...scalars(object), ...pick(object, ['selector']) };
+  const next = object[key];
+  if (isRecord(next)) kept[key] = slimAlong(next, rest);
+  return kept;
+}
+
+/**
+ * A Pod or workload as the audit and the PolicyReport scan keep it while a page is judged: the
+ * slim metadata, the pod template's labels and what rules and `reach` read of its spec
+ * (hostNetwork, container ports), the workload's selector and scalars, a Pod's addresses. A Job's
+ * env, command or volumes can make it 1.5 MiB; what is kept does not grow with them.
+ */
+export function slimWorkload(object: SlimmableObject, kind: PodKind): Record<string, unknown> {
+  const base = slimObject(object, []);
+  const path = TEMPLATE_PATH[kind];
+  if (path.length === 0) {
+    const status = isRecord(object['status'])
+      ? pick(object['status'], ['phase', 'podIP', 'podIPs'])
+      : undefined;
+    return {
+      ...base,
+      spec: slimPodSpec(object['spec']),
+      ...(status === undefined ? {} : { status }),
+    };
+  }
+  const [top, ...rest] = path;
+  const spec = top === undefined ? undefined : object[top];
+  return isRecord(spec) && top !== undefined ? { ...base, [top]: slimAlong(spec, rest) } : base;
 }

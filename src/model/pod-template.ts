@@ -3,7 +3,7 @@ import { asRecord, field } from '../object-access.ts';
 import type { KubeObject, PodKind } from '../vocabulary.ts';
 
 /** Where each judged kind keeps the pod it creates; a Pod is its own template. */
-const TEMPLATE_PATH: Readonly<Record<PodKind, readonly string[]>> = {
+export const TEMPLATE_PATH: Readonly<Record<PodKind, readonly string[]>> = {
   Pod: [],
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],

@@ -32,9 +32,9 @@ t.test(
     const rest = kubeRest(api.kubeConfig());
     const recording: KubeRest = {
       ...rest,
-      listPage: (path, limit, token) => {
+      listPage: (path, limit, token, shape) => {
         if (path.endsWith('/deployments')) events.push(`fetch limit=${limit}`);
-        return rest.listPage(path, limit, token);
+        return rest.listPage(path, limit, token, shape);
       },
     };
     const { report, judged } = await auditLiveCluster(

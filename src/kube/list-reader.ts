@@ -1,0 +1,176 @@
+/**
+ * Reads a Kubernetes list reply as its bytes arrive. Each element of the top-level `items` array is
+ * parsed on its own, as soon as its closing brace arrives, and handed to `onItem`; everything else
+ * (kind, apiVersion, metadata with the continue token) is kept and parsed at the end. A page of
+ * 250 objects of 1.2 MB each is then never held whole as bytes, as text and as objects at once:
+ * memory follows the largest item, and what `onItem` keeps of each.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const isSpace = (byte: number): boolean =>
+  byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/** The list's own fields (kind, metadata) are small; a reply whose are not is refused. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+/** etcd stores objects up to 1.5 MiB by default; an item far past that is not one the API sent. */
+export const MAX_LIST_ITEM_BYTES = 16 * 1024 * 1024;
+
+export class ListReplyError extends Error {}
+
+export interface ListReader {
+  write(chunk: Buffer): void;
+  /** The list without its items (`items: []`), once the reply has ended. */
+  end(): unknown;
+}
+
+/**
+ * A reader that calls `onItem` with each parsed item of the reply's `items`, in order. Malformed
+ * JSON, an item that is not an object, or a part past its bound throws ListReplyError.
+ */
+export function listReader(
+  onItem: (item: Record<string, unknown>) => void,
+  maxItemBytes = MAX_LIST_ITEM_BYTES,
+): ListReader {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  /** Inside the top-level `items` array (depth ≥ 2 while there). */
+  let inItems = false;
+  /** Bytes of the item being read: earlier chunks' parts, and where it starts in this one. */
+  let itemParts: Buffer[] = [];
+  let itemBytes = 0;
+  let itemStart = -1;
+  let envelope = Buffer.alloc(4096);
+  let envelopeLength = 0;
+
+  const keep = (chunk: Buffer, from: number, to: number): void => {
+    const length = to - from;
+    if (length <= 0) return;
+    if (envelopeLength + length > MAX_ENVELOPE_BYTES)
+      throw new ListReplyError(
+        `list reply: its fields outside items pass ${MAX_ENVELOPE_BYTES} bytes`,
+      );
+    if (envelopeLength + length > envelope.length) {
+      const grown = Buffer.alloc(Math.max(envelope.length * 2, envelopeLength + length));
+      envelope.copy(grown, 0, 0, envelopeLength);
+      envelope = grown;
+    }
+    chunk.copy(envelope, envelopeLength, from, to);
+    envelopeLength += length;
+  };
+
+  /** Whether the envelope kept so far ends in `"items":` (so the `[` after it opens the items). */
+  const atItemsKey = (): boolean =>
+    /"items"\s*:\s*$/.test(
+      envelope.toString('utf8', Math.max(0, envelopeLength - 64), envelopeLength),
+    );
+
+  const finishItem = (chunk: Buffer, end: number): void => {
+    const last = chunk.subarray(itemStart, end);
+    const text = (itemParts.length === 0 ? last : Buffer.concat([...itemParts, last])).toString(
+      'utf8',
+    );
+    itemParts = [];
+    itemBytes = 0;
+    itemStart = -1;
+    let item: unknown;
+    try {
+      item = JSON.parse(text);
+    } catch (err) {
+      throw new ListReplyError(`list reply: an item is not valid JSON (${(err as Error).message})`);
+    }
+    onItem(item as Record<string, unknown>);
+  };
+
+  return {
+    write(chunk) {
+      // Where the envelope's bytes of this chunk start (-1 while inside the items array).
+      let keptFrom = inItems ? -1 : 0;
+      let i = 0;
+      // Positions of the next quote and backslash, found once and reused: long strings are skipped
+      // with indexOf instead of byte by byte.
+      let nextQuote = -2;
+      let nextBackslash = -2;
+      while (i < chunk.length) {
+        if (inString) {
+          if (escaped) {
+            escaped = false;
+            i++;
+            continue;
+          }
+          if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i);
+          if (nextBackslash !== -1 && nextBackslash < i)
+            nextBackslash = chunk.indexOf(BACKSLASH, i);
+          const stop =
+            nextQuote === -1
+              ? nextBackslash
+              : nextBackslash === -1
+                ? nextQuote
+                : Math.min(nextQuote, nextBackslash);
+          if (stop === -1) {
+            i = chunk.length;
+            break;
+          }
+          if (chunk[stop] === BACKSLASH) escaped = true;
+          else inString = false;
+          i = stop + 1;
+          continue;
+        }
+        const byte = chunk[i] as number;
+        if (byte === QUOTE) {
+          if (inItems && depth === 2)
+            throw new ListReplyError('list reply: an item is not an object');
+          inString = true;
+        } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+          if (inItems && depth === 2) {
+            if (byte !== OPEN_OBJECT)
+              throw new ListReplyError('list reply: an item is not an object');
+            itemStart = i;
+          } else if (!inItems && depth === 1 && byte === OPEN_ARRAY) {
+            keep(chunk, keptFrom, i);
+            keptFrom = i;
+            if (atItemsKey()) {
+              keep(chunk, i, i + 1);
+              keptFrom = -1;
+              inItems = true;
+            }
+          }
+          depth++;
+        } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+          depth--;
+          if (depth < 0) throw new ListReplyError('list reply: unbalanced brackets');
+          if (inItems && depth === 2 && byte === CLOSE_OBJECT) finishItem(chunk, i + 1);
+          else if (inItems && depth === 1) {
+            inItems = false;
+            keptFrom = i;
+          }
+        } else if (inItems && depth === 2 && byte !== COMMA && !isSpace(byte))
+          throw new ListReplyError('list reply: an item is not an object');
+        i++;
+      }
+      if (keptFrom >= 0) keep(chunk, keptFrom, chunk.length);
+      if (itemStart >= 0) {
+        itemBytes += chunk.length - itemStart;
+        if (itemBytes > maxItemBytes)
+          throw new ListReplyError(`list reply: an item passes ${maxItemBytes} bytes`);
+        itemParts.push(chunk.subarray(itemStart));
+        itemStart = 0;
+      }
+    },
+    end() {
+      if (depth !== 0 || inString || itemParts.length > 0)
+        throw new ListReplyError('list reply ended in the middle of the JSON');
+      try {
+        return JSON.parse(envelope.toString('utf8', 0, envelopeLength));
+      } catch (err) {
+        throw new ListReplyError(`list reply is not valid JSON (${(err as Error).message})`);
+      }
+    },
+  };
+}

@@ -12,6 +12,7 @@ import { createRegistry, waiverSet, type WaiverSource } from './exceptions/regis
 import { watchParsedFile } from './file-source.ts';
 import { startClusterCache, type ClusterCache } from './kube/cluster-cache.ts';
 import { startExceptionCache } from './kube/exception-source.ts';
+import { kubeRest, type KubeRest } from './kube/rest.ts';
 import { GUARDRAILS_BY_ID } from './rules/guardrails.ts';
 import { RULES_BY_ID } from './rules/registry.ts';
 import { worldOf, type World, type WorldFiles } from './world.ts';
@@ -30,6 +31,8 @@ export interface LiveWorld extends World {
   readonly caches: ClusterCache | undefined;
   /** The cluster they follow (the controller writes through it). */
   readonly kubeConfig: KubeConfig | undefined;
+  /** The world's one raw-JSON client of that cluster (paged listings, PolicyReports, Events). */
+  readonly rest: KubeRest | undefined;
   /** Unmet readiness conditions (each cache's first sync), for /readyz. */
   notReady(): string[];
   /** Re-reads both files now (SIGHUP); a broken file keeps its last good version. */
@@ -78,6 +81,7 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     ...world,
     caches,
     kubeConfig,
+    rest: kubeConfig === undefined ? undefined : kubeRest(kubeConfig),
     notReady: () => [
       ...(caches?.notReady() ?? []),
       ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),

@@ -1,6 +1,7 @@
 import type { Policy } from '../config/policy.ts';
-import { loadWorld, type WorldFiles } from '../world.ts';
+import { loadWorld, type World, type WorldFiles } from '../world.ts';
 import type { KubeRest } from '../kube/rest.ts';
+import type { LiveWorld } from '../live-world.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { detectCni } from '../cni.ts';
 import { collectAuditListing, forEachPage, PAGED } from './collect.ts';
@@ -29,6 +30,39 @@ export interface LiveAudit {
   readonly policy: Policy;
 }
 
+/** What an audit reads: the cluster's paged listing, and the world it judges with. */
+export interface AuditWorld {
+  readonly rest: KubeRest;
+  /** Where waivers come from besides the listing, as the notes name it. */
+  readonly waiverFiles: string;
+  /**
+   * The world to judge with, given the GuardrailExceptions the listing found: a one-shot command
+   * loads them beside its files; a running controller's world already caches them.
+   */
+  judgeWith(
+    waiverObjects: readonly KubeObject[],
+    onInvalidWaiver: (object: KubeObject, problems: string[]) => void,
+  ): World;
+}
+
+/** `netguard audit`'s world: the files as they are now, plus the waivers the listing found. */
+export const oneShotAuditWorld = (rest: KubeRest, files: WorldFiles): AuditWorld => ({
+  rest,
+  waiverFiles: files.exceptions,
+  judgeWith: (waiverObjects, onInvalidWaiver) =>
+    loadWorld(files, { waiverObjects, onInvalidWaiver }),
+});
+
+/**
+ * A running controller's world: its one client, and the policy and waivers it already follows
+ * (files watched, GuardrailExceptions cached), so the scan judges exactly as admission does.
+ */
+export function runningAuditWorld(world: LiveWorld, files: WorldFiles): AuditWorld {
+  const { rest } = world;
+  if (rest === undefined) throw new Error('PolicyReports are scanned in a cluster only');
+  return { rest, waiverFiles: files.exceptions, judgeWith: () => world };
+}
+
 /**
  * A cluster as audit and the background report scan see it: Namespaces, NetworkPolicies and
  * waivers first, then the workloads page by page (owners before what they own), each page judged
@@ -37,10 +71,10 @@ export interface LiveAudit {
  * Invalid waivers waive nothing and become notes.
  */
 export async function auditLiveCluster(
-  rest: KubeRest,
-  files: WorldFiles,
+  source: AuditWorld,
   options: LiveAuditOptions,
 ): Promise<LiveAudit> {
+  const { rest } = source;
   const collect = {
     namespace: options.namespace,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
@@ -49,15 +83,13 @@ export async function auditLiveCluster(
   const listing = await collectAuditListing(rest, collect);
   const notes = listing.unavailable.map(
     (kind) =>
-      `${kind} is not served by this cluster (CRD not installed?): only ${files.exceptions} waivers were applied`,
+      `${kind} is not served by this cluster (CRD not installed?): only ${source.waiverFiles} waivers were applied`,
   );
-  const world = loadWorld(files, {
-    waiverObjects: listing.exceptions,
-    onInvalidWaiver: (object, problems) =>
-      notes.push(
-        `GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`,
-      ),
-  });
+  const world = source.judgeWith(listing.exceptions, (object, problems) =>
+    notes.push(
+      `GuardrailException ${String(JSON.stringify(object['metadata'] ?? {}))} is invalid and waives nothing: ${problems.join('; ')}`,
+    ),
+  );
   const { policy, waivers } = world.context(options.now);
   const clusterRanges = await readClusterRanges(rest);
   if (policy.networkPolicies.clusterCIDRsAuto) notes.push(describeClusterRanges(clusterRanges));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { renderAuditJson, renderAuditText, renderFlowCutsText } from '../audit/render.ts';
-import { auditLiveCluster } from '../audit/live.ts';
+import { auditLiveCluster, oneShotAuditWorld } from '../audit/live.ts';
 import type { AuditReport } from '../audit/scan.ts';
 import { stringify } from 'yaml';
 import { policyReports } from '../reports/policy-report.ts';
@@ -52,7 +52,8 @@ function renderPolicyReports(reports: readonly object[]): string {
 /** `netguard audit`: list, judge with the webhook's engine and waivers (file and cluster, as at admission), report. */
 export async function runAudit(options: AuditOptions, io: AuditIo): Promise<AuditReport> {
   const rest = kubeRest(loadKubeConfig(options));
-  const { namespaces, objects, report, judged, policy } = await auditLiveCluster(rest, options, {
+  const source = oneShotAuditWorld(rest, options);
+  const { namespaces, objects, report, judged, policy } = await auditLiveCluster(source, {
     namespace: options.namespace,
     pageSize: options.pageSize,
     onProgress: (what, count) =>

@@ -17,8 +17,8 @@ import {
   port,
 } from './options.ts';
 import { DURATION_HINT, parseDuration } from '../config/duration.ts';
-import { kubeRest } from '../kube/rest.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
+import { runningAuditWorld } from '../audit/live.ts';
 
 const controllerOptions = z.strictObject({
   config: z.string().min(1),
@@ -82,7 +82,7 @@ export function runController(
         baselineFloor: (namespace) => baselineFloor(namespace, world.context(new Date())),
         onWatchesDead: hooks.onWatchesDead,
       }),
-    { rest: kubeRest(kubeConfig), files, logger, periodMs: period },
+    { world: runningAuditWorld(world, files), logger, periodMs: period },
   );
   const health = startControllerHealth({
     port: options.metricsPort,

@@ -13,6 +13,7 @@ import { kubeRest } from '../kube/rest.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, startMetricsServer } from '../metrics.ts';
 import { withPolicyReports } from '../reports/scanner.ts';
+import { runningAuditWorld } from '../audit/live.ts';
 import { AUDIT_LOG_LEVELS, buildApp, DEFAULT_AUDIT_LOG } from '../server/app.ts';
 import {
   BODY_LIMIT,
@@ -229,10 +230,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   logger.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
   // In a cluster: Events before and at each waiver's expiry, on the waiver and its target (never on the request path).
   const expiry =
-    kubeConfig === undefined
+    world.rest === undefined
       ? undefined
       : startExpiryEvents({
-          rest: kubeRest(kubeConfig),
+          rest: world.rest,
           waivers: () => world.registry.all(),
           warnBeforeMs: () => world.policy().exceptions.warnBeforeMs,
           now: () => new Date(),
@@ -242,11 +243,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // --controller: the baseline controller runs beside the webhook (leader-elected, so every replica
   // may ask), on the world's caches: one set of informers per process. PolicyReports are rescanned
   // every 10 minutes and after changes (docs/policy-reports.md).
+  if (options.controller === true) requireCluster(world.rest, '--controller');
   const controller =
     options.controller === true
       ? withPolicyReports((onCacheChange) => startBesideWebhook(world, logger, onCacheChange), {
-          rest: kubeRest(requireCluster(kubeConfig, '--controller')),
-          files: { config: options.config, exceptions: options.exceptions },
+          world: runningAuditWorld(world, options),
           logger,
           periodMs: 600_000,
         })

@@ -4,15 +4,13 @@
  * The controller owns the caches; it calls `changed()` from their events.
  */
 import type { Logger } from 'pino';
-import { auditLiveCluster } from '../audit/live.ts';
-import type { KubeRest } from '../kube/rest.ts';
-import type { WorldFiles } from '../world.ts';
+import { auditLiveCluster, type AuditWorld } from '../audit/live.ts';
 import { policyReports } from './policy-report.ts';
 import { ReportsUnavailable, writePolicyReports, type WriteResult } from './writer.ts';
 
 export interface ReportScannerOptions {
-  readonly rest: KubeRest;
-  readonly files: WorldFiles;
+  /** The paged listing and the world judging uses: the controller's own (its policy and waiver caches). */
+  readonly world: AuditWorld;
   readonly logger: Logger;
   /** Writes happen only while this holds (the controller's lease). */
   readonly isLeader: () => boolean;
@@ -57,7 +55,7 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
     if (!options.isLeader()) return 'skipped';
     try {
       const at = now();
-      const { report, judged, namespaces } = await auditLiveCluster(options.rest, options.files, {
+      const { report, judged, namespaces } = await auditLiveCluster(options.world, {
         now: at,
       });
       const reports = policyReports({
@@ -68,7 +66,7 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
       });
       // Leadership can be lost while listing; a former leader never writes.
       if (!options.isLeader()) return 'skipped';
-      return await writePolicyReports(options.rest, reports, logger);
+      return await writePolicyReports(options.world.rest, reports, logger);
     } catch (err) {
       if (err instanceof ReportsUnavailable) {
         if (!warnedUnavailable) logger.warn({ err: err.message }, 'policy reports not written');
@@ -118,7 +116,7 @@ export function startReportScanner(options: ReportScannerOptions): ReportScanner
  */
 export function withPolicyReports<C extends { isLeader(): boolean; stop(): Promise<void> }>(
   start: (onCacheChange: () => void) => C,
-  options: Pick<ReportScannerOptions, 'rest' | 'files' | 'logger' | 'settleMs' | 'onScan'> & {
+  options: Pick<ReportScannerOptions, 'world' | 'logger' | 'settleMs' | 'onScan'> & {
     readonly periodMs: number | undefined;
   },
 ): C {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { auditLiveCluster } from '../../src/audit/live.ts';
+import { auditLiveCluster, oneShotAuditWorld } from '../../src/audit/live.ts';
 import { kubeRest, type KubeRest } from '../../src/kube/rest.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { loadOne } from '../helpers/reviews.ts';
@@ -38,8 +38,10 @@ t.test(
       },
     };
     const { report, judged } = await auditLiveCluster(
-      recording,
-      { config: 'policies/guardrails.yaml', exceptions: join(RECORDED, 'no-exceptions-file.yaml') },
+      oneShotAuditWorld(recording, {
+        config: 'policies/guardrails.yaml',
+        exceptions: join(RECORDED, 'no-exceptions-file.yaml'),
+      }),
       {
         now: NOW,
         onProgress: (what, count) => {

@@ -153,6 +153,7 @@ spec:
   );
   const shipped = loadPolicyFile('policies/guardrails.yaml', RULES_BY_ID);
   const lab = loadPolicyFile('test/fixtures/policies/lab.yaml', RULES_BY_ID);
+  t.equal(shipped.networkPolicies.clusterCIDRsAuto, true, 'the shipped policy reads the cluster');
   t.equal(lab.networkPolicies.clusterCIDRsAuto, false, 'a written list is not auto');
   t.same(
     lab.networkPolicies.clusterRanges.map((entry) => [entry.text, entry.range.prefix]),

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import t from 'tap';
 import { kubeRest } from '../../src/kube/rest.ts';
+import { oneShotAuditWorld, runningAuditWorld } from '../../src/audit/live.ts';
+import { startWorld } from '../../src/live-world.ts';
 import {
   MAX_RESULTS,
   policyReports,
@@ -27,11 +29,10 @@ const logger = pino({ level: process.env['LOG'] ?? 'silent' });
 
 function scanner(api: FakeKubeApi, extra: Partial<ReportScannerOptions> = {}): ReportScanner {
   const s = startReportScanner({
-    rest: kubeRest(api.kubeConfig()),
-    files: {
+    world: oneShotAuditWorld(kubeRest(api.kubeConfig()), {
       config: 'policies/guardrails.yaml',
       exceptions: `${RECORDED}/no-exceptions-file.yaml`,
-    },
+    }),
     logger,
     isLeader: () => true,
     // Long enough that only the test's own calls scan.
@@ -239,9 +240,12 @@ t.test(
 );
 
 t.test(
-  'the controller hook: its cache events start a scan; stopping the controller stops the scanner',
+  "the controller hook: its cache events start a scan, judged with the controller's own world; stopping the controller stops the scanner",
   async (t) => {
     const api = await recordedCluster(t);
+    const files = { config: 'policies/guardrails.yaml', exceptions: `${RECORDED}/none.yaml` };
+    const world = startWorld({ ...files, logger, kubeConfig: api.kubeConfig() });
+    t.teardown(() => world.close());
     let onChange: () => void = () => undefined;
     let stopped = false;
     let done: (outcome: unknown) => void = () => undefined;
@@ -252,8 +256,8 @@ t.test(
         return { isLeader: () => true, stop: async () => void (stopped = true) };
       },
       {
-        rest: kubeRest(api.kubeConfig()),
-        files: { config: 'policies/guardrails.yaml', exceptions: `${RECORDED}/none.yaml` },
+        // The controller's own world: its watched files and caches, its one client.
+        world: runningAuditWorld(world, files),
         logger,
         periodMs: 3_600_000,
         settleMs: 10,
@@ -265,8 +269,7 @@ t.test(
     await controller.stop();
     t.ok(stopped);
     const off = withPolicyReports(() => ({ isLeader: () => true, stop: async () => undefined }), {
-      rest: kubeRest(api.kubeConfig()),
-      files: { config: 'policies/guardrails.yaml', exceptions: 'none.yaml' },
+      world: runningAuditWorld(world, files),
       logger,
       periodMs: undefined,
     });

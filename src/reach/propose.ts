@@ -162,6 +162,8 @@ interface Subject {
   readonly workload: Workload;
   readonly ingress: RuleEntry[];
   readonly egress: RuleEntry[];
+  /** Egress to outside addresses the capture names by DNS (Cilium): toFQDNs, not ipBlocks. */
+  readonly names: NamedEgress[];
   /** Flows with a reserved entity at the other end: only a Cilium policy can name it. */
   readonly entities: {
     entity: Entity;
@@ -171,6 +173,20 @@ interface Subject {
     flows: number;
     observed: string;
   }[];
+}
+
+/** One observed egress flow to an address reached by DNS names. */
+interface NamedEgress {
+  readonly names: readonly string[];
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly flows: number;
+  readonly observed: string;
+}
+
+/** How proposals may be written: with Cilium and DNS names in the capture, toFQDNs for named destinations. */
+export interface ProposeOptions {
+  readonly fqdn?: boolean;
 }
 
 export interface Proposed {
@@ -194,12 +210,19 @@ function collectSubjects(
   graph: ReachGraph,
   policy: Policy,
   refused: string[],
+  options: ProposeOptions,
 ): Map<string, Subject> {
   const judged = (e: Endpoint): e is Workload =>
     e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
   const subjects = new Map<string, Subject>();
   const subject = (w: Workload): Subject => {
-    const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [], entities: [] };
+    const found = subjects.get(w.id) ?? {
+      workload: w,
+      ingress: [],
+      egress: [],
+      names: [],
+      entities: [],
+    };
     subjects.set(w.id, found);
     return found;
   };
@@ -208,6 +231,22 @@ function collectSubjects(
       subject(self).entities.push({
         entity: other.entity,
         direction,
+        port: r.flow.port,
+        protocol: r.flow.protocol,
+        flows: r.flow.count,
+        observed: other.id,
+      });
+      return;
+    }
+    const names = r.flow.names ?? [];
+    if (
+      options.fqdn === true &&
+      direction === 'egress' &&
+      other.kind === 'external' &&
+      names.length > 0
+    ) {
+      subject(self).names.push({
+        names,
         port: r.flow.port,
         protocol: r.flow.protocol,
         flows: r.flow.count,
@@ -345,6 +384,114 @@ function ciliumPolicyFor(
 }
 
 /**
+ * Egress to destinations the capture names by DNS, as a CiliumNetworkPolicy: `toFQDNs` with each
+ * observed name (matchName, never a pattern), and the DNS rule through which Cilium's DNS proxy
+ * learns the names' addresses (egress to the cluster DNS on 53, `rules.dns`). Names reached on the
+ * same ports share a rule.
+ */
+function fqdnPolicyFor(
+  s: Subject,
+  selector: Record<string, string>,
+  policy: Policy,
+  backing: RuleBacking[],
+): KubeObject {
+  const name = `${s.workload.name.slice(0, 238)}-observed-fqdns`;
+  const byName = new Map<
+    string,
+    {
+      ports: Map<string, { port: number; protocol: Protocol }>;
+      flows: number;
+      observed: Set<string>;
+    }
+  >();
+  for (const entry of s.names)
+    for (const dnsName of entry.names) {
+      const group = byName.get(dnsName) ?? { ports: new Map(), flows: 0, observed: new Set() };
+      group.ports.set(`${entry.protocol}/${entry.port}`, {
+        port: entry.port,
+        protocol: entry.protocol,
+      });
+      group.flows += entry.flows;
+      group.observed.add(entry.observed);
+      byName.set(dnsName, group);
+    }
+  // Names with the same ports share one rule.
+  const rules = new Map<
+    string,
+    {
+      names: string[];
+      ports: { port: number; protocol: Protocol }[];
+      flows: number;
+      observed: Set<string>;
+    }
+  >();
+  for (const [dnsName, group] of [...byName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const ports = [...group.ports.values()].sort(
+      (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
+    );
+    const key = ports.map((p) => `${p.protocol}/${p.port}`).join(',');
+    const rule = rules.get(key) ?? { names: [], ports, flows: 0, observed: new Set<string>() };
+    rule.names.push(dnsName);
+    rule.flows += group.flows;
+    for (const address of group.observed) rule.observed.add(address);
+    rules.set(key, rule);
+  }
+  const egress = [...rules.values()].map((rule) => {
+    backing.push({
+      policy: `${s.workload.namespace}/${name}`,
+      direction: 'egress',
+      peer: `DNS names ${rule.names.join(', ')}`,
+      ports: rule.ports.map((p) => `${p.protocol}/${p.port}`).join(', '),
+      flows: rule.flows,
+      observed: listed([...rule.observed].sort()),
+      opens: `admits every address these names resolve to while the policy holds, not only the observed ${listed([...rule.observed].sort()).join(', ')}`,
+    });
+    return {
+      toFQDNs: rule.names.map((matchName) => ({ matchName })),
+      toPorts: [
+        {
+          ports: rule.ports.map((p) => ({ port: String(p.port), protocol: p.protocol })),
+        },
+      ],
+    };
+  });
+  const dns = policy.networkPolicies.dns;
+  return {
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: {
+      name,
+      namespace: s.workload.namespace,
+      annotations: {
+        'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name} to destinations reached by DNS name; review before applying`,
+      },
+    },
+    spec: {
+      endpointSelector: { matchLabels: selector },
+      egress: [
+        // Cilium learns which addresses a name resolves to only through its DNS proxy: DNS must
+        // pass an L7 dns rule. Every lookup is allowed (the names the pod may reach are below).
+        {
+          toEndpoints: [
+            { matchLabels: { 'k8s:io.kubernetes.pod.namespace': dns.namespace, ...dns.podLabels } },
+          ],
+          toPorts: [
+            {
+              ports: [
+                { port: '53', protocol: 'UDP' },
+                { port: '53', protocol: 'TCP' },
+              ],
+              rules: { dns: [{ matchPattern: '*' }] },
+            },
+          ],
+        },
+        ...egress,
+      ],
+    },
+  };
+}
+
+/**
  * One least-privilege NetworkPolicy per judged workload seen in the flows: ingress from each
  * observed client on the observed ports, egress to each observed server (and DNS, as the
  * baseline allows it), plus a CiliumNetworkPolicy for the API server and nodes. A workload
@@ -354,12 +501,13 @@ export function propose(
   resolved: readonly Resolved[],
   graph: ReachGraph,
   policy: Policy,
+  options: ProposeOptions = {},
 ): Proposed {
   const refused: string[] = [];
   const backing: RuleBacking[] = [];
   const proposals: KubeObject[] = [];
-  const subjects = [...collectSubjects(resolved, graph, policy, refused).values()].sort((a, b) =>
-    a.workload.id.localeCompare(b.workload.id),
+  const subjects = [...collectSubjects(resolved, graph, policy, refused, options).values()].sort(
+    (a, b) => a.workload.id.localeCompare(b.workload.id),
   );
   for (const s of subjects) {
     const selector = identifyingLabels(graph, s.workload, policy);
@@ -367,8 +515,13 @@ export function propose(
       refused.push(`${s.workload.id}: no policy proposed: ${noStableLabels(s.workload, policy)}`);
       continue;
     }
-    if (s.ingress.length > 0 || s.egress.length > 0 || s.entities.length === 0)
+    if (
+      s.ingress.length > 0 ||
+      s.egress.length > 0 ||
+      (s.entities.length === 0 && s.names.length === 0)
+    )
       proposals.push(networkPolicyFor(s, selector, policy, backing));
+    if (s.names.length > 0) proposals.push(fqdnPolicyFor(s, selector, policy, backing));
     if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector, backing));
   }
   return { proposals, backing, refused };

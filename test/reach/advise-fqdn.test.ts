@@ -131,6 +131,12 @@ t.test(
     );
     t.match(out, /OPENS MORE THAN OBSERVED: admits every address these names resolve to/);
     t.match(out, /# {3}needs: add api\.stripe\.com to spec\.networkPolicies\.approvedEgressFQDNs/);
+    // docs/observe.md section 8 shows this run: its comment lines must be what advise prints.
+    const doc = readFileSync('docs/observe.md', 'utf8');
+    for (const line of out
+      .split('\n')
+      .filter((l) => l.startsWith('#   ') && /toFQDNs|approvedEgressFQDNs/.test(l)))
+      t.ok(doc.includes(line), `docs/observe.md shows: ${line.slice(0, 60)}`);
   },
 );
 

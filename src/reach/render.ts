@@ -149,6 +149,8 @@ export function renderReachDot(report: ReachReport): string {
       `  ${dotQuote(edge.from)} -> ${dotQuote(edge.to)} [label=${dotQuote(edge.label)}, style=dashed];`,
     );
   }
+  // Comments, so the picture never hides that some policies were not modelled.
+  for (const line of notModelledLines(report.notModelled)) lines.push(`  // ${line}`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
@@ -178,6 +180,7 @@ export function renderReachMermaid(report: ReachReport): string {
       if (!ids.has(end)) lines.push(`  ${idOf(end)}(["${mermaidText(end)}"])`);
     lines.push(`  ${idOf(edge.from)} -.->|"${mermaidText(edge.label)}"| ${idOf(edge.to)}`);
   }
+  for (const line of notModelledLines(report.notModelled)) lines.push(`  %% ${line}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -72,6 +72,16 @@ t.test('the whole picture lists every policy it does not model, in text and JSON
     await reach([CALICO], {}),
     /NOT MODELLED: NetworkPolicy\.projectcalico\.org prod-shop\/no-internet/,
   );
+  t.match(
+    await reach([CALICO], { output: 'dot' }),
+    /\n {2}\/\/ NOT MODELLED: NetworkPolicy\.projectcalico\.org prod-shop\/no-internet: .*\n\}\n$/,
+    'dot: a comment',
+  );
+  t.match(
+    await reach([CALICO], { output: 'mermaid' }),
+    /\n {2}%% NOT MODELLED: NetworkPolicy\.projectcalico\.org prod-shop\/no-internet: .*\n$/,
+    'mermaid: a comment',
+  );
   const plain = JSON.parse(await reach([], { output: 'json' }));
   t.same(plain.notModelled, [], 'nothing to say without other dialects');
 });

@@ -109,7 +109,9 @@ export function dialectPolicies(objects: readonly KubeObject[]): DialectPolicies
   const byKind = new Map<string, KubeObject[]>();
   for (const object of objects) {
     const kind = judgedKindOf(gvkOfObject(object));
-    byKind.set(kind, [...(byKind.get(kind) ?? []), object]);
+    const list = byKind.get(kind);
+    if (list === undefined) byKind.set(kind, [object]);
+    else list.push(object);
   }
   const lookup = (kind: string): readonly KubeObject[] => byKind.get(kind) ?? [];
   const policies: CompiledPolicy[] = [];

@@ -214,6 +214,7 @@ export class ReachGraph {
     protocol: Protocol,
     destinationPorts: readonly ContainerPort[],
   ): { action: 'allow' | 'deny' | 'pass'; policy: string } | undefined {
+    if (this.tiers[tier].length === 0) return undefined;
     for (const policy of this.tierPolicies(subject, direction, tier))
       for (const rule of policy[direction])
         if (this.ruleMatches(rule, policy, other, port, protocol, destinationPorts))
@@ -251,7 +252,7 @@ export class ReachGraph {
         ),
       );
     // Cilium deny rules win over every allow of the NetworkPolicy tier.
-    const denying = matching('deny');
+    const denying = policies.some((policy) => policy.dialect === 'cilium') ? matching('deny') : [];
     if (denying.length > 0) return { allowed: false, policies: denying };
     const isolates = direction === 'ingress' ? 'isolatesIngress' : 'isolatesEgress';
     const isolating = policies.filter((policy) => policy[isolates]);

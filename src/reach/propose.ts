@@ -7,21 +7,10 @@ import type { Entity, ObservedFlow } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
 import type { Endpoint, External, Protocol, Workload } from './model.ts';
 import { alsoSelected, identifyingLabels, noStableLabels } from './selectors.ts';
+import { fqdnPolicyFor, type NamedEgress } from './propose-fqdn.ts';
+import { listed, type RuleBacking } from './backing.ts';
 
-/** What backs one proposed rule: the flows it keeps, from whom, and whether it opens more than they were. */
-export interface RuleBacking {
-  /** `namespace/name` of the proposal. */
-  readonly policy: string;
-  readonly direction: 'ingress' | 'egress';
-  /** The peer, for people: `prod-shop/api`, `160.79.104.10/32`, `the internet (...)`. */
-  readonly peer: string;
-  readonly ports: string;
-  readonly flows: number;
-  /** The observed clients (ingress) or servers (egress) behind the rule. */
-  readonly observed: readonly string[];
-  /** Set when the rule opens more than the observed ends: the internet, or other workloads. */
-  readonly opens?: string | undefined;
-}
+export type { RuleBacking };
 
 /** An observed flow with both ends resolved to workloads or addresses. */
 export interface Resolved {
@@ -175,15 +164,6 @@ interface Subject {
   }[];
 }
 
-/** One observed egress flow to an address reached by DNS names. */
-interface NamedEgress {
-  readonly names: readonly string[];
-  readonly port: number;
-  readonly protocol: Protocol;
-  readonly flows: number;
-  readonly observed: string;
-}
-
 /** How proposals may be written: with Cilium and DNS names in the capture, toFQDNs for named destinations. */
 export interface ProposeOptions {
   readonly fqdn?: boolean;
@@ -194,12 +174,6 @@ export interface Proposed {
   readonly backing: RuleBacking[];
   readonly refused: string[];
 }
-
-const MAX_LISTED = 5;
-const listed = (ids: readonly string[]): string[] =>
-  ids.length <= MAX_LISTED
-    ? [...ids]
-    : [...ids.slice(0, MAX_LISTED), `${ids.length - MAX_LISTED} more`];
 
 export const flowText = (r: Resolved): string =>
   `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`;
@@ -384,114 +358,6 @@ function ciliumPolicyFor(
 }
 
 /**
- * Egress to destinations the capture names by DNS, as a CiliumNetworkPolicy: `toFQDNs` with each
- * observed name (matchName, never a pattern), and the DNS rule through which Cilium's DNS proxy
- * learns the names' addresses (egress to the cluster DNS on 53, `rules.dns`). Names reached on the
- * same ports share a rule.
- */
-function fqdnPolicyFor(
-  s: Subject,
-  selector: Record<string, string>,
-  policy: Policy,
-  backing: RuleBacking[],
-): KubeObject {
-  const name = `${s.workload.name.slice(0, 238)}-observed-fqdns`;
-  const byName = new Map<
-    string,
-    {
-      ports: Map<string, { port: number; protocol: Protocol }>;
-      flows: number;
-      observed: Set<string>;
-    }
-  >();
-  for (const entry of s.names)
-    for (const dnsName of entry.names) {
-      const group = byName.get(dnsName) ?? { ports: new Map(), flows: 0, observed: new Set() };
-      group.ports.set(`${entry.protocol}/${entry.port}`, {
-        port: entry.port,
-        protocol: entry.protocol,
-      });
-      group.flows += entry.flows;
-      group.observed.add(entry.observed);
-      byName.set(dnsName, group);
-    }
-  // Names with the same ports share one rule.
-  const rules = new Map<
-    string,
-    {
-      names: string[];
-      ports: { port: number; protocol: Protocol }[];
-      flows: number;
-      observed: Set<string>;
-    }
-  >();
-  for (const [dnsName, group] of [...byName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const ports = [...group.ports.values()].sort(
-      (a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol),
-    );
-    const key = ports.map((p) => `${p.protocol}/${p.port}`).join(',');
-    const rule = rules.get(key) ?? { names: [], ports, flows: 0, observed: new Set<string>() };
-    rule.names.push(dnsName);
-    rule.flows += group.flows;
-    for (const address of group.observed) rule.observed.add(address);
-    rules.set(key, rule);
-  }
-  const egress = [...rules.values()].map((rule) => {
-    backing.push({
-      policy: `${s.workload.namespace}/${name}`,
-      direction: 'egress',
-      peer: `DNS names ${rule.names.join(', ')}`,
-      ports: rule.ports.map((p) => `${p.protocol}/${p.port}`).join(', '),
-      flows: rule.flows,
-      observed: listed([...rule.observed].sort()),
-      opens: `admits every address these names resolve to while the policy holds, not only the observed ${listed([...rule.observed].sort()).join(', ')}`,
-    });
-    return {
-      toFQDNs: rule.names.map((matchName) => ({ matchName })),
-      toPorts: [
-        {
-          ports: rule.ports.map((p) => ({ port: String(p.port), protocol: p.protocol })),
-        },
-      ],
-    };
-  });
-  const dns = policy.networkPolicies.dns;
-  return {
-    apiVersion: 'cilium.io/v2',
-    kind: 'CiliumNetworkPolicy',
-    metadata: {
-      name,
-      namespace: s.workload.namespace,
-      annotations: {
-        'netguard.dev/advised': `from observed flows of ${s.workload.workloadKind} ${s.workload.name} to destinations reached by DNS name; review before applying`,
-      },
-    },
-    spec: {
-      endpointSelector: { matchLabels: selector },
-      egress: [
-        // Cilium learns which addresses a name resolves to only through its DNS proxy: DNS must
-        // pass an L7 dns rule. Every lookup is allowed (the names the pod may reach are below).
-        {
-          toEndpoints: [
-            { matchLabels: { 'k8s:io.kubernetes.pod.namespace': dns.namespace, ...dns.podLabels } },
-          ],
-          toPorts: [
-            {
-              ports: [
-                { port: '53', protocol: 'UDP' },
-                { port: '53', protocol: 'TCP' },
-              ],
-              rules: { dns: [{ matchPattern: '*' }] },
-            },
-          ],
-        },
-        ...egress,
-      ],
-    },
-  };
-}
-
-/**
  * One least-privilege NetworkPolicy per judged workload seen in the flows: ingress from each
  * observed client on the observed ports, egress to each observed server (and DNS, as the
  * baseline allows it), plus a CiliumNetworkPolicy for the API server and nodes. A workload
@@ -521,7 +387,8 @@ export function propose(
       (s.entities.length === 0 && s.names.length === 0)
     )
       proposals.push(networkPolicyFor(s, selector, policy, backing));
-    if (s.names.length > 0) proposals.push(fqdnPolicyFor(s, selector, policy, backing));
+    if (s.names.length > 0)
+      proposals.push(fqdnPolicyFor(s.workload, s.names, selector, policy, backing));
     if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector, backing));
   }
   return { proposals, backing, refused };

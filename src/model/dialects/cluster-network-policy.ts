@@ -118,8 +118,9 @@ function portsOfRule(rule: unknown): Grant['ports'] {
         entries.push(
           ...portEntries(
             protocolsOf(protocol),
-            field(port, 'number') ?? field(port, 'start'),
-            field(port, 'end'),
+            // v1alpha2 Port: `number`, or `range: {start, end}`.
+            field(port, 'number') ?? field(port, 'range', 'start') ?? field(port, 'start'),
+            field(port, 'range', 'end') ?? field(port, 'end'),
           ),
         );
       }

@@ -4,7 +4,7 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import type { Protocol } from '../../src/reach/model.ts';
 import { buildGraph } from '../../src/reach/world.ts';
-import '../helpers/property.ts';
+import { propertyRuns } from '../helpers/property.ts';
 
 // A NetworkPolicy and a CiliumNetworkPolicy with the same L3/L4 meaning give the same reach
 // answers, alone and mixed with other NetworkPolicies. Selectors, namespace peers, ports (numbers,
@@ -190,3 +190,56 @@ t.test(
     t.ok(isolating > 50, `most random policy sets cut something (${isolating} did)`);
   },
 );
+
+t.test('hostile dialect policies never crash reach: every answer is still an answer', async (t) => {
+  const kinds = fc.constantFrom(
+    ['cilium.io/v2', 'CiliumNetworkPolicy'],
+    ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy'],
+    ['policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy'],
+    ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
+    ['projectcalico.org/v3', 'NetworkPolicy'],
+  );
+  // Shapes close to the real ones, with hostile values where a field is expected.
+  const hostile = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.record({
+      endpointSelector: fc.jsonValue({ maxDepth: 2 }),
+      subject: fc.jsonValue({ maxDepth: 2 }),
+      tier: fc.constantFrom('Admin', 'Baseline', 7, null),
+      priority: fc.oneof(fc.integer(), fc.double(), fc.string()),
+      ingress: fc.array(
+        fc.record({
+          action: fc.constantFrom('Accept', 'Deny', 'Pass', 'Allow', 'Nope', 3),
+          from: fc.jsonValue({ maxDepth: 2 }),
+          fromEntities: fc.array(fc.oneof(fc.string(), fc.constantFrom('all', 'world', 'cluster'))),
+          toPorts: fc.jsonValue({ maxDepth: 3 }),
+          protocols: fc.jsonValue({ maxDepth: 3 }),
+        }),
+        { maxLength: 3 },
+      ),
+      egressDeny: fc.jsonValue({ maxDepth: 3 }),
+      enableDefaultDeny: fc.jsonValue({ maxDepth: 1 }),
+    }),
+  );
+  let answered = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(kinds, hostile), { maxLength: 3 }), (written) => {
+      const policies = written.map(([[apiVersion, kind], spec], index) => ({
+        apiVersion,
+        kind,
+        metadata: { name: `h${index}`, namespace: 'x' },
+        spec,
+      }));
+      const graph = buildGraph([...grid, ...policies]);
+      const src = graph.workload('x/a');
+      const dst = graph.workload('y/b');
+      if (src === undefined || dst === undefined) throw new Error('grid');
+      const verdict = graph.decide(src, dst, 80, 'TCP');
+      graph.connections('x');
+      graph.unmodelledNotes();
+      answered++;
+      return typeof verdict.allowed === 'boolean';
+    }),
+  );
+  t.equal(answered, propertyRuns().numRuns, 'every run answered');
+});

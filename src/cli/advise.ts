@@ -3,6 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { contains, parseCidr } from '../cidr.ts';
+import { detectCni } from '../cni.ts';
+import { fqdnApproved } from '../model/dialects/fqdn.ts';
 import type { Policy } from '../config/policy.ts';
 import { exceptionRequestLine } from '../engine/message.ts';
 import type { Manifest } from '../manifests.ts';
@@ -71,7 +73,11 @@ export function adviseOnObjects(
   flows: FlowSet,
   policy: Policy,
 ): Advice {
-  return advise(flows, graphOf(objects), graphOf(objects, { asEnforced: policy }), policy);
+  // Where Cilium runs, destinations the capture names by DNS are proposed as toFQDNs.
+  const fqdn = detectCni(objects.filter((o) => o['kind'] === 'DaemonSet')).fqdnEgress;
+  return advise(flows, graphOf(objects), graphOf(objects, { asEnforced: policy }), policy, {
+    fqdn,
+  });
 }
 
 /** Egress ipBlocks of a proposal that approvedEgressCIDRs does not cover: each needs an entry there. */
@@ -89,6 +95,16 @@ function unapprovedCidrs(proposal: KubeObject, policy: Policy): string[] {
       )
     );
   });
+}
+
+/** toFQDNs names of a proposal that approvedEgressFQDNs does not cover: each needs an entry there. */
+function unapprovedNames(proposal: KubeObject, policy: Policy): string[] {
+  return arrayField(proposal, 'spec', 'egress')
+    .flatMap((rule) => arrayField(rule, 'toFQDNs'))
+    .map((entry) => stringField(entry, 'matchName'))
+    .filter(
+      (name) => name !== '' && !fqdnApproved(name, policy.networkPolicies.approvedEgressFQDNs),
+    );
 }
 
 /**
@@ -122,11 +138,16 @@ export function checkProposals(
     const environment = policy.environments.find((env) => env.name === decision.environment);
     const denied = decision.findings.filter((f) => f.level === 'deny');
     const approvals: string[] = [];
-    if (denied.some((f) => f.rule === 'NP004'))
+    if (denied.some((f) => f.rule === 'NP004')) {
       for (const cidr of unapprovedCidrs(advice.proposals[index] ?? {}, policy))
         approvals.push(
           `add ${cidr} to spec.networkPolicies.approvedEgressCIDRs (a reviewed change to the GuardrailPolicy)`,
         );
+      for (const name of unapprovedNames(advice.proposals[index] ?? {}, policy))
+        approvals.push(
+          `add ${name} to spec.networkPolicies.approvedEgressFQDNs (a reviewed change to the GuardrailPolicy)`,
+        );
+    }
     const others = denied.filter((f) => f.rule !== 'NP004');
     const request =
       environment === undefined

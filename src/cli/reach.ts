@@ -80,13 +80,16 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
       dst,
       hostNetworkPolicy(objects),
     );
+    // Policies reach does not model that select either end: the answer may be wrong, and says so.
+    const notModelled = graph.unmodelledNotes([src, dst]);
     io.stdout(
       options.output === 'json'
-        ? renderVerdictJson(verdict, hostNetwork)
+        ? renderVerdictJson(verdict, hostNetwork, notModelled)
         : renderVerdictText(
             { from: src, to: dst, port: options.port, protocol: options.protocol },
             verdict,
             hostNetwork,
+            notModelled,
           ),
     );
     return 0;
@@ -112,7 +115,7 @@ export function registerReach(program: Command): void {
   program
     .command('reach')
     .description(
-      "which workloads can reach which, per port and protocol, under today's NetworkPolicies (or --as-enforced)",
+      "which workloads can reach which, per port and protocol, under today's NetworkPolicies, Cilium policies and ClusterNetworkPolicies (or --as-enforced)",
     )
     .option(
       '-f, --filename <path...>',

@@ -25,6 +25,16 @@ export interface PolicyMeaning {
    * counts as opening every peer and port in each direction it names.
    */
   readonly bounded: boolean;
+  /**
+   * Where a dialect orders its policies (ClusterNetworkPolicy, ANP, BANP): the tier and the
+   * priority within it (lower first). Undefined for additive policies (NetworkPolicy, Cilium).
+   */
+  readonly tier?: { readonly tier: 'admin' | 'baseline'; readonly priority: number } | undefined;
+  /**
+   * True for a Cilium host policy (`nodeSelector`): it selects nodes, not pods. Its subject is
+   * judged as every pod (conservative); `reach` does not apply it to pods.
+   */
+  readonly nodes?: boolean | undefined;
 }
 
 export interface MeaningSource {
@@ -70,6 +80,12 @@ export interface LabelRequirement {
 export interface DirectionMeaning {
   /** One grant per rule as written, in order. */
   readonly grants: readonly Grant[];
+  /**
+   * Whether the policy isolates its pods in this direction (traffic no rule allows is dropped).
+   * Undefined: it does, as a NetworkPolicy's restricted direction does. Cilium: only with rules
+   * in the direction and `enableDefaultDeny` not false. ClusterNetworkPolicy tiers: never.
+   */
+  readonly isolates?: boolean | undefined;
 }
 
 /** One rule: its peers on its ports. */
@@ -82,7 +98,15 @@ export interface Grant {
   readonly peers: readonly Peer[];
   /** The ports, per protocol (`all` for a rule without ports). */
   readonly ports: PortSet;
+  /**
+   * The cluster's own non-pod endpoints the rule names besides its peers (Cilium entities
+   * `host`, `remote-node`, `kube-apiserver`; `cluster` names all three): no pod or internet peer,
+   * so no rule reads them; `reach` matches them.
+   */
+  readonly entities?: readonly ReservedEntity[] | undefined;
 }
+
+export type ReservedEntity = 'host' | 'remote-node' | 'kube-apiserver';
 
 /** One peer: every source/destination, pods by namespace × labels, addresses, or DNS names. */
 export type Peer = AnyPeer | PodPeer | AddressPeer | NamePeer;
@@ -107,6 +131,11 @@ export interface AddressPeer {
   readonly addresses: AddressSet;
   /** As written, for messages: `0.0.0.0/0 except 10.0.0.0/8`. */
   readonly text: string;
+  /**
+   * True when the addresses stand in for ones netguard cannot see (a Service's endpoints, a cloud
+   * security group, an unseen CIDR group): judged as every address, matched by none in `reach`.
+   */
+  readonly unseen?: boolean | undefined;
 }
 
 /** DNS names (Cilium toFQDNs): patterns as written; `*` is the internet. */

@@ -4,8 +4,15 @@ import type { KubeObject } from '../vocabulary.ts';
 import type { Entity, FlowEnd, FlowSet } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
 import type { Endpoint, Protocol, Verdict } from './model.ts';
-import { flowText, propose, type Resolved, type RuleBacking } from './propose.ts';
+import {
+  flowText,
+  propose,
+  type ProposeOptions,
+  type Resolved,
+  type RuleBacking,
+} from './propose.ts';
 import { alsoSelected } from './selectors.ts';
+import { mergeNames } from './dns-names.ts';
 
 export type { RuleBacking } from './propose.ts';
 
@@ -175,6 +182,7 @@ function resolveFlows(flows: FlowSet, graph: ReachGraph, notes: string[]): Resol
     }
     const key = `${src.id} ${dst.id} ${flow.protocol}/${flow.port}`;
     const seen = merged.get(key);
+    const names = mergeNames(seen?.flow.names, flow.names);
     merged.set(
       key,
       seen === undefined
@@ -185,6 +193,7 @@ function resolveFlows(flows: FlowSet, graph: ReachGraph, notes: string[]): Resol
               ...seen.flow,
               count: seen.flow.count + flow.count,
               dropped: seen.flow.dropped && flow.dropped,
+              ...(names === undefined ? {} : { names }),
             },
           },
     );
@@ -198,6 +207,7 @@ export function advise(
   today: ReachGraph,
   enforced: ReachGraph,
   policy: Policy,
+  options: ProposeOptions = {},
 ): Advice {
   const notes = skippedSummary(flows.skippedByReason);
   const resolved = resolveFlows(flows, today, notes);
@@ -238,10 +248,16 @@ export function advise(
       );
     }
   }
+  const named = resolved.filter((r) => !r.flow.dropped && (r.flow.names?.length ?? 0) > 0);
+  if (named.length > 0 && options.fqdn !== true)
+    notes.push(
+      `${named.length} flow${named.length === 1 ? '' : 's'} carried DNS names, but Cilium was not found among the input's DaemonSets: toFQDNs needs Cilium, so those destinations are proposed as ipBlocks`,
+    );
   const proposed = propose(
     resolved.filter((r) => !r.flow.dropped),
     today,
     policy,
+    options,
   );
   const complete = flows.lostEvents === 0 && flows.unavailableNodes.length === 0;
   return {

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { field } from '../object-access.ts';
 import { PROTOCOLS, type Protocol } from './model.ts';
+import { dnsNamesOf, mergeNames } from './dns-names.ts';
 
 /** Cilium's reserved identities that NetworkPolicy still cuts: the API server, other nodes, and (as a destination) the pod's own node. */
 export type Entity = 'kube-apiserver' | 'remote-node' | 'host';
@@ -21,6 +22,8 @@ export interface ObservedFlow {
   readonly count: number;
   /** Every record of it was dropped (Hubble DROPPED): an attempt, not a working dependency. */
   readonly dropped: boolean;
+  /** DNS names the destination address was reached by (Hubble `destination_names`), when any. */
+  readonly names?: readonly string[] | undefined;
 }
 
 export interface FlowSet {
@@ -85,6 +88,8 @@ const flowSchema = z.looseObject({
     .optional(),
   source: endpointSchema.optional(),
   destination: endpointSchema.optional(),
+  // Read through dnsNamesOf: hostile text, bounded and checked there.
+  destination_names: z.array(z.unknown()).optional(),
 });
 type HubbleFlow = z.infer<typeof flowSchema>;
 // A flat record must look like a flow: an object with none of these is something else.
@@ -269,7 +274,16 @@ function hubbleFlow(value: unknown, set: FlowSet): Parsed | Skip {
   const to = hubbleEnd(flow.destination, flow.IP?.destination, 'destination');
   if (typeof from === 'string') return ignored(`source is ${from}`);
   if (typeof to === 'string') return ignored(`destination is ${to}`);
-  return { from, to, port: l4.destination_port, protocol, dropped: flow.verdict === 'DROPPED' };
+  // Names only matter for an address outside the cluster's workloads.
+  const names = to.kind === 'address' ? dnsNamesOf(flow.destination_names) : [];
+  return {
+    from,
+    to,
+    port: l4.destination_port,
+    protocol,
+    dropped: flow.verdict === 'DROPPED',
+    ...(names.length > 0 ? { names } : {}),
+  };
 }
 
 const csvProtocol = z
@@ -350,13 +364,15 @@ export function parseFlows(file: string, text: string, into: FlowSet = emptyFlow
     const key = `${endKey(record.from)} ${endKey(record.to)} ${record.protocol}/${record.port}`;
     const at = seen.get(key);
     const existing = at === undefined ? undefined : into.flows[at];
-    if (at !== undefined && existing !== undefined)
+    if (at !== undefined && existing !== undefined) {
+      const names = mergeNames(existing.names, record.names);
       into.flows[at] = {
         ...existing,
         count: existing.count + 1,
         dropped: existing.dropped && record.dropped,
+        ...(names === undefined ? {} : { names }),
       };
-    else if (into.flows.length < MAX_DISTINCT_FLOWS) {
+    } else if (into.flows.length < MAX_DISTINCT_FLOWS) {
       seen.set(key, into.flows.length);
       into.flows.push({ ...record, count: 1 });
     } else

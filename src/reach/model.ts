@@ -1,5 +1,6 @@
 import type { CidrRange } from '../cidr.ts';
 import type { AddressSet } from '../semantics/addresses.ts';
+import type { ReservedEntity } from '../model/policy-meaning.ts';
 import type { Labels } from '../vocabulary.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -44,7 +45,7 @@ export interface External {
    * A Cilium reserved entity (the API server, a node): ipBlocks do not select it there unless
    * `policy-cidr-match-mode: nodes`, so only peerless rules admit it.
    */
-  readonly entity?: 'kube-apiserver' | 'remote-node' | 'host' | undefined;
+  readonly entity?: ReservedEntity | undefined;
 }
 
 export type Endpoint = Workload | External;
@@ -62,6 +63,11 @@ export interface IpBlockPeer {
   readonly text: string;
   /** What the block means: its CIDR minus `except` (the policy's compiled meaning). */
   readonly addresses: AddressSet;
+  /**
+   * Cilium CIDR rules and `world` select only endpoints outside the cluster: never a pod, never a
+   * node or the API server (NetworkPolicy ipBlocks and ClusterNetworkPolicy networks match pod IPs).
+   */
+  readonly outsideOnly?: boolean | undefined;
 }
 
 export interface SelectorPeer {
@@ -78,17 +84,34 @@ export interface RuleSpec {
   readonly peers: readonly PeerSpec[] | undefined;
   /** undefined: every port and protocol. */
   readonly ports: readonly PortSpec[] | undefined;
+  /** Dialects with actions (Cilium deny rules, ClusterNetworkPolicy); undefined: allow. */
+  readonly action?: 'allow' | 'deny' | 'pass' | undefined;
+  /** Cilium reserved entities the rule names (the API server, nodes), matched by flow ends. */
+  readonly entities?: readonly ReservedEntity[] | undefined;
+  /** Parts of the rule reach cannot match to an address (DNS names, Services), for notes. */
+  readonly unmodelled?: readonly string[] | undefined;
 }
 
-/** A NetworkPolicy parsed once: selectors compiled, CIDRs parsed, policyTypes defaulted. */
+/**
+ * A policy parsed once: selectors compiled, CIDRs parsed, policyTypes defaulted. NetworkPolicies,
+ * and the dialects reach models (Cilium, ClusterNetworkPolicy tiers) in the same shape.
+ */
 export interface CompiledPolicy {
+  /** The policy's namespace; '' for a cluster-scoped policy. */
   readonly namespace: string;
+  /** As answers name it: a NetworkPolicy by its name, a dialect policy as `Kind/name`. */
   readonly name: string;
   readonly selects: (labels: Labels) => boolean;
+  /** Which namespaces' pods it selects, by their labels; undefined: its own namespace only. */
+  readonly inNamespace?: ((labels: Labels) => boolean) | undefined;
   readonly isolatesIngress: boolean;
   readonly isolatesEgress: boolean;
   readonly ingress: readonly RuleSpec[];
   readonly egress: readonly RuleSpec[];
+  /** Undefined for a NetworkPolicy. */
+  readonly dialect?: 'cilium' | 'cluster-network-policy' | undefined;
+  /** ClusterNetworkPolicy, ANP, BANP: evaluated in tier order before (Admin) or after (Baseline) the rest. */
+  readonly tier?: { readonly tier: 'admin' | 'baseline'; readonly priority: number } | undefined;
 }
 
 export type Direction = 'ingress' | 'egress';

@@ -21,6 +21,8 @@ export function peerNames(
 ): boolean {
   if (peer.kind === 'ipBlock') {
     if (endpoint.kind === 'external' && endpoint.entity !== undefined) return false;
+    // Cilium CIDRs and `world` select only what lies outside the cluster: never a pod.
+    if (endpoint.kind === 'workload' && peer.outsideOnly === true) return false;
     const addresses = endpoint.kind === 'external' ? [endpoint.address] : endpoint.addresses;
     return addresses.some((address) => ipBlockHolds(peer, address));
   }

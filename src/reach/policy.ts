@@ -31,7 +31,7 @@ const policySchema = z.looseObject({
   }),
 });
 
-const matchesAll = (): boolean => true;
+export const matchesAll = (): boolean => true;
 
 /** ipBlocks must parse (reach computes with them): the first that does not is named. */
 function checkIpBlocks(
@@ -53,7 +53,7 @@ function checkIpBlocks(
 }
 
 /** The meaning's namespace set as reach's predicate; undefined for the policy's own namespace. */
-function namespacesPredicate(
+export function namespacesPredicate(
   namespaces: NamespaceSet,
   own: string,
 ): ((labels: Labels) => boolean) | undefined {
@@ -68,10 +68,24 @@ function namespacesPredicate(
   }
 }
 
-function peerSpec(peer: Peer, own: string): PeerSpec[] {
+/** How a dialect's peers differ from a NetworkPolicy's (Cilium CIDRs select no cluster endpoint). */
+export interface PeerReading {
+  readonly outsideOnly?: boolean;
+}
+
+function peerSpec(peer: Peer, own: string, reading: PeerReading): PeerSpec[] {
   switch (peer.kind) {
     case 'addresses':
-      return [{ kind: 'ipBlock', text: peer.text, addresses: peer.addresses }];
+      // Addresses netguard cannot see (a Service's endpoints) name no address reach knows.
+      if (peer.unseen === true) return [];
+      return [
+        {
+          kind: 'ipBlock',
+          text: peer.text,
+          addresses: peer.addresses,
+          ...(reading.outsideOnly === true ? { outsideOnly: true } : {}),
+        },
+      ];
     case 'pods': {
       const pods = peer.pods.pods;
       return [
@@ -103,11 +117,25 @@ function portSpecs(ports: PortSet): PortSpec[] | undefined {
   return out;
 }
 
-function ruleSpec(grant: Grant, own: string): RuleSpec {
+/** What of a grant reach cannot match to an address, named by its path. */
+function unmodelledParts(grant: Grant): string[] {
+  return grant.peers.flatMap((peer) => {
+    if (peer.kind === 'names') return [`${peer.path} (DNS names ${peer.patterns.join(', ')})`];
+    if (peer.kind === 'addresses' && peer.unseen === true) return [`${peer.path} (${peer.text})`];
+    return [];
+  });
+}
+
+/** One grant as reach reads it: its peers (none named = every peer), ports, action and entities. */
+export function ruleSpec(grant: Grant, own: string, reading: PeerReading = {}): RuleSpec {
   const every = grant.peers.some((peer) => peer.kind === 'any');
+  const unmodelled = unmodelledParts(grant);
   return {
-    peers: every ? undefined : grant.peers.flatMap((peer) => peerSpec(peer, own)),
+    peers: every ? undefined : grant.peers.flatMap((peer) => peerSpec(peer, own, reading)),
     ports: portSpecs(grant.ports),
+    ...(grant.action === 'allow' ? {} : { action: grant.action }),
+    ...(grant.entities === undefined ? {} : { entities: grant.entities }),
+    ...(unmodelled.length === 0 ? {} : { unmodelled }),
   };
 }
 

@@ -7,21 +7,10 @@ import type { Entity, ObservedFlow } from './flows.ts';
 import type { ReachGraph } from './graph.ts';
 import type { Endpoint, External, Protocol, Workload } from './model.ts';
 import { alsoSelected, identifyingLabels, noStableLabels } from './selectors.ts';
+import { fqdnPolicyFor, type NamedEgress } from './propose-fqdn.ts';
+import { listed, type RuleBacking } from './backing.ts';
 
-/** What backs one proposed rule: the flows it keeps, from whom, and whether it opens more than they were. */
-export interface RuleBacking {
-  /** `namespace/name` of the proposal. */
-  readonly policy: string;
-  readonly direction: 'ingress' | 'egress';
-  /** The peer, for people: `prod-shop/api`, `160.79.104.10/32`, `the internet (...)`. */
-  readonly peer: string;
-  readonly ports: string;
-  readonly flows: number;
-  /** The observed clients (ingress) or servers (egress) behind the rule. */
-  readonly observed: readonly string[];
-  /** Set when the rule opens more than the observed ends: the internet, or other workloads. */
-  readonly opens?: string | undefined;
-}
+export type { RuleBacking };
 
 /** An observed flow with both ends resolved to workloads or addresses. */
 export interface Resolved {
@@ -162,6 +151,8 @@ interface Subject {
   readonly workload: Workload;
   readonly ingress: RuleEntry[];
   readonly egress: RuleEntry[];
+  /** Egress to outside addresses the capture names by DNS (Cilium): toFQDNs, not ipBlocks. */
+  readonly names: NamedEgress[];
   /** Flows with a reserved entity at the other end: only a Cilium policy can name it. */
   readonly entities: {
     entity: Entity;
@@ -173,17 +164,16 @@ interface Subject {
   }[];
 }
 
+/** How proposals may be written: with Cilium and DNS names in the capture, toFQDNs for named destinations. */
+export interface ProposeOptions {
+  readonly fqdn?: boolean;
+}
+
 export interface Proposed {
   readonly proposals: KubeObject[];
   readonly backing: RuleBacking[];
   readonly refused: string[];
 }
-
-const MAX_LISTED = 5;
-const listed = (ids: readonly string[]): string[] =>
-  ids.length <= MAX_LISTED
-    ? [...ids]
-    : [...ids.slice(0, MAX_LISTED), `${ids.length - MAX_LISTED} more`];
 
 export const flowText = (r: Resolved): string =>
   `${r.src.id} → ${r.dst.id} ${r.flow.protocol}/${r.flow.port}`;
@@ -194,12 +184,19 @@ function collectSubjects(
   graph: ReachGraph,
   policy: Policy,
   refused: string[],
+  options: ProposeOptions,
 ): Map<string, Subject> {
   const judged = (e: Endpoint): e is Workload =>
     e.kind === 'workload' && !policy.excludedNamespaces.has(e.namespace);
   const subjects = new Map<string, Subject>();
   const subject = (w: Workload): Subject => {
-    const found = subjects.get(w.id) ?? { workload: w, ingress: [], egress: [], entities: [] };
+    const found = subjects.get(w.id) ?? {
+      workload: w,
+      ingress: [],
+      egress: [],
+      names: [],
+      entities: [],
+    };
     subjects.set(w.id, found);
     return found;
   };
@@ -208,6 +205,22 @@ function collectSubjects(
       subject(self).entities.push({
         entity: other.entity,
         direction,
+        port: r.flow.port,
+        protocol: r.flow.protocol,
+        flows: r.flow.count,
+        observed: other.id,
+      });
+      return;
+    }
+    const names = r.flow.names ?? [];
+    if (
+      options.fqdn === true &&
+      direction === 'egress' &&
+      other.kind === 'external' &&
+      names.length > 0
+    ) {
+      subject(self).names.push({
+        names,
         port: r.flow.port,
         protocol: r.flow.protocol,
         flows: r.flow.count,
@@ -354,12 +367,13 @@ export function propose(
   resolved: readonly Resolved[],
   graph: ReachGraph,
   policy: Policy,
+  options: ProposeOptions = {},
 ): Proposed {
   const refused: string[] = [];
   const backing: RuleBacking[] = [];
   const proposals: KubeObject[] = [];
-  const subjects = [...collectSubjects(resolved, graph, policy, refused).values()].sort((a, b) =>
-    a.workload.id.localeCompare(b.workload.id),
+  const subjects = [...collectSubjects(resolved, graph, policy, refused, options).values()].sort(
+    (a, b) => a.workload.id.localeCompare(b.workload.id),
   );
   for (const s of subjects) {
     const selector = identifyingLabels(graph, s.workload, policy);
@@ -367,8 +381,14 @@ export function propose(
       refused.push(`${s.workload.id}: no policy proposed: ${noStableLabels(s.workload, policy)}`);
       continue;
     }
-    if (s.ingress.length > 0 || s.egress.length > 0 || s.entities.length === 0)
+    if (
+      s.ingress.length > 0 ||
+      s.egress.length > 0 ||
+      (s.entities.length === 0 && s.names.length === 0)
+    )
       proposals.push(networkPolicyFor(s, selector, policy, backing));
+    if (s.names.length > 0)
+      proposals.push(fqdnPolicyFor(s.workload, s.names, selector, policy, backing));
     if (s.entities.length > 0) proposals.push(ciliumPolicyFor(s, selector, backing));
   }
   return { proposals, backing, refused };

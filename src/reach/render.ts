@@ -1,5 +1,5 @@
 import { terminalSafe } from '../text.ts';
-import type { Connection, OutsideRules, ReachGraph } from './graph.ts';
+import type { Connection, OutsideRules, ReachGraph, UnmodelledNote } from './graph.ts';
 import type { HostNetworkAnswer } from './host-network.ts';
 import type { Endpoint, Verdict } from './model.ts';
 
@@ -14,6 +14,8 @@ export interface ReachReport {
     readonly egress: OutsideRules;
     readonly ingress: OutsideRules;
   }[];
+  /** Policies reach does not (wholly) model: answers for the workloads they select may be wrong. */
+  readonly notModelled: readonly UnmodelledNote[];
 }
 
 export function reachReport(
@@ -32,7 +34,16 @@ export function reachReport(
       egress: graph.outside(w, 'egress'),
       ingress: graph.outside(w, 'ingress'),
     })),
+    notModelled: graph.unmodelledNotes(),
   };
+}
+
+/** One line per policy reach does not (wholly) model, naming the workloads whose answers it may change. */
+export function notModelledLines(notes: readonly UnmodelledNote[]): string[] {
+  return notes.map(
+    (note) =>
+      `NOT MODELLED: ${terminalSafe(note.policy)}: ${terminalSafe(note.reason)} (selects ${note.selects.length === 0 ? 'no workload of the input' : note.selects.map(terminalSafe).join(', ')})`,
+  );
 }
 
 // Names come from manifests or the cluster: printed without terminal control characters.
@@ -75,6 +86,7 @@ export function renderReachText(report: ReachReport): string {
     ),
     '',
     `${report.connections.length} allowed connections on declared container ports.`,
+    ...notModelledLines(report.notModelled),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -137,6 +149,8 @@ export function renderReachDot(report: ReachReport): string {
       `  ${dotQuote(edge.from)} -> ${dotQuote(edge.to)} [label=${dotQuote(edge.label)}, style=dashed];`,
     );
   }
+  // Comments, so the picture never hides that some policies were not modelled.
+  for (const line of notModelledLines(report.notModelled)) lines.push(`  // ${line}`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
@@ -166,16 +180,21 @@ export function renderReachMermaid(report: ReachReport): string {
       if (!ids.has(end)) lines.push(`  ${idOf(end)}(["${mermaidText(end)}"])`);
     lines.push(`  ${idOf(edge.from)} -.->|"${mermaidText(edge.label)}"| ${idOf(edge.to)}`);
   }
+  for (const line of notModelledLines(report.notModelled)) lines.push(`  %% ${line}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The one-question form: exactly the JSON DESIGN.md fixes. */
-export function renderVerdictJson(verdict: Verdict, hostNetwork?: HostNetworkAnswer): string {
+export function renderVerdictJson(
+  verdict: Verdict,
+  hostNetwork?: HostNetworkAnswer,
+  notModelled: readonly UnmodelledNote[] = [],
+): string {
   const side = (s: Verdict['egress']): { allowed: boolean; policies: string[] } => ({
     allowed: s.allowed,
     policies: [...s.policies],
   });
-  return `${JSON.stringify({ allowed: verdict.allowed, egress: side(verdict.egress), ingress: side(verdict.ingress), ...(hostNetwork === undefined ? {} : { hostNetwork }) })}\n`;
+  return `${JSON.stringify({ allowed: verdict.allowed, egress: side(verdict.egress), ingress: side(verdict.ingress), ...(hostNetwork === undefined ? {} : { hostNetwork }), ...(notModelled.length === 0 ? {} : { notModelled }) })}\n`;
 }
 
 function hostNetworkText(h: HostNetworkAnswer | undefined): string {
@@ -190,6 +209,7 @@ export function renderVerdictText(
   question: { from: Endpoint; to: Endpoint; port: number; protocol: string },
   verdict: Verdict,
   hostNetwork?: HostNetworkAnswer,
+  notModelled: readonly UnmodelledNote[] = [],
 ): string {
   const side = (name: 'egress' | 'ingress', s: Verdict['egress']): string => {
     const subject = name === 'egress' ? question.from : question.to;
@@ -201,5 +221,6 @@ export function renderVerdictText(
     return `${name}: ${s.allowed ? 'allowed by' : 'denied; isolated by'} ${s.policies.map(terminalSafe).join(', ')}`;
   };
   const head = `${terminalSafe(question.from.id)} → ${terminalSafe(question.to.id)} ${question.protocol}/${question.port}: ${verdict.allowed ? 'allowed' : 'denied'}`;
-  return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n${hostNetworkText(hostNetwork)}`;
+  const notes = notModelledLines(notModelled).map((line) => `  ${line}\n`);
+  return `${head}\n  ${side('egress', verdict.egress)}\n  ${side('ingress', verdict.ingress)}\n${hostNetworkText(hostNetwork)}${notes.join('')}`;
 }

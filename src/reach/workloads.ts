@@ -6,6 +6,7 @@ import { selectorMatches, stringMap, type LabelSelector } from '../labels.ts';
 import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';
 import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
+import { isDialectObject } from './dialect-policy.ts';
 
 /** Which kind a kind-less name means when several share it, as DESIGN.md lists them. */
 const KIND_ORDER = [
@@ -76,6 +77,8 @@ export interface WorldObjects {
   readonly namespaces: NamespaceNode[];
   readonly workloads: Workload[];
   readonly policyObjects: KubeObject[];
+  /** Policies of other dialects (Cilium, Calico, ClusterNetworkPolicy) with their CIDR groups and network sets. */
+  readonly dialectObjects: KubeObject[];
 }
 
 /**
@@ -93,9 +96,14 @@ export function worldFromObjects(
   const selectors: { workload: Workload; selector: LabelSelector; addresses: CidrRange[] }[] = [];
   const ownedPods: KubeObject[] = [];
   const policyObjects: KubeObject[] = [];
+  const dialectObjects: KubeObject[] = [];
   for (const object of objects) {
     const kind = String(object['kind']);
     const name = stringField(object, 'metadata', 'name');
+    if (isDialectObject(object)) {
+      dialectObjects.push(object);
+      continue;
+    }
     if (kind === 'Namespace') {
       namespaces.set(name, namespaceNode(name, object));
       continue;
@@ -103,7 +111,7 @@ export function worldFromObjects(
     const namespace = stringField(object, 'metadata', 'namespace') || defaultNamespace;
     if (!namespaces.has(namespace)) namespaces.set(namespace, namespaceNode(namespace));
     if (kind === 'NetworkPolicy') {
-      // By group and version too: a Calico NetworkPolicy is not modelled (docs/dialects.md).
+      // By group and version too: a Calico NetworkPolicy is another dialect (docs/dialects.md).
       if (judgedKindOf(gvkOfObject(object)) === 'NetworkPolicy') policyObjects.push(object);
       continue;
     }
@@ -154,5 +162,6 @@ export function worldFromObjects(
     namespaces: [...namespaces.values()],
     workloads: [...workloads.values()],
     policyObjects,
+    dialectObjects,
   };
 }

@@ -3,6 +3,7 @@ import type { KubeObject } from '../vocabulary.ts';
 import { withEnforceBaseline } from './enforced.ts';
 import { ReachGraph } from './graph.ts';
 import { compilePolicy } from './policy.ts';
+import { dialectPolicies } from './dialect-policy.ts';
 import { worldFromObjects } from './workloads.ts';
 
 export interface BuildOptions {
@@ -21,9 +22,14 @@ export function buildGraph(objects: readonly KubeObject[], options: BuildOptions
     options.asEnforced === undefined
       ? world.policyObjects
       : withEnforceBaseline(world.policyObjects, world.namespaces, options.asEnforced);
+  const dialects = dialectPolicies(world.dialectObjects);
   return new ReachGraph({
     namespaces: world.namespaces,
     workloads: world.workloads,
-    policies: policyObjects.map((object) => compilePolicy(object, defaultNamespace)),
+    policies: [
+      ...policyObjects.map((object) => compilePolicy(object, defaultNamespace)),
+      ...dialects.policies,
+    ],
+    unmodelled: dialects.unmodelled,
   });
 }

@@ -18,6 +18,7 @@ import type {
   Peer,
   PodSet,
   PolicyMeaning,
+  ReservedEntity,
 } from '../policy-meaning.ts';
 import {
   blockPeer,
@@ -97,6 +98,26 @@ const everyNamespace = (path: string): Peer => ({
   pods: { namespaces: { kind: 'every' }, pods: EVERY_LABEL_SET },
 });
 
+/** The reserved entities an entity names: `cluster` names the nodes and the API server too. */
+function reservedEntities(entity: string): ReservedEntity[] {
+  switch (entity) {
+    case 'host':
+    case 'remote-node':
+    case 'kube-apiserver':
+      return [entity];
+    case 'cluster':
+      return ['host', 'remote-node', 'kube-apiserver'];
+    default:
+      return [];
+  }
+}
+
+/** Addresses netguard cannot see (a Service's endpoints, a cloud group): every address, unseen. */
+const unseenPeer = (path: string, text: string): Peer => ({
+  ...internetPeer(path, text),
+  unseen: true,
+});
+
 /** An entity: `world*` is the internet, `all` every peer, `cluster` every namespace; others name nodes. */
 function entityPeer(entity: string, path: string): Peer | undefined {
   switch (entity) {
@@ -141,8 +162,9 @@ function peersOf(
   prefix: 'from' | 'to',
   own: string | undefined,
   lookups: CiliumLookups,
-): { peers: Peer[]; named: boolean } {
+): { peers: Peer[]; named: boolean; entities: ReservedEntity[] } {
   const peers: Peer[] = [];
+  const entities = new Set<ReservedEntity>();
   let named = false;
   const each = (name: string, read: (item: unknown, at: string) => Peer | undefined): void => {
     const list = field(rule, `${prefix}${name}`);
@@ -162,7 +184,7 @@ function peersOf(
     const named = ref !== '' ? `CIDR group ${ref}` : 'the CIDR groups its selector matches';
     // Unseen groups could hold any address: judged as every one (conservative).
     if (lookups.cidrGroups === undefined)
-      return internetPeer(at, `${named} (unseen here, so counted as every address)`);
+      return unseenPeer(at, `${named} (unseen here, so counted as every address)`);
     const addresses = cidrGroupAddresses(item, lookups.cidrGroups);
     return {
       kind: 'addresses',
@@ -171,12 +193,16 @@ function peersOf(
       text: named,
     };
   });
-  each('Entities', (item, at) => (typeof item === 'string' ? entityPeer(item, at) : undefined));
+  each('Entities', (item, at) => {
+    if (typeof item !== 'string') return undefined;
+    for (const entity of reservedEntities(item)) entities.add(entity);
+    return entityPeer(item, at);
+  });
   // Cloud security groups hold addresses netguard cannot see: judged as the internet.
-  each('Groups', (_item, at) => internetPeer(at, 'a cloud security group'));
+  each('Groups', (_item, at) => unseenPeer(at, 'a cloud security group'));
   if (prefix === 'to') {
     // A Service may front any address (an external endpoint): the internet, on the rule's ports.
-    each('Services', (_item, at) => internetPeer(at, 'a Service, which may front any address'));
+    each('Services', (_item, at) => unseenPeer(at, 'a Service, which may front any address'));
     each('FQDNs', (item, at) => {
       const pattern = stringField(item, 'matchName') || stringField(item, 'matchPattern');
       return pattern === '' ? undefined : { kind: 'names', path: at, patterns: [pattern] };
@@ -184,7 +210,7 @@ function peersOf(
   }
   // fromNodes/toNodes name the cluster's own nodes; fromRequires/toRequires only narrow.
   if (Array.isArray(field(rule, `${prefix}Nodes`))) named = true;
-  return { peers, named };
+  return { peers, named, entities: [...entities].sort() };
 }
 
 /** `toPorts`: every entry's ports together; port 0 or none, or protocol ANY, is every port. */
@@ -215,12 +241,12 @@ function grantOf(
   own: string | undefined,
   lookups: CiliumLookups,
 ): Grant {
-  const { peers, named } = peersOf(rule, path, prefix, own, lookups);
+  const { peers, named, entities } = peersOf(rule, path, prefix, own, lookups);
   const { ports, written } = portsOfRule(rule);
   // Ports with no L3 peer: every peer on those ports. `{}`: nothing (it only turns on default deny).
   if (!named && written)
     return { path, action, peers: [{ kind: 'any', path: `${path}.toPorts` }], ports };
-  return { path, action, peers, ports };
+  return { path, action, peers, ports, ...(entities.length > 0 ? { entities } : {}) };
 }
 
 function directionOf(
@@ -244,7 +270,11 @@ function directionOf(
     deny.forEach((rule, index) => {
       grants.push(grantOf(rule, `${at}.${direction}Deny[${index}]`, prefix, 'deny', own, lookups));
     });
-  return { grants };
+  // Cilium isolates a direction only where the policy has rules in it, unless enableDefaultDeny
+  // says false (its rules then only add allows).
+  const ruled =
+    (Array.isArray(allow) && allow.length > 0) || (Array.isArray(deny) && deny.length > 0);
+  return { grants, isolates: ruled && defaultDeny !== false };
 }
 
 /**
@@ -282,6 +312,7 @@ export function ciliumMeanings(
       ingress: directionOf(spec, at, 'ingress', namespace, lookups),
       egress: directionOf(spec, at, 'egress', namespace, lookups),
       bounded: true,
+      ...(nodes ? { nodes: true } : {}),
     };
   });
 }

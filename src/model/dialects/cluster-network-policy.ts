@@ -107,6 +107,10 @@ function portsOfRule(rule: unknown): Grant['ports'] {
       );
     else if (typeof named === 'string')
       entries.push(...portEntries(protocolsOf(undefined), named, undefined));
+    else if (typeof field(entry, 'destinationNamedPort') === 'string')
+      entries.push(
+        ...portEntries(protocolsOf(undefined), field(entry, 'destinationNamedPort'), undefined),
+      );
     else
       for (const protocol of ['tcp', 'udp', 'sctp'] as const) {
         const port = field(entry, protocol, 'destinationPort');
@@ -114,8 +118,9 @@ function portsOfRule(rule: unknown): Grant['ports'] {
         entries.push(
           ...portEntries(
             protocolsOf(protocol),
-            field(port, 'number') ?? field(port, 'start'),
-            field(port, 'end'),
+            // v1alpha2 Port: `number`, or `range: {start, end}`.
+            field(port, 'number') ?? field(port, 'range', 'start') ?? field(port, 'start'),
+            field(port, 'range', 'end') ?? field(port, 'end'),
           ),
         );
       }
@@ -146,7 +151,17 @@ function directionOf(spec: unknown, direction: 'ingress' | 'egress'): DirectionM
       ports: portsOfRule(rule),
     });
   });
-  return { grants };
+  // Tiered policies never isolate: traffic no rule matches goes on to the next tier.
+  return { grants, isolates: false };
+}
+
+/** v1alpha2 names its tier; ANP is the Admin tier, BANP the Baseline one (a singleton, no priority). */
+function tierOf(spec: unknown, judgedKind: string): NonNullable<PolicyMeaning['tier']> {
+  const written = field(spec, 'priority');
+  const priority = typeof written === 'number' && Number.isFinite(written) ? written : 0;
+  if (judgedKind === BASELINE_ADMIN_NETWORK_POLICY) return { tier: 'baseline', priority: 0 };
+  if (judgedKind === ADMIN_NETWORK_POLICY) return { tier: 'admin', priority };
+  return { tier: stringField(spec, 'tier') === 'Baseline' ? 'baseline' : 'admin', priority };
 }
 
 export function clusterNetworkPolicyMeanings(
@@ -171,6 +186,7 @@ export function clusterNetworkPolicyMeanings(
       ingress: directionOf(spec, 'ingress'),
       egress: directionOf(spec, 'egress'),
       bounded: true,
+      tier: tierOf(spec, judgedKind),
     },
   ];
 }

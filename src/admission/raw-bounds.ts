@@ -1,3 +1,14 @@
+import {
+  QUOTE,
+  BACKSLASH,
+  COLON,
+  COMMA,
+  OPEN_OBJECT,
+  CLOSE_OBJECT,
+  OPEN_ARRAY,
+  CLOSE_ARRAY,
+  isSpace,
+} from '../json-bytes.ts';
 import { REVIEW_BOUNDS, type Bounds, type Exceeded } from './bounds.ts';
 
 /** A value of `request` in the raw body: its bytes, JSON values and deepest container nesting. */
@@ -7,17 +18,6 @@ interface Region {
   values: number;
   depth: number;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const isSpace = (byte: number): boolean =>
-  byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** A key's text: raw when it has no escape, else decoded (a hostile sender may escape `object`). */
 function keyText(body: Buffer, start: number, end: number): string {

@@ -1,3 +1,14 @@
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COMMA,
+  isSpace,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from '../json-bytes.ts';
+
 /**
  * Reads a Kubernetes list reply as its bytes arrive. Each element of the top-level `items` array is
  * parsed on its own, as soon as its closing brace arrives, and handed to `onItem`; everything else
@@ -5,16 +16,6 @@
  * 250 objects of 1.2 MB each is then never held whole as bytes, as text and as objects at once:
  * memory follows the largest item, and what `onItem` keeps of each.
  */
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-const isSpace = (byte: number): boolean =>
-  byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** The list's own fields (kind, metadata) are small; a reply whose are not is refused. */
 const MAX_ENVELOPE_BYTES = 1024 * 1024;

@@ -16,7 +16,6 @@ import { desiredBaseline } from '../model/baseline-policies.ts';
 import { baselineAnnotations } from '../model/baseline-annotations.ts';
 import { unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { daysLeft, daysLeftText, expiryDate } from '../exceptions/state.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 import { targetLabel, waiverLabel, type Waiver } from '../exceptions/waiver.ts';
 
 export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';
@@ -174,13 +173,14 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
   const { rest, logger } = options;
   const sent = new Set<string>();
 
-  /** The waiver itself (cluster waivers only: a file entry is no API object) and its target, if it exists. */
+  /** The waiver itself (when its source keeps API objects: a file entry is none) and its target, if it exists. */
   const involvedOf = async (waiver: Waiver): Promise<Involved[]> => {
     const involved: Involved[] = [];
-    if (waiver.source === 'cluster') {
+    const { apiObject } = waiver.source;
+    if (apiObject !== undefined) {
       involved.push({
-        apiVersion: EXCEPTION_API_VERSION,
-        kind: EXCEPTION_KIND,
+        apiVersion: apiObject.apiVersion,
+        kind: apiObject.kind,
         name: waiver.name,
         namespace: waiver.namespace,
         uid: waiver.uid,

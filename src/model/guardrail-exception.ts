@@ -8,6 +8,12 @@ export const EXCEPTION_API_VERSION = `${EXCEPTION_GROUP}/${EXCEPTION_VERSION}`;
 export const EXCEPTION_KIND = 'GuardrailException';
 export const EXCEPTION_PLURAL = 'guardrailexceptions';
 
+/** The GuardrailException collection: in one namespace (POST creates there), or in every namespace. */
+export const exceptionsPath = (namespace?: string): string =>
+  namespace === undefined
+    ? `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`
+    : `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/namespaces/${encodeURIComponent(namespace)}/${EXCEPTION_PLURAL}`;
+
 /**
  * The kinds a waiver may target, spelled exactly as Kubernetes spells them: the kinds rules judge
  * (GuardrailExceptions aside: EX rules cannot be waived). The CRD schema enumerates the same list.

@@ -14,7 +14,7 @@ import { RULE_SET } from './rules/registry.ts';
 import { existsSync } from 'node:fs';
 import { GUARDRAIL_EXCEPTION_SOURCE } from './exceptions/object-source.ts';
 import { loadExceptionFile } from './exceptions/file-source.ts';
-import type { ClusterExceptionSource } from './exceptions/source.ts';
+import type { ClusterExceptionSource } from './exceptions/cluster-source.ts';
 import {
   createRegistry,
   waiverSet,

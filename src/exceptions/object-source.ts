@@ -8,7 +8,7 @@ import {
 } from '../model/guardrail-exception.ts';
 import { waiverProblems } from './checks.ts';
 import type { WaivableRules } from './scope-checks.ts';
-import type { ClusterExceptionSource } from './source.ts';
+import type { ClusterExceptionSource } from './cluster-source.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
 
 /**

@@ -4,6 +4,6 @@
  * once (live-world.ts); a new source is one module beside `object-source.ts` and one line here.
  */
 import { GUARDRAIL_EXCEPTION_SOURCE } from './object-source.ts';
-import type { ClusterExceptionSource } from './source.ts';
+import type { ClusterExceptionSource } from './cluster-source.ts';
 
 export const CLUSTER_SOURCES: readonly ClusterExceptionSource[] = [GUARDRAIL_EXCEPTION_SOURCE];

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { startCache, type ObjectCache, type CachedObject } from './informer.ts';
 import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import type { ClusterExceptionSource } from '../exceptions/source.ts';
+import type { ClusterExceptionSource } from '../exceptions/cluster-source.ts';
 import type { WaivableRules } from '../exceptions/scope-checks.ts';
 import { waiverSet, type WaiverSet } from '../exceptions/registry.ts';
 import { exceptionsPath } from '../model/guardrail-exception.ts';

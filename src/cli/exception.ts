@@ -31,7 +31,7 @@ import { countWaiversByState, daysLeft, daysLeftText, WAIVER_STATES } from '../e
 import { escapeControls, escapeControlLines } from '../terminal-text.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
-import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
+import { clusterRequested, type ClusterFlags } from '../kube/cluster-flags.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES, RULES_BY_ID } from '../rules/registry.ts';
@@ -225,7 +225,7 @@ export async function runExceptionRequest(
     );
     return 0;
   }
-  const rest = kubeRest(loadKubeConfig(options));
+  const rest = kubeRest(await loadKubeConfig(options));
   // An explicit --name is the user's choice: a collision is reported, not worked around.
   const base =
     options.name ??
@@ -282,7 +282,7 @@ export async function runExceptionApprove(
   options: ApproveOptions,
   io: ExceptionIo,
 ): Promise<number> {
-  const kc = loadKubeConfig(options);
+  const kc = await loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
   try {
@@ -381,7 +381,7 @@ export async function runExceptionRenew(
     );
   if (Date.parse(expires) <= io.now.getTime())
     throw new UsageError(`--expires: ${expires} is not in the future`);
-  const kc = loadKubeConfig(options);
+  const kc = await loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
   try {
@@ -437,6 +437,12 @@ function environmentsOf(
   };
 }
 
+/** The cluster client, loaded only by the subcommands that talk to a cluster (`list` on a file never does). */
+async function loadKubeConfig(flags: ClusterFlags): Promise<KubeConfig> {
+  const client = await import('../kube/client.ts');
+  return client.loadKubeConfig(flags);
+}
+
 function contextNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
@@ -446,7 +452,7 @@ async function clusterListing(
   options: ListOptions,
   io: ExceptionIo,
 ): Promise<{ cluster: ClusterListing; namespace: string | undefined; kc: KubeConfig }> {
-  const kc = loadKubeConfig(options);
+  const kc = await loadKubeConfig(options);
   const namespace =
     options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
   // The live world's modules (caches, informers) only when the cluster is read.

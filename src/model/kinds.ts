@@ -37,6 +37,8 @@ export interface ServedKind {
   readonly kind: string;
   readonly resource: string;
   readonly scope: KindScope;
+  /** kubectl's short names (`netpol`), which `exception request --target` accepts too. */
+  readonly shortNames: readonly string[];
 }
 
 /** A kind that runs pods: a Pod, or a workload with a pod template. */
@@ -50,163 +52,214 @@ export interface WorkloadKind extends ServedKind {
   readonly controller: string | undefined;
 }
 
-const workload = (
-  kind: PodKind,
-  group: string,
-  resource: string,
-  podTemplate: readonly string[],
-  ownedBy: readonly PodKind[],
-  controller: string | undefined,
-): WorkloadKind => ({
-  judgedAs: kind,
-  group,
+type WorkloadRow = Pick<WorkloadKind, 'group' | 'resource' | 'podTemplate' | 'ownedBy'> &
+  Partial<Pick<WorkloadKind, 'controller' | 'shortNames'>> & { readonly kind: PodKind };
+
+/** Workloads are namespaced, served at v1 and judged by their own kind name. */
+const workload = (row: WorkloadRow): WorkloadKind => ({
+  judgedAs: row.kind,
   versions: ['v1'],
-  kind,
-  resource,
   scope: 'Namespaced',
-  podTemplate,
-  ownedBy,
-  controller,
+  controller: undefined,
+  shortNames: [],
+  ...row,
 });
 
 const TEMPLATE = ['spec', 'template'];
 
-/** Every workload kind, in the vocabulary's order (`POD_KINDS`; the table is typed to hold each once). */
+/** Every workload kind, in the vocabulary's order (`POD_KINDS`). */
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
-  workload(
-    'Pod',
-    '',
-    'pods',
-    [],
-    ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
-    undefined,
-  ),
-  workload('Deployment', 'apps', 'deployments', TEMPLATE, [], 'deployment-controller'),
-  workload('StatefulSet', 'apps', 'statefulsets', TEMPLATE, [], 'statefulset-controller'),
-  workload('DaemonSet', 'apps', 'daemonsets', TEMPLATE, [], 'daemon-set-controller'),
-  workload('ReplicaSet', 'apps', 'replicasets', TEMPLATE, ['Deployment'], 'replicaset-controller'),
-  workload(
-    'ReplicationController',
-    '',
-    'replicationcontrollers',
-    TEMPLATE,
-    [],
-    'replication-controller',
-  ),
-  workload('Job', 'batch', 'jobs', TEMPLATE, ['CronJob'], 'job-controller'),
-  workload(
-    'CronJob',
-    'batch',
-    'cronjobs',
-    ['spec', 'jobTemplate', 'spec', 'template'],
-    [],
-    'cronjob-controller',
-  ),
+  workload({
+    kind: 'Pod',
+    group: '',
+    resource: 'pods',
+    podTemplate: [],
+    ownedBy: ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
+    shortNames: ['po'],
+  }),
+  workload({
+    kind: 'Deployment',
+    group: 'apps',
+    resource: 'deployments',
+    podTemplate: TEMPLATE,
+    ownedBy: [],
+    controller: 'deployment-controller',
+    shortNames: ['deploy'],
+  }),
+  workload({
+    kind: 'StatefulSet',
+    group: 'apps',
+    resource: 'statefulsets',
+    podTemplate: TEMPLATE,
+    ownedBy: [],
+    controller: 'statefulset-controller',
+    shortNames: ['sts'],
+  }),
+  workload({
+    kind: 'DaemonSet',
+    group: 'apps',
+    resource: 'daemonsets',
+    podTemplate: TEMPLATE,
+    ownedBy: [],
+    controller: 'daemon-set-controller',
+    shortNames: ['ds'],
+  }),
+  workload({
+    kind: 'ReplicaSet',
+    group: 'apps',
+    resource: 'replicasets',
+    podTemplate: TEMPLATE,
+    ownedBy: ['Deployment'],
+    controller: 'replicaset-controller',
+    shortNames: ['rs'],
+  }),
+  workload({
+    kind: 'ReplicationController',
+    group: '',
+    resource: 'replicationcontrollers',
+    podTemplate: TEMPLATE,
+    ownedBy: [],
+    controller: 'replication-controller',
+    shortNames: ['rc'],
+  }),
+  workload({
+    kind: 'Job',
+    group: 'batch',
+    resource: 'jobs',
+    podTemplate: TEMPLATE,
+    ownedBy: ['CronJob'],
+    controller: 'job-controller',
+  }),
+  workload({
+    kind: 'CronJob',
+    group: 'batch',
+    resource: 'cronjobs',
+    podTemplate: ['spec', 'jobTemplate', 'spec', 'template'],
+    ownedBy: [],
+    controller: 'cronjob-controller',
+    shortNames: ['cj'],
+  }),
 ];
 
-const served = (
-  judgedAs: string,
-  group: string,
-  versions: readonly string[],
-  kind: string,
-  resource: string,
-  scope: KindScope,
-): ServedKind => ({ judgedAs, group, versions, kind, resource, scope });
+type ServedRow = Omit<ServedKind, 'judgedAs' | 'shortNames'> &
+  Partial<Pick<ServedKind, 'judgedAs' | 'shortNames'>>;
 
-/** NetworkPolicies of each dialect ([dialects.md](../../docs/dialects.md)) and the objects their peers name. */
+/** A row; the judged name is the kind's own unless a dialect's collides. */
+const served = (row: ServedRow): ServedKind => ({ judgedAs: row.kind, shortNames: [], ...row });
+
+/** Calico serves the same kinds under two groups. */
 const CALICO_GROUPS: readonly (readonly [string, string])[] = [
   ['projectcalico.org', 'v3'],
   ['crd.projectcalico.org', 'v1'],
 ];
+const CALICO_KINDS: readonly Omit<ServedRow, 'group' | 'versions'>[] = [
+  {
+    judgedAs: CALICO_POLICY,
+    kind: 'NetworkPolicy',
+    resource: 'networkpolicies',
+    scope: 'Namespaced',
+  },
+  {
+    judgedAs: CALICO_GLOBAL_POLICY,
+    kind: 'GlobalNetworkPolicy',
+    resource: 'globalnetworkpolicies',
+    scope: 'Cluster',
+  },
+  {
+    judgedAs: CALICO_NETWORK_SET,
+    kind: 'NetworkSet',
+    resource: 'networksets',
+    scope: 'Namespaced',
+  },
+  {
+    judgedAs: CALICO_GLOBAL_NETWORK_SET,
+    kind: 'GlobalNetworkSet',
+    resource: 'globalnetworksets',
+    scope: 'Cluster',
+  },
+];
 
-/** Every kind netguard knows: workloads, then the rest. Staged Calico kinds enforce nothing and are absent. */
+/**
+ * Every kind netguard knows: workloads, NetworkPolicies, Namespaces, GuardrailExceptions, and the
+ * policy dialects with the objects their peers name ([dialects.md](../../docs/dialects.md)).
+ * Staged Calico kinds enforce nothing and are absent, so never judged.
+ */
 export const SERVED_KINDS: readonly ServedKind[] = [
   ...WORKLOAD_KINDS,
-  served(
-    'NetworkPolicy',
-    'networking.k8s.io',
-    ['v1'],
-    'NetworkPolicy',
-    'networkpolicies',
-    'Namespaced',
+  served({
+    group: 'networking.k8s.io',
+    versions: ['v1'],
+    kind: 'NetworkPolicy',
+    resource: 'networkpolicies',
+    scope: 'Namespaced',
+    shortNames: ['netpol'],
+  }),
+  served({
+    group: '',
+    versions: ['v1'],
+    kind: 'Namespace',
+    resource: 'namespaces',
+    scope: 'Cluster',
+    shortNames: ['ns'],
+  }),
+  served({
+    group: EXCEPTION_GROUP,
+    versions: [EXCEPTION_VERSION],
+    kind: EXCEPTION_KIND,
+    resource: EXCEPTION_PLURAL,
+    scope: 'Namespaced',
+  }),
+  served({
+    judgedAs: CILIUM_POLICY,
+    group: 'cilium.io',
+    versions: ['v2'],
+    kind: 'CiliumNetworkPolicy',
+    resource: 'ciliumnetworkpolicies',
+    scope: 'Namespaced',
+  }),
+  served({
+    judgedAs: CILIUM_CLUSTERWIDE_POLICY,
+    group: 'cilium.io',
+    versions: ['v2'],
+    kind: 'CiliumClusterwideNetworkPolicy',
+    resource: 'ciliumclusterwidenetworkpolicies',
+    scope: 'Cluster',
+  }),
+  served({
+    judgedAs: CILIUM_CIDR_GROUP,
+    group: 'cilium.io',
+    versions: ['v2', 'v2alpha1'],
+    kind: 'CiliumCIDRGroup',
+    resource: 'ciliumcidrgroups',
+    scope: 'Cluster',
+  }),
+  ...CALICO_GROUPS.flatMap(([group, version]) =>
+    CALICO_KINDS.map((row) => served({ ...row, group, versions: [version] })),
   ),
-  served('Namespace', '', ['v1'], 'Namespace', 'namespaces', 'Cluster'),
-  served(
-    EXCEPTION_KIND,
-    EXCEPTION_GROUP,
-    [EXCEPTION_VERSION],
-    EXCEPTION_KIND,
-    EXCEPTION_PLURAL,
-    'Namespaced',
-  ),
-  served(
-    CILIUM_POLICY,
-    'cilium.io',
-    ['v2'],
-    'CiliumNetworkPolicy',
-    'ciliumnetworkpolicies',
-    'Namespaced',
-  ),
-  served(
-    CILIUM_CLUSTERWIDE_POLICY,
-    'cilium.io',
-    ['v2'],
-    'CiliumClusterwideNetworkPolicy',
-    'ciliumclusterwidenetworkpolicies',
-    'Cluster',
-  ),
-  served(
-    CILIUM_CIDR_GROUP,
-    'cilium.io',
-    ['v2', 'v2alpha1'],
-    'CiliumCIDRGroup',
-    'ciliumcidrgroups',
-    'Cluster',
-  ),
-  ...CALICO_GROUPS.flatMap(([group, version]) => [
-    served(CALICO_POLICY, group, [version], 'NetworkPolicy', 'networkpolicies', 'Namespaced'),
-    served(
-      CALICO_GLOBAL_POLICY,
-      group,
-      [version],
-      'GlobalNetworkPolicy',
-      'globalnetworkpolicies',
-      'Cluster',
-    ),
-    served(CALICO_NETWORK_SET, group, [version], 'NetworkSet', 'networksets', 'Namespaced'),
-    served(
-      CALICO_GLOBAL_NETWORK_SET,
-      group,
-      [version],
-      'GlobalNetworkSet',
-      'globalnetworksets',
-      'Cluster',
-    ),
-  ]),
-  served(
-    CLUSTER_NETWORK_POLICY,
-    'policy.networking.k8s.io',
-    ['v1alpha2'],
-    'ClusterNetworkPolicy',
-    'clusternetworkpolicies',
-    'Cluster',
-  ),
-  served(
-    ADMIN_NETWORK_POLICY,
-    'policy.networking.k8s.io',
-    ['v1alpha1'],
-    'AdminNetworkPolicy',
-    'adminnetworkpolicies',
-    'Cluster',
-  ),
-  served(
-    BASELINE_ADMIN_NETWORK_POLICY,
-    'policy.networking.k8s.io',
-    ['v1alpha1'],
-    'BaselineAdminNetworkPolicy',
-    'baselineadminnetworkpolicies',
-    'Cluster',
-  ),
+  served({
+    judgedAs: CLUSTER_NETWORK_POLICY,
+    group: 'policy.networking.k8s.io',
+    versions: ['v1alpha2'],
+    kind: 'ClusterNetworkPolicy',
+    resource: 'clusternetworkpolicies',
+    scope: 'Cluster',
+  }),
+  served({
+    judgedAs: ADMIN_NETWORK_POLICY,
+    group: 'policy.networking.k8s.io',
+    versions: ['v1alpha1'],
+    kind: 'AdminNetworkPolicy',
+    resource: 'adminnetworkpolicies',
+    scope: 'Cluster',
+  }),
+  served({
+    judgedAs: BASELINE_ADMIN_NETWORK_POLICY,
+    group: 'policy.networking.k8s.io',
+    versions: ['v1alpha1'],
+    kind: 'BaselineAdminNetworkPolicy',
+    resource: 'baselineadminnetworkpolicies',
+    scope: 'Cluster',
+  }),
 ];
 
 /** `apps/v1`, or `v1` for the core group. */

@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { judgedKindOf } from '../../src/model/dialects/gvk.ts';
 import { OWNERS_FIRST, SERVED_KINDS, WORKLOAD_KINDS } from '../../src/model/kinds.ts';
 import { podTemplateOf } from '../../src/model/pod-template.ts';
+import { canonicalKind } from '../../src/exceptions/request.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { WEBHOOK_ROUTES, webhookRoutes } from '../../src/rules/webhook-routes.ts';
 import { JUDGED_KINDS, POD_KINDS } from '../../src/vocabulary.ts';
@@ -130,6 +131,9 @@ t.test('the kinds table reads back through every derived lookup', async (t) => {
       row.podTemplate.length === 0 ? '' : `${row.podTemplate.join('.')}.`,
       `${row.kind}'s pod template`,
     );
+  for (const row of SERVED_KINDS)
+    for (const short of row.shortNames)
+      t.equal(canonicalKind(short, RULES), row.judgedAs, `--target ${short}/x`);
   const order = OWNERS_FIRST.map((row) => row.kind);
   for (const row of WORKLOAD_KINDS)
     for (const owner of row.ownedBy)

@@ -15,12 +15,7 @@ import { existsSync } from 'node:fs';
 import { GUARDRAIL_EXCEPTION_SOURCE } from './exceptions/object-source.ts';
 import { loadExceptionFile } from './exceptions/file-source.ts';
 import type { ClusterExceptionSource } from './exceptions/cluster-source.ts';
-import {
-  createRegistry,
-  waiverSet,
-  type ExceptionRegistry,
-  type WaiverSource,
-} from './exceptions/registry.ts';
+import { createRegistry, waiverSet, type ExceptionRegistry } from './exceptions/registry.ts';
 import type { KubeObject } from './vocabulary.ts';
 
 /** The two files every command reads (flags `--config` and `--exceptions`). */
@@ -94,13 +89,7 @@ export function loadWaivers(
     for (const { source, objects } of listed)
       sets.push(waiverSet(source.waivers(objects, cluster.onInvalidWaiver, GUARDRAILS_BY_ID)));
   }
-  return createRegistry(
-    sets.map(
-      (set): WaiverSource =>
-        () =>
-          set,
-    ),
-  );
+  return createRegistry(sets.map((set) => () => set));
 }
 
 /**

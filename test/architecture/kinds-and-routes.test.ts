@@ -12,6 +12,7 @@ import { canonicalKind } from '../../src/exceptions/request.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { WEBHOOK_ROUTES, webhookRoutes } from '../../src/rules/webhook-routes.ts';
 import { JUDGED_KINDS, POD_KINDS } from '../../src/vocabulary.ts';
+import { granted } from '../helpers/rbac.ts';
 
 interface RegisteredRule {
   apiGroups: string[];
@@ -138,4 +139,22 @@ t.test('the kinds table reads back through every derived lookup', async (t) => {
   for (const row of WORKLOAD_KINDS)
     for (const owner of row.ownedBy)
       t.ok(order.indexOf(owner) < order.indexOf(row.kind), `${owner} is listed before ${row.kind}`);
+});
+
+t.test('netguard may read every workload kind the table lists', async (t) => {
+  for (const row of WORKLOAD_KINDS) {
+    t.ok(
+      granted('deploy/base/rbac.yaml', 'netguard', row.group, row.resource).includes('get'),
+      `expiry Events read a ${row.kind} target (get ${row.resource})`,
+    );
+    t.ok(
+      granted(
+        'deploy/base/rbac-policy-reports.yaml',
+        'netguard-policy-reports',
+        row.group,
+        row.resource,
+      ).includes('list'),
+      `the PolicyReport scan pages ${row.resource} (list)`,
+    );
+  }
 });

@@ -11,6 +11,7 @@ import { CHECK_FORMATS } from '../../src/cli/check.ts';
 import { FILE_SOURCE } from '../../src/exceptions/file-source.ts';
 import { CLUSTER_SOURCES } from '../../src/exceptions/sources.ts';
 import { RULES_BY_ID } from '../../src/rules/registry.ts';
+import { granted } from '../helpers/rbac.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
@@ -87,7 +88,26 @@ t.test('a new exception source: one module, one line in CLUSTER_SOURCES', async 
   t.same(names, [...new Set(names)], 'source names are distinct (exception list shows them)');
   const caches = CLUSTER_SOURCES.map((source) => source.what);
   t.same(caches, [...new Set(caches)], 'cache names are distinct (readiness names them)');
+  // serve's caches list and watch each source's collection as the webhook's ClusterRole.
+  for (const source of CLUSTER_SOURCES) {
+    const { group, resource } = collectionOf(source.path());
+    t.same(
+      ['list', 'watch'].filter(
+        (verb) => !granted('deploy/base/rbac.yaml', 'netguard', group, resource).includes(verb),
+      ),
+      [],
+      `deploy/base/rbac.yaml lets netguard list and watch ${resource} (${source.name})`,
+    );
+  }
 });
+
+/** `/apis/netguard.dev/v1alpha1/guardrailexceptions` → netguard.dev, guardrailexceptions. */
+function collectionOf(path: string): { group: string; resource: string } {
+  const parts = (path.split('?')[0] ?? '').split('/').filter((part) => part !== '');
+  return parts[0] === 'api'
+    ? { group: '', resource: parts[2] ?? '' }
+    : { group: parts[1] ?? '', resource: parts[3] ?? '' };
+}
 
 t.test('no code outside a source module asks which source a waiver came from', async (t) => {
   // Trust, renewal and API objects are the source's own fields; a name test is a union in disguise.

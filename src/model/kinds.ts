@@ -152,7 +152,8 @@ const CALICO_GROUPS: readonly (readonly [string, string])[] = [
   ['projectcalico.org', 'v3'],
   ['crd.projectcalico.org', 'v1'],
 ];
-const CALICO_KINDS: readonly Omit<ServedRow, 'group' | 'versions'>[] = [
+type CalicoRow = Omit<ServedRow, 'group' | 'versions'>;
+const CALICO_POLICIES: readonly CalicoRow[] = [
   {
     judgedAs: CALICO_POLICY,
     kind: 'NetworkPolicy',
@@ -165,6 +166,8 @@ const CALICO_KINDS: readonly Omit<ServedRow, 'group' | 'versions'>[] = [
     resource: 'globalnetworkpolicies',
     scope: 'Cluster',
   },
+];
+const CALICO_SETS: readonly CalicoRow[] = [
   {
     judgedAs: CALICO_NETWORK_SET,
     kind: 'NetworkSet',
@@ -178,11 +181,16 @@ const CALICO_KINDS: readonly Omit<ServedRow, 'group' | 'versions'>[] = [
     scope: 'Cluster',
   },
 ];
+const calico = (rows: readonly CalicoRow[]): ServedKind[] =>
+  CALICO_GROUPS.flatMap(([group, version]) =>
+    rows.map((row) => served({ ...row, group, versions: [version] })),
+  );
 
 /**
- * Every kind netguard knows: workloads, NetworkPolicies, Namespaces, GuardrailExceptions, and the
- * policy dialects with the objects their peers name ([dialects.md](../../docs/dialects.md)).
- * Staged Calico kinds enforce nothing and are absent, so never judged.
+ * Every kind netguard knows: workloads, NetworkPolicies, Namespaces, GuardrailExceptions, the
+ * policy dialects, then the objects their peers name ([dialects.md](../../docs/dialects.md)). In
+ * this order a waiver's kinds are offered (EX003) and the CRD enumerates them. Staged Calico kinds
+ * enforce nothing and are absent, so never judged.
  */
 export const SERVED_KINDS: readonly ServedKind[] = [
   ...WORKLOAD_KINDS,
@@ -225,17 +233,7 @@ export const SERVED_KINDS: readonly ServedKind[] = [
     resource: 'ciliumclusterwidenetworkpolicies',
     scope: 'Cluster',
   }),
-  served({
-    judgedAs: CILIUM_CIDR_GROUP,
-    group: 'cilium.io',
-    versions: ['v2', 'v2alpha1'],
-    kind: 'CiliumCIDRGroup',
-    resource: 'ciliumcidrgroups',
-    scope: 'Cluster',
-  }),
-  ...CALICO_GROUPS.flatMap(([group, version]) =>
-    CALICO_KINDS.map((row) => served({ ...row, group, versions: [version] })),
-  ),
+  ...calico(CALICO_POLICIES),
   served({
     judgedAs: CLUSTER_NETWORK_POLICY,
     group: 'policy.networking.k8s.io',
@@ -260,6 +258,16 @@ export const SERVED_KINDS: readonly ServedKind[] = [
     resource: 'baselineadminnetworkpolicies',
     scope: 'Cluster',
   }),
+  // The objects dialect peers name (sets of addresses), after the policies.
+  served({
+    judgedAs: CILIUM_CIDR_GROUP,
+    group: 'cilium.io',
+    versions: ['v2', 'v2alpha1'],
+    kind: 'CiliumCIDRGroup',
+    resource: 'ciliumcidrgroups',
+    scope: 'Cluster',
+  }),
+  ...calico(CALICO_SETS),
 ];
 
 /** `apps/v1`, or `v1` for the core group. */

@@ -11,7 +11,7 @@ import { podTemplateOf } from '../../src/model/pod-template.ts';
 import { canonicalKind } from '../../src/exceptions/request.ts';
 import { RULES } from '../../src/rules/registry.ts';
 import { WEBHOOK_ROUTES, webhookRoutes } from '../../src/rules/webhook-routes.ts';
-import { JUDGED_KINDS, POD_KINDS } from '../../src/vocabulary.ts';
+import { CLUSTER_SCOPED_POLICY_KINDS, POD_KINDS } from '../../src/vocabulary.ts';
 import { granted } from '../helpers/rbac.ts';
 
 interface RegisteredRule {
@@ -105,10 +105,13 @@ t.test(
       [...judged].filter((kind) => !served.has(kind)),
       [],
     );
-    // The waivable kinds (the vocabulary, and the CRD's enum) are the kinds guardrails judge.
+    // NP014's cluster-scoped policy kinds (the vocabulary) are the table's cluster-scoped policies.
     t.same(
-      [...JUDGED_KINDS].sort(),
-      [...judged].filter((kind) => kind !== 'GuardrailException').sort(),
+      [...CLUSTER_SCOPED_POLICY_KINDS].sort(),
+      SERVED_KINDS.filter((row) => row.scope === 'Cluster' && row.judgedAs !== 'Namespace')
+        .map((row) => row.judgedAs)
+        .filter((kind, index, all) => all.indexOf(kind) === index)
+        .sort(),
     );
   },
 );

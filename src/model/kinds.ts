@@ -284,13 +284,9 @@ export const ownedBy = (kind: string): readonly WorkloadKind[] =>
   WORKLOAD_KINDS.filter((row) => row.ownedBy.some((owner) => owner === kind));
 
 /** How far down an ownership chain a kind sits (a Deployment 0, its ReplicaSet 1, their Pod 2). */
-function depth(row: WorkloadKind): number {
-  return Math.max(0, ...row.ownedBy.map((owner) => 1 + depthOf(owner)));
+function depth(kind: string): number {
+  return Math.max(0, ...(workloadKind(kind)?.ownedBy ?? []).map((owner) => 1 + depth(owner)));
 }
-const depthOf = (kind: string): number => {
-  const row = workloadKind(kind);
-  return row === undefined ? 0 : depth(row);
-};
 
 /** How long the ownership chain below a kind is (a Deployment 2: ReplicaSet, Pod; a Pod 0). */
 function height(kind: string): number {
@@ -303,7 +299,7 @@ function height(kind: string): number {
  * then by how far down a chain a kind sits, in table order otherwise.
  */
 export const OWNERS_FIRST: readonly WorkloadKind[] = [...WORKLOAD_KINDS].sort(
-  (a, b) => height(b.kind) - height(a.kind) || depth(a) - depth(b),
+  (a, b) => height(b.kind) - height(a.kind) || depth(a.kind) - depth(b.kind),
 );
 
 /** reach: when a name is both a workload and a bare Pod, the workload wins; among workloads, table order. */
@@ -312,7 +308,12 @@ export const REACH_PRECEDENCE: readonly string[] = [
   ...WORKLOAD_KINDS.filter((row) => row.podTemplate.length === 0),
 ].map((row) => row.kind);
 
+const descendants = (kind: string): string[] => [
+  ...new Set(ownedBy(kind).flatMap((row) => [row.kind, ...descendants(row.kind)])),
+];
+const DESCENDANTS: ReadonlyMap<string, readonly string[]> = new Map(
+  WORKLOAD_KINDS.map((row) => [row.kind, descendants(row.kind)]),
+);
+
 /** What each kind's controllers create, transitively (a Deployment: ReplicaSets and their Pods). */
-export function descendantsOf(kind: string): readonly string[] {
-  return [...new Set(ownedBy(kind).flatMap((row) => [row.kind, ...descendantsOf(row.kind)]))];
-}
+export const descendantsOf = (kind: string): readonly string[] => DESCENDANTS.get(kind) ?? [];

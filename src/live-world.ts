@@ -8,14 +8,15 @@ import type { Logger } from 'pino';
 import { loadPolicyFile, parsePolicy } from './config/load.ts';
 import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import { loadExceptionFile, parseExceptionFile } from './exceptions/file-source.ts';
-import { createRegistry, waiverSet, type WaiverSource } from './exceptions/registry.ts';
+import { createRegistry, waiverSet, type WaiverSet } from './exceptions/registry.ts';
+import { CLUSTER_SOURCES } from './exceptions/sources.ts';
 import { watchParsedFile } from './file-source.ts';
 import { startClusterCache, type ClusterCache } from './kube/cluster-cache.ts';
-import { startExceptionCache } from './kube/exception-source.ts';
+import { listSource, startExceptionCache } from './kube/exception-source.ts';
 import { kubeRest, type KubeRest } from './kube/rest.ts';
 import { GUARDRAILS_BY_ID } from './rules/guardrails.ts';
 import { RULES_BY_ID } from './rules/registry.ts';
-import { worldOf, type World, type WorldFiles } from './world.ts';
+import { worldOf, type ListedSource, type World, type WorldFiles } from './world.ts';
 
 export interface LiveWorldOptions extends WorldFiles {
   readonly logger: Logger;
@@ -42,9 +43,18 @@ export interface LiveWorld extends World {
   close(): Promise<void>;
 }
 
+/** One waiver source as the live world holds it: its current set, its readiness, its end. */
+interface LiveSource {
+  current(): WaiverSet;
+  notReady(): string[];
+  reload(): void;
+  close(): Promise<void> | void;
+}
+
 /**
  * `serve`'s world: both files watched (a broken reload keeps the last good version) and, in a
- * cluster, the GuardrailException, Namespace and NetworkPolicy caches.
+ * cluster, a cache for each of `CLUSTER_SOURCES` (GuardrailExceptions) and the Namespace and
+ * NetworkPolicy caches.
  */
 export function startWorld(options: LiveWorldOptions): LiveWorld {
   const { logger, kubeConfig } = options;
@@ -69,14 +79,34 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     // A deleted exceptions file waives nothing, as a missing one does at start (loadExceptionFile).
     ifMissing: () => waiverSet([]),
   });
-  const crd =
-    kubeConfig === undefined
-      ? undefined
-      : startExceptionCache({ guardrails: GUARDRAILS_BY_ID, kubeConfig, logger, ...delay });
+  // The waiver sources, in the registry's order: the file, then each cluster source's cache.
+  const sources: LiveSource[] = [
+    { current: file.current, notReady: () => [], reload: file.reload, close: file.close },
+    ...(kubeConfig === undefined
+      ? []
+      : CLUSTER_SOURCES.map((source): LiveSource => {
+          const cache = startExceptionCache({
+            source,
+            guardrails: GUARDRAILS_BY_ID,
+            kubeConfig,
+            logger,
+            ...delay,
+          });
+          return {
+            current: cache.current,
+            notReady: () => (cache.ready() ? [] : [`${cache.what} cache not synced`]),
+            reload: () => {},
+            close: cache.stop,
+          };
+        })),
+  ];
   const caches =
     kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
-  const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];
-  const world = worldOf(policy.current, createRegistry(sources), caches?.view ?? EMPTY_CLUSTER);
+  const world = worldOf(
+    policy.current,
+    createRegistry(sources.map((source) => source.current)),
+    caches?.view ?? EMPTY_CLUSTER,
+  );
   return {
     ...world,
     caches,
@@ -84,17 +114,31 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
     rest: kubeConfig === undefined ? undefined : kubeRest(kubeConfig),
     notReady: () => [
       ...(caches?.notReady() ?? []),
-      ...(crd === undefined || crd.ready() ? [] : ['guardrailexceptions cache not synced']),
+      ...sources.flatMap((source) => source.notReady()),
     ],
     reload() {
       policy.reload();
-      file.reload();
+      for (const source of sources) source.reload();
     },
     onPolicyChange: (listener) => void policyListeners.push(listener),
     async close() {
       policy.close();
-      file.close();
-      await Promise.all([crd?.stop(), caches?.stop()]);
+      await Promise.all([...sources.map((source) => source.close()), caches?.stop()]);
     },
   };
+}
+
+/**
+ * Each cluster source listed once, in one namespace or every one, for a one-shot command that
+ * reads the cluster's waivers (`exception list --cluster`); the offline world parses them.
+ */
+export async function listClusterSources(
+  kubeConfig: KubeConfig,
+  namespace: string | undefined,
+): Promise<ListedSource[]> {
+  const rest = kubeRest(kubeConfig);
+  const listed: ListedSource[] = [];
+  for (const source of CLUSTER_SOURCES)
+    listed.push({ source, objects: await listSource(rest, source, namespace) });
+  return listed;
 }

@@ -121,15 +121,5 @@ export const CLUSTER_SCOPED_POLICY_KINDS = [
 export const isClusterScopedPolicyKind = (kind: string): boolean =>
   (CLUSTER_SCOPED_POLICY_KINDS as readonly string[]).includes(kind);
 
-/** Every kind some rule judges: what a waiver's `target.kind` may name. */
-export const JUDGED_KINDS = [
-  ...POD_KINDS,
-  'NetworkPolicy',
-  'Namespace',
-  ...DIALECT_POLICY_KINDS,
-  CILIUM_CIDR_GROUP,
-  CALICO_GLOBAL_NETWORK_SET,
-] as const;
-
 export const isPodKind = (kind: string): kind is PodKind =>
   (POD_KINDS as readonly string[]).includes(kind);

@@ -4,6 +4,12 @@ import { slimWorkload } from '../kube/slim.ts';
 import { isPodKind, type KubeObject } from '../vocabulary.ts';
 import { asRecord } from '../object-access.ts';
 import { cniEvidence } from '../cni.ts';
+import {
+  apiVersionOf,
+  OWNERS_FIRST as OWNERS_FIRST_KINDS,
+  SERVED_KINDS,
+  WORKLOAD_KINDS,
+} from '../model/kinds.ts';
 
 /** What audit reads from a cluster: everything it judges, plus the DaemonSets that reveal the CNI. */
 export interface ClusterSnapshot {
@@ -26,17 +32,15 @@ interface Collection {
 const api = (apiVersion: string): string =>
   apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 
+/** Pods, workloads and NetworkPolicies, each as model/kinds.ts serves it. */
 export const JUDGED: readonly Collection[] = [
-  { kind: 'Pod', apiVersion: 'v1', resource: 'pods' },
-  { kind: 'Deployment', apiVersion: 'apps/v1', resource: 'deployments' },
-  { kind: 'StatefulSet', apiVersion: 'apps/v1', resource: 'statefulsets' },
-  { kind: 'DaemonSet', apiVersion: 'apps/v1', resource: 'daemonsets' },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', resource: 'replicasets' },
-  { kind: 'Job', apiVersion: 'batch/v1', resource: 'jobs' },
-  { kind: 'CronJob', apiVersion: 'batch/v1', resource: 'cronjobs' },
-  { kind: 'ReplicationController', apiVersion: 'v1', resource: 'replicationcontrollers' },
-  { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', resource: 'networkpolicies' },
-];
+  ...WORKLOAD_KINDS,
+  ...SERVED_KINDS.filter((row) => row.judgedAs === 'NetworkPolicy'),
+].map((row) => ({
+  kind: row.kind,
+  apiVersion: apiVersionOf(row.group, row.versions[0] ?? ''),
+  resource: row.resource,
+}));
 /**
  * Policy dialects (docs/dialects.md), and the objects their peers name. Each is listed only where
  * the cluster serves it: a missing CRD (404) is the normal case on another CNI.
@@ -209,17 +213,8 @@ export async function collectCluster(
   return { namespaces, objects, exceptions, daemonSets, unavailable };
 }
 
-/** Workloads in an order that lists every owner before what it owns (Deployment, ReplicaSet, Pod). */
-const OWNERS_FIRST: readonly string[] = [
-  'Deployment',
-  'CronJob',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicationController',
-  'ReplicaSet',
-  'Job',
-  'Pod',
-];
+/** Workloads in an order that lists every owner before what it owns (model/kinds.ts). */
+const OWNERS_FIRST: readonly string[] = OWNERS_FIRST_KINDS.map((row) => row.kind);
 export const PAGED: readonly Collection[] = OWNERS_FIRST.flatMap((kind) =>
   JUDGED.filter((collection) => collection.kind === kind),
 );

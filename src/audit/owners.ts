@@ -9,13 +9,13 @@ import { requiredLabelKeys, type Policy } from '../config/policy.ts';
 import { controllerRefOf } from '../engine/trust.ts';
 import { field, stringField } from '../object-access.ts';
 import { podTemplateOf } from '../model/pod-template.ts';
+import { WORKLOAD_KINDS } from '../model/kinds.ts';
 import type { KubeObject } from '../vocabulary.ts';
 
-const REPORTED_AT: Readonly<Record<string, readonly string[]>> = {
-  Pod: ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController'],
-  ReplicaSet: ['Deployment'],
-  Job: ['CronJob'],
-};
+/** The owners each kind is reported at: those whose built-in controller creates it (model/kinds.ts). */
+const REPORTED_AT: ReadonlyMap<string, readonly string[]> = new Map(
+  WORKLOAD_KINDS.filter((row) => row.ownedBy.length > 0).map((row) => [row.kind, row.ownedBy]),
+);
 
 const key = (namespace: string, kind: string, name: string): string =>
   `${namespace}\u0000${kind}\u0000${name}`;
@@ -38,7 +38,7 @@ export interface OwnerIndex {
   reportedAtOwner(object: KubeObject): boolean;
 }
 
-const OWNER_KINDS = new Set(Object.values(REPORTED_AT).flat());
+const OWNER_KINDS = new Set([...REPORTED_AT.values()].flat());
 
 export function ownerIndex(policy: Policy): OwnerIndex {
   const owners = new Map<string, { uid: string; facts: unknown }>();
@@ -58,7 +58,7 @@ export function ownerIndex(policy: Policy): OwnerIndex {
     reportedAtOwner(object) {
       const kind = stringField(object, 'kind');
       const ref = controllerRefOf(object);
-      if (ref === undefined || !(REPORTED_AT[kind] ?? []).includes(ref.kind)) return false;
+      if (ref === undefined || !(REPORTED_AT.get(kind) ?? []).includes(ref.kind)) return false;
       const owner = owners.get(
         key(stringField(object, 'metadata', 'namespace'), ref.kind, ref.name),
       );

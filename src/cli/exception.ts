@@ -1,4 +1,3 @@
-import { GUARDRAILS_BY_ID } from '../rules/guardrails.ts';
 import { KubeApiError, UsageError } from '../errors.ts';
 import { existsSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -8,11 +7,11 @@ import { Document, Scalar, stringify } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { resolveEnvironment } from '../config/environment.ts';
-import { loadPolicyFile } from '../config/load.ts';
-import { DEFAULTS, type Environment } from '../config/policy.ts';
-import { listExceptions } from '../kube/exception-source.ts';
-import { waiversFromObjects } from '../exceptions/object-source.ts';
-import { loadExceptionFile } from '../exceptions/file-source.ts';
+import { DEFAULTS, type Environment, type Policy } from '../config/policy.ts';
+import { GUARDRAIL_EXCEPTION_SOURCE } from '../exceptions/object-source.ts';
+import type { ExceptionRegistry } from '../exceptions/registry.ts';
+import { loadPolicyIfPresent, loadWaivers, type ClusterListing } from '../world.ts';
+import type { KubeObject } from '../vocabulary.ts';
 import { renderWaiverTable, waiverRows } from '../exceptions/listing.ts';
 import {
   approve,
@@ -32,7 +31,7 @@ import { countWaiversByState, daysLeft, daysLeftText, WAIVER_STATES } from '../e
 import { escapeControls, escapeControlLines } from '../terminal-text.ts';
 import { toWaiver, targetLabel, type Waiver } from '../exceptions/waiver.ts';
 import { REASON_PLACEHOLDER } from '../engine/message.ts';
-import { clusterRequested, loadKubeConfig } from '../kube/client.ts';
+import { clusterRequested, type ClusterFlags } from '../kube/cluster-flags.ts';
 import { kubeRest } from '../kube/rest.ts';
 import { whoAmI } from '../kube/whoami.ts';
 import { RULES, RULES_BY_ID } from '../rules/registry.ts';
@@ -226,7 +225,7 @@ export async function runExceptionRequest(
     );
     return 0;
   }
-  const rest = kubeRest(loadKubeConfig(options));
+  const rest = kubeRest(await loadKubeConfig(options));
   // An explicit --name is the user's choice: a collision is reported, not worked around.
   const base =
     options.name ??
@@ -283,13 +282,13 @@ export async function runExceptionApprove(
   options: ApproveOptions,
   io: ExceptionIo,
 ): Promise<number> {
-  const kc = loadKubeConfig(options);
+  const kc = await loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
   try {
     const me = await whoAmI(rest);
     const { raw, exception } = await readException(rest, namespace, name);
-    const waiver = toWaiver(exception, 'cluster');
+    const waiver = toWaiver(exception, GUARDRAIL_EXCEPTION_SOURCE);
     const label = `${namespace}/${name}`;
     if (waiver.expiresAt <= io.now.getTime()) {
       io.stderr(
@@ -382,7 +381,7 @@ export async function runExceptionRenew(
     );
   if (Date.parse(expires) <= io.now.getTime())
     throw new UsageError(`--expires: ${expires} is not in the future`);
-  const kc = loadKubeConfig(options);
+  const kc = await loadKubeConfig(options);
   const namespace = options.namespace ?? contextNamespace(kc);
   const rest = kubeRest(kc);
   try {
@@ -422,10 +421,9 @@ type ListOptions = z.infer<typeof listOptions>;
 
 /** The environment a waiver is held to (EX001), from names alone: the namespace it covers, existing or not. */
 function environmentsOf(
-  configPath: string,
+  policy: Policy | undefined,
 ): ((waiver: Waiver) => Environment | undefined) | undefined {
-  if (!existsSync(configPath)) return undefined;
-  const policy = loadPolicyFile(configPath, RULES_BY_ID);
+  if (policy === undefined) return undefined;
   return (waiver) => {
     const name =
       waiver.target.kind === 'Namespace' && waiver.target.name !== undefined
@@ -439,68 +437,74 @@ function environmentsOf(
   };
 }
 
-function warnBeforeMs(configPath: string): number {
-  if (existsSync(configPath))
-    return loadPolicyFile(configPath, RULES_BY_ID).exceptions.warnBeforeMs;
-  return parseDuration(DEFAULTS.warnBefore) ?? 0;
+/** The cluster client, loaded only by the subcommands that talk to a cluster (`list` on a file never does). */
+async function loadKubeConfig(flags: ClusterFlags): Promise<KubeConfig> {
+  const client = await import('../kube/client.ts');
+  return client.loadKubeConfig(flags);
 }
 
 function contextNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
-async function clusterWaivers(
+/** The cluster's waiver sources, each listed once (the command's namespace, or every one with -A). */
+async function clusterListing(
   options: ListOptions,
   io: ExceptionIo,
-): Promise<{ waivers: Waiver[]; namespace: string | undefined }> {
-  const kc = loadKubeConfig(options);
+): Promise<{ cluster: ClusterListing; namespace: string | undefined; kc: KubeConfig }> {
+  const kc = await loadKubeConfig(options);
   const namespace =
     options.allNamespaces === true ? undefined : (options.namespace ?? contextNamespace(kc));
-  const items = await listExceptions(kubeRest(kc), namespace);
-  const waivers = waiversFromObjects(
-    items,
-    (object, problems) => {
-      io.stderr(
-        `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
-      );
-    },
-    GUARDRAILS_BY_ID,
-  );
-  return { waivers, namespace };
+  // The live world's modules (caches, informers) only when the cluster is read.
+  const { listClusterSources } = await import('../live-world.ts');
+  const listed = await listClusterSources(kc, namespace);
+  const onInvalidWaiver = (object: KubeObject, problems: string[]): void => {
+    io.stderr(
+      `netguard: skipping an invalid GuardrailException ${JSON.stringify(object['metadata'] ?? {})}: ${problems.join('; ')}\n`,
+    );
+  };
+  return { cluster: { listed, onInvalidWaiver }, namespace, kc };
 }
 
 /** `netguard exception list`: the waivers in the file (default) or the cluster, with their state as of now (or --at). */
 export async function runExceptionList(options: ListOptions, io: ExceptionIo): Promise<number> {
   const now = options.at === undefined ? io.now : new Date(options.at);
-  const warnBefore = warnBeforeMs(options.config);
   // As kubectl: with KUBECONFIG set and no exceptions file here, the cluster is what was meant.
   const fromCluster =
     options.cluster === true ||
     options.context !== undefined ||
     clusterRequested(options) ||
     (io.env?.['KUBECONFIG'] !== undefined && !existsSync(options.exceptions));
-  let waivers: readonly Waiver[];
+  // The policy first: a broken policy is the error reported, wherever the waivers come from.
+  const policy = loadPolicyIfPresent(options.config);
+  let registry: ExceptionRegistry;
   let namespace = options.allNamespaces === true ? undefined : options.namespace;
   let source: string;
   if (fromCluster) {
+    let listing: Awaited<ReturnType<typeof clusterListing>>;
     try {
-      ({ waivers, namespace } = await clusterWaivers(options, io));
+      listing = await clusterListing(options, io);
     } catch (err) {
       io.stderr(`netguard: cannot list GuardrailExceptions: ${apiMessage(err)}\n`);
       return 1;
     }
-    const kc = loadKubeConfig(options);
+    // The cluster's sources alone: the file is not one here.
+    registry = loadWaivers({}, listing.cluster);
+    const { kc } = listing;
+    namespace = listing.namespace;
     source = `cluster ${kc.getCurrentCluster()?.server ?? 'in-cluster'} (context ${kc.getCurrentContext()}), ${namespace === undefined ? 'every namespace' : `namespace ${namespace}`}`;
   } else {
-    waivers = loadExceptionFile(options.exceptions, GUARDRAILS_BY_ID).waivers;
+    registry = loadWaivers({ exceptions: options.exceptions });
     source = existsSync(options.exceptions)
       ? `file ${options.exceptions}`
       : `file ${options.exceptions}, which does not exist (pass --cluster to read the cluster)`;
   }
+  const waivers = registry.all();
+  const warnBefore = policy?.exceptions.warnBeforeMs ?? parseDuration(DEFAULTS.warnBefore) ?? 0;
   const scoped = waivers.filter(
     (waiver) => namespace === undefined || waiver.namespace === namespace,
   );
-  const rows = waiverRows(scoped, now, warnBefore, environmentsOf(options.config)).filter(
+  const rows = waiverRows(scoped, now, warnBefore, environmentsOf(policy)).filter(
     (row) => options.state === undefined || row.state === options.state,
   );
   const listed = {

@@ -1,8 +1,7 @@
-import { RULES_BY_ID } from '../rules/registry.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadPolicyFile } from '../config/load.ts';
+import { loadWorld } from '../world.ts';
 import {
   reachReport,
   renderReachDot,
@@ -59,7 +58,8 @@ export async function runReach(options: ReachOptions, io: ReachIo): Promise<numb
   }
   if (question && (options.output === 'dot' || options.output === 'mermaid'))
     throw new UsageError('--output: one question answers in text or json');
-  const policy = options.asEnforced ? loadPolicyFile(options.config, RULES_BY_ID) : undefined;
+  // The offline world's policy (reach reads no waivers: no exceptions file is a source).
+  const policy = options.asEnforced ? loadWorld({ config: options.config }).policy() : undefined;
   const objects = await loadObjects(options, io.stdin);
   const graph = graphOf(objects, { asEnforced: policy });
   if (options.from !== undefined && options.to !== undefined && options.port !== undefined) {

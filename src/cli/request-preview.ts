@@ -19,11 +19,8 @@ export function requestRefusals(
   policyPath: string,
   now: Date,
 ): string[] {
-  // No exceptions file: a waiver is judged on its own, never waived.
-  const world = loadWorld({
-    config: policyPath,
-    exceptions: '/nonexistent/netguard-exceptions.yaml',
-  });
+  // No exceptions file is a source: a waiver is judged on its own, never waived.
+  const world = loadWorld({ config: policyPath });
   const input: AdmissionInput = {
     uid: 'request-preview',
     kind: 'GuardrailException',

@@ -68,7 +68,8 @@ function targetArgs(subject: Subject): string {
     : `--target pod --selector ${quoteArg(labels.join(','))}`;
 }
 
-function quoteArg(text: string): string {
+/** One shell word: as it is when safe, else single-quoted. */
+export function quoteArg(text: string): string {
   return /^[\w.\-/:@=,]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
@@ -125,10 +126,8 @@ function renewLines(subject: Subject, environment: Environment): string[] {
   }
   return [...expired.values()].map((ref) => {
     const lapsed = `Waiver ${ref.namespace}/${ref.name} expired on ${day(ref.expires)}; the guardrail applies again, to updates too.`;
-    // A file waiver is renewed where it was approved: by a reviewed change to the file.
-    if (ref.source === 'file')
-      return `${lapsed} Still needed? Extend its spec.expires in the exceptions file, by a reviewed change.`;
-    return `${lapsed} Still needed? netguard exception renew -n ${quoteArg(ref.namespace)} ${quoteArg(ref.name)} --expires ${environment.exceptionMaxDuration}`;
+    // Each source says how its waivers are renewed (a reviewed file edit, `exception renew`, ...).
+    return `${lapsed} Still needed? ${ref.renewal(environment.exceptionMaxDuration)}`;
   });
 }
 

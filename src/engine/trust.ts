@@ -5,6 +5,7 @@
  */
 import type { Policy } from '../config/policy.ts';
 import { ownersOf } from '../model/owners.ts';
+import { ownedBy, WORKLOAD_KINDS } from '../model/kinds.ts';
 import { arrayField, asRecord, field, stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import type { AdmissionInput, EvaluationContext, RuleTarget, UserInfo } from './types.ts';
@@ -35,16 +36,19 @@ export const BUILT_IN_CONTROLLERS: ReadonlySet<string> = new Set([
 const groupKind = (apiVersion: string, kind: string): string =>
   `${apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : ''}/${kind}`;
 
-/** What each built-in controller creates, as `Kind ← group/OwnerKind`: the only writes judged at an owner. */
-const CREATES: Readonly<Record<string, readonly string[]>> = {
-  'deployment-controller': ['ReplicaSet ← apps/Deployment'],
-  'replicaset-controller': ['Pod ← apps/ReplicaSet'],
-  'statefulset-controller': ['Pod ← apps/StatefulSet'],
-  'daemon-set-controller': ['Pod ← apps/DaemonSet'],
-  'job-controller': ['Pod ← batch/Job'],
-  'replication-controller': ['Pod ← /ReplicationController'],
-  'cronjob-controller': ['Job ← batch/CronJob'],
-};
+/** What each built-in controller creates, as `Kind ← group/OwnerKind` (model/kinds.ts): the only writes judged at an owner. */
+const CREATES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  WORKLOAD_KINDS.flatMap((owner) =>
+    owner.controller === undefined
+      ? []
+      : [
+          [
+            owner.controller,
+            ownedBy(owner.kind).map((row) => `${row.kind} ← ${owner.group}/${owner.kind}`),
+          ],
+        ],
+  ),
+);
 
 /** Per identity; kube-controller-manager without per-controller accounts runs them all. */
 const JUDGED_AT: ReadonlyMap<string, ReadonlySet<string>> = new Map([

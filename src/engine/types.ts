@@ -138,8 +138,11 @@ export interface Finding extends Omit<RawFinding, 'subject' | 'advisory'> {
   /** Why a deny became a warning, or what the reader should know: "pre-existing", a waiver, an expiry. */
   readonly notes: string[];
   waivedBy?: WaiverRef;
-  /** A matching waiver that has expired (the denial then says how to renew it, by its source). */
-  expiredWaiver?: WaiverRef & { readonly source: 'file' | 'cluster' };
+  /**
+   * A matching waiver that has expired; `renewal` is its source's instruction for renewing it, given
+   * the longest expiry the environment allows (the engine knows no source by name).
+   */
+  expiredWaiver?: WaiverRef & { readonly renewal: (maxDuration: string) => string };
   /** A matching waiver awaiting approval (the denial then says who runs `exception approve`). */
   pendingWaiver?: WaiverRef;
 }

@@ -99,8 +99,14 @@ export function waiverView(lookup: WaiverLookup, warnBeforeMs: number): WaiverVi
           const pending = matching.find((candidate) => candidate.state === 'pending');
           const expired = matching.find((candidate) => candidate.state === 'expired');
           if (pending !== undefined) finding.pendingWaiver = waiverRef(pending.waiver);
-          else if (expired !== undefined)
-            finding.expiredWaiver = { ...waiverRef(expired.waiver), source: expired.waiver.source };
+          else if (expired !== undefined) {
+            const ref = waiverRef(expired.waiver);
+            const { source } = expired.waiver;
+            finding.expiredWaiver = {
+              ...ref,
+              renewal: (maxDuration) => source.renewal(ref, maxDuration),
+            };
+          }
           continue;
         }
         const { waiver } = chosen;

@@ -8,6 +8,18 @@ import type { WaivableRules } from './scope-checks.ts';
 import { createRegistry, waiverSet, type ExceptionRegistry, type WaiverSet } from './registry.ts';
 import { guardrailExceptionSchema } from '../model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from './waiver.ts';
+import type { ExceptionSource } from './source.ts';
+
+/**
+ * The exceptions file (`--exceptions`): written by the platform and reviewed in Git, so trusted as
+ * written (no approver); renewed by a reviewed edit of the file; no API object.
+ */
+export const FILE_SOURCE: ExceptionSource = {
+  name: 'file',
+  trusted: true,
+  renewal: () => 'Extend its spec.expires in the exceptions file, by a reviewed change.',
+  apiObject: undefined,
+};
 
 /** An exceptions file that cannot be used; the message names the file, the document and the field. A ConfigError, so the CLI exits 2 with it. */
 export class ExceptionFileError extends ConfigError {
@@ -34,7 +46,7 @@ function parseEntry(value: unknown, where: string, guardrails: WaivableRules): W
   // A waiver that parses but fails EX002/EX003 is kept, listed as rejected with the reason, and waives nothing.
   return toWaiver(
     parsed.data,
-    'file',
+    FILE_SOURCE,
     waiverProblems(parsed.data, parsed.data.metadata.namespace, guardrails),
   );
 }

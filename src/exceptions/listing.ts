@@ -19,7 +19,8 @@ export interface WaiverRow {
   readonly ticket: string | undefined;
   readonly requestedBy: string | undefined;
   readonly approvedBy: string | undefined;
-  readonly source: Waiver['source'];
+  /** The source's name (`file`, `cluster`). */
+  readonly source: string;
 }
 
 /** `environmentOf` gives the environment whose exceptionMaxDuration a waiver is held to, when known. */
@@ -50,7 +51,7 @@ export function waiverRows(
       ticket: waiver.ticket,
       requestedBy: waiver.requestedBy,
       approvedBy: waiver.approvedBy,
-      source: waiver.source,
+      source: waiver.source.name,
     }))
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }

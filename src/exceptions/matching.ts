@@ -2,19 +2,9 @@ import { selectorMatches, type LabelSelector } from '../labels.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import type { RuleTarget } from '../engine/types.ts';
 import { podTemplateOf } from '../model/pod-template.ts';
+import { descendantsOf } from '../model/kinds.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 import type { Waiver } from './waiver.ts';
-
-/** What each workload kind creates, so a selector waiver on a Deployment also covers its ReplicaSets and Pods. */
-const DESCENDANTS: Readonly<Record<string, readonly string[]>> = {
-  Deployment: ['ReplicaSet', 'Pod'],
-  CronJob: ['Job', 'Pod'],
-  StatefulSet: ['Pod'],
-  DaemonSet: ['Pod'],
-  ReplicaSet: ['Pod'],
-  ReplicationController: ['Pod'],
-  Job: ['Pod'],
-};
 
 /** Where a waiver for this object must live: its own namespace, or netguard's for a Namespace. */
 export function waiverScope(target: RuleTarget): string {
@@ -33,8 +23,8 @@ function selectorCovers(waiver: Waiver, target: RuleTarget): boolean {
   if (selector === undefined) return false;
   // Kinds compare exactly, as EX003 demands: `namespace` is no kind.
   const { kind } = waiver.target;
-  const descendants = Object.hasOwn(DESCENDANTS, kind) ? DESCENDANTS[kind] : undefined;
-  if (kind !== target.kind && !(descendants ?? []).includes(target.kind)) return false;
+  // A selector waiver on a Deployment also covers the ReplicaSets and Pods its controllers create.
+  if (kind !== target.kind && !descendantsOf(kind).includes(target.kind)) return false;
   const template = podTemplateOf(target.kind, target.object);
   // Only workloads and Pods carry pod labels; a selector without an equality requirement never counts (EX003 refuses it).
   if (template === undefined || !hasEqualityRequirement(selector)) return false;

@@ -1,19 +1,12 @@
 import { parseDuration } from '../config/duration.ts';
 import { NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
+import { SERVED_KINDS } from '../model/kinds.ts';
 
-/** kubectl's short names, so `--target netpol/x` works as it does there. */
-const SHORT_NAMES: Readonly<Record<string, string>> = {
-  netpol: 'NetworkPolicy',
-  ns: 'Namespace',
-  po: 'Pod',
-  deploy: 'Deployment',
-  sts: 'StatefulSet',
-  ds: 'DaemonSet',
-  rs: 'ReplicaSet',
-  rc: 'ReplicationController',
-  cj: 'CronJob',
-};
+/** kubectl's short names (model/kinds.ts), so `--target netpol/x` works as it does there. */
+const SHORT_NAMES: ReadonlyMap<string, string> = new Map(
+  SERVED_KINDS.flatMap((row) => row.shortNames.map((short) => [short, row.judgedAs] as const)),
+);
 
 /**
  * `networkpolicy`, `networkpolicies`, `netpol` → `NetworkPolicy`; undefined for a kind no rule
@@ -24,7 +17,8 @@ export function canonicalKind(
   rules: readonly { readonly kinds: readonly string[] }[],
 ): string | undefined {
   const lower = text.toLowerCase();
-  if (Object.hasOwn(SHORT_NAMES, lower)) return SHORT_NAMES[lower];
+  const short = SHORT_NAMES.get(lower);
+  if (short !== undefined) return short;
   for (const rule of rules) {
     for (const kind of rule.kinds) {
       const k = kind.toLowerCase();

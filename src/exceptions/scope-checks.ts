@@ -1,11 +1,30 @@
 import type { RawFinding } from '../engine/types.ts';
 import { isPodKind, NETGUARD_NAMESPACE } from '../vocabulary.ts';
 import { isEmptySelector } from './matching.ts';
-import { WAIVABLE_KINDS, type ExceptionDraft } from '../model/guardrail-exception.ts';
+import type { ExceptionDraft } from '../model/guardrail-exception.ts';
+import { SERVED_KINDS } from '../model/kinds.ts';
 import { hasEqualityRequirement } from '../semantics/selectors.ts';
 
 /** The guardrails a waiver may name and the kinds each judges (rules/guardrails.ts's map, handed in). */
 export type WaivableRules = ReadonlyMap<string, { readonly kinds: readonly string[] }>;
+
+const waivable = new WeakMap<WaivableRules, readonly string[]>();
+
+/**
+ * The kinds a waiver may target, spelled exactly as Kubernetes spells them: the kinds the
+ * guardrails judge (GuardrailExceptions aside: EX rules cannot be waived), in the kinds table's
+ * order. The CRD schema enumerates the same list.
+ */
+export function waivableKinds(guardrails: WaivableRules): readonly string[] {
+  const known = waivable.get(guardrails);
+  if (known !== undefined) return known;
+  const judged = new Set([...guardrails.values()].flatMap((rule) => rule.kinds));
+  const kinds = [...new Set(SERVED_KINDS.map((row) => row.judgedAs))].filter((kind) =>
+    judged.has(kind),
+  );
+  waivable.set(guardrails, kinds);
+  return kinds;
+}
 
 const knownIds = (guardrails: WaivableRules): string => [...guardrails.keys()].join(', ');
 // The EX rules guard the waivers themselves; they are named here, not imported, since the registry lists this rule.
@@ -71,12 +90,13 @@ function judgeKind(
       },
     ];
   // Spelled exactly: a kind written `namespace` would otherwise slip past checks keyed on `Namespace`.
-  if (!WAIVABLE_KINDS.includes(kind)) {
+  const kinds = waivableKinds(guardrails);
+  if (!kinds.includes(kind)) {
     return [
       {
         path,
         message: `${JSON.stringify(kind)} is not a kind netguard judges, spelled as Kubernetes spells it.`,
-        fix: `Use one of: ${WAIVABLE_KINDS.join(', ')}.`,
+        fix: `Use one of: ${kinds.join(', ')}.`,
       },
     ];
   }

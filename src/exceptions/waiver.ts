@@ -1,8 +1,7 @@
 import type { LabelSelector } from '../labels.ts';
 import type { WaiverRef } from '../engine/types.ts';
 import type { GuardrailException } from '../model/guardrail-exception.ts';
-
-export type WaiverSourceName = 'file' | 'cluster';
+import type { ExceptionSource } from './source.ts';
 
 /** One GuardrailException, parsed once, as matching and listing read it. */
 export interface Waiver {
@@ -22,12 +21,13 @@ export interface Waiver {
   readonly expiresAt: number;
   readonly requestedBy: string | undefined;
   readonly approvedBy: string | undefined;
-  /** Whether it may waive anything: file entries are reviewed in Git; cluster ones need an approver other than the requester. */
+  /** Whether it may waive anything: a trusted source's as written; others need an approver other than the requester. */
   readonly approved: boolean;
-  readonly source: WaiverSourceName;
+  /** Where it came from: its trust, how it is renewed, whether it is an API object. */
+  readonly source: ExceptionSource;
   /** The waiver it continues (`spec.renews`), if any. */
   readonly renews: string | undefined;
-  /** metadata.uid of a cluster waiver (Events name their object by it). */
+  /** metadata.uid of a waiver that is an API object (Events name their object by it). */
   readonly uid: string | undefined;
   /** Why it waives nothing though it parsed (EX002/EX003 problems); empty when it passes. */
   readonly rejected: readonly string[];
@@ -35,7 +35,7 @@ export interface Waiver {
 
 export function toWaiver(
   exception: GuardrailException,
-  source: WaiverSourceName,
+  source: ExceptionSource,
   rejected: readonly string[] = [],
 ): Waiver {
   const { spec, metadata } = exception;
@@ -54,7 +54,7 @@ export function toWaiver(
     requestedBy,
     approvedBy,
     // Defence in depth: EX004 refuses self-approval at admission, but an object written while the webhook was down is not trusted either.
-    approved: source === 'file' || (approvedBy !== undefined && approvedBy !== requestedBy),
+    approved: source.trusted || (approvedBy !== undefined && approvedBy !== requestedBy),
     source,
     renews: spec.renews?.trim() || undefined,
     uid: typeof metadata['uid'] === 'string' ? metadata['uid'] : undefined,

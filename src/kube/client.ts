@@ -1,26 +1,9 @@
 import { CliError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterFlags } from './cluster-flags.ts';
 
-export interface ClusterFlags {
-  readonly kubeconfig?: string | undefined;
-  readonly context?: string | undefined;
-}
-
-/**
- * True when netguard should talk to a cluster: a kubeconfig or a context was named (a context
- * alone means the default kubeconfig, as with kubectl, never "no cluster"), or it runs in a pod.
- */
-export function clusterRequested(
-  flags: ClusterFlags,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
-  return (
-    flags.kubeconfig !== undefined ||
-    flags.context !== undefined ||
-    env['KUBERNETES_SERVICE_HOST'] !== undefined
-  );
-}
+export { clusterRequested, type ClusterFlags } from './cluster-flags.ts';
 
 const reason = (err: unknown): string =>
   err instanceof Error

@@ -1,34 +1,41 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { exceptionsPath } from './exception-writes.ts';
 import { startCache, type ObjectCache, type CachedObject } from './informer.ts';
 import { kubeRest, listAll, type KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
-import { waiversFromObjects } from '../exceptions/object-source.ts';
+import type { ClusterExceptionSource } from '../exceptions/cluster-source.ts';
 import type { WaivableRules } from '../exceptions/scope-checks.ts';
 import { waiverSet, type WaiverSet } from '../exceptions/registry.ts';
-import {
-  EXCEPTION_GROUP,
-  EXCEPTION_PLURAL,
-  EXCEPTION_VERSION,
-} from '../model/guardrail-exception.ts';
+import { exceptionsPath } from '../model/guardrail-exception.ts';
 
-export const EXCEPTIONS_PATH = `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`;
-
-/** The collection path of GuardrailExceptions in one namespace (POST creates there). */
+/** Every GuardrailException, cluster-wide (the cache's list and watch). */
+export const EXCEPTIONS_PATH = exceptionsPath();
 
 /** Every GuardrailException, or those of one namespace, page by page; each item is checked when it becomes a waiver. */
 export function listExceptions(rest: KubeRest, namespace?: string): Promise<KubeObject[]> {
-  return listAll(rest, namespace === undefined ? EXCEPTIONS_PATH : exceptionsPath(namespace));
+  return listAll(rest, exceptionsPath(namespace));
+}
+
+/** A cluster source's objects, in one namespace or every one, listed once (page by page) for one-shot commands. */
+export function listSource(
+  rest: KubeRest,
+  source: ClusterExceptionSource,
+  namespace?: string,
+): Promise<KubeObject[]> {
+  return listAll(rest, source.path(namespace));
 }
 
 export interface ExceptionCache {
+  /** What readiness calls it (the source's `what`). */
+  readonly what: string;
   current(): WaiverSet;
   ready(): boolean;
   stop(): Promise<void>;
 }
 
 export interface ExceptionCacheOptions {
+  /** The source it follows (exceptions/sources.ts's `CLUSTER_SOURCES`). */
+  readonly source: ClusterExceptionSource;
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   /** The rules a waiver may name (EX003), handed in. */
@@ -37,18 +44,19 @@ export interface ExceptionCacheOptions {
 }
 
 /**
- * The CRD source: a list+watch cache of every GuardrailException (reconnects with backoff,
- * relists on 410 Gone). The waiver index is rebuilt lazily after a change, off the hot path of
- * reviews that see no change.
+ * A cluster source followed: a list+watch cache of every object of its collection (reconnects
+ * with backoff, relists on 410 Gone). The waiver index is rebuilt lazily after a change, off the
+ * hot path of reviews that see no change.
  */
 export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCache {
+  const { source } = options;
   let dirty = true;
   let current = waiverSet([]);
   const cache: ObjectCache<CachedObject> = startCache({
     kubeConfig: options.kubeConfig,
     rest: kubeRest(options.kubeConfig),
-    path: EXCEPTIONS_PATH,
-    what: 'guardrailexceptions',
+    path: source.path(),
+    what: source.what,
     logger: options.logger,
     onEvent: () => {
       dirty = true;
@@ -56,16 +64,17 @@ export function startExceptionCache(options: ExceptionCacheOptions): ExceptionCa
     ...(options.delay === undefined ? {} : { delay: options.delay }),
   });
   return {
+    what: source.what,
     current() {
       if (!dirty) return current;
       dirty = false;
       current = waiverSet(
-        waiversFromObjects(
+        source.waivers(
           cache.list(),
           (object, problems) =>
             options.logger.warn(
               { name: object['metadata'], problems },
-              'ignoring a GuardrailException that does not parse',
+              `ignoring a ${source.apiObject?.kind ?? source.what} that does not parse`,
             ),
           options.guardrails,
         ),

@@ -6,16 +6,14 @@ import { KubeApiError } from '../errors.ts';
 import type { KubeRest } from './rest.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import {
-  EXCEPTION_GROUP,
-  EXCEPTION_PLURAL,
-  EXCEPTION_VERSION,
+  exceptionsPath as exceptionCollection,
   guardrailExceptionSchema,
   type GuardrailException,
 } from '../model/guardrail-exception.ts';
 import { formatIssues } from '../zod-errors.ts';
 
-export const exceptionsPath = (namespace: string): string =>
-  `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/namespaces/${encodeURIComponent(namespace)}/${EXCEPTION_PLURAL}`;
+/** The collection path of GuardrailExceptions in one namespace (POST creates there). */
+export const exceptionsPath = (namespace: string): string => exceptionCollection(namespace);
 export const exceptionPath = (namespace: string, name: string): string =>
   `${exceptionsPath(namespace)}/${encodeURIComponent(name)}`;
 

@@ -14,27 +14,34 @@ import { baseEnvironment } from '../config/environment.ts';
 import type { Policy } from '../config/policy.ts';
 import { desiredBaseline } from '../model/baseline-policies.ts';
 import { baselineAnnotations } from '../model/baseline-annotations.ts';
+import { apiVersionOf, SERVED_KINDS, workloadKind } from '../model/kinds.ts';
 import { unknownNamespace, type KubeObject } from '../vocabulary.ts';
 import { daysLeft, daysLeftText, expiryDate } from '../exceptions/state.ts';
-import { EXCEPTION_API_VERSION, EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 import { targetLabel, waiverLabel, type Waiver } from '../exceptions/waiver.ts';
 
 export type ExpiryReason = 'WaiverExpiring' | 'WaiverExpired';
 
-/** REST paths of the kinds a waiver may name (a selector target names no single object). */
-const TARGET_PATHS: Readonly<Record<string, (namespace: string, name: string) => string>> = {
-  Namespace: (_ns, name) => `/api/v1/namespaces/${name}`,
-  Pod: (ns, name) => `/api/v1/namespaces/${ns}/pods/${name}`,
-  ReplicationController: (ns, name) => `/api/v1/namespaces/${ns}/replicationcontrollers/${name}`,
-  Deployment: (ns, name) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
-  StatefulSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${name}`,
-  DaemonSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/daemonsets/${name}`,
-  ReplicaSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/replicasets/${name}`,
-  Job: (ns, name) => `/apis/batch/v1/namespaces/${ns}/jobs/${name}`,
-  CronJob: (ns, name) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${name}`,
-  NetworkPolicy: (ns, name) =>
-    `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${name}`,
-};
+/**
+ * REST paths of the objects a waiver may name whose Events netguard writes: workloads, NetworkPolicies
+ * and Namespaces, as model/kinds.ts serves them (a selector target names no single object).
+ */
+const TARGET_PATHS: ReadonlyMap<string, (namespace: string, name: string) => string> = new Map(
+  SERVED_KINDS.filter(
+    (row) =>
+      workloadKind(row.kind) !== undefined ||
+      row.judgedAs === 'NetworkPolicy' ||
+      row.judgedAs === 'Namespace',
+  ).map((row) => {
+    const api = row.group === '' ? '/api' : '/apis';
+    const base = `${api}/${apiVersionOf(row.group, row.versions[0] ?? '')}`;
+    const path =
+      row.scope === 'Cluster'
+        ? (_namespace: string, name: string) => `${base}/${row.resource}/${name}`
+        : (namespace: string, name: string) =>
+            `${base}/namespaces/${namespace}/${row.resource}/${name}`;
+    return [row.judgedAs, path] as const;
+  }),
+);
 
 interface Involved {
   readonly apiVersion: string;
@@ -174,20 +181,21 @@ export function startExpiryEvents(options: ExpiryEventsOptions): ExpiryEvents {
   const { rest, logger } = options;
   const sent = new Set<string>();
 
-  /** The waiver itself (cluster waivers only: a file entry is no API object) and its target, if it exists. */
+  /** The waiver itself (when its source keeps API objects: a file entry is none) and its target, if it exists. */
   const involvedOf = async (waiver: Waiver): Promise<Involved[]> => {
     const involved: Involved[] = [];
-    if (waiver.source === 'cluster') {
+    const { apiObject } = waiver.source;
+    if (apiObject !== undefined) {
       involved.push({
-        apiVersion: EXCEPTION_API_VERSION,
-        kind: EXCEPTION_KIND,
+        apiVersion: apiObject.apiVersion,
+        kind: apiObject.kind,
         name: waiver.name,
         namespace: waiver.namespace,
         uid: waiver.uid,
       });
     }
     const { kind, name } = waiver.target;
-    const path = TARGET_PATHS[kind];
+    const path = TARGET_PATHS.get(kind);
     if (name === undefined || path === undefined) return involved;
     try {
       const target = await rest.get(path(waiver.namespace, name));

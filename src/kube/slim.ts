@@ -107,7 +107,7 @@ function slimAlong(object: Readonly<Record<string, unknown>>, path: readonly str
  */
 export function slimWorkload(object: SlimmableObject, kind: PodKind): Record<string, unknown> {
   const base = slimObject(object, []);
-  const path = TEMPLATE_PATH[kind];
+  const path = TEMPLATE_PATH.get(kind) ?? [];
   if (path.length === 0) {
     const status = isRecord(object['status'])
       ? pick(object['status'], ['phase', 'podIP', 'podIPs'])

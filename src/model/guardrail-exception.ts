@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { JUDGED_KINDS } from '../vocabulary.ts';
 import { labelSelectorSchema } from '../labels.ts';
 
 export const EXCEPTION_GROUP = 'netguard.dev';
@@ -8,11 +7,11 @@ export const EXCEPTION_API_VERSION = `${EXCEPTION_GROUP}/${EXCEPTION_VERSION}`;
 export const EXCEPTION_KIND = 'GuardrailException';
 export const EXCEPTION_PLURAL = 'guardrailexceptions';
 
-/**
- * The kinds a waiver may target, spelled exactly as Kubernetes spells them: the kinds rules judge
- * (GuardrailExceptions aside: EX rules cannot be waived). The CRD schema enumerates the same list.
- */
-export const WAIVABLE_KINDS: readonly string[] = JUDGED_KINDS;
+/** The GuardrailException collection: in one namespace (POST creates there), or in every namespace. */
+export const exceptionsPath = (namespace?: string): string =>
+  namespace === undefined
+    ? `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/${EXCEPTION_PLURAL}`
+    : `/apis/${EXCEPTION_GROUP}/${EXCEPTION_VERSION}/namespaces/${encodeURIComponent(namespace)}/${EXCEPTION_PLURAL}`;
 
 /** RFC 3339 with a zone, as Kubernetes writes timestamps: `2026-12-06T00:00:00Z`. */
 export const timestampSchema = z.iso.datetime({

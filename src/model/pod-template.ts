@@ -1,18 +1,12 @@
 import { stringMap } from '../labels.ts';
 import { asRecord, field } from '../object-access.ts';
-import type { KubeObject, PodKind } from '../vocabulary.ts';
+import type { KubeObject } from '../vocabulary.ts';
+import { WORKLOAD_KINDS } from './kinds.ts';
 
-/** Where each judged kind keeps the pod it creates; a Pod is its own template. */
-export const TEMPLATE_PATH: Readonly<Record<PodKind, readonly string[]>> = {
-  Pod: [],
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
+/** Where each workload kind keeps the pod it creates (kinds.ts); a Pod is its own template. */
+export const TEMPLATE_PATH: ReadonlyMap<string, readonly string[]> = new Map(
+  WORKLOAD_KINDS.map((row) => [row.kind, row.podTemplate]),
+);
 
 export interface PodTemplate {
   /** `spec.template.` for a Deployment, empty for a Pod: prefix of every field path. */
@@ -22,7 +16,7 @@ export interface PodTemplate {
 }
 
 export function podTemplateOf(kind: string, object: KubeObject): PodTemplate | undefined {
-  const path = (TEMPLATE_PATH as Readonly<Record<string, readonly string[] | undefined>>)[kind];
+  const path = TEMPLATE_PATH.get(kind);
   if (path === undefined) return undefined;
   const template = path.length === 0 ? object : asRecord(field(object, ...path));
   return {

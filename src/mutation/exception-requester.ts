@@ -1,6 +1,7 @@
 import type { JsonPatchOperation as PatchOperation } from '../engine/types.ts';
 import { asRecord, field, stringField } from '../object-access.ts';
-import { OWNER_ANNOTATION } from '../vocabulary.ts';
+import { OWNER_ANNOTATION, type Operation } from '../vocabulary.ts';
+import { EXCEPTION_KIND } from '../model/guardrail-exception.ts';
 import type { AdmissionInput, EvaluationContext } from '../engine/types.ts';
 import { approvalByThisUser, approvedByOf, requestedByOf, widens } from '../exceptions/approval.ts';
 
@@ -20,6 +21,12 @@ export interface ExceptionMutation {
  *   (for a Namespace waiver, that of the namespace it covers), else the requester.
  * Everything else (who may set `approvedBy`) is judged by EX004 at /validate, after this patch.
  */
+/** What the bookkeeping changes at /mutate: GuardrailExceptions, as they are created and updated. */
+export const BOOKKEEPING = {
+  kind: EXCEPTION_KIND,
+  operations: ['CREATE', 'UPDATE'],
+} as const satisfies { kind: string; operations: readonly Operation[] };
+
 export function mutateGuardrailException(
   input: AdmissionInput,
   ctx: EvaluationContext,
@@ -28,7 +35,7 @@ export function mutateGuardrailException(
   if (
     object === undefined ||
     asRecord(field(object, 'spec')) === undefined ||
-    (input.operation !== 'CREATE' && input.operation !== 'UPDATE')
+    !BOOKKEEPING.operations.some((operation) => operation === input.operation)
   ) {
     return { patch: [], warnings: [] };
   }

@@ -7,18 +7,10 @@ import type { ContainerPort, NamespaceNode, Workload } from './model.ts';
 import { PROTOCOLS } from './model.ts';
 import { gvkOfObject, judgedKindOf } from '../model/dialects/gvk.ts';
 import { isDialectObject } from './dialect-policy.ts';
+import { REACH_PRECEDENCE } from '../model/kinds.ts';
 
-/** Which kind a kind-less name means when several share it, as DESIGN.md lists them. */
-const KIND_ORDER = [
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'ReplicationController',
-  'Job',
-  'CronJob',
-  'Pod',
-];
+/** Which kind a kind-less name means when several share it, as DESIGN.md lists them (model/kinds.ts). */
+const KIND_ORDER = REACH_PRECEDENCE;
 
 export function namespaceNode(name: string, object?: KubeObject): NamespaceNode {
   const labels = stringMap(field(object, 'metadata', 'labels'));

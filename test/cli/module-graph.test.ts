@@ -49,6 +49,29 @@ t.test('check is offline: it judges without ever loading the cluster client', as
   );
 });
 
+t.test('exception list on a file reads the offline world: no cluster client', async (t) => {
+  const { code, modules } = modulesOf([
+    'exception',
+    'list',
+    '--exceptions',
+    'policies/exceptions.yaml',
+    '-o',
+    'json',
+  ]);
+  t.equal(code, 0, 'it listed');
+  t.ok(ours(modules).includes('src/world.ts'), 'through the offline world');
+  t.same(
+    modules.filter((url) => url.includes(CLIENT_NODE)),
+    [],
+    'no @kubernetes/client-node module',
+  );
+  t.same(
+    ours(modules).filter((path) => path === 'src/live-world.ts' || path === 'src/kube/client.ts'),
+    [],
+    'neither the live world nor the cluster client',
+  );
+});
+
 t.test('the probe sees the cluster client where a command does load it (certs)', async (t) => {
   const { code, modules } = modulesOf(['certs', '--help']);
   t.equal(code, 0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { startExceptionCache, EXCEPTIONS_PATH } from '../../src/kube/exception-source.ts';
+import { GUARDRAIL_EXCEPTION_SOURCE } from '../../src/exceptions/object-source.ts';
 import {
   ExceptionFileError,
   loadExceptionFile,
@@ -116,6 +117,7 @@ t.test(
     api.failNext('GET', /guardrailexceptions$/, 500, 'InternalError');
     const delays: number[] = [];
     const cache = startExceptionCache({
+      source: GUARDRAIL_EXCEPTION_SOURCE,
       guardrails: GUARDRAILS_BY_ID,
       kubeConfig: api.kubeConfig(),
       logger: silent,
@@ -125,7 +127,7 @@ t.test(
     await until(() => cache.ready(), 'first sync');
     t.same(delays, [1000], 'the failed list was retried after the initial backoff');
     t.same(names(cache.current().waivers), ['prod-crawl/old-egress']);
-    t.equal(cache.current().inNamespace('prod-crawl')[0]?.source, 'cluster');
+    t.equal(cache.current().inNamespace('prod-crawl')[0]?.source.name, 'cluster');
 
     await api.watching(EXCEPTIONS_PATH);
     api.emit(EXCEPTIONS_PATH, 'ADDED', pending);

@@ -8,6 +8,8 @@ import { startExpiryEvents } from '../../src/kube/expiry-events.ts';
 import { createRegistry, waiverSet } from '../../src/exceptions/registry.ts';
 import { guardrailExceptionSchema } from '../../src/model/guardrail-exception.ts';
 import { toWaiver, type Waiver } from '../../src/exceptions/waiver.ts';
+import { FILE_SOURCE } from '../../src/exceptions/file-source.ts';
+import { GUARDRAIL_EXCEPTION_SOURCE } from '../../src/exceptions/object-source.ts';
 import { kubeRest } from '../../src/kube/rest.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import type { KubeObject } from '../../src/vocabulary.ts';
@@ -49,7 +51,7 @@ function waiver(
     metadata: { name, namespace: 'prod-shop', uid: `uid-${name}` },
     spec: { ...base, ...spec },
   });
-  return toWaiver(parsed, source);
+  return toWaiver(parsed, source === 'file' ? FILE_SOURCE : GUARDRAIL_EXCEPTION_SOURCE);
 }
 
 t.test('a generateName Pod is waived by its labels, never by the prefix', async (t) => {

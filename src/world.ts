@@ -12,7 +12,6 @@ import { EMPTY_CLUSTER } from './engine/cluster-view.ts';
 import type { ClusterView, EvaluationContext } from './engine/types.ts';
 import { RULE_SET } from './rules/registry.ts';
 import { existsSync } from 'node:fs';
-import { GUARDRAIL_EXCEPTION_SOURCE } from './exceptions/object-source.ts';
 import { loadExceptionFile } from './exceptions/file-source.ts';
 import type { ClusterExceptionSource } from './exceptions/cluster-source.ts';
 import { createRegistry, waiverSet, type ExceptionRegistry } from './exceptions/registry.ts';
@@ -63,13 +62,10 @@ export interface ListedSource {
 }
 
 /** Cluster sources already listed; an object that is no valid waiver is reported, never fatal. */
-export type ClusterListing = {
+export interface ClusterListing {
+  readonly listed: readonly ListedSource[];
   readonly onInvalidWaiver: (object: KubeObject, problems: string[]) => void;
-} & (
-  | { readonly listed: readonly ListedSource[] }
-  /** GuardrailExceptions alone (the audit listing's shape). */
-  | { readonly waiverObjects: readonly KubeObject[] }
-);
+}
 
 /**
  * The waiver registry of one-shot commands, over its sources in order: the exceptions file (when
@@ -82,11 +78,7 @@ export function loadWaivers(
   const sets =
     files.exceptions === undefined ? [] : [loadExceptionFile(files.exceptions, GUARDRAILS_BY_ID)];
   if (cluster !== undefined) {
-    const listed =
-      'listed' in cluster
-        ? cluster.listed
-        : [{ source: GUARDRAIL_EXCEPTION_SOURCE, objects: cluster.waiverObjects }];
-    for (const { source, objects } of listed)
+    for (const { source, objects } of cluster.listed)
       sets.push(waiverSet(source.waivers(objects, cluster.onInvalidWaiver, GUARDRAILS_BY_ID)));
   }
   return createRegistry(sets.map((set) => () => set));

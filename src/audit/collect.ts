@@ -1,4 +1,6 @@
 import { KubeApiError } from '../errors.ts';
+import { CLUSTER_SOURCES } from '../exceptions/sources.ts';
+import type { ListedSource } from '../world.ts';
 import { listAll, type KubeRest, type Shape } from '../kube/rest.ts';
 import { slimWorkload } from '../kube/slim.ts';
 import { isPodKind, type KubeObject } from '../vocabulary.ts';
@@ -16,7 +18,7 @@ export interface ClusterSnapshot {
   readonly namespaces: readonly KubeObject[];
   /** Pods, workloads and NetworkPolicies, each with `kind` and `apiVersion` set. */
   readonly objects: readonly KubeObject[];
-  readonly exceptions: readonly KubeObject[];
+  readonly exceptions: readonly ListedSource[];
   /** All namespaces, even with --namespace: the CNI runs in kube-system. */
   readonly daemonSets: readonly KubeObject[];
   /** Kinds that could not be listed (e.g. the GuardrailException CRD is not installed). */
@@ -128,12 +130,6 @@ async function collectDialects(rest: KubeRest, options: CollectOptions): Promise
   return objects;
 }
 
-const EXCEPTIONS: Collection = {
-  kind: 'GuardrailException',
-  apiVersion: 'netguard.dev/v1alpha1',
-  resource: 'guardrailexceptions',
-};
-
 /** Items per list request when audit and the PolicyReport scan page through workloads. */
 export const AUDIT_PAGE_SIZE = 250;
 
@@ -174,20 +170,29 @@ const listNamespaces = (rest: KubeRest, options: CollectOptions): Promise<KubeOb
     options,
   );
 
-/** GuardrailExceptions, or none and the kind named unavailable where the CRD is not served (404). */
+/**
+ * Each cluster exception source (exceptions/sources.ts), listed once; a source whose kind the
+ * cluster does not serve (404: its CRD is not installed) lists nothing and is named unavailable.
+ */
 async function listExceptions(
   rest: KubeRest,
   options: CollectOptions,
-): Promise<{ exceptions: KubeObject[]; unavailable: string[] }> {
-  try {
-    return {
-      exceptions: await listCollection(rest, EXCEPTIONS, options.namespace, options),
-      unavailable: [],
-    };
-  } catch (err) {
-    if (!(err instanceof KubeApiError && err.code === 404)) throw err;
-    return { exceptions: [], unavailable: [EXCEPTIONS.kind] };
+): Promise<{ exceptions: ListedSource[]; unavailable: string[] }> {
+  const exceptions: ListedSource[] = [];
+  const unavailable: string[] = [];
+  for (const source of CLUSTER_SOURCES) {
+    try {
+      const objects = await listAll(rest, source.path(options.namespace), {
+        limit: options.pageSize ?? 500,
+        onPage: (count) => options.onProgress?.(source.what, count),
+      });
+      exceptions.push({ source, objects });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 404)) throw err;
+      unavailable.push(source.apiObject?.kind ?? source.what);
+    }
   }
+  return { exceptions, unavailable };
 }
 
 /** Lists everything audit needs, page by page. Only a missing GuardrailException CRD is tolerated. */
@@ -223,7 +228,7 @@ export const PAGED: readonly Collection[] = OWNERS_FIRST.flatMap((kind) =>
 export interface AuditListing {
   readonly namespaces: readonly KubeObject[];
   readonly policies: readonly KubeObject[];
-  readonly exceptions: readonly KubeObject[];
+  readonly exceptions: readonly ListedSource[];
   /** Of every DaemonSet, cluster-wide, only what detectCni reads of known CNIs (cniEvidence). */
   readonly cniDaemonSets: readonly KubeObject[];
   readonly unavailable: readonly string[];

@@ -1,5 +1,5 @@
 import type { Policy } from '../config/policy.ts';
-import { loadWorld, type World, type WorldFiles } from '../world.ts';
+import { loadWorld, type ListedSource, type World, type WorldFiles } from '../world.ts';
 import type { KubeRest } from '../kube/rest.ts';
 import type { LiveWorld } from '../live-world.ts';
 import type { KubeObject } from '../vocabulary.ts';
@@ -40,7 +40,7 @@ export interface AuditWorld {
    * loads them beside its files; a running controller's world already caches them.
    */
   judgeWith(
-    waiverObjects: readonly KubeObject[],
+    listed: readonly ListedSource[],
     onInvalidWaiver: (object: KubeObject, problems: string[]) => void,
   ): World;
 }
@@ -49,8 +49,7 @@ export interface AuditWorld {
 export const oneShotAuditWorld = (rest: KubeRest, files: WorldFiles): AuditWorld => ({
   rest,
   waiverFiles: files.exceptions,
-  judgeWith: (waiverObjects, onInvalidWaiver) =>
-    loadWorld(files, { waiverObjects, onInvalidWaiver }),
+  judgeWith: (listed, onInvalidWaiver) => loadWorld(files, { listed, onInvalidWaiver }),
 });
 
 /**

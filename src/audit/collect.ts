@@ -2,7 +2,7 @@ import { KubeApiError } from '../errors.ts';
 import { CLUSTER_SOURCES } from '../exceptions/sources.ts';
 import type { ListedSource } from '../world.ts';
 import { listAll, type KubeRest, type Shape } from '../kube/rest.ts';
-import { slimWorkload } from '../kube/slim.ts';
+import { droppedBeforeParse, slimWorkload } from '../kube/slim.ts';
 import { isPodKind, type KubeObject } from '../vocabulary.ts';
 import { asRecord } from '../object-access.ts';
 import { cniEvidence } from '../cni.ts';
@@ -285,7 +285,7 @@ export async function forEachPage(
 function shapeOf(collection: Collection): Shape | undefined {
   const kind = collection.kind;
   return JUDGED.includes(collection) && isPodKind(kind)
-    ? (object) => slimWorkload(object, kind)
+    ? { keep: (object) => slimWorkload(object, kind), dropped: droppedBeforeParse(kind) }
     : undefined;
 }
 

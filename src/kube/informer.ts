@@ -71,7 +71,7 @@ function rawList(
 ): () => Promise<KubernetesListObject<CachedObject>> {
   return async () => {
     // Each item is slimmed as it arrives, so the listing is never held whole.
-    const list = await rest.list(path, (item) => slim(cachedObjectSchema.parse(item)));
+    const list = await rest.list(path, { keep: (item) => slim(cachedObjectSchema.parse(item)) });
     return {
       apiVersion: 'v1',
       kind: 'List',

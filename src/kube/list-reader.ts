@@ -8,6 +8,7 @@ import {
   OPEN_OBJECT,
   QUOTE,
 } from '../json-bytes.ts';
+import { pruneJson, type DroppedPath } from './json-prune.ts';
 
 /**
  * Reads a Kubernetes list reply as its bytes arrive. Each element of the top-level `items` array is
@@ -36,8 +37,11 @@ export interface ListReader {
  */
 export function listReader(
   onItem: (item: Record<string, unknown>) => void,
-  maxItemBytes = MAX_LIST_ITEM_BYTES,
+  options: { readonly maxItemBytes?: number; readonly dropped?: DroppedPath | undefined } = {},
 ): ListReader {
+  const { maxItemBytes = MAX_LIST_ITEM_BYTES, dropped } = options;
+  const textOf = (bytes: Buffer, from: number, to: number): string =>
+    dropped === undefined ? bytes.toString('utf8', from, to) : pruneJson(bytes, from, to, dropped);
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -90,22 +94,22 @@ export function listReader(
   };
 
   const finishItem = (chunk: Buffer, end: number): void => {
-    let text: string;
-    if (itemBytes === 0) {
-      if (end - itemStart > maxItemBytes)
-        throw new ListReplyError(`list reply: an item passes ${maxItemBytes} bytes`);
-      text = chunk.toString('utf8', itemStart, end);
-    } else {
-      append(chunk, itemStart, end);
-      text = itemBuffer.toString('utf8', 0, itemBytes);
-    }
-    itemBytes = 0;
-    itemStart = -1;
     let item: unknown;
     try {
-      item = JSON.parse(text);
+      if (itemBytes === 0) {
+        if (end - itemStart > maxItemBytes)
+          throw new ListReplyError(`list reply: an item passes ${maxItemBytes} bytes`);
+        item = JSON.parse(textOf(chunk, itemStart, end));
+      } else {
+        append(chunk, itemStart, end);
+        item = JSON.parse(textOf(itemBuffer, 0, itemBytes));
+      }
     } catch (err) {
+      if (err instanceof ListReplyError) throw err;
       throw new ListReplyError(`list reply: an item is not valid JSON (${(err as Error).message})`);
+    } finally {
+      itemBytes = 0;
+      itemStart = -1;
     }
     onItem(item as Record<string, unknown>);
   };

@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject } from '../vocabulary.ts';
+import type { DroppedPath } from './json-prune.ts';
 import { ListReplyError, listReader } from './list-reader.ts';
 
 /**
@@ -38,7 +39,12 @@ export interface KubeRest {
 }
 
 /** What a caller keeps of a listed object, applied as each arrives. */
-export type Shape = (object: KubeObject) => KubeObject;
+export interface Shape {
+  /** What is kept of each parsed object. */
+  readonly keep: (object: KubeObject) => KubeObject;
+  /** Members left out of an item's text before it is parsed (never strings on the heap). */
+  readonly dropped?: DroppedPath;
+}
 
 export interface ListPage {
   readonly items: KubeObject[];
@@ -115,7 +121,7 @@ function send<T>(
   });
 }
 
-const keepWhole: Shape = (object) => object;
+const keepWhole: Shape = { keep: (object) => object };
 
 function parseJson(text: string): unknown {
   try {
@@ -193,7 +199,9 @@ export function kubeRest(kc: KubeConfig): KubeRest {
           const text = textSink(code);
           return { write: text.write, end: () => ({ failed: text.end() }) };
         }
-        const reader = listReader((item) => items.push(shape(item)));
+        const reader = listReader((item) => items.push(shape.keep(item)), {
+          dropped: shape.dropped,
+        });
         return { write: reader.write, end: () => ({ envelope: reader.end() }) };
       },
     );

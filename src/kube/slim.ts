@@ -1,5 +1,6 @@
 import { TEMPLATE_PATH } from '../model/pod-template.ts';
 import type { PodKind } from '../vocabulary.ts';
+import type { DroppedPath } from './json-prune.ts';
 /** An object as the API server sends it: metadata, and whatever else. */
 export interface SlimmableObject {
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
@@ -56,11 +57,16 @@ export function slimObject(
   return { ...slim, metadata: kept };
 }
 
-/** What judging and `reach` read of a container: its name and ports (env, command... are dropped). */
+/** What judging and `reach` read of a pod spec, a container and a Pod's status; nothing else is kept. */
+const POD_SPEC_FIELDS = ['hostNetwork'];
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
+const CONTAINER_FIELDS = ['name', 'ports'];
+const POD_STATUS_FIELDS = ['phase', 'podIP', 'podIPs'];
+
 const slimContainers = (value: unknown): unknown =>
   Array.isArray(value)
     ? value.map((container) =>
-        isRecord(container) ? pick(container, ['name', 'ports']) : container,
+        isRecord(container) ? pick(container, CONTAINER_FIELDS) : container,
       )
     : value;
 
@@ -73,8 +79,8 @@ function pick(object: Readonly<Record<string, unknown>>, keys: readonly string[]
 /** A pod spec as rules and `reach` read it: hostNetwork and the containers' ports. */
 function slimPodSpec(spec: unknown): unknown {
   if (!isRecord(spec)) return spec;
-  const kept = pick(spec, ['hostNetwork']);
-  for (const key of ['containers', 'initContainers', 'ephemeralContainers'])
+  const kept = pick(spec, POD_SPEC_FIELDS);
+  for (const key of CONTAINER_LISTS)
     if (spec[key] !== undefined) kept[key] = slimContainers(spec[key]);
   return kept;
 }
@@ -110,7 +116,7 @@ export function slimWorkload(object: SlimmableObject, kind: PodKind): Record<str
   const path = TEMPLATE_PATH.get(kind) ?? [];
   if (path.length === 0) {
     const status = isRecord(object['status'])
-      ? pick(object['status'], ['phase', 'podIP', 'podIPs'])
+      ? pick(object['status'], POD_STATUS_FIELDS)
       : undefined;
     return {
       ...base,
@@ -121,4 +127,34 @@ export function slimWorkload(object: SlimmableObject, kind: PodKind): Record<str
   const [top, ...rest] = path;
   const spec = top === undefined ? undefined : object[top];
   return isRecord(spec) && top !== undefined ? { ...base, [top]: slimAlong(spec, rest) } : base;
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
+  prefix.every((part, n) => path[n] === part);
+
+/**
+ * The members of a listed Pod or workload that slimWorkload would drop and that can be large,
+ * left out of its text before it is parsed (json-prune.ts): managedFields, annotations other than
+ * netguard's, the pod spec beyond what is kept, containers beyond name and ports, a Pod's status
+ * beyond its addresses. What is not dropped here is still slimmed after parsing.
+ */
+export function droppedBeforeParse(kind: PodKind): DroppedPath {
+  const podSpec = [...(TEMPLATE_PATH.get(kind) ?? []), 'spec'];
+  return (path) => {
+    const depth = path.length;
+    const last = path[depth - 1] ?? '';
+    if (path[depth - 2] === 'metadata' && last === 'managedFields') return true;
+    if (path[depth - 3] === 'metadata' && path[depth - 2] === 'annotations')
+      return !OWN_ANNOTATION.test(last);
+    if (kind === 'Pod' && depth === 2 && path[0] === 'status')
+      return !POD_STATUS_FIELDS.includes(last);
+    if (!startsWith(path, podSpec)) return false;
+    if (depth === podSpec.length + 1)
+      return !POD_SPEC_FIELDS.includes(last) && !CONTAINER_LISTS.includes(last);
+    return (
+      depth === podSpec.length + 3 &&
+      CONTAINER_LISTS.includes(path[podSpec.length] ?? '') &&
+      !CONTAINER_FIELDS.includes(last)
+    );
+  };
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import t from 'tap';
 import { auditWithDecisions } from '../../src/audit/scan.ts';
 import { NO_WAIVERS } from '../../src/engine/cluster-view.ts';
-import { slimWorkload } from '../../src/kube/slim.ts';
+import { pruneJson } from '../../src/kube/json-prune.ts';
+import { droppedBeforeParse, slimWorkload } from '../../src/kube/slim.ts';
 import { POD_KINDS, type KubeObject, type PodKind } from '../../src/vocabulary.ts';
 import { shippedPolicy } from '../helpers/context.ts';
 import '../helpers/property.ts';
@@ -66,11 +67,22 @@ const workload = fc
     }),
   })
   .map(({ kind, namespace, name, labels, templateLabels, spec, annotations }): KubeObject => {
-    const metadata = { name, namespace, uid: `${kind}-${name}`, labels, annotations };
+    const metadata = {
+      name,
+      namespace,
+      uid: `${kind}-${name}`,
+      labels,
+      annotations,
+      managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }],
+    };
     const template = { metadata: { labels: templateLabels, annotations }, spec };
     const body =
       kind === 'Pod'
-        ? { metadata: { ...metadata, labels: templateLabels }, spec, status: { podIP: '10.0.0.9' } }
+        ? {
+            metadata: { ...metadata, labels: templateLabels },
+            spec,
+            status: { podIP: '10.0.0.9', phase: 'Running', conditions: [{ type: 'Ready' }] },
+          }
         : kind === 'CronJob'
           ? {
               metadata,
@@ -95,14 +107,29 @@ const audit = (objects: KubeObject[]) => {
   return { report, judged: judged.map((entry) => entry.decision) };
 };
 
-t.test('a slimmed workload gets the same audit as the whole one', async (t) => {
-  fc.assert(
-    fc.property(fc.array(workload, { minLength: 1, maxLength: 5 }), (objects) => {
-      const slim = objects.map((object) => slimWorkload(object, object['kind'] as PodKind));
-      t.same(audit(slim), audit(objects));
-    }),
-  );
-});
+/** A listed workload as the audit keeps it: pruned as text, parsed, then slimmed. */
+function asListed(object: KubeObject): KubeObject {
+  const kind = object['kind'] as PodKind;
+  const text = Buffer.from(JSON.stringify(object));
+  const parsed = JSON.parse(pruneJson(text, 0, text.length, droppedBeforeParse(kind)));
+  return slimWorkload(parsed, kind);
+}
+
+t.test(
+  'a workload pruned and slimmed as listed gets the same audit as the whole one',
+  async (t) => {
+    fc.assert(
+      fc.property(fc.array(workload, { minLength: 1, maxLength: 5 }), (objects) => {
+        t.same(audit(objects.map(asListed)), audit(objects));
+        t.same(
+          objects.map(asListed),
+          objects.map((object) => slimWorkload(object, object['kind'] as PodKind)),
+          'pruning before parsing drops only what slimming drops',
+        );
+      }),
+    );
+  },
+);
 
 t.test('what a slimmed Job keeps does not grow with its env, command or annotations', async (t) => {
   const pad = 'x'.repeat(400_000);

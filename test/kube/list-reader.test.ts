@@ -6,7 +6,7 @@ import '../helpers/property.ts';
 /** Feeds `text` to a reader in the given chunk sizes (cycled); returns the items and envelope. */
 function read(text: string, sizes: readonly number[], maxItemBytes?: number) {
   const items: unknown[] = [];
-  const reader = listReader((item) => items.push(item), maxItemBytes);
+  const reader = listReader((item) => items.push(item), { maxItemBytes });
   const bytes = Buffer.from(text, 'utf8');
   for (let at = 0, n = 0; at < bytes.length; n++) {
     const size = Math.max(1, sizes[n % sizes.length] ?? 1);

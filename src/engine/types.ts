@@ -28,6 +28,11 @@ export interface AdmissionInput {
   readonly oldObject: KubeObject | undefined;
   readonly user: UserInfo;
   readonly dryRun: boolean;
+  /**
+   * Set by `check` and `audit`: the object is judged as it stands, with no write and no requester,
+   * so rules about who writes (NP014) have nothing to judge. Never set from an AdmissionReview.
+   */
+  readonly offline?: true;
   /** The subresource a request writes (`status`, `scale`); such a review is skipped, never judged. */
   readonly subResource?: string | undefined;
 }

@@ -12,7 +12,8 @@ import { jointSelections } from '../model/joint-selection.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
-import { opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import { everyPortProtocols, opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import type { SubjectAtom } from '../model/subject.ts';
 import { ALLOW_DNS_ANNOTATION, DIALECT_POLICY_KINDS } from '../vocabulary.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { labelSetMatches } from '../model/label-set.ts';
@@ -23,6 +24,22 @@ import {
 } from './configured-addresses.ts';
 
 type Judge = (meaning: PolicyMeaning, target: RuleTarget, ctx: EvaluationContext) => RawFinding[];
+
+/**
+ * What a finding is about (DESIGN "Widening"): the policy's pods and namespaces, the peer, and the
+ * ports (or the protocols left with every port), so an UPDATE is judged by meaning, not by path.
+ */
+function subjectOf(
+  meaning: PolicyMeaning,
+  peer: Peer,
+  grant: Grant,
+  only: 'ports' | 'protocols' | 'pods' = 'ports',
+): SubjectAtom[] {
+  const frame = { pods: meaning.subject.pods, namespaces: meaning.subject.namespaces, peer };
+  if (only === 'pods') return [frame];
+  if (only === 'protocols') return [{ ...frame, protocols: everyPortProtocols(grant.ports) }];
+  return [{ ...frame, ports: grant.ports }];
+}
 
 interface Allowed {
   readonly grant: Grant;
@@ -66,6 +83,7 @@ export const allowAllInMeaning: Judge = (meaning) =>
     )
     .map(({ peer, grant, direction }) => ({
       path: peer.path,
+      subject: subjectOf(meaning, peer, grant),
       message: `this ${direction} rule allows every peer (every pod in every namespace and any address outside the cluster) to ${where(direction)} on ${describePortSet(grant.ports)}.`,
       fix: 'Name the peers: endpoints or pods by label in named namespaces, or approved address blocks.',
     }));
@@ -73,8 +91,9 @@ export const allowAllInMeaning: Judge = (meaning) =>
 export const anyNamespaceInMeaning: Judge = (meaning) =>
   peers(meaning)
     .filter(({ peer }) => peer.kind === 'pods' && peer.pods.namespaces.kind === 'every')
-    .map(({ peer, direction }) => ({
+    .map(({ peer, grant, direction }) => ({
       path: peer.path,
+      subject: subjectOf(meaning, peer, grant, 'pods'),
       message: `this ${direction} peer selects pods in every namespace, existing or future.`,
       fix: 'Name the namespaces the peers run in (by kubernetes.io/metadata.name or io.kubernetes.pod.namespace).',
     }));
@@ -130,9 +149,8 @@ export const worldEgressInMeaning: Judge = (meaning, _target, ctx) =>
   peers(meaning, 'egress').flatMap(({ peer, grant }) => {
     // `any` is NP002's, unless it is only DNS (then nothing to say).
     if (peer.kind === 'any') return [];
-    void grant;
     const found = egressAddressFinding(peer, ctx);
-    return found === undefined ? [] : [found];
+    return found === undefined ? [] : [{ ...found, subject: subjectOf(meaning, peer, grant) }];
   });
 
 const ownNamespaceOnly = (grant: Grant, meaning: PolicyMeaning): boolean =>
@@ -155,6 +173,7 @@ export const portsRequiredInMeaning: Judge = (meaning, target) =>
     )
     .map(({ grant }) => ({
       path: grant.path,
+      subject: grant.peers.flatMap((peer) => subjectOf(meaning, peer, grant, 'protocols')),
       message: 'this ingress rule opens every port to its peers.',
       fix: 'List the ports the pods serve under toPorts (or ports), leaving the rest closed.',
     }));
@@ -167,12 +186,13 @@ export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
   );
   if (!nonFrontend) return [];
   const notPublic = privateAddresses(ctx);
-  return peers(meaning, 'ingress').flatMap(({ peer }) =>
+  return peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
     // A rule with every peer is NP002's, as a NetworkPolicy rule without `from` is.
     peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)
       ? [
           {
             path: peer.path,
+            subject: subjectOf(meaning, peer, grant),
             message: `${peer.text} lets ${describeInternet(peer.addresses, notPublic)} connect to pods that are not frontends.`,
             fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
           },

@@ -23,6 +23,8 @@ export interface LiveWorldOptions extends WorldFiles {
   readonly onReload?: (file: 'policy' | 'exceptions', result: 'success' | 'failure') => void;
   /** Injectable backoff for the caches, so tests never sleep. */
   readonly delay?: (ms: number) => Promise<void>;
+  /** Follow dialect policies and sets (the webhook judges with them); the controller does not. */
+  readonly dialects?: boolean;
 }
 
 export interface LiveWorld extends World {
@@ -71,7 +73,9 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
       ? undefined
       : startExceptionCache({ guardrails: GUARDRAILS_BY_ID, kubeConfig, logger, ...delay });
   const caches =
-    kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
+    kubeConfig === undefined
+      ? undefined
+      : startClusterCache({ kubeConfig, logger, ...delay, dialects: options.dialects !== false });
   const sources: WaiverSource[] = crd === undefined ? [file.current] : [file.current, crd.current];
   const world = worldOf(policy.current, createRegistry(sources), caches?.view ?? EMPTY_CLUSTER);
   return {

@@ -128,6 +128,7 @@ export const JUDGED_KINDS = [
   'Namespace',
   ...DIALECT_POLICY_KINDS,
   CILIUM_CIDR_GROUP,
+  CALICO_NETWORK_SET,
   CALICO_GLOBAL_NETWORK_SET,
 ] as const;
 

@@ -48,10 +48,13 @@ export interface ClusterView {
    */
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
   /**
-   * Objects of a judged dialect kind the cluster holds (CiliumCIDRGroup, Calico NetworkSet and
-   * GlobalNetworkSet), which a dialect policy's peers name. Absent: none are known.
+   * Objects of a judged dialect kind the cluster holds: the sets a dialect policy's peers name
+   * (CiliumCIDRGroup, Calico NetworkSet and GlobalNetworkSet) and the dialect policies themselves
+   * (cross-policy unions, set writes), all of them or one namespace's. The same array until one of
+   * them changes. Undefined (or the method absent) when the cluster's objects of that kind are not
+   * known: the kind is not served, or its cache has not synced.
    */
-  dialectObjects?(judgedKind: string): readonly KubeObject[];
+  dialectObjects?(judgedKind: string, namespace?: string): readonly KubeObject[] | undefined;
   /** Pod and service ranges read from the cluster, for `clusterCIDRs: auto` (offline: not known). */
   clusterRanges(): ClusterRanges;
 }

@@ -9,6 +9,7 @@ import { fqdnApproved, opensEveryName } from '../model/dialects/fqdn.ts';
 import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { jointSelections } from '../model/joint-selection.ts';
+import { policiesThroughSet, SET_KINDS, setAddressesPath } from './dialect-sets.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
@@ -276,15 +277,32 @@ export function dialectMeanings(
   );
 }
 
+/** Findings on the policies a set write changes, at the set's addresses, naming each policy. */
+function judgedThroughSets(judge: Judge, target: RuleTarget, ctx: EvaluationContext): RawFinding[] {
+  const path = setAddressesPath(target.kind);
+  return policiesThroughSet(target, ctx).flatMap(({ policy, meaning }) =>
+    judge(meaning, target, ctx).map((finding) => ({
+      ...finding,
+      path,
+      message: `${policy} names this set at ${finding.path}: ${finding.message}`,
+      fix: `${finding.fix} This set is part of ${policy}: narrow the set, or the policy's selector.`,
+    })),
+  );
+}
+
 /**
  * The rule, extended to the dialect policy kinds: a NetworkPolicy is judged as before, a dialect
- * policy by `judge` over each of its meanings (a Cilium policy's `specs` are several).
+ * policy by `judge` over each of its meanings (a Cilium policy's `specs` are several). With
+ * `sets`, a write of a set a dialect policy names (NetworkSet, CiliumCIDRGroup) is judged as part
+ * of each cached policy that names it.
  */
-export function withDialects(rule: Rule, judge: Judge): Rule {
+export function withDialects(rule: Rule, judge: Judge, options: { sets?: true } = {}): Rule {
+  const sets = options.sets === true ? SET_KINDS : [];
   return {
     ...rule,
-    kinds: [...rule.kinds, ...DIALECT_POLICY_KINDS],
+    kinds: [...rule.kinds, ...DIALECT_POLICY_KINDS, ...sets],
     check(target, ctx) {
+      if (sets.includes(target.kind)) return judgedThroughSets(judge, target, ctx);
       if (!(DIALECT_POLICY_KINDS as readonly string[]).includes(target.kind))
         return rule.check(target, ctx);
       // Past networkPolicies.limits (NP013) a policy is not compiled: NP013 is its only finding.

@@ -8,14 +8,21 @@
 import { arrayField, asRecord, field, stringField } from '../../object-access.ts';
 import { difference, unionAll, type AddressSet } from '../../semantics/addresses.ts';
 import { FIRST_PORT, LAST_PORT, PROTOCOLS, type PolicyPort } from '../../semantics/ports.ts';
-import { CALICO_GLOBAL_POLICY, CALICO_POLICY, type KubeObject } from '../../vocabulary.ts';
+import {
+  CALICO_GLOBAL_NETWORK_SET,
+  CALICO_GLOBAL_POLICY,
+  CALICO_NETWORK_SET,
+  CALICO_POLICY,
+  type KubeObject,
+} from '../../vocabulary.ts';
 import { EVERY_LABEL_SET, labelSetOf } from '../label-set.ts';
-import type {
-  DirectionMeaning,
-  Grant,
-  NamespaceSet,
-  Peer,
-  PolicyMeaning,
+import {
+  setKey,
+  type DirectionMeaning,
+  type Grant,
+  type NamespaceSet,
+  type Peer,
+  type PolicyMeaning,
 } from '../policy-meaning.ts';
 import { calicoSelects, parseCalicoSelector, type CalicoSelection } from './calico-selector.ts';
 import {
@@ -64,6 +71,14 @@ export function networkSetOf(object: KubeObject): NetworkSet {
     text: nets.join(', '),
   };
 }
+
+/** The name a peer gives the NetworkSet its addresses come from. */
+export const networkSetKey = (set: NetworkSet): string =>
+  setKey(
+    set.namespace === undefined ? CALICO_GLOBAL_NETWORK_SET : CALICO_NETWORK_SET,
+    set.namespace,
+    set.name,
+  );
 
 function namespacesOf(
   selection: CalicoSelection | undefined,
@@ -167,6 +182,7 @@ function peersOf(
         path,
         addresses: difference(set.addresses, holes),
         text: `NetworkSet ${set.name} (${set.text})`,
+        sources: [networkSetKey(set)],
       });
   }
   if (field(entity, 'services') !== undefined && peers.length === 0)

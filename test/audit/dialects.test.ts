@@ -43,6 +43,7 @@ t.test(
         exceptions: join(RECORDED, 'no-exceptions-file.yaml'),
         output: 'json',
         kubeconfig: api.kubeconfigPath,
+        pageSize: 500,
       },
       { stdout: (text) => (out += text), progress: undefined, now: new Date() },
     );

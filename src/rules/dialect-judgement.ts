@@ -9,6 +9,10 @@ import { fqdnApproved, opensEveryName } from '../model/dialects/fqdn.ts';
 import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { jointSelections } from '../model/joint-selection.ts';
+import { directionAddresses } from '../model/meaning-queries.ts';
+import { describePolicies } from '../model/namespace-index.ts';
+import { completedBy } from './np-world-ingress.ts';
+import { portUnions } from './np-ports-required.ts';
 import { policiesThroughSet, SET_KINDS, setAddressesPath } from './dialect-sets.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
@@ -163,14 +167,34 @@ const ownNamespaceOnly = (grant: Grant, meaning: PolicyMeaning): boolean =>
       peer.pods.namespaces.names.every((name) => name === meaning.source.namespace),
   );
 
-export const portsRequiredInMeaning: Judge = (meaning, target) =>
-  allowGrants(meaning)
+/** An UPDATE's old version, compiled as the same dialect (no union it completed counts twice). */
+function oldMeanings(target: RuleTarget, ctx: EvaluationContext): readonly PolicyMeaning[] {
+  const old = target.input.operation === 'UPDATE' ? target.input.oldObject : undefined;
+  if (old === undefined || SET_KINDS.includes(target.kind)) return [];
+  return (
+    meaningsOfDialect(target.kind, gvkOfObject(old).version, old, (kind) =>
+      ctx.cluster.dialectObjects?.(kind),
+    ) ?? []
+  );
+}
+
+/** Unions across policies are judged for the reviewed policy itself, not for a set write's. */
+const judgesUnions = (meaning: PolicyMeaning, target: RuleTarget): boolean =>
+  meaning.source.namespace !== undefined && !SET_KINDS.includes(target.kind);
+
+/** Where a direction's rules are written: `spec.ingress`, `specs[1].ingress`. */
+const directionPath = (meaning: PolicyMeaning, direction: 'ingress' | 'egress'): string =>
+  meaning[direction]?.grants[0]?.path.replace(/\[\d+\]$/, '') ?? `spec.${direction}`;
+
+export const portsRequiredInMeaning: Judge = (meaning, target, ctx) => {
+  const constrain = target.environment.mode === 'constrain';
+  const own = allowGrants(meaning)
     .filter(
       ({ grant, direction }) =>
         direction === 'ingress' &&
         grant.peers.length > 0 &&
         opensEveryPort(grant.ports) &&
-        !(target.environment.mode === 'constrain' && ownNamespaceOnly(grant, meaning)),
+        !(constrain && ownNamespaceOnly(grant, meaning)),
     )
     .map(({ grant }) => ({
       path: grant.path,
@@ -178,16 +202,37 @@ export const portsRequiredInMeaning: Judge = (meaning, target) =>
       message: 'this ingress rule opens every port to its peers.',
       fix: 'List the ports the pods serve under toPorts (or ports), leaving the rest closed.',
     }));
+  if (meaning.ingress === undefined || !judgesUnions(meaning, target)) return own;
+  // Across rules and across policies of any dialect (NetworkPolicies included).
+  const exempt = (peer: Peer): boolean =>
+    constrain &&
+    peer.kind === 'pods' &&
+    peer.pods.namespaces.kind === 'named' &&
+    peer.pods.namespaces.names.every((name) => name === meaning.source.namespace);
+  return [
+    ...own,
+    ...portUnions(
+      meaning,
+      oldMeanings(target, ctx),
+      ctx,
+      exempt,
+      directionPath(meaning, 'ingress'),
+    ),
+  ];
+};
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 
-export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
+const INGRESS_FIX =
+  'Allow only the sources these pods need; if they serve the internet, select tier: frontend.';
+
+export const worldIngressInMeaning: Judge = (meaning, target, ctx) => {
   const nonFrontend = jointSelections(meaning.subject.pods, []).some(
     (joint) => joint.labels[FRONTEND.key] !== FRONTEND.value,
   );
   if (!nonFrontend) return [];
   const notPublic = privateAddresses(ctx);
-  return peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
+  const each = peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
     // A rule with every peer is NP002's, as a NetworkPolicy rule without `from` is.
     peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)
       ? [
@@ -195,11 +240,38 @@ export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
             path: peer.path,
             subject: subjectOf(meaning, peer, grant),
             message: `${peer.text} lets ${describeInternet(peer.addresses, notPublic)} connect to pods that are not frontends.`,
-            fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
+            fix: INGRESS_FIX,
           },
         ]
       : [],
   );
+  if (each.length > 0 || meaning.ingress === undefined || !judgesUnions(meaning, target))
+    return each;
+  // No one peer opens it: the policy's rules together, or with other policies of any dialect.
+  const everyGrant = peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
+    peer.kind === 'addresses' ? subjectOf(meaning, peer, grant) : [],
+  );
+  const own = directionAddresses(meaning, 'ingress');
+  const path = directionPath(meaning, 'ingress');
+  if (opensInternet(own, notPublic))
+    return [
+      {
+        path,
+        subject: everyGrant,
+        message: `together, the ingress address peers of this policy reach ${describeInternet(own, notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
+        fix: INGRESS_FIX,
+      },
+    ];
+  const others = completedBy(meaning, oldMeanings(target, ctx), ctx, notPublic);
+  if (others === undefined) return [];
+  return [
+    {
+      path,
+      subject: everyGrant,
+      message: `with ${describePolicies(others)} (which select${others.length === 1 ? 's' : ''} these pods too), these address peers reach the internet, so anyone can connect to pods that are not frontends.`,
+      fix: INGRESS_FIX,
+    },
+  ];
 };
 
 const DNS_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = {

@@ -172,8 +172,8 @@ function oldMeanings(target: RuleTarget, ctx: EvaluationContext): readonly Polic
   const old = target.input.operation === 'UPDATE' ? target.input.oldObject : undefined;
   if (old === undefined || SET_KINDS.includes(target.kind)) return [];
   return (
-    meaningsOfDialect(target.kind, gvkOfObject(old).version, old, (kind) =>
-      ctx.cluster.dialectObjects?.(kind),
+    meaningsOfDialect(target.kind, gvkOfObject(old).version, old, (kind, namespace) =>
+      ctx.cluster.dialectObjects?.(kind, namespace),
     ) ?? []
   );
 }
@@ -343,8 +343,8 @@ export function dialectMeanings(
 ): readonly PolicyMeaning[] {
   const version = target.input.version ?? gvkOfObject(target.object).version;
   return (
-    meaningsOfDialect(target.kind, version, target.object, (kind) =>
-      ctx.cluster.dialectObjects?.(kind),
+    meaningsOfDialect(target.kind, version, target.object, (kind, namespace) =>
+      ctx.cluster.dialectObjects?.(kind, namespace),
     ) ?? []
   );
 }

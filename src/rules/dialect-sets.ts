@@ -69,7 +69,8 @@ export function policiesThroughSet(target: RuleTarget, ctx: EvaluationContext): 
     ...(cached(target.kind) ?? []).filter((object) => !sameObject(object, written)),
     written,
   ];
-  const objects = (kind: string) => (kind === target.kind ? sets : cached(kind));
+  const objects = (kind: string, namespace?: string) =>
+    kind === target.kind ? sets : cached(kind, namespace);
   const out: ThroughSet[] = [];
   for (const kind of kinds)
     for (const policy of cached(kind) ?? [])

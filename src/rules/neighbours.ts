@@ -50,8 +50,8 @@ function meaningsOf(
 ): readonly PolicyMeaning[] {
   return (objects ?? []).flatMap(
     (object) =>
-      meaningsOfDialect(kind, gvkOfObject(object).version, object, (each) =>
-        ctx.cluster.dialectObjects?.(each),
+      meaningsOfDialect(kind, gvkOfObject(object).version, object, (each, namespace) =>
+        ctx.cluster.dialectObjects?.(each, namespace),
       ) ?? [],
   );
 }

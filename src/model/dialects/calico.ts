@@ -20,11 +20,20 @@ import {
   setKey,
   type DirectionMeaning,
   type Grant,
+  type LabelSet,
   type NamespaceSet,
   type Peer,
   type PolicyMeaning,
 } from '../policy-meaning.ts';
 import { calicoSelects, parseCalicoSelector, type CalicoSelection } from './calico-selector.ts';
+import {
+  coversPods,
+  denialOf,
+  exactSelection,
+  placeInTier,
+  withoutDenied,
+  type Denial,
+} from './calico-order.ts';
 import {
   blockPeer,
   internetPeer,
@@ -46,6 +55,11 @@ export interface NetworkSet {
 
 export interface CalicoLookups {
   readonly networkSets: readonly NetworkSet[];
+  /**
+   * Calico policies the cluster holds that may come before this one in its tier (the namespace's
+   * NetworkPolicies and the GlobalNetworkPolicies): their exact Denies cancel this one's Allows.
+   */
+  readonly calicoPolicies?: readonly KubeObject[];
 }
 
 export const isCalicoPolicyKind = (kind: string): boolean =>
@@ -249,25 +263,71 @@ function directionOf(
   direction: 'ingress' | 'egress',
   own: string | undefined,
   lookups: CalicoLookups,
+  prior: readonly Denial[],
 ): DirectionMeaning | undefined {
-  const written = field(spec, 'types');
-  const rules = arrayField(spec, direction);
-  const types = Array.isArray(written) ? strings(written) : defaultTypes(spec);
-  if (!types.includes(direction === 'ingress' ? 'Ingress' : 'Egress')) return undefined;
+  if (!restricts(spec, direction)) return undefined;
   const grants: Grant[] = [];
-  rules.forEach((rule, index) => {
+  // Earlier policies' Denies, then this policy's, each cancel what a later Allow would open.
+  const denials: Denial[] = [...prior];
+  arrayField(spec, direction).forEach((rule, index) => {
     const action = ACTIONS[stringField(rule, 'action')];
     if (action === undefined) return; // Log (or unknown): no effect on traffic
     const path = `spec.${direction}[${index}]`;
     const peerSide = direction === 'ingress' ? 'source' : 'destination';
-    grants.push({
+    const ports = portsOfRule(rule, field(rule, 'destination'));
+    const grant: Grant = {
       path,
       action,
       peers: peersOf(field(rule, peerSide), `${path}.${peerSide}`, own, lookups),
-      ports: portsOfRule(rule, field(rule, 'destination')),
-    });
+      ports,
+    };
+    grants.push(withoutDenied(grant, denials));
+    const denial = denialOf(rule, direction, path, ports);
+    if (denial !== undefined) denials.push(denial);
   });
   return { grants };
+}
+
+/** Whether a policy's `types` (written, or Calico's defaults) include the direction. */
+function restricts(spec: unknown, direction: 'ingress' | 'egress'): boolean {
+  const written = field(spec, 'types');
+  const types = Array.isArray(written) ? strings(written) : defaultTypes(spec);
+  return types.includes(direction === 'ingress' ? 'Ingress' : 'Egress');
+}
+
+/**
+ * The exact Denies of the policies before this one in its tier (a lower `order`) that select at
+ * least its pods, in its namespace or in every namespace.
+ */
+function priorDenials(
+  object: KubeObject,
+  direction: 'ingress' | 'egress',
+  own: string | undefined,
+  pods: LabelSet,
+  lookups: CalicoLookups,
+): Denial[] {
+  const mine = placeInTier(object);
+  const name = stringField(object, 'metadata', 'name');
+  const out: Denial[] = [];
+  for (const other of lookups.calicoPolicies ?? []) {
+    const namespace = stringField(other, 'metadata', 'namespace');
+    const global = namespace === '';
+    if (!global && (own === undefined || namespace !== own)) continue;
+    if (!global && stringField(other, 'metadata', 'name') === name) continue; // itself, as cached
+    const place = placeInTier(other);
+    if (place.tier !== mine.tier || !(place.order < mine.order)) continue;
+    const spec = field(other, 'spec');
+    if (!restricts(spec, direction)) continue;
+    if (global && exactSelection(field(spec, 'namespaceSelector')) !== EVERY_LABEL_SET) continue;
+    if (!coversPods(exactSelection(field(spec, 'selector')), pods)) continue;
+    const kind = global ? 'GlobalNetworkPolicy' : 'NetworkPolicy';
+    arrayField(spec, direction).forEach((rule, index) => {
+      const at = `${kind} ${stringField(other, 'metadata', 'name')} spec.${direction}[${index}]`;
+      const denial = denialOf(rule, direction, at, portsOfRule(rule, field(rule, 'destination')));
+      if (denial !== undefined) out.push(denial);
+    });
+  }
+  return out;
 }
 
 export function calicoMeanings(
@@ -280,6 +340,9 @@ export function calicoMeanings(
   const own = global ? undefined : stringField(object, 'metadata', 'namespace');
   const spec = field(object, 'spec');
   const selection = parseCalicoSelector(field(spec, 'selector') ?? 'all()');
+  const pods = selection.everything
+    ? EVERY_LABEL_SET
+    : labelSetOf(selectorOf(selection.requirements));
   const namespaceSelector = field(spec, 'namespaceSelector');
   return [
     {
@@ -299,12 +362,22 @@ export function calicoMeanings(
               undefined,
             )
           : { kind: 'named', names: [own ?? ''] },
-        pods: selection.everything
-          ? EVERY_LABEL_SET
-          : labelSetOf(selectorOf(selection.requirements)),
+        pods,
       },
-      ingress: directionOf(spec, 'ingress', own, lookups),
-      egress: directionOf(spec, 'egress', own, lookups),
+      ingress: directionOf(
+        spec,
+        'ingress',
+        own,
+        lookups,
+        priorDenials(object, 'ingress', own, pods, lookups),
+      ),
+      egress: directionOf(
+        spec,
+        'egress',
+        own,
+        lookups,
+        priorDenials(object, 'egress', own, pods, lookups),
+      ),
       bounded: true,
     },
   ];

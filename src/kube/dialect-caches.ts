@@ -8,7 +8,9 @@
  */
 import type { Logger } from 'pino';
 import { KubeApiError } from '../errors.ts';
+import { DEFAULT_LIMITS } from '../config/limits.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
+import { withinLimits } from '../model/dialects/size.ts';
 import {
   CALICO_GLOBAL_NETWORK_SET,
   CALICO_GLOBAL_POLICY,
@@ -168,7 +170,9 @@ export function startDialectCaches(common: Common, logger: Logger): DialectCache
       shape: stamp,
       onEvent: (_event, object) => {
         lists.delete(collection.judged);
-        // Parsed as it enters the cache (recompiled only when a set it reads changes).
+        // Parsed as it enters the cache (recompiled only when a set it reads changes); a policy
+        // past NP013's default limits is left uncompiled (the rules skip it too).
+        if (!withinLimits(collection.judged, object, DEFAULT_LIMITS)) return;
         meaningsOfDialect(
           collection.judged,
           collection.apiVersion.split('/')[1] ?? '',

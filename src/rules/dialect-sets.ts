@@ -7,6 +7,7 @@
 import type { EvaluationContext, RuleTarget } from '../engine/types.ts';
 import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { compileDialect } from '../model/dialects/meanings.ts';
+import { withinLimits } from '../model/dialects/size.ts';
 import { setKey, type Grant, type PolicyMeaning } from '../model/policy-meaning.ts';
 import { stringField } from '../object-access.ts';
 import {
@@ -73,7 +74,9 @@ export function policiesThroughSet(target: RuleTarget, ctx: EvaluationContext): 
     kind === target.kind ? sets : cached(kind, namespace);
   const out: ThroughSet[] = [];
   for (const kind of kinds)
-    for (const policy of cached(kind) ?? [])
+    for (const policy of (cached(kind) ?? []).filter((each) =>
+      withinLimits(kind, each, ctx.policy.networkPolicies.limits),
+    ))
       for (const meaning of compileDialect(kind, gvkOfObject(policy).version, policy, objects) ??
         []) {
         const ingress = through(meaning.ingress?.grants, key);

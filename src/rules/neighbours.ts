@@ -7,6 +7,7 @@
 import type { EvaluationContext } from '../engine/types.ts';
 import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
+import { withinLimits } from '../model/dialects/size.ts';
 import { labelSetMatches } from '../model/label-set.ts';
 import type { NetworkPolicy } from '../model/network-policy.ts';
 import { indexOfMeanings, namespaceIndex, type NamespaceIndex } from '../model/namespace-index.ts';
@@ -48,11 +49,13 @@ function meaningsOf(
   objects: readonly KubeObject[] | undefined,
   ctx: EvaluationContext,
 ): readonly PolicyMeaning[] {
-  return (objects ?? []).flatMap(
-    (object) =>
-      meaningsOfDialect(kind, gvkOfObject(object).version, object, (each, namespace) =>
-        ctx.cluster.dialectObjects?.(each, namespace),
-      ) ?? [],
+  const limits = ctx.policy.networkPolicies.limits;
+  return (objects ?? []).flatMap((object) =>
+    !withinLimits(kind, object, limits)
+      ? []
+      : (meaningsOfDialect(kind, gvkOfObject(object).version, object, (each, namespace) =>
+          ctx.cluster.dialectObjects?.(each, namespace),
+        ) ?? []),
   );
 }
 

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { parsePolicy } from '../../src/config/load.ts';
+import { RULES_BY_ID } from '../../src/rules/registry.ts';
 import t from 'tap';
 import type { KubeObject } from '../../src/vocabulary.ts';
 import { loadFixture } from '../helpers/reviews.ts';
@@ -139,3 +142,31 @@ t.test(
     t.equal(completes.allowed, false, 'the property covers a union that completes');
   },
 );
+
+t.test('a neighbour past NP013 limits is not read: it completes no union', async (t) => {
+  const neighbour = {
+    ...highHalf,
+    metadata: { name: 'cilium-neighbour', namespace: 'prod-x' },
+    spec: {
+      ...(highHalf['spec'] as object),
+      ingress: [
+        {
+          fromCIDR: ['52.0.0.0/10', '52.64.0.0/10'],
+          toPorts: [{ ports: [{ port: '8443', protocol: 'TCP' }] }],
+        },
+      ],
+    },
+  };
+  const reviewed = ingressIn('kubernetes', 'reviewed', '52.128.0.0/9');
+  t.equal(judge(reviewed, { others: [neighbour] }).allowed, false, 'within the limits: counted');
+  const policy = parsePolicy(
+    readFileSync('policies/guardrails.yaml', 'utf8').replace(
+      'clusterCIDRs:',
+      'limits: {peers: 1}\n    clusterCIDRs:',
+    ),
+    'one-peer',
+    RULES_BY_ID,
+  );
+  const skipped = judge(reviewed, { others: [neighbour], policy });
+  t.same(findingsOf(skipped, 'NP012'), [], 'past the limit the neighbour is not compiled');
+});

@@ -12,7 +12,8 @@ import {
   CILIUM_POLICY,
   CLUSTER_NETWORK_POLICY,
 } from '../../vocabulary.ts';
-import type { ItemCounts } from '../size-bound.ts';
+import type { SizeLimits } from '../../config/limits.ts';
+import { excessOf, type ItemCounts } from '../size-bound.ts';
 
 type Counts = { rules: number; peers: number; ports: number; values: number };
 
@@ -137,4 +138,14 @@ export function countDialectPolicy(judgedKind: string, object: unknown): ItemCou
   const counts: Counts = { rules: 0, peers: 0, ports: 0, values: 0 };
   counter(object, counts);
   return counts;
+}
+
+/**
+ * Whether a cached dialect policy is within NP013's limits: one past them is never compiled (a
+ * neighbour, or a policy a set write is judged through, that netguard does not read; `audit` and
+ * `check` report NP013 on it).
+ */
+export function withinLimits(judgedKind: string, object: unknown, limits: SizeLimits): boolean {
+  const counts = countDialectPolicy(judgedKind, object);
+  return counts === undefined || excessOf(counts, limits).length === 0;
 }

@@ -21,6 +21,7 @@ const PLURAL: Record<string, string> = {
   NetworkPolicy: 'networkpolicies',
   CiliumCIDRGroup: 'ciliumcidrgroups',
   CiliumNetworkPolicy: 'ciliumnetworkpolicies',
+  GlobalNetworkPolicy: 'globalnetworkpolicies',
 };
 
 /** The collection an object is listed from: `/apis/projectcalico.org/v3/networksets`. */
@@ -61,7 +62,8 @@ async function liveCluster(t: Test): Promise<Live> {
       world.notReady().length === 0 &&
       cluster().dialectObjects?.('NetworkSet', 'prod-shop')?.length === 2 &&
       cluster().dialectObjects?.('CiliumCIDRGroup')?.length === 1 &&
-      cluster().dialectObjects?.('CiliumNetworkPolicy', 'prod-shop')?.length === 1 &&
+      cluster().dialectObjects?.('CiliumNetworkPolicy', 'prod-shop')?.length === 2 &&
+      cluster().dialectObjects?.('GlobalNetworkPolicy')?.length === 1 &&
       cluster().dialectObjects?.('NetworkPolicy.projectcalico.org', 'prod-shop')?.length === 1,
     'the dialect caches synced',
   );
@@ -212,3 +214,75 @@ t.test('a CNP cidrGroupRef is judged with the CIDR group the cache holds', async
   );
   t.notMatch(widened.status?.message, /NP014/, 'the platform team may write it');
 });
+
+t.test(
+  'the cached dialect policies are neighbours: a union across dialects, and Calico order',
+  async (t) => {
+    const { post } = await liveCluster(t);
+    const highHalf = await post({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'high-half', namespace: 'prod-shop' },
+      spec: {
+        podSelector: { matchLabels: { app: 'api', tier: 'backend' } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ ipBlock: { cidr: '52.128.0.0/9' } }],
+            ports: [{ protocol: 'TCP', port: 8443 }],
+          },
+        ],
+      },
+    });
+    t.equal(highHalf.allowed, false, 'with the cached CiliumNetworkPolicy: a public /8');
+    t.match(
+      highHalf.status?.message,
+      /NP012 world-ingress at spec\.ingress: with CiliumNetworkPolicy low-half \(which selects these pods too\), these ipBlocks reach the internet/,
+    );
+
+    const legacy = (selector: string) =>
+      post({
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'legacy-out', namespace: 'prod-shop' },
+        spec: {
+          order: 100,
+          selector,
+          types: ['Egress'],
+          egress: [
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              destination: { nets: ['0.0.0.0/0'], ports: [443] },
+            },
+            {
+              action: 'Allow',
+              protocol: 'UDP',
+              destination: {
+                ports: [53],
+                selector: "k8s-app == 'kube-dns'",
+                namespaceSelector: "projectcalico.org/name == 'kube-system'",
+              },
+            },
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              destination: {
+                ports: [53],
+                selector: "k8s-app == 'kube-dns'",
+                namespaceSelector: "projectcalico.org/name == 'kube-system'",
+              },
+            },
+          ],
+        },
+      });
+    const denied = await legacy("app == 'legacy'");
+    t.equal(denied.allowed, true, 'the cached order-10 Deny comes first: the Allow opens nothing');
+    const other = await legacy("app == 'modern'");
+    t.equal(other.allowed, false, 'pods the earlier Deny does not select: the internet');
+    t.match(
+      other.status?.message,
+      /NP004 world-egress at spec\.egress\[0\]\.destination\.nets\[0\]: 0\.0\.0\.0\/0 lets these pods reach any address on the internet/,
+    );
+  },
+);

@@ -165,7 +165,7 @@ export function startDialectCaches(common: Common, logger: Logger): DialectCache
     entry.cache = startCache({
       ...common,
       path: collectionPath(collection),
-      what: collection.resource,
+      what: `${collection.resource}.${collection.apiVersion}`,
       fields: ['spec', 'specs'],
       shape: stamp,
       onEvent: (_event, object) => {
@@ -190,8 +190,10 @@ export function startDialectCaches(common: Common, logger: Logger): DialectCache
       await common.rest.listPage(collectionPath(entry.collection), 1, undefined);
     } catch (err) {
       const unserved = err instanceof KubeApiError && (err.code === 404 || err.code === 403);
-      if (!unserved)
-        logger.warn({ err, what: entry.collection.resource }, 'dialect collection probe failed');
+      const what = collectionPath(entry.collection);
+      if (unserved)
+        logger.debug({ what }, 'dialect collection not served or not allowed; asking again later');
+      else logger.warn({ err, what }, 'dialect collection probe failed; asking again later');
       const timer = setTimeout(() => {
         timers.delete(timer);
         void probe(entry);

@@ -169,7 +169,10 @@ export function startDialectCaches(common: Common, logger: Logger): DialectCache
       fields: ['spec', 'specs'],
       shape: stamp,
       onEvent: (_event, object) => {
-        lists.delete(collection.judged);
+        // Only the lists the object is in change: its namespace's, and the cluster-wide one.
+        const byNamespace = lists.get(collection.judged);
+        byNamespace?.delete(object.metadata?.namespace ?? '\n');
+        byNamespace?.delete('\n');
         // Parsed as it enters the cache (recompiled only when a set it reads changes); a policy
         // past NP013's default limits is left uncompiled (the rules skip it too).
         if (!withinLimits(collection.judged, object, DEFAULT_LIMITS)) return;

@@ -59,7 +59,7 @@ export interface CalicoLookups {
    * Calico policies the cluster holds that may come before this one in its tier (the namespace's
    * NetworkPolicies and the GlobalNetworkPolicies): their exact Denies cancel this one's Allows.
    */
-  readonly calicoPolicies?: readonly KubeObject[];
+  readonly calicoPolicies?: readonly (readonly KubeObject[])[];
 }
 
 export const isCalicoPolicyKind = (kind: string): boolean =>
@@ -295,6 +295,63 @@ function restricts(spec: unknown, direction: 'ingress' | 'egress'): boolean {
   return types.includes(direction === 'ingress' ? 'Ingress' : 'Egress');
 }
 
+/** A cached Calico policy with exact Denies and an order: one that may come before others. */
+interface Denier {
+  readonly namespace: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly order: number;
+  /** Its selector, read exactly (undefined: not exactly readable, so it covers nothing for sure). */
+  readonly pods: LabelSet | undefined;
+  /** A GlobalNetworkPolicy whose namespaceSelector selects every namespace. */
+  readonly everyNamespace: boolean;
+  readonly denials: Readonly<Record<'ingress' | 'egress', readonly Denial[]>>;
+}
+
+/**
+ * Whether two names may be one policy: `crd.projectcalico.org` stores `api-out` of tier default as
+ * `default.api-out`, so a cached copy of the reviewed policy is never read as an earlier one.
+ */
+const sameCalicoName = (a: string, b: string): boolean =>
+  a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
+
+const deniersByList = new WeakMap<readonly KubeObject[], readonly Denier[]>();
+
+/** The policies of a cached list that may cancel later Allows, read once per list. */
+function deniersOf(list: readonly KubeObject[]): readonly Denier[] {
+  const known = deniersByList.get(list);
+  if (known !== undefined) return known;
+  const out: Denier[] = [];
+  for (const other of list) {
+    const place = placeInTier(other);
+    if (place.order === Number.POSITIVE_INFINITY) continue; // evaluated last: before nothing
+    const spec = field(other, 'spec');
+    const namespace = stringField(other, 'metadata', 'namespace');
+    const name = stringField(other, 'metadata', 'name');
+    const kind = namespace === '' ? 'GlobalNetworkPolicy' : 'NetworkPolicy';
+    const denialsOf = (direction: 'ingress' | 'egress'): Denial[] =>
+      !restricts(spec, direction)
+        ? []
+        : arrayField(spec, direction).flatMap((rule, index) => {
+            const at = `${kind} ${name} spec.${direction}[${index}]`;
+            const ports = portsOfRule(rule, field(rule, 'destination'));
+            return denialOf(rule, direction, at, ports) ?? [];
+          });
+    const denials = { ingress: denialsOf('ingress'), egress: denialsOf('egress') };
+    if (denials.ingress.length === 0 && denials.egress.length === 0) continue;
+    out.push({
+      namespace,
+      name,
+      ...place,
+      pods: exactSelection(field(spec, 'selector')),
+      everyNamespace: exactSelection(field(spec, 'namespaceSelector')) === EVERY_LABEL_SET,
+      denials,
+    });
+  }
+  deniersByList.set(list, out);
+  return out;
+}
+
 /**
  * The exact Denies of the policies before this one in its tier (a lower `order`) that select at
  * least its pods, in its namespace or in every namespace.
@@ -309,24 +366,16 @@ function priorDenials(
   const mine = placeInTier(object);
   const name = stringField(object, 'metadata', 'name');
   const out: Denial[] = [];
-  for (const other of lookups.calicoPolicies ?? []) {
-    const namespace = stringField(other, 'metadata', 'namespace');
-    const global = namespace === '';
-    if (!global && (own === undefined || namespace !== own)) continue;
-    if (!global && stringField(other, 'metadata', 'name') === name) continue; // itself, as cached
-    const place = placeInTier(other);
-    if (place.tier !== mine.tier || !(place.order < mine.order)) continue;
-    const spec = field(other, 'spec');
-    if (!restricts(spec, direction)) continue;
-    if (global && exactSelection(field(spec, 'namespaceSelector')) !== EVERY_LABEL_SET) continue;
-    if (!coversPods(exactSelection(field(spec, 'selector')), pods)) continue;
-    const kind = global ? 'GlobalNetworkPolicy' : 'NetworkPolicy';
-    arrayField(spec, direction).forEach((rule, index) => {
-      const at = `${kind} ${stringField(other, 'metadata', 'name')} spec.${direction}[${index}]`;
-      const denial = denialOf(rule, direction, at, portsOfRule(rule, field(rule, 'destination')));
-      if (denial !== undefined) out.push(denial);
-    });
-  }
+  for (const list of lookups.calicoPolicies ?? [])
+    for (const other of deniersOf(list)) {
+      const global = other.namespace === '';
+      if (!global && (own === undefined || other.namespace !== own)) continue;
+      if (sameCalicoName(other.name, name)) continue; // itself, as cached (conservative)
+      if (global && !other.everyNamespace) continue;
+      if (other.tier !== mine.tier || !(other.order < mine.order)) continue;
+      if (!coversPods(other.pods, pods)) continue;
+      out.push(...other.denials[direction]);
+    }
   return out;
 }
 

@@ -91,7 +91,9 @@ export function compileDialect(
         ...readAll(networkSets, objects(CALICO_NETWORK_SET) ?? [], networkSetOf),
         ...readAll(networkSets, objects(CALICO_GLOBAL_NETWORK_SET) ?? [], networkSetOf),
       ],
-      calicoPolicies: calicoNeighbours(object, objects).flatMap((list) => list ?? []),
+      calicoPolicies: calicoNeighbours(object, objects).flatMap((list) =>
+        list === undefined ? [] : [list],
+      ),
     });
   if (isClusterNetworkPolicyKind(judgedKind))
     return clusterNetworkPolicyMeanings(object, judgedKind, version);

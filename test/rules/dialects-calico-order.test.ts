@@ -155,6 +155,20 @@ t.test('order across policies of one tier', async (t) => {
     false,
     'a selector netguard cannot read exactly',
   );
+  const itself = {
+    ...namespaced,
+    metadata: { name: 'default.api-out', namespace: 'prod-x' },
+    spec: {
+      ...(namespaced['spec'] as object),
+      order: 10,
+      egress: [{ action: 'Deny', destination: { nets: ['0.0.0.0/0', '::/0'] } }],
+    },
+  };
+  t.equal(
+    judgeWith(namespaced, [itself]).allowed,
+    false,
+    'its own stored copy (tier.name, as crd.projectcalico.org keeps it) is not an earlier policy',
+  );
 });
 
 /** The same traffic as a NetworkPolicy: `allowed` less `denied`, written with ipBlock and except. */

@@ -105,6 +105,14 @@ export const DIALECT_COLLECTIONS: readonly DialectCollection[] = [
     resource: 'ciliumcidrgroups',
     keep: cidrGroup,
   },
+  // Newer Cilium releases serve CIDR groups as cilium.io/v2 too (the same objects).
+  {
+    judged: CILIUM_CIDR_GROUP,
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumCIDRGroup',
+    resource: 'ciliumcidrgroups',
+    keep: cidrGroup,
+  },
   ...calico('projectcalico.org', 'v3'),
   ...calico('crd.projectcalico.org', 'v1'),
 ];

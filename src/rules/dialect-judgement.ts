@@ -12,7 +12,7 @@ import { jointSelections } from '../model/joint-selection.ts';
 import { directionAddresses } from '../model/meaning-queries.ts';
 import { describePolicies } from '../model/namespace-index.ts';
 import { completedBy } from './np-world-ingress.ts';
-import { portUnions } from './np-ports-required.ts';
+import { meaningPeerInOwnNamespace, portUnions } from './np-ports-required.ts';
 import { policiesThroughSet, SET_KINDS, setAddressesPath } from './dialect-sets.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
@@ -160,12 +160,7 @@ export const worldEgressInMeaning: Judge = (meaning, _target, ctx) =>
 
 const ownNamespaceOnly = (grant: Grant, meaning: PolicyMeaning): boolean =>
   meaning.source.namespace !== undefined &&
-  grant.peers.every(
-    (peer) =>
-      peer.kind === 'pods' &&
-      peer.pods.namespaces.kind === 'named' &&
-      peer.pods.namespaces.names.every((name) => name === meaning.source.namespace),
-  );
+  grant.peers.every((peer) => meaningPeerInOwnNamespace(peer, meaning.source.namespace ?? ''));
 
 /** An UPDATE's old version, compiled as the same dialect (no union it completed counts twice). */
 function oldMeanings(target: RuleTarget, ctx: EvaluationContext): readonly PolicyMeaning[] {
@@ -204,11 +199,8 @@ export const portsRequiredInMeaning: Judge = (meaning, target, ctx) => {
     }));
   if (meaning.ingress === undefined || !judgesUnions(meaning, target)) return own;
   // Across rules and across policies of any dialect (NetworkPolicies included).
-  const exempt = (peer: Peer): boolean =>
-    constrain &&
-    peer.kind === 'pods' &&
-    peer.pods.namespaces.kind === 'named' &&
-    peer.pods.namespaces.names.every((name) => name === meaning.source.namespace);
+  const namespace = meaning.source.namespace ?? '';
+  const exempt = (peer: Peer): boolean => constrain && meaningPeerInOwnNamespace(peer, namespace);
   return [
     ...own,
     ...portUnions(

@@ -45,7 +45,7 @@ function intraNamespace(rule: PolicyRule, target: RuleTarget): boolean {
 const FIX = 'List the ports the pods serve, e.g. ports: [{protocol: TCP, port: 8080}].';
 
 /** A peer of the meaning that can only be a pod of the policy's own namespace. */
-function meaningPeerInOwnNamespace(peer: MeaningPeer, namespace: string): boolean {
+export function meaningPeerInOwnNamespace(peer: MeaningPeer, namespace: string): boolean {
   return (
     peer.kind === 'pods' &&
     peer.pods.namespaces.kind === 'named' &&

@@ -155,6 +155,16 @@ t.test('order across policies of one tier', async (t) => {
     false,
     'a selector netguard cannot read exactly',
   );
+  const tenantDeny = {
+    ...global,
+    kind: 'NetworkPolicy',
+    metadata: { name: 'early-deny', namespace: 'prod-x' },
+  };
+  t.equal(
+    judgeWith(namespaced, [tenantDeny]).allowed,
+    false,
+    'a namespaced earlier Deny is not subtracted: its tenant could delete it, and nothing would judge what that uncovers',
+  );
   const itself = {
     ...namespaced,
     metadata: { name: 'default.api-out', namespace: 'prod-x' },

@@ -2,7 +2,8 @@
  * Where Calico's `order` and `Deny` decide (DESIGN "Policy dialects"): in a tier, policies are
  * evaluated by ascending `order` (no order: last), rules top to bottom, and the first rule that
  * matches ends the tier. So an Allow opens nothing an earlier Deny of the same policy, or a Deny of
- * an earlier policy of the same tier that selects at least the same pods, already matched.
+ * an earlier GlobalNetworkPolicy of the same tier that selects at least the same pods, already
+ * matched (only global ones: a tenant may delete its own namespaced Deny unreviewed).
  *
  * Only Denies netguard reads exactly are subtracted: a rule that matches on protocol, ports and
  * nets alone (no selectors, ICMP, HTTP, notNets, notPorts, ipVersion, service accounts), whose

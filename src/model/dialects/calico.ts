@@ -56,8 +56,8 @@ export interface NetworkSet {
 export interface CalicoLookups {
   readonly networkSets: readonly NetworkSet[];
   /**
-   * Calico policies the cluster holds that may come before this one in its tier (the namespace's
-   * NetworkPolicies and the GlobalNetworkPolicies): their exact Denies cancel this one's Allows.
+   * The GlobalNetworkPolicies the cluster holds: those before this one in its tier cancel its
+   * Allows with their exact Denies.
    */
   readonly calicoPolicies?: readonly (readonly KubeObject[])[];
 }
@@ -328,7 +328,8 @@ function deniersOf(list: readonly KubeObject[]): readonly Denier[] {
     const spec = field(other, 'spec');
     const namespace = stringField(other, 'metadata', 'namespace');
     const name = stringField(other, 'metadata', 'name');
-    const kind = namespace === '' ? 'GlobalNetworkPolicy' : 'NetworkPolicy';
+    if (namespace !== '') continue; // see priorDenials: only global policies come first for sure
+    const kind = 'GlobalNetworkPolicy';
     const denialsOf = (direction: 'ingress' | 'egress'): Denial[] =>
       !restricts(spec, direction)
         ? []
@@ -353,13 +354,14 @@ function deniersOf(list: readonly KubeObject[]): readonly Denier[] {
 }
 
 /**
- * The exact Denies of the policies before this one in its tier (a lower `order`) that select at
- * least its pods, in its namespace or in every namespace.
+ * The exact Denies of the GlobalNetworkPolicies before this one in its tier (a lower `order`) that
+ * select at least its pods in every namespace. Only global ones: only the platform team may change
+ * or delete them (NP014). A namespaced policy's tenant could delete its earlier Deny without any
+ * review of what that uncovers, so a namespaced policy's Deny cancels only its own later Allows.
  */
 function priorDenials(
   object: KubeObject,
   direction: 'ingress' | 'egress',
-  own: string | undefined,
   pods: LabelSet,
   lookups: CalicoLookups,
 ): Denial[] {
@@ -368,10 +370,8 @@ function priorDenials(
   const out: Denial[] = [];
   for (const list of lookups.calicoPolicies ?? [])
     for (const other of deniersOf(list)) {
-      const global = other.namespace === '';
-      if (!global && (own === undefined || other.namespace !== own)) continue;
+      if (other.namespace !== '' || !other.everyNamespace) continue;
       if (sameCalicoName(other.name, name)) continue; // itself, as cached (conservative)
-      if (global && !other.everyNamespace) continue;
       if (other.tier !== mine.tier || !(other.order < mine.order)) continue;
       if (!coversPods(other.pods, pods)) continue;
       out.push(...other.denials[direction]);
@@ -418,14 +418,14 @@ export function calicoMeanings(
         'ingress',
         own,
         lookups,
-        priorDenials(object, 'ingress', own, pods, lookups),
+        priorDenials(object, 'ingress', pods, lookups),
       ),
       egress: directionOf(
         spec,
         'egress',
         own,
         lookups,
-        priorDenials(object, 'egress', own, pods, lookups),
+        priorDenials(object, 'egress', pods, lookups),
       ),
       bounded: true,
     },

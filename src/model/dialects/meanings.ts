@@ -1,10 +1,9 @@
 /** A dialect policy's meanings, compiled once per object with what the cluster holds now. */
-import { asRecord, stringField } from '../../object-access.ts';
+import { asRecord } from '../../object-access.ts';
 import {
   CALICO_GLOBAL_NETWORK_SET,
   CALICO_GLOBAL_POLICY,
   CALICO_NETWORK_SET,
-  CALICO_POLICY,
   CILIUM_CIDR_GROUP,
   CILIUM_CLUSTERWIDE_POLICY,
   CILIUM_POLICY,
@@ -43,33 +42,22 @@ function readAll<T>(
 }
 
 /** The lists a kind's meaning depends on (their identity decides whether a memo is still right). */
-function dependencies(
-  judgedKind: string,
-  object: KubeObject,
-  objects: DialectObjects,
-): readonly unknown[] {
+function dependencies(judgedKind: string, objects: DialectObjects): readonly unknown[] {
   if (judgedKind === CILIUM_POLICY || judgedKind === CILIUM_CLUSTERWIDE_POLICY)
     return [objects(CILIUM_CIDR_GROUP)];
   if (isCalicoPolicyKind(judgedKind))
     return [
       objects(CALICO_NETWORK_SET),
       objects(CALICO_GLOBAL_NETWORK_SET),
-      ...calicoNeighbours(object, objects),
+      ...calicoNeighbours(objects),
     ];
   return [];
 }
 
-/** The Calico policies that may come before this one in its tier: its namespace's, and the global ones. */
-function calicoNeighbours(
-  object: KubeObject,
-  objects: DialectObjects,
-): (readonly KubeObject[] | undefined)[] {
-  const namespace = stringField(object, 'metadata', 'namespace');
-  return [
-    namespace === '' ? undefined : objects(CALICO_POLICY, namespace),
-    objects(CALICO_GLOBAL_POLICY),
-  ];
-}
+/** The Calico policies that may come before this one in its tier: the global ones (calico.ts). */
+const calicoNeighbours = (objects: DialectObjects): (readonly KubeObject[] | undefined)[] => [
+  objects(CALICO_GLOBAL_POLICY),
+];
 
 /** Compiles without memo: a set write is judged against the cached sets with the new version in. */
 export function compileDialect(
@@ -91,7 +79,7 @@ export function compileDialect(
         ...readAll(networkSets, objects(CALICO_NETWORK_SET) ?? [], networkSetOf),
         ...readAll(networkSets, objects(CALICO_GLOBAL_NETWORK_SET) ?? [], networkSetOf),
       ],
-      calicoPolicies: calicoNeighbours(object, objects).flatMap((list) =>
+      calicoPolicies: calicoNeighbours(objects).flatMap((list) =>
         list === undefined ? [] : [list],
       ),
     });
@@ -121,7 +109,7 @@ export function meaningsOfDialect(
   objects: DialectObjects,
 ): readonly PolicyMeaning[] | undefined {
   if (asRecord(object) === undefined) return undefined;
-  const needs = dependencies(judgedKind, object, objects);
+  const needs = dependencies(judgedKind, objects);
   const known = memo.get(object);
   if (known !== undefined && sameLists(known.dependencies, needs)) return known.meanings;
   const meanings = compileDialect(judgedKind, version, object, objects);

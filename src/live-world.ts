@@ -25,6 +25,8 @@ export interface LiveWorldOptions extends WorldFiles {
   readonly onReload?: (file: 'policy' | 'exceptions', result: 'success' | 'failure') => void;
   /** Injectable backoff for the caches, so tests never sleep. */
   readonly delay?: (ms: number) => Promise<void>;
+  /** Follow dialect policies and sets (the webhook judges with them); the controller does not. */
+  readonly dialects?: boolean;
 }
 
 export interface LiveWorld extends World {
@@ -101,7 +103,9 @@ export function startWorld(options: LiveWorldOptions): LiveWorld {
         })),
   ];
   const caches =
-    kubeConfig === undefined ? undefined : startClusterCache({ kubeConfig, logger, ...delay });
+    kubeConfig === undefined
+      ? undefined
+      : startClusterCache({ kubeConfig, logger, ...delay, dialects: options.dialects !== false });
   const world = worldOf(
     policy.current,
     createRegistry(sources.map((source) => source.current)),

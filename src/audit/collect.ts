@@ -301,6 +301,8 @@ export async function collectAuditListing(
     await forEachPage(rest, policyCollection, options.namespace, options, (page) =>
       policies.push(...page),
     );
+  // Dialect policies and the sets they name: judged, and the context their neighbours are judged in.
+  policies.push(...(await collectDialects(rest, options)));
   const cniDaemonSets: KubeObject[] = [];
   await forEachPage(
     rest,

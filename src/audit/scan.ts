@@ -147,6 +147,7 @@ function inputFor(object: KubeObject, index: number): AdmissionInput {
     oldObject: undefined,
     user: { username: '', groups: [] },
     dryRun: true,
+    offline: true,
   };
 }
 

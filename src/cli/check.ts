@@ -124,6 +124,7 @@ function inputFor(object: KubeObject, index: number): AdmissionInput {
     // As `kubectl apply` of a new object by someone with no special standing.
     user: { username: '', groups: [] },
     dryRun: true,
+    offline: true,
   };
 }
 

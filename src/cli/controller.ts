@@ -63,6 +63,7 @@ export function runController(
     exceptions: options.exceptions,
     logger,
     kubeConfig,
+    dialects: false, // the controller keeps NetworkPolicy baselines: dialect objects are the webhook's
   });
   // A reloaded policy (DNS settings, exclusions) may change every namespace's baseline.
   world.onPolicyChange(() => controller.requeueAll());

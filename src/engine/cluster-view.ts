@@ -7,17 +7,40 @@ import {
   CALICO_GLOBAL_NETWORK_SET,
   CALICO_NETWORK_SET,
   CILIUM_CIDR_GROUP,
+  DIALECT_POLICY_KINDS,
   type KubeObject,
   type NamespaceInfo,
 } from '../vocabulary.ts';
 import { gvkOfObject, judgedKindOf, shownKind } from '../model/dialects/gvk.ts';
 
-/** Objects dialect policies name (their addresses count as the policy's peers). */
+/** Dialect objects a cluster view keeps: the sets policies name, and the policies (unions). */
 const DIALECT_OBJECT_KINDS: readonly string[] = [
   CILIUM_CIDR_GROUP,
   CALICO_NETWORK_SET,
   CALICO_GLOBAL_NETWORK_SET,
+  ...DIALECT_POLICY_KINDS,
 ];
+
+const NONE: readonly KubeObject[] = [];
+
+/** Per kind, all objects and (built on first ask) each namespace's, as stable arrays. */
+function dialectIndex(
+  byKind: ReadonlyMap<string, readonly KubeObject[]>,
+): (kind: string, namespace?: string) => readonly KubeObject[] {
+  const byNamespace = new Map<string, readonly KubeObject[]>();
+  return (kind, namespace) => {
+    const all = byKind.get(kind) ?? NONE;
+    if (namespace === undefined) return all;
+    const key = `${kind}\n${namespace}`;
+    let list = byNamespace.get(key);
+    if (list === undefined)
+      byNamespace.set(
+        key,
+        (list = all.filter((object) => stringField(object, 'metadata', 'namespace') === namespace)),
+      );
+    return list;
+  };
+}
 
 /** A cluster view over objects already in memory: the other documents in `check`, audit's listing, or test data. */
 export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
@@ -51,7 +74,7 @@ export function staticClusterView(objects: readonly KubeObject[]): ClusterView {
     namespace: (name) => namespaces.get(name),
     networkPolicies: (namespace) => policies.get(namespace) ?? [],
     namespaceWideEgressPolicies: (namespace) => wide.get(namespace) ?? [],
-    dialectObjects: (kind) => dialect.get(kind) ?? [],
+    dialectObjects: dialectIndex(dialect),
   };
 }
 

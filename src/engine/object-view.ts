@@ -3,6 +3,7 @@ import type { SizeLimits } from '../config/limits.ts';
 import { countNetworkPolicy, excessOf, type Excess } from '../model/size-bound.ts';
 import { exceptionDraftOf, type ExceptionDraft } from '../model/guardrail-exception.ts';
 import { parseNetworkPolicy, type NetworkPolicy } from '../model/network-policy.ts';
+import { countDialectPolicy } from '../model/dialects/size.ts';
 
 /**
  * The reviewed object parsed once, as every rule reads it. A NetworkPolicy whose shape is invalid
@@ -24,7 +25,12 @@ const NOTHING: ObjectView = { networkPolicy: undefined, exception: undefined };
 
 export function viewOf(kind: string, object: KubeObject, limits?: SizeLimits): ObjectView {
   if (kind === 'GuardrailException') return { ...NOTHING, exception: exceptionDraftOf(object) };
-  if (kind !== 'NetworkPolicy') return NOTHING;
+  if (kind !== 'NetworkPolicy') {
+    // A dialect policy is counted too; past the limits it is not compiled (the judges skip it).
+    const counts = limits === undefined ? undefined : countDialectPolicy(kind, object);
+    const excess = counts === undefined || limits === undefined ? [] : excessOf(counts, limits);
+    return excess.length > 0 ? { ...NOTHING, excess } : NOTHING;
+  }
   if (limits !== undefined) {
     const excess = excessOf(countNetworkPolicy(object), limits);
     if (excess.length > 0) return { ...NOTHING, excess };

@@ -84,8 +84,9 @@ function clusterScopedPlacement(input: AdmissionInput, ctx: EvaluationContext): 
   const object = input.object ?? input.oldObject ?? {};
   const version = input.version ?? gvkOfObject(object).version;
   const meanings =
-    meaningsOfDialect(input.kind, version, object, (kind) => ctx.cluster.dialectObjects?.(kind)) ??
-    [];
+    meaningsOfDialect(input.kind, version, object, (kind, namespace) =>
+      ctx.cluster.dialectObjects?.(kind, namespace),
+    ) ?? [];
   const named = meanings.every((meaning) => meaning.subject.namespaces.kind === 'named');
   const candidates =
     named && meanings.length > 0

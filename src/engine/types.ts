@@ -28,6 +28,11 @@ export interface AdmissionInput {
   readonly oldObject: KubeObject | undefined;
   readonly user: UserInfo;
   readonly dryRun: boolean;
+  /**
+   * Set by `check` and `audit`: the object is judged as it stands, with no write and no requester,
+   * so rules about who writes (NP014) have nothing to judge. Never set from an AdmissionReview.
+   */
+  readonly offline?: true;
   /** The subresource a request writes (`status`, `scale`); such a review is skipped, never judged. */
   readonly subResource?: string | undefined;
 }
@@ -43,10 +48,13 @@ export interface ClusterView {
    */
   namespaceWideEgressPolicies(namespace: string): readonly NetworkPolicy[];
   /**
-   * Objects of a judged dialect kind the cluster holds (CiliumCIDRGroup, Calico NetworkSet and
-   * GlobalNetworkSet), which a dialect policy's peers name. Absent: none are known.
+   * Objects of a judged dialect kind the cluster holds: the sets a dialect policy's peers name
+   * (CiliumCIDRGroup, Calico NetworkSet and GlobalNetworkSet) and the dialect policies themselves
+   * (cross-policy unions, set writes), all of them or one namespace's. The same array until one of
+   * them changes. Undefined (or the method absent) when the cluster's objects of that kind are not
+   * known: the kind is not served, or its cache has not synced.
    */
-  dialectObjects?(judgedKind: string): readonly KubeObject[];
+  dialectObjects?(judgedKind: string, namespace?: string): readonly KubeObject[] | undefined;
   /** Pod and service ranges read from the cluster, for `clusterCIDRs: auto` (offline: not known). */
   clusterRanges(): ClusterRanges;
 }

@@ -8,6 +8,7 @@ import { startCache, type CacheEvent, type CachedObject, type ObjectCache } from
 import { kubeRest } from './rest.ts';
 import { startRangeDiscovery } from './cluster-ranges-reader.ts';
 import { describeClusterRanges } from '../cluster-ranges.ts';
+import { startDialectCaches } from './dialect-caches.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const NETWORK_POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -38,6 +39,11 @@ export interface ClusterCacheOptions {
   readonly logger: Logger;
   /** Injectable backoff so tests never sleep. */
   readonly delay?: (ms: number) => Promise<void>;
+  /**
+   * Follow the dialect policies and the sets they name (the webhook judges with them; default
+   * true). They never hold readiness back: a kind the cluster does not serve is simply not known.
+   */
+  readonly dialects?: boolean;
 }
 
 interface PolicyIndex {
@@ -105,8 +111,10 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
   const infos = new WeakMap<CachedObject, NamespaceInfo>();
   // Its 5-minute wait is real (unref'd): an injected backoff that resolves at once would spin it.
   const ranges = startRangeDiscovery({ rest: common.rest, logger });
+  const dialects = options.dialects === false ? undefined : startDialectCaches(common, logger);
   const view: ClusterView = {
     clusterRanges: () => ranges.current(),
+    ...(dialects === undefined ? {} : { dialectObjects: dialects.objects }),
     namespace(name) {
       const object = namespaces.get(name);
       if (object === undefined) return undefined;
@@ -134,7 +142,7 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     rangesDetail: () => describeClusterRanges(ranges.current()),
     async stop() {
       ranges.stop();
-      await Promise.all(all.map((cache) => cache.stop()));
+      await Promise.all([...all.map((cache) => cache.stop()), dialects?.stop()]);
     },
   };
 }

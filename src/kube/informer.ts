@@ -55,6 +55,8 @@ export interface CacheOptions {
    * other than netguard's never stay in memory.
    */
   readonly fields?: readonly string[];
+  /** A further cut after slimming (a NetworkSet keeps only its nets); also stamps kind and apiVersion. */
+  readonly shape?: (object: CachedObject) => CachedObject;
   /** Injectable so tests do not sleep. */
   readonly delay?: (ms: number) => Promise<void>;
   readonly initialBackoffMs?: number;
@@ -90,8 +92,9 @@ const WATCHED_OBJECTS: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELE
  */
 export function startCache(options: CacheOptions): ObjectCache<CachedObject> {
   const delay = options.delay ?? sleep;
+  const shape = options.shape ?? ((object: CachedObject) => object);
   const slim = (object: CachedObject): CachedObject =>
-    cachedObjectSchema.parse(slimObject(object, options.fields));
+    shape(cachedObjectSchema.parse(slimObject(object, options.fields)));
   const listOnce = rawList(options.rest, options.path, slim);
   // ListWatch restarts itself after a 410 or a timeout; a restart already past its `stopped` check
   // when stop() runs would open a watch nobody aborts, held until its 30 s inactivity timeout. So

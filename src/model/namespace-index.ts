@@ -85,18 +85,37 @@ export function mayOverlap(list: readonly PolicyMeaning[], subject: LabelSet): P
 export function namespaceIndex(policies: readonly NetworkPolicy[]): NamespaceIndex {
   let index = indexes.get(policies);
   if (index !== undefined) return index;
+  index = indexOfMeanings(policies.map(meaningOf));
+  indexes.set(policies, index);
+  return index;
+}
+
+/** The same index over meanings of any dialect (a namespace's NetworkPolicies and dialect policies). */
+export function indexOfMeanings(meanings: readonly PolicyMeaning[]): NamespaceIndex {
   const ingressAddresses: PolicyMeaning[] = [];
   const ingressGrants: PolicyMeaning[] = [];
   const byName = new Map<string, PolicyMeaning>();
-  for (const policy of policies) {
-    const meaning = meaningOf(policy);
+  for (const meaning of meanings) {
     byName.set(meaning.source.name, meaning);
     if ((meaning.ingress?.grants.length ?? 0) > 0) ingressGrants.push(meaning);
     if (!isEmpty(directionAddresses(meaning, 'ingress'))) ingressAddresses.push(meaning);
   }
-  index = { ingressAddresses, ingressGrants, byName };
-  indexes.set(policies, index);
-  return index;
+  return { ingressAddresses, ingressGrants, byName };
+}
+
+/** Whether two meanings are of the same object (group, kind, namespace and name). */
+export const sameSource = (a: PolicyMeaning, b: PolicyMeaning): boolean =>
+  a.source.group === b.source.group &&
+  a.source.kind === b.source.kind &&
+  a.source.namespace === b.source.namespace &&
+  a.source.name === b.source.name;
+
+/** Policies as a finding names them: `NetworkPolicy a, b` or `CiliumNetworkPolicy a, NetworkPolicy b`. */
+export function describePolicies(meanings: readonly PolicyMeaning[]): string {
+  const kinds = new Set(meanings.map((meaning) => meaning.source.kind));
+  if (kinds.size === 1 && kinds.has('NetworkPolicy'))
+    return `NetworkPolicy ${meanings.map((meaning) => meaning.source.name).join(', ')}`;
+  return meanings.map((meaning) => `${meaning.source.kind} ${meaning.source.name}`).join(', ');
 }
 
 const oldMeanings = new WeakMap<KubeObject, PolicyMeaning | null>();

@@ -136,7 +136,16 @@ export interface AddressPeer {
    * security group, an unseen CIDR group): judged as every address, matched by none in `reach`.
    */
   readonly unseen?: boolean | undefined;
+  /**
+   * The objects whose addresses these are, when they come from another object (a Calico
+   * NetworkSet, a CiliumCIDRGroup), named as `setKey` names them: `NetworkSet prod-x/partners`.
+   */
+  readonly sources?: readonly string[];
 }
+
+/** How a peer names the set object its addresses come from: `NetworkSet ns/name`, `CiliumCIDRGroup name`. */
+export const setKey = (kind: string, namespace: string | undefined, name: string): string =>
+  namespace === undefined || namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
 
 /** DNS names (Cilium toFQDNs): patterns as written; `*` is the internet. */
 export interface NamePeer {

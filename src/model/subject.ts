@@ -11,6 +11,8 @@ import type { LabelSet, NamespaceSet, Peer } from './policy-meaning.ts';
 export interface SubjectAtom {
   /** The pods the policy selects. */
   readonly pods: LabelSet;
+  /** The namespaces of those pods, for dialect policies that may span several (absent: its own). */
+  readonly namespaces?: NamespaceSet;
   /** The peer the finding is about; absent when the rule is about the pods alone. */
   readonly peer?: Peer;
   /** The ports opened to it; absent when ports do not matter to the rule. */
@@ -53,6 +55,12 @@ export function peerWithin(narrow: Peer, wide: Peer): boolean {
 /** Pods, ports and protocols of `narrow` within `wide`; peers compared by the caller. */
 function frameWithin(narrow: SubjectAtom, wide: SubjectAtom): boolean {
   if (!labelSetWithin(narrow.pods, wide.pods)) return false;
+  if (
+    narrow.namespaces !== undefined &&
+    wide.namespaces !== undefined &&
+    !namespacesWithin(narrow.namespaces, wide.namespaces)
+  )
+    return false;
   if (
     wide.ports !== undefined &&
     (narrow.ports === undefined || !portSetNoBroader(narrow.ports, wide.ports))

@@ -9,10 +9,16 @@ import { fqdnApproved, opensEveryName } from '../model/dialects/fqdn.ts';
 import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { jointSelections } from '../model/joint-selection.ts';
+import { directionAddresses } from '../model/meaning-queries.ts';
+import { describePolicies } from '../model/namespace-index.ts';
+import { completedBy } from './np-world-ingress.ts';
+import { meaningPeerInOwnNamespace, portUnions } from './np-ports-required.ts';
+import { policiesThroughSet, SET_KINDS, setAddressesPath } from './dialect-sets.ts';
 import type { Grant, Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
-import { opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import { everyPortProtocols, opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
+import type { SubjectAtom } from '../model/subject.ts';
 import { ALLOW_DNS_ANNOTATION, DIALECT_POLICY_KINDS } from '../vocabulary.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { labelSetMatches } from '../model/label-set.ts';
@@ -23,6 +29,22 @@ import {
 } from './configured-addresses.ts';
 
 type Judge = (meaning: PolicyMeaning, target: RuleTarget, ctx: EvaluationContext) => RawFinding[];
+
+/**
+ * What a finding is about (DESIGN "Widening"): the policy's pods and namespaces, the peer, and the
+ * ports (or the protocols left with every port), so an UPDATE is judged by meaning, not by path.
+ */
+function subjectOf(
+  meaning: PolicyMeaning,
+  peer: Peer,
+  grant: Grant,
+  only: 'ports' | 'protocols' | 'pods' = 'ports',
+): SubjectAtom[] {
+  const frame = { pods: meaning.subject.pods, namespaces: meaning.subject.namespaces, peer };
+  if (only === 'pods') return [frame];
+  if (only === 'protocols') return [{ ...frame, protocols: everyPortProtocols(grant.ports) }];
+  return [{ ...frame, ports: grant.ports }];
+}
 
 interface Allowed {
   readonly grant: Grant;
@@ -66,6 +88,7 @@ export const allowAllInMeaning: Judge = (meaning) =>
     )
     .map(({ peer, grant, direction }) => ({
       path: peer.path,
+      subject: subjectOf(meaning, peer, grant),
       message: `this ${direction} rule allows every peer (every pod in every namespace and any address outside the cluster) to ${where(direction)} on ${describePortSet(grant.ports)}.`,
       fix: 'Name the peers: endpoints or pods by label in named namespaces, or approved address blocks.',
     }));
@@ -73,8 +96,9 @@ export const allowAllInMeaning: Judge = (meaning) =>
 export const anyNamespaceInMeaning: Judge = (meaning) =>
   peers(meaning)
     .filter(({ peer }) => peer.kind === 'pods' && peer.pods.namespaces.kind === 'every')
-    .map(({ peer, direction }) => ({
+    .map(({ peer, grant, direction }) => ({
       path: peer.path,
+      subject: subjectOf(meaning, peer, grant, 'pods'),
       message: `this ${direction} peer selects pods in every namespace, existing or future.`,
       fix: 'Name the namespaces the peers run in (by kubernetes.io/metadata.name or io.kubernetes.pod.namespace).',
     }));
@@ -130,55 +154,116 @@ export const worldEgressInMeaning: Judge = (meaning, _target, ctx) =>
   peers(meaning, 'egress').flatMap(({ peer, grant }) => {
     // `any` is NP002's, unless it is only DNS (then nothing to say).
     if (peer.kind === 'any') return [];
-    void grant;
     const found = egressAddressFinding(peer, ctx);
-    return found === undefined ? [] : [found];
+    return found === undefined ? [] : [{ ...found, subject: subjectOf(meaning, peer, grant) }];
   });
 
 const ownNamespaceOnly = (grant: Grant, meaning: PolicyMeaning): boolean =>
   meaning.source.namespace !== undefined &&
-  grant.peers.every(
-    (peer) =>
-      peer.kind === 'pods' &&
-      peer.pods.namespaces.kind === 'named' &&
-      peer.pods.namespaces.names.every((name) => name === meaning.source.namespace),
-  );
+  grant.peers.every((peer) => meaningPeerInOwnNamespace(peer, meaning.source.namespace ?? ''));
 
-export const portsRequiredInMeaning: Judge = (meaning, target) =>
-  allowGrants(meaning)
+/** An UPDATE's old version, compiled as the same dialect (no union it completed counts twice). */
+function oldMeanings(target: RuleTarget, ctx: EvaluationContext): readonly PolicyMeaning[] {
+  const old = target.input.operation === 'UPDATE' ? target.input.oldObject : undefined;
+  if (old === undefined || SET_KINDS.includes(target.kind)) return [];
+  return (
+    meaningsOfDialect(target.kind, gvkOfObject(old).version, old, (kind, namespace) =>
+      ctx.cluster.dialectObjects?.(kind, namespace),
+    ) ?? []
+  );
+}
+
+/** Unions across policies are judged for the reviewed policy itself, not for a set write's. */
+const judgesUnions = (meaning: PolicyMeaning, target: RuleTarget): boolean =>
+  meaning.source.namespace !== undefined && !SET_KINDS.includes(target.kind);
+
+/** Where a direction's rules are written: `spec.ingress`, `specs[1].ingress`. */
+const directionPath = (meaning: PolicyMeaning, direction: 'ingress' | 'egress'): string =>
+  meaning[direction]?.grants[0]?.path.replace(/\[\d+\]$/, '') ?? `spec.${direction}`;
+
+export const portsRequiredInMeaning: Judge = (meaning, target, ctx) => {
+  const constrain = target.environment.mode === 'constrain';
+  const own = allowGrants(meaning)
     .filter(
       ({ grant, direction }) =>
         direction === 'ingress' &&
         grant.peers.length > 0 &&
         opensEveryPort(grant.ports) &&
-        !(target.environment.mode === 'constrain' && ownNamespaceOnly(grant, meaning)),
+        !(constrain && ownNamespaceOnly(grant, meaning)),
     )
     .map(({ grant }) => ({
       path: grant.path,
+      subject: grant.peers.flatMap((peer) => subjectOf(meaning, peer, grant, 'protocols')),
       message: 'this ingress rule opens every port to its peers.',
       fix: 'List the ports the pods serve under toPorts (or ports), leaving the rest closed.',
     }));
+  if (meaning.ingress === undefined || !judgesUnions(meaning, target)) return own;
+  // Across rules and across policies of any dialect (NetworkPolicies included).
+  const namespace = meaning.source.namespace ?? '';
+  const exempt = (peer: Peer): boolean => constrain && meaningPeerInOwnNamespace(peer, namespace);
+  return [
+    ...own,
+    ...portUnions(
+      meaning,
+      oldMeanings(target, ctx),
+      ctx,
+      exempt,
+      directionPath(meaning, 'ingress'),
+    ),
+  ];
+};
 
 const FRONTEND = { key: 'tier', value: 'frontend' } as const;
 
-export const worldIngressInMeaning: Judge = (meaning, _target, ctx) => {
+const INGRESS_FIX =
+  'Allow only the sources these pods need; if they serve the internet, select tier: frontend.';
+
+export const worldIngressInMeaning: Judge = (meaning, target, ctx) => {
   const nonFrontend = jointSelections(meaning.subject.pods, []).some(
     (joint) => joint.labels[FRONTEND.key] !== FRONTEND.value,
   );
   if (!nonFrontend) return [];
   const notPublic = privateAddresses(ctx);
-  return peers(meaning, 'ingress').flatMap(({ peer }) =>
+  const each = peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
     // A rule with every peer is NP002's, as a NetworkPolicy rule without `from` is.
     peer.kind === 'addresses' && opensInternet(peer.addresses, notPublic)
       ? [
           {
             path: peer.path,
+            subject: subjectOf(meaning, peer, grant),
             message: `${peer.text} lets ${describeInternet(peer.addresses, notPublic)} connect to pods that are not frontends.`,
-            fix: 'Allow only the sources these pods need; if they serve the internet, select tier: frontend.',
+            fix: INGRESS_FIX,
           },
         ]
       : [],
   );
+  if (each.length > 0 || meaning.ingress === undefined || !judgesUnions(meaning, target))
+    return each;
+  // No one peer opens it: the policy's rules together, or with other policies of any dialect.
+  const everyGrant = peers(meaning, 'ingress').flatMap(({ peer, grant }) =>
+    peer.kind === 'addresses' ? subjectOf(meaning, peer, grant) : [],
+  );
+  const own = directionAddresses(meaning, 'ingress');
+  const path = directionPath(meaning, 'ingress');
+  if (opensInternet(own, notPublic))
+    return [
+      {
+        path,
+        subject: everyGrant,
+        message: `together, the ingress address peers of this policy reach ${describeInternet(own, notPublic)}, so anyone can connect to pods that are not frontends (tier: frontend).`,
+        fix: INGRESS_FIX,
+      },
+    ];
+  const others = completedBy(meaning, oldMeanings(target, ctx), ctx, notPublic);
+  if (others === undefined) return [];
+  return [
+    {
+      path,
+      subject: everyGrant,
+      message: `with ${describePolicies(others)} (which select${others.length === 1 ? 's' : ''} these pods too), these address peers reach the internet, so anyone can connect to pods that are not frontends.`,
+      fix: INGRESS_FIX,
+    },
+  ];
 };
 
 const DNS_NAMES: Readonly<Record<'UDP' | 'TCP', readonly string[]>> = {
@@ -250,23 +335,42 @@ export function dialectMeanings(
 ): readonly PolicyMeaning[] {
   const version = target.input.version ?? gvkOfObject(target.object).version;
   return (
-    meaningsOfDialect(target.kind, version, target.object, (kind) =>
-      ctx.cluster.dialectObjects?.(kind),
+    meaningsOfDialect(target.kind, version, target.object, (kind, namespace) =>
+      ctx.cluster.dialectObjects?.(kind, namespace),
     ) ?? []
+  );
+}
+
+/** Findings on the policies a set write changes, at the set's addresses, naming each policy. */
+function judgedThroughSets(judge: Judge, target: RuleTarget, ctx: EvaluationContext): RawFinding[] {
+  const path = setAddressesPath(target.kind);
+  return policiesThroughSet(target, ctx).flatMap(({ policy, meaning }) =>
+    judge(meaning, target, ctx).map((finding) => ({
+      ...finding,
+      path,
+      message: `${policy} names this set at ${finding.path}: ${finding.message}`,
+      fix: `${finding.fix} This set is part of ${policy}: narrow the set, or the policy's selector.`,
+    })),
   );
 }
 
 /**
  * The rule, extended to the dialect policy kinds: a NetworkPolicy is judged as before, a dialect
- * policy by `judge` over each of its meanings (a Cilium policy's `specs` are several).
+ * policy by `judge` over each of its meanings (a Cilium policy's `specs` are several). With
+ * `sets`, a write of a set a dialect policy names (NetworkSet, CiliumCIDRGroup) is judged as part
+ * of each cached policy that names it.
  */
-export function withDialects(rule: Rule, judge: Judge): Rule {
+export function withDialects(rule: Rule, judge: Judge, options: { sets?: true } = {}): Rule {
+  const sets = options.sets === true ? SET_KINDS : [];
   return {
     ...rule,
-    kinds: [...rule.kinds, ...DIALECT_POLICY_KINDS],
+    kinds: [...rule.kinds, ...DIALECT_POLICY_KINDS, ...sets],
     check(target, ctx) {
+      if (sets.includes(target.kind)) return judgedThroughSets(judge, target, ctx);
       if (!(DIALECT_POLICY_KINDS as readonly string[]).includes(target.kind))
         return rule.check(target, ctx);
+      // Past networkPolicies.limits (NP013) a policy is not compiled: NP013 is its only finding.
+      if ((target.view.excess?.length ?? 0) > 0) return [];
       return dialectMeanings(target, ctx).flatMap((meaning) => judge(meaning, target, ctx));
     },
   };

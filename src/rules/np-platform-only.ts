@@ -13,7 +13,7 @@ export const npPlatformOnly: Rule = {
   judges: 'change',
   doc: {
     checks:
-      'Cluster-scoped policy kinds (CiliumClusterwideNetworkPolicy, CiliumCIDRGroup, Calico GlobalNetworkPolicy and GlobalNetworkSet, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) are created, changed and deleted only by the users and groups in `spec.platform` (shipped: `system:masters`); the garbage collector may also delete them.',
+      'Cluster-scoped policy kinds (CiliumClusterwideNetworkPolicy, CiliumCIDRGroup, Calico GlobalNetworkPolicy and GlobalNetworkSet, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) are created, changed and deleted only by the users and groups in `spec.platform` (shipped: `system:masters`); the garbage collector may also delete them. It judges a write, so it applies at admission only: `check` and `audit` (no requester) never report it.',
     prevents:
       'A tenant who may write a cluster-scoped policy opens traffic for every namespace at once, above every namespaced guardrail.',
     fix: 'Ask the platform team to make the change, or to add the writer to spec.platform.',
@@ -36,6 +36,8 @@ spec:
 `,
   },
   check(target, ctx) {
+    // `check` and `audit` judge what is written, not a write: there is no requester to judge.
+    if (target.input.offline === true) return [];
     const { user, operation } = target.input;
     const { users, groups } = ctx.policy.platform;
     if (users.includes(user.username) || user.groups.some((group) => groups.includes(group)))

@@ -2,7 +2,13 @@ import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/
 import { grantOfRule, meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { peerKey } from '../model/meaning-queries.ts';
-import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import {
+  describePolicies,
+  mayOverlap,
+  meaningOfObject,
+  sameSource,
+} from '../model/namespace-index.ts';
+import { neighbourIndex } from './neighbours.ts';
 import type { Grant, Peer as MeaningPeer, PolicyMeaning } from '../model/policy-meaning.ts';
 import {
   everyPortProtocols,
@@ -39,7 +45,7 @@ function intraNamespace(rule: PolicyRule, target: RuleTarget): boolean {
 const FIX = 'List the ports the pods serve, e.g. ports: [{protocol: TCP, port: 8080}].';
 
 /** A peer of the meaning that can only be a pod of the policy's own namespace. */
-function meaningPeerInOwnNamespace(peer: MeaningPeer, namespace: string): boolean {
+export function meaningPeerInOwnNamespace(peer: MeaningPeer, namespace: string): boolean {
   return (
     peer.kind === 'pods' &&
     peer.pods.namespaces.kind === 'named' &&
@@ -80,14 +86,16 @@ function othersPorts(others: readonly PolicyMeaning[], key: string): Grant[] {
 
 /**
  * Across rules of this policy: a peer that several rules together leave with every port of a
- * protocol open (no single rule does). Across policies: other policies selecting a label set this
- * podSelector matches, whose rules for the same peer complete every port with this one.
+ * protocol open (no single rule does). Across policies: other policies of any dialect selecting a
+ * label set this subject matches, whose rules for the same peer complete every port with this one
+ * (and did not without it: on UPDATE, `olds` are the old version's meanings).
  */
-function unions(
+export function portUnions(
   meaning: PolicyMeaning,
-  target: RuleTarget,
+  olds: readonly PolicyMeaning[],
   ctx: EvaluationContext,
   exempt: (peer: MeaningPeer) => boolean,
+  at = 'spec.ingress',
 ): RawFinding[] {
   const findings: RawFinding[] = [];
   const mine = grantsByPeer(meaning);
@@ -99,20 +107,20 @@ function unions(
     if (protocols.length === 0) continue;
     reported.add(key);
     findings.push({
-      path: 'spec.ingress',
+      path: at,
       subject: [{ pods: meaning.subject.pods, peer, protocols }],
       message: `rules ${grants.map((grant) => grant.path).join(', ')} together open every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods, admin and debug ports included.`,
       fix: FIX,
     });
   }
-  const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
+  const namespace = meaning.source.namespace;
+  if (namespace === undefined) return findings;
+  const index = neighbourIndex(ctx, namespace);
   const others = mayOverlap(index.ingressGrants, meaning.subject.pods).filter(
-    (other) => other.source.name !== meaning.source.name,
+    (other) => !sameSource(other, meaning),
   );
   if (others.length === 0) return findings;
-  const old =
-    target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
-  const oldGrants = old === undefined ? undefined : grantsByPeer(old);
+  const oldGrants = olds.map(grantsByPeer);
   for (const joint of jointSelections(meaning.subject.pods, others)) {
     if (joint.others.length === 0) continue;
     for (const [key, { peer, grants }] of mine) {
@@ -120,17 +128,15 @@ function unions(
         continue;
       const theirs = othersPorts(joint.others, key);
       if (theirs.length === 0) continue;
-      const before = [...theirs, ...(oldGrants?.get(key)?.grants ?? [])];
+      const before = [...theirs, ...oldGrants.flatMap((old) => old.get(key)?.grants ?? [])];
       const protocols = everyPortProtocols(portsOf([...grants, ...theirs]));
       if (protocols.length === 0 || opensEveryPort(portsOf(before))) continue;
       reported.add(key);
-      const names = joint.others
-        .filter((other) => grantsByPeer(other).has(key))
-        .map((other) => other.source.name);
+      const named = joint.others.filter((other) => grantsByPeer(other).has(key));
       findings.push({
-        path: 'spec.ingress',
+        path: at,
         subject: [{ pods: meaning.subject.pods, peer, protocols }],
-        message: `with NetworkPolicy ${names.join(', ')} (which select${names.length === 1 ? 's' : ''} these pods too), this policy opens every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods.`,
+        message: `with ${describePolicies(named)} (which select${named.length === 1 ? 's' : ''} these pods too), this policy opens every ${protocols.join('/')} port (fewer than 1,024 closed) to ${peer.path}, so it can connect to every port of these pods.`,
         fix: FIX,
       });
     }
@@ -165,7 +171,7 @@ export const npPortsRequired: Rule = {
   judges: 'object',
   doc: {
     checks:
-      "Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule's sources; so does an entry with a protocol and no port (or `port: null`), or ranges that leave fewer than 1,024 ports of a protocol closed (`port: 1, endPort: 65535`, `port: 2, endPort: 65535`, everything but port 22). Rules are added up per peer: two rules for the same peers (by meaning) that together leave fewer than 1,024 ports closed are one finding at `spec.ingress`, and so are other policies of the namespace jointly selecting a label set this podSelector matches, when this policy is what completes the union (the finding names them). In constrain, a rule whose peers are all pods of the policy's own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.",
+      "Every ingress rule lists `ports` that do not open every port. A missing or empty `ports` opens every port and protocol of the selected pods to the rule's sources; so does an entry with a protocol and no port (or `port: null`), or ranges that leave fewer than 1,024 ports of a protocol closed (`port: 1, endPort: 65535`, `port: 2, endPort: 65535`, everything but port 22). Rules are added up per peer: two rules for the same peers (by meaning) that together leave fewer than 1,024 ports closed are one finding at `spec.ingress`, and so are other policies of the namespace, of any dialect (NetworkPolicies, Cilium and Calico policies, and clusterwide ones that reach the namespace), jointly selecting a label set this podSelector matches, when this policy is what completes the union (the finding names them). In constrain, a rule whose peers are all pods of the policy's own namespace is exempt: that phase closes the namespace boundary and lets traffic inside it flow.",
     prevents:
       'Exposing debug, admin and metrics ports (and anything a compromised container starts listening on) to peers that only needed the service port.',
     fix: 'List the ports the pods serve, e.g. `ports: [{protocol: TCP, port: 8080}]`.',
@@ -208,6 +214,9 @@ spec:
     const constrain = target.environment.mode === 'constrain';
     const exempt = (peer: MeaningPeer): boolean =>
       constrain && meaningPeerInOwnNamespace(peer, target.namespace.name);
-    return [...own, ...unions(meaning, target, ctx, exempt)];
+    const old =
+      target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
+    const placed = { ...meaning, source: { ...meaning.source, namespace: target.namespace.name } };
+    return [...own, ...portUnions(placed, old === undefined ? [] : [old], ctx, exempt)];
   },
 };

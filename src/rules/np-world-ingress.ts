@@ -1,8 +1,14 @@
-import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import type { EvaluationContext, RawFinding, Rule } from '../engine/types.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { directionAddresses, grantAddresses } from '../model/meaning-queries.ts';
-import { mayOverlap, meaningOfObject, namespaceIndex } from '../model/namespace-index.ts';
+import {
+  describePolicies,
+  mayOverlap,
+  meaningOfObject,
+  sameSource,
+} from '../model/namespace-index.ts';
+import { neighbourIndex } from './neighbours.ts';
 import type { Grant, PolicyMeaning } from '../model/policy-meaning.ts';
 import type { SubjectAtom } from '../model/subject.ts';
 import { describeInternet, opensInternet } from '../model/public-space.ts';
@@ -16,31 +22,31 @@ const FIX =
 const ingressOf = (meaning: PolicyMeaning): AddressSet => directionAddresses(meaning, 'ingress');
 
 /**
- * Policies add up (DESIGN "Across policies"): for each label set the reviewed podSelector matches
- * (without tier: frontend), the other policies selecting it too. The reviewed policy is what opens
- * the internet when the union with it does and the union without it (on UPDATE: with its old
- * version) does not. Returns the names of the policies it combined with.
+ * Policies add up (DESIGN "Across policies"): for each label set the reviewed subject matches
+ * (without tier: frontend), the other policies of any dialect selecting it too. The reviewed
+ * policy is what opens the internet when the union with it does and the union without it (on
+ * UPDATE: with its old version, `olds`) does not. Returns the policies it combined with.
  */
-function completedBy(
+export function completedBy(
   meaning: PolicyMeaning,
-  target: RuleTarget,
+  olds: readonly PolicyMeaning[],
   ctx: EvaluationContext,
   notPublic: AddressSet,
-): string[] | undefined {
-  const index = namespaceIndex(ctx.cluster.networkPolicies(target.namespace.name));
+): PolicyMeaning[] | undefined {
+  const namespace = meaning.source.namespace;
+  if (namespace === undefined) return undefined;
+  const index = neighbourIndex(ctx, namespace);
   const others = mayOverlap(index.ingressAddresses, meaning.subject.pods).filter(
-    (other) => other.source.name !== meaning.source.name,
+    (other) => !sameSource(other, meaning),
   );
   if (others.length === 0) return undefined;
-  const old =
-    target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
   const own = ingressOf(meaning);
   for (const joint of jointSelections(meaning.subject.pods, others)) {
     if (joint.labels[FRONTEND.key] === FRONTEND.value || joint.others.length === 0) continue;
     const theirs = unionAll(joint.others.map(ingressOf));
-    const before = old === undefined ? theirs : unionAll([theirs, ingressOf(old)]);
+    const before = unionAll([theirs, ...olds.map(ingressOf)]);
     if (opensInternet(unionAll([own, theirs]), notPublic) && !opensInternet(before, notPublic))
-      return joint.others.map((other) => other.source.name);
+      return [...joint.others];
   }
   return undefined;
 }
@@ -60,7 +66,7 @@ export const npWorldIngress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      "No ingress rule opens the internet to pods that are not frontends. An ingress address set opens the internet when the public space it covers exceeds 1/256 of its family's public space (see docs/semantics.md: `0.0.0.0/0`, `0.0.0.0/0 except [RFC 1918]`, `::/0 except [::1/128]`, `0.0.0.0/2`, IPv4-mapped, NAT64 and 6to4 prefixes as the IPv4 they reach; `privateCIDRs` are never public), in one rule, across the policy's ingress rules, or together with other policies of the namespace that jointly select a label set this podSelector matches (the finding then falls on the policy that completes the union and names the others). Allowed only for label sets with `tier: frontend` (`matchLabels` or `In [frontend]`). A partner's /16 or a CDN's published ranges do not open it. Rules without `from` are NP002's.",
+      "No ingress rule opens the internet to pods that are not frontends. An ingress address set opens the internet when the public space it covers exceeds 1/256 of its family's public space (see docs/semantics.md: `0.0.0.0/0`, `0.0.0.0/0 except [RFC 1918]`, `::/0 except [::1/128]`, `0.0.0.0/2`, IPv4-mapped, NAT64 and 6to4 prefixes as the IPv4 they reach; `privateCIDRs` are never public), in one rule, across the policy's ingress rules, or together with other policies of the namespace, of any dialect (NetworkPolicies, Cilium and Calico policies, and clusterwide ones that reach the namespace), that jointly select a label set this podSelector matches (the finding then falls on the policy that completes the union and names the others). Allowed only for label sets with `tier: frontend` (`matchLabels` or `In [frontend]`). A partner's /16 or a CDN's published ranges do not open it. Rules without `from` are NP002's.",
     prevents:
       'Backends and data stores exposed to any address outside the cluster: only frontends should face the internet, and everything behind them should be reachable from the frontends alone.',
     fix: 'List the sources the pods need (the frontends, a load balancer range); select frontends with `tier: frontend` if they serve the internet.',
@@ -108,13 +114,20 @@ spec:
       });
     const everyGrant = subjectOf(meaning.ingress.grants);
     if (!opensInternet(own, notPublic)) {
-      const others = completedBy(meaning, target, ctx, notPublic);
+      const old =
+        target.input.operation === 'UPDATE' ? meaningOfObject(target.input.oldObject) : undefined;
+      const others = completedBy(
+        { ...meaning, source: { ...meaning.source, namespace: target.namespace.name } },
+        old === undefined ? [] : [old],
+        ctx,
+        notPublic,
+      );
       if (others === undefined) return [];
       return [
         {
           path: 'spec.ingress',
           subject: everyGrant,
-          message: `with NetworkPolicy ${others.join(', ')} (which select${others.length === 1 ? 's' : ''} these pods too), these ipBlocks reach the internet, so anyone can connect to pods that are not frontends.`,
+          message: `with ${describePolicies(others)} (which select${others.length === 1 ? 's' : ''} these pods too), these ipBlocks reach the internet, so anyone can connect to pods that are not frontends.`,
           fix: FIX,
         },
       ];

@@ -48,6 +48,8 @@ const DIALECTS: [string, string, string, string, 'Namespaced' | 'Cluster'][] = [
   ['projectcalico.org', 'v3', 'networkpolicies', 'NetworkPolicy', 'Namespaced'],
   ['projectcalico.org', 'v3', 'globalnetworkpolicies', 'GlobalNetworkPolicy', 'Cluster'],
   ['projectcalico.org', 'v3', 'globalnetworksets', 'GlobalNetworkSet', 'Cluster'],
+  ['projectcalico.org', 'v3', 'networksets', 'NetworkSet', 'Namespaced'],
+  ['crd.projectcalico.org', 'v1', 'networksets', 'NetworkSet', 'Namespaced'],
   ['crd.projectcalico.org', 'v1', 'networkpolicies', 'NetworkPolicy', 'Namespaced'],
   ['crd.projectcalico.org', 'v1', 'globalnetworkpolicies', 'GlobalNetworkPolicy', 'Cluster'],
   ['crd.projectcalico.org', 'v1', 'globalnetworksets', 'GlobalNetworkSet', 'Cluster'],

@@ -359,6 +359,8 @@ t.test('RBAC grants only what each component reads or writes', async (t) => {
       '/namespaces:get,list,watch',
       'networking.k8s.io/networkpolicies:get,list,watch',
       'netguard.dev/guardrailexceptions:get,list,watch',
+      'cilium.io/ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies,ciliumcidrgroups:list,watch',
+      'projectcalico.org,crd.projectcalico.org/networkpolicies,globalnetworkpolicies,networksets,globalnetworksets:list,watch',
       '/events:create',
       '/pods,replicationcontrollers:get',
       'apps/deployments,replicasets,statefulsets,daemonsets:get',

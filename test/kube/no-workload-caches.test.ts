@@ -7,6 +7,7 @@ import { startWorld } from '../../src/live-world.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
 import { until } from '../helpers/until.ts';
 import { RANGE_SOURCES } from '../../src/cluster-ranges.ts';
+import { collectionPath, DIALECT_COLLECTIONS } from '../../src/kube/dialect-caches.ts';
 
 const NAMESPACES = '/api/v1/namespaces';
 const POLICIES = '/apis/networking.k8s.io/v1/networkpolicies';
@@ -24,7 +25,7 @@ const WORKLOADS: Record<string, { apiVersion: string; kind: string }> = {
 };
 
 t.test(
-  "the webhook's cluster caches list and watch Namespaces, NetworkPolicies and GuardrailExceptions only: no Job or ReplicaSet is ever held",
+  "the webhook's cluster caches list and watch Namespaces, NetworkPolicies, GuardrailExceptions and the dialect policies and sets only: no Job or ReplicaSet is ever held",
   async (t) => {
     const api = await startFakeKubeApi(t);
     api.seed(NAMESPACES, {
@@ -72,15 +73,16 @@ t.test(
       [],
       'no workload collection is listed or watched',
     );
-    // Besides the three caches, only `clusterCIDRs: auto`'s range sources are read (their CIDRs).
+    // Besides the three caches and the dialect policies and sets (docs/dialects.md), only
+    // `clusterCIDRs: auto`'s range sources are read (their CIDRs).
     const rangeSources = new Set(RANGE_SOURCES.map((source) => source.path));
     const followed = new Set(
       api.requests.map((request) => request.path).filter((path) => !rangeSources.has(path)),
     );
     t.same(
       [...followed].sort(),
-      [NAMESPACES, EXCEPTIONS, POLICIES].sort(),
-      'the three collections and the cluster-range sources, nothing else',
+      [NAMESPACES, EXCEPTIONS, POLICIES, ...DIALECT_COLLECTIONS.map(collectionPath)].sort(),
+      'the three collections, the dialect policies and sets, and the cluster-range sources, nothing else',
     );
     const caches = world.caches;
     if (caches === undefined) throw new Error('no caches with a kubeconfig');

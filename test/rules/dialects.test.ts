@@ -183,7 +183,10 @@ t.test('a CIDR group netguard cannot see counts as every address', async (t) => 
   const { dialectObjects: _unseen, ...live } = ctx.cluster;
   const decision = validate(input, { ...ctx, cluster: live });
   t.same(found(decision), ['NP004 spec.egress[0].toCIDRSet[0]']);
-  t.match(decision.findings[0]?.message, /unseen here, so counted as every address/);
+  t.match(
+    decision.findings[0]?.message,
+    /not in netguard's cache of CIDR groups, so counted as every address/,
+  );
 });
 
 t.test('a Calico NetworkPolicy is no Kubernetes neighbour (NP001 does not count it)', async (t) => {

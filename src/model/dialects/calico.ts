@@ -8,16 +8,32 @@
 import { arrayField, asRecord, field, stringField } from '../../object-access.ts';
 import { difference, unionAll, type AddressSet } from '../../semantics/addresses.ts';
 import { FIRST_PORT, LAST_PORT, PROTOCOLS, type PolicyPort } from '../../semantics/ports.ts';
-import { CALICO_GLOBAL_POLICY, CALICO_POLICY, type KubeObject } from '../../vocabulary.ts';
+import {
+  CALICO_GLOBAL_NETWORK_SET,
+  CALICO_GLOBAL_POLICY,
+  CALICO_NETWORK_SET,
+  CALICO_POLICY,
+  type KubeObject,
+} from '../../vocabulary.ts';
 import { EVERY_LABEL_SET, labelSetOf } from '../label-set.ts';
-import type {
-  DirectionMeaning,
-  Grant,
-  NamespaceSet,
-  Peer,
-  PolicyMeaning,
+import {
+  setKey,
+  type DirectionMeaning,
+  type Grant,
+  type LabelSet,
+  type NamespaceSet,
+  type Peer,
+  type PolicyMeaning,
 } from '../policy-meaning.ts';
 import { calicoSelects, parseCalicoSelector, type CalicoSelection } from './calico-selector.ts';
+import {
+  coversPods,
+  denialOf,
+  exactSelection,
+  placeInTier,
+  withoutDenied,
+  type Denial,
+} from './calico-order.ts';
 import {
   blockPeer,
   internetPeer,
@@ -39,6 +55,11 @@ export interface NetworkSet {
 
 export interface CalicoLookups {
   readonly networkSets: readonly NetworkSet[];
+  /**
+   * The GlobalNetworkPolicies the cluster holds: those before this one in its tier cancel its
+   * Allows with their exact Denies.
+   */
+  readonly calicoPolicies?: readonly (readonly KubeObject[])[];
 }
 
 export const isCalicoPolicyKind = (kind: string): boolean =>
@@ -64,6 +85,14 @@ export function networkSetOf(object: KubeObject): NetworkSet {
     text: nets.join(', '),
   };
 }
+
+/** The name a peer gives the NetworkSet its addresses come from. */
+export const networkSetKey = (set: NetworkSet): string =>
+  setKey(
+    set.namespace === undefined ? CALICO_GLOBAL_NETWORK_SET : CALICO_NETWORK_SET,
+    set.namespace,
+    set.name,
+  );
 
 function namespacesOf(
   selection: CalicoSelection | undefined,
@@ -167,6 +196,7 @@ function peersOf(
         path,
         addresses: difference(set.addresses, holes),
         text: `NetworkSet ${set.name} (${set.text})`,
+        sources: [networkSetKey(set)],
       });
   }
   if (field(entity, 'services') !== undefined && peers.length === 0)
@@ -233,25 +263,120 @@ function directionOf(
   direction: 'ingress' | 'egress',
   own: string | undefined,
   lookups: CalicoLookups,
+  prior: readonly Denial[],
 ): DirectionMeaning | undefined {
-  const written = field(spec, 'types');
-  const rules = arrayField(spec, direction);
-  const types = Array.isArray(written) ? strings(written) : defaultTypes(spec);
-  if (!types.includes(direction === 'ingress' ? 'Ingress' : 'Egress')) return undefined;
+  if (!restricts(spec, direction)) return undefined;
   const grants: Grant[] = [];
-  rules.forEach((rule, index) => {
+  // Earlier policies' Denies, then this policy's, each cancel what a later Allow would open.
+  const denials: Denial[] = [...prior];
+  arrayField(spec, direction).forEach((rule, index) => {
     const action = ACTIONS[stringField(rule, 'action')];
     if (action === undefined) return; // Log (or unknown): no effect on traffic
     const path = `spec.${direction}[${index}]`;
     const peerSide = direction === 'ingress' ? 'source' : 'destination';
-    grants.push({
+    const ports = portsOfRule(rule, field(rule, 'destination'));
+    const grant: Grant = {
       path,
       action,
       peers: peersOf(field(rule, peerSide), `${path}.${peerSide}`, own, lookups),
-      ports: portsOfRule(rule, field(rule, 'destination')),
-    });
+      ports,
+    };
+    grants.push(withoutDenied(grant, denials));
+    const denial = denialOf(rule, direction, path, ports);
+    if (denial !== undefined) denials.push(denial);
   });
   return { grants };
+}
+
+/** Whether a policy's `types` (written, or Calico's defaults) include the direction. */
+function restricts(spec: unknown, direction: 'ingress' | 'egress'): boolean {
+  const written = field(spec, 'types');
+  const types = Array.isArray(written) ? strings(written) : defaultTypes(spec);
+  return types.includes(direction === 'ingress' ? 'Ingress' : 'Egress');
+}
+
+/** A cached Calico policy with exact Denies and an order: one that may come before others. */
+interface Denier {
+  readonly namespace: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly order: number;
+  /** Its selector, read exactly (undefined: not exactly readable, so it covers nothing for sure). */
+  readonly pods: LabelSet | undefined;
+  /** A GlobalNetworkPolicy whose namespaceSelector selects every namespace. */
+  readonly everyNamespace: boolean;
+  readonly denials: Readonly<Record<'ingress' | 'egress', readonly Denial[]>>;
+}
+
+/**
+ * Whether two names may be one policy: `crd.projectcalico.org` stores `api-out` of tier default as
+ * `default.api-out`, so a cached copy of the reviewed policy is never read as an earlier one.
+ */
+const sameCalicoName = (a: string, b: string): boolean =>
+  a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
+
+const deniersByList = new WeakMap<readonly KubeObject[], readonly Denier[]>();
+
+/** The policies of a cached list that may cancel later Allows, read once per list. */
+function deniersOf(list: readonly KubeObject[]): readonly Denier[] {
+  const known = deniersByList.get(list);
+  if (known !== undefined) return known;
+  const out: Denier[] = [];
+  for (const other of list) {
+    const place = placeInTier(other);
+    if (place.order === Number.POSITIVE_INFINITY) continue; // evaluated last: before nothing
+    const spec = field(other, 'spec');
+    const namespace = stringField(other, 'metadata', 'namespace');
+    const name = stringField(other, 'metadata', 'name');
+    if (namespace !== '') continue; // see priorDenials: only global policies come first for sure
+    const kind = 'GlobalNetworkPolicy';
+    const denialsOf = (direction: 'ingress' | 'egress'): Denial[] =>
+      !restricts(spec, direction)
+        ? []
+        : arrayField(spec, direction).flatMap((rule, index) => {
+            const at = `${kind} ${name} spec.${direction}[${index}]`;
+            const ports = portsOfRule(rule, field(rule, 'destination'));
+            return denialOf(rule, direction, at, ports) ?? [];
+          });
+    const denials = { ingress: denialsOf('ingress'), egress: denialsOf('egress') };
+    if (denials.ingress.length === 0 && denials.egress.length === 0) continue;
+    out.push({
+      namespace,
+      name,
+      ...place,
+      pods: exactSelection(field(spec, 'selector')),
+      everyNamespace: exactSelection(field(spec, 'namespaceSelector')) === EVERY_LABEL_SET,
+      denials,
+    });
+  }
+  deniersByList.set(list, out);
+  return out;
+}
+
+/**
+ * The exact Denies of the GlobalNetworkPolicies before this one in its tier (a lower `order`) that
+ * select at least its pods in every namespace. Only global ones: only the platform team may change
+ * or delete them (NP014). A namespaced policy's tenant could delete its earlier Deny without any
+ * review of what that uncovers, so a namespaced policy's Deny cancels only its own later Allows.
+ */
+function priorDenials(
+  object: KubeObject,
+  direction: 'ingress' | 'egress',
+  pods: LabelSet,
+  lookups: CalicoLookups,
+): Denial[] {
+  const mine = placeInTier(object);
+  const name = stringField(object, 'metadata', 'name');
+  const out: Denial[] = [];
+  for (const list of lookups.calicoPolicies ?? [])
+    for (const other of deniersOf(list)) {
+      if (other.namespace !== '' || !other.everyNamespace) continue;
+      if (sameCalicoName(other.name, name)) continue; // itself, as cached (conservative)
+      if (other.tier !== mine.tier || !(other.order < mine.order)) continue;
+      if (!coversPods(other.pods, pods)) continue;
+      out.push(...other.denials[direction]);
+    }
+  return out;
 }
 
 export function calicoMeanings(
@@ -264,6 +389,9 @@ export function calicoMeanings(
   const own = global ? undefined : stringField(object, 'metadata', 'namespace');
   const spec = field(object, 'spec');
   const selection = parseCalicoSelector(field(spec, 'selector') ?? 'all()');
+  const pods = selection.everything
+    ? EVERY_LABEL_SET
+    : labelSetOf(selectorOf(selection.requirements));
   const namespaceSelector = field(spec, 'namespaceSelector');
   return [
     {
@@ -283,12 +411,22 @@ export function calicoMeanings(
               undefined,
             )
           : { kind: 'named', names: [own ?? ''] },
-        pods: selection.everything
-          ? EVERY_LABEL_SET
-          : labelSetOf(selectorOf(selection.requirements)),
+        pods,
       },
-      ingress: directionOf(spec, 'ingress', own, lookups),
-      egress: directionOf(spec, 'egress', own, lookups),
+      ingress: directionOf(
+        spec,
+        'ingress',
+        own,
+        lookups,
+        priorDenials(object, 'ingress', pods, lookups),
+      ),
+      egress: directionOf(
+        spec,
+        'egress',
+        own,
+        lookups,
+        priorDenials(object, 'egress', pods, lookups),
+      ),
       bounded: true,
     },
   ];

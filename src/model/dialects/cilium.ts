@@ -7,18 +7,19 @@
  */
 import { arrayField, asRecord, field, stringField } from '../../object-access.ts';
 import { selectsEveryNamespace } from '../../semantics/selectors.ts';
-import { NO_ADDRESSES, unionAll, type AddressSet } from '../../semantics/addresses.ts';
+import { unionAll, type AddressSet } from '../../semantics/addresses.ts';
 import type { PolicyPort } from '../../semantics/ports.ts';
-import { CILIUM_CLUSTERWIDE_POLICY, type KubeObject } from '../../vocabulary.ts';
+import { CILIUM_CIDR_GROUP, CILIUM_CLUSTERWIDE_POLICY, type KubeObject } from '../../vocabulary.ts';
 import { EVERY_LABEL_SET, labelSetOf } from '../label-set.ts';
-import type {
-  DirectionMeaning,
-  Grant,
-  NamespaceSet,
-  Peer,
-  PodSet,
-  PolicyMeaning,
-  ReservedEntity,
+import {
+  setKey,
+  type DirectionMeaning,
+  type Grant,
+  type NamespaceSet,
+  type Peer,
+  type PodSet,
+  type PolicyMeaning,
+  type ReservedEntity,
 } from '../policy-meaning.ts';
 import {
   blockPeer,
@@ -137,13 +138,12 @@ function entityPeer(entity: string, path: string): Peer | undefined {
   }
 }
 
-function cidrGroupAddresses(entry: unknown, cidrGroups: readonly CidrGroup[]): AddressSet {
+/** The CIDR groups a `cidrGroupRef` or `cidrGroupSelector` names, among those the cluster holds. */
+function cidrGroupsOf(entry: unknown, cidrGroups: readonly CidrGroup[]): readonly CidrGroup[] {
   const ref = stringField(entry, 'cidrGroupRef');
-  if (ref !== '') {
-    return cidrGroups.find((group) => group.name === ref)?.addresses ?? NO_ADDRESSES;
-  }
+  if (ref !== '') return cidrGroups.filter((group) => group.name === ref);
   const wanted = labelSetOf(selectorOf(requirementsOf(field(entry, 'cidrGroupSelector'))));
-  const matched = cidrGroups.filter((group) =>
+  return cidrGroups.filter((group) =>
     wanted.requirements.every((r) => {
       const value = group.labels[r.key];
       if (r.operator === 'Exists') return value !== undefined;
@@ -152,7 +152,6 @@ function cidrGroupAddresses(entry: unknown, cidrGroups: readonly CidrGroup[]): A
       return value === undefined || !r.values.includes(value);
     }),
   );
-  return unionAll(matched.map((group) => group.addresses));
 }
 
 /** The L3 peers of one rule, each at its own path (`spec.egress[0].toEntities[1]`). */
@@ -182,15 +181,19 @@ function peersOf(
     if (cidr !== '') return blockPeer(at, cidr, strings(field(item, 'except')));
     const ref = stringField(item, 'cidrGroupRef');
     const named = ref !== '' ? `CIDR group ${ref}` : 'the CIDR groups its selector matches';
-    // Unseen groups could hold any address: judged as every one (conservative).
-    if (lookups.cidrGroups === undefined)
-      return unseenPeer(at, `${named} (unseen here, so counted as every address)`);
-    const addresses = cidrGroupAddresses(item, lookups.cidrGroups);
+    // A group netguard does not hold (not cached, or offline) could hold any address: judged as
+    // every one (conservative), and matched by none in `reach`.
+    const unseen = `${named} (not in netguard's cache of CIDR groups, so counted as every address)`;
+    if (lookups.cidrGroups === undefined) return unseenPeer(at, unseen);
+    if (ref !== '' && !lookups.cidrGroups.some((group) => group.name === ref))
+      return unseenPeer(at, unseen);
+    const groups = cidrGroupsOf(item, lookups.cidrGroups);
     return {
       kind: 'addresses',
       path: at,
-      addresses,
+      addresses: unionAll(groups.map((group) => group.addresses)),
       text: named,
+      sources: groups.map((group) => setKey(CILIUM_CIDR_GROUP, undefined, group.name)),
     };
   });
   each('Entities', (item, at) => {

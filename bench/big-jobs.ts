@@ -170,14 +170,14 @@ async function waitFor(what: string, ms: number, done: () => boolean, child: Chi
 }
 
 /**
- * RSS once the process has been idle a while: the lowest of ten readings a second apart, after
- * 5 s (V8 shrinks its heap when idle; the lowest reading is the one after a collection, so
+ * RSS once the process has been idle a while: the lowest of `seconds` readings a second apart,
+ * after 5 s (V8 shrinks its heap when idle; the lowest reading is the one after a collection, so
  * garbage left from start-up does not count as growth).
  */
-async function settledRss(pid: number): Promise<{ rss: number; peak: number }> {
+async function settledRss(pid: number, seconds = 10): Promise<{ rss: number; peak: number }> {
   await sleep(5_000);
   let rss = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < seconds; i++) {
     rss = Math.min(rss, usageOf(pid).rss);
     await sleep(1_000);
   }
@@ -284,7 +284,10 @@ async function measureController(
       .slice(from)
       .some((request) => request.path === '/apis/batch/v1/jobs');
     if (!listedJobs) throw new Error('big-jobs: the controller scan never listed the Jobs');
-    const settled = await settledRss(child.pid);
+    // A scan is a burst every 10 minutes; between them the controller idles. Its RSS is read over
+    // 30 s of that idle time, long enough for V8's memory reducer to collect the scan's garbage
+    // (and the socket buffers it holds outside the heap).
+    const settled = await settledRss(child.pid, 30);
     return { ...settled, heap: await heapOf(metricsPort) };
   } finally {
     await child.stop();

@@ -104,6 +104,11 @@ export interface Grant {
    * so no rule reads them; `reach` matches them.
    */
   readonly entities?: readonly ReservedEntity[] | undefined;
+  /**
+   * Cilium: the rule's `toPorts` carry `rules.dns`, so Cilium's DNS proxy sees the answers that
+   * pass it, which is how `toFQDNs` learns the addresses of its names.
+   */
+  readonly dnsVisible?: true | undefined;
 }
 
 export type ReservedEntity = 'host' | 'remote-node' | 'kube-apiserver';

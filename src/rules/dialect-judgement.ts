@@ -19,9 +19,15 @@ import { describeInternet, opensInternet } from '../model/public-space.ts';
 import { difference, intersection, isEmpty, isSubset } from '../semantics/addresses.ts';
 import { everyPortProtocols, opensEveryPort, portOpen, PROTOCOLS } from '../semantics/ports.ts';
 import type { SubjectAtom } from '../model/subject.ts';
-import { ALLOW_DNS_ANNOTATION, DIALECT_POLICY_KINDS } from '../vocabulary.ts';
+import {
+  ALLOW_DNS_ANNOTATION,
+  CILIUM_CLUSTERWIDE_POLICY,
+  CILIUM_POLICY,
+  DIALECT_POLICY_KINDS,
+  type KubeObject,
+} from '../vocabulary.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
-import { labelSetMatches } from '../model/label-set.ts';
+import { labelSetMatches, labelSetWithin } from '../model/label-set.ts';
 import {
   approvedEgressAddresses,
   clusterAddresses,
@@ -324,6 +330,64 @@ export const dnsEgressInMeaning: Judge = (meaning, target, ctx) => {
       message:
         'egress is restricted but DNS (UDP/TCP 53) is not allowed, so every lookup will fail.',
       fix: 'Add an egress rule for port 53 (UDP and TCP) to kube-dns.',
+    },
+  ];
+};
+
+/** Whether a meaning's egress lets Cilium's DNS proxy see lookups to the DNS pods (`rules.dns`). */
+const seesDns = (meaning: PolicyMeaning, ctx: EvaluationContext): boolean =>
+  (meaning.egress?.grants ?? []).some(
+    (grant) =>
+      grant.action === 'allow' &&
+      grant.dnsVisible === true &&
+      grant.peers.some((peer) => reachesDns(peer, ctx)) &&
+      portOpen(grant.ports, 'UDP', 53, DNS_NAMES.UDP),
+  );
+
+/** Whether `other` selects at least every pod `meaning` selects (in the namespace reviewed). */
+function covers(other: PolicyMeaning, meaning: PolicyMeaning, namespace: string): boolean {
+  const namespaces = other.subject.namespaces;
+  const reaches =
+    namespaces.kind === 'every' ||
+    (namespaces.kind === 'named' && namespaces.names.includes(namespace)) ||
+    (namespaces.kind === 'labelled' && namespaces.labels.requirements.length === 0);
+  return reaches && labelSetWithin(meaning.subject.pods, other.subject.pods);
+}
+
+/**
+ * NP001's second question, for a Cilium policy whose egress names DNS names (`toFQDNs`): Cilium
+ * learns the addresses behind a name only from DNS answers its proxy sees, so some egress rule to
+ * the DNS pods that select these pods must carry `toPorts[].rules.dns` (here, or in another Cilium
+ * policy, namespaced or clusterwide, that selects at least these pods). Without it the names never
+ * resolve to an allowed address and every connection to them fails.
+ */
+export const dnsVisibilityInMeaning: Judge = (meaning, target, ctx) => {
+  const names = (meaning.egress?.grants ?? []).find(
+    (grant) => grant.action === 'allow' && grant.peers.some((peer) => peer.kind === 'names'),
+  );
+  if (names === undefined || seesDns(meaning, ctx)) return [];
+  const namespace = meaning.source.namespace ?? target.namespace.name;
+  const meaningsOfKind = (kind: string, objects: readonly KubeObject[] | undefined) =>
+    (objects ?? []).flatMap(
+      (object) =>
+        meaningsOfDialect(kind, gvkOfObject(object).version, object, (each, ns) =>
+          ctx.cluster.dialectObjects?.(each, ns),
+        ) ?? [],
+    );
+  const others = [
+    ...meaningsOfKind(CILIUM_POLICY, ctx.cluster.dialectObjects?.(CILIUM_POLICY, namespace)),
+    ...meaningsOfKind(
+      CILIUM_CLUSTERWIDE_POLICY,
+      ctx.cluster.dialectObjects?.(CILIUM_CLUSTERWIDE_POLICY),
+    ),
+  ];
+  if (others.some((other) => seesDns(other, ctx) && covers(other, meaning, namespace))) return [];
+  return [
+    {
+      path: `${names.path}.toFQDNs`,
+      message:
+        'Cilium learns the addresses of these DNS names only from lookups its DNS proxy sees, and no egress rule to the DNS pods for these pods has toPorts[].rules.dns, so the names never resolve to an allowed address and every connection to them fails.',
+      fix: 'Add `rules: {dns: [{matchPattern: "*"}]}` to the toPorts of the egress rule to kube-dns on port 53 (UDP and TCP), in this policy or in one that selects these pods.',
     },
   ];
 };

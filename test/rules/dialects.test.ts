@@ -87,6 +87,40 @@ spec:
   );
 });
 
+t.test(
+  'Cilium: toFQDNs needs DNS visibility, here or in a policy over the same pods (NP001)',
+  async (t) => {
+    const approving = parsePolicy(
+      `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailPolicy
+spec:
+  environments: [{name: production, mode: enforce, namespaces: ["prod-*"]}]
+  networkPolicies: {approvedEgressFQDNs: ["api.stripe.com"]}
+`,
+      'fqdn',
+      RULES_BY_ID,
+    );
+    const blind = review('cilium-fqdn-no-visibility.yaml', { policy: approving });
+    t.equal(blind.allowed, false);
+    t.same(found(blind), ['NP001 spec.egress[0].toFQDNs']);
+    t.match(
+      blind.findings[0]?.message,
+      /only from lookups its DNS proxy sees.*toPorts\[\]\.rules\.dns/,
+    );
+    t.match(blind.findings[0]?.fix, /rules: \{dns: \[\{matchPattern: "\*"\}\]\}/);
+    t.same(
+      found(review('cilium-fqdn.yaml', { policy: approving })),
+      ['NP004 spec.egress[1].toFQDNs[0]'],
+      'its own DNS rule with rules.dns gives visibility',
+    );
+    t.same(
+      found(review('cilium-fqdn-visibility-elsewhere.yaml', { policy: approving })),
+      [],
+      'a namespace-wide Cilium policy with rules.dns gives these pods visibility',
+    );
+  },
+);
+
 t.test('Cilium: ports without a peer is every peer (NP002)', async (t) => {
   const decision = review('cilium-ports-without-peer.yaml');
   t.equal(decision.allowed, false);

@@ -14,8 +14,8 @@ export interface CalicoSelection {
 }
 
 const EVERYTHING: CalicoSelection = { everything: true, requirements: [], global: false };
-const VALUE = String.raw`(?:'([^']*)'|"([^"]*)")`;
-const KEY = String.raw`([A-Za-z0-9_./-]+)`;
+const VALUE = `(?:'([^']*)'|"([^"]*)")`;
+const KEY = '([A-Za-z0-9_./-]+)';
 const TERMS: readonly [RegExp, (m: RegExpExecArray) => Requirement][] = [
   [
     new RegExp(`^${KEY}\\s*==\\s*${VALUE}$`),

@@ -246,10 +246,15 @@ function grantOf(
 ): Grant {
   const { peers, named, entities } = peersOf(rule, path, prefix, own, lookups);
   const { ports, written } = portsOfRule(rule);
+  const dns = arrayField(rule, 'toPorts').some(
+    (entry) => arrayField(entry, 'rules', 'dns').length > 0,
+  )
+    ? ({ dnsVisible: true } as const)
+    : {};
   // Ports with no L3 peer: every peer on those ports. `{}`: nothing (it only turns on default deny).
   if (!named && written)
-    return { path, action, peers: [{ kind: 'any', path: `${path}.toPorts` }], ports };
-  return { path, action, peers, ports, ...(entities.length > 0 ? { entities } : {}) };
+    return { path, action, peers: [{ kind: 'any', path: `${path}.toPorts` }], ports, ...dns };
+  return { path, action, peers, ports, ...(entities.length > 0 ? { entities } : {}), ...dns };
 }
 
 function directionOf(

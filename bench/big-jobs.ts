@@ -1,10 +1,12 @@
 // npm run bench -- --big-jobs (also part of --hostile: --only big-jobs)
 // Issue 25's third proof: 120 compliant, suspended Jobs of ~1.2 MB each (under etcd's 1.5 MiB) in
 // the cluster change the RSS of `netguard serve` and of `netguard controller` by less than 20 MB.
-// Both run as child processes with their Deployments' Node flags against the loopback fake API
+// Both run as child processes with their Deployments' environment (deploy/) against the loopback fake API
 // server (test/helpers/fake-kube-api.ts); each is measured twice, without and with the Jobs: the
 // webhook once its caches have synced, the controller once a PolicyReport scan has been written.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
@@ -19,15 +21,32 @@ const JOBS = 120;
 /** Each Job's JSON size: under etcd's 1.5 MiB request limit, as a tenant can store it. */
 const JOB_BYTES = 1.2 * MB;
 const TARGET_DELTA = 20 * MB;
-/** deploy/base/deployment.yaml and deploy/base/controller.yaml: NODE_OPTIONS. */
-const WEBHOOK_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=16'];
-const CONTROLLER_NODE_FLAGS = ['--max-old-space-size=192'];
-const NAMESPACES = ['prod-shop', 'prod-batch', 'dev-batch'];
+/**
+ * The environment each Deployment gives its container (NODE_OPTIONS, GLIBC_TUNABLES), read from
+ * deploy/ so the bench runs each process exactly as the cluster would.
+ */
+function deploymentEnv(file: string): Record<string, string> {
+  const deployment = parse(readFileSync(file, 'utf8')) as {
+    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+  };
+  const env: Record<string, string> = {};
+  for (const entry of deployment.spec.template.spec.containers[0]?.env ?? [])
+    if (typeof entry.value === 'string' && /^(NODE_OPTIONS|GLIBC_TUNABLES)$/.test(entry.name))
+      env[entry.name] = entry.value;
+  return env;
+}
+const WEBHOOK_ENV = deploymentEnv('deploy/base/deployment.yaml');
+const CONTROLLER_ENV = deploymentEnv('deploy/base/controller.yaml');
+const described = (env: Record<string, string>): string =>
+  Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+export const NAMESPACES = ['prod-shop', 'prod-batch', 'dev-batch'];
 const SYNC_TIMEOUT_MS = 60_000;
 /** The first PolicyReport scan runs 30 s (the settle time) after the controller starts. */
 const SCAN_TIMEOUT_MS = 120_000;
 
-const namespace = (name: string) => ({
+export const namespace = (name: string) => ({
   apiVersion: 'v1',
   kind: 'Namespace',
   metadata: {
@@ -36,7 +55,7 @@ const namespace = (name: string) => ({
   },
 });
 
-const policies = (ns: string) => [
+export const policies = (ns: string) => [
   {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -72,7 +91,7 @@ const policies = (ns: string) => [
  * A compliant, suspended Job padded to ~1.2 MB the ways real ones get big: a kubectl last-applied
  * annotation, managedFields and a long env (a third each). Every Job's padding is its own text.
  */
-function bigJob(ns: string, i: number): Record<string, unknown> {
+export function bigJob(ns: string, i: number): Record<string, unknown> {
   const third = Math.floor(JOB_BYTES / 3);
   const pad = (what: string, bytes: number): string => {
     const unit = `${what}-${ns}-${i}-`;
@@ -131,10 +150,11 @@ interface Child {
   stop(): Promise<void>;
 }
 
-/** A netguard command as its own process, Node flags first, its stdout's log messages collected. */
-function startNetguard(main: string, nodeFlags: readonly string[], args: readonly string[]): Child {
-  const child = spawn(process.execPath, [...nodeFlags, main, ...args], {
+/** A netguard command as its own process, with its Deployment's environment, its stdout's log messages collected. */
+function startNetguard(main: string, env: Record<string, string>, args: readonly string[]): Child {
+  const child = spawn(process.execPath, [main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const messages: string[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -223,7 +243,7 @@ const watchOpened = (api: FakeKubeApi, from: number, collection: string): boolea
 /** `netguard serve` against the fake cluster: RSS once its three caches have synced. */
 async function measureWebhook(setup: Setup): Promise<{ rss: number; peak: number }> {
   const from = setup.api.requests.length;
-  const child = startNetguard(setup.main, WEBHOOK_NODE_FLAGS, [
+  const child = startNetguard(setup.main, WEBHOOK_ENV, [
     'serve',
     ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'],
     ...['--certs', setup.dir, '--exceptions', setup.exceptions],
@@ -267,7 +287,7 @@ async function measureController(
 ): Promise<{ rss: number; peak: number; heap: string }> {
   const from = setup.api.requests.length;
   const metricsPort = await freePort();
-  const child = startNetguard(setup.main, CONTROLLER_NODE_FLAGS, [
+  const child = startNetguard(setup.main, CONTROLLER_ENV, [
     'controller',
     ...['--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--policy-reports', '10m'],
     ...['--exceptions', setup.exceptions, '--config', 'policies/guardrails.yaml'],
@@ -332,12 +352,12 @@ export async function bigJobs(context: {
     );
     return (['webhook', 'controller'] as const).map((name) => {
       const delta = after[name].rss - before[name].rss;
-      const flags = name === 'webhook' ? WEBHOOK_NODE_FLAGS : CONTROLLER_NODE_FLAGS;
+      const env = described(name === 'webhook' ? WEBHOOK_ENV : CONTROLLER_ENV);
       const when = name === 'webhook' ? 'caches synced' : 'PolicyReport scan written';
       const heap =
         name === 'controller' ? ` (${before.controller.heap} → ${after.controller.heap})` : '';
       context.log(
-        `big-jobs: ${name} (node ${flags.join(' ')}), ${when}: RSS ${(before[name].rss / MiB).toFixed(1)} MiB without the Jobs, ${(after[name].rss / MiB).toFixed(1)} MiB with them (delta ${(delta / MB).toFixed(1)} MB); peak ${(before[name].peak / MiB).toFixed(0)} → ${(after[name].peak / MiB).toFixed(0)} MiB${heap}`,
+        `big-jobs: ${name} (${env}), ${when}: RSS ${(before[name].rss / MiB).toFixed(1)} MiB without the Jobs, ${(after[name].rss / MiB).toFixed(1)} MiB with them (delta ${(delta / MB).toFixed(1)} MB); peak ${(before[name].peak / MiB).toFixed(0)} → ${(after[name].peak / MiB).toFixed(0)} MiB${heap}`,
       );
       return {
         target: `${JOBS} Jobs of 1.2 MB: ${name} RSS grows < 20 MB (${when}, lowest of ${STARTS} starts)`,

@@ -5,14 +5,12 @@
  * process, and prints p50/p99 of each; the crowded p50 should stay within 2x of the empty one
  * (exits non-zero past that). Not a test.
  */
-import { performance } from 'node:perf_hooks';
-import { validate } from '../src/engine/evaluate.ts';
+import { compareCrowded } from './crowded-namespace.ts';
 import type { AdmissionInput } from '../src/engine/types.ts';
 import type { KubeObject } from '../src/vocabulary.ts';
 import { contextFor } from '../test/helpers/context.ts';
 
 const EACH = 2_500;
-const ROUNDS = 3_000;
 const TARGET_RATIO = 2;
 
 function cilium(namespace: string, name: string, i: number): KubeObject {
@@ -83,33 +81,14 @@ for (let i = 0; i < EACH; i += 1) {
 }
 const ctx = contextFor({ objects });
 
-function measure(ns: string): { p50: number; p99: number } {
-  const input = review(ns);
-  for (let i = 0; i < 200; i += 1) validate(input, ctx); // warm up, and let indexes build
-  const times: number[] = [];
-  for (let i = 0; i < ROUNDS; i += 1) {
-    const started = performance.now();
-    validate(input, ctx);
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
-const inEmpty = measure(empty);
-const inCrowded = measure(crowded);
-const ratio = inCrowded.p50 / inEmpty.p50;
-const ms = (value: number): string => `${value.toFixed(3)} ms`;
-console.log(
-  `CNP review, empty namespace:               p50 ${ms(inEmpty.p50)}  p99 ${ms(inEmpty.p99)}`,
-);
-console.log(
-  `CNP review among ${EACH} NPs + ${EACH} CNPs:   p50 ${ms(inCrowded.p50)}  p99 ${ms(inCrowded.p99)}`,
-);
-console.log(`crowded / empty p50: ${ratio.toFixed(2)}x (target: within ${TARGET_RATIO}x)`);
-if (ratio > TARGET_RATIO) {
-  console.error('dialect-scale: past the target');
-  process.exitCode = 1;
-}
+compareCrowded({
+  name: 'dialect-scale',
+  ctx,
+  empty: review(empty),
+  crowded: review(crowded),
+  labels: {
+    empty: 'CNP review, empty namespace',
+    crowded: `CNP review among ${EACH} NPs + ${EACH} CNPs`,
+  },
+  target: TARGET_RATIO,
+});

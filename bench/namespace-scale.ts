@@ -4,14 +4,12 @@
  * process, and prints p50/p99 of each. DESIGN ("One meaning"): the crowded p50 stays within 2x of
  * the empty one; exits non-zero past that. Not a test.
  */
-import { performance } from 'node:perf_hooks';
-import { validate } from '../src/engine/evaluate.ts';
+import { compareCrowded } from './crowded-namespace.ts';
 import type { AdmissionInput } from '../src/engine/types.ts';
 import type { KubeObject } from '../src/vocabulary.ts';
 import { contextFor } from '../test/helpers/context.ts';
 
 const POLICIES = 5_000;
-const ROUNDS = 3_000;
 const TARGET_RATIO = 2;
 
 function networkPolicy(namespace: string, name: string, i: number): KubeObject {
@@ -75,33 +73,11 @@ const objects: KubeObject[] = [namespace(crowded), namespace(empty)];
 for (let i = 0; i < POLICIES; i += 1) objects.push(networkPolicy(crowded, `np-${i}`, i));
 const ctx = contextFor({ objects });
 
-function measure(ns: string): { p50: number; p99: number } {
-  const input = review(ns);
-  for (let i = 0; i < 200; i += 1) validate(input, ctx); // warm up, and let indexes build
-  const times: number[] = [];
-  for (let i = 0; i < ROUNDS; i += 1) {
-    const started = performance.now();
-    validate(input, ctx);
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
-const inEmpty = measure(empty);
-const inCrowded = measure(crowded);
-const ratio = inCrowded.p50 / inEmpty.p50;
-const ms = (value: number): string => `${value.toFixed(3)} ms`;
-console.log(
-  `review in an empty namespace:          p50 ${ms(inEmpty.p50)}  p99 ${ms(inEmpty.p99)}`,
-);
-console.log(
-  `review among ${POLICIES} policies:         p50 ${ms(inCrowded.p50)}  p99 ${ms(inCrowded.p99)}`,
-);
-console.log(`crowded / empty p50: ${ratio.toFixed(2)}x (target: within ${TARGET_RATIO}x)`);
-if (ratio > TARGET_RATIO) {
-  console.error('namespace-scale: past the target');
-  process.exitCode = 1;
-}
+compareCrowded({
+  name: 'namespace-scale',
+  ctx,
+  empty: review(empty),
+  crowded: review(crowded),
+  labels: { empty: 'review in an empty namespace', crowded: `review among ${POLICIES} policies` },
+  target: TARGET_RATIO,
+});

@@ -87,3 +87,27 @@ export function neighbourIndex(ctx: EvaluationContext, namespace: string): Names
   byNamespace.set(namespace, { dependencies, index });
   return index;
 }
+
+/**
+ * The dialect policies (Cilium, Calico, namespaced or clusterwide) that select every pod of
+ * `namespace`: what NP001 reads besides the namespace's own NetworkPolicies when it asks whether
+ * DNS is allowed. Empty where the cluster view holds no dialect objects.
+ */
+export function namespaceWideDialectPolicies(
+  ctx: EvaluationContext,
+  namespace: string,
+): readonly PolicyMeaning[] {
+  const cached = ctx.cluster.dialectObjects;
+  if (cached === undefined) return [];
+  const labels = ctx.cluster.namespace(namespace)?.labels ?? {
+    'kubernetes.io/metadata.name': namespace,
+  };
+  return [
+    ...NAMESPACED.flatMap((kind) => meaningsOf(kind, cached(kind, namespace), ctx)),
+    ...CLUSTERWIDE.flatMap((kind) => meaningsOf(kind, cached(kind), ctx)),
+  ].filter(
+    (meaning) =>
+      meaning.subject.pods.requirements.length === 0 &&
+      reaches(meaning.subject.namespaces, namespace, labels),
+  );
+}

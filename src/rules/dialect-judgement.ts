@@ -10,7 +10,7 @@ import { gvkOfObject } from '../model/dialects/gvk.ts';
 import { meaningsOfDialect } from '../model/dialects/meanings.ts';
 import { jointSelections } from '../model/joint-selection.ts';
 import { directionAddresses } from '../model/meaning-queries.ts';
-import { describePolicies } from '../model/namespace-index.ts';
+import { describePolicies, sameSource } from '../model/namespace-index.ts';
 import { completedBy } from './np-world-ingress.ts';
 import { meaningPeerInOwnNamespace, portUnions } from './np-ports-required.ts';
 import { policiesThroughSet, SET_KINDS, setAddressesPath } from './dialect-sets.ts';
@@ -24,10 +24,10 @@ import {
   CILIUM_CLUSTERWIDE_POLICY,
   CILIUM_POLICY,
   DIALECT_POLICY_KINDS,
-  type KubeObject,
 } from '../vocabulary.ts';
 import { meaningOf } from '../model/compile-network-policy.ts';
 import { DNS_NAMES, dialectDnsNeighbours, dnsProtocols, reachesDns } from './dns-reach.ts';
+import { dialectPoliciesReaching } from './neighbours.ts';
 import { labelSetWithin } from '../model/label-set.ts';
 import { approvedEgressAddresses, privateAddresses } from './configured-addresses.ts';
 
@@ -281,8 +281,7 @@ export const dnsEgressInMeaning: Judge = (meaning, target, ctx) => {
   const open = dnsProtocols(meaning, ctx);
   for (const neighbour of ctx.cluster.namespaceWideEgressPolicies(namespace))
     for (const protocol of dnsProtocols(meaningOf(neighbour), ctx)) open.add(protocol);
-  for (const protocol of dialectDnsNeighbours(ctx, namespace, meaning.source).keys())
-    open.add(protocol);
+  for (const protocol of dialectDnsNeighbours(ctx, namespace, meaning).keys()) open.add(protocol);
   if (open.has('UDP') && open.has('TCP')) return [];
   const path = meaning.egress.grants[0]?.path.replace(/\[\d+\]$/, '') ?? 'spec.egress';
   return [
@@ -305,16 +304,6 @@ const seesDns = (meaning: PolicyMeaning, ctx: EvaluationContext): boolean =>
       portOpen(grant.ports, 'UDP', 53, DNS_NAMES.UDP),
   );
 
-/** Whether `other` selects at least every pod `meaning` selects (in the namespace reviewed). */
-function covers(other: PolicyMeaning, meaning: PolicyMeaning, namespace: string): boolean {
-  const namespaces = other.subject.namespaces;
-  const reaches =
-    namespaces.kind === 'every' ||
-    (namespaces.kind === 'named' && namespaces.names.includes(namespace)) ||
-    (namespaces.kind === 'labelled' && namespaces.labels.requirements.length === 0);
-  return reaches && labelSetWithin(meaning.subject.pods, other.subject.pods);
-}
-
 /**
  * NP001's second question, for a Cilium policy whose egress names DNS names (`toFQDNs`): Cilium
  * learns the addresses behind a name only from DNS answers its proxy sees, so some egress rule to
@@ -327,22 +316,16 @@ export const dnsVisibilityInMeaning: Judge = (meaning, target, ctx) => {
     (grant) => grant.action === 'allow' && grant.peers.some((peer) => peer.kind === 'names'),
   );
   if (names === undefined || seesDns(meaning, ctx)) return [];
+  // Another Cilium policy (not a cached copy of this one) over at least these pods may see DNS.
   const namespace = meaning.source.namespace ?? target.namespace.name;
-  const meaningsOfKind = (kind: string, objects: readonly KubeObject[] | undefined) =>
-    (objects ?? []).flatMap(
-      (object) =>
-        meaningsOfDialect(kind, gvkOfObject(object).version, object, (each, ns) =>
-          ctx.cluster.dialectObjects?.(each, ns),
-        ) ?? [],
-    );
-  const others = [
-    ...meaningsOfKind(CILIUM_POLICY, ctx.cluster.dialectObjects?.(CILIUM_POLICY, namespace)),
-    ...meaningsOfKind(
-      CILIUM_CLUSTERWIDE_POLICY,
-      ctx.cluster.dialectObjects?.(CILIUM_CLUSTERWIDE_POLICY),
-    ),
-  ];
-  if (others.some((other) => seesDns(other, ctx) && covers(other, meaning, namespace))) return [];
+  const sees = dialectPoliciesReaching(ctx, namespace).some(
+    (other) =>
+      (other.source.kind === CILIUM_POLICY || other.source.kind === CILIUM_CLUSTERWIDE_POLICY) &&
+      !sameSource(other, meaning) &&
+      labelSetWithin(meaning.subject.pods, other.subject.pods) &&
+      seesDns(other, ctx),
+  );
+  if (sees) return [];
   return [
     {
       path: `${names.path}.toFQDNs`,

@@ -5,6 +5,7 @@
  */
 import type { EvaluationContext } from '../engine/types.ts';
 import { labelSetMatches } from '../model/label-set.ts';
+import { sameSource } from '../model/namespace-index.ts';
 import type { Peer, PolicyMeaning } from '../model/policy-meaning.ts';
 import { intersection, isEmpty } from '../semantics/addresses.ts';
 import { portOpen } from '../semantics/ports.ts';
@@ -57,16 +58,11 @@ export function dnsProtocols(meaning: PolicyMeaning, ctx: EvaluationContext): Se
 export function dialectDnsNeighbours(
   ctx: EvaluationContext,
   namespace: string,
-  except: { readonly kind: string; readonly name: string } | undefined,
+  except: PolicyMeaning | undefined,
 ): Map<'UDP' | 'TCP', string> {
   const allowed = new Map<'UDP' | 'TCP', string>();
   for (const meaning of namespaceWideDialectPolicies(ctx, namespace)) {
-    if (
-      except !== undefined &&
-      meaning.source.kind === except.kind &&
-      meaning.source.name === except.name
-    )
-      continue;
+    if (except !== undefined && sameSource(meaning, except)) continue;
     for (const protocol of dnsProtocols(meaning, ctx))
       if (!allowed.has(protocol))
         allowed.set(protocol, `${meaning.source.kind} ${meaning.source.name}`);

@@ -36,12 +36,21 @@ function reaches(namespaces: NamespaceSet, name: string, labels: Labels): boolea
   return labelSetMatches(namespaces.labels, labels);
 }
 
-interface Memo {
+/** The dialect policies that reach one namespace, and the lists (and policy) they were read from. */
+interface Reaching {
   readonly dependencies: readonly unknown[];
-  readonly index: NamespaceIndex;
+  readonly meanings: readonly PolicyMeaning[];
+  /** Those that select every pod of the namespace. */
+  readonly wide: readonly PolicyMeaning[];
 }
 
-const memo = new WeakMap<readonly NetworkPolicy[], Map<string, Memo>>();
+const reachingMemo = new WeakMap<object, Map<string, Reaching>>();
+const indexMemo = new WeakMap<readonly NetworkPolicy[], Map<string, Memo>>();
+
+interface Memo {
+  readonly reaching: Reaching | undefined;
+  readonly index: NamespaceIndex;
+}
 
 /** The meanings of the dialect policies of `kind` (each object once, memoised as it was cached). */
 function meaningsOf(
@@ -59,55 +68,73 @@ function meaningsOf(
   );
 }
 
-/** The index NP008 and NP012 read: every policy of any dialect that may select pods of `namespace`. */
-export function neighbourIndex(ctx: EvaluationContext, namespace: string): NamespaceIndex {
-  const policies = ctx.cluster.networkPolicies(namespace);
+/**
+ * Every dialect policy that may select pods of `namespace`: its namespaced Cilium and Calico
+ * policies, and the clusterwide ones whose subject reaches it. Policies past NP013's limits are
+ * never compiled. Read once per namespace until a list it reads, the namespace or the policy
+ * changes (the caches replace a list when it changes), so a review does not compile them again.
+ */
+function reachingPolicies(ctx: EvaluationContext, namespace: string): Reaching | undefined {
   const cached = ctx.cluster.dialectObjects;
-  if (cached === undefined) return namespaceIndex(policies);
+  if (cached === undefined) return undefined;
   const namespaced = NAMESPACED.map((kind) => cached(kind, namespace));
   const clusterwide = CLUSTERWIDE.map((kind) => cached(kind));
   if ([...namespaced, ...clusterwide].every((list) => list === undefined || list.length === 0))
-    return namespaceIndex(policies);
-  const dependencies = [...namespaced, ...clusterwide, ...SETS.map((kind) => cached(kind))];
-  let byNamespace = memo.get(policies);
-  if (byNamespace === undefined) memo.set(policies, (byNamespace = new Map()));
+    return undefined;
+  const dependencies = [
+    ...namespaced,
+    ...clusterwide,
+    ...SETS.map((kind) => cached(kind)),
+    ctx.cluster.namespace(namespace),
+    ctx.policy,
+  ];
+  let byNamespace = reachingMemo.get(ctx.cluster);
+  if (byNamespace === undefined) reachingMemo.set(ctx.cluster, (byNamespace = new Map()));
   const known = byNamespace.get(namespace);
-  if (known?.dependencies.every((each, index) => each === dependencies[index])) return known.index;
+  if (known?.dependencies.every((each, index) => each === dependencies[index])) return known;
   const labels = ctx.cluster.namespace(namespace)?.labels ?? {
     'kubernetes.io/metadata.name': namespace,
   };
   const meanings = [
-    ...policies.map(meaningOf),
     ...NAMESPACED.flatMap((kind, at) => meaningsOf(kind, namespaced[at], ctx)),
     ...CLUSTERWIDE.flatMap((kind, at) => meaningsOf(kind, clusterwide[at], ctx)).filter((meaning) =>
       reaches(meaning.subject.namespaces, namespace, labels),
     ),
   ];
-  const index = indexOfMeanings(meanings);
-  byNamespace.set(namespace, { dependencies, index });
+  const reaching: Reaching = {
+    dependencies,
+    meanings,
+    wide: meanings.filter((meaning) => meaning.subject.pods.requirements.length === 0),
+  };
+  byNamespace.set(namespace, reaching);
+  return reaching;
+}
+
+/** The index NP008 and NP012 read: every policy of any dialect that may select pods of `namespace`. */
+export function neighbourIndex(ctx: EvaluationContext, namespace: string): NamespaceIndex {
+  const policies = ctx.cluster.networkPolicies(namespace);
+  const reaching = reachingPolicies(ctx, namespace);
+  if (reaching === undefined) return namespaceIndex(policies);
+  let byNamespace = indexMemo.get(policies);
+  if (byNamespace === undefined) indexMemo.set(policies, (byNamespace = new Map()));
+  const known = byNamespace.get(namespace);
+  if (known?.reaching === reaching) return known.index;
+  const index = indexOfMeanings([...policies.map(meaningOf), ...reaching.meanings]);
+  byNamespace.set(namespace, { reaching, index });
   return index;
 }
 
-/**
- * The dialect policies (Cilium, Calico, namespaced or clusterwide) that select every pod of
- * `namespace`: what NP001 reads besides the namespace's own NetworkPolicies when it asks whether
- * DNS is allowed. Empty where the cluster view holds no dialect objects.
- */
-export function namespaceWideDialectPolicies(
+/** The dialect policies (Cilium, Calico, namespaced or clusterwide) that may select pods of `namespace`. */
+export const dialectPoliciesReaching = (
   ctx: EvaluationContext,
   namespace: string,
-): readonly PolicyMeaning[] {
-  const cached = ctx.cluster.dialectObjects;
-  if (cached === undefined) return [];
-  const labels = ctx.cluster.namespace(namespace)?.labels ?? {
-    'kubernetes.io/metadata.name': namespace,
-  };
-  return [
-    ...NAMESPACED.flatMap((kind) => meaningsOf(kind, cached(kind, namespace), ctx)),
-    ...CLUSTERWIDE.flatMap((kind) => meaningsOf(kind, cached(kind), ctx)),
-  ].filter(
-    (meaning) =>
-      meaning.subject.pods.requirements.length === 0 &&
-      reaches(meaning.subject.namespaces, namespace, labels),
-  );
-}
+): readonly PolicyMeaning[] => reachingPolicies(ctx, namespace)?.meanings ?? [];
+
+/**
+ * Those of them that select every pod of `namespace`: what NP001 reads besides the namespace's
+ * own NetworkPolicies when it asks whether DNS is allowed.
+ */
+export const namespaceWideDialectPolicies = (
+  ctx: EvaluationContext,
+  namespace: string,
+): readonly PolicyMeaning[] => reachingPolicies(ctx, namespace)?.wide ?? [];

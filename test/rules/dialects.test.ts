@@ -118,6 +118,11 @@ spec:
       [],
       'a namespace-wide Cilium policy with rules.dns gives these pods visibility',
     );
+    t.same(
+      found(review('cilium-fqdn-visibility-removed.yaml', { policy: approving })),
+      ['NP001 spec.egress[0].toFQDNs'],
+      'the cached copy of the policy under review gives it no visibility',
+    );
   },
 );
 

@@ -78,7 +78,7 @@ function rawList(
       apiVersion: 'v1',
       kind: 'List',
       metadata: { resourceVersion: list.resourceVersion },
-      items: list.items.map((item) => cachedObjectSchema.parse(item)),
+      items: list.items,
     };
   };
 }

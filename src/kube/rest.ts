@@ -26,10 +26,7 @@ export interface KubeRest {
     shape?: Shape,
   ): Promise<ListPage>;
   /** A whole list in one call, with the resourceVersion a watch starts from; items as listPage's. */
-  list(
-    path: string,
-    shape?: Shape,
-  ): Promise<{ items: KubeObject[]; resourceVersion: string | undefined }>;
+  list<T>(path: string, shape: Shape<T>): Promise<ListOf<T>>;
   create(path: string, body: KubeObject): Promise<KubeObject>;
   /** PUT: carries the body's metadata.resourceVersion, so a stale write gets 409 Conflict. */
   replace(path: string, body: KubeObject): Promise<KubeObject>;
@@ -39,9 +36,15 @@ export interface KubeRest {
 }
 
 /** What a caller keeps of a listed object, applied as each arrives. */
-export interface Shape {
+/** A whole list's items, and the resourceVersion a watch starts from. */
+export interface ListOf<T> {
+  readonly items: T[];
+  readonly resourceVersion: string | undefined;
+}
+
+export interface Shape<T = KubeObject> {
   /** What is kept of each parsed object. */
-  readonly keep: (object: KubeObject) => KubeObject;
+  readonly keep: (object: KubeObject) => T;
   /** Members left out of an item's text before it is parsed (never strings on the heap). */
   readonly dropped?: DroppedPath;
 }
@@ -121,7 +124,8 @@ function send<T>(
   });
 }
 
-const keepWhole: Shape = { keep: (object) => object };
+/** Every item kept as listed. */
+export const WHOLE: Shape = { keep: (object) => object };
 
 function parseJson(text: string): unknown {
   try {
@@ -183,13 +187,13 @@ export function kubeRest(kc: KubeConfig): KubeRest {
   const object = async (method: string, path: string, body?: KubeObject): Promise<KubeObject> =>
     objectSchema.parse(await call(method, path, body));
   /** A GET of a list, its items read one by one as they arrive and shaped (listReader). */
-  const readList = async (
+  const readList = async <T>(
     path: string,
-    shape: Shape,
-  ): Promise<{ items: KubeObject[]; metadata: z.infer<typeof listMetaSchema>['metadata'] }> => {
+    shape: Shape<T>,
+  ): Promise<{ items: T[]; metadata: z.infer<typeof listMetaSchema>['metadata'] }> => {
     const url = new URL(path, base);
     const options = await requestOptions('GET', url, undefined, 'application/json');
-    const items: KubeObject[] = [];
+    const items: T[] = [];
     const reply = await send(
       options,
       undefined,
@@ -213,7 +217,7 @@ export function kubeRest(kc: KubeConfig): KubeRest {
 
   return {
     get: (path) => object('GET', path),
-    async listPage(path, limit, continueToken, shape = keepWhole) {
+    async listPage(path, limit, continueToken, shape = WHOLE) {
       const query = new URLSearchParams({ limit: String(limit) });
       if (continueToken !== undefined) query.set('continue', continueToken);
       const list = await readList(`${path}?${query.toString()}`, shape);
@@ -223,9 +227,9 @@ export function kubeRest(kc: KubeConfig): KubeRest {
         continueToken: next === undefined || next === '' ? undefined : next,
       };
     },
-    async list(path, shape = keepWhole) {
-      const list = await readList(path, shape);
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
+    async list(path, shape) {
+      const listed = await readList(path, shape);
+      return { items: listed.items, resourceVersion: listed.metadata?.resourceVersion };
     },
     create: (path, body) => object('POST', path, body),
     replace: (path, body) => object('PUT', path, body),

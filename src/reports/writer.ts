@@ -7,7 +7,7 @@
 import { KubeApiError } from '../errors.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { KubeRest } from '../kube/rest.ts';
+import { WHOLE, type KubeRest } from '../kube/rest.ts';
 import { field, stringField } from '../object-access.ts';
 import type { KubeObject } from '../vocabulary.ts';
 import { MANAGED_BY, REPORT_NAME } from './policy-report.ts';
@@ -62,8 +62,8 @@ function content(report: KubeObject): unknown {
 async function existing(rest: KubeRest): Promise<KubeObject[]> {
   try {
     const [namespaced, cluster] = await Promise.all([
-      rest.list(`${GROUP}/policyreports?${SELECTOR}`),
-      rest.list(`${GROUP}/clusterpolicyreports?${SELECTOR}`),
+      rest.list(`${GROUP}/policyreports?${SELECTOR}`, WHOLE),
+      rest.list(`${GROUP}/clusterpolicyreports?${SELECTOR}`, WHOLE),
     ]);
     // List items come without kind; the key below needs it.
     const typed = (kind: string, items: KubeObject[]): KubeObject[] =>

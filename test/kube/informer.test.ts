@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import t from 'tap';
 import { startCache } from '../../src/kube/informer.ts';
-import { kubeRest } from '../../src/kube/rest.ts';
+import { kubeRest, type Shape } from '../../src/kube/rest.ts';
 import { stringMap } from '../../src/labels.ts';
 import { field } from '../../src/object-access.ts';
 import { startFakeKubeApi } from '../helpers/fake-kube-api.ts';
@@ -71,9 +71,9 @@ t.test('a cache stopped while its list is in flight opens no watch afterwards', 
   // The list answers only after stop(): the race in which ListWatch used to open a watch anyway.
   const slow = {
     ...rest,
-    list: async (path: string) => {
+    list: async <T>(path: string, shape: Shape<T>) => {
       await held;
-      return rest.list(path);
+      return rest.list(path, shape);
     },
   };
   const cache = startCache({

@@ -131,11 +131,11 @@ t.test(
   async (t) => {
     const cilium = review('dns-from-cilium-neighbour.yaml');
     t.same(found(cilium), [], 'a CiliumNetworkPolicy relying on it');
-  t.same(
-    found(review('dns-from-cilium-neighbour-ports.yaml')),
-    [],
-    'the same DNS rule spelled as UDP 53 and TCP 53',
-  );
+    t.same(
+      found(review('dns-from-cilium-neighbour-ports.yaml')),
+      [],
+      'the same DNS rule spelled as UDP 53 and TCP 53',
+    );
     const udpOnly = review('dns-udp-only-from-cilium.yaml');
     t.same(
       found(udpOnly),
